@@ -1,0 +1,28 @@
+/* siphonctl: the command table and what the commands share. */
+#ifndef SIPHON_CLI_H
+#define SIPHON_CLI_H
+
+/* Exit codes of every command. */
+enum {
+	CLI_OK = 0,
+	CLI_FAILED = 1, /* the command ran and something failed (a file, a check) */
+	CLI_USAGE = 2,  /* bad arguments: nothing was done */
+};
+
+struct cli_command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *usage;
+	const char *doc;
+};
+
+int cmd_explain(int argc, char **argv);
+int cmd_reasons(int argc, char **argv);
+
+/* Prints "siphonctl CMD: ..." to stderr. */
+void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Parses a decimal number in [min, max]; prints the error itself. */
+int cli_parse_uint(const char *cmd, const char *opt, const char *arg, unsigned long min,
+		   unsigned long max, unsigned long *out);
+
+#endif

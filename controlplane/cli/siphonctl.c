@@ -1,0 +1,100 @@
+/* siphonctl: manage siphon and see what it does. One table of commands;
+ * `siphonctl help` and the man page are written from it. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int cmd_help(int argc, char **argv);
+
+static const struct cli_command commands[] = {
+	{ "explain", cmd_explain,
+	  "explain [--format json|table] [--max-bytes N] [--max-vias N] (--pcap FILE | FILE...)",
+	  "Scan SIP messages and print the verdict and reason for each: one JSON object per line, "
+	  "or a table. A FILE holds one UDP payload; --pcap reads every UDP packet of a capture." },
+	{ "reasons", cmd_reasons, "reasons [--format json|table]",
+	  "List every verdict reason with its verdict and meaning." },
+	{ "help", cmd_help, "help [COMMAND]", "Show the commands, or one command's usage." },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+void cli_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "siphonctl %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_parse_uint(const char *cmd, const char *opt, const char *arg, unsigned long min,
+		   unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (!*arg || *end || errno || arg[0] == '-' || v < min || v > max) {
+		cli_error(cmd, "%s '%s': expected a whole number from %lu to %lu", opt, arg, min, max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static const struct cli_command *find_command(const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void print_overview(FILE *out)
+{
+	fprintf(out, "usage: siphonctl COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].doc);
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct cli_command *c;
+
+	if (argc < 2) {
+		print_overview(stdout);
+		return CLI_OK;
+	}
+	c = find_command(argv[1]);
+	if (!c) {
+		cli_error("help", "unknown command '%s' (try 'siphonctl help')", argv[1]);
+		return CLI_USAGE;
+	}
+	printf("usage: siphonctl %s\n\n%s\n", c->usage, c->doc);
+	return CLI_OK;
+}
+
+int main(int argc, char **argv)
+{
+	const struct cli_command *c;
+
+	if (argc < 2) {
+		print_overview(stderr);
+		return CLI_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return cmd_help(1, argv);
+	c = find_command(argv[1]);
+	if (!c) {
+		fprintf(stderr, "siphonctl: unknown command '%s' (try 'siphonctl help')\n", argv[1]);
+		return CLI_USAGE;
+	}
+	return c->run(argc - 1, argv + 1);
+}

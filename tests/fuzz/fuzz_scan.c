@@ -1,0 +1,89 @@
+/* Fuzz harness over the SIP scanner. Besides "no crash, no sanitizer
+ * report", it checks what every verdict promises (abort() on a breach):
+ * spans inside the input, the verdict the reason names, a forwarded
+ * message that really has what the edge profile requires, and the same
+ * result twice. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "siphon/sip_scan.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(cond) \
+	do {            \
+		if (!(cond)) \
+			abort(); \
+	} while (0)
+
+static void check_span(struct sip_span s, size_t size)
+{
+	CHECK((size_t)s.off + s.len <= size);
+}
+
+static void check_msg(const struct sip_msg *m, const uint8_t *data, size_t size,
+		      const struct sip_limits *lim)
+{
+	CHECK((unsigned)m->reason < SIP_REASON__COUNT);
+	CHECK(m->verdict == sip_reason_verdict(m->reason));
+	if (!m->parsed)
+		return;
+	CHECK(m->hdr_len <= size);
+	check_span(m->method_name, size);
+	check_span(m->ruri, size);
+	check_span(m->call_id, size);
+	check_span(m->via.value, size);
+	check_span(m->via.host, size);
+	check_span(m->via.branch, size);
+	check_span(m->from.tag, size);
+	check_span(m->to.tag, size);
+	check_span(m->route, size);
+	for (unsigned i = 0; i < SIP_EXTRA_MAX; i++)
+		check_span(m->extra[i], size);
+	/* only the header block is ever scanned */
+	CHECK(m->call_id.off + m->call_id.len <= m->hdr_len);
+	if (m->verdict != SIP_VERDICT_FORWARD)
+		return;
+	CHECK(m->hdr_len <= m->msg_len && m->msg_len <= size);
+	CHECK(m->msg_len <= lim->max_msg_bytes);
+	CHECK(m->via_count >= 1 && m->via_count <= lim->max_vias);
+	CHECK(m->hdr_count[SIP_HDR_CALL_ID] == 1 && m->call_id.len > 0);
+	CHECK(memchr(data + m->call_id.off, ' ', m->call_id.len) == NULL);
+	CHECK(memchr(data, '\0', m->hdr_len) == NULL);
+	CHECK(m->hdr_count[SIP_HDR_FROM] && m->hdr_count[SIP_HDR_TO] && m->hdr_count[SIP_HDR_CSEQ]);
+	CHECK(m->cseq <= INT32_MAX);
+	if (m->is_request)
+		CHECK(m->cseq_method_name.len == m->method_name.len &&
+		      memcmp(data + m->cseq_method_name.off, data + m->method_name.off,
+			     m->method_name.len) == 0);
+	else
+		CHECK(m->status >= 100 && m->status <= 699);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct sip_extra_set extra;
+	static struct sip_msg a, b;
+	const struct sip_limits lim = SIP_LIMITS_DEFAULT;
+	const struct sip_limits tight = { 300, 3 };
+
+	if (extra.count == 0) {
+		sip_extra_add(&extra, "Contact");
+		sip_extra_add(&extra, "X-Siphon-Test");
+		sip_extra_add(&extra, "k");
+	}
+	sip_scan(data, size, &lim, &extra, &a);
+	check_msg(&a, data, size, &lim);
+	sip_scan(data, size, &lim, &extra, &b);
+	CHECK(memcmp(&a, &b, sizeof(a)) == 0);
+	sip_scan(data, size, &tight, NULL, &b);
+	check_msg(&b, data, size, &tight);
+	/* tighter limits can only turn a forward into a limit drop */
+	if (a.verdict != SIP_VERDICT_FORWARD)
+		CHECK(b.reason == a.reason);
+	else
+		CHECK(b.reason == SIP_REASON_OK || b.reason == SIP_REASON_TOO_BIG ||
+		      b.reason == SIP_REASON_TOO_MANY_VIAS);
+	return 0;
+}
