@@ -5,6 +5,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "siphon/sip_scan.h"
 
@@ -39,6 +42,31 @@ static inline bool eq_lower(const uint8_t *p, const char *lower, unsigned n)
 	return true;
 }
 
+/* n <= 8 bytes as one little-endian word; with a constant n the compiler
+ * makes this one or two loads. */
+static inline uint64_t load_word(const uint8_t *p, unsigned n)
+{
+	uint64_t w = 0;
+	__builtin_memcpy(&w, p, n);
+	return w;
+}
+
+/* Like eq_lower for a constant literal of letters and '-' only, a word at a
+ * time: OR-ing 0x20 lowers A-Z and changes no other byte into a letter or
+ * '-' except CR (0x0D -> '-'), which never stands inside a line. */
+static inline bool eq_name(const uint8_t *p, const char *lower, unsigned n)
+{
+	const uint64_t case_bits = 0x2020202020202020ull;
+
+	for (unsigned i = 0; i < n; i += 8) {
+		unsigned k = n - i < 8 ? n - i : 8;
+		uint64_t mask = k == 8 ? case_bits : case_bits & ((1ull << (8 * k)) - 1);
+		if ((load_word(p + i, k) | mask) != load_word((const uint8_t *)lower + i, k))
+			return false;
+	}
+	return true;
+}
+
 static inline struct sip_span span_of(const uint8_t *base, const uint8_t *from, const uint8_t *to)
 {
 	return (struct sip_span){ (uint16_t)(from - base), (uint16_t)(to - from) };
@@ -56,17 +84,60 @@ static inline void trim_lws(const uint8_t **from, const uint8_t **to)
 	*to = b;
 }
 
-/* Value parsers (sip_fields.c); each reads [from, to) of `base` only. */
-void sip_parse_via(const uint8_t *base, const uint8_t *from, const uint8_t *to, struct sip_via *via);
-void sip_parse_name_addr(const uint8_t *base, const uint8_t *from, const uint8_t *to,
+/* The payload being scanned: offsets are from base, and the SIMD searches
+ * may read ahead up to limit (the end of the payload), never past it. */
+struct sip_text {
+	const uint8_t *base, *limit;
+};
+
+/* First byte in [p, end) equal to a, b or c, or end. The scanner's per-byte
+ * loops go through here: 16 bytes a step where SSE2 exists, reading ahead
+ * of end (but not of limit) so that short ranges need no byte loop. */
+static inline const uint8_t *find_any3(const uint8_t *p, const uint8_t *end, const uint8_t *limit,
+				       uint8_t a, uint8_t b, uint8_t c)
+{
+#ifdef __SSE2__
+	const __m128i va = _mm_set1_epi8((char)a), vb = _mm_set1_epi8((char)b),
+		      vc = _mm_set1_epi8((char)c);
+
+	while (p < end && limit - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)),
+					   _mm_cmpeq_epi8(v, vc));
+		unsigned mask = (unsigned)_mm_movemask_epi8(hit);
+		if (mask) {
+			p += __builtin_ctz(mask);
+			return p < end ? p : end;
+		}
+		p += 16;
+	}
+#else
+	(void)limit;
+#endif
+	while (p < end && *p != a && *p != b && *p != c)
+		p++;
+	return p < end ? p : end;
+}
+
+static inline const uint8_t *find_byte(const uint8_t *p, const uint8_t *end, const uint8_t *limit,
+				       uint8_t c)
+{
+	return find_any3(p, end, limit, c, c, c);
+}
+
+/* Value parsers (sip_fields.c); each judges [from, to) only. */
+void sip_parse_via(const struct sip_text *t, const uint8_t *from, const uint8_t *to,
+		   struct sip_via *via);
+void sip_parse_name_addr(const struct sip_text *t, const uint8_t *from, const uint8_t *to,
 			 struct sip_name_addr *na);
 /* Counts the comma-separated non-empty values of a header value, adding at
  * most `room` to *count; returns the end of the first value. */
-const uint8_t *sip_count_values(const uint8_t *from, const uint8_t *to, uint16_t *count, unsigned room);
+const uint8_t *sip_count_values(const struct sip_text *t, const uint8_t *from, const uint8_t *to,
+				uint16_t *count, unsigned room);
 /* 1-`max_digits` digits, nothing else; false otherwise. */
 bool sip_parse_uint(const uint8_t *from, const uint8_t *to, unsigned max_digits, uint32_t *value);
 bool sip_is_word(const uint8_t *from, const uint8_t *to);
-bool sip_valid_call_id(const uint8_t *from, const uint8_t *to);
-enum sip_method sip_method_lookup(const uint8_t *p, unsigned len);
+bool sip_valid_call_id(const struct sip_text *t, const uint8_t *from, const uint8_t *to);
+enum sip_method sip_method_lookup(const struct sip_text *t, const uint8_t *p, unsigned len);
 
 #endif

@@ -57,17 +57,52 @@ bool sip_is_word(const uint8_t *from, const uint8_t *to)
 	return true;
 }
 
-/* callid = word [ "@" word ] (RFC 3261 section 25.1) */
-bool sip_valid_call_id(const uint8_t *from, const uint8_t *to)
+/* callid = word [ "@" word ] (RFC 3261 section 25.1). Word characters are
+ * the visible ASCII bytes but # $ & , ; = @ ^ |, so 16 bytes are checked a
+ * step with a range test and a few equality tests. */
+bool sip_valid_call_id(const struct sip_text *t, const uint8_t *from, const uint8_t *to)
 {
-	const uint8_t *at = memchr(from, '@', (size_t)(to - from));
+	const uint8_t *p = from, *at = NULL;
+	unsigned ats = 0;
 
-	if (!at)
-		return sip_is_word(from, to);
-	return sip_is_word(from, at) && sip_is_word(at + 1, to);
+	if (from >= to)
+		return false;
+#ifdef __SSE2__
+	while (p < to && t->limit - p >= 16) {
+		const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x21)), /* CTL, SP, >= 0x80 */
+					   _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7F)));
+		static const char non_word[] = "#$&,;=^|";
+		unsigned keep = to - p >= 16 ? 0xFFFFu : (1u << (to - p)) - 1, at_mask;
+
+		for (unsigned i = 0; i < sizeof(non_word) - 1; i++)
+			bad = _mm_or_si128(bad, _mm_cmpeq_epi8(v, _mm_set1_epi8(non_word[i])));
+		if ((unsigned)_mm_movemask_epi8(bad) & keep)
+			return false;
+		at_mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('@'))) & keep;
+		if (at_mask) {
+			if (!at)
+				at = p + __builtin_ctz(at_mask);
+			ats += (unsigned)__builtin_popcount(at_mask);
+		}
+		p += 16;
+	}
+#else
+	(void)t;
+#endif
+	for (; p < to; p++) {
+		if (*p == '@') {
+			if (!at)
+				at = p;
+			ats++;
+		} else if (!cc_is(*p, CC_WORD)) {
+			return false;
+		}
+	}
+	return ats == 0 || (ats == 1 && at > from && at + 1 < to);
 }
 
-enum sip_method sip_method_lookup(const uint8_t *p, unsigned len)
+enum sip_method sip_method_lookup(const struct sip_text *t, const uint8_t *p, unsigned len)
 {
 	static const struct {
 		uint8_t len;
@@ -78,40 +113,66 @@ enum sip_method sip_method_lookup(const uint8_t *p, unsigned len)
 #undef SIP_METHOD
 	};
 
-	/* Methods are case-sensitive (RFC 3261 section 7.1). */
-	for (unsigned i = 1; i < SIP_METHOD__COUNT; i++)
-		if (methods[i].len == len && memcmp(p, methods[i].name, len) == 0)
+	/* Methods are case-sensitive (RFC 3261 section 7.1); the known ones
+	 * are 3 to 9 bytes: the first 8 compare as one word. */
+	uint64_t word;
+
+	if (len < 3 || len > 9)
+		return SIP_METHOD_OTHER;
+	if (t->limit - p >= 8)
+		word = load_word(p, 8) & (len >= 8 ? ~0ull : (1ull << (8 * len)) - 1);
+	else
+		for (unsigned i = word = 0; i < len; i++)
+			word |= (uint64_t)p[i] << (8 * i);
+	for (unsigned i = 1; i < SIP_METHOD__COUNT; i++) {
+		uint64_t known = 0;
+		if (methods[i].len != len)
+			continue;
+		__builtin_memcpy(&known, methods[i].name, len < 8 ? len : 8);
+		if (word == known && (len <= 8 || p[8] == (uint8_t)methods[i].name[8]))
 			return (enum sip_method)i;
+	}
 	return SIP_METHOD_OTHER;
 }
 
 /* Skips a quoted string starting at p (which is '"'); returns the byte after
  * the closing quote, or NULL when it is not closed. */
-static const uint8_t *skip_quoted(const uint8_t *p, const uint8_t *to)
+static const uint8_t *skip_quoted(const struct sip_text *t, const uint8_t *p, const uint8_t *to)
 {
-	for (p++; p < to; p++) {
-		if (*p == '\\' && p + 1 < to)
-			p++;
-		else if (*p == '"')
+	p++;
+	while (p < to) {
+		p = find_any3(p, to, t->limit, '"', '\\', '"');
+		if (p == to)
+			break;
+		if (*p == '"')
 			return p + 1;
+		p += 2; /* the byte after a backslash is taken as is */
 	}
 	return NULL;
 }
 
-const uint8_t *sip_count_values(const uint8_t *from, const uint8_t *to, uint16_t *count, unsigned room)
+const uint8_t *sip_count_values(const struct sip_text *t, const uint8_t *from, const uint8_t *to,
+				uint16_t *count, unsigned room)
 {
-	const uint8_t *first_end = NULL;
+	const uint8_t *first_end = NULL, *p = find_any3(from, to, t->limit, ',', '"', '<');
 	bool content = false;
 	unsigned added = 0;
 
-	for (const uint8_t *p = from; p < to && added < room; p++) {
+	for (const uint8_t *q = from; q < p && !content; q++)
+		content = !cc_is(*q, CC_LWS);
+	if (p == to) { /* the common case: one value, nothing to walk */
+		if (content && room)
+			*count = (uint16_t)(*count + 1);
+		return to;
+	}
+	for (; p < to && added < room; p++) {
 		if (*p == '"') {
-			const uint8_t *close = skip_quoted(p, to);
+			const uint8_t *close = skip_quoted(t, p, to);
 			p = (close ? close : to) - 1;
 			content = true;
 		} else if (*p == '<') { /* a URI in <> may hold commas */
-			const uint8_t *close = memchr(p, '>', (size_t)(to - p));
-			p = (close ? close + 1 : to) - 1;
+			const uint8_t *close = find_byte(p, to, t->limit, '>');
+			p = (close < to ? close + 1 : to) - 1;
 			content = true;
 		} else if (*p == ',') {
 			if (content) {
@@ -130,44 +191,47 @@ const uint8_t *sip_count_values(const uint8_t *from, const uint8_t *to, uint16_t
 	return first_end ? first_end : to;
 }
 
+static const uint8_t *skip_lws(const uint8_t *p, const uint8_t *to)
+{
+	while (p < to && cc_is(*p, CC_LWS))
+		p++;
+	return p;
+}
+
+static const uint8_t *skip_token(const uint8_t *p, const uint8_t *to)
+{
+	while (p < to && cc_is(*p, CC_TOKEN))
+		p++;
+	return p;
+}
+
 /* Finds parameter `name` (lower case) in ";a=b;c" params [p, to); sets *val. */
-static void find_param(const uint8_t *base, const uint8_t *p, const uint8_t *to, const char *name,
-		       unsigned name_len, struct sip_span *val)
+static void find_param(const struct sip_text *t, const uint8_t *p, const uint8_t *to,
+		       const char *name, unsigned name_len, struct sip_span *val)
 {
 	while (p < to) {
 		const uint8_t *start, *name_end, *v, *v_end;
 
 		if (*p != ';') {
-			p++;
-			continue;
+			p = find_byte(p, to, t->limit, ';');
+			if (p == to)
+				return;
 		}
-		start = p + 1;
-		while (start < to && cc_is(*start, CC_LWS))
-			start++;
-		name_end = start;
-		while (name_end < to && cc_is(*name_end, CC_TOKEN))
-			name_end++;
-		v = name_end;
-		while (v < to && cc_is(*v, CC_LWS))
-			v++;
+		start = skip_lws(p + 1, to);
+		name_end = skip_token(start, to);
+		v = skip_lws(name_end, to);
 		if ((unsigned)(name_end - start) == name_len && eq_lower(start, name, name_len) &&
 		    v < to && *v == '=') {
-			v++;
-			while (v < to && cc_is(*v, CC_LWS))
-				v++;
-			v_end = v;
-			while (v_end < to && cc_is(*v_end, CC_TOKEN))
-				v_end++;
-			*val = span_of(base, v, v_end);
+			v = skip_lws(v + 1, to);
+			v_end = skip_token(v, to);
+			*val = span_of(t->base, v, v_end);
 			return;
 		}
 		p = v;
 		if (p < to && *p == '=') { /* skip the value, quoted or not */
-			p++;
-			while (p < to && cc_is(*p, CC_LWS))
-				p++;
+			p = skip_lws(p + 1, to);
 			if (p < to && *p == '"') {
-				p = skip_quoted(p, to);
+				p = skip_quoted(t, p, to);
 				if (!p)
 					return;
 			}
@@ -178,98 +242,95 @@ static void find_param(const uint8_t *base, const uint8_t *p, const uint8_t *to,
 /* via-parm = sent-protocol LWS sent-by *( SEMI via-params ), where
  * sent-protocol = name SLASH version SLASH transport, with optional LWS
  * around the slashes. [from, to) is one Via value. */
-void sip_parse_via(const uint8_t *base, const uint8_t *from, const uint8_t *to, struct sip_via *via)
+void sip_parse_via(const struct sip_text *t, const uint8_t *from, const uint8_t *to,
+		   struct sip_via *via)
 {
-	const uint8_t *p, *t, *h;
+	const uint8_t *p, *h;
 
+	while (from < to && (*from == ',' || cc_is(*from, CC_LWS))) /* empty values first */
+		from++;
 	trim_lws(&from, &to);
-	via->value = span_of(base, from, to);
+	via->value = span_of(t->base, from, to);
 	p = from;
-	for (int part = 0; part < 3; part++) {
-		const uint8_t *t_end;
-		while (p < to && cc_is(*p, CC_LWS))
-			p++;
-		t = p;
-		while (p < to && cc_is(*p, CC_TOKEN))
-			p++;
-		if (p == t)
-			return;
-		t_end = p;
-		while (p < to && cc_is(*p, CC_LWS))
-			p++;
-		if (part == 2)
-			via->transport = span_of(base, t, t_end);
-		else if (p < to && *p == '/')
-			p++;
-		else
-			return;
-	}
-	h = p;
-	if (p < to && *p == '[') {
-		const uint8_t *close = memchr(p, ']', (size_t)(to - p));
-		if (!close)
-			return;
-		p = close + 1;
+	/* "SIP/2.0/" in any case of the letters: one word compare */
+	if (to - p > 8 && (load_word(p, 8) | 0x202020) == load_word((const uint8_t *)"sip/2.0/", 8)) {
+		p += 8;
 	} else {
-		while (p < to && cc_is(*p, CC_TOKEN))
+		for (int part = 0; part < 2; part++) {
+			const uint8_t *tok = skip_lws(p, to);
+			p = skip_token(tok, to);
+			if (p == tok)
+				return;
+			p = skip_lws(p, to);
+			if (p == to || *p != '/')
+				return;
 			p++;
+		}
+	}
+	h = skip_lws(p, to);
+	p = skip_token(h, to);
+	if (p == h)
+		return;
+	via->transport = span_of(t->base, h, p);
+	h = skip_lws(p, to);
+	if (h < to && *h == '[') {
+		p = find_byte(h, to, t->limit, ']');
+		if (p == to)
+			return;
+		p++;
+	} else {
+		p = skip_token(h, to);
 	}
 	if (p == h)
 		return;
-	via->host = span_of(base, h, p);
-	while (p < to && cc_is(*p, CC_LWS))
-		p++;
+	via->host = span_of(t->base, h, p);
+	p = skip_lws(p, to);
 	if (p < to && *p == ':') {
-		const uint8_t *d;
-		p++;
-		while (p < to && cc_is(*p, CC_LWS))
-			p++;
-		d = p;
+		const uint8_t *d = skip_lws(p + 1, to);
+		p = d;
 		while (p < to && cc_is(*p, CC_DIGIT))
 			p++;
-		via->port = span_of(base, d, p);
+		via->port = span_of(t->base, d, p);
 	}
-	while (p < to && *p != ';')
-		p++;
-	via->params = span_of(base, p, to);
-	find_param(base, p, to, "branch", 6, &via->branch);
+	p = find_byte(p, to, t->limit, ';');
+	via->params = span_of(t->base, p, to);
+	find_param(t, p, to, "branch", 6, &via->branch);
 }
 
 /* From / To: ( name-addr / addr-spec ) *( SEMI params ), name-addr =
  * [ display-name ] LAQUOT addr-spec RAQUOT. */
-void sip_parse_name_addr(const uint8_t *base, const uint8_t *from, const uint8_t *to,
+void sip_parse_name_addr(const struct sip_text *t, const uint8_t *from, const uint8_t *to,
 			 struct sip_name_addr *na)
 {
 	const uint8_t *p, *laquot, *params;
 
 	trim_lws(&from, &to);
-	na->value = span_of(base, from, to);
+	na->value = span_of(t->base, from, to);
 	p = from;
 	if (p < to && *p == '"') {
-		const uint8_t *close = skip_quoted(p, to);
+		const uint8_t *close = skip_quoted(t, p, to);
 		if (!close)
 			return; /* unterminated quoted display name */
-		na->display = span_of(base, p + 1, close - 1);
+		na->display = span_of(t->base, p + 1, close - 1);
 		p = close;
 	}
-	laquot = memchr(p, '<', (size_t)(to - p));
-	if (laquot) {
-		const uint8_t *raquot = memchr(laquot, '>', (size_t)(to - laquot));
+	laquot = find_byte(p, to, t->limit, '<');
+	if (laquot < to) {
+		const uint8_t *raquot = find_byte(laquot, to, t->limit, '>');
 		const uint8_t *d = p, *d_end = laquot;
-		if (!raquot)
+		if (raquot == to)
 			return;
 		if (na->display.len == 0 && d == from) {
 			trim_lws(&d, &d_end);
-			na->display = span_of(base, d, d_end);
+			na->display = span_of(t->base, d, d_end);
 		}
-		na->uri = span_of(base, laquot + 1, raquot);
+		na->uri = span_of(t->base, laquot + 1, raquot);
 		params = raquot + 1;
 	} else {
-		const uint8_t *semi = memchr(p, ';', (size_t)(to - p));
-		const uint8_t *u = p, *u_end = semi ? semi : to;
+		const uint8_t *u = p, *u_end = find_byte(p, to, t->limit, ';');
 		trim_lws(&u, &u_end);
-		na->uri = span_of(base, u, u_end);
+		na->uri = span_of(t->base, u, u_end);
 		params = u_end;
 	}
-	find_param(base, params, to, "tag", 3, &na->tag);
+	find_param(t, params, to, "tag", 3, &na->tag);
 }

@@ -2,15 +2,10 @@
  * the edge profile (docs/scanner.md) over what was found. */
 #include <errno.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "sip_chars.h"
 
-/* Headers whose first value the scan keeps for the field parsers: the
- * first group of sip_headers.def, CALL_ID .. USER_AGENT. */
-#define PARSED_HEADERS (SIP_HDR_USER_AGENT + 1)
+#define PARSED_HEADERS SIP_HDR_PARSED_COUNT
 
 struct raw_value {
 	const uint8_t *from, *to;
@@ -23,6 +18,7 @@ struct header_line {
 };
 
 struct scan {
+	struct sip_text text; /* buf and end, for the value parsers */
 	const uint8_t *buf, *end;
 	const struct sip_limits *limits;
 	const struct sip_extra_set *extra;
@@ -31,26 +27,10 @@ struct scan {
 	struct raw_value top_via;
 };
 
-/* First CR, LF or NUL in [p, end), or end. Lines are short, so 16 bytes at
- * a time is enough; this is the only loop that touches every header byte. */
+/* First CR, LF or NUL in [p, end), or end: the one loop over every byte. */
 static inline const uint8_t *find_line_special(const uint8_t *p, const uint8_t *end)
 {
-#ifdef __SSE2__
-	const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'), nul = _mm_setzero_si128();
-
-	while (end - p >= 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)),
-					   _mm_cmpeq_epi8(v, nul));
-		unsigned mask = (unsigned)_mm_movemask_epi8(hit);
-		if (mask)
-			return p + __builtin_ctz(mask);
-		p += 16;
-	}
-#endif
-	while (p < end && *p != '\n' && *p != '\r' && *p != '\0')
-		p++;
-	return p;
+	return find_any3(p, end, end, '\n', '\r', '\0');
 }
 
 static bool eq_nocase(const uint8_t *p, const char *name, unsigned n)
@@ -71,19 +51,51 @@ static const struct {
 #undef SIP_HEADER
 };
 
-static int header_lookup(const uint8_t *name, unsigned len)
+/* Any known name, long or compact: for building extra sets (not per packet). */
+static int known_header_lookup(const uint8_t *name, unsigned len)
 {
-	if (len == 1) {
-		uint8_t c = ascii_lower(name[0]);
-		for (unsigned i = 0; i < SIP_HDR__COUNT; i++)
-			if (known_headers[i].compact == c)
-				return (int)i;
-		return -1;
-	}
 	for (unsigned i = 0; i < SIP_HDR__COUNT; i++)
-		if (known_headers[i].len == len && eq_nocase(name, known_headers[i].name, len))
+		if ((known_headers[i].len == len && eq_nocase(name, known_headers[i].name, len)) ||
+		    (len == 1 && known_headers[i].compact == ascii_lower(name[0])))
 			return (int)i;
 	return -1;
+}
+
+/* The headers the scanner parses, by length then name: the per-line lookup.
+ * A test checks it against sip_headers.def in every letter case. */
+int sip_parsed_header_lookup(const uint8_t *name, unsigned len)
+{
+	switch (len) {
+	case 1:
+		switch (ascii_lower(name[0])) {
+		case 'i': return SIP_HDR_CALL_ID;
+		case 'v': return SIP_HDR_VIA;
+		case 'f': return SIP_HDR_FROM;
+		case 't': return SIP_HDR_TO;
+		case 'l': return SIP_HDR_CONTENT_LENGTH;
+		default: return -1;
+		}
+	case 2:
+		return eq_name(name, "to", 2) ? SIP_HDR_TO : -1;
+	case 3:
+		return eq_name(name, "via", 3) ? SIP_HDR_VIA : -1;
+	case 4:
+		if (eq_name(name, "from", 4))
+			return SIP_HDR_FROM;
+		return eq_name(name, "cseq", 4) ? SIP_HDR_CSEQ : -1;
+	case 5:
+		return eq_name(name, "route", 5) ? SIP_HDR_ROUTE : -1;
+	case 7:
+		return eq_name(name, "call-id", 7) ? SIP_HDR_CALL_ID : -1;
+	case 10:
+		return eq_name(name, "user-agent", 10) ? SIP_HDR_USER_AGENT : -1;
+	case 12:
+		return eq_name(name, "max-forwards", 12) ? SIP_HDR_MAX_FORWARDS : -1;
+	case 14:
+		return eq_name(name, "content-length", 14) ? SIP_HDR_CONTENT_LENGTH : -1;
+	default:
+		return -1;
+	}
 }
 
 int sip_extra_add(struct sip_extra_set *set, const char *name)
@@ -97,7 +109,7 @@ int sip_extra_add(struct sip_extra_set *set, const char *name)
 	for (size_t i = 0; i < len; i++)
 		if (!cc_is((uint8_t)name[i], CC_TOKEN))
 			return -EINVAL;
-	id = header_lookup((const uint8_t *)name, (unsigned)len);
+	id = known_header_lookup((const uint8_t *)name, (unsigned)len);
 	if (id >= 0) { /* store the long form, so both forms match */
 		name = known_headers[id].name;
 		len = known_headers[id].len;
@@ -221,7 +233,7 @@ static enum sip_reason parse_request_line(struct scan *s, const uint8_t *le)
 	if (p == m || p == le || *p != ' ')
 		return SIP_REASON_BAD_START_LINE;
 	msg->method_name = span_of(s->buf, m, p);
-	msg->method = sip_method_lookup(m, (unsigned)(p - m));
+	msg->method = sip_method_lookup(&s->text, m, (unsigned)(p - m));
 	u = ++p;
 	if (p == le || !cc_is(*p, CC_ALPHA))
 		return SIP_REASON_BAD_START_LINE;
@@ -253,15 +265,16 @@ static void record_header(struct scan *s, const struct header_line *h)
 	const uint8_t *v = h->value, *ve = h->value_end;
 
 	if (h->id >= 0) {
-		if (msg->hdr_count[h->id]++ == 0 && h->id < PARSED_HEADERS)
+		if (msg->hdr_count[h->id]++ == 0)
 			s->first[h->id] = (struct raw_value){ v, ve };
 		if (h->id == SIP_HDR_VIA) {
 			unsigned cap = s->limits->max_vias + 1u;
 			unsigned room = msg->via_count < cap ? cap - msg->via_count : 0;
 			const uint8_t *first_end;
+			uint16_t before = msg->via_count;
 			if (room) {
-				first_end = sip_count_values(v, ve, &msg->via_count, room);
-				if (msg->hdr_count[SIP_HDR_VIA] == 1)
+				first_end = sip_count_values(&s->text, v, ve, &msg->via_count, room);
+				if (before == 0 && msg->via_count > 0) /* the top Via value */
 					s->top_via = (struct raw_value){ v, first_end };
 			}
 		}
@@ -276,25 +289,30 @@ static void record_header(struct scan *s, const struct header_line *h)
 	}
 }
 
-/* header = name *(SP / HTAB) ":" value; fills h for a new header line. */
+/* header = name *(SP / HTAB) ":" value; fills h for a new header line.
+ * Known names are matched exactly, which proves them tokens; only other
+ * names are checked byte by byte. */
 static bool parse_header_name(struct scan *s, const uint8_t *p, const uint8_t *le,
 			      struct header_line *h)
 {
-	const uint8_t *name = p;
+	const uint8_t *colon = find_byte(p, le, s->end, ':'), *name_end;
+	unsigned len;
 
-	while (p < le && cc_is(*p, CC_TOKEN))
-		p++;
-	if (p == name)
+	if (colon == le)
 		return false;
-	h->id = header_lookup(name, (unsigned)(p - name));
-	h->extra_mask = s->extra && s->extra->count
-				? extra_lookup(s->extra, name, (unsigned)(p - name))
-				: 0;
-	while (p < le && (*p == ' ' || *p == '\t'))
-		p++;
-	if (p == le || *p != ':')
+	name_end = colon;
+	while (name_end > p && (name_end[-1] == ' ' || name_end[-1] == '\t'))
+		name_end--;
+	len = (unsigned)(name_end - p);
+	if (len == 0)
 		return false;
-	h->value = p + 1;
+	h->id = sip_parsed_header_lookup(p, len);
+	if (h->id < 0)
+		for (const uint8_t *q = p; q < name_end; q++)
+			if (!cc_is(*q, CC_TOKEN))
+				return false;
+	h->extra_mask = s->extra && s->extra->count ? extra_lookup(s->extra, p, len) : 0;
+	h->value = colon + 1;
 	h->value_end = le;
 	return true;
 }
@@ -379,18 +397,18 @@ static void parse_fields(struct scan *s)
 		trimmed(&s->first[SIP_HDR_CALL_ID], &a, &b);
 		msg->call_id = span_of(s->buf, a, b);
 	}
-	if (msg->hdr_count[SIP_HDR_VIA] && s->top_via.from)
-		sip_parse_via(s->buf, s->top_via.from, s->top_via.to, &msg->via);
+	if (s->top_via.from)
+		sip_parse_via(&s->text, s->top_via.from, s->top_via.to, &msg->via);
 	if (msg->hdr_count[SIP_HDR_FROM])
-		sip_parse_name_addr(s->buf, s->first[SIP_HDR_FROM].from, s->first[SIP_HDR_FROM].to,
+		sip_parse_name_addr(&s->text, s->first[SIP_HDR_FROM].from, s->first[SIP_HDR_FROM].to,
 				    &msg->from);
 	if (msg->hdr_count[SIP_HDR_TO])
-		sip_parse_name_addr(s->buf, s->first[SIP_HDR_TO].from, s->first[SIP_HDR_TO].to,
+		sip_parse_name_addr(&s->text, s->first[SIP_HDR_TO].from, s->first[SIP_HDR_TO].to,
 				    &msg->to);
 	if (msg->hdr_count[SIP_HDR_ROUTE]) {
 		uint16_t ignored = 0;
 		a = s->first[SIP_HDR_ROUTE].from;
-		b = sip_count_values(a, s->first[SIP_HDR_ROUTE].to, &ignored, 1);
+		b = sip_count_values(&s->text, a, s->first[SIP_HDR_ROUTE].to, &ignored, 1);
 		trim_lws(&a, &b);
 		msg->route = span_of(s->buf, a, b);
 	}
@@ -417,7 +435,7 @@ static enum sip_reason check_call_id(struct scan *s)
 		return SIP_REASON_CALLID_REPEATED;
 	if (msg->call_id.len == 0)
 		return SIP_REASON_CALLID_EMPTY;
-	if (!sip_valid_call_id(a, a + msg->call_id.len))
+	if (!sip_valid_call_id(&s->text, a, a + msg->call_id.len))
 		return SIP_REASON_CALLID_INVALID;
 	return SIP_REASON_OK;
 }
@@ -459,7 +477,7 @@ static enum sip_reason check_sanity(struct scan *s)
 	struct sip_msg *msg = s->msg;
 	const uint8_t *a, *b, *d, *m;
 
-	if (!msg->hdr_count[SIP_HDR_VIA])
+	if (msg->via_count == 0) /* no Via header, or only empty ones */
 		return SIP_REASON_NO_VIA;
 	if (!msg->hdr_count[SIP_HDR_FROM])
 		return SIP_REASON_NO_FROM;
@@ -482,7 +500,7 @@ static enum sip_reason check_sanity(struct scan *s)
 		if (!cc_is(*d, CC_TOKEN))
 			return SIP_REASON_BAD_CSEQ;
 	msg->cseq_method_name = span_of(s->buf, m, b);
-	msg->cseq_method = sip_method_lookup(m, (unsigned)(b - m));
+	msg->cseq_method = sip_method_lookup(&s->text, m, (unsigned)(b - m));
 	if (msg->is_request && (msg->cseq_method_name.len != msg->method_name.len ||
 				memcmp(m, s->buf + msg->method_name.off, msg->method_name.len) != 0))
 		return SIP_REASON_CSEQ_MISMATCH;
@@ -524,6 +542,7 @@ enum sip_verdict sip_scan(const uint8_t *buf, size_t len, const struct sip_limit
 {
 	static const struct sip_limits defaults = SIP_LIMITS_DEFAULT;
 	struct scan s = {
+		.text = { buf, buf + len },
 		.buf = buf,
 		.end = buf + len,
 		.limits = limits ? limits : &defaults,

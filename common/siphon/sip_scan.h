@@ -35,6 +35,13 @@ struct sip_limits {
 #define SIP_LIMITS_DEFAULT \
 	((struct sip_limits){ SIP_LIMIT_MSG_BYTES_DEFAULT, SIP_LIMIT_VIAS_DEFAULT })
 
+/* The headers the scanner parses itself: the first group of
+ * sip_headers.def, CALL_ID .. USER_AGENT. */
+#define SIP_HDR_PARSED_COUNT (SIP_HDR_USER_AGENT + 1)
+
+/* The parsed header a name (long or compact, any case) stands for, or -1. */
+int sip_parsed_header_lookup(const uint8_t *name, unsigned len);
+
 /* Caller-chosen further headers whose values the scan records. */
 #define SIP_EXTRA_MAX      16
 #define SIP_EXTRA_NAME_MAX 64
@@ -105,7 +112,7 @@ struct sip_msg {
 	int32_t max_forwards; /* -1 when absent or not a number below 2^31 */
 	struct sip_span user_agent;
 
-	uint16_t hdr_count[SIP_HDR__COUNT];     /* header lines seen, by known name */
+	uint16_t hdr_count[SIP_HDR_PARSED_COUNT]; /* header lines seen, of the parsed headers */
 	struct sip_span extra[SIP_EXTRA_MAX];   /* first value of each extra header */
 	uint16_t extra_count[SIP_EXTRA_MAX];
 };

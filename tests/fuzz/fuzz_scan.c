@@ -79,11 +79,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(memcmp(&a, &b, sizeof(a)) == 0);
 	sip_scan(data, size, &tight, NULL, &b);
 	check_msg(&b, data, size, &tight);
-	/* tighter limits can only turn a forward into a limit drop */
-	if (a.verdict != SIP_VERDICT_FORWARD)
+	/* Tighter limits change nothing decided before rule 5 (the enum lists
+	 * reasons in rule order) and can only turn a later one into a limit drop. */
+	if (a.reason != SIP_REASON_OK && a.reason < SIP_REASON_TOO_BIG)
 		CHECK(b.reason == a.reason);
 	else
-		CHECK(b.reason == SIP_REASON_OK || b.reason == SIP_REASON_TOO_BIG ||
+		CHECK(b.reason == a.reason || b.reason == SIP_REASON_TOO_BIG ||
 		      b.reason == SIP_REASON_TOO_MANY_VIAS);
 	return 0;
 }

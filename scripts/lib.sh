@@ -1,0 +1,18 @@
+# Shared by the scripts in scripts/: paths, logging, the package list.
+# shellcheck shell=bash
+
+SIPHON_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${SIPHON_BUILD_DIR:-$SIPHON_ROOT/build}
+FUZZ_BUILD_DIR=${SIPHON_FUZZ_BUILD_DIR:-$SIPHON_ROOT/build-fuzz}
+
+# Every Debian package a build, test, demo or benchmark needs.
+SIPHON_PACKAGES=(
+	gcc clang llvm libclang-rt-14-dev
+	meson ninja-build pkg-config
+	libcmocka-dev libpcap-dev libhyperscan-dev
+	python3 python3-pytest
+	valgrind
+)
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
