@@ -17,7 +17,8 @@ static const struct cli_command commands[] = {
 	  "or a table. A FILE holds one UDP payload; --pcap reads every UDP packet of a capture." },
 	{ "reasons", cmd_reasons, "reasons [--format json|table]",
 	  "List every verdict reason with its verdict and meaning." },
-	{ "help", cmd_help, "help [COMMAND]", "Show the commands, or one command's usage." },
+	{ "help", cmd_help, "help [COMMAND | --man]",
+	  "Show the commands, or one command's usage; --man prints this table as a man page." },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -64,12 +65,44 @@ static void print_overview(FILE *out)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].doc);
 }
 
+/* roff text: a leading '.' or '\'' and every backslash escaped. */
+static void print_roff(const char *text)
+{
+	if (*text == '.' || *text == '\'')
+		fputs("\\&", stdout);
+	for (; *text; text++)
+		fputs(*text == '\\' ? "\\e" : (char[]){ *text, 0 }, stdout);
+	putchar('\n');
+}
+
+/* The man page, written from the command table so the two never differ. */
+static void print_man(void)
+{
+	puts(".TH SIPHONCTL 8 \"\" \"siphon\" \"siphon manual\"");
+	puts(".SH NAME\nsiphonctl \\- manage the siphon SIP load balancer and explain its decisions");
+	puts(".SH SYNOPSIS\n.B siphonctl\n.I COMMAND\n.RI [ ARGS ]");
+	puts(".SH COMMANDS");
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		puts(".TP");
+		fputs(".B siphonctl ", stdout);
+		print_roff(commands[i].usage);
+		print_roff(commands[i].doc);
+	}
+	puts(".SH EXIT STATUS\n0: done. 1: the command ran and something failed. "
+	     "2: bad arguments, nothing was done.");
+	puts(".SH SEE ALSO\ndocs/scanner.md, docs/architecture.md");
+}
+
 static int cmd_help(int argc, char **argv)
 {
 	const struct cli_command *c;
 
 	if (argc < 2) {
 		print_overview(stdout);
+		return CLI_OK;
+	}
+	if (strcmp(argv[1], "--man") == 0) {
+		print_man();
 		return CLI_OK;
 	}
 	c = find_command(argv[1]);
