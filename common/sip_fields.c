@@ -47,43 +47,41 @@ bool sip_parse_uint(const uint8_t *from, const uint8_t *to, unsigned max_digits,
 	return true;
 }
 
-bool sip_is_word(const uint8_t *from, const uint8_t *to)
+#ifdef __SSE2__
+/* Bit i set: byte i is neither a word character nor '@'. Word characters
+ * are the visible ASCII bytes but # $ & , ; = @ ^ | (a test checks this
+ * against the table for every byte). */
+static inline unsigned call_id_bad16(__m128i v)
 {
-	if (from >= to)
-		return false;
-	for (const uint8_t *p = from; p < to; p++)
-		if (!cc_is(*p, CC_WORD))
-			return false;
-	return true;
+	__m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x21)), /* CTL, SP, >= 0x80 */
+				   eq16(v, 0x7F));
+	bad = _mm_or_si128(bad, _mm_or_si128(in_range16(v, '#', '$'), eq16(v, '&')));
+	bad = _mm_or_si128(bad, _mm_or_si128(eq16(v, ','), eq16(v, ';')));
+	bad = _mm_or_si128(bad, _mm_or_si128(eq16(v, '='), eq16(v, '^')));
+	return mask16(_mm_or_si128(bad, eq16(v, '|')));
 }
+#endif
 
-/* callid = word [ "@" word ] (RFC 3261 section 25.1). Word characters are
- * the visible ASCII bytes but # $ & , ; = @ ^ |, so 16 bytes are checked a
- * step with a range test and a few equality tests. */
+/* callid = word [ "@" word ] (RFC 3261 section 25.1), 16 bytes a step. */
 bool sip_valid_call_id(const struct sip_text *t, const uint8_t *from, const uint8_t *to)
 {
 	const uint8_t *p = from, *at = NULL;
-	unsigned ats = 0;
+	unsigned ats = 0; /* 0, 1, or 2 for "more than one" */
 
 	if (from >= to)
 		return false;
 #ifdef __SSE2__
 	while (p < to && t->limit - p >= 16) {
-		const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-		__m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x21)), /* CTL, SP, >= 0x80 */
-					   _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7F)));
-		static const char non_word[] = "#$&,;=^|";
-		unsigned keep = to - p >= 16 ? 0xFFFFu : (1u << (to - p)) - 1, at_mask;
+		const __m128i v = load16(p);
+		unsigned keep = to - p >= 16 ? 0xFFFFu : (1u << (to - p)) - 1;
+		unsigned at_mask = mask16(eq16(v, '@')) & keep;
 
-		for (unsigned i = 0; i < sizeof(non_word) - 1; i++)
-			bad = _mm_or_si128(bad, _mm_cmpeq_epi8(v, _mm_set1_epi8(non_word[i])));
-		if ((unsigned)_mm_movemask_epi8(bad) & keep)
+		if (call_id_bad16(v) & keep)
 			return false;
-		at_mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('@'))) & keep;
 		if (at_mask) {
 			if (!at)
 				at = p + __builtin_ctz(at_mask);
-			ats += (unsigned)__builtin_popcount(at_mask);
+			ats += (at_mask & (at_mask - 1)) ? 2 : 1;
 		}
 		p += 16;
 	}
@@ -112,26 +110,40 @@ enum sip_method sip_method_lookup(const struct sip_text *t, const uint8_t *p, un
 #include "siphon/sip_methods.def"
 #undef SIP_METHOD
 	};
+	_Static_assert(SIP_METHOD__COUNT == 15, "a new method needs a case below");
+	enum sip_method m = SIP_METHOD_OTHER;
+	uint64_t word, known = 0;
 
-	/* Methods are case-sensitive (RFC 3261 section 7.1); the known ones
-	 * are 3 to 9 bytes: the first 8 compare as one word. */
-	uint64_t word;
-
+	/* Methods are case-sensitive (RFC 3261 section 7.1). The known ones
+	 * differ in length or first letter, so those two pick the only
+	 * candidate, and one word compare (plus a ninth byte) decides. */
 	if (len < 3 || len > 9)
 		return SIP_METHOD_OTHER;
+	switch (len * 256 + p[0]) {
+	case 3 * 256 + 'A': m = SIP_METHOD_ACK; break;
+	case 3 * 256 + 'B': m = SIP_METHOD_BYE; break;
+	case 4 * 256 + 'I': m = SIP_METHOD_INFO; break;
+	case 5 * 256 + 'P': m = SIP_METHOD_PRACK; break;
+	case 5 * 256 + 'R': m = SIP_METHOD_REFER; break;
+	case 6 * 256 + 'I': m = SIP_METHOD_INVITE; break;
+	case 6 * 256 + 'C': m = SIP_METHOD_CANCEL; break;
+	case 6 * 256 + 'N': m = SIP_METHOD_NOTIFY; break;
+	case 6 * 256 + 'U': m = SIP_METHOD_UPDATE; break;
+	case 7 * 256 + 'O': m = SIP_METHOD_OPTIONS; break;
+	case 7 * 256 + 'P': m = SIP_METHOD_PUBLISH; break;
+	case 7 * 256 + 'M': m = SIP_METHOD_MESSAGE; break;
+	case 8 * 256 + 'R': m = SIP_METHOD_REGISTER; break;
+	case 9 * 256 + 'S': m = SIP_METHOD_SUBSCRIBE; break;
+	default: return SIP_METHOD_OTHER;
+	}
 	if (t->limit - p >= 8)
 		word = load_word(p, 8) & (len >= 8 ? ~0ull : (1ull << (8 * len)) - 1);
 	else
 		for (unsigned i = word = 0; i < len; i++)
 			word |= (uint64_t)p[i] << (8 * i);
-	for (unsigned i = 1; i < SIP_METHOD__COUNT; i++) {
-		uint64_t known = 0;
-		if (methods[i].len != len)
-			continue;
-		__builtin_memcpy(&known, methods[i].name, len < 8 ? len : 8);
-		if (word == known && (len <= 8 || p[8] == (uint8_t)methods[i].name[8]))
-			return (enum sip_method)i;
-	}
+	__builtin_memcpy(&known, methods[m].name, len < 8 ? len : 8);
+	if (methods[m].len == len && word == known && (len <= 8 || p[8] == (uint8_t)methods[m].name[8]))
+		return m;
 	return SIP_METHOD_OTHER;
 }
 
@@ -191,21 +203,8 @@ const uint8_t *sip_count_values(const struct sip_text *t, const uint8_t *from, c
 	return first_end ? first_end : to;
 }
 
-static const uint8_t *skip_lws(const uint8_t *p, const uint8_t *to)
-{
-	while (p < to && cc_is(*p, CC_LWS))
-		p++;
-	return p;
-}
-
-static const uint8_t *skip_token(const uint8_t *p, const uint8_t *to)
-{
-	while (p < to && cc_is(*p, CC_TOKEN))
-		p++;
-	return p;
-}
-
-/* Finds parameter `name` (lower case) in ";a=b;c" params [p, to); sets *val. */
+/* Finds parameter `name` (lower-case letters) in ";a=b;c" params [p, to);
+ * sets *val. */
 static void find_param(const struct sip_text *t, const uint8_t *p, const uint8_t *to,
 		       const char *name, unsigned name_len, struct sip_span *val)
 {
@@ -218,12 +217,13 @@ static void find_param(const struct sip_text *t, const uint8_t *p, const uint8_t
 				return;
 		}
 		start = skip_lws(p + 1, to);
-		name_end = skip_token(start, to);
+		name_end = skip_token(start, to, t->limit);
 		v = skip_lws(name_end, to);
-		if ((unsigned)(name_end - start) == name_len && eq_lower(start, name, name_len) &&
+		/* a token compares exactly with eq_name */
+		if ((unsigned)(name_end - start) == name_len && eq_name(start, name, name_len) &&
 		    v < to && *v == '=') {
 			v = skip_lws(v + 1, to);
-			v_end = skip_token(v, to);
+			v_end = skip_token(v, to, t->limit);
 			*val = span_of(t->base, v, v_end);
 			return;
 		}
@@ -258,7 +258,7 @@ void sip_parse_via(const struct sip_text *t, const uint8_t *from, const uint8_t 
 	} else {
 		for (int part = 0; part < 2; part++) {
 			const uint8_t *tok = skip_lws(p, to);
-			p = skip_token(tok, to);
+			p = skip_token(tok, to, t->limit);
 			if (p == tok)
 				return;
 			p = skip_lws(p, to);
@@ -268,7 +268,7 @@ void sip_parse_via(const struct sip_text *t, const uint8_t *from, const uint8_t 
 		}
 	}
 	h = skip_lws(p, to);
-	p = skip_token(h, to);
+	p = skip_token(h, to, t->limit);
 	if (p == h)
 		return;
 	via->transport = span_of(t->base, h, p);
@@ -279,7 +279,7 @@ void sip_parse_via(const struct sip_text *t, const uint8_t *from, const uint8_t 
 			return;
 		p++;
 	} else {
-		p = skip_token(h, to);
+		p = skip_token(h, to, t->limit);
 	}
 	if (p == h)
 		return;

@@ -3,6 +3,8 @@
 #ifndef SIPHON_NAMES_H
 #define SIPHON_NAMES_H
 
+#include <stdbool.h>
+
 enum sip_verdict {
 #define SIP_VERDICT(id, name, help) SIP_VERDICT_##id,
 #include "sip_verdicts.def"
@@ -31,6 +33,27 @@ enum sip_header {
 	SIP_HDR__COUNT
 };
 
+enum flag_kind {
+#define FLAG_KIND(id, key, help) FLAG_KIND_##id,
+#include "flag_kinds.def"
+#undef FLAG_KIND
+	FLAG_KIND__COUNT
+};
+
+enum action_kind {
+#define ACTION(id, key, terminal, help) ACTION_##id,
+#include "actions.def"
+#undef ACTION
+	ACTION__COUNT
+};
+
+enum transport {
+#define TRANSPORT(id, name) TRANSPORT_##id,
+#include "transports.def"
+#undef TRANSPORT
+	TRANSPORT__COUNT
+};
+
 #ifndef __bpf__
 /* Name tables (common/names.c). Out-of-range values give "?". */
 const char *sip_verdict_name(unsigned v);
@@ -41,9 +64,18 @@ enum sip_verdict sip_reason_verdict(unsigned r);
 const char *sip_method_name(unsigned m);
 const char *sip_header_name(unsigned h);
 char sip_header_compact(unsigned h);
+const char *flag_kind_key(unsigned k);
+const char *flag_kind_help(unsigned k);
+const char *action_keyword(unsigned a);
+const char *action_help(unsigned a);
+bool action_is_terminal(unsigned a);
+const char *transport_name(unsigned t);
 /* Returns the enum value for a name, or -1 when it is unknown. */
 int sip_reason_from_name(const char *name);
 int sip_verdict_from_name(const char *name);
+int sip_method_from_name(const char *name); /* 0 (OTHER) is never returned */
+int action_from_keyword(const char *keyword);
+int transport_from_name(const char *name); /* any letter case */
 #endif
 
 #endif

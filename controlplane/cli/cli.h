@@ -16,8 +16,14 @@ struct cli_command {
 	const char *doc;
 };
 
+#define EXPLAIN_USAGE                                                                          \
+	"[--config FILE] [--format json|table] [--max-bytes N] [--max-vias N] [--source ADDR] " \
+	"[--transport T] (--pcap FILE | FILE...)"
+
 int cmd_explain(int argc, char **argv);
 int cmd_reasons(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_flags(int argc, char **argv);
 
 /* Prints "siphonctl CMD: ..." to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

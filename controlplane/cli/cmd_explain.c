@@ -9,7 +9,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "classify.h"
 #include "cli.h"
+#include "config.h"
 #include "json_write.h"
 #include "siphon/pkt_udp.h"
 #include "siphon/sip_scan.h"
@@ -23,6 +25,16 @@ struct explain {
 	struct sip_limits limits;
 	unsigned long messages, skipped;
 	bool table_header_done;
+	struct siphon_config *cfg; /* with --config: flags and rules too */
+	struct classifier cls;
+	struct packet_meta meta; /* for FILE inputs: --source, --transport */
+};
+
+/* What the whole pipeline decided for one message. */
+struct outcome {
+	struct sip_msg msg;
+	struct flagset flags;
+	struct decision d; /* verdict and reason, from the scanner or the route */
 };
 
 /* Where a message came from: a file name, or a packet of a capture. */
@@ -40,9 +52,61 @@ static void format_addr(char *buf, size_t size, int family, const uint8_t *addr,
 	snprintf(buf, size, family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip, port);
 }
 
-static void print_json(const struct origin *o, const uint8_t *buf, size_t len,
-		       const struct sip_msg *msg)
+static void print_rule_fields(const struct explain *ex, const struct outcome *oc, int *first)
 {
+	const struct siphon_config *cfg = ex->cfg;
+	const struct rule_action *a;
+	bool comma = false;
+
+	json_key(stdout, "flags", first);
+	putchar('[');
+	for (unsigned i = 0; oc->msg.verdict == SIP_VERDICT_FORWARD && i < cfg->n_flags; i++)
+		if (flagset_has(&oc->flags, i)) {
+			if (comma)
+				putchar(',');
+			json_write_str(stdout, cfg->flags[i].name);
+			comma = true;
+		}
+	putchar(']');
+	json_key(stdout, "rule", first);
+	if (oc->d.rule < 0) {
+		fputs("null", stdout);
+		json_key(stdout, "action", first);
+		fputs("null", stdout);
+		json_key(stdout, "pool", first);
+		fputs("null", stdout);
+		return;
+	}
+	a = &cfg->tables.actions[oc->d.rule];
+	printf("{\"line\":%d,\"text\":", cfg->rules[oc->d.rule].line);
+	json_write_str(stdout, cfg->rules[oc->d.rule].text);
+	putchar('}');
+	json_key(stdout, "action", first);
+	json_write_str(stdout, action_keyword(a->kind));
+	json_key(stdout, "pool", first);
+	if (a->kind == ACTION_POOL)
+		json_write_str(stdout, cfg->tables.pool_names[a->pool]);
+	else
+		fputs("null", stdout);
+	if (a->kind == ACTION_REPLY) {
+		json_key(stdout, "reply", first);
+		printf("{\"code\":%u,\"reason\":", a->reply_code);
+		json_write_str(stdout, a->reply_reason);
+		putchar('}');
+	}
+	if (oc->d.n_rate_limits) {
+		json_key(stdout, "rate_limits", first);
+		putchar('[');
+		for (unsigned i = 0; i < oc->d.n_rate_limits; i++)
+			printf("%s%d", i ? "," : "", cfg->rules[oc->d.rate_limits[i]].line);
+		putchar(']');
+	}
+}
+
+static void print_json(const struct explain *ex, const struct origin *o, const uint8_t *buf,
+		       size_t len, const struct outcome *oc)
+{
+	const struct sip_msg *msg = &oc->msg;
 	int first = 1;
 	char addr[64];
 
@@ -61,9 +125,9 @@ static void print_json(const struct origin *o, const uint8_t *buf, size_t len,
 		json_write_str(stdout, o->file);
 	}
 	json_key(stdout, "verdict", &first);
-	json_write_str(stdout, sip_verdict_name(msg->verdict));
+	json_write_str(stdout, sip_verdict_name(oc->d.verdict));
 	json_key(stdout, "reason", &first);
-	json_write_str(stdout, sip_reason_name(msg->reason));
+	json_write_str(stdout, sip_reason_name(oc->d.reason));
 	if (msg->parsed && !msg->is_request) {
 		json_key(stdout, "status", &first);
 		printf("%u", msg->status);
@@ -87,6 +151,8 @@ static void print_json(const struct origin *o, const uint8_t *buf, size_t len,
 		json_key(stdout, "forward_bytes", &first);
 		printf("%u", msg->msg_len);
 	}
+	if (ex->cfg)
+		print_rule_fields(ex, oc, &first);
 	puts("}");
 }
 
@@ -103,13 +169,14 @@ static void print_cell(const uint8_t *p, size_t len, int width)
 }
 
 static void print_table_row(struct explain *ex, const struct origin *o, const uint8_t *buf,
-			    const struct sip_msg *msg)
+			    const struct outcome *oc)
 {
+	const struct sip_msg *msg = &oc->msg;
 	char name[64], start[16];
 
 	if (!ex->table_header_done) {
-		printf("%-28s %-8s %-16s %-10s %-40s %s\n", "MESSAGE", "VERDICT", "REASON", "START",
-		       "CALL-ID", "DIALOG");
+		printf("%-28s %-8s %-16s %-10s %-40s %-6s%s\n", "MESSAGE", "VERDICT", "REASON", "START",
+		       "CALL-ID", "DIALOG", ex->cfg ? " RULE" : "");
 		ex->table_header_done = true;
 	}
 	if (o->packet)
@@ -123,25 +190,35 @@ static void print_table_row(struct explain *ex, const struct origin *o, const ui
 	else
 		snprintf(start, sizeof(start), "%.*s", (int)msg->method_name.len,
 			 (const char *)buf + msg->method_name.off);
-	printf("%-28.28s %-8s %-16s %-10.10s ", name, sip_verdict_name(msg->verdict),
-	       sip_reason_name(msg->reason), start);
+	printf("%-28.28s %-8s %-16s %-10.10s ", name, sip_verdict_name(oc->d.verdict),
+	       sip_reason_name(oc->d.reason), start);
 	if (msg->parsed && msg->hdr_count[SIP_HDR_CALL_ID])
 		print_cell(buf + msg->call_id.off, msg->call_id.len, 38);
 	else
 		print_cell((const uint8_t *)"-", 1, 38);
-	puts(!msg->parsed ? "-" : sip_in_dialog(msg) ? "yes" : "no");
+	printf("%-6s", !msg->parsed ? "-" : sip_in_dialog(msg) ? "yes" : "no");
+	if (ex->cfg && oc->d.rule >= 0)
+		printf(" %d: %s", ex->cfg->rules[oc->d.rule].line, ex->cfg->rules[oc->d.rule].text);
+	putchar('\n');
 }
 
-static void explain_one(struct explain *ex, const struct origin *o, const uint8_t *buf, size_t len)
+static void explain_one(struct explain *ex, const struct origin *o, const struct packet_meta *pm,
+			const uint8_t *buf, size_t len)
 {
-	struct sip_msg msg;
+	struct outcome oc = { .d = { .rule = -1 } };
 
-	sip_scan(buf, len, &ex->limits, NULL, &msg);
+	sip_scan(buf, len, &ex->limits, ex->cfg ? &ex->cfg->tables.headers : NULL, &oc.msg);
+	oc.d.verdict = oc.msg.verdict;
+	oc.d.reason = oc.msg.reason;
+	if (ex->cfg && oc.msg.verdict == SIP_VERDICT_FORWARD) {
+		classify(&ex->cls, buf, &oc.msg, pm, &oc.flags);
+		decide(&ex->cfg->tables, &oc.flags, &oc.d);
+	}
 	ex->messages++;
 	if (ex->format == FORMAT_JSON)
-		print_json(o, buf, len, &msg);
+		print_json(ex, o, buf, len, &oc);
 	else
-		print_table_row(ex, o, buf, &msg);
+		print_table_row(ex, o, buf, &oc);
 }
 
 static int read_file(const char *path, uint8_t **out, size_t *out_len)
@@ -227,7 +304,9 @@ static int explain_pcap(struct explain *ex, const char *path)
 			note_skipped(ex, index, pkt_udp_status_name(st));
 			continue;
 		}
-		explain_one(ex, &o, data + udp.payload_off, udp.payload_len);
+		struct packet_meta pm = { .family = udp.family, .transport = TRANSPORT_UDP };
+		memcpy(pm.src, udp.src, sizeof(pm.src));
+		explain_one(ex, &o, &pm, data + udp.payload_off, udp.payload_len);
 	}
 	if (rc == -1)
 		cli_error("explain", "--pcap %s: packet %lu: %s", path, index + 1, pcap_geterr(p));
@@ -235,24 +314,87 @@ static int explain_pcap(struct explain *ex, const char *path)
 	return rc == -1 ? CLI_FAILED : CLI_OK;
 }
 
+/* Loads --config for explain; the limits from the command line win. */
+static int load_config(struct explain *ex, const char *path, bool bytes_set, bool vias_set)
+{
+	struct config_error err;
+	int rc = config_load(path, &ex->cfg, &err);
+
+	if (rc) {
+		cli_error("explain", "%s", err.text);
+		return CLI_FAILED;
+	}
+	rc = classifier_init(&ex->cls, &ex->cfg->tables);
+	if (rc) {
+		cli_error("explain", "%s: the pattern database does not load: %s", path, strerror(-rc));
+		return CLI_FAILED;
+	}
+	if (!bytes_set)
+		ex->limits.max_msg_bytes = ex->cfg->tables.limits.max_msg_bytes;
+	if (!vias_set)
+		ex->limits.max_vias = ex->cfg->tables.limits.max_vias;
+	return CLI_OK;
+}
+
+static int parse_source(const char *arg, struct packet_meta *pm)
+{
+	if (inet_pton(AF_INET, arg, pm->src) == 1)
+		pm->family = AF_INET;
+	else if (inet_pton(AF_INET6, arg, pm->src) == 1)
+		pm->family = AF_INET6;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int explain_inputs(struct explain *ex, const char *pcap_path, int n, char **files)
+{
+	int rc = CLI_OK;
+
+	if (pcap_path)
+		return explain_pcap(ex, pcap_path);
+	for (int i = 0; i < n; i++) {
+		struct origin o = { .file = files[i] };
+		uint8_t *buf = NULL;
+		size_t len = 0;
+		int err = read_file(files[i], &buf, &len);
+		if (err) {
+			cli_error("explain", "%s: %s", files[i], strerror(-err));
+			rc = CLI_FAILED;
+			continue;
+		}
+		explain_one(ex, &o, &ex->meta, buf, len);
+		free(buf);
+	}
+	return rc;
+}
+
 int cmd_explain(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "max-bytes", required_argument, NULL, 'b' },
 		{ "max-vias", required_argument, NULL, 'v' },
 		{ "pcap", required_argument, NULL, 'p' },
+		{ "source", required_argument, NULL, 's' },
+		{ "transport", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct explain ex = { .format = FORMAT_JSON, .limits = SIP_LIMITS_DEFAULT };
-	const char *pcap_path = NULL;
+	struct explain ex = { .format = FORMAT_JSON, .limits = SIP_LIMITS_DEFAULT,
+			      .meta = { .transport = TRANSPORT_UDP } };
+	const char *pcap_path = NULL, *config_path = NULL;
+	bool bytes_set = false, vias_set = false, source_set = false;
 	unsigned long v;
-	int c, rc = CLI_OK;
+	int c, rc;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			config_path = optarg;
+			break;
 		case 'f':
 			if (strcmp(optarg, "json") == 0) {
 				ex.format = FORMAT_JSON;
@@ -267,18 +409,35 @@ int cmd_explain(int argc, char **argv)
 			if (cli_parse_uint("explain", "--max-bytes", optarg, 1, SIP_SCAN_MAX_INPUT, &v))
 				return CLI_USAGE;
 			ex.limits.max_msg_bytes = (uint32_t)v;
+			bytes_set = true;
 			break;
 		case 'v':
 			if (cli_parse_uint("explain", "--max-vias", optarg, 1, 1000, &v))
 				return CLI_USAGE;
 			ex.limits.max_vias = (uint16_t)v;
+			vias_set = true;
 			break;
 		case 'p':
 			pcap_path = optarg;
 			break;
+		case 's':
+			if (parse_source(optarg, &ex.meta)) {
+				cli_error("explain", "--source '%s': expected an IPv4 or IPv6 address", optarg);
+				return CLI_USAGE;
+			}
+			source_set = true;
+			break;
+		case 't':
+			rc = transport_from_name(optarg);
+			if (rc < 0) {
+				cli_error("explain", "--transport '%s': expected udp, tcp, tls, sctp, ws or wss",
+					  optarg);
+				return CLI_USAGE;
+			}
+			ex.meta.transport = (enum transport)rc;
+			break;
 		case 'h':
-			printf("usage: siphonctl explain [--format json|table] [--max-bytes N] "
-			       "[--max-vias N] (--pcap FILE | FILE...)\n");
+			printf("usage: siphonctl explain %s\n", EXPLAIN_USAGE);
 			return CLI_OK;
 		default:
 			return CLI_USAGE; /* getopt printed the reason */
@@ -292,22 +451,18 @@ int cmd_explain(int argc, char **argv)
 		cli_error("explain", "give either --pcap FILE or FILE..., not both");
 		return CLI_USAGE;
 	}
-	if (pcap_path) {
-		rc = explain_pcap(&ex, pcap_path);
-	} else {
-		for (int i = optind; i < argc; i++) {
-			struct origin o = { .file = argv[i] };
-			uint8_t *buf = NULL;
-			size_t len = 0;
-			int err = read_file(argv[i], &buf, &len);
-			if (err) {
-				cli_error("explain", "%s: %s", argv[i], strerror(-err));
-				rc = CLI_FAILED;
-				continue;
-			}
-			explain_one(&ex, &o, buf, len);
-			free(buf);
-		}
+	if (pcap_path && source_set) {
+		cli_error("explain", "--source is for FILE inputs; a capture has its own addresses");
+		return CLI_USAGE;
+	}
+	if (config_path && (rc = load_config(&ex, config_path, bytes_set, vias_set)) != CLI_OK) {
+		config_free(ex.cfg);
+		return rc;
+	}
+	rc = explain_inputs(&ex, pcap_path, argc - optind, argv + optind);
+	if (ex.cfg) {
+		classifier_free(&ex.cls);
+		config_free(ex.cfg);
 	}
 	fflush(stdout);
 	if (ferror(stdout)) {

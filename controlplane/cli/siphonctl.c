@@ -11,10 +11,16 @@
 static int cmd_help(int argc, char **argv);
 
 static const struct cli_command commands[] = {
-	{ "explain", cmd_explain,
-	  "explain [--format json|table] [--max-bytes N] [--max-vias N] (--pcap FILE | FILE...)",
+	{ "explain", cmd_explain, "explain " EXPLAIN_USAGE,
 	  "Scan SIP messages and print the verdict and reason for each: one JSON object per line, "
-	  "or a table. A FILE holds one UDP payload; --pcap reads every UDP packet of a capture." },
+	  "or a table. A FILE holds one UDP payload; --pcap reads every UDP packet of a capture. "
+	  "With --config, also the flags set, the deciding rule (line and text), the action and "
+	  "the pool; --source and --transport say where a FILE came from." },
+	{ "check", cmd_check, "check FILE",
+	  "Validate a config without applying it: 'FILE: ok' and a summary, or the first error "
+	  "with its line." },
+	{ "flags", cmd_flags, "flags --config FILE [--format json|table]",
+	  "List every flag of a config with its bit, where it is defined and how it is matched." },
 	{ "reasons", cmd_reasons, "reasons [--format json|table]",
 	  "List every verdict reason with its verdict and meaning." },
 	{ "help", cmd_help, "help [COMMAND | --man]",

@@ -29,8 +29,11 @@ static void reason_verdicts(void **state)
 	(void)state;
 	assert_int_equal(sip_reason_verdict(SIP_REASON_OK), SIP_VERDICT_FORWARD);
 	assert_int_equal(sip_reason_verdict(SIP_REASON_STUN_BINDING), SIP_VERDICT_PUNT);
-	/* every other reason drops */
-	for (unsigned i = 0; i < SIP_REASON__COUNT; i++)
+	assert_int_equal(sip_reason_verdict(SIP_REASON_RULE_POOL), SIP_VERDICT_FORWARD);
+	assert_int_equal(sip_reason_verdict(SIP_REASON_RULE_PUNT), SIP_VERDICT_PUNT);
+	assert_int_equal(sip_reason_verdict(SIP_REASON_RULE_REPLY), SIP_VERDICT_REPLY);
+	/* every scanner reason but ok and stun_binding drops */
+	for (unsigned i = 0; i < SIP_REASON_RULE_POOL; i++)
 		if (i != SIP_REASON_OK && i != SIP_REASON_STUN_BINDING)
 			assert_int_equal(sip_reason_verdict(i), SIP_VERDICT_DROP);
 	assert_int_equal(sip_reason_verdict(9999), SIP_VERDICT_DROP);
@@ -47,6 +50,15 @@ static void verdicts_and_methods(void **state)
 	assert_string_equal(sip_header_name(SIP_HDR_CALL_ID), "Call-ID");
 	assert_int_equal(sip_header_compact(SIP_HDR_CALL_ID), 'i');
 	assert_int_equal(sip_header_compact(SIP_HDR_CSEQ), 0);
+	assert_int_equal(sip_method_from_name("OPTIONS"), SIP_METHOD_OPTIONS);
+	assert_int_equal(sip_method_from_name("options"), -1); /* methods are case-sensitive */
+	assert_int_equal(sip_method_from_name(""), -1);
+	assert_int_equal(action_from_keyword("rate-limit"), ACTION_RATE_LIMIT);
+	assert_false(action_is_terminal(ACTION_RATE_LIMIT));
+	assert_true(action_is_terminal(ACTION_POOL));
+	assert_int_equal(transport_from_name("tls"), TRANSPORT_TLS);
+	assert_int_equal(transport_from_name("QUIC"), -1);
+	assert_string_equal(flag_kind_key(FLAG_KIND_HEADER_MATCH), "match");
 }
 
 int main(void)

@@ -1,0 +1,99 @@
+/* The compiled tables: what siphond builds from a config and the fast path
+ * executes. Flags are bits here; their names stay in the control plane
+ * (controlplane/config/). Everything is arrays with counts, built whole off
+ * the fast path and swapped as one generation. */
+#ifndef SIPHON_TABLES_H
+#define SIPHON_TABLES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "siphon/flagset.h"
+#include "siphon/names.h"
+#include "siphon/prefix_table.h"
+#include "siphon/sip_scan.h"
+
+#define TABLES_MAX_METHODS  32  /* method names that flags name */
+#define TABLES_MAX_SELF     32  /* balancer addresses, names, control addresses */
+#define TABLES_MAX_PATTERNS 512 /* header-value patterns in the Hyperscan database */
+#define TABLES_MAX_TERMS    4096
+#define TABLES_MAX_RULES    1024
+#define TABLES_NAME_MAX     64
+
+/* One conjunction of a flag expression in disjunctive normal form: it holds
+ * when every `must` flag is set and no `must_not` flag is. */
+struct dnf_term {
+	struct flagset must, must_not;
+	uint16_t target; /* the flag it sets (derived flags) or the rule it picks */
+};
+
+struct method_flags {
+	char name[TABLES_NAME_MAX]; /* exact, case-sensitive */
+	uint8_t len;
+	struct flagset flags;
+};
+
+/* An IPv4 or IPv6 address the balancer owns (family AF_INET / AF_INET6). */
+struct self_addr {
+	int family;
+	uint8_t addr[16];
+};
+
+struct pattern_ref {
+	uint16_t header; /* index into the extra header set */
+	uint16_t flag;
+};
+
+struct rule_action {
+	enum action_kind kind;
+	uint16_t pool;          /* ACTION_POOL: index into pool_names */
+	uint16_t reply_code;    /* ACTION_REPLY */
+	char reply_reason[TABLES_NAME_MAX];
+	uint32_t rate_per_sec;  /* ACTION_RATE_LIMIT */
+	uint32_t burst;
+};
+
+struct compiled_tables {
+	uint32_t n_flags;
+	struct sip_limits limits;
+
+	/* headers that flags name: the scanner records their first value */
+	struct sip_extra_set headers;
+	struct flagset header_present[SIP_EXTRA_MAX];
+
+	/* simple flags */
+	uint32_t n_methods;
+	struct method_flags methods[TABLES_MAX_METHODS];
+	struct flagset transports[TRANSPORT__COUNT];
+	struct flagset to_self, own_probe_answer, in_dialog;
+
+	/* what "self" means */
+	uint32_t n_self_addrs, n_self_names, n_control_addrs;
+	struct self_addr self_addrs[TABLES_MAX_SELF];
+	char self_names[TABLES_MAX_SELF][TABLES_NAME_MAX]; /* lower case */
+	struct self_addr control_addrs[TABLES_MAX_SELF];
+
+	/* source prefixes */
+	struct prefix_table source4, source6;
+
+	/* header-value patterns: one serialized Hyperscan block-mode database,
+	 * pattern id = index into patterns[] */
+	uint32_t n_patterns;
+	struct pattern_ref patterns[TABLES_MAX_PATTERNS];
+	const void *hs_db;
+	size_t hs_db_len;
+
+	/* derived flags, evaluated in order after the others */
+	uint32_t n_expr_terms;
+	const struct dnf_term *expr_terms;
+
+	/* the route: terms in rule order; the last rule always matches */
+	uint32_t n_rule_terms, n_rules;
+	const struct dnf_term *rule_terms;
+	const struct rule_action *actions; /* n_rules */
+
+	uint32_t n_pools;
+	char (*pool_names)[TABLES_NAME_MAX];
+};
+
+#endif

@@ -1,0 +1,73 @@
+/* The config file: one readable file (libconfig syntax) with the
+ * balancer's own addresses, named flags, pools and the route. Loading it
+ * validates and compiles it in one go: a config that loads is one the fast
+ * path can run. Reference: docs/config.md. */
+#ifndef SIPHON_CONFIG_H
+#define SIPHON_CONFIG_H
+
+#include "siphon/tables.h"
+
+#define CONFIG_ERROR_MAX 768
+
+/* "FILE:LINE: where: what 'value'" for the first problem found. */
+struct config_error {
+	char text[CONFIG_ERROR_MAX];
+};
+
+struct cfg_flag {
+	char name[TABLES_NAME_MAX];
+	enum flag_kind kind;
+	int line;
+	char how[256]; /* how it is matched, for people */
+	char doc[256]; /* the config's own description, if any */
+};
+
+struct cfg_node {
+	char name[TABLES_NAME_MAX];
+	struct self_addr addr;
+	uint16_t port;
+	uint32_t weight;
+	char id[TABLES_NAME_MAX]; /* the node-id token, default: the name */
+	int line;
+};
+
+enum pool_mode { POOL_MODE_DSR, POOL_MODE_NAT, POOL_MODE_ENCAP };
+
+struct cfg_pool {
+	char name[TABLES_NAME_MAX];
+	enum pool_mode mode;
+	uint32_t probe_interval_ms, probe_down, probe_up;
+	uint32_t n_nodes;
+	struct cfg_node *nodes;
+	int line;
+};
+
+struct cfg_rule {
+	int line;
+	char text[640]; /* "when COND then ACTION", as written */
+};
+
+struct siphon_config {
+	char path[256];
+	struct compiled_tables tables;
+	uint32_t n_flags;
+	struct cfg_flag flags[SIPHON_MAX_FLAGS];
+	uint32_t n_rules;
+	struct cfg_rule *rules;
+	uint32_t n_pools;
+	struct cfg_pool *pools;
+	/* what tables point to */
+	struct dnf_term *expr_terms, *rule_terms;
+	struct rule_action *actions;
+	void *hs_db;
+	struct prefix_builder *prefixes4, *prefixes6;
+};
+
+/* 0, or -EINVAL / -ENOENT / -ENOMEM with err->text saying why. */
+int config_load(const char *path, struct siphon_config **out, struct config_error *err);
+/* The same from a string; `name` stands for the file in messages. */
+int config_load_text(const char *name, const char *text, struct siphon_config **out,
+		     struct config_error *err);
+void config_free(struct siphon_config *cfg);
+
+#endif

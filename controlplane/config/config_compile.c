@@ -1,0 +1,126 @@
+/* The last steps of loading: the Hyperscan database of all header-value
+ * patterns, the source prefix tables, and pointing the tables at them. */
+#include <errno.h>
+#include <hs/hs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_load.h"
+
+/* Which flag a pattern belongs to, for error messages. */
+static const struct cfg_flag *pattern_flag(const struct loader *L, unsigned pattern)
+{
+	return &L->cfg->flags[L->patterns[pattern].flag];
+}
+
+static int compile_patterns(struct loader *L)
+{
+	struct siphon_config *cfg = L->cfg;
+	const char *expressions[TABLES_MAX_PATTERNS];
+	unsigned flags[TABLES_MAX_PATTERNS], ids[TABLES_MAX_PATTERNS];
+	hs_compile_error_t *cerr = NULL;
+	hs_database_t *db = NULL;
+	char *bytes = NULL;
+	size_t len = 0;
+	int err = 0;
+
+	if (L->n_patterns == 0)
+		return 0;
+	for (unsigned i = 0; i < L->n_patterns; i++) {
+		expressions[i] = L->patterns[i].expression;
+		flags[i] = L->patterns[i].hs_flags;
+		ids[i] = i;
+	}
+	if (hs_compile_multi(expressions, flags, ids, L->n_patterns, HS_MODE_BLOCK, NULL, &db,
+			     &cerr) != HS_SUCCESS) {
+		int which = cerr && cerr->expression >= 0 ? cerr->expression : 0;
+		const struct cfg_flag *f = pattern_flag(L, (unsigned)which);
+		snprintf(L->err->text, sizeof(L->err->text), "%s:%d: flag %s: match \"%s\": %s",
+			 L->path, f->line, f->name, expressions[which],
+			 cerr ? cerr->message : "Hyperscan failed");
+		hs_free_compile_error(cerr);
+		return -EINVAL;
+	}
+	/* The tables carry the database serialized; the fast path only
+	 * deserializes it (no regex is compiled there). */
+	if (hs_serialize_database(db, &bytes, &len) != HS_SUCCESS) {
+		snprintf(L->err->text, sizeof(L->err->text), "%s: Hyperscan could not serialize the "
+			 "pattern database", L->path);
+		err = -ENOMEM;
+	} else {
+		cfg->hs_db = bytes;
+		cfg->tables.hs_db = bytes;
+		cfg->tables.hs_db_len = len;
+		cfg->tables.n_patterns = L->n_patterns;
+	}
+	hs_free_database(db);
+	return err;
+}
+
+static int build_prefixes(struct loader *L)
+{
+	int err = prefix_builder_build(L->b4, &L->cfg->tables.source4);
+
+	if (!err)
+		err = prefix_builder_build(L->b6, &L->cfg->tables.source6);
+	if (err)
+		snprintf(L->err->text, sizeof(L->err->text), "%s: building the source prefix tables: "
+			 "%s", L->path, strerror(-err));
+	return err;
+}
+
+int compile_tables(struct loader *L)
+{
+	struct siphon_config *cfg = L->cfg;
+	int err = compile_patterns(L);
+
+	if (!err)
+		err = build_prefixes(L);
+	if (err)
+		return err;
+	/* the builders own the prefix arrays now held by the tables */
+	cfg->prefixes4 = L->b4;
+	cfg->prefixes6 = L->b6;
+	L->b4 = L->b6 = NULL;
+	cfg->tables.expr_terms = cfg->expr_terms;
+	cfg->tables.n_expr_terms = L->n_expr_terms;
+	cfg->tables.rule_terms = cfg->rule_terms;
+	cfg->tables.n_rule_terms = L->n_rule_terms;
+	cfg->tables.actions = cfg->actions;
+	cfg->tables.n_rules = cfg->n_rules;
+	return 0;
+}
+
+static void free_builder(struct prefix_builder *b)
+{
+	if (b) {
+		prefix_builder_free(b);
+		free(b);
+	}
+}
+
+void loader_release(struct loader *L)
+{
+	free_builder(L->b4);
+	free_builder(L->b6);
+	L->b4 = L->b6 = NULL;
+}
+
+void config_free(struct siphon_config *cfg)
+{
+	if (!cfg)
+		return;
+	for (uint32_t i = 0; cfg->pools && i <= cfg->n_pools; i++) /* and a half-loaded one */
+		free(cfg->pools[i].nodes);
+	free(cfg->pools);
+	free(cfg->tables.pool_names);
+	free(cfg->rules);
+	free(cfg->actions);
+	free(cfg->rule_terms);
+	free(cfg->expr_terms);
+	free(cfg->hs_db);
+	free_builder(cfg->prefixes4);
+	free_builder(cfg->prefixes6);
+	free(cfg);
+}

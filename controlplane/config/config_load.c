@@ -1,0 +1,305 @@
+/* Reading the config file (libconfig) into struct siphon_config, section by
+ * section, each with a table of its keys. Every error names the file, the
+ * line, the place and the bad value; the first one stops the load. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config_load.h"
+
+int cfg_fail(struct loader *L, const config_setting_t *s, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (L->err->text[0])
+		return -EINVAL;
+	n = snprintf(L->err->text, sizeof(L->err->text), "%s:%d: ", L->path,
+		     s ? config_setting_source_line(s) : 0);
+	if (n < 0 || (size_t)n >= sizeof(L->err->text))
+		return -EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(L->err->text + n, sizeof(L->err->text) - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* Every key of a group must be one of `known` (a NULL-terminated list). */
+int cfg_check_keys(struct loader *L, const config_setting_t *group, const char *where,
+		   const char *const *known)
+{
+	int n = config_setting_length(group);
+
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *m = config_setting_get_elem(group, (unsigned)i);
+		const char *name = config_setting_name(m);
+		bool ok = false;
+		char list[256] = "";
+
+		for (const char *const *k = known; *k && !ok; k++)
+			ok = strcmp(*k, name) == 0;
+		if (ok)
+			continue;
+		for (const char *const *k = known; *k; k++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				 k == known ? "" : ", ", *k);
+		return cfg_fail(L, m, "%s: unknown key '%s' (known: %s)", where, name, list);
+	}
+	return 0;
+}
+
+int cfg_string(struct loader *L, const config_setting_t *group, const char *where,
+	       const char *key, bool required, const char **out)
+{
+	const config_setting_t *s = config_setting_get_member(group, key);
+
+	*out = NULL;
+	if (!s)
+		return required ? cfg_fail(L, group, "%s: '%s' is required", where, key) : 0;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return cfg_fail(L, s, "%s: %s: expected a string in double quotes", where, key);
+	*out = config_setting_get_string(s);
+	return 0;
+}
+
+int cfg_uint(struct loader *L, const config_setting_t *group, const char *where, const char *key,
+	     unsigned long min, unsigned long max, uint32_t *out)
+{
+	const config_setting_t *s = config_setting_get_member(group, key);
+	long long v;
+
+	if (!s)
+		return 0; /* keep the default in *out */
+	if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64)
+		return cfg_fail(L, s, "%s: %s: expected a whole number from %lu to %lu", where, key,
+				min, max);
+	v = config_setting_get_int64(s);
+	if (v < (long long)min || v > (long long)max)
+		return cfg_fail(L, s, "%s: %s: %lld is out of range (%lu to %lu)", where, key, v, min,
+				max);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int cfg_true(struct loader *L, const config_setting_t *s, const char *where)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return cfg_fail(L, s, "%s: %s: expected true", where, config_setting_name(s));
+	if (!config_setting_get_bool(s))
+		return cfg_fail(L, s, "%s: %s = false means nothing; leave the flag out instead",
+				where, config_setting_name(s));
+	return 0;
+}
+
+int cfg_list_length(struct loader *L, const config_setting_t *s, const char *where)
+{
+	int t = config_setting_type(s);
+
+	if (t == CONFIG_TYPE_STRING)
+		return 1;
+	if ((t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) || config_setting_length(s) == 0)
+		return cfg_fail(L, s, "%s: %s: expected a string or a non-empty list of strings",
+				where, config_setting_name(s));
+	for (int i = 0; i < config_setting_length(s); i++)
+		if (config_setting_type(config_setting_get_elem(s, (unsigned)i)) != CONFIG_TYPE_STRING)
+			return cfg_fail(L, s, "%s: %s: item %d is not a string", where,
+					config_setting_name(s), i + 1);
+	return config_setting_length(s);
+}
+
+const char *cfg_list_item(const config_setting_t *s, int i)
+{
+	return config_setting_type(s) == CONFIG_TYPE_STRING
+		       ? config_setting_get_string(s)
+		       : config_setting_get_string_elem(s, (unsigned)i);
+}
+
+int cfg_parse_addr(const char *text, struct self_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, text, out->addr) == 1) {
+		out->family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, text, out->addr) == 1) {
+		out->family = AF_INET6;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* name: letters, digits, '_' and (if dashes) '-', a letter first. */
+bool cfg_valid_name(const char *name, bool dashes)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n >= TABLES_NAME_MAX ||
+	    !((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z')))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || (dashes && c == '-')))
+			return false;
+	}
+	return true;
+}
+
+static int load_self_list(struct loader *L, const config_setting_t *bal, const char *key,
+			  struct self_addr *addrs, uint32_t *n)
+{
+	const config_setting_t *s = config_setting_get_member(bal, key);
+	int count;
+
+	if (!s)
+		return 0;
+	count = cfg_list_length(L, s, "balancer");
+	if (count < 0)
+		return count;
+	for (int i = 0; i < count; i++) {
+		const char *text = cfg_list_item(s, i);
+		if (*n == TABLES_MAX_SELF)
+			return cfg_fail(L, s, "balancer: %s: more than %d addresses", key,
+					TABLES_MAX_SELF);
+		if (cfg_parse_addr(text, &addrs[*n]))
+			return cfg_fail(L, s, "balancer: %s: '%s' is not an IPv4 or IPv6 address", key,
+					text);
+		(*n)++;
+	}
+	return 0;
+}
+
+static int load_balancer(struct loader *L, const config_setting_t *bal)
+{
+	static const char *const keys[] = { "addresses", "names", "control", "max_bytes",
+					    "max_vias", NULL };
+	struct compiled_tables *t = &L->cfg->tables;
+	const config_setting_t *names;
+	uint32_t max_vias = t->limits.max_vias;
+	int err, count;
+
+	if (config_setting_type(bal) != CONFIG_TYPE_GROUP)
+		return cfg_fail(L, bal, "balancer: expected a group { ... }");
+	err = cfg_check_keys(L, bal, "balancer", keys);
+	if (!err)
+		err = load_self_list(L, bal, "addresses", t->self_addrs, &t->n_self_addrs);
+	if (!err)
+		err = load_self_list(L, bal, "control", t->control_addrs, &t->n_control_addrs);
+	if (!err)
+		err = cfg_uint(L, bal, "balancer", "max_bytes", 64, SIP_SCAN_MAX_INPUT,
+			       &t->limits.max_msg_bytes);
+	if (!err)
+		err = cfg_uint(L, bal, "balancer", "max_vias", 1, 1000, &max_vias);
+	if (err)
+		return err;
+	t->limits.max_vias = (uint16_t)max_vias;
+	names = config_setting_get_member(bal, "names");
+	if (!names)
+		return 0;
+	count = cfg_list_length(L, names, "balancer");
+	if (count < 0)
+		return count;
+	for (int i = 0; i < count; i++) {
+		const char *name = cfg_list_item(names, i);
+		size_t len = strlen(name);
+		if (len == 0 || len >= TABLES_NAME_MAX || strspn(name,
+			"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != len)
+			return cfg_fail(L, names, "balancer: names: '%s' is not a host name", name);
+		if (t->n_self_names == TABLES_MAX_SELF)
+			return cfg_fail(L, names, "balancer: names: more than %d names", TABLES_MAX_SELF);
+		for (size_t k = 0; k < len; k++)
+			t->self_names[t->n_self_names][k] = (char)(name[k] | (name[k] >= 'A' && name[k] <= 'Z' ? 0x20 : 0));
+		t->n_self_names++;
+	}
+	return 0;
+}
+
+static int load_config_tree(struct loader *L)
+{
+	static const char *const keys[] = { "balancer", "flags", "pools", "route", NULL };
+	const config_setting_t *root = config_root_setting(&L->lc), *s;
+	int err = cfg_check_keys(L, root, "top level", keys);
+
+	if (!err && (s = config_setting_get_member(root, "balancer")) != NULL)
+		err = load_balancer(L, s);
+	if (!err)
+		err = load_flags(L, config_setting_get_member(root, "flags"));
+	if (!err)
+		err = load_pools(L, config_setting_get_member(root, "pools"));
+	if (!err)
+		err = load_route(L, config_setting_get_member(root, "route"));
+	return err;
+}
+
+/* Reads from f (named `path` in messages), or from `text` when f is NULL. */
+static int load(const char *path, FILE *f, const char *text, struct siphon_config **out,
+		struct config_error *err)
+{
+	struct loader L = { .path = path, .err = err };
+	int rc, ok;
+
+	L.cfg = calloc(1, sizeof(*L.cfg));
+	if (!L.cfg) {
+		snprintf(err->text, sizeof(err->text), "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	snprintf(L.cfg->path, sizeof(L.cfg->path), "%s", path);
+	L.cfg->tables.limits = SIP_LIMITS_DEFAULT;
+	config_init(&L.lc);
+	L.b4 = calloc(1, sizeof(*L.b4));
+	L.b6 = calloc(1, sizeof(*L.b6));
+	if (!L.b4 || !L.b6 || prefix_builder_init(L.b4, 4) || prefix_builder_init(L.b6, 16)) {
+		snprintf(err->text, sizeof(err->text), "%s: out of memory", path);
+		rc = -ENOMEM;
+	} else {
+		ok = f ? config_read(&L.lc, f) : config_read_string(&L.lc, text);
+		if (!ok) {
+			snprintf(err->text, sizeof(err->text), "%s:%d: syntax: %s", path,
+				 config_error_line(&L.lc), config_error_text(&L.lc));
+			rc = -EINVAL;
+		} else {
+			rc = load_config_tree(&L);
+		}
+	}
+	if (!rc)
+		rc = compile_tables(&L);
+	config_destroy(&L.lc);
+	loader_release(&L);
+	if (rc) {
+		config_free(L.cfg);
+		return rc;
+	}
+	*out = L.cfg;
+	return 0;
+}
+
+int config_load(const char *path, struct siphon_config **out, struct config_error *err)
+{
+	FILE *f;
+	int rc;
+
+	err->text[0] = 0;
+	*out = NULL;
+	f = fopen(path, "r");
+	if (!f) {
+		rc = -errno;
+		snprintf(err->text, sizeof(err->text), "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	rc = load(path, f, NULL, out, err);
+	fclose(f);
+	return rc;
+}
+
+int config_load_text(const char *name, const char *text, struct siphon_config **out,
+		     struct config_error *err)
+{
+	err->text[0] = 0;
+	*out = NULL;
+	return load(name, NULL, text, out, err);
+}

@@ -1,0 +1,53 @@
+/* Internal to controlplane/config/: the loader's state and the helpers the
+ * section readers share. */
+#ifndef SIPHON_CONFIG_LOAD_H
+#define SIPHON_CONFIG_LOAD_H
+
+#include <libconfig.h>
+#include <stdbool.h>
+
+#include "config.h"
+#include "prefix_build.h"
+
+struct pending_pattern {
+	const char *expression; /* owned by the libconfig tree */
+	unsigned hs_flags;
+	unsigned flag; /* the flag bit it sets */
+};
+
+struct loader {
+	const char *path;
+	config_t lc;
+	struct siphon_config *cfg;
+	struct config_error *err;
+	struct prefix_builder *b4, *b6;
+	struct pending_pattern patterns[TABLES_MAX_PATTERNS];
+	unsigned n_patterns;
+	unsigned n_expr_terms, n_rule_terms;
+};
+
+int cfg_fail(struct loader *L, const config_setting_t *s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int cfg_check_keys(struct loader *L, const config_setting_t *group, const char *where,
+		   const char *const *known);
+int cfg_string(struct loader *L, const config_setting_t *group, const char *where,
+	       const char *key, bool required, const char **out);
+int cfg_uint(struct loader *L, const config_setting_t *group, const char *where, const char *key,
+	     unsigned long min, unsigned long max, uint32_t *out);
+int cfg_true(struct loader *L, const config_setting_t *s, const char *where);
+/* A string or a list of strings: its length, or -EINVAL. */
+int cfg_list_length(struct loader *L, const config_setting_t *s, const char *where);
+const char *cfg_list_item(const config_setting_t *s, int i);
+int cfg_parse_addr(const char *text, struct self_addr *out);
+bool cfg_valid_name(const char *name, bool dashes);
+/* The flag with this name (exact), or -1. */
+int cfg_flag_index(const struct siphon_config *cfg, const char *name, size_t len);
+
+int load_flags(struct loader *L, const config_setting_t *flags);
+int load_pools(struct loader *L, const config_setting_t *pools);
+int load_route(struct loader *L, const config_setting_t *route);
+/* Hyperscan database and prefix tables; points the tables at them. */
+int compile_tables(struct loader *L);
+void loader_release(struct loader *L);
+
+#endif

@@ -1,0 +1,308 @@
+/* The `pools` and `route` sections. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_load.h"
+#include "rule_expr.h"
+
+static int load_node(struct loader *L, const config_setting_t *e, const char *pool,
+		     struct cfg_node *node)
+{
+	static const char *const keys[] = { "name", "address", "port", "weight", "id", NULL };
+	char where[2 * TABLES_NAME_MAX + 16];
+	const char *name, *addr, *id;
+	uint32_t port = 5060, weight = 100;
+	int err;
+
+	snprintf(where, sizeof(where), "pool %s: node", pool);
+	if (config_setting_type(e) != CONFIG_TYPE_GROUP)
+		return cfg_fail(L, e, "%s: expected a group { name = ...; address = ...; }", where);
+	err = cfg_check_keys(L, e, where, keys);
+	if (!err)
+		err = cfg_string(L, e, where, "name", true, &name);
+	if (err)
+		return err;
+	if (!cfg_valid_name(name, true))
+		return cfg_fail(L, e, "%s: name: '%s' is not a node name", where, name);
+	snprintf(where, sizeof(where), "pool %s: node %s", pool, name);
+	err = cfg_string(L, e, where, "address", true, &addr);
+	if (!err)
+		err = cfg_uint(L, e, where, "port", 1, 65535, &port);
+	if (!err)
+		err = cfg_uint(L, e, where, "weight", 0, 65535, &weight);
+	if (!err)
+		err = cfg_string(L, e, where, "id", false, &id);
+	if (err)
+		return err;
+	if (cfg_parse_addr(addr, &node->addr))
+		return cfg_fail(L, e, "%s: address: '%s' is not an IPv4 or IPv6 address", where, addr);
+	if (id && !cfg_valid_name(id, true))
+		return cfg_fail(L, e, "%s: id: '%s' is not a token of letters, digits, '-' or '_'",
+				where, id);
+	snprintf(node->name, sizeof(node->name), "%s", name);
+	snprintf(node->id, sizeof(node->id), "%s", id ? id : name);
+	node->port = (uint16_t)port;
+	node->weight = weight;
+	node->line = config_setting_source_line(e);
+	return 0;
+}
+
+static int load_pool(struct loader *L, const config_setting_t *e, struct cfg_pool *pool)
+{
+	static const char *const keys[] = { "name", "mode", "probe", "nodes", NULL };
+	static const char *const probe_keys[] = { "interval_ms", "down", "up", NULL };
+	static const char *const modes[] = { [POOL_MODE_DSR] = "dsr", [POOL_MODE_NAT] = "nat",
+					     [POOL_MODE_ENCAP] = "encap" };
+	const config_setting_t *probe, *nodes;
+	char where[TABLES_NAME_MAX + 16];
+	const char *name, *mode = "dsr";
+	int err, n;
+
+	if (config_setting_type(e) != CONFIG_TYPE_GROUP)
+		return cfg_fail(L, e, "pools: expected a group { name = ...; nodes = (...); }");
+	err = cfg_check_keys(L, e, "pool", keys);
+	if (!err)
+		err = cfg_string(L, e, "pool", "name", true, &name);
+	if (err)
+		return err;
+	if (!cfg_valid_name(name, true))
+		return cfg_fail(L, e, "pool: name: '%s' is not a pool name", name);
+	for (struct cfg_pool *p = L->cfg->pools; p < pool; p++)
+		if (strcmp(p->name, name) == 0)
+			return cfg_fail(L, e, "pool %s: defined twice", name);
+	snprintf(pool->name, sizeof(pool->name), "%s", name);
+	pool->line = config_setting_source_line(e);
+	snprintf(where, sizeof(where), "pool %s", name);
+	err = cfg_string(L, e, where, "mode", false, &mode);
+	if (err)
+		return err;
+	if (!mode)
+		mode = "dsr";
+	for (pool->mode = 0; pool->mode <= POOL_MODE_ENCAP; pool->mode++)
+		if (strcmp(modes[pool->mode], mode) == 0)
+			break;
+	if (pool->mode > POOL_MODE_ENCAP)
+		return cfg_fail(L, e, "%s: mode: '%s' is not dsr, nat or encap", where, mode);
+	pool->probe_interval_ms = 500, pool->probe_down = 3, pool->probe_up = 2;
+	probe = config_setting_get_member(e, "probe");
+	if (probe) {
+		if (config_setting_type(probe) != CONFIG_TYPE_GROUP)
+			return cfg_fail(L, probe, "%s: probe: expected a group { interval_ms = ...; }", where);
+		err = cfg_check_keys(L, probe, where, probe_keys);
+		if (!err)
+			err = cfg_uint(L, probe, where, "interval_ms", 50, 600000, &pool->probe_interval_ms);
+		if (!err)
+			err = cfg_uint(L, probe, where, "down", 1, 100, &pool->probe_down);
+		if (!err)
+			err = cfg_uint(L, probe, where, "up", 1, 100, &pool->probe_up);
+		if (err)
+			return err;
+	}
+	nodes = config_setting_get_member(e, "nodes");
+	if (!nodes || config_setting_type(nodes) != CONFIG_TYPE_LIST || config_setting_length(nodes) == 0)
+		return cfg_fail(L, nodes ? nodes : e, "%s: nodes: expected a non-empty list ( { ... } )",
+				where);
+	n = config_setting_length(nodes);
+	pool->nodes = calloc((size_t)n, sizeof(*pool->nodes));
+	if (!pool->nodes)
+		return cfg_fail(L, e, "%s: out of memory", where);
+	for (int i = 0; i < n; i++) {
+		err = load_node(L, config_setting_get_elem(nodes, (unsigned)i), name, &pool->nodes[i]);
+		if (err)
+			return err;
+		for (int k = 0; k < i; k++)
+			if (!strcmp(pool->nodes[k].name, pool->nodes[i].name) ||
+			    !strcmp(pool->nodes[k].id, pool->nodes[i].id))
+				return cfg_fail(L, config_setting_get_elem(nodes, (unsigned)i),
+						"%s: node %s: its name or id is used twice", where,
+						pool->nodes[i].name);
+		pool->n_nodes++;
+	}
+	return 0;
+}
+
+int load_pools(struct loader *L, const config_setting_t *pools)
+{
+	struct compiled_tables *t = &L->cfg->tables;
+	int n, err;
+
+	if (!pools)
+		return 0;
+	if (config_setting_type(pools) != CONFIG_TYPE_LIST)
+		return cfg_fail(L, pools, "pools: expected a list ( { ... }, { ... } )");
+	n = config_setting_length(pools);
+	L->cfg->pools = calloc((size_t)n + 1, sizeof(*L->cfg->pools));
+	t->pool_names = calloc((size_t)n + 1, sizeof(*t->pool_names));
+	if (!L->cfg->pools || !t->pool_names)
+		return cfg_fail(L, pools, "pools: out of memory");
+	for (int i = 0; i < n; i++) {
+		err = load_pool(L, config_setting_get_elem(pools, (unsigned)i), &L->cfg->pools[i]);
+		if (err)
+			return err;
+		memcpy(t->pool_names[i], L->cfg->pools[i].name, TABLES_NAME_MAX);
+		L->cfg->n_pools = t->n_pools = (uint32_t)i + 1;
+	}
+	return 0;
+}
+
+/* then = "pool NAME" | "drop" | "punt" | "reply CODE \"reason\"" |
+ *        "rate-limit N/s [burst M]" */
+static int parse_action(struct loader *L, const config_setting_t *s, const char *text,
+			struct rule_action *a)
+{
+	char word[32] = "", arg[TABLES_NAME_MAX] = "", extra[TABLES_NAME_MAX] = "";
+	int consumed = 0, kind;
+	unsigned code, rate, burst;
+
+	if (sscanf(text, " %31[a-z-]%n", word, &consumed) != 1)
+		return cfg_fail(L, s, "route: then \"%s\": expected pool NAME, drop, punt, reply CODE "
+				"\"reason\" or rate-limit N/s", text);
+	kind = action_from_keyword(word);
+	text += consumed;
+	memset(a, 0, sizeof(*a));
+	a->kind = (enum action_kind)kind;
+	switch (kind) {
+	case ACTION_DROP:
+	case ACTION_PUNT:
+		if (sscanf(text, " %1s", extra) == 1)
+			return cfg_fail(L, s, "route: then: '%s' takes nothing after it, found '%s'",
+					word, text);
+		return 0;
+	case ACTION_POOL:
+		if (sscanf(text, " %63s %1s", arg, extra) != 1)
+			return cfg_fail(L, s, "route: then: pool needs one pool name");
+		for (uint32_t p = 0; p < L->cfg->n_pools; p++)
+			if (strcmp(L->cfg->pools[p].name, arg) == 0) {
+				a->pool = (uint16_t)p;
+				return 0;
+			}
+		return cfg_fail(L, s, "route: then: pool '%s' is not defined in pools", arg);
+	case ACTION_REPLY:
+		consumed = 0;
+		if (sscanf(text, " %u%n", &code, &consumed) != 1 || code < 100 || code > 699)
+			return cfg_fail(L, s, "route: then: reply needs a status code from 100 to 699, "
+					"found '%s'", text);
+		text += consumed;
+		a->reply_code = (uint16_t)code;
+		consumed = 0;
+		if (sscanf(text, " \"%63[^\"]\"%n", arg, &consumed) == 1 && consumed > 0 &&
+		    sscanf(text + consumed, " %1s", extra) != 1) {
+			snprintf(a->reply_reason, sizeof(a->reply_reason), "%s", arg);
+			return 0;
+		}
+		if (sscanf(text, " %1s", extra) == 1)
+			return cfg_fail(L, s, "route: then: reply %u: the reason must be one quoted "
+					"phrase of at most %d characters, found '%s'", code,
+					TABLES_NAME_MAX - 1, text);
+		snprintf(a->reply_reason, sizeof(a->reply_reason), "%s",
+			 code == 200 ? "OK" : code == 503 ? "Service Unavailable" : "Reply");
+		return 0;
+	case ACTION_RATE_LIMIT:
+		burst = 0;
+		consumed = 0;
+		if (sscanf(text, " %u/s%n", &rate, &consumed) != 1 || consumed == 0 || rate == 0 ||
+		    rate > 10000000)
+			return cfg_fail(L, s, "route: then: rate-limit needs a rate like 50/s, found '%s'",
+					text);
+		text += consumed;
+		consumed = 0;
+		if (sscanf(text, " %1s", extra) == 1 &&
+		    (sscanf(text, " burst %u%n", &burst, &consumed) != 1 || consumed == 0 || burst == 0 ||
+		     burst > 10000000 ||
+		     sscanf(text + consumed, " %1s", extra) == 1))
+			return cfg_fail(L, s, "route: then: rate-limit %u/s: expected only 'burst N' "
+					"after it, found '%s'", rate, text);
+		a->rate_per_sec = rate;
+		a->burst = burst ? burst : rate;
+		return 0;
+	default:
+		return cfg_fail(L, s, "route: then: unknown action '%s' (pool, drop, punt, reply, "
+				"rate-limit)", word);
+	}
+}
+
+static int any_flag(void *ctx, const char *name, size_t len)
+{
+	return cfg_flag_index(ctx, name, len);
+}
+
+static int load_rule(struct loader *L, const config_setting_t *e, unsigned idx, bool last)
+{
+	static const char *const keys[] = { "when", "then", NULL };
+	struct siphon_config *cfg = L->cfg;
+	struct rule_action *a = &cfg->actions[idx];
+	struct expr_result *res;
+	const char *when, *then;
+	int err;
+
+	if (config_setting_type(e) != CONFIG_TYPE_GROUP)
+		return cfg_fail(L, e, "route: expected a group { when = \"...\"; then = \"...\"; }");
+	err = cfg_check_keys(L, e, "route", keys);
+	if (!err)
+		err = cfg_string(L, e, "route", "when", false, &when);
+	if (!err)
+		err = cfg_string(L, e, "route", "then", true, &then);
+	if (!err)
+		err = parse_action(L, e, then, a);
+	if (err)
+		return err;
+	cfg->rules[idx].line = config_setting_source_line(e);
+	snprintf(cfg->rules[idx].text, sizeof(cfg->rules[idx].text), "%s%s%sthen %s",
+		 when ? "when " : "", when ? when : "", when ? " " : "", then);
+	if (!when) {
+		if (!last)
+			return cfg_fail(L, e, "route: only the last rule may leave out 'when' (it is "
+					"the default)");
+		if (!action_is_terminal(a->kind))
+			return cfg_fail(L, e, "route: the default rule must end the route (pool, drop, "
+					"punt or reply), not rate-limit");
+		cfg->rule_terms[L->n_rule_terms++] = (struct dnf_term){ .target = (uint16_t)idx };
+		return 0;
+	}
+	if (last)
+		return cfg_fail(L, e, "route: the last rule must be the default: leave out 'when' so "
+				"that every message gets a decision");
+	res = malloc(sizeof(*res));
+	if (!res)
+		return cfg_fail(L, e, "route: out of memory");
+	err = expr_compile(when, any_flag, cfg, res);
+	if (err)
+		err = cfg_fail(L, e, "route: when \"%s\": %s", when, res->error);
+	else if (L->n_rule_terms + res->n_terms > TABLES_MAX_TERMS)
+		err = cfg_fail(L, e, "route: more than %d terms in all conditions", TABLES_MAX_TERMS);
+	for (unsigned i = 0; !err && i < res->n_terms; i++) {
+		res->terms[i].target = (uint16_t)idx;
+		cfg->rule_terms[L->n_rule_terms++] = res->terms[i];
+	}
+	free(res);
+	return err;
+}
+
+int load_route(struct loader *L, const config_setting_t *route)
+{
+	struct siphon_config *cfg = L->cfg;
+	int n, err;
+
+	if (!route)
+		return cfg_fail(L, NULL, "route: missing; a config needs a route ending in a default "
+				"rule, e.g. { then = \"pool core\"; }");
+	if (config_setting_type(route) != CONFIG_TYPE_LIST || config_setting_length(route) == 0)
+		return cfg_fail(L, route, "route: expected a non-empty list ( { when = ...; then = ...; } )");
+	n = config_setting_length(route);
+	if (n > TABLES_MAX_RULES)
+		return cfg_fail(L, route, "route: %d rules; at most %d", n, TABLES_MAX_RULES);
+	cfg->rules = calloc((size_t)n, sizeof(*cfg->rules));
+	cfg->actions = calloc((size_t)n, sizeof(*cfg->actions));
+	cfg->rule_terms = calloc(TABLES_MAX_TERMS, sizeof(*cfg->rule_terms));
+	if (!cfg->rules || !cfg->actions || !cfg->rule_terms)
+		return cfg_fail(L, route, "route: out of memory");
+	for (int i = 0; i < n; i++) {
+		err = load_rule(L, config_setting_get_elem(route, (unsigned)i), (unsigned)i, i == n - 1);
+		if (err)
+			return err;
+		cfg->n_rules = (uint32_t)i + 1;
+	}
+	return 0;
+}
