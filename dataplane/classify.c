@@ -83,7 +83,9 @@ static bool host_is(const uint8_t *host, size_t len, const struct self_addr *add
 		return false;
 	memcpy(text, host, len);
 	text[len] = 0;
-	if (inet_pton(family, text, addr) == 1) {
+	/* a name starting with a letter is never an address: skip inet_pton */
+	if ((family == AF_INET6 || (text[0] >= '0' && text[0] <= '9')) &&
+	    inet_pton(family, text, addr) == 1) {
 		for (uint32_t i = 0; i < n_addrs; i++)
 			if (addrs[i].family == family &&
 			    memcmp(addrs[i].addr, addr, family == AF_INET ? 4 : 16) == 0)

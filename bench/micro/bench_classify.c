@@ -1,0 +1,186 @@
+/* Micro-benchmark of classify + decide on top of the scanner, and of
+ * compiling a config.
+ *
+ *   bench-classify classify CONFIG SOURCE-ADDR FILE [--runs R] [--iters N]
+ *       ns per message for scan alone and for scan + classify + decide
+ *   bench-classify compile N_PREFIXES N_PATTERNS [--runs R]
+ *       ms to load and compile a generated config of that size */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "classify.h"
+#include "config.h"
+
+static volatile unsigned sink;
+
+static double now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, unsigned n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return v[n / 2];
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf;
+	long n;
+
+	if (!f) {
+		perror(path);
+		exit(2);
+	}
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n);
+	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n)
+		exit(2);
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+static int bench_classify(const char *config, const char *source, const char *file, unsigned runs,
+			  unsigned long iters)
+{
+	struct config_error err;
+	struct siphon_config *cfg;
+	struct classifier cls;
+	struct packet_meta pm = { .transport = TRANSPORT_UDP };
+	double scan_ns[1000], full_ns[1000];
+	size_t len;
+	uint8_t *buf = slurp(file, &len);
+
+	if (config_load(config, &cfg, &err)) {
+		fprintf(stderr, "%s\n", err.text);
+		return 2;
+	}
+	if (classifier_init(&cls, &cfg->tables))
+		return 2;
+	pm.family = strchr(source, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(pm.family, source, pm.src) != 1) {
+		fprintf(stderr, "bad source address %s\n", source);
+		return 2;
+	}
+	for (unsigned r = 0; r < runs; r++) {
+		struct sip_msg msg;
+		struct flagset flags;
+		struct decision d;
+		unsigned acc = 0;
+		double t0 = now_ns();
+
+		for (unsigned long i = 0; i < iters; i++) {
+			classifier_scan(&cls, buf, len, &msg);
+			acc += msg.reason;
+		}
+		scan_ns[r] = (now_ns() - t0) / (double)iters;
+		t0 = now_ns();
+		for (unsigned long i = 0; i < iters; i++) {
+			classifier_scan(&cls, buf, len, &msg);
+			classify(&cls, buf, &msg, &pm, &flags);
+			decide(&cfg->tables, &flags, &d);
+			acc += (unsigned)d.rule;
+		}
+		full_ns[r] = (now_ns() - t0) / (double)iters;
+		sink = acc;
+	}
+	double scan = median(scan_ns, runs), full = median(full_ns, runs);
+	printf("{\"file\":\"%s\",\"runs\":%u,\"iters\":%lu,\"scan_ns\":%.1f,"
+	       "\"scan_classify_decide_ns\":%.1f,\"classify_decide_ns\":%.1f}\n",
+	       file, runs, iters, scan, full, full - scan);
+	classifier_free(&cls);
+	config_free(cfg);
+	free(buf);
+	return 0;
+}
+
+/* A config with n_prefixes IPv4 /24 prefixes over 20 flags and n_patterns
+ * User-Agent / X-Carrier patterns, each its own flag. */
+static char *generate_config(unsigned n_prefixes, unsigned n_patterns)
+{
+	size_t cap = 256 + (size_t)n_prefixes * 24 + (size_t)n_patterns * 160;
+	char *text = malloc(cap);
+	size_t n = 0;
+
+	n += (size_t)snprintf(text + n, cap - n, "flags = (\n");
+	for (unsigned f = 0; f < 20; f++) {
+		n += (size_t)snprintf(text + n, cap - n, "{ name = \"NET%u\"; source = [", f);
+		for (unsigned p = f; p < n_prefixes; p += 20)
+			n += (size_t)snprintf(text + n, cap - n, "%s\"198.%u.%u.0/24\"", p == f ? "" : ",",
+					      18 + (p >> 16 & 1), p >> 8 & 255 ? (p >> 8) & 255 : 0);
+		n += (size_t)snprintf(text + n, cap - n, "]; },\n");
+	}
+	for (unsigned k = 0; k < n_patterns; k++)
+		n += (size_t)snprintf(text + n, cap - n,
+				      "{ name = \"PAT%u\"; header = \"%s\"; caseless = true; "
+				      "match = \"agent-%u/[0-9]+\\\\.[0-9]+|tool%u\"; },\n",
+				      k, k % 2 ? "User-Agent" : "X-Carrier", k, k);
+	n += (size_t)snprintf(text + n, cap - n, "{ name = \"LAST\"; in_dialog = true; }\n);\n"
+			      "pools = ({ name = \"core\"; nodes = ({ name = \"b1\"; address = "
+			      "\"198.51.100.21\"; }); });\nroute = ({ when = \"NET0 and PAT0\"; then = "
+			      "\"drop\"; }, { then = \"pool core\"; });\n");
+	return text;
+}
+
+static int bench_compile(unsigned n_prefixes, unsigned n_patterns, unsigned runs)
+{
+	char *text = generate_config(n_prefixes, n_patterns);
+	double ms[1000];
+
+	for (unsigned r = 0; r < runs; r++) {
+		struct config_error err;
+		struct siphon_config *cfg;
+		double t0 = now_ns();
+		if (config_load_text("generated", text, &cfg, &err)) {
+			fprintf(stderr, "%s\n", err.text);
+			return 2;
+		}
+		ms[r] = (now_ns() - t0) / 1e6;
+		config_free(cfg);
+	}
+	double mid = median(ms, runs); /* sorts ms */
+	printf("{\"prefixes\":%u,\"patterns\":%u,\"runs\":%u,\"compile_ms_median\":%.2f,"
+	       "\"min\":%.2f,\"max\":%.2f}\n", n_prefixes, n_patterns, runs, mid, ms[0],
+	       ms[runs - 1]);
+	free(text);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned runs = 15;
+	unsigned long iters = 200000;
+
+	for (int i = 1; i + 1 < argc; i++) {
+		if (strcmp(argv[i], "--runs") == 0)
+			runs = (unsigned)strtoul(argv[i + 1], NULL, 10);
+		else if (strcmp(argv[i], "--iters") == 0)
+			iters = strtoul(argv[i + 1], NULL, 10);
+	}
+	if (runs == 0 || runs > 1000 || iters == 0)
+		return 2;
+	if (argc >= 5 && strcmp(argv[1], "classify") == 0)
+		return bench_classify(argv[2], argv[3], argv[4], runs, iters);
+	if (argc >= 4 && strcmp(argv[1], "compile") == 0)
+		return bench_compile((unsigned)strtoul(argv[2], NULL, 10),
+				     (unsigned)strtoul(argv[3], NULL, 10), runs < 50 ? runs : 50);
+	fprintf(stderr, "usage: bench-classify classify CONFIG SOURCE FILE [--runs R] [--iters N]\n"
+			"       bench-classify compile N_PREFIXES N_PATTERNS [--runs R]\n");
+	return 2;
+}
