@@ -70,10 +70,34 @@ static int build_prefixes(struct loader *L)
 	return err;
 }
 
+/* A to_self flag with nothing to compare with would silently never match. */
+static int check_self(struct loader *L)
+{
+	const struct compiled_tables *t = &L->cfg->tables;
+
+	for (unsigned i = 0; i < L->cfg->n_flags; i++) {
+		const struct cfg_flag *f = &L->cfg->flags[i];
+		if (f->kind == FLAG_KIND_TO_SELF && !t->n_self_addrs && !t->n_self_names)
+			goto fail;
+		if (f->kind == FLAG_KIND_OWN_PROBE_ANSWER && !t->n_control_addrs)
+			goto fail;
+		continue;
+fail:
+		snprintf(L->err->text, sizeof(L->err->text), "%s:%d: flag %s: %s needs balancer %s",
+			 L->path, f->line, f->name, flag_kind_key(f->kind),
+			 f->kind == FLAG_KIND_TO_SELF ? "addresses or names" : "control addresses");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int compile_tables(struct loader *L)
 {
 	struct siphon_config *cfg = L->cfg;
-	int err = compile_patterns(L);
+	int err = check_self(L);
+
+	if (!err)
+		err = compile_patterns(L);
 
 	if (!err)
 		err = build_prefixes(L);

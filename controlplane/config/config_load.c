@@ -19,8 +19,11 @@ int cfg_fail(struct loader *L, const config_setting_t *s, const char *fmt, ...)
 
 	if (L->err->text[0])
 		return -EINVAL;
-	n = snprintf(L->err->text, sizeof(L->err->text), "%s:%d: ", L->path,
-		     s ? config_setting_source_line(s) : 0);
+	if (s)
+		n = snprintf(L->err->text, sizeof(L->err->text), "%s:%d: ", L->path,
+			     config_setting_source_line(s));
+	else
+		n = snprintf(L->err->text, sizeof(L->err->text), "%s: ", L->path);
 	if (n < 0 || (size_t)n >= sizeof(L->err->text))
 		return -EINVAL;
 	va_start(ap, fmt);
@@ -236,6 +239,18 @@ static int load_config_tree(struct loader *L)
 	return err;
 }
 
+/* @include "x.conf" is found beside the file that includes it. */
+static void set_include_dir(config_t *lc, const char *path)
+{
+	char dir[256];
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	config_set_include_dir(lc, dir[0] ? dir : "/");
+}
+
 /* Reads from f (named `path` in messages), or from `text` when f is NULL. */
 static int load(const char *path, FILE *f, const char *text, struct siphon_config **out,
 		struct config_error *err)
@@ -257,6 +272,7 @@ static int load(const char *path, FILE *f, const char *text, struct siphon_confi
 		snprintf(err->text, sizeof(err->text), "%s: out of memory", path);
 		rc = -ENOMEM;
 	} else {
+		set_include_dir(&L.lc, path);
 		ok = f ? config_read(&L.lc, f) : config_read_string(&L.lc, text);
 		if (!ok) {
 			snprintf(err->text, sizeof(err->text), "%s:%d: syntax: %s", path,

@@ -90,13 +90,15 @@ static int load_pool(struct loader *L, const config_setting_t *e, struct cfg_poo
 	if (probe) {
 		if (config_setting_type(probe) != CONFIG_TYPE_GROUP)
 			return cfg_fail(L, probe, "%s: probe: expected a group { interval_ms = ...; }", where);
-		err = cfg_check_keys(L, probe, where, probe_keys);
+		char pwhere[TABLES_NAME_MAX + 24];
+		snprintf(pwhere, sizeof(pwhere), "%s: probe", where);
+		err = cfg_check_keys(L, probe, pwhere, probe_keys);
 		if (!err)
-			err = cfg_uint(L, probe, where, "interval_ms", 50, 600000, &pool->probe_interval_ms);
+			err = cfg_uint(L, probe, pwhere, "interval_ms", 50, 600000, &pool->probe_interval_ms);
 		if (!err)
-			err = cfg_uint(L, probe, where, "down", 1, 100, &pool->probe_down);
+			err = cfg_uint(L, probe, pwhere, "down", 1, 100, &pool->probe_down);
 		if (!err)
-			err = cfg_uint(L, probe, where, "up", 1, 100, &pool->probe_up);
+			err = cfg_uint(L, probe, pwhere, "up", 1, 100, &pool->probe_up);
 		if (err)
 			return err;
 	}
@@ -145,6 +147,25 @@ int load_pools(struct loader *L, const config_setting_t *pools)
 		L->cfg->n_pools = t->n_pools = (uint32_t)i + 1;
 	}
 	return 0;
+}
+
+/* The RFC 3261 reason phrase of the codes a balancer answers with. */
+static const char *default_reason(unsigned code)
+{
+	static const struct {
+		unsigned code;
+		const char *reason;
+	} phrases[] = {
+		{ 200, "OK" }, { 202, "Accepted" }, { 403, "Forbidden" }, { 404, "Not Found" },
+		{ 405, "Method Not Allowed" }, { 408, "Request Timeout" },
+		{ 480, "Temporarily Unavailable" }, { 483, "Too Many Hops" }, { 486, "Busy Here" },
+		{ 500, "Server Internal Error" }, { 503, "Service Unavailable" }, { 603, "Decline" },
+	};
+
+	for (size_t i = 0; i < sizeof(phrases) / sizeof(phrases[0]); i++)
+		if (phrases[i].code == code)
+			return phrases[i].reason;
+	return "Reply";
 }
 
 /* then = "pool NAME" | "drop" | "punt" | "reply CODE \"reason\"" |
@@ -196,8 +217,7 @@ static int parse_action(struct loader *L, const config_setting_t *s, const char 
 			return cfg_fail(L, s, "route: then: reply %u: the reason must be one quoted "
 					"phrase of at most %d characters, found '%s'", code,
 					TABLES_NAME_MAX - 1, text);
-		snprintf(a->reply_reason, sizeof(a->reply_reason), "%s",
-			 code == 200 ? "OK" : code == 503 ? "Service Unavailable" : "Reply");
+		snprintf(a->reply_reason, sizeof(a->reply_reason), "%s", default_reason(code));
 		return 0;
 	case ACTION_RATE_LIMIT:
 		burst = 0;
