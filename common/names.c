@@ -78,6 +78,13 @@ static const char *const transport_names[] = {
 #undef TRANSPORT
 };
 
+static const char *const dispatch_by_names[] = {
+#define DISPATCH_BY(id, name, help) [DISPATCH_BY_##id] = name,
+#include "siphon/dispatch_by.def"
+#undef DISPATCH_BY
+};
+
+_Static_assert(COUNT_OF(dispatch_by_names) == DISPATCH_BY__COUNT, "dispatch table");
 _Static_assert(COUNT_OF(flag_kind_keys) == FLAG_KIND__COUNT, "flag kind table");
 _Static_assert(COUNT_OF(action_keywords) == ACTION__COUNT, "action table");
 _Static_assert(COUNT_OF(transport_names) == TRANSPORT__COUNT, "transport table");
@@ -100,6 +107,7 @@ const char *flag_kind_help(unsigned k) { return LOOKUP(flag_kind_helps, k); }
 const char *action_keyword(unsigned a) { return LOOKUP(action_keywords, a); }
 const char *action_help(unsigned a) { return LOOKUP(action_helps, a); }
 const char *transport_name(unsigned t) { return LOOKUP(transport_names, t); }
+const char *dispatch_by_name(unsigned d) { return LOOKUP(dispatch_by_names, d); }
 
 bool action_is_terminal(unsigned a)
 {

@@ -54,6 +54,13 @@ enum transport {
 	TRANSPORT__COUNT
 };
 
+enum dispatch_by {
+#define DISPATCH_BY(id, name, help) DISPATCH_BY_##id,
+#include "dispatch_by.def"
+#undef DISPATCH_BY
+	DISPATCH_BY__COUNT
+};
+
 #ifndef __bpf__
 /* Name tables (common/names.c). Out-of-range values give "?". */
 const char *sip_verdict_name(unsigned v);
@@ -70,6 +77,7 @@ const char *action_keyword(unsigned a);
 const char *action_help(unsigned a);
 bool action_is_terminal(unsigned a);
 const char *transport_name(unsigned t);
+const char *dispatch_by_name(unsigned d);
 /* Returns the enum value for a name, or -1 when it is unknown. */
 int sip_reason_from_name(const char *name);
 int sip_verdict_from_name(const char *name);

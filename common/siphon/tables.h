@@ -5,10 +5,12 @@
 #ifndef SIPHON_TABLES_H
 #define SIPHON_TABLES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "siphon/flagset.h"
+#include "siphon/maglev.h"
 #include "siphon/names.h"
 #include "siphon/prefix_table.h"
 #include "siphon/sip_scan.h"
@@ -53,6 +55,26 @@ struct rule_action {
 	uint32_t burst;
 };
 
+enum pool_mode { POOL_MODE_DSR, POOL_MODE_NAT, POOL_MODE_ENCAP };
+
+/* A core node as the fast path sees it. */
+struct pool_node {
+	struct self_addr addr;
+	uint16_t port;
+	uint16_t pool;
+	bool up; /* the health verdict (siphond's probes; all up until then) */
+	uint8_t id_len;
+	char id[TABLES_NAME_MAX]; /* the node-id token a core node puts in Via / Route */
+};
+
+struct pool_table {
+	enum pool_mode mode;
+	uint32_t first_node, n_nodes; /* a range of compiled_tables.nodes */
+	struct maglev_table maglev;   /* current: initial requests */
+	struct maglev_table previous; /* the table before the last change, for in-dialog traffic */
+	uint64_t previous_until;      /* seconds (CLOCK_MONOTONIC); 0: no previous table */
+};
+
 struct compiled_tables {
 	uint32_t n_flags;
 	struct sip_limits limits;
@@ -94,6 +116,11 @@ struct compiled_tables {
 
 	uint32_t n_pools;
 	char (*pool_names)[TABLES_NAME_MAX];
+	const struct pool_table *pools;
+	uint32_t n_nodes;
+	const struct pool_node *nodes;
+	uint64_t hash_seed;  /* Call-ID hash seed: the same on every siphon node */
+	uint32_t grace_s;    /* how long a previous Maglev table serves in-dialog traffic */
 };
 
 #endif

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "classify.h"
+#include "dispatch.h"
 #include "cli.h"
 #include "config.h"
 #include "json_write.h"
@@ -35,6 +36,7 @@ struct outcome {
 	struct sip_msg msg;
 	struct flagset flags;
 	struct decision d; /* verdict and reason, from the scanner or the route */
+	struct dispatch_result node; /* for a pool action */
 };
 
 /* Where a message came from: a file name, or a packet of a capture. */
@@ -88,6 +90,24 @@ static void print_rule_fields(const struct explain *ex, const struct outcome *oc
 		json_write_str(stdout, cfg->tables.pool_names[a->pool]);
 	else
 		fputs("null", stdout);
+	if (a->kind == ACTION_POOL) {
+		json_key(stdout, "node", first);
+		if (oc->node.node < 0) {
+			fputs("null", stdout);
+		} else {
+			const struct pool_node *n = &cfg->tables.nodes[oc->node.node];
+			char addr[64];
+			format_addr(addr, sizeof(addr), n->addr.family, n->addr.addr, n->port);
+			putchar('{');
+			fputs("\"id\":", stdout);
+			json_write_str(stdout, n->id);
+			fputs(",\"address\":", stdout);
+			json_write_str(stdout, addr);
+			putchar('}');
+		}
+		json_key(stdout, "dispatch", first);
+		json_write_str(stdout, dispatch_by_name(oc->node.by));
+	}
 	if (a->kind == ACTION_REPLY) {
 		json_key(stdout, "reply", first);
 		printf("{\"code\":%u,\"reason\":", a->reply_code);
@@ -176,7 +196,7 @@ static void print_table_row(struct explain *ex, const struct origin *o, const ui
 
 	if (!ex->table_header_done) {
 		printf("%-28s %-8s %-16s %-10s %-40s %-6s%s\n", "MESSAGE", "VERDICT", "REASON", "START",
-		       "CALL-ID", "DIALOG", ex->cfg ? " RULE" : "");
+		       "CALL-ID", "DIALOG", ex->cfg ? " NODE       RULE" : "");
 		ex->table_header_done = true;
 	}
 	if (o->packet)
@@ -197,6 +217,10 @@ static void print_table_row(struct explain *ex, const struct origin *o, const ui
 	else
 		print_cell((const uint8_t *)"-", 1, 38);
 	printf("%-6s", !msg->parsed ? "-" : sip_in_dialog(msg) ? "yes" : "no");
+	if (ex->cfg && oc->node.node >= 0)
+		printf(" %-10s", ex->cfg->tables.nodes[oc->node.node].id);
+	else if (ex->cfg)
+		printf(" %-10s", "-");
 	if (ex->cfg && oc->d.rule >= 0)
 		printf(" %d: %s", ex->cfg->rules[oc->d.rule].line, ex->cfg->rules[oc->d.rule].text);
 	putchar('\n');
@@ -205,7 +229,7 @@ static void print_table_row(struct explain *ex, const struct origin *o, const ui
 static void explain_one(struct explain *ex, const struct origin *o, const struct packet_meta *pm,
 			const uint8_t *buf, size_t len)
 {
-	struct outcome oc = { .d = { .rule = -1 } };
+	struct outcome oc = { .d = { .rule = -1 }, .node = { .node = -1 } };
 
 	sip_scan(buf, len, &ex->limits, ex->cfg ? &ex->cfg->tables.headers : NULL, &oc.msg);
 	oc.d.verdict = oc.msg.verdict;
@@ -213,6 +237,9 @@ static void explain_one(struct explain *ex, const struct origin *o, const struct
 	if (ex->cfg && oc.msg.verdict == SIP_VERDICT_FORWARD) {
 		classify(&ex->cls, buf, &oc.msg, pm, &oc.flags);
 		decide(&ex->cfg->tables, &oc.flags, &oc.d);
+		if (oc.d.rule >= 0 && ex->cfg->tables.actions[oc.d.rule].kind == ACTION_POOL)
+			dispatch(&ex->cfg->tables, buf, &oc.msg, ex->cfg->tables.actions[oc.d.rule].pool,
+				 0, &oc.node);
 	}
 	ex->messages++;
 	if (ex->format == FORMAT_JSON)

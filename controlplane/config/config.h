@@ -31,12 +31,11 @@ struct cfg_node {
 	int line;
 };
 
-enum pool_mode { POOL_MODE_DSR, POOL_MODE_NAT, POOL_MODE_ENCAP };
-
 struct cfg_pool {
 	char name[TABLES_NAME_MAX];
 	enum pool_mode mode;
 	uint32_t probe_interval_ms, probe_down, probe_up;
+	uint32_t maglev_size;
 	uint32_t n_nodes;
 	struct cfg_node *nodes;
 	int line;
@@ -61,6 +60,9 @@ struct siphon_config {
 	struct rule_action *actions;
 	void *hs_db;
 	struct prefix_builder *prefixes4, *prefixes6;
+	struct pool_table *pool_tables;
+	struct pool_node *nodes;
+	uint16_t *maglev_slots;
 };
 
 /* 0, or -EINVAL / -ENOENT / -ENOMEM with err->text saying why. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config_load.h"
+#include "maglev_build.h"
 
 /* Which flag a pattern belongs to, for error messages. */
 static const struct cfg_flag *pattern_flag(const struct loader *L, unsigned pattern)
@@ -91,6 +92,64 @@ fail:
 	return 0;
 }
 
+/* Nodes in one array, a Maglev table per pool (all nodes up until
+ * siphond's health checks say otherwise). */
+static int build_pools(struct loader *L)
+{
+	struct siphon_config *cfg = L->cfg;
+	size_t n_nodes = 0, n_slots = 0, node = 0, slot = 0;
+
+	for (uint32_t p = 0; p < cfg->n_pools; p++) {
+		n_nodes += cfg->pools[p].n_nodes;
+		n_slots += cfg->pools[p].maglev_size;
+	}
+	cfg->pool_tables = calloc(cfg->n_pools + 1, sizeof(*cfg->pool_tables));
+	cfg->nodes = calloc(n_nodes + 1, sizeof(*cfg->nodes));
+	cfg->maglev_slots = calloc(n_slots + 1, sizeof(*cfg->maglev_slots));
+	if (!cfg->pool_tables || !cfg->nodes || !cfg->maglev_slots) {
+		snprintf(L->err->text, sizeof(L->err->text), "%s: out of memory for the pools", L->path);
+		return -ENOMEM;
+	}
+	for (uint32_t p = 0; p < cfg->n_pools; p++) {
+		const struct cfg_pool *cp = &cfg->pools[p];
+		struct pool_table *pt = &cfg->pool_tables[p];
+		struct maglev_node *in = calloc(cp->n_nodes + 1, sizeof(*in));
+		int err;
+
+		if (!in) {
+			snprintf(L->err->text, sizeof(L->err->text), "%s: out of memory", L->path);
+			return -ENOMEM;
+		}
+		pt->mode = cp->mode;
+		pt->first_node = (uint32_t)node;
+		pt->n_nodes = cp->n_nodes;
+		for (uint32_t i = 0; i < cp->n_nodes; i++, node++) {
+			struct pool_node *pn = &cfg->nodes[node];
+			pn->addr = cp->nodes[i].addr;
+			pn->port = cp->nodes[i].port;
+			pn->pool = (uint16_t)p;
+			pn->up = true;
+			pn->id_len = (uint8_t)strlen(cp->nodes[i].id);
+			memcpy(pn->id, cp->nodes[i].id, pn->id_len);
+			in[i] = (struct maglev_node){ cp->nodes[i].id, cp->nodes[i].weight, true };
+		}
+		err = maglev_build(in, cp->n_nodes, cp->maglev_size, cfg->tables.hash_seed,
+				   &cfg->maglev_slots[slot]);
+		free(in);
+		if (err) {
+			snprintf(L->err->text, sizeof(L->err->text), "%s:%d: pool %s: building its "
+				 "Maglev table: %s", L->path, cp->line, cp->name, strerror(-err));
+			return err;
+		}
+		pt->maglev = (struct maglev_table){ cp->maglev_size, &cfg->maglev_slots[slot] };
+		slot += cp->maglev_size;
+	}
+	cfg->tables.pools = cfg->pool_tables;
+	cfg->tables.nodes = cfg->nodes;
+	cfg->tables.n_nodes = (uint32_t)n_nodes;
+	return 0;
+}
+
 int compile_tables(struct loader *L)
 {
 	struct siphon_config *cfg = L->cfg;
@@ -101,6 +160,8 @@ int compile_tables(struct loader *L)
 
 	if (!err)
 		err = build_prefixes(L);
+	if (!err)
+		err = build_pools(L);
 	if (err)
 		return err;
 	/* the builders own the prefix arrays now held by the tables */
@@ -144,6 +205,9 @@ void config_free(struct siphon_config *cfg)
 	free(cfg->rule_terms);
 	free(cfg->expr_terms);
 	free(cfg->hs_db);
+	free(cfg->pool_tables);
+	free(cfg->nodes);
+	free(cfg->maglev_slots);
 	free_builder(cfg->prefixes4);
 	free_builder(cfg->prefixes6);
 	free(cfg);

@@ -180,7 +180,8 @@ static int load_self_list(struct loader *L, const config_setting_t *bal, const c
 static int load_balancer(struct loader *L, const config_setting_t *bal)
 {
 	static const char *const keys[] = { "addresses", "names", "control", "max_bytes",
-					    "max_vias", NULL };
+					    "max_vias", "hash_seed", "grace_s", NULL };
+	const config_setting_t *seed;
 	struct compiled_tables *t = &L->cfg->tables;
 	const config_setting_t *names;
 	uint32_t max_vias = t->limits.max_vias;
@@ -198,8 +199,17 @@ static int load_balancer(struct loader *L, const config_setting_t *bal)
 			       &t->limits.max_msg_bytes);
 	if (!err)
 		err = cfg_uint(L, bal, "balancer", "max_vias", 1, 1000, &max_vias);
+	if (!err)
+		err = cfg_uint(L, bal, "balancer", "grace_s", 0, 86400, &t->grace_s);
 	if (err)
 		return err;
+	seed = config_setting_get_member(bal, "hash_seed");
+	if (seed) {
+		if (config_setting_type(seed) != CONFIG_TYPE_INT &&
+		    config_setting_type(seed) != CONFIG_TYPE_INT64)
+			return cfg_fail(L, seed, "balancer: hash_seed: expected a number, e.g. 0x5eed");
+		t->hash_seed = (uint64_t)config_setting_get_int64(seed);
+	}
 	t->limits.max_vias = (uint16_t)max_vias;
 	names = config_setting_get_member(bal, "names");
 	if (!names)
@@ -265,6 +275,8 @@ static int load(const char *path, FILE *f, const char *text, struct siphon_confi
 	}
 	snprintf(L.cfg->path, sizeof(L.cfg->path), "%s", path);
 	L.cfg->tables.limits = SIP_LIMITS_DEFAULT;
+	L.cfg->tables.grace_s = 180;
+	L.cfg->tables.hash_seed = 0x5349504850484f4eull; /* "SIPHPHON": any fixed value */
 	config_init(&L.lc);
 	L.b4 = calloc(1, sizeof(*L.b4));
 	L.b6 = calloc(1, sizeof(*L.b6));

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config_load.h"
+#include "maglev_build.h"
 #include "rule_expr.h"
 
 static int load_node(struct loader *L, const config_setting_t *e, const char *pool,
@@ -51,7 +52,7 @@ static int load_node(struct loader *L, const config_setting_t *e, const char *po
 
 static int load_pool(struct loader *L, const config_setting_t *e, struct cfg_pool *pool)
 {
-	static const char *const keys[] = { "name", "mode", "probe", "nodes", NULL };
+	static const char *const keys[] = { "name", "mode", "probe", "nodes", "maglev_size", NULL };
 	static const char *const probe_keys[] = { "interval_ms", "down", "up", NULL };
 	static const char *const modes[] = { [POOL_MODE_DSR] = "dsr", [POOL_MODE_NAT] = "nat",
 					     [POOL_MODE_ENCAP] = "encap" };
@@ -86,6 +87,14 @@ static int load_pool(struct loader *L, const config_setting_t *e, struct cfg_poo
 	if (pool->mode > POOL_MODE_ENCAP)
 		return cfg_fail(L, e, "%s: mode: '%s' is not dsr, nat or encap", where, mode);
 	pool->probe_interval_ms = 500, pool->probe_down = 3, pool->probe_up = 2;
+	pool->maglev_size = MAGLEV_DEFAULT_SIZE;
+	err = cfg_uint(L, e, where, "maglev_size", 3, MAGLEV_MAX_SIZE, &pool->maglev_size);
+	if (err)
+		return err;
+	if (!maglev_valid_size(pool->maglev_size))
+		return cfg_fail(L, config_setting_get_member(e, "maglev_size"),
+				"%s: maglev_size: %u is not a prime (try 65537, 131071 or 262139)", where,
+				pool->maglev_size);
 	probe = config_setting_get_member(e, "probe");
 	if (probe) {
 		if (config_setting_type(probe) != CONFIG_TYPE_GROUP)
@@ -107,6 +116,8 @@ static int load_pool(struct loader *L, const config_setting_t *e, struct cfg_poo
 		return cfg_fail(L, nodes ? nodes : e, "%s: nodes: expected a non-empty list ( { ... } )",
 				where);
 	n = config_setting_length(nodes);
+	if (n > (int)MAGLEV_MAX_NODES)
+		return cfg_fail(L, nodes, "%s: nodes: %d nodes; at most %u", where, n, MAGLEV_MAX_NODES);
 	pool->nodes = calloc((size_t)n, sizeof(*pool->nodes));
 	if (!pool->nodes)
 		return cfg_fail(L, e, "%s: out of memory", where);

@@ -1,0 +1,102 @@
+#include <string.h>
+
+#include "dispatch.h"
+
+static bool token_char(uint8_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '_' || c == '.' || c == '!' || c == '%' || c == '*' || c == '+' ||
+	       c == '`' || c == '\'' || c == '~';
+}
+
+bool dispatch_find_nid(const uint8_t *from, const uint8_t *to, const uint8_t **val, size_t *len)
+{
+	const size_t n = sizeof(DISPATCH_NID_PARAM) - 1;
+
+	for (const uint8_t *p = from; p < to; p++) {
+		const uint8_t *v, *e;
+		if (*p != ';' || (size_t)(to - p) < n + 2)
+			continue;
+		v = p + 1;
+		while (v < to && (*v == ' ' || *v == '\t'))
+			v++;
+		if ((size_t)(to - v) < n + 1 || strncasecmp((const char *)v, DISPATCH_NID_PARAM, n) != 0 ||
+		    v[n] != '=')
+			continue;
+		v += n + 1;
+		for (e = v; e < to && token_char(*e); e++)
+			;
+		if (e == v)
+			return false;
+		*val = v;
+		*len = (size_t)(e - v);
+		return true;
+	}
+	return false;
+}
+
+/* The live node whose token is [id, id+len), or -1. */
+static int node_by_id(const struct compiled_tables *t, const uint8_t *id, size_t len)
+{
+	for (uint32_t i = 0; i < t->n_nodes; i++)
+		if (t->nodes[i].id_len == len && memcmp(t->nodes[i].id, id, len) == 0)
+			return t->nodes[i].up ? (int)i : -1;
+	return -1;
+}
+
+static bool by_nid(const struct compiled_tables *t, const uint8_t *buf, struct sip_span span,
+		   enum dispatch_by how, struct dispatch_result *r)
+{
+	const uint8_t *v;
+	size_t len;
+	int node;
+
+	if (!span.len || !dispatch_find_nid(buf + span.off, buf + span.off + span.len, &v, &len))
+		return false;
+	node = node_by_id(t, v, len);
+	if (node < 0)
+		return false; /* unknown or down: fall back to the hash */
+	r->by = how;
+	r->node = node;
+	return true;
+}
+
+void dispatch(const struct compiled_tables *t, const uint8_t *buf, const struct sip_msg *msg,
+	      uint16_t pool, uint64_t now, struct dispatch_result *r)
+{
+	const struct pool_table *pt;
+	uint64_t hash;
+	uint16_t slot_node;
+	bool dialog = sip_in_dialog(msg) || !msg->is_request || msg->method == SIP_METHOD_ACK ||
+		      msg->method == SIP_METHOD_CANCEL;
+
+	r->by = DISPATCH_BY_NONE;
+	r->node = -1;
+	if (!msg->is_request) {
+		if (by_nid(t, buf, msg->via.params, DISPATCH_BY_VIA_NID, r))
+			return;
+	} else if (sip_in_dialog(msg)) {
+		if (by_nid(t, buf, msg->route, DISPATCH_BY_ROUTE_NID, r) ||
+		    by_nid(t, buf, msg->ruri, DISPATCH_BY_RURI_NID, r))
+			return;
+	}
+	if (pool >= t->n_pools)
+		return;
+	pt = &t->pools[pool];
+	hash = callid_hash(buf + msg->call_id.off, msg->call_id.len, t->hash_seed);
+	/* after a pool change, dialog traffic stays where the previous table
+	 * sent it while that node is up */
+	if (dialog && pt->previous_until > now) {
+		slot_node = maglev_lookup(&pt->previous, hash);
+		if (slot_node < pt->n_nodes && t->nodes[pt->first_node + slot_node].up) {
+			r->by = DISPATCH_BY_GRACE;
+			r->node = (int)(pt->first_node + slot_node);
+			return;
+		}
+	}
+	slot_node = maglev_lookup(&pt->maglev, hash);
+	if (slot_node < pt->n_nodes) {
+		r->by = DISPATCH_BY_MAGLEV;
+		r->node = (int)(pt->first_node + slot_node);
+	}
+}
