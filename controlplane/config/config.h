@@ -18,6 +18,7 @@ struct cfg_flag {
 	char name[TABLES_NAME_MAX];
 	enum flag_kind kind;
 	int line;
+	char file[256]; /* where it is defined: the config or a file it includes */
 	char how[256]; /* how it is matched, for people */
 	char doc[256]; /* the config's own description, if any */
 };

@@ -38,7 +38,7 @@ static int compile_patterns(struct loader *L)
 		int which = cerr && cerr->expression >= 0 ? cerr->expression : 0;
 		const struct cfg_flag *f = pattern_flag(L, (unsigned)which);
 		snprintf(L->err->text, sizeof(L->err->text), "%s:%d: flag %s: match \"%s\": %s",
-			 L->path, f->line, f->name, expressions[which],
+			 f->file, f->line, f->name, expressions[which],
 			 cerr ? cerr->message : "Hyperscan failed");
 		hs_free_compile_error(cerr);
 		return -EINVAL;
@@ -85,7 +85,7 @@ static int check_self(struct loader *L)
 		continue;
 fail:
 		snprintf(L->err->text, sizeof(L->err->text), "%s:%d: flag %s: %s needs balancer %s",
-			 L->path, f->line, f->name, flag_kind_key(f->kind),
+			 f->file, f->line, f->name, flag_kind_key(f->kind),
 			 f->kind == FLAG_KIND_TO_SELF ? "addresses or names" : "control addresses");
 		return -EINVAL;
 	}

@@ -324,6 +324,8 @@ static int load_flag(struct loader *L, const config_setting_t *entry, unsigned b
 	snprintf(c.flag->name, sizeof(c.flag->name), "%s", name);
 	c.flag->kind = (enum flag_kind)kind;
 	c.flag->line = config_setting_source_line(entry);
+	snprintf(c.flag->file, sizeof(c.flag->file), "%s",
+		 config_setting_source_file(entry) ? config_setting_source_file(entry) : L->path);
 	if (doc)
 		snprintf(c.flag->doc, sizeof(c.flag->doc), "%s", doc);
 	L->cfg->n_flags = bit + 1; /* visible to its own expression as "not before" */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "config_load.h"
 
@@ -20,7 +21,8 @@ int cfg_fail(struct loader *L, const config_setting_t *s, const char *fmt, ...)
 	if (L->err->text[0])
 		return -EINVAL;
 	if (s)
-		n = snprintf(L->err->text, sizeof(L->err->text), "%s:%d: ", L->path,
+		n = snprintf(L->err->text, sizeof(L->err->text), "%s:%d: ",
+			     config_setting_source_file(s) ? config_setting_source_file(s) : L->path,
 			     config_setting_source_line(s));
 	else
 		n = snprintf(L->err->text, sizeof(L->err->text), "%s: ", L->path);
@@ -287,7 +289,8 @@ static int load(const char *path, FILE *f, const char *text, struct siphon_confi
 		set_include_dir(&L.lc, path);
 		ok = f ? config_read(&L.lc, f) : config_read_string(&L.lc, text);
 		if (!ok) {
-			snprintf(err->text, sizeof(err->text), "%s:%d: syntax: %s", path,
+			snprintf(err->text, sizeof(err->text), "%s:%d: syntax: %s",
+				 config_error_file(&L.lc) ? config_error_file(&L.lc) : path,
 				 config_error_line(&L.lc), config_error_text(&L.lc));
 			rc = -EINVAL;
 		} else {
@@ -306,6 +309,91 @@ static int load(const char *path, FILE *f, const char *text, struct siphon_confi
 	return 0;
 }
 
+/* libconfig 1.5 exits the process when asked to read a directory, also
+ * through @include: every file is checked to be a regular file first,
+ * includes to a bounded depth. */
+#define INCLUDE_DEPTH_MAX 8
+#define CONFIG_MAX_BYTES (4 << 20)
+
+static int check_regular(const char *path, const char *from, int line, struct config_error *err)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		if (from)
+			snprintf(err->text, sizeof(err->text), "%s:%d: @include \"%s\": %s", from, line,
+				 path, strerror(errno));
+		else
+			snprintf(err->text, sizeof(err->text), "%s: %s", path, strerror(errno));
+		return -ENOENT;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		if (from)
+			snprintf(err->text, sizeof(err->text), "%s:%d: @include \"%s\": not a regular "
+				 "file", from, line, path);
+		else
+			snprintf(err->text, sizeof(err->text), "%s: not a regular file", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_includes_in(const char *name, const char *text, int depth,
+			     struct config_error *err);
+
+static int check_include_file(const char *path, int depth, struct config_error *err)
+{
+	FILE *f = fopen(path, "r");
+	char *text;
+	size_t len;
+	int rc;
+
+	if (!f)
+		return 0; /* reported by the reader itself */
+	text = calloc(1, CONFIG_MAX_BYTES + 1);
+	if (!text) {
+		fclose(f);
+		snprintf(err->text, sizeof(err->text), "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	len = fread(text, 1, CONFIG_MAX_BYTES + 1, f);
+	fclose(f);
+	if (len > CONFIG_MAX_BYTES) {
+		snprintf(err->text, sizeof(err->text), "%s: larger than %d bytes", path, CONFIG_MAX_BYTES);
+		rc = -EFBIG;
+	} else {
+		rc = check_includes_in(path, text, depth, err);
+	}
+	free(text);
+	return rc;
+}
+
+static int check_includes_in(const char *name, const char *text, int depth,
+			     struct config_error *err)
+{
+	const char *slash = strrchr(name, '/'), *line = text;
+	char dir[256], target[700], file[400];
+	int n = 0, rc = 0;
+
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - name) : 0, name);
+	for (; !rc && line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		n++;
+		if (sscanf(line, " @include \"%399[^\"\n]\"", file) != 1)
+			continue;
+		if (depth >= INCLUDE_DEPTH_MAX) {
+			snprintf(err->text, sizeof(err->text), "%s:%d: @include: nested more than %d deep",
+				 name, n, INCLUDE_DEPTH_MAX);
+			return -EINVAL;
+		}
+		snprintf(target, sizeof(target), "%s%s%s", file[0] == '/' ? "" : dir,
+			 file[0] == '/' || !dir[0] ? "" : "/", file);
+		rc = check_regular(target, name, n, err);
+		if (!rc)
+			rc = check_include_file(target, depth + 1, err);
+	}
+	return rc;
+}
+
 int config_load(const char *path, struct siphon_config **out, struct config_error *err)
 {
 	FILE *f;
@@ -313,6 +401,11 @@ int config_load(const char *path, struct siphon_config **out, struct config_erro
 
 	err->text[0] = 0;
 	*out = NULL;
+	rc = check_regular(path, NULL, 0, err);
+	if (!rc)
+		rc = check_include_file(path, 0, err);
+	if (rc)
+		return rc;
 	f = fopen(path, "r");
 	if (!f) {
 		rc = -errno;
@@ -327,7 +420,10 @@ int config_load(const char *path, struct siphon_config **out, struct config_erro
 int config_load_text(const char *name, const char *text, struct siphon_config **out,
 		     struct config_error *err)
 {
+	int rc;
+
 	err->text[0] = 0;
 	*out = NULL;
-	return load(name, NULL, text, out, err);
+	rc = check_includes_in(name, text, 0, err);
+	return rc ? rc : load(name, NULL, text, out, err);
 }

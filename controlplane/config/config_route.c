@@ -221,6 +221,15 @@ static int parse_action(struct loader *L, const config_setting_t *s, const char 
 		consumed = 0;
 		if (sscanf(text, " \"%63[^\"]\"%n", arg, &consumed) == 1 && consumed > 0 &&
 		    sscanf(text + consumed, " %1s", extra) != 1) {
+			/* it goes into a status line: no CR, LF or other control bytes */
+			for (const char *c = arg; *c; c++)
+				if ((unsigned char)*c < 0x20 && *c != '\t')
+					return cfg_fail(L, s, "route: then: reply %u: the reason may not "
+							"hold control characters (CR, LF, ...)", code);
+			for (const char *c = arg; *c; c++)
+				if ((unsigned char)*c == 0x7f)
+					return cfg_fail(L, s, "route: then: reply %u: the reason may not "
+							"hold control characters (CR, LF, ...)", code);
 			snprintf(a->reply_reason, sizeof(a->reply_reason), "%s", arg);
 			return 0;
 		}
@@ -289,6 +298,9 @@ static int load_rule(struct loader *L, const config_setting_t *e, unsigned idx, 
 		if (!action_is_terminal(a->kind))
 			return cfg_fail(L, e, "route: the default rule must end the route (pool, drop, "
 					"punt or reply), not rate-limit");
+		if (L->n_rule_terms >= TABLES_MAX_TERMS)
+			return cfg_fail(L, e, "route: more than %d terms in all conditions",
+					TABLES_MAX_TERMS);
 		cfg->rule_terms[L->n_rule_terms++] = (struct dnf_term){ .target = (uint16_t)idx };
 		return 0;
 	}

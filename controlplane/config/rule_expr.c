@@ -245,8 +245,11 @@ int expr_compile(const char *text, expr_lookup_fn lookup, void *ctx, struct expr
 	root = parse_or(ps, 0);
 	err = root < 0 ? root : 0;
 	skip_space(ps);
-	if (!err && *ps->p)
-		err = fail(ps, "unexpected '%s' at column %d", ps->p, (int)(ps->p - text) + 1);
+	if (!err && *ps->p) {
+		size_t n = peek_word(ps); /* quote the next word, or the next character */
+		err = fail(ps, "unexpected '%.*s' at column %d", n ? (int)(n > 40 ? 40 : n) : 1, ps->p,
+			   (int)(ps->p - text) + 1);
+	}
 	if (!err) {
 		terms = malloc(sizeof(*terms));
 		err = terms ? to_dnf(ps, root, false, terms) : fail(ps, "out of memory");

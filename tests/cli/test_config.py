@@ -1,0 +1,419 @@
+"""siphonctl check, flags and explain --config, run as a user would.
+
+The bad configs are tests/config/bad/*.conf, one problem each; what the
+error must say about each is tests/config/errors.tsv."""
+import json
+import os
+import struct
+import subprocess
+from pathlib import Path
+
+import pytest
+
+SIPHONCTL = os.environ["SIPHONCTL"]
+SOURCE = Path(os.environ["SIPHON_SOURCE"])
+EXAMPLES = SOURCE / "docs" / "examples"
+EDGE = EXAMPLES / "edge.conf"
+CONFIGS = SOURCE / "tests" / "config"
+BAD = CONFIGS / "bad"
+
+POOL = 'pools = ( { name = "core"; nodes = ( { name = "n1"; address = "198.51.100.21"; } ); } );\n'
+ROUTE = 'route = ( { then = "pool core"; } );\n'
+
+
+# Only the sanitizer build reads it: libconfig's own leak on syntax errors.
+ENV = dict(os.environ, LSAN_OPTIONS=":".join(filter(None, [
+    os.environ.get("LSAN_OPTIONS"),
+    f"suppressions={CONFIGS / 'lsan-libconfig.supp'}",
+    "print_suppressions=0"])))
+
+
+def run(*args, check_rc=0, cwd=None):
+    p = subprocess.run([SIPHONCTL, *map(str, args)], capture_output=True, timeout=60, cwd=cwd,
+                       env=ENV)
+    assert p.returncode == check_rc, (p.returncode, p.stderr.decode(errors="replace"))
+    return p
+
+
+def json_lines(p):
+    return [json.loads(line) for line in p.stdout.decode().splitlines()]
+
+
+def error_rows():
+    rows = []
+    for line in (CONFIGS / "errors.tsv").read_text().splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        name, lineno, want = line.split("\t")
+        rows.append(pytest.param(name, None if lineno == "-" else int(lineno), want, id=name))
+    return rows
+
+
+def check_fails(path, line, want, cwd=None):
+    """check exits 1 with one line: "siphonctl check: PATH:LINE: ..." (PATH: alone
+    when line is None) containing want."""
+    p = run("check", path, check_rc=1, cwd=cwd)
+    err = p.stderr.decode()
+    assert p.stdout == b""
+    assert f"{path}:{line}: " in err if line is not None else f": {path}: " in err, err
+    assert want in err, err
+    assert err.startswith("siphonctl check: ") and err.count("\n") == 1, err
+    return err
+
+
+# --- siphonctl check: the table of bad configs
+
+def test_error_table_covers_every_bad_config():
+    listed = {p.values[0] for p in error_rows()}
+    files = {f.name for f in BAD.glob("*.conf")}
+    assert listed == files
+    assert len(files) >= 40
+
+
+@pytest.mark.parametrize("name, line, want", error_rows())
+def test_bad_config(name, line, want):
+    check_fails(BAD / name, line, want)
+
+
+def flags_text(n):
+    return "flags = (\n" + ",\n".join(
+        f'  {{ name = "F{i}"; method = "M{i % 30}"; }}' for i in range(n)) + "\n);\n"
+
+
+def test_128_flags_load_and_129_do_not(tmp_path):
+    ok = tmp_path / "f128.conf"
+    ok.write_text(flags_text(128) + POOL + ROUTE)
+    p = run("check", ok)
+    assert p.stdout.decode() == f"{ok}: ok: 128 flags, 0 header patterns, 1 rules, 1 pools, 1 nodes\n"
+    bad = tmp_path / "f129.conf"
+    bad.write_text(flags_text(129) + POOL + ROUTE)
+    check_fails(bad, 1, "flags: 129 flags; at most 128")
+
+
+def test_more_than_32_method_names(tmp_path):
+    # the method table is bounded too, and says so on the flag's line
+    conf = tmp_path / "methods.conf"
+    text = "flags = (\n" + ",\n".join(
+        f'  {{ name = "F{i}"; method = "M{i}"; }}' for i in range(33)) + "\n);\n"
+    conf.write_text(text + POOL + ROUTE)
+    check_fails(conf, 34, "flag F32: method: more than 32 method names")
+
+
+def test_error_names_the_path_as_given(tmp_path):
+    (tmp_path / "x.conf").write_text(POOL + 'route = ( { then = "pool edge"; } );\n')
+    err = check_fails("x.conf", 2, "pool 'edge' is not defined", cwd=tmp_path)
+    assert str(tmp_path) not in err
+
+
+def test_reply_reason_with_cr_lf_is_refused(tmp_path):
+    # BUG: a reason phrase with CR LF would put header lines of the
+    # config's choosing into every reply (RFC 3261 Reason-Phrase has no
+    # CR or LF); the loader must refuse it, on the rule's line.
+    conf = tmp_path / "crlf.conf"
+    conf.write_text('flags = ( { name = "A"; method = "OPTIONS"; } );\n' + POOL +
+                    'route = ( { when = "A"; then = "reply 503 \\"Busy\\r\\nX-Injected: 1\\""; },\n'
+                    '          { then = "pool core"; } );\n')
+    p = run("check", conf, check_rc=1)
+    assert p.stdout == b""
+    assert f"{conf}:3: " in p.stderr.decode() and "reply 503" in p.stderr.decode()
+
+
+def test_include_is_found_beside_the_file(tmp_path):
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "flags.inc").write_text('flags = ( { name = "A"; method = "INVITE"; } );\n')
+    (tmp_path / "conf" / "main.conf").write_text('@include "flags.inc"\n' + POOL + ROUTE)
+    p = run("check", "conf/main.conf", cwd=tmp_path)
+    assert p.stdout.decode().startswith("conf/main.conf: ok: 1 flags,")
+    p = run("check", tmp_path / "conf" / "main.conf")
+    assert " ok: 1 flags," in p.stdout.decode()
+
+
+def test_include_missing_file(tmp_path):
+    (tmp_path / "main.conf").write_text(POOL + '@include "nowhere.inc"\n' + ROUTE)
+    check_fails(tmp_path / "main.conf", 2, '@include "' + str(tmp_path / "nowhere.inc") +
+                '": No such file or directory')
+
+
+def test_include_of_a_directory(tmp_path):
+    # BUG: the same exit(2) from inside libconfig for an @include of a
+    # directory (tests/fuzz/corpus/config/crash-include-directory).
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "main.conf").write_text(POOL + '@include "sub"\n' + ROUTE)
+    p = run("check", tmp_path / "main.conf", check_rc=1)
+    assert f"{tmp_path / 'main.conf'}:" in p.stderr.decode()
+    assert p.stdout == b""
+
+
+INCLUDED_ERRORS = [  # included text, the line of its error
+    ('flags = (\n  { name = "A"; method = "INVITE"; },\n  { name = "B"; methodz = "BYE"; }\n);\n', 3),
+    ('flags = (\n  { name = "A"; method = "INVITE"; },\n  { name "B"; method = "BYE"; }\n);\n', 3),
+    ('flags = (\n  { name = "A"; header = "X-A"; match = "a"; },\n'
+     '  { name = "B"; header = "X-B"; match = "(b"; }\n);\n', 3),
+]
+
+
+@pytest.mark.parametrize("text, line", INCLUDED_ERRORS, ids=["key", "syntax", "pattern"])
+def test_error_in_an_included_file_names_that_file(tmp_path, text, line):
+    # BUG: an error in an @include'd file is reported with the main file's
+    # name and the included file's line ("main.conf:3" for flags.inc line 3).
+    (tmp_path / "flags.inc").write_text(text)
+    (tmp_path / "main.conf").write_text("# main\n\n\n\n\n\n" + '@include "flags.inc"\n' + POOL + ROUTE)
+    p = run("check", tmp_path / "main.conf", check_rc=1)
+    err = p.stderr.decode()
+    assert f"flags.inc:{line}: " in err, err
+
+
+# --- siphonctl check: the good config and usage
+
+def test_check_edge_conf():
+    p = run("check", EDGE)
+    assert p.stdout.decode() == \
+        f"{EDGE}: ok: 15 flags, 3 header patterns, 8 rules, 2 pools, 5 nodes\n"
+    assert p.stderr == b""
+
+
+@pytest.mark.parametrize("args", [[], ["a.conf", "b.conf"], ["--help"], ["-"]])
+def test_check_usage(args):
+    p = run("check", *args, check_rc=2)
+    assert "usage: siphonctl check FILE" in p.stderr.decode()
+    assert p.stdout == b""
+
+
+def test_check_missing_file(tmp_path):
+    p = run("check", tmp_path / "none.conf", check_rc=1)
+    assert f"{tmp_path / 'none.conf'}: No such file or directory" in p.stderr.decode()
+    assert p.stdout == b""
+
+
+def test_check_directory(tmp_path):
+    # BUG: fopen() takes a directory, then libconfig's scanner fails to read
+    # it and calls exit(2) ("input in flex scanner failed"): siphond would
+    # exit on such a reload. Expected: exit 1 naming the path.
+    p = run("check", tmp_path, check_rc=1)
+    assert str(tmp_path) in p.stderr.decode()
+    assert p.stdout == b""
+
+
+# --- siphonctl flags
+
+EDGE_FLAGS = [  # name, line, kind, a piece of how it matches
+    ("INTERNALLY_SOURCED", 17, "source", "source 198.51.100.0/24, 2001:db8:5::/48"),
+    ("CARRIER_A", 19, "source", "source 192.0.2.0/25"),
+    ("CARRIER_B", 20, "source", "source 192.0.2.128/25, 2001:db8:b::/48"),
+    ("OPTIONS", 24, "method", "method OPTIONS"),
+    ("REGISTER", 25, "method", "method REGISTER"),
+    ("TO_SELF", 26, "to_self", "to_self"),
+    ("PROBE_ANSWER", 27, "own_probe_answer", "own_probe_answer"),
+    ("IN_DIALOG", 28, "in_dialog", "in_dialog"),
+    ("OVER_TLS", 29, "transport", "transport TLS, WSS"),
+    ("SCANNER_UA", 32, "match", 'header User-Agent ~* "friendly-scanner|sipvicious'),
+    ("SIPVICIOUS_FROM", 34, "match", 'header From ~* "^"?sipvicious"'),
+    ("SCANNER", 35, "expr", "expr SCANNER_UA or SIPVICIOUS_FROM"),
+    ("EMERGENCY", 38, "match", 'header Resource-Priority ~* "esnet\\.[0-9]"'),
+    ("HAS_ROUTE", 39, "present", "header Route present"),
+    ("TRUSTED", 40, "expr", "expr INTERNALLY_SOURCED or CARRIER_A or CARRIER_B"),
+]
+
+
+def test_flags_json():
+    objs = json_lines(run("flags", "--config", EDGE, "--format", "json"))
+    assert len(objs) == len(EDGE_FLAGS)
+    for bit, (obj, (name, line, kind, how)) in enumerate(zip(objs, EDGE_FLAGS)):
+        assert obj["flag"] == name and obj["bit"] == bit, obj
+        assert obj["line"] == line and obj["kind"] == kind, obj
+        assert how in obj["matches"], obj
+        assert isinstance(obj["doc"], str)
+    assert objs[1]["doc"] == "interconnect partner A"
+    assert objs[3]["doc"] == ""
+
+
+def test_flags_table():
+    out = run("flags", "--config", EDGE).stdout.decode().splitlines()
+    assert out[0].split() == ["BIT", "FLAG", "LINE", "KIND", "MATCHES"]
+    assert len(out) == len(EDGE_FLAGS) + 1
+    for bit, (row, (name, line, kind, how)) in enumerate(zip(out[1:], EDGE_FLAGS)):
+        assert row.split()[:4] == [str(bit), name, str(line), kind], row
+        assert how in row, row
+    assert out[2].endswith("# interconnect partner A")
+
+
+@pytest.mark.parametrize("args, rc, message", [
+    ([], 2, "--config FILE is required"),
+    (["--config"], 2, "usage: siphonctl flags"),
+    (["--config", EDGE, "--format", "xml"], 2, "usage: siphonctl flags"),
+    (["--bogus"], 2, "usage: siphonctl flags"),
+    (["--config", BAD / "expr-self.conf"], 1, "expr-self.conf:3: "),
+])
+def test_flags_errors(args, rc, message):
+    p = run("flags", *args, check_rc=rc)
+    assert message in p.stderr.decode()
+    assert p.stdout == b""
+
+
+# --- siphonctl explain --config
+
+def explain(*args):
+    return json_lines(run("explain", "--config", EDGE, *args))
+
+
+def by_file(objs):
+    return {Path(o["file"]).name: o for o in objs}
+
+
+def test_explain_examples_from_outside():
+    files = sorted(EXAMPLES.glob("*.sip"))
+    objs = by_file(explain("--source", "203.0.113.5", *files))
+    assert len(objs) == len(files)
+    for o in objs.values():
+        assert {"flags", "rule", "action", "pool"} <= o.keys()
+        assert set(o["rule"]) == {"line", "text"}
+    inv = objs["01-invite.sip"]
+    assert inv["flags"] == [] and inv["verdict"] == "forward" and inv["reason"] == "rule_pool"
+    assert inv["rule"] == {"line": 66, "text": "then pool core"}
+    assert inv["action"] == "pool" and inv["pool"] == "core" and "reply" not in inv
+    assert objs["02-ringing.sip"]["flags"] == ["IN_DIALOG"]
+    assert objs["04-bye.sip"]["flags"] == ["IN_DIALOG", "HAS_ROUTE"]
+    # the seed case: OPTIONS to the balancer itself, from outside
+    opt = objs["05-options.sip"]
+    assert opt["flags"] == ["OPTIONS", "TO_SELF"]
+    assert opt["verdict"] == "reply" and opt["reason"] == "rule_reply"
+    assert opt["rule"] == {"line": 61, "text":
+                           'when OPTIONS and TO_SELF and not INTERNALLY_SOURCED '
+                           'then reply 503 "Options Reply"'}
+    assert opt["action"] == "reply" and opt["pool"] is None
+    assert opt["reply"] == {"code": 503, "reason": "Options Reply"}
+    scan = objs["06-scanner-options.sip"]
+    assert scan["flags"] == ["OPTIONS", "SCANNER_UA", "SIPVICIOUS_FROM", "SCANNER"]
+    assert scan["verdict"] == "drop" and scan["reason"] == "rule_drop"
+    assert scan["rule"] == {"line": 59, "text": "when SCANNER then drop"}
+    assert scan["action"] == "drop" and scan["pool"] is None
+
+
+@pytest.mark.parametrize("source", ["198.51.100.7", "2001:db8:5:ffff::1"])
+def test_explain_options_from_inside(source):
+    (opt,) = explain("--source", source, EXAMPLES / "05-options.sip")
+    assert opt["flags"] == ["INTERNALLY_SOURCED", "OPTIONS", "TO_SELF", "TRUSTED"]
+    assert opt["rule"] == {"line": 62, "text": 'when OPTIONS and TO_SELF then reply 200 "OK"'}
+    assert opt["reply"] == {"code": 200, "reason": "OK"}
+
+
+def test_explain_carrier_source():
+    (inv,) = explain("--source", "192.0.2.127", EXAMPLES / "01-invite.sip")
+    assert inv["flags"] == ["CARRIER_A", "TRUSTED"]
+    assert inv["rule"]["line"] == 65 and inv["pool"] == "carrier_a"
+    (inv,) = explain("--source", "192.0.2.128", EXAMPLES / "01-invite.sip")
+    assert inv["flags"] == ["CARRIER_B", "TRUSTED"]
+    assert inv["rule"]["line"] == 66 and inv["pool"] == "core"
+    (inv,) = explain("--source", "2001:db8:b::9", EXAMPLES / "01-invite.sip")
+    assert inv["flags"] == ["CARRIER_B", "TRUSTED"]
+
+
+def test_explain_without_source_sets_no_source_flag():
+    (opt,) = explain(EXAMPLES / "05-options.sip")
+    assert opt["flags"] == ["OPTIONS", "TO_SELF"]
+    assert opt["reply"]["code"] == 503
+
+
+@pytest.mark.parametrize("transport, flagged", [
+    ("tls", True), ("TLS", True), ("wss", True), ("udp", False), ("tcp", False), ("ws", False),
+    ("sctp", False)])
+def test_explain_transport(transport, flagged):
+    (inv,) = explain("--transport", transport, EXAMPLES / "01-invite.sip")
+    assert ("OVER_TLS" in inv["flags"]) == flagged
+
+
+def test_explain_register_rate_limit_is_not_terminal(tmp_path):
+    reg = tmp_path / "reg.sip"
+    reg.write_bytes(b"REGISTER sip:example.com SIP/2.0\r\n"
+                    b"Via: SIP/2.0/UDP 203.0.113.9;branch=z9hG4bK-r1\r\n"
+                    b"From: <sip:a@example.com>;tag=1\r\nTo: <sip:a@example.com>\r\n"
+                    b"Call-ID: reg1\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n")
+    (o,) = explain("--source", "203.0.113.9", reg)
+    assert o["flags"] == ["REGISTER"]
+    assert o["rate_limits"] == [63]
+    assert o["rule"]["line"] == 66 and o["pool"] == "core"
+    (o,) = explain("--source", "192.0.2.1", reg)
+    assert "rate_limits" not in o and o["pool"] == "carrier_a"
+
+
+def test_explain_scanner_drop_is_not_a_rule(tmp_path):
+    junk = tmp_path / "junk.sip"
+    junk.write_bytes(b"\r\n\r\n")
+    (o,) = explain("--source", "198.51.100.7", junk)
+    assert o["verdict"] == "drop" and o["reason"] == "keepalive"
+    assert o["flags"] == [] and o["rule"] is None and o["action"] is None and o["pool"] is None
+
+
+def test_explain_table_with_config():
+    out = run("explain", "--config", EDGE, "--format", "table", "--source", "203.0.113.5",
+              EXAMPLES / "05-options.sip").stdout.decode().splitlines()
+    assert out[0].split()[-1] == "RULE"
+    assert out[1].endswith('61: when OPTIONS and TO_SELF and not INTERNALLY_SOURCED '
+                           'then reply 503 "Options Reply"')
+
+
+def _frame_v4(payload, src=b"\xc0\x00\x02\x07", dst=b"\xc6\x33\x64\x0a", sport=5062):
+    udp = struct.pack("!HHHH", sport, 5060, 8 + len(payload), 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0, src, dst) + udp
+    return b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip
+
+
+def _frame_v6(payload, src):
+    udp = struct.pack("!HHHH", 5060, 5060, 8 + len(payload), 0) + payload
+    dst = bytes.fromhex("20010db800100000000000000000000a")
+    ip = struct.pack("!IHBB", 0x60000000, len(udp), 17, 64) + src + dst + udp
+    return b"\x02" * 6 + b"\x04" * 6 + b"\x86\xdd" + ip
+
+
+def _write_pcap(path, frames):
+    data = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+    for i, f in enumerate(frames):
+        data += struct.pack("<IIII", 1700000000 + i, 0, len(f), len(f)) + f
+    path.write_bytes(data)
+
+
+def test_explain_pcap_sources_set_flags(tmp_path):
+    invite = (EXAMPLES / "01-invite.sip").read_bytes()
+    options = (EXAMPLES / "05-options.sip").read_bytes()
+    cap = tmp_path / "edge.pcap"
+    _write_pcap(cap, [
+        _frame_v4(invite),                                 # 192.0.2.7: CARRIER_A
+        _frame_v4(options, src=bytes([203, 0, 113, 20])),  # outside: 503
+        _frame_v4(options, src=bytes([198, 51, 100, 2])),  # inside: 200
+        _frame_v6(invite, bytes.fromhex("20010db8000b00000000000000000007")),  # CARRIER_B
+    ])
+    objs = json_lines(run("explain", "--config", EDGE, "--pcap", cap))
+    assert [o["packet"] for o in objs] == [1, 2, 3, 4]
+    assert objs[0]["src"] == "192.0.2.7:5062"
+    assert objs[0]["flags"] == ["CARRIER_A", "TRUSTED"]
+    assert objs[0]["pool"] == "carrier_a" and objs[0]["rule"]["line"] == 65
+    assert objs[1]["flags"] == ["OPTIONS", "TO_SELF"] and objs[1]["reply"]["code"] == 503
+    assert objs[2]["flags"] == ["INTERNALLY_SOURCED", "OPTIONS", "TO_SELF", "TRUSTED"]
+    assert objs[2]["reply"] == {"code": 200, "reason": "OK"}
+    assert objs[3]["src"] == "[2001:db8:b::7]:5060"
+    assert objs[3]["flags"] == ["CARRIER_B", "TRUSTED"] and objs[3]["pool"] == "core"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--source", "192.0.2.300"], "--source '192.0.2.300'"),
+    (["--source", "192.0.2.0/24"], "--source '192.0.2.0/24'"),
+    (["--source", "lb.example.com"], "--source 'lb.example.com'"),
+    (["--transport", "quic"], "--transport 'quic'"),
+    (["--transport", ""], "--transport ''"),
+])
+def test_explain_bad_source_or_transport(args, message):
+    p = run("explain", "--config", EDGE, *args, EXAMPLES / "01-invite.sip", check_rc=2)
+    assert message in p.stderr.decode()
+    assert p.stdout == b""
+
+
+def test_explain_source_with_pcap_is_a_usage_error(tmp_path):
+    p = run("explain", "--source", "192.0.2.1", "--pcap", tmp_path / "x.pcap", check_rc=2)
+    assert "--source" in p.stderr.decode()
+
+
+def test_explain_bad_config_fails_before_any_output():
+    p = run("explain", "--config", BAD / "route-no-default.conf", EXAMPLES / "01-invite.sip",
+            check_rc=1)
+    assert "route-no-default.conf:5: " in p.stderr.decode()
+    assert p.stdout == b""
