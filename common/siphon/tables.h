@@ -63,6 +63,8 @@ struct pool_node {
 	uint16_t port;
 	uint16_t pool;
 	bool up; /* the health verdict (siphond's probes; all up until then) */
+	bool has_mac;
+	uint8_t mac[6]; /* next-hop MAC toward the node (neighbour resolution comes later) */
 	uint8_t id_len;
 	char id[TABLES_NAME_MAX]; /* the node-id token a core node puts in Via / Route */
 };
@@ -73,6 +75,8 @@ struct pool_table {
 	struct maglev_table maglev;   /* current: initial requests */
 	struct maglev_table previous; /* the table before the last change, for in-dialog traffic */
 	uint64_t previous_until;      /* seconds (CLOCK_MONOTONIC); 0: no previous table */
+	struct self_addr encap_source4, encap_source6; /* encap mode: outer source addresses */
+	uint16_t gue_port;            /* encap mode: 0 for IPIP / IP6IP6, else GUE to this port */
 };
 
 struct compiled_tables {
@@ -120,6 +124,8 @@ struct compiled_tables {
 	uint32_t n_nodes;
 	const struct pool_node *nodes;
 	uint64_t hash_seed;  /* Call-ID hash seed: the same on every siphon node */
+	bool has_mac;
+	uint8_t mac[6];      /* the balancer's own MAC: the source of what it sends */
 	uint32_t grace_s;    /* how long a previous Maglev table serves in-dialog traffic */
 };
 

@@ -29,6 +29,8 @@ struct cfg_node {
 	uint16_t port;
 	uint32_t weight;
 	char id[TABLES_NAME_MAX]; /* the node-id token, default: the name */
+	bool has_mac;
+	uint8_t mac[6];
 	int line;
 };
 
@@ -37,6 +39,8 @@ struct cfg_pool {
 	enum pool_mode mode;
 	uint32_t probe_interval_ms, probe_down, probe_up;
 	uint32_t maglev_size;
+	struct self_addr encap_source4, encap_source6;
+	uint32_t gue_port;
 	uint32_t n_nodes;
 	struct cfg_node *nodes;
 	int line;

@@ -121,6 +121,9 @@ static int build_pools(struct loader *L)
 			return -ENOMEM;
 		}
 		pt->mode = cp->mode;
+		pt->encap_source4 = cp->encap_source4;
+		pt->encap_source6 = cp->encap_source6;
+		pt->gue_port = (uint16_t)cp->gue_port;
 		pt->first_node = (uint32_t)node;
 		pt->n_nodes = cp->n_nodes;
 		for (uint32_t i = 0; i < cp->n_nodes; i++, node++) {
@@ -129,6 +132,8 @@ static int build_pools(struct loader *L)
 			pn->port = cp->nodes[i].port;
 			pn->pool = (uint16_t)p;
 			pn->up = true;
+			pn->has_mac = cp->nodes[i].has_mac;
+			memcpy(pn->mac, cp->nodes[i].mac, 6);
 			pn->id_len = (uint8_t)strlen(cp->nodes[i].id);
 			memcpy(pn->id, cp->nodes[i].id, pn->id_len);
 			in[i] = (struct maglev_node){ cp->nodes[i].id, cp->nodes[i].weight, true };

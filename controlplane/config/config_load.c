@@ -138,6 +138,19 @@ int cfg_parse_addr(const char *text, struct self_addr *out)
 	return -EINVAL;
 }
 
+int cfg_parse_mac(const char *text, uint8_t mac[6])
+{
+	unsigned v[6];
+	int n = 0;
+
+	if (sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x%n", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &n) != 6 ||
+	    n != 17 || text[n] != 0)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
+	return 0;
+}
+
 /* name: letters, digits, '_' and (if dashes) '-', a letter first. */
 bool cfg_valid_name(const char *name, bool dashes)
 {
@@ -182,8 +195,9 @@ static int load_self_list(struct loader *L, const config_setting_t *bal, const c
 static int load_balancer(struct loader *L, const config_setting_t *bal)
 {
 	static const char *const keys[] = { "addresses", "names", "control", "max_bytes",
-					    "max_vias", "hash_seed", "grace_s", NULL };
+					    "max_vias", "hash_seed", "grace_s", "mac", NULL };
 	const config_setting_t *seed;
+	const char *mac;
 	struct compiled_tables *t = &L->cfg->tables;
 	const config_setting_t *names;
 	uint32_t max_vias = t->limits.max_vias;
@@ -205,6 +219,13 @@ static int load_balancer(struct loader *L, const config_setting_t *bal)
 		err = cfg_uint(L, bal, "balancer", "grace_s", 0, 86400, &t->grace_s);
 	if (err)
 		return err;
+	err = cfg_string(L, bal, "balancer", "mac", false, &mac);
+	if (err)
+		return err;
+	if (mac && cfg_parse_mac(mac, t->mac))
+		return cfg_fail(L, bal, "balancer: mac: '%s' is not a MAC address like 02:00:00:00:00:01",
+				mac);
+	t->has_mac = mac != NULL;
 	seed = config_setting_get_member(bal, "hash_seed");
 	if (seed) {
 		if (config_setting_type(seed) != CONFIG_TYPE_INT &&

@@ -40,6 +40,8 @@ int cfg_list_length(struct loader *L, const config_setting_t *s, const char *whe
 const char *cfg_list_item(const config_setting_t *s, int i);
 int cfg_parse_addr(const char *text, struct self_addr *out);
 bool cfg_valid_name(const char *name, bool dashes);
+/* "02:00:00:00:00:21": 0, or -EINVAL. */
+int cfg_parse_mac(const char *text, uint8_t mac[6]);
 /* The flag with this name (exact), or -1. */
 int cfg_flag_index(const struct siphon_config *cfg, const char *name, size_t len);
 

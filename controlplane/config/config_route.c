@@ -1,5 +1,6 @@
 /* The `pools` and `route` sections. */
 #include <errno.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,8 @@
 static int load_node(struct loader *L, const config_setting_t *e, const char *pool,
 		     struct cfg_node *node)
 {
-	static const char *const keys[] = { "name", "address", "port", "weight", "id", NULL };
+	static const char *const keys[] = { "name", "address", "port", "weight", "id", "mac", NULL };
+	const char *mac;
 	char where[2 * TABLES_NAME_MAX + 16];
 	const char *name, *addr, *id;
 	uint32_t port = 5060, weight = 100;
@@ -35,8 +37,14 @@ static int load_node(struct loader *L, const config_setting_t *e, const char *po
 		err = cfg_uint(L, e, where, "weight", 0, 65535, &weight);
 	if (!err)
 		err = cfg_string(L, e, where, "id", false, &id);
+	if (!err)
+		err = cfg_string(L, e, where, "mac", false, &mac);
 	if (err)
 		return err;
+	if (mac && cfg_parse_mac(mac, node->mac))
+		return cfg_fail(L, e, "%s: mac: '%s' is not a MAC address like 02:00:00:00:00:21",
+				where, mac);
+	node->has_mac = mac != NULL;
 	if (cfg_parse_addr(addr, &node->addr))
 		return cfg_fail(L, e, "%s: address: '%s' is not an IPv4 or IPv6 address", where, addr);
 	if (id && !cfg_valid_name(id, true))
@@ -52,7 +60,9 @@ static int load_node(struct loader *L, const config_setting_t *e, const char *po
 
 static int load_pool(struct loader *L, const config_setting_t *e, struct cfg_pool *pool)
 {
-	static const char *const keys[] = { "name", "mode", "probe", "nodes", "maglev_size", NULL };
+	static const char *const keys[] = { "name", "mode", "probe", "nodes", "maglev_size",
+					    "encap_source", "gue_port", NULL };
+	const config_setting_t *encap;
 	static const char *const probe_keys[] = { "interval_ms", "down", "up", NULL };
 	static const char *const modes[] = { [POOL_MODE_DSR] = "dsr", [POOL_MODE_NAT] = "nat",
 					     [POOL_MODE_ENCAP] = "encap" };
@@ -111,6 +121,30 @@ static int load_pool(struct loader *L, const config_setting_t *e, struct cfg_poo
 		if (err)
 			return err;
 	}
+	encap = config_setting_get_member(e, "encap_source");
+	if (encap) {
+		int count = cfg_list_length(L, encap, where);
+		for (int i = 0; i < count; i++) {
+			struct self_addr a;
+			if (cfg_parse_addr(cfg_list_item(encap, i), &a))
+				return cfg_fail(L, encap, "%s: encap_source: '%s' is not an IPv4 or IPv6 "
+						"address", where, cfg_list_item(encap, i));
+			if (a.family == AF_INET)
+				pool->encap_source4 = a;
+			else
+				pool->encap_source6 = a;
+		}
+		if (count < 0)
+			return count;
+	}
+	err = cfg_uint(L, e, where, "gue_port", 1, 65535, &pool->gue_port);
+	if (err)
+		return err;
+	if (pool->mode == POOL_MODE_ENCAP && !encap)
+		return cfg_fail(L, e, "%s: mode encap needs encap_source (the outer source address)",
+				where);
+	if (pool->mode != POOL_MODE_ENCAP && (encap || config_setting_get_member(e, "gue_port")))
+		return cfg_fail(L, e, "%s: encap_source and gue_port are for mode encap", where);
 	nodes = config_setting_get_member(e, "nodes");
 	if (!nodes || config_setting_type(nodes) != CONFIG_TYPE_LIST || config_setting_length(nodes) == 0)
 		return cfg_fail(L, nodes ? nodes : e, "%s: nodes: expected a non-empty list ( { ... } )",
