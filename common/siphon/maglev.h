@@ -17,9 +17,12 @@ struct maglev_table {
 	const uint16_t *slots; /* size entries: node index within the pool */
 };
 
+/* The slot of a hash: its high 32 bits scaled to the table size by a
+ * multiply and a shift (Lemire's "fastrange"), not a division. The BPF
+ * program does the same. */
 static inline uint16_t maglev_lookup(const struct maglev_table *t, uint64_t hash)
 {
-	return t->size ? t->slots[hash % t->size] : (uint16_t)MAGLEV_NO_NODE;
+	return t->size ? t->slots[((hash >> 32) * t->size) >> 32] : (uint16_t)MAGLEV_NO_NODE;
 }
 
 /* The dispatch hash of a Call-ID: XXH64 with the config's seed, so every

@@ -14,7 +14,7 @@
 
 struct walker {
 	unsigned node; /* index into the caller's array */
-	uint64_t offset, skip, next;
+	uint64_t pos, skip; /* pos = (offset + j * skip) mod size, advanced without a division */
 	uint64_t credit;
 	const char *id;
 };
@@ -58,7 +58,7 @@ int maglev_build(const struct maglev_node *nodes, unsigned n, uint32_t size, uin
 			continue;
 		w[live] = (struct walker){
 			.node = i,
-			.offset = callid_hash((const uint8_t *)id, strlen(id), seed ^ OFFSET_SALT) % size,
+			.pos = callid_hash((const uint8_t *)id, strlen(id), seed ^ OFFSET_SALT) % size,
 			.skip = callid_hash((const uint8_t *)id, strlen(id), seed ^ SKIP_SALT) % (size - 1) + 1,
 			.id = id,
 		};
@@ -75,8 +75,10 @@ int maglev_build(const struct maglev_node *nodes, unsigned n, uint32_t size, uin
 			while (x->credit >= max_weight && filled < size) {
 				uint64_t slot;
 				do { /* at most size steps: skip is coprime with a prime size */
-					slot = (x->offset + x->next * x->skip) % size;
-					x->next++;
+					slot = x->pos;
+					x->pos += x->skip;
+					if (x->pos >= size)
+						x->pos -= size;
 				} while (slots[slot] != MAGLEV_NO_NODE);
 				slots[slot] = (uint16_t)x->node;
 				filled++;
