@@ -94,7 +94,8 @@ struct compiled_tables {
 	struct flagset to_self, own_probe_answer, in_dialog;
 
 	/* what "self" means */
-	uint32_t n_self_addrs, n_self_names, n_control_addrs;
+	uint32_t n_self_addrs, n_self_names, n_control_addrs, n_ports;
+	uint16_t ports[8]; /* the SIP ports of the addresses (default 5060) */
 	struct self_addr self_addrs[TABLES_MAX_SELF];
 	char self_names[TABLES_MAX_SELF][TABLES_NAME_MAX]; /* lower case */
 	struct self_addr control_addrs[TABLES_MAX_SELF];

@@ -4,7 +4,7 @@
 
 #include "cli.h"
 #include "config.h"
-#include "json_write.h"
+#include "siphon/json_write.h"
 
 static struct siphon_config *load_or_say(const char *cmd, const char *path)
 {

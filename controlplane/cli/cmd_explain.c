@@ -13,7 +13,7 @@
 #include "dispatch.h"
 #include "cli.h"
 #include "config.h"
-#include "json_write.h"
+#include "siphon/json_write.h"
 #include "siphon/pkt_udp.h"
 #include "siphon/sip_scan.h"
 

@@ -195,7 +195,8 @@ static int load_self_list(struct loader *L, const config_setting_t *bal, const c
 static int load_balancer(struct loader *L, const config_setting_t *bal)
 {
 	static const char *const keys[] = { "addresses", "names", "control", "max_bytes",
-					    "max_vias", "hash_seed", "grace_s", "mac", NULL };
+					    "max_vias", "hash_seed", "grace_s", "mac", "ports", NULL };
+	const config_setting_t *ports;
 	const config_setting_t *seed;
 	const char *mac;
 	struct compiled_tables *t = &L->cfg->tables;
@@ -226,6 +227,22 @@ static int load_balancer(struct loader *L, const config_setting_t *bal)
 		return cfg_fail(L, bal, "balancer: mac: '%s' is not a MAC address like 02:00:00:00:00:01",
 				mac);
 	t->has_mac = mac != NULL;
+	ports = config_setting_get_member(bal, "ports");
+	if (ports) {
+		int n = config_setting_type(ports) == CONFIG_TYPE_ARRAY ? config_setting_length(ports) : -1;
+		if (n < 1 || n > 8)
+			return cfg_fail(L, ports, "balancer: ports: expected an array of 1 to 8 port numbers, "
+					"e.g. [5060, 5080]");
+		t->n_ports = 0;
+		for (int i = 0; i < n; i++) {
+			const config_setting_t *e = config_setting_get_elem(ports, (unsigned)i);
+			int v = config_setting_type(e) == CONFIG_TYPE_INT ? config_setting_get_int(e) : -1;
+			if (v < 1 || v > 65535)
+				return cfg_fail(L, ports, "balancer: ports: item %d is not a port from 1 to "
+						"65535", i + 1);
+			t->ports[t->n_ports++] = (uint16_t)v;
+		}
+	}
 	seed = config_setting_get_member(bal, "hash_seed");
 	if (seed) {
 		if (config_setting_type(seed) != CONFIG_TYPE_INT &&
@@ -299,6 +316,8 @@ static int load(const char *path, FILE *f, const char *text, struct siphon_confi
 	snprintf(L.cfg->path, sizeof(L.cfg->path), "%s", path);
 	L.cfg->tables.limits = SIP_LIMITS_DEFAULT;
 	L.cfg->tables.grace_s = 180;
+	L.cfg->tables.n_ports = 1;
+	L.cfg->tables.ports[0] = 5060;
 	L.cfg->tables.hash_seed = 0x5349504850484f4eull; /* "SIPHPHON": any fixed value */
 	config_init(&L.lc);
 	L.b4 = calloc(1, sizeof(*L.b4));

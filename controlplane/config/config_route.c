@@ -166,6 +166,12 @@ static int load_pool(struct loader *L, const config_setting_t *e, struct cfg_poo
 						"%s: node %s: its name or id is used twice", where,
 						pool->nodes[i].name);
 		pool->n_nodes++;
+		/* nat rewrites the destination address in place: one family */
+		if (pool->mode == POOL_MODE_NAT && pool->nodes[i].addr.family != pool->nodes[0].addr.family)
+			return cfg_fail(L, config_setting_get_elem(nodes, (unsigned)i),
+					"%s: node %s: mode nat cannot mix IPv4 and IPv6 nodes in one pool "
+					"(a packet is rewritten within its family); use two pools",
+					where, pool->nodes[i].name);
 	}
 	return 0;
 }

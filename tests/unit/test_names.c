@@ -32,6 +32,7 @@ static void reason_verdicts(void **state)
 	assert_int_equal(sip_reason_verdict(SIP_REASON_RULE_POOL), SIP_VERDICT_FORWARD);
 	assert_int_equal(sip_reason_verdict(SIP_REASON_RULE_PUNT), SIP_VERDICT_PUNT);
 	assert_int_equal(sip_reason_verdict(SIP_REASON_RULE_REPLY), SIP_VERDICT_REPLY);
+	assert_int_equal(sip_reason_verdict(SIP_REASON_NO_LIVE_NODE), SIP_VERDICT_PUNT);
 	/* every scanner reason but ok and stun_binding drops */
 	for (unsigned i = 0; i < SIP_REASON_RULE_POOL; i++)
 		if (i != SIP_REASON_OK && i != SIP_REASON_STUN_BINDING)

@@ -1334,7 +1334,7 @@ static void loaded_config_fields(void **state)
 	assert_int_equal(ca->probe_up, 2);
 	assert_int_equal(ca->nodes[0].port, 5060);
 	assert_int_equal(ca->nodes[0].weight, 100);
-	assert_int_equal(ca->nodes[1].addr.family, AF_INET6);
+	assert_int_equal(ca->nodes[1].addr.family, AF_INET);
 	assert_int_equal(ca->nodes[1].line, 54);
 }
 

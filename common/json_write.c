@@ -1,6 +1,6 @@
 #include <string.h>
 
-#include "json_write.h"
+#include "siphon/json_write.h"
 
 /* Length of the valid UTF-8 sequence at p (2-4), or 0 if there is none. */
 static size_t utf8_seq_len(const uint8_t *p, size_t avail)

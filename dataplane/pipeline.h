@@ -1,0 +1,77 @@
+/* The per-packet pipeline, I/O-agnostic: parse -> scan -> classify ->
+ * decide -> dispatch -> rewrite over one frame in a buffer, with per-worker
+ * counters. The pcap, AF_XDP and DPDK backends all call pipeline_process().
+ * No allocation, no lock, no system call per packet. */
+#ifndef SIPHON_PIPELINE_H
+#define SIPHON_PIPELINE_H
+
+#include "classify.h"
+#include "dispatch.h"
+#include "packet.h"
+#include "rewrite.h"
+
+/* What the backend does with the frame. */
+#define PIPELINE_OUTCOMES(X)                                                          \
+	X(FORWARD, "forward", "rewritten for a core node: transmit")                  \
+	X(DROP, "drop", "discarded, counted by reason")                               \
+	X(PUNT, "punt", "to the kernel stack, where siphond answers (OPTIONS, STUN, replies)") \
+	X(PASS, "pass", "not for the balancer: to the kernel stack untouched")
+
+enum pipeline_outcome {
+#define X(id, name, help) PIPELINE_##id,
+	PIPELINE_OUTCOMES(X)
+#undef X
+	PIPELINE__COUNT
+};
+
+/* Reasons of the packet layer, besides the SIP ones (sip_reasons.def) and
+ * the parser's (pkt_status.def). */
+#define PIPELINE_REASONS(X)                                                                 \
+	X(NOT_FOR_US, "not_for_us", "not to a balancer address and SIP port: passed to the kernel") \
+	X(FRAGMENT, "fragment", "an IP fragment: reassembly comes with the fragments module (dropped)") \
+	X(REWRITE_FAILED, "rewrite_failed", "the node's family or the buffer did not allow the rewrite") \
+	X(NO_NEXT_HOP, "no_next_hop", "the node or the balancer has no MAC in the config") \
+	X(TCP_NO_POOL, "tcp_no_pool", "TCP to a SIP port, but the route's default is not a pool")
+
+enum pipeline_reason {
+#define X(id, name, help) PIPELINE_REASON_##id,
+	PIPELINE_REASONS(X)
+#undef X
+	PIPELINE_REASON__COUNT
+};
+
+struct pipeline_counters {
+	uint64_t packets, bytes_in, bytes_out;
+	uint64_t outcome[PIPELINE__COUNT];
+	uint64_t pkt_status[PKT_STATUS__COUNT];
+	uint64_t sip_reason[SIP_REASON__COUNT];
+	uint64_t reason[PIPELINE_REASON__COUNT];
+	uint64_t dispatch_by[DISPATCH_BY__COUNT];
+	uint64_t flag[SIPHON_MAX_FLAGS];
+	uint64_t *rule; /* n_rules */
+	uint64_t *node; /* n_nodes */
+	uint64_t tcp;
+};
+
+/* One per worker thread: its own scratch and counters (cache-aligned). */
+struct pipeline_worker {
+	struct classifier cls;
+	const struct compiled_tables *t;
+	struct pipeline_counters c;
+	int tcp_pool; /* the route's default pool for TCP, or -1 */
+	uint64_t now_s;
+} __attribute__((aligned(64)));
+
+/* 0 or -errno (-ENOMEM, -EINVAL: the pattern database does not load). */
+int pipeline_worker_init(struct pipeline_worker *w, const struct compiled_tables *t);
+void pipeline_worker_free(struct pipeline_worker *w);
+
+/* Processes frame[0..*len) in place (cap: the buffer's room, for encap);
+ * *len is the frame to transmit when the outcome is FORWARD. */
+enum pipeline_outcome pipeline_process(struct pipeline_worker *w, uint8_t *frame, size_t *len,
+				       size_t cap);
+
+const char *pipeline_outcome_name(unsigned o);
+const char *pipeline_reason_name(unsigned r);
+
+#endif
