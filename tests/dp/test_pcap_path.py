@@ -1,0 +1,226 @@
+"""siphon --io pcap: frames in, exact frames out, for every forwarding mode.
+
+The expected output of each frame is computed here, independently of the C
+code (headers rebuilt and every checksum recomputed from scratch), and the
+node is made known by a node id in the message where the pool has more than
+one node."""
+import ipaddress
+import json
+import os
+import struct
+import subprocess
+from pathlib import Path
+
+import pytest
+
+SIPHON = os.environ["SIPHON"]
+HERE = Path(__file__).parent
+CONF = HERE / "dp.conf"
+
+BAL_MAC = bytes.fromhex("02000000000a")
+CLIENT_MAC = bytes.fromhex("020000000099")
+VIP4 = ipaddress.ip_address("198.51.100.10").packed
+VIP6 = ipaddress.ip_address("2001:db8:10::10").packed
+
+
+def mac(n):
+    return bytes.fromhex("0200000000%02x" % n)
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def udp4(src, dst, sport, dport, payload):
+    pseudo = src + dst + struct.pack("!BBH", 0, 17, 8 + len(payload))
+    c = csum(pseudo + struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload) or 0xFFFF
+    return struct.pack("!HHHH", sport, dport, 8 + len(payload), c) + payload
+
+
+def udp6(src, dst, sport, dport, payload):
+    pseudo = src + dst + struct.pack("!IxxxB", 8 + len(payload), 17)
+    c = csum(pseudo + struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload) or 0xFFFF
+    return struct.pack("!HHHH", sport, dport, 8 + len(payload), c) + payload
+
+
+def ip4(src, dst, proto, body, ident=1, tos=0, flags=0):
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, tos, 20 + len(body), ident, flags, 64, proto, 0, src, dst)
+    return h[:10] + struct.pack("!H", csum(h)) + h[12:] + body
+
+
+def ip6(src, dst, nh, body):
+    return struct.pack("!IHBB", 0x60000000, len(body), nh, 64) + src + dst + body
+
+
+def eth(dst, src, payload, ethertype=0x0800, vlan=None):
+    tag = struct.pack("!HH", 0x8100, vlan) if vlan is not None else b""
+    return dst + src + tag + struct.pack("!H", ethertype) + payload
+
+
+def v4_sip(payload, src, sport=5062, dst=VIP4, dport=5060, vlan=None):
+    s = ipaddress.ip_address(src).packed
+    return eth(BAL_MAC, CLIENT_MAC, ip4(s, dst, 17, udp4(s, dst, sport, dport, payload)), vlan=vlan)
+
+
+def v6_sip(payload, src, sport=5062):
+    s = ipaddress.ip_address(src).packed
+    return eth(BAL_MAC, CLIENT_MAC, ip6(s, VIP6, 17, udp6(s, VIP6, sport, 5060, payload)), 0x86DD)
+
+
+def sip(start, callid, to_tag="", extra="", body=b""):
+    head = (f"{start}\r\nVia: SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bK-{callid}{extra}\r\n"
+            f"From: <sip:a@example.com>;tag=f1\r\nTo: <sip:b@example.com>{to_tag}\r\n"
+            f"Call-ID: {callid}@192.0.2.7\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n")
+    return head.encode() + b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+INVITE = "INVITE sip:b@example.com SIP/2.0"
+
+
+def write_pcap(path, frames):
+    data = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+    for i, f in enumerate(frames):
+        data += struct.pack("<IIII", 1700000000 + i, 0, len(f), len(f)) + f
+    path.write_bytes(data)
+
+
+def read_pcap(path):
+    data, out, off = path.read_bytes(), [], 24
+    while off < len(data):
+        _, _, caplen, _ = struct.unpack("<IIII", data[off:off + 16])
+        out.append(data[off + 16:off + 16 + caplen])
+        off += 16 + caplen
+    return out
+
+
+def run(tmp_path, frames, name="run"):
+    src = tmp_path / f"{name}-in.pcap"
+    write_pcap(src, frames)
+    out, punt = tmp_path / f"{name}-out.pcap", tmp_path / f"{name}-punt.pcap"
+    p = subprocess.run([SIPHON, "--io", "pcap", "--config", CONF, "--in", src, "--out", out,
+                        "--punt", punt], capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr.decode()
+    return read_pcap(out), read_pcap(punt), json.loads(p.stdout)
+
+
+def test_dsr_response_by_via_nid_exact_bytes(tmp_path):
+    msg = sip("SIP/2.0 200 OK", "r1", ";tag=t9", ";nid=d2")
+    frame = v4_sip(msg, "192.0.2.7")
+    out, punt, c = run(tmp_path, [frame])
+    assert punt == []
+    # dsr: only the MACs change
+    assert out == [mac(0x22) + BAL_MAC + frame[12:]]
+    assert c["dispatch"]["via_nid"] == 1 and c["nodes"]["d2"] == 1
+
+
+def test_dsr_with_a_vlan_tag(tmp_path):
+    msg = sip("SIP/2.0 180 Ringing", "r2", ";tag=t9", ";nid=d1")
+    frame = v4_sip(msg, "192.0.2.7", vlan=100)
+    out, _, _ = run(tmp_path, [frame])
+    assert out == [mac(0x21) + BAL_MAC + frame[12:]]
+
+
+def test_dsr_initial_request_goes_to_a_pool_node(tmp_path):
+    frame = v4_sip(sip(INVITE, "i1"), "192.0.2.7")
+    out, _, c = run(tmp_path, [frame])
+    assert len(out) == 1 and out[0][:6] in (mac(0x21), mac(0x22)) and out[0][12:] == frame[12:]
+    assert c["dispatch"]["maglev"] == 1
+
+
+def test_nat_ipv4_exact_bytes(tmp_path):
+    msg = sip(INVITE, "n1")
+    frame = v4_sip(msg, "203.0.113.9")
+    node = ipaddress.ip_address("198.51.100.31").packed
+    src = ipaddress.ip_address("203.0.113.9").packed
+    want = eth(mac(0x31), BAL_MAC, ip4(src, node, 17, udp4(src, node, 5062, 5080, msg)))
+    out, _, c = run(tmp_path, [frame])
+    assert out == [want]
+    assert c["nodes"]["n1"] == 1
+
+
+def test_nat_cuts_the_datagram_to_content_length(tmp_path):
+    msg = sip(INVITE, "n2", body=b"v=0\r\n")
+    trailing = b"second message or garbage"
+    frame = v4_sip(msg + trailing, "203.0.113.9")
+    node = ipaddress.ip_address("198.51.100.31").packed
+    src = ipaddress.ip_address("203.0.113.9").packed
+    want = eth(mac(0x31), BAL_MAC, ip4(src, node, 17, udp4(src, node, 5062, 5080, msg)))
+    out, _, _ = run(tmp_path, [frame])
+    assert out == [want]
+
+
+def test_nat_ipv6_exact_bytes(tmp_path):
+    msg = sip(INVITE, "n6")
+    frame = v6_sip(msg, "2001:db8:77::5")
+    node = ipaddress.ip_address("2001:db8:10::31").packed
+    src = ipaddress.ip_address("2001:db8:77::5").packed
+    want = eth(mac(0x36), BAL_MAC, ip6(src, node, 17, udp6(src, node, 5062, 5070, msg)), 0x86DD)
+    out, _, _ = run(tmp_path, [frame])
+    assert out == [want]
+
+
+def test_encap_ipip_exact_bytes(tmp_path):
+    msg = sip(INVITE, "e1")
+    frame = v4_sip(msg, "203.0.113.200")
+    inner = frame[14:]
+    outer_src = ipaddress.ip_address("198.51.100.2").packed
+    node = ipaddress.ip_address("198.51.100.41").packed
+    want = eth(mac(0x41), BAL_MAC, ip4(outer_src, node, 4, inner, ident=0, flags=0x4000))
+    out, _, _ = run(tmp_path, [frame])
+    assert out == [want]
+
+
+def test_drops_punts_and_passes(tmp_path):
+    stun = struct.pack("!HHI", 1, 0, 0x2112A442) + bytes(12)
+    scanner = sip("OPTIONS sip:198.51.100.10 SIP/2.0", "s1").replace(
+        b"Max-Forwards: 70\r\n", b"Max-Forwards: 70\r\nUser-Agent: friendly-scanner\r\n").replace(
+        b"CSeq: 1 INVITE", b"CSeq: 1 OPTIONS")
+    arp = b"\xff" * 6 + CLIENT_MAC + b"\x08\x06" + bytes(28)
+    frames = [
+        v4_sip(stun, "192.0.2.7"),                         # punt: STUN binding
+        v4_sip(b"\x16\x03\x01 binary", "192.0.2.7"),       # drop: not_sip
+        v4_sip(scanner, "192.0.2.7"),                      # drop: rule (scanner)
+        v4_sip(sip(INVITE, "x1"), "192.0.2.7", dst=ipaddress.ip_address("198.51.100.99").packed),
+        v4_sip(sip(INVITE, "x2"), "192.0.2.7", dport=5099),  # pass: not a SIP port
+        arp,                                                # pass: not IP
+        v4_sip(sip(INVITE, "x3"), "192.0.2.7")[:40],        # pass: truncated, counted
+    ]
+    out, punt, c = run(tmp_path, frames)
+    assert out == []
+    # the kernel gets punted and passed frames untouched, in order
+    assert punt == [frames[0], frames[3], frames[4], frames[5], frames[6]]
+    # a frame too short to say where it goes is the kernel's, counted by status
+    assert c["outcomes"] == {"forward": 0, "drop": 2, "punt": 1, "pass": 4}
+    assert c["reasons"]["stun_binding"] == 1 and c["reasons"]["not_sip"] == 1
+    assert c["reasons"]["rule_drop"] == 1 and c["flags"]["SCANNER"] == 1
+    assert c["packet"]["truncated"] == 1 and c["packet"]["not_ip"] == 1
+    assert c["packet_reasons"]["not_for_us"] == 4
+    assert c["packets"] == len(frames)
+
+
+def test_same_input_same_output(tmp_path):
+    frames = [v4_sip(sip(INVITE, f"d{i}"), "192.0.2.7", sport=5000 + i) for i in range(200)]
+    frames += [v6_sip(sip(INVITE, "six"), "2001:db8:77::9")]
+    a = run(tmp_path, frames, "a")
+    b = run(tmp_path, frames, "b")
+    assert a == b
+    assert (tmp_path / "a-out.pcap").read_bytes() == (tmp_path / "b-out.pcap").read_bytes()
+    assert len(a[0]) == 201
+
+
+@pytest.mark.parametrize("args, message", [
+    ([], "--io"),
+    (["--io", "xdp"], "only 'pcap'"),
+    (["--io", "pcap"], "needs --config"),
+    (["--io", "pcap", "--config", "/nonexistent.conf", "--in", "x", "--out", "y"],
+     "/nonexistent.conf"),
+])
+def test_bad_arguments(args, message):
+    p = subprocess.run([SIPHON, *args], capture_output=True, timeout=30)
+    assert p.returncode != 0
+    assert message in p.stderr.decode()
