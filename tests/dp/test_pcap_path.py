@@ -213,6 +213,27 @@ def test_same_input_same_output(tmp_path):
     assert len(a[0]) == 201
 
 
+def tcp4(src, sport, flags=0x02, payload=b""):
+    s = ipaddress.ip_address(src).packed
+    hdr = struct.pack("!HHIIBBHHH", sport, 5060, 1000, 0, 5 << 4, flags, 65535, 0, 0)
+    pseudo = s + VIP4 + struct.pack("!BBH", 0, 6, len(hdr) + len(payload))
+    c = csum(pseudo + hdr + payload)
+    hdr = hdr[:16] + struct.pack("!H", c) + hdr[18:]
+    return eth(BAL_MAC, CLIENT_MAC, ip4(s, VIP4, 6, hdr + payload))
+
+
+def test_tcp_is_steered_by_its_5_tuple(tmp_path):
+    conns = [tcp4("192.0.2.7", 40000 + i) for i in range(50)]
+    frames = conns + [tcp4("192.0.2.7", 40000 + i, 0x18, b"OPTIONS sip:x SIP/2.0\r\n") for i in range(50)]
+    out, punt, c = run(tmp_path, frames)
+    assert punt == [] and len(out) == 100 and c["tcp"] == 100
+    for i in range(50):
+        # dsr: only the MACs change, and both segments of a connection go to one node
+        assert out[i][12:] == frames[i][12:] and out[i + 50][12:] == frames[i + 50][12:]
+        assert out[i][:6] == out[i + 50][:6] and out[i][:6] in (mac(0x21), mac(0x22))
+    assert {o[:6] for o in out} == {mac(0x21), mac(0x22)}  # 50 connections use both nodes
+
+
 @pytest.mark.parametrize("args, message", [
     ([], "--io"),
     (["--io", "xdp"], "only 'pcap'"),
