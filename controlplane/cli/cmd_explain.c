@@ -192,15 +192,18 @@ static void print_table_row(struct explain *ex, const struct origin *o, const ui
 			    const struct outcome *oc)
 {
 	const struct sip_msg *msg = &oc->msg;
-	char name[64], start[16];
+	char name[96], start[16];
 
 	if (!ex->table_header_done) {
 		printf("%-28s %-8s %-16s %-10s %-40s %-6s%s\n", "MESSAGE", "VERDICT", "REASON", "START",
 		       "CALL-ID", "DIALOG", ex->cfg ? " NODE       RULE" : "");
 		ex->table_header_done = true;
 	}
-	if (o->packet)
-		snprintf(name, sizeof(name), "packet %lu", o->packet);
+	if (o->packet) { /* where the packet goes: the rewrites show */
+		char dst[64];
+		format_addr(dst, sizeof(dst), o->udp->family, o->udp->dst, o->udp->dport);
+		snprintf(name, sizeof(name), "%lu>%s", o->packet, dst);
+	}
 	else
 		snprintf(name, sizeof(name), "%s", strrchr(o->file, '/') ? strrchr(o->file, '/') + 1 : o->file);
 	if (!msg->parsed)
