@@ -41,8 +41,12 @@ enum pkt_status {
  * With PKT_STATUS_OK everything is set. With PKT_STATUS_FRAGMENT (a
  * fragment other than the first) the L2/L3 part and the fragment fields are
  * set, l4_proto is the protocol the fragment header / IPv4 header names, and
- * l4_off = payload_off is where the fragment's data starts. Other statuses
- * leave the layout zeroed or partly filled: use nothing from it. */
+ * l4_off = payload_off is where the fragment's data starts. With
+ * PKT_STATUS_NOT_UDP_TCP the L2/L3 part is set, l4_proto names the protocol
+ * (4 / 41 for IPIP / IP6IP6, 1, 50, ...) and l4_off is where it starts.
+ * Other statuses leave the layout partly filled; whatever the status, a
+ * non-zero family means the fixed IPv4 / IPv6 header (with both addresses)
+ * lies inside the frame, and everything else in it is to be ignored. */
 struct pkt_layout {
 	/* L2 */
 	uint16_t ethertype_off; /* the innermost EtherType */

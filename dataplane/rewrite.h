@@ -69,7 +69,8 @@ int rewrite_reply_source(uint8_t *frame, size_t len, const struct pkt_layout *l,
 /* Destination and source MAC of an Ethernet frame of at least 12 bytes. */
 void rewrite_macs(uint8_t *frame, const uint8_t dst[PKT_ETH_ALEN], const uint8_t src[PKT_ETH_ALEN]);
 
-/* The encap flow hash: FNV-1a (32-bit) over source address, destination
+/* The encap flow hash of a frame and the layout pkt_parse() gave for it
+ * (OK or FRAGMENT): FNV-1a (32-bit) over source address, destination
  * address, protocol, source port, destination port (ports big-endian, and
  * left out for fragments, first or not, so that every fragment of a
  * datagram takes one path), then h ^ (h >> 16). */
