@@ -43,6 +43,11 @@ int pipeline_worker_init(struct pipeline_worker *w, const struct compiled_tables
 		return -ENOMEM;
 	}
 	err = classifier_init(&w->cls, t);
+	if (!err) {
+		struct frag_limits lim = FRAG_LIMITS_DEFAULT;
+		lim.hash_seed = t->hash_seed;
+		err = frag_table_init(&w->frags, &lim);
+	}
 	if (err)
 		pipeline_worker_free(w);
 	return err;
@@ -53,6 +58,7 @@ void pipeline_worker_free(struct pipeline_worker *w)
 	free(w->c.rule);
 	free(w->c.node);
 	classifier_free(&w->cls);
+	frag_table_free(&w->frags);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -78,15 +84,18 @@ static bool is_our_address(const struct compiled_tables *t, const uint8_t *frame
 	return false;
 }
 
-static bool is_our_port(const struct compiled_tables *t, const uint8_t *frame,
-			const struct pkt_layout *l)
+static bool port_is_ours(const struct compiled_tables *t, uint16_t port)
 {
-	uint16_t port = (uint16_t)(frame[l->l4_off + 2] << 8 | frame[l->l4_off + 3]);
-
 	for (uint32_t i = 0; i < t->n_ports; i++)
 		if (t->ports[i] == port)
 			return true;
 	return false;
+}
+
+static bool is_our_port(const struct compiled_tables *t, const uint8_t *frame,
+			const struct pkt_layout *l)
+{
+	return port_is_ours(t, (uint16_t)(frame[l->l4_off + 2] << 8 | frame[l->l4_off + 3]));
 }
 
 static enum pipeline_outcome done(struct pipeline_worker *w, enum pipeline_outcome o)
@@ -161,16 +170,126 @@ static enum pipeline_outcome steer_tcp(struct pipeline_worker *w, uint8_t *frame
 			  DISPATCH_BY_MAGLEV);
 }
 
+/* The decision for one UDP datagram: what to do and, to forward, the node
+ * and the bytes to keep. It is also what the fragment table remembers. */
+struct udp_decision {
+	uint8_t outcome;   /* enum pipeline_outcome */
+	int32_t node;      /* FORWARD: index into tables->nodes */
+	uint16_t msg_len;  /* FORWARD: the SIP message's length */
+	uint8_t by;        /* FORWARD: enum dispatch_by */
+};
+
+static struct udp_decision decide_udp(struct pipeline_worker *w, const uint8_t *frame,
+				      const struct pkt_layout *l, const uint8_t *payload,
+				      size_t payload_len)
+{
+	const struct compiled_tables *t = w->t;
+	struct packet_meta pm = { .family = l->family, .transport = TRANSPORT_UDP };
+	struct udp_decision ud = { .outcome = PIPELINE_DROP, .node = -1 };
+	struct sip_msg msg;
+	struct flagset flags;
+	struct decision d;
+	struct dispatch_result r;
+
+	sip_scan(payload, payload_len, &t->limits, &t->headers, &msg);
+	if (msg.verdict != SIP_VERDICT_FORWARD) {
+		w->c.sip_reason[msg.reason]++;
+		ud.outcome = msg.verdict == SIP_VERDICT_PUNT ? PIPELINE_PUNT : PIPELINE_DROP;
+		return ud;
+	}
+	memcpy(pm.src, src_addr(frame, l), l->family == AF_INET ? 4 : 16);
+	classify(&w->cls, payload, &msg, &pm, &flags);
+	decide(t, &flags, &d);
+	count_flags(&w->c, &flags);
+	if (d.rule >= 0)
+		w->c.rule[d.rule]++;
+	if (d.verdict != SIP_VERDICT_FORWARD) {
+		w->c.sip_reason[d.reason]++;
+		ud.outcome = d.verdict == SIP_VERDICT_DROP ? PIPELINE_DROP : PIPELINE_PUNT;
+		return ud;
+	}
+	dispatch(t, payload, &msg, t->actions[d.rule].pool, w->now_s, &r);
+	if (r.node < 0) {
+		w->c.sip_reason[SIP_REASON_NO_LIVE_NODE]++;
+		ud.outcome = PIPELINE_PUNT;
+		return ud;
+	}
+	w->c.sip_reason[d.reason]++;
+	ud.outcome = PIPELINE_FORWARD;
+	ud.node = r.node;
+	ud.msg_len = msg.msg_len;
+	ud.by = (uint8_t)r.by;
+	return ud;
+}
+
+/* One stored fragment out, the way its datagram was decided. */
+static void emit_fragment(struct pipeline_worker *w, uint8_t *frame, size_t len, size_t cap,
+			  const struct pkt_layout *l, const struct udp_decision *ud)
+{
+	enum pipeline_outcome o = (enum pipeline_outcome)ud->outcome;
+
+	if (o == PIPELINE_FORWARD) /* a fragment cannot be cut: keep every byte */
+		o = forward_to(w, frame, &len, cap, l, ud->node, UINT16_MAX, (enum dispatch_by)ud->by);
+	else
+		done(w, o);
+	w->c.emitted[o]++;
+	if (w->emit && o != PIPELINE_DROP)
+		w->emit(w->emit_ctx, frame, len, o);
+}
+
+static enum pipeline_outcome take_fragment(struct pipeline_worker *w, uint8_t *frame, size_t len,
+					   size_t cap, const struct pkt_layout *l)
+{
+	struct frag_datagram *dg = NULL;
+	enum frag_result fr = frag_add(&w->frags, frame, len, l, w->now_ms, &dg);
+	struct udp_decision ud;
+	size_t dlen;
+	const uint8_t *stored;
+
+	w->c.fragments[fr]++;
+	switch (fr) {
+	case FRAG_RESULT_HELD:
+		return done(w, PIPELINE_HOLD);
+	case FRAG_RESULT_COMPLETE:
+		if (!port_is_ours(w->t, dg->dport)) {
+			ud = (struct udp_decision){ .outcome = PIPELINE_PASS, .node = -1 };
+			w->c.reason[PIPELINE_REASON_NOT_FOR_US]++;
+		} else {
+			ud = decide_udp(w, dg->frames[0].frame, &dg->frames[0].l, dg->payload,
+					dg->payload_len);
+		}
+		for (uint16_t i = 0; i < dg->n_frames; i++)
+			emit_fragment(w, dg->frames[i].frame, dg->frames[i].len, dg->frames[i].cap,
+				      &dg->frames[i].l, &ud);
+		frag_decide(&w->frags, dg, &ud, sizeof(ud));
+		return done(w, PIPELINE_HOLD);
+	case FRAG_RESULT_DECIDED:
+		stored = frag_decision(&w->frags, &dlen);
+		if (!stored || dlen != sizeof(ud))
+			return drop_for(w, PIPELINE_REASON_FRAGMENT_DROP);
+		memcpy(&ud, stored, sizeof(ud));
+		if (ud.outcome != PIPELINE_FORWARD)
+			return done(w, (enum pipeline_outcome)ud.outcome);
+		return forward_to(w, frame, &len, cap, l, ud.node, UINT16_MAX, (enum dispatch_by)ud.by);
+	default:
+		return drop_for(w, PIPELINE_REASON_FRAGMENT_DROP);
+	}
+}
+
+void pipeline_expire(struct pipeline_worker *w, uint64_t now_ms)
+{
+	unsigned n = frag_expire(&w->frags, now_ms);
+
+	w->c.reason[PIPELINE_REASON_FRAGMENT_TIMEOUT] += n;
+	w->c.outcome[PIPELINE_DROP] += n;
+}
+
 enum pipeline_outcome pipeline_process(struct pipeline_worker *w, uint8_t *frame, size_t *len,
 				       size_t cap)
 {
 	const struct compiled_tables *t = w->t;
 	struct pkt_layout l;
-	struct packet_meta pm = { 0 };
-	struct sip_msg msg;
-	struct flagset flags;
-	struct decision d;
-	struct dispatch_result r;
+	struct udp_decision ud;
 	enum pkt_status st;
 
 	w->c.packets++;
@@ -181,8 +300,13 @@ enum pipeline_outcome pipeline_process(struct pipeline_worker *w, uint8_t *frame
 		w->c.reason[PIPELINE_REASON_NOT_FOR_US]++;
 		return done(w, PIPELINE_PASS);
 	}
-	if (st == PKT_STATUS_FRAGMENT || (st == PKT_STATUS_OK && l.is_fragment))
-		return drop_for(w, PIPELINE_REASON_FRAGMENT);
+	if (st == PKT_STATUS_FRAGMENT || (st == PKT_STATUS_OK && l.is_fragment)) {
+		/* the port is in the first fragment only: the table keeps the
+		 * datagram, the decision checks the port */
+		if (l.l4_proto != PKT_PROTO_UDP)
+			return drop_for(w, PIPELINE_REASON_FRAGMENT_DROP);
+		return take_fragment(w, frame, *len, cap, &l);
+	}
 	if (st != PKT_STATUS_OK)
 		return done(w, PIPELINE_DROP); /* counted by its pkt_status */
 	if (!is_our_port(t, frame, &l)) {
@@ -193,28 +317,8 @@ enum pipeline_outcome pipeline_process(struct pipeline_worker *w, uint8_t *frame
 		return steer_tcp(w, frame, len, cap, &l);
 
 	/* UDP: one SIP message */
-	sip_scan(frame + l.payload_off, l.payload_len, &t->limits, &t->headers, &msg);
-	if (msg.verdict != SIP_VERDICT_FORWARD) {
-		w->c.sip_reason[msg.reason]++;
-		return done(w, msg.verdict == SIP_VERDICT_PUNT ? PIPELINE_PUNT : PIPELINE_DROP);
-	}
-	pm.family = l.family;
-	pm.transport = TRANSPORT_UDP;
-	memcpy(pm.src, src_addr(frame, &l), l.family == AF_INET ? 4 : 16);
-	classify(&w->cls, frame + l.payload_off, &msg, &pm, &flags);
-	decide(t, &flags, &d);
-	count_flags(&w->c, &flags);
-	if (d.rule >= 0)
-		w->c.rule[d.rule]++;
-	if (d.verdict != SIP_VERDICT_FORWARD) {
-		w->c.sip_reason[d.reason]++;
-		return done(w, d.verdict == SIP_VERDICT_DROP ? PIPELINE_DROP : PIPELINE_PUNT);
-	}
-	dispatch(t, frame + l.payload_off, &msg, t->actions[d.rule].pool, w->now_s, &r);
-	if (r.node < 0) {
-		w->c.sip_reason[SIP_REASON_NO_LIVE_NODE]++;
-		return done(w, PIPELINE_PUNT);
-	}
-	w->c.sip_reason[d.reason]++;
-	return forward_to(w, frame, len, cap, &l, r.node, msg.msg_len, r.by);
+	ud = decide_udp(w, frame, &l, frame + l.payload_off, l.payload_len);
+	if (ud.outcome != PIPELINE_FORWARD)
+		return done(w, (enum pipeline_outcome)ud.outcome);
+	return forward_to(w, frame, len, cap, &l, ud.node, ud.msg_len, (enum dispatch_by)ud.by);
 }

@@ -7,6 +7,7 @@
 
 #include "classify.h"
 #include "dispatch.h"
+#include "fragments.h"
 #include "packet.h"
 #include "rewrite.h"
 
@@ -15,7 +16,8 @@
 	X(FORWARD, "forward", "rewritten for a core node: transmit")                  \
 	X(DROP, "drop", "discarded, counted by reason")                               \
 	X(PUNT, "punt", "to the kernel stack, where siphond answers (OPTIONS, STUN, replies)") \
-	X(PASS, "pass", "not for the balancer: to the kernel stack untouched")
+	X(PASS, "pass", "not for the balancer: to the kernel stack untouched")                 \
+	X(HOLD, "hold", "an IP fragment kept until its datagram is complete; it leaves through emit()")
 
 enum pipeline_outcome {
 #define X(id, name, help) PIPELINE_##id,
@@ -28,7 +30,8 @@ enum pipeline_outcome {
  * the parser's (pkt_status.def). */
 #define PIPELINE_REASONS(X)                                                                 \
 	X(NOT_FOR_US, "not_for_us", "not to a balancer address and SIP port: passed to the kernel") \
-	X(FRAGMENT, "fragment", "an IP fragment: reassembly comes with the fragments module (dropped)") \
+	X(FRAGMENT_TIMEOUT, "fragment_timeout", "a fragmented datagram missed a fragment until the timeout (its fragments dropped)") \
+	X(FRAGMENT_DROP, "fragment_drop", "a fragment the table refused (see fragments by result)") \
 	X(REWRITE_FAILED, "rewrite_failed", "the node's family or the buffer did not allow the rewrite") \
 	X(NO_NEXT_HOP, "no_next_hop", "the node or the balancer has no MAC in the config") \
 	X(TCP_NO_POOL, "tcp_no_pool", "TCP to a SIP port, but the route's default is not a pool")
@@ -51,7 +54,15 @@ struct pipeline_counters {
 	uint64_t *rule; /* n_rules */
 	uint64_t *node; /* n_nodes */
 	uint64_t tcp;
+	uint64_t fragments[FRAG_RESULT__COUNT];
+	uint64_t emitted[PIPELINE__COUNT]; /* fragments that left through emit() */
 };
+
+/* How held fragments leave: the backend transmits FORWARD frames, gives
+ * PUNT and PASS ones to the kernel, and frees nothing (the frame is the
+ * pipeline's until emit returns). */
+typedef void (*pipeline_emit_fn)(void *ctx, const uint8_t *frame, size_t len,
+				 enum pipeline_outcome outcome);
 
 /* One per worker thread: its own scratch and counters (cache-aligned). */
 struct pipeline_worker {
@@ -59,7 +70,11 @@ struct pipeline_worker {
 	const struct compiled_tables *t;
 	struct pipeline_counters c;
 	int tcp_pool; /* the route's default pool for TCP, or -1 */
-	uint64_t now_s;
+	uint64_t now_s;  /* for the grace table */
+	uint64_t now_ms; /* for the fragment table */
+	struct frag_table frags;
+	pipeline_emit_fn emit;
+	void *emit_ctx;
 } __attribute__((aligned(64)));
 
 /* 0 or -errno (-ENOMEM, -EINVAL: the pattern database does not load). */
@@ -67,9 +82,15 @@ int pipeline_worker_init(struct pipeline_worker *w, const struct compiled_tables
 void pipeline_worker_free(struct pipeline_worker *w);
 
 /* Processes frame[0..*len) in place (cap: the buffer's room, for encap);
- * *len is the frame to transmit when the outcome is FORWARD. */
+ * *len is the frame to transmit when the outcome is FORWARD. A fragment
+ * returns HOLD; the fragments of a datagram leave through w->emit. */
 enum pipeline_outcome pipeline_process(struct pipeline_worker *w, uint8_t *frame, size_t *len,
 				       size_t cap);
+
+/* Ages the fragment table (call it every few milliseconds, and with a far
+ * time at the end of a replay): datagrams missing a fragment are dropped
+ * and counted. */
+void pipeline_expire(struct pipeline_worker *w, uint64_t now_ms);
 
 const char *pipeline_outcome_name(unsigned o);
 const char *pipeline_reason_name(unsigned r);

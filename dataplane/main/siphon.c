@@ -91,6 +91,7 @@ static const char *reason_name(unsigned i) { return sip_reason_name(i); }
 static const char *dispatch_name(unsigned i) { return dispatch_by_name(i); }
 static const char *outcome_name(unsigned i) { return pipeline_outcome_name(i); }
 static const char *preason_name(unsigned i) { return pipeline_reason_name(i); }
+static const char *frag_name(unsigned i) { return frag_result_name(i); }
 
 static void print_summary(const struct pipeline_counters *c, const struct siphon_config *cfg)
 {
@@ -109,6 +110,7 @@ static void print_summary(const struct pipeline_counters *c, const struct siphon
 	print_counter_map("reasons", SIP_REASON__COUNT, c->sip_reason, reason_name, &first);
 	print_counter_map("packet_reasons", PIPELINE_REASON__COUNT, c->reason, preason_name, &first);
 	print_counter_map("dispatch", DISPATCH_BY__COUNT, c->dispatch_by, dispatch_name, &first);
+	print_counter_map("fragments", FRAG_RESULT__COUNT, c->fragments, frag_name, &first);
 	print_counter_map("flags", cfg->n_flags, c->flag, flag_name, &first);
 	print_counter_map("nodes", cfg->tables.n_nodes, c->node, node_name, &first);
 	json_key(stdout, "rules", &first);
@@ -122,8 +124,26 @@ static void print_summary(const struct pipeline_counters *c, const struct siphon
 	puts("}");
 }
 
+struct pcap_out {
+	pcap_dumper_t *out, *punt;
+	struct pcap_pkthdr hdr; /* the time of the frame that released them */
+};
+
+/* Held fragments leave here, stamped with the time of the frame that
+ * completed their datagram. */
+static void emit_frame(void *ctx, const uint8_t *frame, size_t len, enum pipeline_outcome o)
+{
+	struct pcap_out *po = ctx;
+	struct pcap_pkthdr h = po->hdr;
+
+	h.caplen = h.len = (bpf_u_int32)len;
+	pcap_dump((u_char *)(o == PIPELINE_FORWARD ? po->out : po->punt), &h, frame);
+}
+
 static int run_pcap(const struct options *o, struct pipeline_worker *w, const struct siphon_config *cfg)
 {
+	struct pcap_out po = { 0 };
+	uint64_t last_expire = 0;
 	char errbuf[PCAP_ERRBUF_SIZE], punt_path[4096];
 	pcap_t *in = pcap_open_offline(o->in, errbuf), *dead = NULL;
 	pcap_dumper_t *out = NULL, *punt = NULL;
@@ -158,13 +178,23 @@ static int run_pcap(const struct options *o, struct pipeline_worker *w, const st
 		rc = 1;
 		goto out;
 	}
+	po.out = out, po.punt = punt;
+	w->emit = emit_frame;
+	w->emit_ctx = &po;
 	while ((n = pcap_next_ex(in, &hdr, &data)) == 1) {
 		struct pcap_pkthdr oh = *hdr;
 		size_t len = hdr->caplen;
 		enum pipeline_outcome res;
 
 		memcpy(frame, data, len);
-		w->now_s = (uint64_t)hdr->ts.tv_sec; /* capture time: replays are deterministic */
+		/* capture time, not the clock: replays are deterministic */
+		w->now_s = (uint64_t)hdr->ts.tv_sec;
+		w->now_ms = (uint64_t)hdr->ts.tv_sec * 1000 + (uint64_t)hdr->ts.tv_usec / 1000;
+		if (w->now_ms - last_expire >= 100) {
+			pipeline_expire(w, w->now_ms);
+			last_expire = w->now_ms;
+		}
+		po.hdr = *hdr;
 		res = pipeline_process(w, frame, &len, sizeof(frame));
 		oh.caplen = oh.len = (bpf_u_int32)len;
 		if (res == PIPELINE_FORWARD)
@@ -176,6 +206,7 @@ static int run_pcap(const struct options *o, struct pipeline_worker *w, const st
 		fprintf(stderr, "siphon: --in %s: %s\n", o->in, pcap_geterr(in));
 		rc = 1;
 	}
+	pipeline_expire(w, w->now_ms + 3600 * 1000); /* the end: what is still held timed out */
 	print_summary(&w->c, cfg);
 out:
 	if (out)

@@ -83,9 +83,10 @@ INVITE = "INVITE sip:b@example.com SIP/2.0"
 
 
 def write_pcap(path, frames):
+    """Frames 1 ms apart: a fragmented datagram completes well within its timeout."""
     data = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
     for i, f in enumerate(frames):
-        data += struct.pack("<IIII", 1700000000 + i, 0, len(f), len(f)) + f
+        data += struct.pack("<IIII", 1700000000 + i // 1000, (i % 1000) * 1000, len(f), len(f)) + f
     path.write_bytes(data)
 
 
@@ -195,7 +196,7 @@ def test_drops_punts_and_passes(tmp_path):
     # the kernel gets punted and passed frames untouched, in order
     assert punt == [frames[0], frames[3], frames[4], frames[5], frames[6]]
     # a frame too short to say where it goes is the kernel's, counted by status
-    assert c["outcomes"] == {"forward": 0, "drop": 2, "punt": 1, "pass": 4}
+    assert c["outcomes"] == {"forward": 0, "drop": 2, "punt": 1, "pass": 4, "hold": 0}
     assert c["reasons"]["stun_binding"] == 1 and c["reasons"]["not_sip"] == 1
     assert c["reasons"]["rule_drop"] == 1 and c["flags"]["SCANNER"] == 1
     assert c["packet"]["truncated"] == 1 and c["packet"]["not_ip"] == 1
@@ -232,6 +233,69 @@ def test_tcp_is_steered_by_its_5_tuple(tmp_path):
         assert out[i][12:] == frames[i][12:] and out[i + 50][12:] == frames[i + 50][12:]
         assert out[i][:6] == out[i + 50][:6] and out[i][:6] in (mac(0x21), mac(0x22))
     assert {o[:6] for o in out} == {mac(0x21), mac(0x22)}  # 50 connections use both nodes
+
+
+def big_invite(callid):
+    sdp = b"".join(b"a=x-filler-%04d:%s\r\n" % (i, b"z" * 40) for i in range(50))
+    return sip(INVITE, callid, body=b"v=0\r\n" + sdp)
+
+
+def fragments4(src, dst, udp_segment, ident=0x4242, size=1480):
+    """IPv4 fragments of one UDP datagram (header included), data cut at 8-byte multiples."""
+    frames, off = [], 0
+    while off < len(udp_segment):
+        part = udp_segment[off:off + size]
+        more = off + len(part) < len(udp_segment)
+        flags = (0x2000 if more else 0) | (off // 8)
+        frames.append(eth(BAL_MAC, CLIENT_MAC, ip4(src, dst, 17, part, ident=ident, flags=flags)))
+        off += len(part)
+    return frames
+
+
+def nat_fragment_case(callid):
+    """The client's fragments and the ones siphon must send: the datagram
+    rewritten to n1 as a whole (new checksum), then fragmented the same way."""
+    msg = big_invite(callid)
+    src = ipaddress.ip_address("203.0.113.9").packed
+    node = ipaddress.ip_address("198.51.100.31").packed
+    sent = fragments4(src, VIP4, udp4(src, VIP4, 5062, 5060, msg))
+    want = [mac(0x31) + BAL_MAC + f[12:] for f in fragments4(src, node, udp4(src, node, 5062, 5080, msg))]
+    assert len(sent) == 3
+    return sent, want
+
+
+@pytest.mark.parametrize("order", ["in_order", "reversed", "shuffled"])
+def test_fragments_are_reassembled_and_forwarded_together(tmp_path, order):
+    sent, want = nat_fragment_case("frag-" + order)
+    feed = {"in_order": sent, "reversed": sent[::-1], "shuffled": [sent[1], sent[2], sent[0]]}[order]
+    out, punt, c = run(tmp_path, feed)
+    assert out == want and punt == []
+    assert c["fragments"]["held"] == 2 and c["fragments"]["complete"] == 1
+    assert c["nodes"]["n1"] == 3
+
+
+def test_duplicate_fragments(tmp_path):
+    sent, want = nat_fragment_case("frag-dup")
+    # a duplicate while held is ignored; one after the decision follows it
+    out, _, c = run(tmp_path, [sent[0], sent[0], sent[1], sent[2], sent[1]])
+    assert out == want + [want[1]]
+    assert c["fragments"]["duplicate"] == 1 and c["fragments"]["decided"] == 1
+
+
+def test_overlapping_fragments_drop_the_datagram(tmp_path):
+    sent, _ = nat_fragment_case("frag-overlap")
+    bad = bytearray(sent[1])
+    bad[14 + 20 + 5] ^= 0xFF  # same extent, other bytes
+    out, punt, c = run(tmp_path, [sent[0], bytes(bad), sent[1], sent[2]])
+    assert out == [] and punt == []
+    assert c["fragments"]["overlap"] >= 1
+
+
+def test_a_missing_fragment_times_out(tmp_path):
+    sent, _ = nat_fragment_case("frag-missing")
+    out, punt, c = run(tmp_path, [sent[0], sent[2]])
+    assert out == [] and punt == []
+    assert c["packet_reasons"]["fragment_timeout"] == 1
 
 
 @pytest.mark.parametrize("args, message", [
