@@ -25,6 +25,7 @@ _Static_assert(FRAG_RESULT__COUNT <= 256, "a result fits the decided entry's byt
 #define NONE     UINT32_MAX
 #define UDP_HLEN 8
 #define IX_MIN   64u
+#define DECIDED_EXTENTS 8 /* fragments a decided entry remembers one by one */
 
 struct frag_decided {
 	struct frag_key key;
@@ -35,6 +36,10 @@ struct frag_decided {
 	uint8_t len;        /* decision bytes */
 	uint16_t end;       /* the datagram's end: a late fragment must fit it */
 	uint8_t udp_hdr[8]; /* a late first fragment must carry the same */
+	uint8_t n_ext;      /* extents below; 0: more than DECIDED_EXTENTS fragments */
+	struct {
+		uint16_t off, len;
+	} ext[DECIDED_EXTENTS]; /* the datagram's fragments */
 	uint8_t decision[FRAG_DECISION_MAX];
 };
 
@@ -213,13 +218,19 @@ static struct frag_decided *dec_put(struct frag_table *t, const struct frag_key 
 	return e;
 }
 
-/* Whether a fragment may belong to the datagram e decided: inside its
- * extent, the last one ending at its end, a first one with its UDP header.
+/* Whether a fragment may be a late copy of one of the datagram e decided:
+ * every fragment was needed to complete it, so a late one has the extent
+ * of one of them (or, for a datagram of many fragments, lies inside it with
+ * the last one ending at its end), and a first one carries its UDP header.
  * Anything else is a new datagram that reuses the IP id. */
 static bool fits_decided(const struct frag_decided *e, const struct frag_in *in,
 			 const uint8_t *f, const struct pkt_layout *l)
 {
-	if (in->last ? in->end != e->end : in->end >= e->end)
+	bool seen = e->n_ext == 0;
+
+	for (unsigned i = 0; i < e->n_ext && !seen; i++)
+		seen = e->ext[i].off == in->off && e->ext[i].len == in->data_len;
+	if (!seen || (in->last ? in->end != e->end : in->end >= e->end))
 		return false;
 	return !in->first || memcmp(e->udp_hdr, f + l->l4_off, UDP_HLEN) == 0;
 }
@@ -589,6 +600,13 @@ void frag_decide(struct frag_table *t, struct frag_datagram *d, const void *deci
 	if (e) {
 		e->end = d->end;
 		memcpy(e->udp_hdr, d->udp_hdr, UDP_HLEN);
+		if (d->n_frames <= DECIDED_EXTENTS) {
+			e->n_ext = (uint8_t)d->n_frames;
+			for (unsigned i = 0; i < d->n_frames; i++) {
+				e->ext[i].off = d->frames[i].off;
+				e->ext[i].len = d->frames[i].data_len;
+			}
+		}
 		if (decision_len)
 			memcpy(e->decision, decision, decision_len);
 		e->len = (uint8_t)decision_len;

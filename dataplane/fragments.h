@@ -80,7 +80,8 @@ enum frag_state { FRAG_DG_FREE, FRAG_DG_HELD, FRAG_DG_COMPLETE };
 
 struct frag_datagram {
 	/* Set when frag_add() returns COMPLETE; valid until frag_decide()
-	 * (or until frag_expire() reclaims a datagram never decided). */
+	 * (or until frag_expire() reclaims a datagram never decided). The
+	 * payload lives in one buffer per table: the next COMPLETE reuses it. */
 	struct frag_key key;
 	uint8_t udp_hdr[8];      /* the UDP header, as the first fragment carries it */
 	uint16_t sport, dport;   /* from udp_hdr, host order */

@@ -303,7 +303,9 @@ enum pipeline_outcome pipeline_process(struct pipeline_worker *w, uint8_t *frame
 	if (st == PKT_STATUS_FRAGMENT || (st == PKT_STATUS_OK && l.is_fragment)) {
 		/* the port is in the first fragment only: the table keeps the
 		 * datagram, the decision checks the port */
-		if (l.l4_proto != PKT_PROTO_UDP)
+		/* a later IPv6 fragment names the header after the fragment
+		 * header (RFC 8200: only the first fragment's counts) */
+		if (l.l4_proto != PKT_PROTO_UDP && (l.first_fragment || l.family == AF_INET))
 			return drop_for(w, PIPELINE_REASON_FRAGMENT_DROP);
 		return take_fragment(w, frame, *len, cap, &l);
 	}

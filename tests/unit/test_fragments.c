@@ -18,6 +18,7 @@
 #include "fragments.h"
 #include "packet.h"
 #include "rewrite.h"
+#include "siphon/maglev.h"
 
 #define MAX_FRAGS 8
 #define FRAME_CAP 12288
@@ -702,6 +703,7 @@ static void decided_entries(void **state)
 	struct spec sp = { .family = AF_INET, .id = 1 };
 	struct frag_datagram *d;
 	uint8_t blob[100];
+	uint64_t evicted;
 	size_t len;
 
 	(void)state;
@@ -735,8 +737,32 @@ static void decided_entries(void **state)
 	make_frag(&extra, &sp, 4000, 8, true);
 	assert_int_equal(add(&extra, 8002, NULL), FRAG_RESULT_HELD);
 	assert_int_equal(tab.c.decided_replaced, 2);
+	/* inside the decided datagram, but cut elsewhere: not one of its fragments */
+	sp.id = 2;
+	invite(&sp, 3);
+	d = feed_in_order(3, 8003);
+	decide(d, 8);
+	make_frag(&extra, &sp, fr[1].l.frag_off + 8, 16, true);
+	assert_int_equal(add(&extra, 8004, NULL), FRAG_RESULT_HELD);
+	assert_int_equal(tab.c.decided_replaced, 3);
+	/* with more fragments than an entry lists, the extent check is by range */
+	sp.id = 3;
+	make_datagram(&sp, (const uint8_t *)sip, sip_len);
+	for (unsigned i = 0; i < MAX_FRAGS; i++) /* 8 pieces and a tail */
+		make_frag(&fr[i], &sp, i * (dgram_len / 72 * 8), dgram_len / 72 * 8, true);
+	make_frag(&extra, &sp, 8 * (dgram_len / 72 * 8), dgram_len - 8 * (dgram_len / 72 * 8), false);
+	for (unsigned i = 0; i < MAX_FRAGS; i++)
+		assert_int_equal(add(&fr[i], 8005, NULL), FRAG_RESULT_HELD);
+	assert_int_equal(add(&extra, 8005, &d), FRAG_RESULT_COMPLETE);
+	assert_int_equal(d->n_frames, 9);
+	assert_memory_equal(d->payload, sip, sip_len);
+	decide(d, 9);
+	make_frag(&extra, &sp, 8, 16, true);
+	assert_int_equal(add(&extra, 8006, NULL), FRAG_RESULT_DECIDED);
+	check_decision(9);
 
 	/* the ring holds two: a third decision pushes out the oldest */
+	evicted = tab.c.decided_evicted;
 	for (uint32_t id = 10; id < 13; id++) {
 		sp.id = id;
 		invite(&sp, 3);
@@ -744,7 +770,8 @@ static void decided_entries(void **state)
 		memset(blob, (int)id, sizeof(blob));
 		frag_decide(&tab, d, blob, sizeof(blob));
 	}
-	assert_int_equal(tab.c.decided_evicted, 1);
+	assert_int_equal(tab.c.decided_evicted, evicted + 2); /* id 3's entry, then id 10's */
+	invite(&sp, 3); /* id 12 */
 	assert_int_equal(add(&fr[1], 9001, NULL), FRAG_RESULT_DECIDED);
 	assert_non_null(frag_decision(&tab, &len));
 	assert_int_equal(len, FRAG_DECISION_MAX);
@@ -754,7 +781,65 @@ static void decided_entries(void **state)
 	assert_int_equal(add(&fr[1], 9001, NULL), FRAG_RESULT_HELD);
 	/* frag_decide() on a datagram that is not complete does nothing */
 	frag_decide(&tab, NULL, blob, 4);
-	assert_int_equal(tab.c.decided, 6);
+	assert_int_equal(tab.c.decided, 8);
+	frag_table_free(&tab);
+}
+
+/* Keys that share a home: the index probes FRAG_PROBE_MAX slots, and a key
+ * whose window is full is TABLE_FULL (a datagram) or not remembered (a
+ * decision); removals in the middle of the run keep every other key found. */
+static void bounded_probing(void **state)
+{
+	const struct frag_limits lim = { .max_datagrams = 64, .max_decided = 64, .hash_seed = 99 };
+	struct spec sp = { .family = AF_INET };
+	struct frag_key k = { .family = AF_INET, .proto = 17 };
+	struct frag_datagram *d;
+	uint32_t ids[FRAG_PROBE_MAX + 1];
+	unsigned n = 0;
+
+	(void)state;
+	memcpy(k.src, CLIENT4, 4);
+	memcpy(k.dst, VIP4, 4);
+	for (uint32_t id = 0; id < 65536 && n <= FRAG_PROBE_MAX; id++) {
+		k.id = id;
+		if ((callid_hash((const uint8_t *)&k, sizeof(k), lim.hash_seed) & 127) == 5)
+			ids[n++] = id; /* the index has 128 slots */
+	}
+	assert_int_equal(n, FRAG_PROBE_MAX + 1);
+	make_invite();
+	init(&lim);
+	for (unsigned i = 0; i < FRAG_PROBE_MAX; i++) {
+		sp.id = ids[i];
+		invite(&sp, 3);
+		assert_int_equal(add(&fr[0], 0, NULL), FRAG_RESULT_HELD);
+	}
+	sp.id = ids[FRAG_PROBE_MAX];
+	invite(&sp, 3);
+	assert_int_equal(add(&fr[0], 0, NULL), FRAG_RESULT_TABLE_FULL);
+	assert_int_equal(tab.n_datagrams, FRAG_PROBE_MAX);
+	/* complete and decide them out of order */
+	for (unsigned j = 0; j < FRAG_PROBE_MAX; j++) {
+		const unsigned i = j * 7 % FRAG_PROBE_MAX;
+		sp.id = ids[i];
+		invite(&sp, 3);
+		assert_int_equal(add(&fr[2], 1, NULL), FRAG_RESULT_HELD);
+		assert_int_equal(add(&fr[1], 1, &d), FRAG_RESULT_COMPLETE);
+		check_complete(d, 3);
+		decide(d, i);
+	}
+	assert_int_equal(tab.n_datagrams, 0);
+	/* the decided index is as crowded now: one more decision is lost */
+	sp.id = ids[FRAG_PROBE_MAX];
+	invite(&sp, 3);
+	decide(feed_in_order(3, 2), 99);
+	assert_int_equal(tab.c.decided_lost, 1);
+	assert_int_equal(add(&fr[1], 3, NULL), FRAG_RESULT_HELD);
+	for (unsigned i = 0; i < FRAG_PROBE_MAX; i++) {
+		sp.id = ids[i];
+		invite(&sp, 3);
+		assert_int_equal(add(&fr[i % 3], 3, NULL), FRAG_RESULT_DECIDED);
+		check_decision(i);
+	}
 	frag_table_free(&tab);
 }
 
@@ -829,6 +914,7 @@ int main(void)
 		cmocka_unit_test(too_big),
 		cmocka_unit_test(bad_fragments),
 		cmocka_unit_test(decided_entries),
+		cmocka_unit_test(bounded_probing),
 		cmocka_unit_test(rewrite_stored_frames),
 		cmocka_unit_test(limits_and_names),
 	};
