@@ -284,6 +284,43 @@ void pipeline_expire(struct pipeline_worker *w, uint64_t now_ms)
 	w->c.outcome[PIPELINE_DROP] += n;
 }
 
+/* nat's return path, stateless: a packet from a nat pool's node (its
+ * address and SIP port) to anyone but us gets the VIP of its family and the
+ * first SIP port as its source and goes to the gateway. */
+static bool from_nat_node(const struct compiled_tables *t, const uint8_t *frame,
+			  const struct pkt_layout *l)
+{
+	const uint8_t *src = src_addr(frame, l);
+	uint16_t sport = (uint16_t)(frame[l->l4_off] << 8 | frame[l->l4_off + 1]);
+
+	for (uint32_t i = 0; i < t->n_nodes; i++) {
+		const struct pool_node *n = &t->nodes[i];
+		if (t->pools[n->pool].mode == POOL_MODE_NAT && n->addr.family == l->family &&
+		    n->port == sport && memcmp(n->addr.addr, src, l->family == AF_INET ? 4 : 16) == 0)
+			return true;
+	}
+	return false;
+}
+
+static enum pipeline_outcome nat_reply(struct pipeline_worker *w, uint8_t *frame, size_t len,
+				       const struct pkt_layout *l)
+{
+	const struct compiled_tables *t = w->t;
+	const struct self_addr *vip = NULL;
+
+	for (uint32_t i = 0; i < t->n_self_addrs && !vip; i++)
+		if (t->self_addrs[i].family == l->family)
+			vip = &t->self_addrs[i];
+	w->c.reason[PIPELINE_REASON_NAT_REPLY]++;
+	if (!vip || !t->has_mac || !t->has_gateway_mac)
+		return drop_for(w, PIPELINE_REASON_NO_NEXT_HOP);
+	if (rewrite_reply_source(frame, len, l, vip, t->ports[0]) != 0)
+		return drop_for(w, PIPELINE_REASON_REWRITE_FAILED);
+	rewrite_macs(frame, t->gateway_mac, t->mac);
+	w->c.bytes_out += len;
+	return done(w, PIPELINE_FORWARD);
+}
+
 enum pipeline_outcome pipeline_process(struct pipeline_worker *w, uint8_t *frame, size_t *len,
 				       size_t cap)
 {
@@ -296,6 +333,9 @@ enum pipeline_outcome pipeline_process(struct pipeline_worker *w, uint8_t *frame
 	w->c.bytes_in += *len;
 	st = pkt_parse(frame, *len, &l);
 	w->c.pkt_status[st]++;
+	if (st == PKT_STATUS_OK && !l.is_fragment && !is_our_address(t, frame, &l) &&
+	    from_nat_node(t, frame, &l))
+		return nat_reply(w, frame, *len, &l);
 	if (st == PKT_STATUS_NOT_IP || l.family == 0 || !is_our_address(t, frame, &l)) {
 		w->c.reason[PIPELINE_REASON_NOT_FOR_US]++;
 		return done(w, PIPELINE_PASS);

@@ -34,7 +34,8 @@ enum pipeline_outcome {
 	X(FRAGMENT_DROP, "fragment_drop", "a fragment the table refused (see fragments by result)") \
 	X(REWRITE_FAILED, "rewrite_failed", "the node's family or the buffer did not allow the rewrite") \
 	X(NO_NEXT_HOP, "no_next_hop", "the node or the balancer has no MAC in the config") \
-	X(TCP_NO_POOL, "tcp_no_pool", "TCP to a SIP port, but the route's default is not a pool")
+	X(TCP_NO_POOL, "tcp_no_pool", "TCP to a SIP port, but the route's default is not a pool") \
+	X(NAT_REPLY, "nat_reply", "from a nat pool's node to a client: the VIP as its source, forwarded")
 
 enum pipeline_reason {
 #define X(id, name, help) PIPELINE_REASON_##id,

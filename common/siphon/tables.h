@@ -125,8 +125,9 @@ struct compiled_tables {
 	uint32_t n_nodes;
 	const struct pool_node *nodes;
 	uint64_t hash_seed;  /* Call-ID hash seed: the same on every siphon node */
-	bool has_mac;
-	uint8_t mac[6];      /* the balancer's own MAC: the source of what it sends */
+	bool has_mac, has_gateway_mac;
+	uint8_t mac[6];         /* the balancer's own MAC: the source of what it sends */
+	uint8_t gateway_mac[6]; /* next hop toward clients: nat replies go there */
 	uint32_t grace_s;    /* how long a previous Maglev table serves in-dialog traffic */
 };
 

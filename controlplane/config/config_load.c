@@ -195,7 +195,9 @@ static int load_self_list(struct loader *L, const config_setting_t *bal, const c
 static int load_balancer(struct loader *L, const config_setting_t *bal)
 {
 	static const char *const keys[] = { "addresses", "names", "control", "max_bytes",
-					    "max_vias", "hash_seed", "grace_s", "mac", "ports", NULL };
+					    "max_vias", "hash_seed", "grace_s", "mac", "gateway_mac", "ports",
+					    NULL };
+	const char *gw;
 	const config_setting_t *ports;
 	const config_setting_t *seed;
 	const char *mac;
@@ -227,6 +229,13 @@ static int load_balancer(struct loader *L, const config_setting_t *bal)
 		return cfg_fail(L, bal, "balancer: mac: '%s' is not a MAC address like 02:00:00:00:00:01",
 				mac);
 	t->has_mac = mac != NULL;
+	err = cfg_string(L, bal, "balancer", "gateway_mac", false, &gw);
+	if (err)
+		return err;
+	if (gw && cfg_parse_mac(gw, t->gateway_mac))
+		return cfg_fail(L, bal, "balancer: gateway_mac: '%s' is not a MAC address like "
+				"02:00:00:00:00:01", gw);
+	t->has_gateway_mac = gw != NULL;
 	ports = config_setting_get_member(bal, "ports");
 	if (ports) {
 		int n = config_setting_type(ports) == CONFIG_TYPE_ARRAY ? config_setting_length(ports) : -1;

@@ -113,6 +113,19 @@ static void print_summary(const struct pipeline_counters *c, const struct siphon
 	print_counter_map("fragments", FRAG_RESULT__COUNT, c->fragments, frag_name, &first);
 	print_counter_map("flags", cfg->n_flags, c->flag, flag_name, &first);
 	print_counter_map("nodes", cfg->tables.n_nodes, c->node, node_name, &first);
+	json_key(stdout, "pools", &first);
+	putchar('{');
+	for (unsigned p = 0, inner = 1; p < cfg->n_pools; p++) {
+		uint64_t sum = 0;
+		int in = (int)inner;
+		for (unsigned n = 0; n < cfg->tables.n_nodes; n++)
+			if (cfg->tables.nodes[n].pool == p)
+				sum += c->node[n];
+		json_key(stdout, cfg->tables.pool_names[p], &in);
+		inner = 0;
+		printf("%llu", (unsigned long long)sum);
+	}
+	putchar('}');
 	json_key(stdout, "rules", &first);
 	putchar('[');
 	for (unsigned i = 0; i < cfg->n_rules; i++)

@@ -235,6 +235,19 @@ def test_tcp_is_steered_by_its_5_tuple(tmp_path):
     assert {o[:6] for o in out} == {mac(0x21), mac(0x22)}  # 50 connections use both nodes
 
 
+def test_nat_reply_gets_the_vip_as_source(tmp_path):
+    """The return path of nat, without a flow table: from the node's address
+    and port to a client, the source becomes the VIP and the SIP port."""
+    msg = sip("SIP/2.0 200 OK", "nr1", ";tag=t1")
+    node = ipaddress.ip_address("198.51.100.31").packed
+    client = ipaddress.ip_address("203.0.113.9").packed
+    frame = eth(BAL_MAC, mac(0x31), ip4(node, client, 17, udp4(node, client, 5080, 5062, msg)))
+    want = eth(mac(0x01), BAL_MAC, ip4(VIP4, client, 17, udp4(VIP4, client, 5060, 5062, msg)))
+    out, punt, c = run(tmp_path, [frame])
+    assert out == [want] and punt == []
+    assert c["packet_reasons"]["nat_reply"] == 1
+
+
 def big_invite(callid):
     sdp = b"".join(b"a=x-filler-%04d:%s\r\n" % (i, b"z" * 40) for i in range(50))
     return sip(INVITE, callid, body=b"v=0\r\n" + sdp)
