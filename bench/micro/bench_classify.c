@@ -9,52 +9,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench_util.h"
 #include "classify.h"
 #include "config.h"
 
 static volatile unsigned sink;
 
-static double now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
 
-static double median(double *v, unsigned n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return v[n / 2];
-}
 
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf;
-	long n;
-
-	if (!f) {
-		perror(path);
-		exit(2);
-	}
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n);
-	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n)
-		exit(2);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
 
 static int bench_classify(const char *config, const char *source, const char *file, unsigned runs,
 			  unsigned long iters)
@@ -65,7 +29,7 @@ static int bench_classify(const char *config, const char *source, const char *fi
 	struct packet_meta pm = { .transport = TRANSPORT_UDP };
 	double scan_ns[1000], full_ns[1000];
 	size_t len;
-	uint8_t *buf = slurp(file, &len);
+	uint8_t *buf = bench_slurp(file, &len);
 
 	if (config_load(config, &cfg, &err)) {
 		fprintf(stderr, "%s\n", err.text);
@@ -83,24 +47,24 @@ static int bench_classify(const char *config, const char *source, const char *fi
 		struct flagset flags;
 		struct decision d;
 		unsigned acc = 0;
-		double t0 = now_ns();
+		double t0 = bench_now_ns();
 
 		for (unsigned long i = 0; i < iters; i++) {
 			classifier_scan(&cls, buf, len, &msg);
 			acc += msg.reason;
 		}
-		scan_ns[r] = (now_ns() - t0) / (double)iters;
-		t0 = now_ns();
+		scan_ns[r] = (bench_now_ns() - t0) / (double)iters;
+		t0 = bench_now_ns();
 		for (unsigned long i = 0; i < iters; i++) {
 			classifier_scan(&cls, buf, len, &msg);
 			classify(&cls, buf, &msg, &pm, &flags);
 			decide(&cfg->tables, &flags, &d);
 			acc += (unsigned)d.rule;
 		}
-		full_ns[r] = (now_ns() - t0) / (double)iters;
+		full_ns[r] = (bench_now_ns() - t0) / (double)iters;
 		sink = acc;
 	}
-	double scan = median(scan_ns, runs), full = median(full_ns, runs);
+	double scan = bench_median(scan_ns, runs), full = bench_median(full_ns, runs);
 	printf("{\"file\":\"%s\",\"runs\":%u,\"iters\":%lu,\"scan_ns\":%.1f,"
 	       "\"scan_classify_decide_ns\":%.1f,\"classify_decide_ns\":%.1f}\n",
 	       file, runs, iters, scan, full, full - scan);
@@ -146,15 +110,15 @@ static int bench_compile(unsigned n_prefixes, unsigned n_patterns, unsigned runs
 	for (unsigned r = 0; r < runs; r++) {
 		struct config_error err;
 		struct siphon_config *cfg;
-		double t0 = now_ns();
+		double t0 = bench_now_ns();
 		if (config_load_text("generated", text, &cfg, &err)) {
 			fprintf(stderr, "%s\n", err.text);
 			return 2;
 		}
-		ms[r] = (now_ns() - t0) / 1e6;
+		ms[r] = (bench_now_ns() - t0) / 1e6;
 		config_free(cfg);
 	}
-	double mid = median(ms, runs); /* sorts ms */
+	double mid = bench_median(ms, runs); /* sorts ms */
 	printf("{\"prefixes\":%u,\"patterns\":%u,\"runs\":%u,\"compile_ms_median\":%.2f,"
 	       "\"min\":%.2f,\"max\":%.2f}\n", n_prefixes, n_patterns, runs, mid, ms[0],
 	       ms[runs - 1]);

@@ -4,26 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench_util.h"
 #include "maglev_build.h"
 
 #define CALLIDS 4096
 
 static volatile unsigned sink;
 
-static double now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
 
 int main(int argc, char **argv)
 {
@@ -58,19 +47,19 @@ int main(int argc, char **argv)
 	for (unsigned r = 0; r < runs; r++) {
 		const struct maglev_table t = { MAGLEV_DEFAULT_SIZE, slots };
 		unsigned acc = 0;
-		double t0 = now_ns();
+		double t0 = bench_now_ns();
 		if (maglev_build(nodes, n_nodes, MAGLEV_DEFAULT_SIZE, 0x5eed, slots))
 			return 1;
-		build_ms[r] = (now_ns() - t0) / 1e6;
-		t0 = now_ns();
+		build_ms[r] = (bench_now_ns() - t0) / 1e6;
+		t0 = bench_now_ns();
 		for (unsigned k = 0; k < 100; k++)
 			for (unsigned i = 0; i < CALLIDS; i++)
 				acc += maglev_lookup(&t, callid_hash((const uint8_t *)callids[i], lens[i], 0x5eed));
-		lookup_ns[r] = (now_ns() - t0) / (100.0 * CALLIDS);
+		lookup_ns[r] = (bench_now_ns() - t0) / (100.0 * CALLIDS);
 		sink = acc;
 	}
-	qsort(lookup_ns, runs, sizeof(double), cmp_double);
-	qsort(build_ms, runs, sizeof(double), cmp_double);
+	qsort(lookup_ns, runs, sizeof(double), bench_cmp_double);
+	qsort(build_ms, runs, sizeof(double), bench_cmp_double);
 	printf("{\"nodes\":%u,\"table_size\":%u,\"runs\":%u,\"hash_lookup_ns_median\":%.1f,"
 	       "\"rebuild_ms_median\":%.3f,\"rebuild_ms_max\":%.3f}\n", n_nodes, MAGLEV_DEFAULT_SIZE,
 	       runs, lookup_ns[runs / 2], build_ms[runs / 2], build_ms[runs - 1]);

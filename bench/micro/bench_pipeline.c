@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench_util.h"
 #include "config.h"
 #include "pipeline.h"
 
@@ -19,18 +19,7 @@ static volatile unsigned sink;
 static uint8_t frames[FRAMES][ROOM], work[ROOM];
 static size_t lens[FRAMES];
 
-static double now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
 
 static uint16_t csum(const uint8_t *p, size_t n)
 {
@@ -66,21 +55,6 @@ static size_t build_frame(uint8_t *f, const uint8_t *sip, size_t n, uint32_t src
 	return 14 + 20 + 8 + n;
 }
 
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	static uint8_t buf[8][4096];
-	static int next;
-	uint8_t *b = buf[next++ % 8];
-
-	if (!f) {
-		perror(path);
-		exit(2);
-	}
-	*len = fread(b, 1, 4096, f);
-	fclose(f);
-	return b;
-}
 
 enum stage { PARSE, SCAN, CLASSIFY, DISPATCH, FULL, STAGES };
 
@@ -150,21 +124,21 @@ int main(int argc, char **argv)
 		size_t n;
 		uint8_t *sip;
 		snprintf(path, sizeof(path), "%s/%s", argv[2], files[pick[i % 8]]);
-		sip = slurp(path, &n);
+		sip = bench_slurp(path, &n);
 		lens[i] = build_frame(frames[i], sip, n, htonl(0xCB007100 | (i + 1)), (uint16_t)(5000 + i));
 	}
 	for (unsigned r = 0; r < runs; r++)
 		for (unsigned st = 0; st < STAGES; st++) {
 			unsigned acc = 0;
-			double t0 = now_ns();
+			double t0 = bench_now_ns();
 			for (unsigned long k = 0; k < iters; k++)
 				acc += run_stage(&w, (enum stage)st, (unsigned)(k % FRAMES));
-			ns[st][r] = (now_ns() - t0) / (double)iters;
+			ns[st][r] = (bench_now_ns() - t0) / (double)iters;
 			sink = acc;
 		}
 	printf("%-38s %10s\n", "pipeline cut after", "median ns");
 	for (unsigned st = 0; st < STAGES; st++) {
-		qsort(ns[st], runs, sizeof(double), cmp_double);
+		qsort(ns[st], runs, sizeof(double), bench_cmp_double);
 		printf("%-38s %10.1f\n", names[st], ns[st][runs / 2]);
 	}
 	pipeline_worker_free(&w);

@@ -11,8 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench_util.h"
 #include "siphon/sip_scan.h"
 
 #define MAX_MSGS 1024
@@ -26,28 +26,6 @@ struct msg_set {
 
 static volatile unsigned sink;
 
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf;
-	long n;
-
-	if (!f) {
-		perror(path);
-		exit(2);
-	}
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		fprintf(stderr, "%s: read failed\n", path);
-		exit(2);
-	}
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
 
 static void parse_set(char *arg, struct msg_set *set)
 {
@@ -64,17 +42,11 @@ static void parse_set(char *arg, struct msg_set *set)
 			fprintf(stderr, "set %s: more than %d files\n", arg, MAX_MSGS);
 			exit(2);
 		}
-		set->data[set->count] = slurp(f, &set->len[set->count]);
+		set->data[set->count] = bench_slurp(f, &set->len[set->count]);
 		set->count++;
 	}
 }
 
-static double now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 static void scan_set(const struct msg_set *set, unsigned long iters)
 {
@@ -90,11 +62,6 @@ static void scan_set(const struct msg_set *set, unsigned long iters)
 	sink = acc;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
 
 int main(int argc, char **argv)
 {
@@ -134,11 +101,11 @@ int main(int argc, char **argv)
 		size_t bytes = 0;
 		scan_set(&sets[s], iters / 10); /* warm up */
 		for (unsigned r = 0; r < runs; r++) {
-			double t0 = now_ns();
+			double t0 = bench_now_ns();
 			scan_set(&sets[s], iters);
-			ns[r] = (now_ns() - t0) / (double)iters;
+			ns[r] = (bench_now_ns() - t0) / (double)iters;
 		}
-		qsort(ns, runs, sizeof(ns[0]), cmp_double);
+		qsort(ns, runs, sizeof(ns[0]), bench_cmp_double);
 		for (unsigned i = 0; i < sets[s].count; i++)
 			bytes += sets[s].len[i];
 		printf("%s{\"name\":\"%s\",\"messages\":%u,\"avg_bytes\":%zu,"
