@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from frames import frame_v4, frame_v6, write_pcap
+
 SIPHONCTL = os.environ["SIPHONCTL"]
 SOURCE = Path(os.environ["SIPHON_SOURCE"])
 EXAMPLES = SOURCE / "docs" / "examples"
@@ -352,35 +354,15 @@ def test_explain_table_with_config():
                            'then reply 503 "Options Reply"')
 
 
-def _frame_v4(payload, src=b"\xc0\x00\x02\x07", dst=b"\xc6\x33\x64\x0a", sport=5062):
-    udp = struct.pack("!HHHH", sport, 5060, 8 + len(payload), 0) + payload
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0, src, dst) + udp
-    return b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip
-
-
-def _frame_v6(payload, src):
-    udp = struct.pack("!HHHH", 5060, 5060, 8 + len(payload), 0) + payload
-    dst = bytes.fromhex("20010db800100000000000000000000a")
-    ip = struct.pack("!IHBB", 0x60000000, len(udp), 17, 64) + src + dst + udp
-    return b"\x02" * 6 + b"\x04" * 6 + b"\x86\xdd" + ip
-
-
-def _write_pcap(path, frames):
-    data = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
-    for i, f in enumerate(frames):
-        data += struct.pack("<IIII", 1700000000 + i, 0, len(f), len(f)) + f
-    path.write_bytes(data)
-
-
 def test_explain_pcap_sources_set_flags(tmp_path):
     invite = (EXAMPLES / "01-invite.sip").read_bytes()
     options = (EXAMPLES / "05-options.sip").read_bytes()
     cap = tmp_path / "edge.pcap"
-    _write_pcap(cap, [
-        _frame_v4(invite),                                 # 192.0.2.7: CARRIER_A
-        _frame_v4(options, src=bytes([203, 0, 113, 20])),  # outside: 503
-        _frame_v4(options, src=bytes([198, 51, 100, 2])),  # inside: 200
-        _frame_v6(invite, bytes.fromhex("20010db8000b00000000000000000007")),  # CARRIER_B
+    write_pcap(cap, [
+        frame_v4(invite),                                 # 192.0.2.7: CARRIER_A
+        frame_v4(options, src=bytes([203, 0, 113, 20])),  # outside: 503
+        frame_v4(options, src=bytes([198, 51, 100, 2])),  # inside: 200
+        frame_v6(invite, bytes.fromhex("20010db8000b00000000000000000007")),  # CARRIER_B
     ])
     objs = json_lines(run("explain", "--config", EDGE, "--pcap", cap))
     assert [o["packet"] for o in objs] == [1, 2, 3, 4]

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from frames import frame_v4, frame_v6, write_pcap
+
 SIPHONCTL = os.environ["SIPHONCTL"]
 SOURCE = Path(os.environ["SIPHON_SOURCE"])
 CORPUS = SOURCE / "tests" / "corpus"
@@ -169,33 +171,12 @@ def test_unknown_command():
     assert "unknown command 'frobnicate'" in p.stderr.decode()
 
 
-def _frame_v4(payload, src=b"\xc0\x00\x02\x07", dst=b"\xc6\x33\x64\x0a", sport=5062):
-    udp = struct.pack("!HHHH", sport, 5060, 8 + len(payload), 0) + payload
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0, src, dst) + udp
-    return b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip
-
-
-def _frame_v6(payload):
-    udp = struct.pack("!HHHH", 5060, 5060, 8 + len(payload), 0) + payload
-    src = bytes.fromhex("20010db8000000000000000000000007")
-    dst = bytes.fromhex("20010db800000000000000000000000a")
-    ip = struct.pack("!IHBB", 0x60000000, len(udp), 17, 64) + src + dst + udp
-    return b"\x02" * 6 + b"\x04" * 6 + b"\x86\xdd" + ip
-
-
-def _write_pcap(path, frames):
-    data = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
-    for i, f in enumerate(frames):
-        data += struct.pack("<IIII", 1700000000 + i, 0, len(f), len(f)) + f
-    path.write_bytes(data)
-
-
 def test_pcap_input(tmp_path):
     invite = (EXAMPLES / "01-invite.sip").read_bytes()
     ok = (EXAMPLES / "03-ok.sip").read_bytes()
     arp = b"\xff" * 6 + b"\x04" * 6 + b"\x08\x06" + b"\x00" * 28
     cap = tmp_path / "call.pcap"
-    _write_pcap(cap, [_frame_v4(invite), arp, _frame_v6(ok), _frame_v4(b"\r\n\r\n")])
+    write_pcap(cap, [frame_v4(invite), arp, frame_v6(ok), frame_v4(b"\r\n\r\n")])
     lines = json_lines(run("explain", "--pcap", cap))
     assert [o["packet"] for o in lines] == [1, 2, 3, 4]
     assert lines[0]["src"] == "192.0.2.7:5062" and lines[0]["dst"] == "198.51.100.10:5060"

@@ -1,0 +1,22 @@
+"""Frames and captures for the CLI tests (Ethernet, IPv4/IPv6, UDP; no checksums)."""
+import struct
+
+
+def frame_v4(payload, src=b"\xc0\x00\x02\x07", dst=b"\xc6\x33\x64\x0a", sport=5062):
+    udp = struct.pack("!HHHH", sport, 5060, 8 + len(payload), 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0, src, dst) + udp
+    return b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip
+
+
+def frame_v6(payload, src=bytes.fromhex("20010db8000000000000000000000007"),
+             dst=bytes.fromhex("20010db800000000000000000000000a")):
+    udp = struct.pack("!HHHH", 5060, 5060, 8 + len(payload), 0) + payload
+    ip = struct.pack("!IHBB", 0x60000000, len(udp), 17, 64) + src + dst + udp
+    return b"\x02" * 6 + b"\x04" * 6 + b"\x86\xdd" + ip
+
+
+def write_pcap(path, frames):
+    data = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+    for i, f in enumerate(frames):
+        data += struct.pack("<IIII", 1700000000 + i, 0, len(f), len(f)) + f
+    path.write_bytes(data)
