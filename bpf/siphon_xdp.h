@@ -1,0 +1,29 @@
+/* What the XDP program (bpf/siphon.bpf.c) and user space share: limits,
+ * the verdict reasons and the layout of the counter map. No includes and no
+ * libc: compiled for both -target bpf and the host (docs/xdp.md). */
+#ifndef SIPHON_XDP_H
+#define SIPHON_XDP_H
+
+#define SIPHON_XDP_MAX_VIPS   8   /* VIP addresses per family, rodata */
+#define SIPHON_XDP_MAX_PORTS  8   /* VIP ports, rodata */
+#define SIPHON_XDP_HASH_MAX   256 /* bytes XXH64 reads at most */
+
+enum xdp_reason {
+#define XDP_REASON(id, name, help) XDP_REASON_##id,
+#include "xdp_reasons.def"
+#undef XDP_REASON
+	XDP_REASON__COUNT
+};
+
+/* The counter map ("counters", per-CPU array of struct siphon_xdp_counter):
+ * index s < PKT_STATUS__COUNT counts the packets pkt_parse() status s (the
+ * BPF parser's twin) was given; index PKT_STATUS__COUNT + r counts verdict
+ * reason r. Every packet moves exactly one of each. */
+#define SIPHON_XDP_REASON_INDEX(n_status, r) ((n_status) + (r))
+
+struct siphon_xdp_counter {
+	unsigned long long packets;
+	unsigned long long bytes;
+};
+
+#endif
