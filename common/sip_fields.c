@@ -1,6 +1,8 @@
-/* Parsers for the header values the scanner records: Via, name-addr (From,
- * To), numbers, Call-ID words, method names. Each reads one bounded range
- * and never fails loudly: what does not parse is left empty. */
+/* Header names (the parsed ones, the extra sets) and parsers for the
+ * header values the scanner records: Via, name-addr (From, To), Call-ID
+ * words, method names. Each reads one bounded range and never fails
+ * loudly: what does not parse is left empty. */
+#include <errno.h>
 #include <string.h>
 
 #include "sip_chars.h"
@@ -29,28 +31,93 @@
 
 const uint8_t sip_cc[256] = { CC64(0), CC64(64), CC64(128), CC64(192) };
 
-bool sip_parse_uint(const uint8_t *from, const uint8_t *to, unsigned max_digits, uint32_t *value)
-{
-	size_t n = (size_t)(to - from);
-	uint64_t v = 0;
+/* ---- header names ---------------------------------------------------- */
 
-	if (n == 0 || n > max_digits || max_digits > 10)
-		return false;
-	for (const uint8_t *p = from; p < to; p++) {
-		if (!cc_is(*p, CC_DIGIT))
+static bool eq_nocase(const uint8_t *p, const char *name, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (ascii_lower(p[i]) != ascii_lower((uint8_t)name[i]))
 			return false;
-		v = v * 10 + (uint64_t)(*p - '0');
-	}
-	if (v > UINT32_MAX)
-		return false;
-	*value = (uint32_t)v;
 	return true;
 }
 
+static const struct {
+	uint8_t len;
+	char compact;
+	char name[22];
+} known_headers[] = {
+#define SIP_HEADER(id, name, compact) { sizeof(name) - 1, compact, name },
+#include "siphon/sip_headers.def"
+#undef SIP_HEADER
+};
+
+/* Any known name, long or compact: for building extra sets (not per packet). */
+static int known_header_lookup(const uint8_t *name, unsigned len)
+{
+	for (unsigned i = 0; i < SIP_HDR__COUNT; i++)
+		if ((known_headers[i].len == len && eq_nocase(name, known_headers[i].name, len)) ||
+		    (len == 1 && known_headers[i].compact == ascii_lower(name[0])))
+			return (int)i;
+	return -1;
+}
+
+int sip_parsed_header_lookup(const uint8_t *name, unsigned len)
+{
+	uint8_t b[16] = { 0 };
+
+	if (len == 0 || len > sizeof(b))
+		return -1;
+	memcpy(b, name, len);
+	return parsed_header_id(len, load_word(b, 8) | CASE_BITS, load_word(b + 8, 8) | CASE_BITS);
+}
+
+int sip_extra_add(struct sip_extra_set *set, const char *name)
+{
+	size_t len = strlen(name);
+	struct sip_extra_header h = { .len = 0 };
+	int id;
+
+	if (len == 0 || len >= SIP_EXTRA_NAME_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++)
+		if (!cc_is((uint8_t)name[i], CC_TOKEN))
+			return -EINVAL;
+	id = known_header_lookup((const uint8_t *)name, (unsigned)len);
+	if (id >= 0) { /* store the long form, so both forms match */
+		name = known_headers[id].name;
+		len = known_headers[id].len;
+		h.compact = known_headers[id].compact;
+	}
+	for (size_t i = 0; i < len; i++)
+		h.lname[i] = (char)ascii_lower((uint8_t)name[i]);
+	h.len = (uint8_t)len;
+	for (unsigned i = 0; i < set->count; i++)
+		if (set->hdr[i].len == h.len && memcmp(set->hdr[i].lname, h.lname, h.len) == 0)
+			return -EEXIST;
+	if (set->count >= SIP_EXTRA_MAX)
+		return -ENOSPC;
+	set->hdr[set->count] = h;
+	return set->count++;
+}
+
+uint32_t sip_extra_lookup(const struct sip_extra_set *set, const uint8_t *name, unsigned len)
+{
+	uint32_t mask = 0;
+
+	for (unsigned i = 0; i < set->count; i++) {
+		const struct sip_extra_header *h = &set->hdr[i];
+		if ((h->len == len && eq_lower(name, h->lname, len)) ||
+		    (len == 1 && h->compact && ascii_lower(name[0]) == (uint8_t)h->compact))
+			mask |= 1u << i;
+	}
+	return mask;
+}
+
+/* ---- header values --------------------------------------------------- */
+
 #ifdef __SSE2__
-/* Bit i set: byte i is neither a word character nor '@'. Word characters
- * are the visible ASCII bytes but # $ & , ; = @ ^ | (a test checks this
- * against the table for every byte). */
+/* Bit i set: byte i is neither a word character (CC_WORD) nor '@'. Word
+ * characters are the visible ASCII bytes but # $ & , ; = @ ^ |. */
 static inline unsigned call_id_bad16(__m128i v)
 {
 	__m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x21)), /* CTL, SP, >= 0x80 */
@@ -76,7 +143,9 @@ bool sip_valid_call_id(const struct sip_text *t, const uint8_t *from, const uint
 		unsigned keep = to - p >= 16 ? 0xFFFFu : (1u << (to - p)) - 1;
 		unsigned at_mask = mask16(eq16(v, '@')) & keep;
 
-		if (call_id_bad16(v) & keep)
+		/* most Call-IDs are letters, digits, '-', '.' and '@' only: the
+		 * exact test is for the others */
+		if (((alnum_dot16(v) | at_mask) & keep) != keep && (call_id_bad16(v) & keep))
 			return false;
 		if (at_mask) {
 			if (!at)
@@ -110,46 +179,46 @@ enum sip_method sip_method_lookup(const struct sip_text *t, const uint8_t *p, un
 #include "siphon/sip_methods.def"
 #undef SIP_METHOD
 	};
-	_Static_assert(SIP_METHOD__COUNT == 15, "a new method needs a case below");
-	enum sip_method m = SIP_METHOD_OTHER;
-	uint64_t word, known = 0;
+	/* Methods are case-sensitive (RFC 3261 section 7.1). For the known
+	 * ones, (first letter + 11 * length) % 32 differs, so it picks the only
+	 * candidate (a collision would be a -Woverride-init error here). */
+#define HASH(first, len) (((first) + 11 * (len)) & 31)
+	static const uint8_t by_hash[32] = {
+		[HASH('I', 6)] = SIP_METHOD_INVITE,   [HASH('A', 3)] = SIP_METHOD_ACK,
+		[HASH('B', 3)] = SIP_METHOD_BYE,      [HASH('C', 6)] = SIP_METHOD_CANCEL,
+		[HASH('O', 7)] = SIP_METHOD_OPTIONS,  [HASH('R', 8)] = SIP_METHOD_REGISTER,
+		[HASH('P', 5)] = SIP_METHOD_PRACK,    [HASH('S', 9)] = SIP_METHOD_SUBSCRIBE,
+		[HASH('N', 6)] = SIP_METHOD_NOTIFY,   [HASH('P', 7)] = SIP_METHOD_PUBLISH,
+		[HASH('I', 4)] = SIP_METHOD_INFO,     [HASH('R', 5)] = SIP_METHOD_REFER,
+		[HASH('M', 7)] = SIP_METHOD_MESSAGE,  [HASH('U', 6)] = SIP_METHOD_UPDATE,
+	};
+#undef HASH
+	_Static_assert(SIP_METHOD__COUNT == 15, "a new method needs its by_hash entry");
+	uint64_t keep, word = 0;
+	unsigned m;
 
-	/* Methods are case-sensitive (RFC 3261 section 7.1). The known ones
-	 * differ in length or first letter, so those two pick the only
-	 * candidate, and one word compare (plus a ninth byte) decides. */
 	if (len < 3 || len > 9)
 		return SIP_METHOD_OTHER;
-	switch (len * 256 + p[0]) {
-	case 3 * 256 + 'A': m = SIP_METHOD_ACK; break;
-	case 3 * 256 + 'B': m = SIP_METHOD_BYE; break;
-	case 4 * 256 + 'I': m = SIP_METHOD_INFO; break;
-	case 5 * 256 + 'P': m = SIP_METHOD_PRACK; break;
-	case 5 * 256 + 'R': m = SIP_METHOD_REFER; break;
-	case 6 * 256 + 'I': m = SIP_METHOD_INVITE; break;
-	case 6 * 256 + 'C': m = SIP_METHOD_CANCEL; break;
-	case 6 * 256 + 'N': m = SIP_METHOD_NOTIFY; break;
-	case 6 * 256 + 'U': m = SIP_METHOD_UPDATE; break;
-	case 7 * 256 + 'O': m = SIP_METHOD_OPTIONS; break;
-	case 7 * 256 + 'P': m = SIP_METHOD_PUBLISH; break;
-	case 7 * 256 + 'M': m = SIP_METHOD_MESSAGE; break;
-	case 8 * 256 + 'R': m = SIP_METHOD_REGISTER; break;
-	case 9 * 256 + 'S': m = SIP_METHOD_SUBSCRIBE; break;
-	default: return SIP_METHOD_OTHER;
-	}
+	m = by_hash[(p[0] + 11 * len) & 31];
+	if (m == SIP_METHOD_OTHER || methods[m].len != len)
+		return SIP_METHOD_OTHER;
+	/* the first 8 bytes as one word, then the ninth */
+	keep = len >= 8 ? ~0ull : (1ull << (8 * len)) - 1;
 	if (t->limit - p >= 8)
-		word = load_word(p, 8) & (len >= 8 ? ~0ull : (1ull << (8 * len)) - 1);
+		word = load_word(p, 8) & keep;
 	else
-		for (unsigned i = word = 0; i < len; i++)
+		for (unsigned i = 0; i < len; i++)
 			word |= (uint64_t)p[i] << (8 * i);
-	__builtin_memcpy(&known, methods[m].name, len < 8 ? len : 8);
-	if (methods[m].len == len && word == known && (len <= 8 || p[8] == (uint8_t)methods[m].name[8]))
-		return m;
-	return SIP_METHOD_OTHER;
+	if (word != (load_word((const uint8_t *)methods[m].name, 8) & keep) ||
+	    (len == 9 && p[8] != (uint8_t)methods[m].name[8]))
+		return SIP_METHOD_OTHER;
+	return (enum sip_method)m;
 }
 
 /* Skips a quoted string starting at p (which is '"'); returns the byte after
  * the closing quote, or NULL when it is not closed. */
-static const uint8_t *skip_quoted(const struct sip_text *t, const uint8_t *p, const uint8_t *to)
+SIP_ALWAYS_INLINE const uint8_t *skip_quoted(const struct sip_text *t, const uint8_t *p,
+					     const uint8_t *to)
 {
 	p++;
 	while (p < to) {
@@ -166,17 +235,19 @@ static const uint8_t *skip_quoted(const struct sip_text *t, const uint8_t *p, co
 const uint8_t *sip_count_values(const struct sip_text *t, const uint8_t *from, const uint8_t *to,
 				uint16_t *count, unsigned room)
 {
-	const uint8_t *first_end = NULL, *p = find_any3(from, to, t->limit, ',', '"', '<');
+	const uint8_t *first_end = NULL, *p;
 	bool content = false;
 	unsigned added = 0;
 
-	for (const uint8_t *q = from; q < p && !content; q++)
-		content = !cc_is(*q, CC_LWS);
-	if (p == to) { /* the common case: one value, nothing to walk */
-		if (content && room)
+	/* no comma: one value, or none when it is all whitespace */
+	if (find_byte(from, to, t->limit, ',') == to) {
+		if (room && skip_lws(from, to) != to)
 			*count = (uint16_t)(*count + 1);
 		return to;
 	}
+	p = find_any3(from, to, t->limit, ',', '"', '<');
+	for (const uint8_t *q = from; q < p && !content; q++)
+		content = !cc_is(*q, CC_LWS);
 	for (; p < to && added < room; p++) {
 		if (*p == '"') {
 			const uint8_t *close = skip_quoted(t, p, to);
@@ -203,13 +274,14 @@ const uint8_t *sip_count_values(const struct sip_text *t, const uint8_t *from, c
 	return first_end ? first_end : to;
 }
 
-/* Finds parameter `name` (lower-case letters) in ";a=b;c" params [p, to);
- * sets *val. */
-static void find_param(const struct sip_text *t, const uint8_t *p, const uint8_t *to,
-		       const char *name, unsigned name_len, struct sip_span *val)
+/* Finds parameter `name` (LIT8 of a lower-case name of `name_len` letters)
+ * in ";a=b;c" params [p, to); sets *val. */
+SIP_ALWAYS_INLINE void find_param(const struct sip_text *t, const uint8_t *p, const uint8_t *to,
+				  uint64_t name, unsigned name_len, struct sip_span *val)
 {
 	while (p < to) {
 		const uint8_t *start, *name_end, *v, *v_end;
+		bool named;
 
 		if (*p != ';') {
 			p = find_byte(p, to, t->limit, ';');
@@ -217,11 +289,19 @@ static void find_param(const struct sip_text *t, const uint8_t *p, const uint8_t
 				return;
 		}
 		start = skip_lws(p + 1, to);
-		name_end = skip_token(start, to, t->limit);
+		/* Most often the name sought stands right there, ended by '=':
+		 * then it needs no scan as a token. */
+		named = to - start > name_len && eq_word(start, name, name_len, t->limit) &&
+			!cc_is(start[name_len], CC_TOKEN);
+		if (named) {
+			name_end = start + name_len;
+		} else {
+			name_end = skip_token(start, to, t->limit);
+			named = (unsigned)(name_end - start) == name_len &&
+				eq_word(start, name, name_len, t->limit);
+		}
 		v = skip_lws(name_end, to);
-		/* a token compares exactly with eq_name */
-		if ((unsigned)(name_end - start) == name_len && eq_name(start, name, name_len) &&
-		    v < to && *v == '=') {
+		if (named && v < to && *v == '=') {
 			v = skip_lws(v + 1, to);
 			v_end = skip_token(v, to, t->limit);
 			*val = span_of(t->base, v, v_end);
@@ -239,9 +319,28 @@ static void find_param(const struct sip_text *t, const uint8_t *p, const uint8_t
 	}
 }
 
-/* via-parm = sent-protocol LWS sent-by *( SEMI via-params ), where
- * sent-protocol = name SLASH version SLASH transport, with optional LWS
- * around the slashes. [from, to) is one Via value. */
+/* sent-protocol = name SLASH version SLASH transport, with optional LWS
+ * around the slashes; returns the transport's start or NULL. */
+static const uint8_t *skip_protocol(const struct sip_text *t, const uint8_t *p, const uint8_t *to)
+{
+	/* "SIP/2.0/" in any case of the letters: one word compare */
+	if (to - p > 8 && (load_word(p, 8) | 0x202020) == load_word((const uint8_t *)"sip/2.0/", 8))
+		return p + 8;
+	for (int part = 0; part < 2; part++) {
+		const uint8_t *tok = skip_lws(p, to);
+		p = skip_token(tok, to, t->limit);
+		if (p == tok)
+			return NULL;
+		p = skip_lws(p, to);
+		if (p == to || *p != '/')
+			return NULL;
+		p++;
+	}
+	return p;
+}
+
+/* via-parm = sent-protocol LWS sent-by *( SEMI via-params ). [from, to) is
+ * one Via value. */
 void sip_parse_via(const struct sip_text *t, const uint8_t *from, const uint8_t *to,
 		   struct sip_via *via)
 {
@@ -251,24 +350,11 @@ void sip_parse_via(const struct sip_text *t, const uint8_t *from, const uint8_t 
 		from++;
 	trim_lws(&from, &to);
 	via->value = span_of(t->base, from, to);
-	p = from;
-	/* "SIP/2.0/" in any case of the letters: one word compare */
-	if (to - p > 8 && (load_word(p, 8) | 0x202020) == load_word((const uint8_t *)"sip/2.0/", 8)) {
-		p += 8;
-	} else {
-		for (int part = 0; part < 2; part++) {
-			const uint8_t *tok = skip_lws(p, to);
-			p = skip_token(tok, to, t->limit);
-			if (p == tok)
-				return;
-			p = skip_lws(p, to);
-			if (p == to || *p != '/')
-				return;
-			p++;
-		}
-	}
+	p = skip_protocol(t, from, to);
+	if (!p)
+		return;
 	h = skip_lws(p, to);
-	p = skip_token(h, to, t->limit);
+	p = skip_token_short(h, to);
 	if (p == h)
 		return;
 	via->transport = span_of(t->base, h, p);
@@ -292,9 +378,10 @@ void sip_parse_via(const struct sip_text *t, const uint8_t *from, const uint8_t 
 			p++;
 		via->port = span_of(t->base, d, p);
 	}
-	p = find_byte(p, to, t->limit, ';');
+	if (p < to && *p != ';')
+		p = find_byte(p, to, t->limit, ';');
 	via->params = span_of(t->base, p, to);
-	find_param(t, p, to, "branch", 6, &via->branch);
+	find_param(t, p, to, LIT8("branch"), 6, &via->branch);
 }
 
 /* From / To: ( name-addr / addr-spec ) *( SEMI params ), name-addr =
@@ -332,5 +419,5 @@ void sip_parse_name_addr(const struct sip_text *t, const uint8_t *from, const ui
 		na->uri = span_of(t->base, u, u_end);
 		params = u_end;
 	}
-	find_param(t, params, to, "tag", 3, &na->tag);
+	find_param(t, params, to, LIT8("tag"), 3, &na->tag);
 }
