@@ -43,6 +43,8 @@ int pipeline_worker_init(struct pipeline_worker *w, const struct compiled_tables
 		return -ENOMEM;
 	}
 	err = classifier_init(&w->cls, t);
+	if (!err)
+		err = ratelimit_init(&w->buckets, t->hash_seed);
 	if (!err) {
 		struct frag_limits lim = FRAG_LIMITS_DEFAULT;
 		lim.hash_seed = t->hash_seed;
@@ -59,6 +61,7 @@ void pipeline_worker_free(struct pipeline_worker *w)
 	free(w->c.node);
 	classifier_free(&w->cls);
 	frag_table_free(&w->frags);
+	ratelimit_free(&w->buckets);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -201,6 +204,17 @@ static struct udp_decision decide_udp(struct pipeline_worker *w, const uint8_t *
 	classify(&w->cls, payload, &msg, &pm, &flags);
 	decide(t, &flags, &d);
 	count_flags(&w->c, &flags);
+	/* the rate-limit rules the route passed: the first one over its
+	 * bucket drops the message */
+	for (unsigned i = 0; i < d.n_rate_limits; i++) {
+		const struct rule_action *a = &t->actions[d.rate_limits[i]];
+		w->c.rule[d.rate_limits[i]]++;
+		if (!ratelimit_take(&w->buckets, d.rate_limits[i], l->family, src_addr(frame, l),
+				    a->rate_per_sec, a->burst, w->now_ms)) {
+			w->c.sip_reason[SIP_REASON_RATE_LIMITED]++;
+			return ud; /* DROP */
+		}
+	}
 	if (d.rule >= 0)
 		w->c.rule[d.rule]++;
 	if (d.verdict != SIP_VERDICT_FORWARD) {

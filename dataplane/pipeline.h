@@ -8,6 +8,7 @@
 #include "classify.h"
 #include "dispatch.h"
 #include "fragments.h"
+#include "ratelimit.h"
 #include "packet.h"
 #include "rewrite.h"
 
@@ -74,6 +75,7 @@ struct pipeline_worker {
 	uint64_t now_s;  /* for the grace table */
 	uint64_t now_ms; /* for the fragment table */
 	struct frag_table frags;
+	struct ratelimit buckets;
 	pipeline_emit_fn emit;
 	void *emit_ctx;
 } __attribute__((aligned(64)));

@@ -248,6 +248,20 @@ def test_nat_reply_gets_the_vip_as_source(tmp_path):
     assert c["packet_reasons"]["nat_reply"] == 1
 
 
+def test_rate_limit_per_source(tmp_path):
+    """rate-limit 1/s burst 2 on REGISTER: a source gets two, then waits; another
+    source has its own bucket. Frames are 1 ms apart."""
+    def register(src, n):
+        m = sip("REGISTER sip:example.com SIP/2.0", f"reg-{src}-{n}").replace(
+            b"CSeq: 1 INVITE", b"CSeq: 1 REGISTER")
+        return v4_sip(m, src, sport=6000 + n)
+    frames = [register("192.0.2.7", n) for n in range(5)] + [register("192.0.2.8", 9)]
+    out, punt, c = run(tmp_path, frames)
+    assert len(out) == 3 and punt == []
+    assert c["reasons"]["rate_limited"] == 3
+    assert [r["count"] for r in c["rules"] if r["line"]][:2] == [0, 6]
+
+
 def big_invite(callid):
     sdp = b"".join(b"a=x-filler-%04d:%s\r\n" % (i, b"z" * 40) for i in range(50))
     return sip(INVITE, callid, body=b"v=0\r\n" + sdp)
