@@ -52,7 +52,9 @@ bool ratelimit_take(struct ratelimit *r, uint16_t rule, int family, const uint8_
 		b->milli_tokens = burst * 1000u;
 	}
 	if (now_ms > b->last_ms) {
-		refill = (now_ms - b->last_ms) * rate_per_sec; /* milli-tokens: rate/s x ms */
+		uint64_t dt = now_ms - b->last_ms;
+		/* milli-tokens: rate/s x ms; an hour refills any bucket, and keeps this small */
+		refill = (dt < 3600000u ? dt : 3600000u) * rate_per_sec;
 		b->milli_tokens = refill + b->milli_tokens >= (uint64_t)burst * 1000u
 					  ? burst * 1000u
 					  : b->milli_tokens + (uint32_t)refill;
