@@ -83,6 +83,7 @@ static void print_counter_map(const char *key, unsigned n, const uint64_t *v,
 }
 
 static const struct siphon_config *g_cfg; /* for the name callbacks below */
+static uint64_t w_buckets_reused;
 
 static const char *flag_name(unsigned i) { return g_cfg->flags[i].name; }
 static const char *node_name(unsigned i) { return g_cfg->tables.nodes[i].id; }
@@ -134,6 +135,8 @@ static void print_summary(const struct pipeline_counters *c, const struct siphon
 	putchar(']');
 	json_key(stdout, "tcp", &first);
 	printf("%llu", (unsigned long long)c->tcp);
+	json_key(stdout, "ratelimit_buckets_reused", &first);
+	printf("%llu", (unsigned long long)w_buckets_reused);
 	puts("}");
 }
 
@@ -220,6 +223,7 @@ static int run_pcap(const struct options *o, struct pipeline_worker *w, const st
 		rc = 1;
 	}
 	pipeline_expire(w, w->now_ms + 3600 * 1000); /* the end: what is still held timed out */
+	w_buckets_reused = w->buckets.reused;
 	print_summary(&w->c, cfg);
 out:
 	if (out)
