@@ -49,9 +49,9 @@ bool sip_uri_host(const uint8_t *uri, size_t len, const uint8_t **host, size_t *
 	q = memchr(h, '?', (size_t)(end - h));
 	if (q)
 		end = q;
-	for (q = h; q < end; q++)
-		if (*q == '@')
-			h = q + 1;
+	q = memrchr(h, '@', (size_t)(end - h));
+	if (q)
+		h = q + 1;
 	if (h < end && *h == '[') {
 		q = memchr(h, ']', (size_t)(end - h));
 		if (!q)
