@@ -11,10 +11,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "fuzz_check.h"
+
 #include "classify.h"
 #include "config.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 const char *__lsan_default_suppressions(void);
 const char *__lsan_default_options(void);
 
@@ -31,12 +32,6 @@ const char *__lsan_default_options(void)
 {
 	return "print_suppressions=0";
 }
-
-#define CHECK(cond)          \
-	do {                 \
-		if (!(cond)) \
-			abort(); \
-	} while (0)
 
 #define NAME "fuzz.conf"
 

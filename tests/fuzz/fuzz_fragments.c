@@ -21,16 +21,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "fuzz_check.h"
+
 #include "fragments.h"
 #include "packet.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)          \
-	do {                 \
-		if (!(cond)) \
-			abort(); \
-	} while (0)
 
 #define VARIANTS  3 /* IPv4, IPv6, IPv6 + destination options */
 #define IDS       4

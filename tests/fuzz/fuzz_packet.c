@@ -18,17 +18,12 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "fuzz_check.h"
+
 #include "checksum.h"
 #include "packet.h"
 #include "rewrite.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)          \
-	do {                 \
-		if (!(cond)) \
-			abort(); \
-	} while (0)
 
 #define GUE_PORT  6080
 #define NODE_PORT 5080

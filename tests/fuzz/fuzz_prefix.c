@@ -16,16 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
+
 #include "prefix_build.h"
 #include "siphon/prefix_table.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond) \
-	do {            \
-		if (!(cond)) \
-			abort(); \
-	} while (0)
 
 #define MAX_PREFIXES 64
 

@@ -7,15 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
+
 #include "siphon/sip_scan.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond) \
-	do {            \
-		if (!(cond)) \
-			abort(); \
-	} while (0)
 
 static void check_span(struct sip_span s, size_t size)
 {
