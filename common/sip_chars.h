@@ -193,25 +193,12 @@ static inline const uint8_t *find_any3(const uint8_t *p, const uint8_t *end, con
 	return p < end ? p : end;
 }
 
-/* The same for one byte. */
+/* The same for one byte (the compiler folds the repeated SIMD compares;
+ * measured: 6 instructions more per INVITE than a copy of the loop). */
 static inline const uint8_t *find_byte(const uint8_t *p, const uint8_t *end, const uint8_t *limit,
 				       uint8_t c)
 {
-#ifdef __SSE2__
-	while (p < end && limit - p >= 16) {
-		unsigned mask = mask16(eq16(load16(p), (char)c));
-		if (mask) {
-			p += __builtin_ctz(mask);
-			return p < end ? p : end;
-		}
-		p += 16;
-	}
-#else
-	(void)limit;
-#endif
-	while (p < end && *p != c)
-		p++;
-	return p < end ? p : end;
+	return find_any3(p, end, limit, c, c, c);
 }
 
 /* First byte in [p, to) that is not a token character, or to. The SIMD
