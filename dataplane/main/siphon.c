@@ -83,7 +83,6 @@ static void print_counter_map(const char *key, unsigned n, const uint64_t *v,
 }
 
 static const struct siphon_config *g_cfg; /* for the name callbacks below */
-static uint64_t w_buckets_reused;
 
 static const char *flag_name(unsigned i) { return g_cfg->flags[i].name; }
 static const char *node_name(unsigned i) { return g_cfg->tables.nodes[i].id; }
@@ -94,8 +93,9 @@ static const char *outcome_name(unsigned i) { return pipeline_outcome_name(i); }
 static const char *preason_name(unsigned i) { return pipeline_reason_name(i); }
 static const char *frag_name(unsigned i) { return frag_result_name(i); }
 
-static void print_summary(const struct pipeline_counters *c, const struct siphon_config *cfg)
+static void print_summary(const struct pipeline_worker *w, const struct siphon_config *cfg)
 {
+	const struct pipeline_counters *c = &w->c;
 	int first = 1;
 
 	g_cfg = cfg;
@@ -136,7 +136,7 @@ static void print_summary(const struct pipeline_counters *c, const struct siphon
 	json_key(stdout, "tcp", &first);
 	printf("%llu", (unsigned long long)c->tcp);
 	json_key(stdout, "ratelimit_buckets_reused", &first);
-	printf("%llu", (unsigned long long)w_buckets_reused);
+	printf("%llu", (unsigned long long)w->buckets.reused);
 	puts("}");
 }
 
@@ -223,8 +223,7 @@ static int run_pcap(const struct options *o, struct pipeline_worker *w, const st
 		rc = 1;
 	}
 	pipeline_expire(w, w->now_ms + 3600 * 1000); /* the end: what is still held timed out */
-	w_buckets_reused = w->buckets.reused;
-	print_summary(&w->c, cfg);
+	print_summary(w, cfg);
 out:
 	if (out)
 		pcap_dump_close(out);
