@@ -36,6 +36,8 @@ int pipeline_worker_init(struct pipeline_worker *w, const struct compiled_tables
 	w->tcp_pool = -1;
 	if (t->n_rules && t->actions[t->n_rules - 1].kind == ACTION_POOL)
 		w->tcp_pool = t->actions[t->n_rules - 1].pool;
+	for (uint32_t p = 0; p < t->n_pools; p++)
+		w->has_nat_pool |= t->pools[p].mode == POOL_MODE_NAT;
 	w->c.rule = calloc(t->n_rules + 1, sizeof(uint64_t));
 	w->c.node = calloc(t->n_nodes + 1, sizeof(uint64_t));
 	if (!w->c.rule || !w->c.node) {
@@ -347,8 +349,8 @@ enum pipeline_outcome pipeline_process(struct pipeline_worker *w, uint8_t *frame
 	w->c.bytes_in += *len;
 	st = pkt_parse(frame, *len, &l);
 	w->c.pkt_status[st]++;
-	if (st == PKT_STATUS_OK && !l.is_fragment && !is_our_address(t, frame, &l) &&
-	    from_nat_node(t, frame, &l))
+	if (w->has_nat_pool && st == PKT_STATUS_OK && !l.is_fragment &&
+	    !is_our_address(t, frame, &l) && from_nat_node(t, frame, &l))
 		return nat_reply(w, frame, *len, &l);
 	if (st == PKT_STATUS_NOT_IP || l.family == 0 || !is_our_address(t, frame, &l)) {
 		w->c.reason[PIPELINE_REASON_NOT_FOR_US]++;

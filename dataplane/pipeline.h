@@ -71,7 +71,8 @@ struct pipeline_worker {
 	struct classifier cls;
 	const struct compiled_tables *t;
 	struct pipeline_counters c;
-	int tcp_pool; /* the route's default pool for TCP, or -1 */
+	int tcp_pool;       /* the route's default pool for TCP, or -1 */
+	bool has_nat_pool;  /* only then can a passing packet be a nat reply */
 	uint64_t now_s;  /* for the grace table */
 	uint64_t now_ms; /* for the fragment table */
 	struct frag_table frags;
