@@ -1,0 +1,27 @@
+/* The compiled tables as the XDP program reads them (docs/xdp.md "Maps"):
+ * load-time settings (rodata) before the program loads, then the table maps,
+ * written into the inactive generation and switched in one map update. */
+#ifndef SIPHON_XDP_TABLES_H
+#define SIPHON_XDP_TABLES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "siphon/tables.h"
+
+struct siphon_bpf;
+
+/* Between siphon_bpf__open() and __load(): VIPs, ports, the hash seed and
+ * whether the kernel lane decides at all (false: every VIP:port packet goes
+ * to AF_XDP). 0, or -errno with a message in err. */
+int xdp_tables_configure(struct siphon_bpf *skel, const struct compiled_tables *t,
+			 bool kernel_lane, char *err, size_t errlen);
+
+/* After load (maps possibly reused from the pins of an earlier run): writes
+ * t into the inactive half of the table maps and switches the generation.
+ * egress_ifindex: where the kernel lane redirects forwarded frames (0: back
+ * out of the receiving interface, XDP_TX). 0, or -errno with a message. */
+int xdp_tables_publish(struct siphon_bpf *skel, const struct compiled_tables *t,
+		       int egress_ifindex, char *err, size_t errlen);
+
+#endif
