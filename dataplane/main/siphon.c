@@ -1,52 +1,135 @@
-/* siphon: the fast path. Today one I/O backend, pcap (offline replay,
- * deterministic); xdp and dpdk come next and call the same pipeline.
+/* siphon: the fast path. Two I/O backends today, both calling the same
+ * pipeline (dataplane/pipeline.h):
  *
  *   siphon --io pcap --config FILE --in IN.pcap --out OUT.pcap [--punt PUNT.pcap]
+ *   siphon --io xdp --iface IF [--egress IF2] [--queues N] --config FILE [...]
+ *   siphon --io xdp --iface IF (--counters | --detach) [--bpffs DIR]
  *
- * Forwarded (rewritten) frames go to OUT, punted and passed ones (the
- * kernel's) to PUNT; a JSON summary of the counters goes to stdout. The same
- * input gives the same output, byte for byte. Until siphond exists, siphon
- * reads the config itself through the control plane's loader. */
+ * pcap replays a capture (deterministic: forwarded frames to OUT, punted
+ * and passed ones to PUNT, a JSON summary to stdout). xdp is the live data
+ * path (docs/afxdp.md): the XDP program on IF and one AF_XDP worker per
+ * receive queue. Until siphond exists, siphon reads the config itself
+ * through the control plane's loader (controlplane/config/). */
 #include <errno.h>
 #include <getopt.h>
-#include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
 #include "siphon/json_write.h"
-#include "pipeline.h"
-
-#define FRAME_ROOM (65535 + 14 + 8 + REWRITE_ENCAP_MAX)
-
-struct options {
-	const char *io, *config, *in, *out, *punt;
-};
+#include "siphon_main.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: siphon --io pcap --config FILE --in IN.pcap --out OUT.pcap "
-		   "[--punt PUNT.pcap]\n");
+	fputs("usage: siphon --io pcap --config FILE --in IN.pcap --out OUT.pcap [--punt PUNT.pcap]\n"
+	      "       siphon --io xdp --iface IF --config FILE [--egress IF2] [--queues N]\n"
+	      "              [--bpffs DIR] [--skb-mode] [--kernel-lane on|off] [--punt-tap NAME]\n"
+	      "              [--zero-copy | --copy] [--frames N] [--seconds S] [--summary FILE]\n"
+	      "       siphon --io xdp --iface IF --counters [--bpffs DIR]\n"
+	      "       siphon --io xdp --iface IF --detach [--bpffs DIR] [--skb-mode]\n"
+	      "See docs/afxdp.md (xdp) and docs/packets.md (pcap).\n", f);
+}
+
+static int parse_uint(const char *opt, const char *s, unsigned lo, unsigned hi, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi) {
+		fprintf(stderr, "siphon: %s '%s': a whole number from %u to %u\n", opt, s, lo, hi);
+		return -EINVAL;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int check_xdp_args(struct options *o)
+{
+	if (!o->iface) {
+		fprintf(stderr, "siphon: --io xdp needs --iface\n");
+		return -EINVAL;
+	}
+	if (o->detach || o->counters) {
+		if (o->detach && o->counters) {
+			fprintf(stderr, "siphon: --detach and --counters are two commands: one at a time\n");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!o->config) {
+		fprintf(stderr, "siphon: --io xdp needs --config\n");
+		return -EINVAL;
+	}
+	if (o->zero_copy && o->copy) {
+		fprintf(stderr, "siphon: --zero-copy and --copy exclude each other\n");
+		return -EINVAL;
+	}
+	if (!o->bpffs)
+		o->bpffs = getenv("SIPHON_BPFFS") ? getenv("SIPHON_BPFFS") : "/sys/fs/bpf";
+	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
+	enum { O_IO = 256, O_CONFIG, O_IN, O_OUT, O_PUNT, O_IFACE, O_EGRESS, O_QUEUES, O_BPFFS,
+	       O_SKB, O_LANE, O_TAP, O_ZC, O_COPY, O_FRAMES, O_SECONDS, O_SUMMARY, O_DETACH,
+	       O_COUNTERS };
 	static const struct option opts[] = {
-		{ "io", required_argument, NULL, 'i' },   { "config", required_argument, NULL, 'c' },
-		{ "in", required_argument, NULL, 'n' },   { "out", required_argument, NULL, 'o' },
-		{ "punt", required_argument, NULL, 'p' }, { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "io", required_argument, NULL, O_IO },         { "config", required_argument, NULL, O_CONFIG },
+		{ "in", required_argument, NULL, O_IN },         { "out", required_argument, NULL, O_OUT },
+		{ "punt", required_argument, NULL, O_PUNT },     { "iface", required_argument, NULL, O_IFACE },
+		{ "egress", required_argument, NULL, O_EGRESS }, { "queues", required_argument, NULL, O_QUEUES },
+		{ "bpffs", required_argument, NULL, O_BPFFS },   { "skb-mode", no_argument, NULL, O_SKB },
+		{ "kernel-lane", required_argument, NULL, O_LANE },
+		{ "punt-tap", required_argument, NULL, O_TAP },  { "zero-copy", no_argument, NULL, O_ZC },
+		{ "copy", no_argument, NULL, O_COPY },           { "frames", required_argument, NULL, O_FRAMES },
+		{ "seconds", required_argument, NULL, O_SECONDS },
+		{ "summary", required_argument, NULL, O_SUMMARY },
+		{ "detach", no_argument, NULL, O_DETACH },       { "counters", no_argument, NULL, O_COUNTERS },
+		{ "help", no_argument, NULL, 'h' },              { NULL, 0, NULL, 0 },
 	};
 	int c;
 
+	o->kernel_lane = true;
+	o->frames = 4096;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'i': o->io = optarg; break;
-		case 'c': o->config = optarg; break;
-		case 'n': o->in = optarg; break;
-		case 'o': o->out = optarg; break;
-		case 'p': o->punt = optarg; break;
+		case O_IO: o->io = optarg; break;
+		case O_CONFIG: o->config = optarg; break;
+		case O_IN: o->in = optarg; break;
+		case O_OUT: o->out = optarg; break;
+		case O_PUNT: o->punt = optarg; break;
+		case O_IFACE: o->iface = optarg; break;
+		case O_EGRESS: o->egress = optarg; break;
+		case O_BPFFS: o->bpffs = optarg; break;
+		case O_TAP: o->punt_tap = optarg; break;
+		case O_SUMMARY: o->summary = optarg; break;
+		case O_SKB: o->skb_mode = true; break;
+		case O_ZC: o->zero_copy = true; break;
+		case O_COPY: o->copy = true; break;
+		case O_DETACH: o->detach = true; break;
+		case O_COUNTERS: o->counters = true; break;
+		case O_QUEUES:
+			if (parse_uint("--queues", optarg, 1, 64, &o->queues))
+				return -EINVAL;
+			break;
+		case O_FRAMES:
+			if (parse_uint("--frames", optarg, 512, 1 << 20, &o->frames))
+				return -EINVAL;
+			break;
+		case O_SECONDS:
+			if (parse_uint("--seconds", optarg, 1, 86400 * 365, &o->seconds))
+				return -EINVAL;
+			break;
+		case O_LANE:
+			if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
+				fprintf(stderr, "siphon: --kernel-lane '%s': on or off\n", optarg);
+				return -EINVAL;
+			}
+			o->kernel_lane = strcmp(optarg, "on") == 0;
+			break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -EINVAL;
 		}
@@ -55,9 +138,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 		fprintf(stderr, "siphon: unexpected argument '%s'\n", argv[optind]);
 		return -EINVAL;
 	}
+	if (o->io && strcmp(o->io, "xdp") == 0)
+		return check_xdp_args(o);
 	if (!o->io || strcmp(o->io, "pcap") != 0) {
-		fprintf(stderr, "siphon: --io '%s': only 'pcap' is built (xdp and dpdk come next)\n",
-			o->io ? o->io : "");
+		fprintf(stderr, "siphon: --io '%s': pcap or xdp (dpdk comes next)\n", o->io ? o->io : "");
 		return -EINVAL;
 	}
 	if (!o->config || !o->in || !o->out) {
@@ -68,18 +152,18 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-static void print_counter_map(const char *key, unsigned n, const uint64_t *v,
+static void print_counter_map(FILE *f, const char *key, unsigned n, const uint64_t *v,
 			      const char *(*name)(unsigned), int *first)
 {
 	int inner = 1;
 
-	json_key(stdout, key, first);
-	putchar('{');
+	json_key(f, key, first);
+	fputc('{', f);
 	for (unsigned i = 0; i < n; i++) {
-		json_key(stdout, name(i), &inner);
-		printf("%llu", (unsigned long long)v[i]);
+		json_key(f, name(i), &inner);
+		fprintf(f, "%llu", (unsigned long long)v[i]);
 	}
-	putchar('}');
+	fputc('}', f);
 }
 
 static const struct siphon_config *g_cfg; /* for the name callbacks below */
@@ -93,146 +177,82 @@ static const char *outcome_name(unsigned i) { return pipeline_outcome_name(i); }
 static const char *preason_name(unsigned i) { return pipeline_reason_name(i); }
 static const char *frag_name(unsigned i) { return frag_result_name(i); }
 
-static void print_summary(const struct pipeline_worker *w, const struct siphon_config *cfg)
+static void add(uint64_t *sum, const uint64_t *v, size_t n)
 {
-	const struct pipeline_counters *c = &w->c;
-	int first = 1;
+	for (size_t i = 0; i < n; i++)
+		sum[i] += v[i];
+}
 
+void print_pipeline_summary(FILE *f, struct pipeline_worker *const *w, unsigned n,
+			    const struct siphon_config *cfg, int *first)
+{
+	struct pipeline_counters c = { 0 };
+	uint64_t *rule = calloc(cfg->n_rules + 1, sizeof(*rule));
+	uint64_t *node = calloc(cfg->tables.n_nodes + 1, sizeof(*node));
+	uint64_t reused = 0;
+
+	if (!rule || !node) {
+		free(rule);
+		free(node);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const struct pipeline_counters *x = &w[i]->c;
+
+		c.packets += x->packets, c.bytes_in += x->bytes_in, c.bytes_out += x->bytes_out;
+		c.tcp += x->tcp;
+		add(c.outcome, x->outcome, PIPELINE__COUNT);
+		add(c.pkt_status, x->pkt_status, PKT_STATUS__COUNT);
+		add(c.sip_reason, x->sip_reason, SIP_REASON__COUNT);
+		add(c.reason, x->reason, PIPELINE_REASON__COUNT);
+		add(c.dispatch_by, x->dispatch_by, DISPATCH_BY__COUNT);
+		add(c.fragments, x->fragments, FRAG_RESULT__COUNT);
+		add(c.flag, x->flag, SIPHON_MAX_FLAGS);
+		add(rule, x->rule, cfg->n_rules);
+		add(node, x->node, cfg->tables.n_nodes);
+		reused += w[i]->buckets.reused;
+	}
 	g_cfg = cfg;
-	putchar('{');
-	json_key(stdout, "packets", &first);
-	printf("%llu", (unsigned long long)c->packets);
-	json_key(stdout, "bytes_in", &first);
-	printf("%llu", (unsigned long long)c->bytes_in);
-	json_key(stdout, "bytes_out", &first);
-	printf("%llu", (unsigned long long)c->bytes_out);
-	print_counter_map("outcomes", PIPELINE__COUNT, c->outcome, outcome_name, &first);
-	print_counter_map("packet", PKT_STATUS__COUNT, c->pkt_status, status_name, &first);
-	print_counter_map("reasons", SIP_REASON__COUNT, c->sip_reason, reason_name, &first);
-	print_counter_map("packet_reasons", PIPELINE_REASON__COUNT, c->reason, preason_name, &first);
-	print_counter_map("dispatch", DISPATCH_BY__COUNT, c->dispatch_by, dispatch_name, &first);
-	print_counter_map("fragments", FRAG_RESULT__COUNT, c->fragments, frag_name, &first);
-	print_counter_map("flags", cfg->n_flags, c->flag, flag_name, &first);
-	print_counter_map("nodes", cfg->tables.n_nodes, c->node, node_name, &first);
-	json_key(stdout, "pools", &first);
-	putchar('{');
+	json_key(f, "packets", first);
+	fprintf(f, "%llu", (unsigned long long)c.packets);
+	json_key(f, "bytes_in", first);
+	fprintf(f, "%llu", (unsigned long long)c.bytes_in);
+	json_key(f, "bytes_out", first);
+	fprintf(f, "%llu", (unsigned long long)c.bytes_out);
+	print_counter_map(f, "outcomes", PIPELINE__COUNT, c.outcome, outcome_name, first);
+	print_counter_map(f, "packet", PKT_STATUS__COUNT, c.pkt_status, status_name, first);
+	print_counter_map(f, "reasons", SIP_REASON__COUNT, c.sip_reason, reason_name, first);
+	print_counter_map(f, "packet_reasons", PIPELINE_REASON__COUNT, c.reason, preason_name, first);
+	print_counter_map(f, "dispatch", DISPATCH_BY__COUNT, c.dispatch_by, dispatch_name, first);
+	print_counter_map(f, "fragments", FRAG_RESULT__COUNT, c.fragments, frag_name, first);
+	print_counter_map(f, "flags", cfg->n_flags, c.flag, flag_name, first);
+	print_counter_map(f, "nodes", cfg->tables.n_nodes, node, node_name, first);
+	json_key(f, "pools", first);
+	fputc('{', f);
 	for (unsigned p = 0, inner = 1; p < cfg->n_pools; p++) {
 		uint64_t sum = 0;
 		int in = (int)inner;
-		for (unsigned n = 0; n < cfg->tables.n_nodes; n++)
-			if (cfg->tables.nodes[n].pool == p)
-				sum += c->node[n];
-		json_key(stdout, cfg->tables.pool_names[p], &in);
+
+		for (unsigned k = 0; k < cfg->tables.n_nodes; k++)
+			if (cfg->tables.nodes[k].pool == p)
+				sum += node[k];
+		json_key(f, cfg->tables.pool_names[p], &in);
 		inner = 0;
-		printf("%llu", (unsigned long long)sum);
+		fprintf(f, "%llu", (unsigned long long)sum);
 	}
-	putchar('}');
-	json_key(stdout, "rules", &first);
-	putchar('[');
+	fputc('}', f);
+	json_key(f, "rules", first);
+	fputc('[', f);
 	for (unsigned i = 0; i < cfg->n_rules; i++)
-		printf("%s{\"line\":%d,\"count\":%llu}", i ? "," : "", cfg->rules[i].line,
-		       (unsigned long long)c->rule[i]);
-	putchar(']');
-	json_key(stdout, "tcp", &first);
-	printf("%llu", (unsigned long long)c->tcp);
-	json_key(stdout, "ratelimit_buckets_reused", &first);
-	printf("%llu", (unsigned long long)w->buckets.reused);
-	puts("}");
-}
-
-struct pcap_out {
-	pcap_dumper_t *out, *punt;
-	struct pcap_pkthdr hdr; /* the time of the frame that released them */
-};
-
-/* Held fragments leave here, stamped with the time of the frame that
- * completed their datagram. */
-static void emit_frame(void *ctx, const uint8_t *frame, size_t len, enum pipeline_outcome o)
-{
-	struct pcap_out *po = ctx;
-	struct pcap_pkthdr h = po->hdr;
-
-	h.caplen = h.len = (bpf_u_int32)len;
-	pcap_dump((u_char *)(o == PIPELINE_FORWARD ? po->out : po->punt), &h, frame);
-}
-
-static int run_pcap(const struct options *o, struct pipeline_worker *w, const struct siphon_config *cfg)
-{
-	struct pcap_out po = { 0 };
-	uint64_t last_expire = 0;
-	char errbuf[PCAP_ERRBUF_SIZE], punt_path[4096];
-	pcap_t *in = pcap_open_offline(o->in, errbuf), *dead = NULL;
-	pcap_dumper_t *out = NULL, *punt = NULL;
-	struct pcap_pkthdr *hdr;
-	const u_char *data;
-	static uint8_t frame[FRAME_ROOM];
-	int rc = 0, n;
-
-	if (!in) {
-		fprintf(stderr, "siphon: --in %s: %s\n", o->in, errbuf);
-		return 1;
-	}
-	if (pcap_datalink(in) != DLT_EN10MB) {
-		fprintf(stderr, "siphon: --in %s: link type %s; the fast path reads Ethernet\n", o->in,
-			pcap_datalink_val_to_name(pcap_datalink(in)));
-		pcap_close(in);
-		return 1;
-	}
-	snprintf(punt_path, sizeof(punt_path), "%s", o->punt ? o->punt : o->out);
-	if (!o->punt) { /* OUT.pcap -> OUT-punt.pcap */
-		char *dot = strrchr(punt_path, '.');
-		snprintf(dot && !strchr(dot, '/') ? dot : punt_path + strlen(punt_path),
-			 sizeof(punt_path) - (size_t)((dot && !strchr(dot, '/') ? dot : punt_path + strlen(punt_path)) - punt_path),
-			 "-punt.pcap");
-	}
-	dead = pcap_open_dead(DLT_EN10MB, FRAME_ROOM);
-	out = dead ? pcap_dump_open(dead, o->out) : NULL;
-	punt = out ? pcap_dump_open(dead, punt_path) : NULL;
-	if (!out || !punt) {
-		fprintf(stderr, "siphon: cannot write %s: %s\n", out ? punt_path : o->out,
-			dead ? pcap_geterr(dead) : "pcap");
-		rc = 1;
-		goto out;
-	}
-	po.out = out, po.punt = punt;
-	w->emit = emit_frame;
-	w->emit_ctx = &po;
-	while ((n = pcap_next_ex(in, &hdr, &data)) == 1) {
-		struct pcap_pkthdr oh = *hdr;
-		size_t len = hdr->caplen;
-		enum pipeline_outcome res;
-
-		memcpy(frame, data, len);
-		/* capture time, not the clock: replays are deterministic */
-		w->now_s = (uint64_t)hdr->ts.tv_sec;
-		w->now_ms = (uint64_t)hdr->ts.tv_sec * 1000 + (uint64_t)hdr->ts.tv_usec / 1000;
-		if (w->now_ms - last_expire >= 100) {
-			pipeline_expire(w, w->now_ms);
-			last_expire = w->now_ms;
-		}
-		po.hdr = *hdr;
-		res = pipeline_process(w, frame, &len, sizeof(frame));
-		oh.caplen = oh.len = (bpf_u_int32)len;
-		if (res == PIPELINE_FORWARD)
-			pcap_dump((u_char *)out, &oh, frame);
-		else if (res == PIPELINE_PUNT || res == PIPELINE_PASS)
-			pcap_dump((u_char *)punt, hdr, data); /* the kernel gets it untouched */
-	}
-	if (n == -1) {
-		fprintf(stderr, "siphon: --in %s: %s\n", o->in, pcap_geterr(in));
-		rc = 1;
-	}
-	pipeline_expire(w, w->now_ms + 3600 * 1000); /* the end: what is still held timed out */
-	print_summary(w, cfg);
-out:
-	if (out)
-		pcap_dump_close(out);
-	if (punt)
-		pcap_dump_close(punt);
-	if (dead)
-		pcap_close(dead);
-	pcap_close(in);
-	return rc;
+		fprintf(f, "%s{\"line\":%d,\"count\":%llu}", i ? "," : "", cfg->rules[i].line,
+			(unsigned long long)rule[i]);
+	fputc(']', f);
+	json_key(f, "tcp", first);
+	fprintf(f, "%llu", (unsigned long long)c.tcp);
+	json_key(f, "ratelimit_buckets_reused", first);
+	fprintf(f, "%llu", (unsigned long long)reused);
+	free(rule);
+	free(node);
 }
 
 int main(int argc, char **argv)
@@ -240,23 +260,17 @@ int main(int argc, char **argv)
 	struct options o = { 0 };
 	struct config_error err;
 	struct siphon_config *cfg;
-	static struct pipeline_worker w;
 	int rc;
 
 	if (parse_args(argc, argv, &o))
 		return 2;
+	if (strcmp(o.io, "xdp") == 0 && (o.detach || o.counters))
+		return run_xdp_admin(&o);
 	if (config_load(o.config, &cfg, &err)) {
 		fprintf(stderr, "siphon: %s\n", err.text);
 		return 1;
 	}
-	rc = pipeline_worker_init(&w, &cfg->tables);
-	if (rc) {
-		fprintf(stderr, "siphon: %s: the tables do not load: %s\n", o.config, strerror(-rc));
-		config_free(cfg);
-		return 1;
-	}
-	rc = run_pcap(&o, &w, cfg);
-	pipeline_worker_free(&w);
+	rc = strcmp(o.io, "xdp") == 0 ? run_xdp(&o, cfg) : run_pcap(&o, cfg);
 	config_free(cfg);
 	return rc;
 }

@@ -1,0 +1,250 @@
+/* siphon --io xdp: the XDP program on the interface and one AF_XDP worker
+ * per receive queue (docs/afxdp.md). Runs until SIGINT/SIGTERM or
+ * --seconds, then prints a JSON summary; the program stays attached and
+ * its maps pinned, so the kernel lane forwards until the next siphon takes
+ * over. */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <linux/if_xdp.h>
+#include <bpf/bpf.h>
+
+#include "siphon/json_write.h"
+#include "siphon.skel.h"
+#include "siphon_main.h"
+#include "xdp_load.h"
+#include "xsk_worker.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* The receive queues of ifname (/sys/class/net/IF/queues/rx-N), 0 if unknown. */
+static unsigned rx_queues(const char *ifname)
+{
+	char path[512];
+	DIR *d;
+	struct dirent *e;
+	unsigned n = 0;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", ifname);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		n += strncmp(e->d_name, "rx-", 3) == 0;
+	closedir(d);
+	return n;
+}
+
+static void print_xsk(FILE *f, struct xsk_worker *w, unsigned n, int *first)
+{
+	struct xdp_statistics sum = { 0 };
+	uint32_t census[4] = { 0 };
+	uint64_t bad_rx = 0, bad_completion = 0, bad_addr = 0;
+	int inner = 1;
+
+	json_key(f, "xsk", first);
+	fputc('{', f);
+	for (unsigned k = 0; k < xsk_worker_counter_count(); k++) {
+		uint64_t v = 0;
+
+		for (unsigned i = 0; i < n; i++)
+			v += xsk_worker_counter(&w[i], k);
+		json_key(f, xsk_worker_counter_name(k), &inner);
+		fprintf(f, "%llu", (unsigned long long)v);
+	}
+	fputc('}', f);
+	for (unsigned i = 0; i < n; i++) {
+		struct xdp_statistics s;
+		socklen_t len = sizeof(s);
+		uint32_t c[4];
+
+		if (!getsockopt(xsk_socket__fd(w[i].xsk), SOL_XDP, XDP_STATISTICS, &s, &len)) {
+			sum.rx_dropped += s.rx_dropped;
+			sum.rx_invalid_descs += s.rx_invalid_descs;
+			sum.tx_invalid_descs += s.tx_invalid_descs;
+			sum.rx_ring_full += s.rx_ring_full;
+			sum.rx_fill_ring_empty_descs += s.rx_fill_ring_empty_descs;
+			sum.tx_ring_empty_descs += s.tx_ring_empty_descs;
+		}
+		umem_frames_census(&w[i].frames, c);
+		for (int k = 0; k < 4; k++)
+			census[k] += c[k];
+		bad_rx += w[i].frames.bad_rx;
+		bad_completion += w[i].frames.bad_completion;
+		bad_addr += w[i].frames.bad_addr;
+	}
+	json_key(f, "socket", first);
+	fprintf(f, "{\"rx_dropped\":%llu,\"rx_invalid_descs\":%llu,\"tx_invalid_descs\":%llu,"
+		   "\"rx_ring_full\":%llu,\"rx_fill_ring_empty_descs\":%llu,\"tx_ring_empty_descs\":%llu}",
+		(unsigned long long)sum.rx_dropped, (unsigned long long)sum.rx_invalid_descs,
+		(unsigned long long)sum.tx_invalid_descs, (unsigned long long)sum.rx_ring_full,
+		(unsigned long long)sum.rx_fill_ring_empty_descs,
+		(unsigned long long)sum.tx_ring_empty_descs);
+	/* frame 0 of each worker is reserved and counted as the worker's */
+	json_key(f, "umem", first);
+	fprintf(f, "{\"frames\":%llu,\"free\":%u,\"kernel_rx\":%u,\"worker\":%u,\"kernel_tx\":%u,"
+		   "\"refused_rx\":%llu,\"refused_completion\":%llu,\"bad_addr\":%llu}",
+		(unsigned long long)n * (n ? w[0].cfg.frames - 1 : 0), census[FRAME_FREE],
+		census[FRAME_KERNEL_RX], census[FRAME_WORKER], census[FRAME_KERNEL_TX],
+		(unsigned long long)bad_rx, (unsigned long long)bad_completion,
+		(unsigned long long)bad_addr);
+}
+
+static void print_summary(const struct options *o, const struct xdp_loader *l,
+			  struct xsk_worker *w, unsigned n, const struct siphon_config *cfg)
+{
+	FILE *f = stdout;
+	struct pipeline_worker **pw = calloc(n ? n : 1, sizeof(*pw));
+	int first = 1;
+
+	if (o->summary && !(f = fopen(o->summary, "w"))) {
+		fprintf(stderr, "siphon: --summary %s: %s; the summary goes to stdout\n", o->summary,
+			strerror(errno));
+		f = stdout;
+	}
+	fputc('{', f);
+	json_key(f, "io", &first);
+	fprintf(f, "\"xdp\"");
+	json_key(f, "iface", &first);
+	json_write_str(f, o->iface);
+	json_key(f, "queues", &first);
+	fprintf(f, "%u", n);
+	json_key(f, "zero_copy", &first);
+	fputs(n && w[0].zero_copy ? "true" : "false", f);
+	json_key(f, "kernel", &first);
+	xdp_print_counters(f, bpf_map__fd(l->skel->maps.counters));
+	print_xsk(f, w, n, &first);
+	for (unsigned i = 0; pw && i < n; i++)
+		pw[i] = &w[i].pipe;
+	json_key(f, "pipeline", &first);
+	fputc('{', f);
+	if (pw) {
+		int pfirst = 1;
+		print_pipeline_summary(f, pw, n, cfg, &pfirst);
+	}
+	fputs("}}\n", f);
+	free(pw);
+	if (f != stdout)
+		fclose(f);
+}
+
+int run_xdp_admin(const struct options *o)
+{
+	const char *bpffs = o->bpffs ? o->bpffs : getenv("SIPHON_BPFFS") ? getenv("SIPHON_BPFFS") : "/sys/fs/bpf";
+	char err[512];
+	int rc;
+
+	if (o->counters)
+		rc = xdp_print_pinned_counters(stdout, o->iface, bpffs, err, sizeof(err));
+	else
+		rc = xdp_detach(o->iface, bpffs, o->skb_mode, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "siphon: %s\n", err);
+		return 1;
+	}
+	if (o->detach)
+		fprintf(stderr, "siphon: %s: siphon's XDP program detached, pins removed\n", o->iface);
+	return 0;
+}
+
+static int wait_for_stop(unsigned seconds)
+{
+	struct timespec t0, t;
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!stop) {
+		usleep(50 * 1000);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (seconds && (unsigned)(t.tv_sec - t0.tv_sec) >= seconds)
+			stop = 1;
+	}
+	return 0;
+}
+
+int run_xdp(const struct options *o, const struct siphon_config *cfg)
+{
+	struct xdp_load_options lo = {
+		.ifname = o->iface, .egress = o->egress, .bpffs = o->bpffs,
+		.skb_mode = o->skb_mode, .kernel_lane = o->kernel_lane,
+	};
+	struct xdp_loader l;
+	struct punt_tap tap = { .fd = -1 };
+	struct xsk_worker *w = NULL;
+	unsigned n = o->queues ? o->queues : rx_queues(o->iface), opened = 0;
+	char err[512];
+	int rc = 1;
+
+	if (!n) {
+		fprintf(stderr, "siphon: --iface %s: cannot count its receive queues; give --queues\n",
+			o->iface);
+		return 1;
+	}
+	if (o->punt_tap && punt_tap_open(&tap, o->punt_tap, err, sizeof(err))) {
+		fprintf(stderr, "siphon: --punt-tap: %s\n", err);
+		return 1;
+	}
+	if (xdp_loader_start(&l, &lo, &cfg->tables, err, sizeof(err))) {
+		fprintf(stderr, "siphon: %s\n", err);
+		punt_tap_close(&tap);
+		return 1;
+	}
+	w = aligned_alloc(64, sizeof(*w) * n);
+	if (!w) {
+		fprintf(stderr, "siphon: out of memory for %u workers\n", n);
+		goto out;
+	}
+	for (; opened < n; opened++) {
+		struct xsk_worker_config wc = {
+			.ifname = o->iface, .egress = o->egress, .queue = opened,
+			.frames = o->frames, .frame_size = 2048, .ring_size = 1024,
+			.zero_copy_only = o->zero_copy, .copy_only = o->copy,
+			.tables = &cfg->tables, .tap = tap.fd >= 0 ? &tap : NULL,
+			.xsks_map_fd = bpf_map__fd(l.skel->maps.xsks),
+		};
+		if (xsk_worker_open(&w[opened], &wc, err, sizeof(err))) {
+			fprintf(stderr, "siphon: %s\n", err);
+			goto out;
+		}
+	}
+	fprintf(stderr, "siphon: xdp on %s (%s mode, program %u%s), %u AF_XDP queue%s (%s), "
+			"egress %s, kernel lane %s%s%s\n",
+		o->iface, o->skb_mode ? "skb" : "native", l.prog_id,
+		l.replaced ? ", took over from the previous siphon" : "", n, n == 1 ? "" : "s",
+		w[0].zero_copy ? "zero-copy" : "copy", o->egress ? o->egress : o->iface,
+		o->kernel_lane ? "on" : "off", tap.fd >= 0 ? ", punts to TAP " : "",
+		tap.fd >= 0 ? tap.name : "");
+	for (unsigned i = 0; i < n; i++) {
+		if (xsk_worker_start(&w[i], &stop)) {
+			fprintf(stderr, "siphon: queue %u: cannot start its thread\n", i);
+			stop = 1;
+			break;
+		}
+	}
+	wait_for_stop(o->seconds);
+	for (unsigned i = 0; i < n; i++)
+		xsk_worker_join(&w[i]);
+	print_summary(o, &l, w, n, cfg);
+	rc = 0;
+out:
+	for (unsigned i = 0; w && i < opened; i++)
+		xsk_worker_close(&w[i]);
+	free(w);
+	xdp_loader_close(&l);
+	punt_tap_close(&tap);
+	return rc;
+}

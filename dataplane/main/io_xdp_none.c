@@ -1,0 +1,23 @@
+/* siphon --io xdp when the XDP part is not built (bpf/meson.build). */
+#include <stdio.h>
+
+#include "siphon_main.h"
+
+static int not_built(void)
+{
+	fprintf(stderr, "siphon: --io xdp is not built here: it needs clang, bpftool, libbpf and "
+			"libxdp at build time (scripts/setup installs them)\n");
+	return 1;
+}
+
+int run_xdp(const struct options *o, const struct siphon_config *cfg)
+{
+	(void)o, (void)cfg;
+	return not_built();
+}
+
+int run_xdp_admin(const struct options *o)
+{
+	(void)o;
+	return not_built();
+}

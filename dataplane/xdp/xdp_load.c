@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Load, attach, pin and take over the XDP program (xdp_load.h). */
+#include <errno.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "packet.h"
+#include "siphon/json_write.h"
+#include "siphon_xdp.h"
+#include "siphon.skel.h"
+#include "xdp_load.h"
+#include "xdp_tables.h"
+
+#define PROG_NAME "siphon_xdp"
+
+static const char *const reason_names[] = {
+#define XDP_REASON(id, name, help) name,
+#include "xdp_reasons.def"
+#undef XDP_REASON
+};
+
+const char *xdp_reason_name(unsigned r)
+{
+	return r < XDP_REASON__COUNT ? reason_names[r] : "?";
+}
+
+/* libbpf and libxdp say a lot at INFO/DEBUG (and libxdp warns that its
+ * dispatcher cannot load on this kernel): keep warnings, prefixed. */
+static int print_warnings(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level != LIBBPF_WARN)
+		return 0;
+	fputs("siphon: bpf: ", stderr);
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int print_libxdp(enum libxdp_print_level level, const char *fmt, va_list ap)
+{
+	if (level != LIBXDP_WARN)
+		return 0;
+	fputs("siphon: libxdp: ", stderr);
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int pin_dir_of(char *out, size_t len, const char *bpffs, const char *ifname, char *err,
+		      size_t errlen)
+{
+	struct statfs fs;
+	char sub[PATH_MAX];
+
+	if (statfs(bpffs, &fs) || fs.f_type != BPF_FS_MAGIC) {
+		snprintf(err, errlen, "--bpffs %s: not a bpffs mount (mount -t bpf bpf %s; inside "
+			 "`ip netns exec` /sys/fs/bpf is gone: docs/afxdp.md)", bpffs, bpffs);
+		return -ENOTDIR;
+	}
+	snprintf(sub, sizeof(sub), "%s/siphon", bpffs);
+	if (snprintf(out, len, "%s/%s", sub, ifname) >= (int)len) {
+		snprintf(err, errlen, "--bpffs %s: path too long", bpffs);
+		return -ENAMETOOLONG;
+	}
+	if ((mkdir(sub, 0700) && errno != EEXIST) || (mkdir(out, 0700) && errno != EEXIST)) {
+		int rc = -errno;
+		snprintf(err, errlen, "%s: %s", out, strerror(errno));
+		return rc;
+	}
+	return 0;
+}
+
+static uint32_t mode_flag(bool skb_mode)
+{
+	return skb_mode ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+}
+
+/* The name of program `id`, or "" when it cannot be read. */
+static void prog_name(uint32_t id, char *name, size_t len)
+{
+	struct bpf_prog_info info = { 0 };
+	uint32_t ilen = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(id);
+
+	name[0] = 0;
+	if (fd < 0)
+		return;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &ilen))
+		snprintf(name, len, "%s", info.name);
+	close(fd);
+}
+
+static int attach(struct xdp_loader *l, const struct xdp_load_options *o, char *err, size_t errlen)
+{
+	int fd = bpf_program__fd(l->skel->progs.siphon_xdp), rc;
+	uint32_t old_id = 0;
+	char name[BPF_OBJ_NAME_LEN];
+
+	rc = bpf_xdp_query_id(l->ifindex, (int)mode_flag(o->skb_mode), &old_id);
+	if (rc && rc != -ENOENT) {
+		snprintf(err, errlen, "%s: cannot read its XDP program: %s", o->ifname, strerror(-rc));
+		return rc;
+	}
+	if (old_id) {
+		/* siphon's own program from an earlier run: swapped atomically */
+		LIBBPF_OPTS(bpf_xdp_attach_opts, ao);
+		prog_name(old_id, name, sizeof(name));
+		if (strcmp(name, PROG_NAME) != 0) {
+			snprintf(err, errlen, "%s already runs XDP program %u (%s); siphon takes over "
+				 "only its own (%s): detach it first (ip link set dev %s xdp off)",
+				 o->ifname, old_id, name[0] ? name : "?", PROG_NAME, o->ifname);
+			return -EBUSY;
+		}
+		ao.old_prog_fd = bpf_prog_get_fd_by_id(old_id);
+		if (ao.old_prog_fd < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "%s: program %u: %s", o->ifname, old_id, strerror(errno));
+			return rc;
+		}
+		rc = bpf_xdp_attach(l->ifindex, fd, XDP_FLAGS_REPLACE | mode_flag(o->skb_mode), &ao);
+		close(ao.old_prog_fd);
+		if (rc) {
+			snprintf(err, errlen, "%s: replacing program %u: %s", o->ifname, old_id,
+				 strerror(-rc));
+			return rc;
+		}
+		l->replaced = true;
+	} else {
+		struct xdp_program *p = xdp_program__from_fd(fd);
+
+		rc = libxdp_get_error(p);
+		if (!rc) {
+			rc = xdp_program__attach(p, l->ifindex,
+						 o->skb_mode ? XDP_MODE_SKB : XDP_MODE_NATIVE, 0);
+			xdp_program__close(p);
+		}
+		if (rc) {
+			snprintf(err, errlen, "%s: attaching in %s mode: %s%s", o->ifname,
+				 o->skb_mode ? "skb" : "native", strerror(-rc),
+				 rc == -ENOSPC ? " (the peer has more TX queues than this device has RX "
+						 "queues: docs/lab.md)" :
+				 rc == -EOPNOTSUPP && !o->skb_mode ? " (no native XDP: try --skb-mode)" : "");
+			return rc;
+		}
+	}
+	bpf_xdp_query_id(l->ifindex, (int)mode_flag(o->skb_mode), &l->prog_id);
+	return 0;
+}
+
+int xdp_loader_start(struct xdp_loader *l, const struct xdp_load_options *o,
+		     const struct compiled_tables *t, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
+	char path[PATH_MAX + 8];
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	libbpf_set_print(print_warnings);
+	libxdp_set_print(print_libxdp);
+	l->ifindex = (int)if_nametoindex(o->ifname);
+	if (!l->ifindex) {
+		snprintf(err, errlen, "--iface %s: no such interface here", o->ifname);
+		return -ENODEV;
+	}
+	if (o->egress && strcmp(o->egress, o->ifname) != 0) {
+		l->egress_ifindex = (int)if_nametoindex(o->egress);
+		if (!l->egress_ifindex) {
+			snprintf(err, errlen, "--egress %s: no such interface here", o->egress);
+			return -ENODEV;
+		}
+	}
+	rc = pin_dir_of(l->pin_dir, sizeof(l->pin_dir), o->bpffs, o->ifname, err, errlen);
+	if (rc)
+		return rc;
+	oo.pin_root_path = l->pin_dir;
+	l->skel = siphon_bpf__open_opts(&oo);
+	if (!l->skel) {
+		rc = -errno;
+		snprintf(err, errlen, "opening the XDP program: %s", strerror(errno));
+		return rc;
+	}
+	rc = xdp_tables_configure(l->skel, t, o->kernel_lane, err, errlen);
+	if (rc)
+		goto fail;
+	rc = siphon_bpf__load(l->skel);
+	if (rc) {
+		snprintf(err, errlen, "loading the XDP program: %s%s", strerror(-rc),
+			 rc == -EINVAL ? " (maps pinned by an older siphon with another layout? "
+					 "siphon --detach removes them)" : "");
+		goto fail;
+	}
+	rc = xdp_tables_publish(l->skel, t, l->egress_ifindex, err, errlen);
+	if (rc)
+		goto fail;
+	rc = attach(l, o, err, errlen);
+	if (rc)
+		goto fail;
+	snprintf(path, sizeof(path), "%s/prog", l->pin_dir);
+	unlink(path);
+	if (bpf_program__pin(l->skel->progs.siphon_xdp, path))
+		fprintf(stderr, "siphon: warning: cannot pin the program at %s: %s\n", path,
+			strerror(errno));
+	return 0;
+fail:
+	siphon_bpf__destroy(l->skel);
+	l->skel = NULL;
+	return rc;
+}
+
+void xdp_loader_close(struct xdp_loader *l)
+{
+	siphon_bpf__destroy(l->skel); /* the attachment and the pins stay */
+	l->skel = NULL;
+}
+
+int xdp_detach(const char *ifname, const char *bpffs, bool skb_mode, char *err, size_t errlen)
+{
+	int ifindex = (int)if_nametoindex(ifname), rc;
+	uint32_t id = 0;
+	char dir[PATH_MAX], path[PATH_MAX + 300], name[BPF_OBJ_NAME_LEN];
+
+	if (!ifindex) {
+		snprintf(err, errlen, "--iface %s: no such interface here", ifname);
+		return -ENODEV;
+	}
+	bpf_xdp_query_id(ifindex, (int)mode_flag(skb_mode), &id);
+	if (id) {
+		prog_name(id, name, sizeof(name));
+		if (strcmp(name, PROG_NAME) != 0) {
+			snprintf(err, errlen, "%s runs XDP program %u (%s), not siphon's: left alone",
+				 ifname, id, name[0] ? name : "?");
+			return -EBUSY;
+		}
+		rc = bpf_xdp_detach(ifindex, (int)mode_flag(skb_mode), NULL);
+		if (rc) {
+			snprintf(err, errlen, "%s: detaching: %s", ifname, strerror(-rc));
+			return rc;
+		}
+	}
+	rc = pin_dir_of(dir, sizeof(dir), bpffs, ifname, err, errlen);
+	if (rc)
+		return rc;
+	/* every pin siphon made: the program and the maps pinned by name */
+	{
+		static const char *const pins[] = { "prog" };
+		struct bpf_map *m;
+		struct siphon_bpf *s = siphon_bpf__open();
+
+		for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
+			snprintf(path, sizeof(path), "%s/%s", dir, pins[i]);
+			unlink(path);
+		}
+		if (s) {
+			bpf_object__for_each_map(m, s->obj) {
+				snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(m));
+				unlink(path);
+			}
+			siphon_bpf__destroy(s);
+		}
+	}
+	if (rmdir(dir) && errno != ENOENT) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s (pins siphon does not know of?)", dir, strerror(errno));
+		return rc;
+	}
+	return 0;
+}
+
+void xdp_print_counters(FILE *f, int fd)
+{
+	int ncpu = libbpf_num_possible_cpus(), first = 1;
+	struct siphon_xdp_counter *v;
+
+	if (ncpu <= 0 || !(v = calloc((size_t)ncpu, sizeof(*v)))) {
+		fputs("{}", f);
+		return;
+	}
+	fputc('{', f);
+	for (unsigned group = 0; group < 2; group++) {
+		unsigned n = group ? XDP_REASON__COUNT : PKT_STATUS__COUNT;
+		int inner = 1;
+
+		json_key(f, group ? "reasons" : "packet", &first);
+		fputc('{', f);
+		for (unsigned i = 0; i < n; i++) {
+			uint32_t key = group ? SIPHON_XDP_REASON_INDEX(PKT_STATUS__COUNT, i) : i;
+			unsigned long long packets = 0;
+
+			if (!bpf_map_lookup_elem(fd, &key, v))
+				for (int c = 0; c < ncpu; c++)
+					packets += v[c].packets;
+			json_key(f, group ? xdp_reason_name(i) : pkt_status_name(i), &inner);
+			fprintf(f, "%llu", packets);
+		}
+		fputc('}', f);
+	}
+	fputc('}', f);
+	free(v);
+}
+
+int xdp_print_pinned_counters(FILE *f, const char *ifname, const char *bpffs, char *err,
+			      size_t errlen)
+{
+	char path[PATH_MAX + 16];
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "%s/siphon/%s/counters", bpffs, ifname);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s (siphon --io xdp never ran on %s with --bpffs %s?)",
+			 path, strerror(errno), ifname, bpffs);
+		return rc;
+	}
+	xdp_print_counters(f, fd);
+	fputc('\n', f);
+	close(fd);
+	return 0;
+}

@@ -1,0 +1,58 @@
+/* Loading, attaching and pinning the XDP program for siphon --io xdp
+ * (docs/afxdp.md "Restart"). The program and its maps outlive the process:
+ * the maps are pinned by name under PIN_DIR = BPFFS/siphon/IFNAME, the
+ * program under PIN_DIR/prog, and the attachment stays on the interface.
+ * A new siphon reuses the pinned maps, publishes its tables into the
+ * inactive generation and swaps its program in atomically
+ * (XDP_FLAGS_REPLACE): the kernel lane forwards throughout a restart. */
+#ifndef SIPHON_XDP_LOAD_H
+#define SIPHON_XDP_LOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <linux/limits.h>
+
+#include "siphon/tables.h"
+
+struct siphon_bpf;
+
+struct xdp_load_options {
+	const char *ifname, *egress; /* egress NULL: the receiving interface (XDP_TX) */
+	const char *bpffs;           /* a bpffs mount */
+	bool skb_mode;               /* generic XDP instead of native */
+	bool kernel_lane;            /* false: every VIP:port packet to AF_XDP */
+};
+
+struct xdp_loader {
+	struct siphon_bpf *skel;
+	int ifindex, egress_ifindex;
+	uint32_t prog_id;
+	bool replaced; /* took over from an earlier siphon's program */
+	char pin_dir[PATH_MAX];
+};
+
+/* 0, or -errno with a message in err (nothing left attached or pinned by
+ * this call when it fails before the attach). */
+int xdp_loader_start(struct xdp_loader *l, const struct xdp_load_options *o,
+		     const struct compiled_tables *t, char *err, size_t errlen);
+
+/* Closes our handles; the program stays attached and pinned. */
+void xdp_loader_close(struct xdp_loader *l);
+
+/* siphon --detach: takes siphon's program off IFNAME and removes the pins.
+ * 0, or -errno with a message. */
+int xdp_detach(const char *ifname, const char *bpffs, bool skb_mode, char *err, size_t errlen);
+
+/* The pinned counter map of IFNAME as JSON on f (siphon --counters):
+ * works while siphon runs and after it exits. 0 or -errno with a message. */
+int xdp_print_pinned_counters(FILE *f, const char *ifname, const char *bpffs, char *err,
+			      size_t errlen);
+
+/* Sums of the per-CPU counter map of a loaded program as JSON. */
+void xdp_print_counters(FILE *f, int counters_fd);
+
+const char *xdp_reason_name(unsigned r);
+
+#endif
