@@ -40,7 +40,7 @@ int punt_tap_open(struct punt_tap *p, const char *name, char *err, size_t errlen
 	}
 	snprintf(p->name, sizeof(p->name), "%s", ifr.ifr_name);
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (s < 0 || ioctl(s, SIOCGIFHWADDR, &ifr) < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
+	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "TAP %s: %s", name, strerror(errno));
 		if (s >= 0)
@@ -54,8 +54,13 @@ int punt_tap_open(struct punt_tap *p, const char *name, char *err, size_t errlen
 		close(s);
 		goto fail;
 	}
-	if (ioctl(s, SIOCGIFHWADDR, &ifr) == 0)
-		memcpy(p->mac, ifr.ifr_hwaddr.sa_data, 6);
+	if (ioctl(s, SIOCGIFHWADDR, &ifr) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "TAP %s: its MAC: %s", name, strerror(errno));
+		close(s);
+		goto fail;
+	}
+	memcpy(p->mac, ifr.ifr_hwaddr.sa_data, 6);
 	close(s);
 	return 0;
 fail:
