@@ -8,7 +8,9 @@
 #      not-SIP dropped by the scanner with its reason, UDP to another port
 #      and ICMP to the VIP reach the kernel stack (ping answers).
 #   3. siphon restarted under load: 0 failed calls.
-#   4. The AF_XDP accounting: no UMEM frame lost or refused, every frame
+#   4. OPTIONS to the balancer itself reach the kernel stack (a stand-in
+#      for siphond answers) from the kernel lane and from the AF_XDP lane.
+#   5. The AF_XDP accounting: no UMEM frame lost or refused, every frame
 #      sent was completed.
 set -euo pipefail
 lab=$1
@@ -101,8 +103,27 @@ assert d["split_calls"] == 0, "calls on two nodes: %s" % d["split_examples"]
 print("restart ok: %d calls, none split" % d["calls"])
 PY
 
-# --- 4. AF_XDP accounting --------------------------------------------------
+# --- 4. punts reach the kernel stack: by XDP_PASS or through the TAP --------
+ip netns exec sph-lb timeout 60 $py "$here/punt_peer.py" answer 198.18.0.10 40 &
+peer=$!
+sleep 0.5
+for lane in on off; do
+	[[ $lane == off ]] && "$lab" siphon restart --kernel-lane off
+	got=$(ip netns exec sph-caller $py "$here/punt_peer.py" ask 198.18.0.10 198.18.1.2)
+	[[ $got == "SIP/2.0 200 punted" ]] ||
+		fail "OPTIONS to the balancer (kernel lane $lane): answer '$got', want the stand-in siphond's"
+	echo "kernel lane $lane: OPTIONS to the balancer punted and answered"
+done
+kill "$peer" 2>/dev/null || true
+
+# --- 5. AF_XDP accounting --------------------------------------------------
 "$lab" siphon stop
+$py - "$run"/sph-lb/siphon-summary.json <<'PY' || fail "punt through the TAP"
+import json, sys
+x = json.load(open(sys.argv[1]))["xsk"]
+assert x["punt_tap"] >= 1 and x["punt_tap_failed"] == 0 and x["punt_no_tap"] == 0, x
+print("AF_XDP lane punts through the TAP: %d" % x["punt_tap"])
+PY
 for s in "$run"/sph-lb/siphon-summary.*.json; do
 	$py - "$s" <<'PY' || fail "UMEM accounting in $s"
 import json, sys
