@@ -9,6 +9,12 @@
 
 #include "parse.bpf.h"
 #include "siphon_xdp.h"
+#include "siphon_tables.h"
+
+/* Every map is pinned by name: siphon opens the object with
+ * bpf_object_open_opts.pin_root_path and reuses the maps (tables, counters)
+ * pinned there by an earlier run; tests clear the pin paths (no pins). */
+#define SIPHON_PIN __uint(pinning, LIBBPF_PIN_BY_NAME)
 
 #ifndef SIPHON_XSK_MAX
 #define SIPHON_XSK_MAX 64 /* receive queues with an AF_XDP socket */
@@ -23,6 +29,7 @@ struct {
 	__uint(max_entries, SIPHON_COUNTERS);
 	__type(key, __u32);
 	__type(value, struct siphon_xdp_counter);
+	SIPHON_PIN;
 } counters SEC(".maps");
 
 /* The AF_XDP lane: receive queue index -> socket. */
@@ -31,6 +38,7 @@ struct {
 	__uint(max_entries, SIPHON_XSK_MAX);
 	__type(key, __u32);
 	__type(value, __u32);
+	SIPHON_PIN;
 } xsks SEC(".maps");
 
 /* Bytes copied out of the packet for hashing; 32 bytes of slack so that a
@@ -44,6 +52,7 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct hash_scratch);
+	SIPHON_PIN;
 } scratch SEC(".maps");
 
 /* xdp_hash_test's result: the XXH64 of the last packet's UDP payload. */
@@ -52,7 +61,148 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u64);
+	SIPHON_PIN;
 } hash_out SEC(".maps");
+
+/* ---- the kernel lane's tables (siphon_tables.h), double-buffered ---- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sk_gen);
+	SIPHON_PIN;
+} generation SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct sk_tables);
+	SIPHON_PIN;
+} kt_tables SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * SK_MAX_RULE_TERMS);
+	__type(key, __u32);
+	__type(value, struct sk_term);
+	SIPHON_PIN;
+} kt_terms SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * SK_MAX_EXPR_TERMS);
+	__type(key, __u32);
+	__type(value, struct sk_term);
+	SIPHON_PIN;
+} kt_expr SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * SK_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct sk_rule_action);
+	SIPHON_PIN;
+} kt_actions SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * SK_MAX_POOLS);
+	__type(key, __u32);
+	__type(value, struct sk_pool);
+	SIPHON_PIN;
+} kt_pools SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * SK_MAX_NODES);
+	__type(key, __u32);
+	__type(value, struct sk_node);
+	SIPHON_PIN;
+} kt_nodes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * SK_MAX_POOLS * SK_MAGLEV_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+	SIPHON_PIN;
+} kt_maglev SEC(".maps");
+
+/* header names (lower case) -> SKH_* | extra mask << 16 */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SK_MAX_NAMES);
+	__type(key, struct sk_name_key);
+	__type(value, __u32);
+	SIPHON_PIN;
+} kt_hdrs SEC(".maps");
+
+/* method names (exact) -> flags */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SK_MAX_NAMES);
+	__type(key, struct sk_name_key);
+	__type(value, struct sk_flags);
+	SIPHON_PIN;
+} kt_methods SEC(".maps");
+
+/* source prefixes -> the union of the flags of every prefix covering them */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SK_MAX_PREFIXES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sk_lpm4);
+	__type(value, struct sk_flags);
+	SIPHON_PIN;
+} kt_src4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SK_MAX_PREFIXES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sk_lpm6);
+	__type(value, struct sk_flags);
+	SIPHON_PIN;
+} kt_src6 SEC(".maps");
+
+/* where forwarded frames leave: entry 0 = the egress ifindex; empty: XDP_TX */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+	SIPHON_PIN;
+} tx_ports SEC(".maps");
+
+/* kernel-lane counters: per node (index into the tables' nodes) and per
+ * rule, packets and bytes */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SK_MAX_NODES);
+	__type(key, __u32);
+	__type(value, struct siphon_xdp_counter);
+	SIPHON_PIN;
+} node_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SK_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct siphon_xdp_counter);
+	SIPHON_PIN;
+} rule_stats SEC(".maps");
+
+/* why packets went to user space, also when no AF_XDP socket took them
+ * (then the reason counter says pass_no_xsk): index = enum xdp_reason */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XDP_REASON__COUNT);
+	__type(key, __u32);
+	__type(value, struct siphon_xdp_counter);
+	SIPHON_PIN;
+} up_why SEC(".maps");
 
 static __always_inline void count(__u32 idx, __u32 bytes)
 {

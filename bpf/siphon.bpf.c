@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The XDP program: the one BPF entry point (STYLE.md rule 6; docs/xdp.md).
  *
- * Today: parse L2-L4 (parse.bpf.h, pkt_parse()'s twin), drop malformed IP
- * to a VIP, pass everything not for a VIP address and port to the kernel
- * stack, and send UDP/TCP to a VIP:port (and non-first fragments to a VIP)
- * to the AF_XDP socket of the receive queue, or to the kernel stack when no
- * socket is bound there. Every packet moves one status counter and one
- * reason counter (maps.bpf.h). No SIP parsing in the kernel yet. */
+ * Parse L2-L4 (parse.bpf.h, pkt_parse()'s twin), drop malformed IP to a
+ * VIP, pass everything not for a VIP address and port to the kernel stack.
+ * UDP to a VIP:port goes through the kernel lane when `kernel_lane` is set:
+ * a source-prefix drop rule that surely holds drops before any scan; else
+ * the strict SIP scan (sipscan.bpf.h), the flags the kernel knows, the
+ * route with three-valued logic, and for a dsr pool Maglev dispatch and the
+ * MAC rewrite (XDP_TX / redirect through tx_ports). Whatever the kernel is
+ * not sure of goes to the AF_XDP socket of the receive queue (the
+ * user-space pipeline), counted by why. Every packet moves one status
+ * counter and one reason counter (maps.bpf.h). */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -14,6 +18,15 @@
 #include "parse.bpf.h"
 #include "maps.bpf.h"
 #include "hash.bpf.h"
+#include "sipscan.bpf.h"
+
+/* enum action_kind and enum pool_mode (common/siphon/actions.def, tables.h) */
+#define SK_ACTION_POOL       0
+#define SK_ACTION_DROP       1
+#define SK_ACTION_PUNT       2
+#define SK_ACTION_REPLY      3
+#define SK_ACTION_RATE_LIMIT 4
+#define SK_POOL_DSR          0
 
 /* Load-time settings (rodata, frozen at load: the verifier prunes the
  * unused array slots). Addresses as on the wire; ports in host order. */
@@ -24,6 +37,7 @@ const volatile __u32 vip6_count = 0;
 const volatile __u16 vip_ports[SIPHON_XDP_MAX_PORTS] = {};
 const volatile __u32 vip_port_count = 0;
 const volatile __u64 hash_seed = 0;
+const volatile __u32 kernel_lane = 0; /* 0: every VIP:port packet goes to AF_XDP */
 
 static __always_inline int is_vip_addr(const struct xdp_pkt *p)
 {
@@ -57,6 +71,359 @@ static __always_inline int is_vip_port(__u16 port)
 	return 0;
 }
 
+static __always_inline void count_at(void *map, __u32 idx, __u32 bytes)
+{
+	struct siphon_xdp_counter *c = bpf_map_lookup_elem(map, &idx);
+
+	if (c) {
+		c->packets++;
+		c->bytes += bytes;
+	}
+}
+
+/* To the AF_XDP lane, counted by why (up_why) and by the reason counter
+ * (pass_no_xsk when no socket is bound on the queue). */
+static __always_inline int to_user(struct xdp_md *ctx, enum xdp_reason why, enum xdp_reason *r,
+				   __u32 bytes)
+{
+	int act = bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_PASS);
+
+	count_at(&up_why, (__u32)why, bytes);
+	*r = act == XDP_REDIRECT ? why : XDP_REASON_PASS_NO_XSK;
+	return act;
+}
+
+/* ---- flags in three values: val (surely set), unk (unknown) ---- */
+
+struct eval_ctx {
+	__u64 val[2], unk[2];
+	__u32 half, n;
+	__s32 rule;       /* the rule a term surely picks, or -1 */
+	__u32 why;        /* 0, or the reason to go up */
+};
+
+/* 1: the term surely holds, 0: surely fails, 2: might hold */
+static __always_inline int term_eval(const struct eval_ctx *e, const struct sk_term *t)
+{
+	__u64 fail = 0, maybe = 0;
+
+	for (int w = 0; w < 2; w++) {
+		fail |= (t->must.w[w] & ~e->val[w] & ~e->unk[w]) | (t->must_not.w[w] & e->val[w]);
+		maybe |= (t->must.w[w] | t->must_not.w[w]) & e->unk[w];
+	}
+	if (fail)
+		return 0;
+	return maybe ? 2 : 1;
+}
+
+static long expr_cb(__u32 i, void *vctx)
+{
+	struct eval_ctx *e = vctx;
+	__u32 idx = e->half * SK_MAX_EXPR_TERMS + (i & (SK_MAX_EXPR_TERMS - 1));
+	const struct sk_term *t = bpf_map_lookup_elem(&kt_expr, &idx);
+	__u32 w, bit;
+	int r;
+
+	if (!t)
+		return 1;
+	r = term_eval(e, t);
+	w = (t->target >> 6) & 1;
+	bit = t->target & 63;
+	if (r == 1) {
+		e->val[w] |= 1ull << bit;
+		e->unk[w] &= ~(1ull << bit);
+	} else if (r == 2 && !(e->val[w] & (1ull << bit))) {
+		e->unk[w] |= 1ull << bit;
+	}
+	return 0;
+}
+
+static long rule_cb(__u32 i, void *vctx)
+{
+	struct eval_ctx *e = vctx;
+	__u32 idx = e->half * SK_MAX_RULE_TERMS + (i & (SK_MAX_RULE_TERMS - 1));
+	const struct sk_term *t = bpf_map_lookup_elem(&kt_terms, &idx);
+	const struct sk_rule_action *a;
+	int r;
+
+	if (!t)
+		return 1;
+	r = term_eval(e, t);
+	if (r == 0)
+		return 0;
+	idx = e->half * SK_MAX_RULES + (t->target & (SK_MAX_RULES - 1));
+	a = bpf_map_lookup_elem(&kt_actions, &idx);
+	if (!a) {
+		e->why = XDP_REASON_UP_SCAN;
+		return 1;
+	}
+	if (a->kind == SK_ACTION_RATE_LIMIT)
+		e->why = XDP_REASON_UP_RATE_LIMIT;
+	else if (r == 2)
+		e->why = XDP_REASON_UP_FLAGS;
+	else
+		e->rule = (__s32)t->target;
+	return 1;
+}
+
+/* Derived flags, then the route: e->rule, or e->why. */
+static __always_inline void route_eval(struct eval_ctx *e, const struct sk_tables *tb)
+{
+	__u32 n;
+
+	e->rule = -1;
+	e->why = 0;
+	n = tb->n_expr_terms;
+	if (n > SK_MAX_EXPR_TERMS)
+		n = SK_MAX_EXPR_TERMS;
+	if (n)
+		bpf_loop(n, expr_cb, e, 0);
+	n = tb->n_rule_terms;
+	if (n > SK_MAX_RULE_TERMS)
+		n = SK_MAX_RULE_TERMS;
+	bpf_loop(n, rule_cb, e, 0);
+	if (e->rule < 0 && !e->why)
+		e->why = XDP_REASON_UP_SCAN; /* no rule held: unreachable with a loaded config */
+}
+
+static __always_inline void flags_or(struct eval_ctx *e, const struct sk_flags *f)
+{
+	e->val[0] |= f->w[0];
+	e->val[1] |= f->w[1];
+}
+
+static __always_inline void flags_unk(struct eval_ctx *e, const struct sk_flags *f)
+{
+	e->unk[0] |= f->w[0];
+	e->unk[1] |= f->w[1];
+}
+
+/* The source-prefix flags. */
+static __always_inline void source_flags(struct xdp_md *ctx, const struct xdp_pkt *p, __u32 half,
+					 struct eval_ctx *e)
+{
+	const struct sk_flags *f = NULL;
+
+	if (p->family == 4) {
+		struct sk_lpm4 k = { .prefixlen = 64, .half = half };
+		const __u8 *a = pkt_ptr(ctx, p->l3_off + 12, 4);
+
+		if (!a)
+			return;
+		__builtin_memcpy(k.addr, a, 4);
+		f = bpf_map_lookup_elem(&kt_src4, &k);
+	} else {
+		struct sk_lpm6 k = { .prefixlen = 160, .half = half };
+		const __u8 *a = pkt_ptr(ctx, p->l3_off + 8, 16);
+
+		if (!a)
+			return;
+		__builtin_memcpy(k.addr, a, 16);
+		f = bpf_map_lookup_elem(&kt_src6, &k);
+	}
+	if (f)
+		flags_or(e, f);
+}
+
+static __always_inline int name_is(const struct sk_scratch *s, __u32 off, __u32 len,
+				   const char *lit, __u32 n)
+{
+	if (len != n)
+		return 0;
+	for (__u32 j = 0; j < 6; j++) {
+		if (j >= n)
+			break;
+		if (s->buf[(off + j) & SKS_MASK] != (__u8)lit[j])
+			return 0;
+	}
+	return 1;
+}
+
+/* The kernel lane for UDP to a VIP:port: the action, and *r. */
+static __always_inline int kernel_lane_udp(struct xdp_md *ctx, const struct xdp_pkt *p,
+					   enum xdp_reason *r)
+{
+	__u32 zero = 0, len = p->payload_len, half, idx, slot, node, bytes = p->len;
+	const struct sk_gen *g = bpf_map_lookup_elem(&generation, &zero);
+	const struct sk_tables *tb;
+	const struct sk_pool *pool;
+	const struct sk_node *nd;
+	const __u32 *slotv;
+	struct sk_scratch *s;
+	struct hash_scratch *hs;
+	struct sk_scan *t;
+	struct eval_ctx e = {};
+	const __u8 *pl;
+	__u64 hash;
+	int dialog;
+
+	if (!g)
+		return to_user(ctx, XDP_REASON_UP_NO_TABLES, r, bytes);
+	half = g->active & 1;
+	tb = bpf_map_lookup_elem(&kt_tables, &half);
+	if (!tb || !tb->valid)
+		return to_user(ctx, XDP_REASON_UP_NO_TABLES, r, bytes);
+	e.half = half;
+
+	/* before the scan: the source and transport flags are known, the
+	 * message's are not; a drop that surely holds is an early drop
+	 * (unless it may be a STUN binding request, which the scanner punts) */
+	source_flags(ctx, p, half, &e);
+	flags_or(&e, &tb->udp);
+	flags_unk(&e, &tb->msg_flags);
+	route_eval(&e, tb);
+	if (e.rule >= 0) {
+		const struct sk_rule_action *a;
+
+		idx = half * SK_MAX_RULES + ((__u32)e.rule & (SK_MAX_RULES - 1));
+		a = bpf_map_lookup_elem(&kt_actions, &idx);
+		pl = pkt_ptr(ctx, p->payload_off, 2);
+		if (a && a->kind == SK_ACTION_DROP && (!pl || len < 20 || pl[0] != 0 || pl[1] != 1)) {
+			count_at(&rule_stats, (__u32)e.rule, bytes);
+			*r = XDP_REASON_KERNEL_DROP_RULE;
+			return XDP_DROP;
+		}
+	}
+
+	/* the scan */
+	if (len > SK_SCAN_MAX)
+		return to_user(ctx, XDP_REASON_UP_TOO_LONG, r, bytes);
+	s = bpf_map_lookup_elem(&sip_scratch, &zero);
+	if (!s || len == 0)
+		return to_user(ctx, XDP_REASON_UP_SCAN, r, bytes);
+	{
+		__u64 n = len;
+
+		/* the bound on the register the call gets (clang keeps copies) */
+		asm volatile("" : "+r"(n));
+		if (n == 0 || n > SK_SCAN_MAX ||
+		    bpf_xdp_load_bytes(ctx, p->payload_off, s->buf, n))
+			return to_user(ctx, XDP_REASON_UP_SCAN, r, bytes);
+	}
+	if (!sk_scan(s, len, half, tb))
+		return to_user(ctx, XDP_REASON_UP_SCAN, r, bytes);
+	t = &s->st;
+
+	/* the flags of the message */
+	{
+		const struct sk_flags *mf;
+
+		__builtin_memset(s->key.name, 0, sizeof(s->key.name));
+		for (__u32 j = 0; j < SK_NAME_MAX; j++) {
+			if (j >= t->method_len)
+				break;
+			s->key.name[j] = s->buf[(t->method_off + j) & SKS_MASK];
+		}
+		s->key.len = t->method_len;
+		s->key.half = half;
+		e.val[0] = e.val[1] = e.unk[0] = e.unk[1] = 0;
+		source_flags(ctx, p, half, &e);
+		flags_or(&e, &tb->udp);
+		mf = bpf_map_lookup_elem(&kt_methods, &s->key);
+		if (mf)
+			flags_or(&e, mf);
+		if (t->to_tag)
+			flags_or(&e, &tb->in_dialog);
+		if (t->is_request)
+			flags_unk(&e, &tb->to_self);
+		else
+			flags_unk(&e, &tb->own_probe);
+		for (__u32 j = 0; j < SK_EXTRA_MAX; j++) {
+			if (t->extra_seen & (1u << j)) {
+				flags_or(&e, &tb->extra_present[j]);
+				flags_unk(&e, &tb->extra_match[j]);
+			}
+		}
+		e.unk[0] &= ~e.val[0];
+		e.unk[1] &= ~e.val[1];
+	}
+	route_eval(&e, tb);
+	if (e.rule < 0)
+		return to_user(ctx, (enum xdp_reason)e.why, r, bytes);
+	idx = half * SK_MAX_RULES + ((__u32)e.rule & (SK_MAX_RULES - 1));
+	{
+		const struct sk_rule_action *a = bpf_map_lookup_elem(&kt_actions, &idx);
+
+		if (!a)
+			return to_user(ctx, XDP_REASON_UP_SCAN, r, bytes);
+		if (a->kind == SK_ACTION_DROP) {
+			count_at(&rule_stats, (__u32)e.rule, bytes);
+			*r = XDP_REASON_KERNEL_DROP_RULE;
+			return XDP_DROP;
+		}
+		if (a->kind == SK_ACTION_PUNT || a->kind == SK_ACTION_REPLY) {
+			count_at(&rule_stats, (__u32)e.rule, bytes);
+			*r = XDP_REASON_KERNEL_PUNT_RULE;
+			return XDP_PASS;
+		}
+		if (a->kind != SK_ACTION_POOL || a->pool >= SK_MAX_POOLS)
+			return to_user(ctx, XDP_REASON_UP_SCAN, r, bytes);
+		idx = half * SK_MAX_POOLS + a->pool;
+	}
+
+	/* dispatch (dataplane/dispatch.c) */
+	pool = bpf_map_lookup_elem(&kt_pools, &idx);
+	if (!pool)
+		return to_user(ctx, XDP_REASON_UP_SCAN, r, bytes);
+	if (pool->mode != SK_POOL_DSR)
+		return to_user(ctx, XDP_REASON_UP_NOT_DSR, r, bytes);
+	if ((!t->is_request && t->via_nid) ||
+	    (t->is_request && t->to_tag && (t->route_nid || t->ruri_nid)))
+		return to_user(ctx, XDP_REASON_UP_NID, r, bytes);
+	dialog = t->to_tag || !t->is_request ||
+		 (t->is_request && (name_is(s, t->method_off, t->method_len, "ACK", 3) ||
+				    name_is(s, t->method_off, t->method_len, "CANCEL", 6)));
+	if (dialog && pool->previous_until > bpf_ktime_get_ns() / 1000000000ull)
+		return to_user(ctx, XDP_REASON_UP_GRACE, r, bytes);
+	if (t->callid_len > SK_CALLID_MAX || t->callid_len == 0)
+		return to_user(ctx, XDP_REASON_UP_TOO_LONG, r, bytes);
+	hs = bpf_map_lookup_elem(&scratch, &zero);
+	{
+		__u64 n = t->callid_len;
+
+		asm volatile("" : "+r"(n));
+		if (!hs || n == 0 || n > SK_CALLID_MAX ||
+		    bpf_xdp_load_bytes(ctx, p->payload_off + t->callid_off, hs->b, n))
+			return to_user(ctx, XDP_REASON_UP_SCAN, r, bytes);
+	}
+	hash = xxh64(hs->b, t->callid_len, hash_seed);
+	if (!pool->size || pool->size > SK_MAGLEV_MAX)
+		return to_user(ctx, XDP_REASON_UP_NO_NODE, r, bytes);
+	slot = (__u32)(((hash >> 32) * pool->size) >> 32);
+	idx = (half * SK_MAX_POOLS + (idx & (SK_MAX_POOLS - 1))) * SK_MAGLEV_MAX + slot;
+	slotv = bpf_map_lookup_elem(&kt_maglev, &idx);
+	if (!slotv || *slotv >= pool->n_nodes)
+		return to_user(ctx, XDP_REASON_UP_NO_NODE, r, bytes);
+	node = pool->first_node + *slotv;
+	if (node >= SK_MAX_NODES)
+		return to_user(ctx, XDP_REASON_UP_NO_NODE, r, bytes);
+	idx = half * SK_MAX_NODES + node;
+	nd = bpf_map_lookup_elem(&kt_nodes, &idx);
+	if (!nd || !nd->has_mac || !tb->has_mac)
+		return to_user(ctx, XDP_REASON_UP_NO_NODE, r, bytes);
+
+	/* rewrite (dataplane/rewrite.c, dsr): the frame ends where the IP
+	 * packet ends, then the MACs; VLAN tags and IP stay */
+	{
+		__u8 mac[12];
+		__u8 *d, *de;
+
+		__builtin_memcpy(mac, nd->mac, 6);
+		__builtin_memcpy(mac + 6, tb->mac, 6);
+		if (p->len > p->end && bpf_xdp_adjust_tail(ctx, (int)p->end - (int)p->len))
+			return to_user(ctx, XDP_REASON_UP_NO_NODE, r, bytes);
+		d = (__u8 *)(long)ctx->data;
+		de = (__u8 *)(long)ctx->data_end;
+		if (d + 12 > de)
+			return XDP_ABORTED;
+		__builtin_memcpy(d, mac, 12);
+	}
+	count_at(&node_stats, node, bytes);
+	count_at(&rule_stats, (__u32)e.rule, bytes);
+	*r = XDP_REASON_KERNEL_FORWARD;
+	return bpf_redirect_map(&tx_ports, 0, XDP_TX);
+}
+
 SEC("xdp")
 int siphon_xdp(struct xdp_md *ctx)
 {
@@ -76,8 +443,23 @@ int siphon_xdp(struct xdp_md *ctx)
 				r = XDP_REASON_PASS_NOT_FOR_US;
 				break;
 			}
-			/* fall through */
+			if (kernel_lane) {
+				if (p.is_fragment)
+					act = to_user(ctx, XDP_REASON_UP_FRAGMENT, &r, p.len);
+				else if (p.l4_proto != PROTO_UDP)
+					act = to_user(ctx, XDP_REASON_UP_TCP, &r, p.len);
+				else
+					act = kernel_lane_udp(ctx, &p, &r);
+				break;
+			}
+			act = bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_PASS);
+			r = act == XDP_REDIRECT ? XDP_REASON_TO_USERSPACE : XDP_REASON_PASS_NO_XSK;
+			break;
 		case PKT_STATUS_FRAGMENT: /* reassembled in user space */
+			if (kernel_lane) {
+				act = to_user(ctx, XDP_REASON_UP_FRAGMENT, &r, p.len);
+				break;
+			}
 			act = bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_PASS);
 			r = act == XDP_REDIRECT ? XDP_REASON_TO_USERSPACE : XDP_REASON_PASS_NO_XSK;
 			break;

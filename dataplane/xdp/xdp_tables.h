@@ -23,5 +23,15 @@ int xdp_tables_configure(struct siphon_bpf *skel, const struct compiled_tables *
  * out of the receiving interface, XDP_TX). 0, or -errno with a message. */
 int xdp_tables_publish(struct siphon_bpf *skel, const struct compiled_tables *t,
 		       int egress_ifindex, char *err, size_t errlen);
+/* Fails with -E2BIG and a message when t does not fit the maps: more than
+ * SK_MAX_POOLS pools, SK_MAGLEV_MAX slots in a pool, SK_MAX_NODES nodes,
+ * SK_MAX_RULE_TERMS / SK_MAX_RULES / SK_MAX_EXPR_TERMS route terms, rules,
+ * expr terms (bpf/siphon_tables.h), or SK_MAX_PREFIXES / 2 LPM entries. */
+
+/* The table maps (bpf/siphon_tables.h) are pinned by name under the
+ * pin_root_path siphon opens the object with, and reused from there by the
+ * next run. A caller that wants no pins at all (tests) calls this between
+ * siphon_bpf__open() and __load(). */
+void xdp_tables_no_pinning(struct siphon_bpf *skel);
 
 #endif

@@ -327,7 +327,7 @@ def test_a_missing_fragment_times_out(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     ([], "--io"),
-    (["--io", "xdp"], "only 'pcap'"),
+    (["--io", "dpdk"], "pcap or xdp"),
     (["--io", "pcap"], "needs --config"),
     (["--io", "pcap", "--config", "/nonexistent.conf", "--in", "x", "--out", "y"],
      "/nonexistent.conf"),

@@ -1,0 +1,130 @@
+/* The table maps of the kernel lane: what xdp_tables_publish()
+ * (dataplane/xdp/xdp_tables.c) writes and bpf/siphon.bpf.c reads
+ * (docs/xdp.md "Maps"). No includes and no libc: compiled for both
+ * -target bpf and the host. Every table map is double-buffered: "half" 0
+ * or 1, and the `generation` map names the half the program reads.
+ * Publishing writes the other half whole, then flips `generation` in one
+ * update. Sizes may be overridden with -D at compile time (#ifndef). */
+#ifndef SIPHON_TABLES_ABI_H
+#define SIPHON_TABLES_ABI_H
+
+#ifndef SK_MAX_POOLS
+#define SK_MAX_POOLS      4     /* pools per generation */
+#endif
+#ifndef SK_MAGLEV_MAX
+#define SK_MAGLEV_MAX     65537 /* Maglev slots per pool */
+#endif
+#ifndef SK_MAX_NODES
+#define SK_MAX_NODES      256   /* nodes per generation (all pools) */
+#endif
+#ifndef SK_MAX_RULE_TERMS
+#define SK_MAX_RULE_TERMS 512   /* DNF terms of the route */
+#endif
+#ifndef SK_MAX_RULES
+#define SK_MAX_RULES      256
+#endif
+#ifndef SK_MAX_EXPR_TERMS
+#define SK_MAX_EXPR_TERMS 256   /* DNF terms of the derived (expr) flags */
+#endif
+#ifndef SK_MAX_NAMES
+#define SK_MAX_NAMES      1024  /* header names + method names, both halves */
+#endif
+#ifndef SK_MAX_PREFIXES
+#define SK_MAX_PREFIXES   16384 /* LPM entries per family, both halves */
+#endif
+#define SK_NAME_MAX       32    /* header / method names the kernel can look up */
+#define SK_EXTRA_MAX      16    /* SIP_EXTRA_MAX */
+#define SK_SCAN_MAX       2048  /* UDP payload bytes the kernel scans; longer go up */
+#define SK_CALLID_MAX     256   /* SIPHON_XDP_HASH_MAX */
+
+/* 128 flag bits (struct flagset). */
+struct sk_flags {
+	unsigned long long w[2];
+};
+
+/* generation[0]: the half the program reads. */
+struct sk_gen {
+	unsigned int active; /* 0 or 1 */
+	unsigned int seq;    /* publications so far */
+};
+
+/* Header-name kinds (kt_hdrs value: these bits | extra-header mask << 16). */
+#define SKH_CALL_ID  0x01
+#define SKH_VIA      0x02
+#define SKH_FROM     0x04
+#define SKH_TO       0x08
+#define SKH_CSEQ     0x10
+#define SKH_CLEN     0x20
+#define SKH_ROUTE    0x40
+
+/* kt_tables[half]: the scalars of one generation. */
+struct sk_tables {
+	unsigned int valid;        /* 0: nothing published in this half (all goes up) */
+	unsigned int n_rule_terms, n_rules, n_expr_terms, n_pools, n_nodes;
+	unsigned int max_msg_bytes, max_vias;
+	unsigned char has_mac, pad[3];
+	unsigned char mac[6], pad2[2];
+	struct sk_flags udp;          /* transports[TRANSPORT_UDP] */
+	struct sk_flags in_dialog;
+	struct sk_flags to_self;      /* unknown for requests when not empty */
+	struct sk_flags own_probe;    /* unknown for responses when not empty */
+	struct sk_flags msg_flags;    /* every flag a message sets: unknown before the scan */
+	struct sk_flags extra_present[SK_EXTRA_MAX];
+	struct sk_flags extra_match[SK_EXTRA_MAX]; /* Hyperscan flags of that header */
+};
+
+/* kt_terms[half * SK_MAX_RULE_TERMS + i], kt_expr[half * SK_MAX_EXPR_TERMS + i] */
+struct sk_term {
+	struct sk_flags must, must_not;
+	unsigned int target;
+	unsigned int pad;
+};
+
+/* kt_actions[half * SK_MAX_RULES + rule]; kind: enum action_kind */
+struct sk_rule_action {
+	unsigned int kind;
+	unsigned int pool;
+};
+
+/* kt_pools[half * SK_MAX_POOLS + pool]; mode: enum pool_mode */
+struct sk_pool {
+	unsigned int mode;
+	unsigned int size;       /* Maglev slots; 0: no table */
+	unsigned int first_node; /* into kt_nodes of the half */
+	unsigned int n_nodes;
+	unsigned long long previous_until; /* CLOCK_MONOTONIC seconds; in-dialog traffic goes up before it */
+};
+
+/* kt_nodes[half * SK_MAX_NODES + node] */
+struct sk_node {
+	unsigned char mac[6];
+	unsigned char has_mac;
+	unsigned char up;
+};
+
+/* kt_maglev[(half * SK_MAX_POOLS + pool) * SK_MAGLEV_MAX + slot]: the node
+ * index within the pool, or 0xFFFF (MAGLEV_NO_NODE). */
+
+/* kt_hdrs and kt_methods keys: a lower-case header name (long or compact)
+ * or an exact method name, zero-padded. */
+struct sk_name_key {
+	unsigned int half;
+	unsigned int len;
+	unsigned char name[SK_NAME_MAX];
+};
+
+/* kt_src4 / kt_src6 (LPM tries) keys: prefixlen counts the 32 bits of
+ * `half` too, so one trie holds both halves. */
+struct sk_lpm4 {
+	unsigned int prefixlen;
+	unsigned int half;
+	unsigned char addr[4];
+};
+
+struct sk_lpm6 {
+	unsigned int prefixlen;
+	unsigned int half;
+	unsigned char addr[16];
+};
+
+#endif

@@ -1,0 +1,648 @@
+/* The kernel lane of the XDP program against the user-space pipeline
+ * (docs/xdp.md "Tests"): the same config (tests/bpf/parity.conf) is
+ * published into the table maps with xdp_tables_publish() and loaded into
+ * a pipeline worker; every message of tests/corpus/ and a few SIPp-like
+ * calls, wrapped in Ethernet (0-2 VLAN tags) / IPv4 or IPv6 / UDP to the VIP
+ * from a plain, an internal and a blocked source, runs through
+ * BPF_PROG_TEST_RUN and through pipeline_process().
+ *
+ * Whenever the kernel decides (reason kernel_forward, kernel_drop_rule,
+ * kernel_punt_rule) its action must be the pipeline's outcome, and for a
+ * forward the node (per-node counter) and the output bytes must be the
+ * pipeline's. Everything else must have gone to user space (pass_no_xsk
+ * under test-run), counted by one up_why reason. The lane must decide the
+ * plain INVITE / ACK / BYE / responses and the source-prefix drop, and send
+ * the Hyperscan-flag message up.
+ *
+ * Usage: test-parity CONFIG CORPUS_DIR. Exits 77 when not root or bpf()
+ * is refused. */
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#include "config.h"
+#include "pipeline.h"
+#include "siphon_tables.h"
+#include "siphon_xdp.h"
+#include "siphon.skel.h"
+#include "xdp_tables.h"
+
+#define N_COUNTERS (PKT_STATUS__COUNT + XDP_REASON__COUNT)
+#define FRAME_MAX  3400 /* test-run takes a page minus head- and tailroom */
+#define BUF_MAX    4096
+
+static const char *config_path, *corpus_dir;
+static struct siphon_config *cfg;
+static struct siphon_bpf *skel;
+static struct pipeline_worker worker;
+static int ncpus;
+
+static const char *const reason_names[] = {
+#define XDP_REASON(id, name, help) [XDP_REASON_##id] = name,
+#include "xdp_reasons.def"
+#undef XDP_REASON
+};
+
+static const uint8_t vip4[4] = {198, 18, 0, 10};
+static const uint8_t vip6[16] = {0x20, 0x01, 0x0d, 0xb8, 0x00, 0x10, [15] = 0x10};
+
+enum source { SRC_PLAIN, SRC_INTERNAL, SRC_BLOCKED, SRC__COUNT };
+static const uint8_t src4[SRC__COUNT][4] = {{192, 0, 2, 7}, {198, 18, 1, 7}, {203, 0, 113, 9}};
+static const uint8_t src6[SRC__COUNT][16] = {
+	{0x20, 0x01, 0x0d, 0xb8, 0x00, 0x0c, [15] = 7},
+	{0x20, 0x01, 0x0d, 0xb8, 0x00, 0x05, [15] = 7},
+	{0x20, 0x01, 0x0d, 0xb8, 0x0b, 0xad, [15] = 9},
+};
+
+/* what both lanes did with one frame */
+struct result {
+	int action;          /* the XDP program's return */
+	unsigned reason;     /* enum xdp_reason */
+	unsigned why;        /* up_why reason, or ~0u */
+	int knode;           /* node counted by the kernel, or -1 */
+	uint8_t out[BUF_MAX];
+	uint32_t out_len;
+	enum pipeline_outcome outcome;
+	int pnode;           /* node counted by the pipeline, or -1 */
+	uint8_t pout[BUF_MAX];
+	size_t pout_len;
+};
+
+/* tallies */
+static unsigned long n_frames, n_kernel[XDP_REASON__COUNT], n_why[XDP_REASON__COUNT];
+
+/* ---- frames ---- */
+
+static void put16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static size_t put_eth(uint8_t *b, int vlans, unsigned type)
+{
+	static const uint8_t macs[12] = {2, 0, 0, 0, 0, 0x0a, 2, 0, 0, 0, 0, 0x99};
+	size_t off = 12;
+
+	memcpy(b, macs, sizeof(macs));
+	for (int i = 0; i < vlans; i++) {
+		put16(b + off, i == 0 && vlans > 1 ? PKT_ETHERTYPE_QINQ : PKT_ETHERTYPE_VLAN);
+		put16(b + off + 2, 100u + (unsigned)i);
+		off += 4;
+	}
+	put16(b + off, type);
+	return off + 2;
+}
+
+/* Ethernet / IP (4 or 6) / UDP to the VIP:5060 around payload; 0 when too big. */
+static size_t mk_frame(uint8_t *b, int family, int vlans, enum source src, const uint8_t *pl,
+		       size_t plen, size_t pad)
+{
+	size_t off = put_eth(b, vlans, family == 4 ? PKT_ETHERTYPE_IPV4 : PKT_ETHERTYPE_IPV6);
+	size_t iph = family == 4 ? 20 : 40;
+	uint8_t *ip = b + off, *udp = ip + iph;
+
+	if (off + iph + 8 + plen + pad > FRAME_MAX)
+		return 0;
+	memset(ip, 0, iph);
+	if (family == 4) {
+		ip[0] = 0x45;
+		put16(ip + 2, (unsigned)(20 + 8 + plen));
+		put16(ip + 4, 0x4321);
+		ip[8] = 64;
+		ip[9] = PKT_PROTO_UDP;
+		memcpy(ip + 12, src4[src], 4);
+		memcpy(ip + 16, vip4, 4);
+	} else {
+		ip[0] = 0x60;
+		put16(ip + 4, (unsigned)(8 + plen));
+		ip[6] = PKT_PROTO_UDP;
+		ip[7] = 64;
+		memcpy(ip + 8, src6[src], 16);
+		memcpy(ip + 24, vip6, 16);
+	}
+	put16(udp, 5062);
+	put16(udp + 2, 5060);
+	put16(udp + 4, (unsigned)(8 + plen));
+	put16(udp + 6, 0x1234); /* neither lane verifies it; dsr keeps it */
+	memcpy(udp + 8, pl, plen);
+	memset(udp + 8 + plen, 0, pad); /* Ethernet padding */
+	return off + iph + 8 + plen + pad;
+}
+
+/* ---- counters ---- */
+
+static void sum_percpu(struct bpf_map *map, uint32_t n, uint64_t *pkts)
+{
+	int fd = bpf_map__fd(map);
+	struct siphon_xdp_counter *v = calloc((size_t)ncpus, sizeof(*v));
+
+	assert_non_null(v);
+	for (uint32_t k = 0; k < n; k++) {
+		pkts[k] = 0;
+		assert_int_equal(bpf_map_lookup_elem(fd, &k, v), 0);
+		for (int c = 0; c < ncpus; c++)
+			pkts[k] += v[c].packets;
+	}
+	free(v);
+}
+
+/* the index of the one entry that moved by one, -1 when none; fails on more */
+static int moved(const uint64_t *a, const uint64_t *b, uint32_t n)
+{
+	int which = -1;
+
+	for (uint32_t k = 0; k < n; k++) {
+		if (a[k] == b[k])
+			continue;
+		assert_int_equal(b[k] - a[k], 1);
+		assert_int_equal(which, -1);
+		which = (int)k;
+	}
+	return which;
+}
+
+/* ---- running both lanes ---- */
+
+static void run_both(const uint8_t *f, size_t len, struct result *r)
+{
+	static uint64_t c0[N_COUNTERS], c1[N_COUNTERS], w0[XDP_REASON__COUNT],
+		w1[XDP_REASON__COUNT], n0[SK_MAX_NODES], n1[SK_MAX_NODES];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = (uint32_t)len,
+		    .data_out = r->out, .data_size_out = sizeof(r->out), .repeat = 1);
+	uint64_t *pn0 = calloc(cfg->tables.n_nodes + 1, sizeof(uint64_t));
+	int k;
+
+	assert_non_null(pn0);
+	sum_percpu(skel->maps.counters, N_COUNTERS, c0);
+	sum_percpu(skel->maps.up_why, XDP_REASON__COUNT, w0);
+	sum_percpu(skel->maps.node_stats, SK_MAX_NODES, n0);
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.siphon_xdp), &o), 0);
+	sum_percpu(skel->maps.counters, N_COUNTERS, c1);
+	sum_percpu(skel->maps.up_why, XDP_REASON__COUNT, w1);
+	sum_percpu(skel->maps.node_stats, SK_MAX_NODES, n1);
+	r->action = (int)o.retval;
+	r->out_len = o.data_size_out;
+	k = moved(c0 + PKT_STATUS__COUNT, c1 + PKT_STATUS__COUNT, XDP_REASON__COUNT);
+	assert_true(k >= 0);
+	r->reason = (unsigned)k;
+	k = moved(w0, w1, XDP_REASON__COUNT);
+	r->why = k < 0 ? ~0u : (unsigned)k;
+	r->knode = moved(n0, n1, SK_MAX_NODES);
+
+	memcpy(pn0, worker.c.node, cfg->tables.n_nodes * sizeof(uint64_t));
+	memcpy(r->pout, f, len);
+	r->pout_len = len;
+	r->outcome = pipeline_process(&worker, r->pout, &r->pout_len, sizeof(r->pout));
+	r->pnode = moved(pn0, worker.c.node, cfg->tables.n_nodes);
+	free(pn0);
+
+	n_frames++;
+	n_kernel[r->reason]++;
+	if (r->why != ~0u)
+		n_why[r->why]++;
+}
+
+static bool kernel_decided(unsigned reason)
+{
+	return reason == XDP_REASON_KERNEL_FORWARD || reason == XDP_REASON_KERNEL_DROP_RULE ||
+	       reason == XDP_REASON_KERNEL_PUNT_RULE;
+}
+
+/* The parity rule for one frame; returns the kernel's reason. */
+static unsigned check_parity(const char *name, const uint8_t *f, size_t len, struct result *r)
+{
+	run_both(f, len, r);
+	if (!kernel_decided(r->reason)) {
+		/* up: the AF_XDP redirect, no socket under test-run */
+		if (r->reason != XDP_REASON_PASS_NO_XSK || r->why == ~0u || r->action != XDP_PASS)
+			fail_msg("%s: reason %s, why %s, action %d: neither decided nor sent up", name,
+				 reason_names[r->reason], r->why == ~0u ? "-" : reason_names[r->why],
+				 r->action);
+		return r->why;
+	}
+	switch (r->reason) {
+	case XDP_REASON_KERNEL_FORWARD:
+		if (r->outcome != PIPELINE_FORWARD)
+			fail_msg("%s: kernel forwards, pipeline says %s", name,
+				 pipeline_outcome_name(r->outcome));
+		if (r->action != XDP_TX && r->action != XDP_REDIRECT)
+			fail_msg("%s: kernel_forward with action %d", name, r->action);
+		if (r->knode != r->pnode)
+			fail_msg("%s: kernel node %d, pipeline node %d", name, r->knode, r->pnode);
+		if (r->out_len != r->pout_len || memcmp(r->out, r->pout, r->out_len) != 0)
+			fail_msg("%s: output differs (kernel %u bytes, pipeline %zu)", name, r->out_len,
+				 r->pout_len);
+		break;
+	case XDP_REASON_KERNEL_DROP_RULE:
+		if (r->outcome != PIPELINE_DROP || r->action != XDP_DROP)
+			fail_msg("%s: kernel drops (action %d), pipeline says %s", name, r->action,
+				 pipeline_outcome_name(r->outcome));
+		break;
+	case XDP_REASON_KERNEL_PUNT_RULE:
+		if (r->outcome != PIPELINE_PUNT || r->action != XDP_PASS)
+			fail_msg("%s: kernel punts (action %d), pipeline says %s", name, r->action,
+				 pipeline_outcome_name(r->outcome));
+		break;
+	}
+	return r->reason;
+}
+
+static struct result res;
+
+/* Every variant of one payload; returns how many the kernel decided. */
+static unsigned check_variants(const char *name, const uint8_t *pl, size_t plen,
+			       unsigned *reasons_plain)
+{
+	static uint8_t f[BUF_MAX];
+	char what[256];
+	unsigned decided = 0;
+
+	for (int family = 4; family <= 6; family += 2)
+		for (int vlans = 0; vlans <= 2; vlans++)
+			for (int src = 0; src < SRC__COUNT; src++)
+				for (size_t pad = 0; pad <= 6; pad += 6) {
+					size_t len = mk_frame(f, family, vlans, (enum source)src, pl,
+							      plen, pad);
+					unsigned r;
+
+					if (!len)
+						return decided;
+					snprintf(what, sizeof(what), "%s (IPv%d, %d VLAN, source %d, pad %zu)",
+						 name, family, vlans, src, pad);
+					r = check_parity(what, f, len, &res);
+					decided += kernel_decided(res.reason);
+					if (reasons_plain && family == 4 && vlans == 0 && src == SRC_PLAIN &&
+					    pad == 0)
+						*reasons_plain = r;
+				}
+	return decided;
+}
+
+/* ---- the SIPp-like call ---- */
+
+static const char *invite =
+	"INVITE sip:service@198.18.0.10:5060 SIP/2.0\r\n"
+	"Via: SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bK-1-1-0\r\n"
+	"From: sipp <sip:sipp@192.0.2.7:5062>;tag=1SIPpTag001\r\n"
+	"To: service <sip:service@198.18.0.10:5060>\r\n"
+	"Call-ID: 1-4711@192.0.2.7\r\n"
+	"CSeq: 1 INVITE\r\n"
+	"Contact: sip:sipp@192.0.2.7:5062\r\n"
+	"Max-Forwards: 70\r\n"
+	"Subject: Performance Test\r\n"
+	"Content-Type: application/sdp\r\n"
+	"Content-Length:   129\r\n"
+	"\r\n"
+	"v=0\r\n"
+	"o=user1 53655765 2353687637 IN IP4 192.0.2.7\r\n"
+	"s=-\r\n"
+	"c=IN IP4 192.0.2.7\r\n"
+	"t=0 0\r\n"
+	"m=audio 6000 RTP/AVP 0\r\n"
+	"a=rtpmap:0 PCMU/8000\r\n";
+
+static const char *ack =
+	"ACK sip:service@198.18.0.10:5060 SIP/2.0\r\n"
+	"Via: SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bK-1-1-5\r\n"
+	"From: sipp <sip:sipp@192.0.2.7:5062>;tag=1SIPpTag001\r\n"
+	"To: service <sip:service@198.18.0.10:5060>;tag=as5f2a\r\n"
+	"Call-ID: 1-4711@192.0.2.7\r\n"
+	"CSeq: 1 ACK\r\n"
+	"Contact: sip:sipp@192.0.2.7:5062\r\n"
+	"Max-Forwards: 70\r\n"
+	"Subject: Performance Test\r\n"
+	"Content-Length: 0\r\n"
+	"\r\n";
+
+static const char *bye =
+	"BYE sip:service@198.18.0.10:5060 SIP/2.0\r\n"
+	"Via: SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bK-1-1-7\r\n"
+	"From: sipp <sip:sipp@192.0.2.7:5062>;tag=1SIPpTag001\r\n"
+	"To: service <sip:service@198.18.0.10:5060>;tag=as5f2a\r\n"
+	"Call-ID: 1-4711@192.0.2.7\r\n"
+	"CSeq: 2 BYE\r\n"
+	"Contact: sip:sipp@192.0.2.7:5062\r\n"
+	"Max-Forwards: 70\r\n"
+	"Content-Length: 0\r\n"
+	"\r\n";
+
+static const char *ok200 =
+	"SIP/2.0 200 OK\r\n"
+	"Via: SIP/2.0/UDP 198.18.2.21:5060;branch=z9hG4bK-b1-77\r\n"
+	"Via: SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bK-1-1-0\r\n"
+	"From: sipp <sip:sipp@192.0.2.7:5062>;tag=1SIPpTag001\r\n"
+	"To: service <sip:service@198.18.0.10:5060>;tag=as5f2a\r\n"
+	"Call-ID: 1-4711@192.0.2.7\r\n"
+	"CSeq: 2 BYE\r\n"
+	"Content-Length: 0\r\n"
+	"\r\n";
+
+static const char *scanner =
+	"INVITE sip:100@198.18.0.10 SIP/2.0\r\n"
+	"Via: SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bK-scan\r\n"
+	"From: <sip:100@192.0.2.7>;tag=abc\r\n"
+	"To: <sip:100@198.18.0.10>\r\n"
+	"Call-ID: scan-1@192.0.2.7\r\n"
+	"CSeq: 1 INVITE\r\n"
+	"User-Agent: friendly-scanner\r\n"
+	"Content-Length: 0\r\n"
+	"\r\n";
+
+static const char *message =
+	"MESSAGE sip:alice@198.18.0.10 SIP/2.0\r\n"
+	"Via: SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bK-msg\r\n"
+	"From: <sip:bob@192.0.2.7>;tag=m1\r\n"
+	"To: <sip:alice@198.18.0.10>\r\n"
+	"Call-ID: msg-1@192.0.2.7\r\n"
+	"CSeq: 7 MESSAGE\r\n"
+	"Content-Length: 2\r\n"
+	"\r\n"
+	"hi";
+
+static const char *prio =
+	"INVITE sip:911@198.18.0.10 SIP/2.0\r\n"
+	"Via: SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bK-prio\r\n"
+	"From: <sip:bob@192.0.2.7>;tag=p1\r\n"
+	"To: <sip:911@198.18.0.10>\r\n"
+	"Call-ID: prio-1@192.0.2.7\r\n"
+	"CSeq: 1 INVITE\r\n"
+	"Priority: emergency\r\n"
+	"Content-Length: 0\r\n"
+	"\r\n";
+
+static void sipp_call(void **state)
+{
+	static uint8_t f[BUF_MAX];
+	const char *const msgs[] = { invite, ack, bye, ok200 };
+	const char *const names[] = { "INVITE", "ACK", "BYE", "200 to BYE" };
+	int node = -1;
+
+	(void)state;
+	for (size_t m = 0; m < 4; m++) {
+		const uint8_t *pl = (const uint8_t *)msgs[m];
+		size_t plen = strlen(msgs[m]);
+
+		check_variants(names[m], pl, plen, NULL);
+		/* decided in the kernel, one node for the whole call, every variant */
+		for (int family = 4; family <= 6; family += 2)
+			for (int vlans = 0; vlans <= 2; vlans++)
+				for (int src = SRC_PLAIN; src <= SRC_INTERNAL; src++) {
+					size_t len = mk_frame(f, family, vlans, (enum source)src, pl,
+							      plen, m == 1 ? 6 : 0);
+
+					check_parity(names[m], f, len, &res);
+					if (res.reason != XDP_REASON_KERNEL_FORWARD)
+						fail_msg("%s (IPv%d, %d VLAN): not forwarded in the kernel "
+							 "(%s, why %s)", names[m], family, vlans,
+							 reason_names[res.reason],
+							 res.why == ~0u ? "-" : reason_names[res.why]);
+					if (node < 0)
+						node = res.knode;
+					assert_int_equal(res.knode, node);
+				}
+	}
+	printf("# the SIPp call went to node %d (%s)\n", node, cfg->tables.nodes[node].id);
+}
+
+/* A blocked source is dropped in the kernel, SIP or not (not a STUN
+ * binding request, which the scanner would punt). */
+static void source_drop(void **state)
+{
+	static uint8_t f[BUF_MAX];
+	static const uint8_t stun[20] = {0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xA4, 0x42, 1, 2, 3,
+					 4, 5, 6, 7, 8, 9, 10, 11, 12};
+	const struct { const char *name; const uint8_t *pl; size_t len; } cases[] = {
+		{ "INVITE", (const uint8_t *)invite, strlen(invite) },
+		{ "garbage", (const uint8_t *)"\x16\x03\x01 not sip at all", 24 },
+		{ "empty", (const uint8_t *)"", 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		for (int family = 4; family <= 6; family += 2) {
+			size_t len = mk_frame(f, family, 1, SRC_BLOCKED, cases[i].pl, cases[i].len, 0);
+
+			check_parity(cases[i].name, f, len, &res);
+			if (res.reason != XDP_REASON_KERNEL_DROP_RULE)
+				fail_msg("%s from a blocked IPv%d source: %s", cases[i].name, family,
+					 reason_names[res.reason]);
+		}
+	/* a STUN binding request from a blocked source: the pipeline punts it */
+	check_parity("stun", f, mk_frame(f, 4, 0, SRC_BLOCKED, stun, sizeof(stun), 0), &res);
+	assert_int_not_equal(res.reason, XDP_REASON_KERNEL_DROP_RULE);
+	assert_int_equal(res.outcome, PIPELINE_PUNT);
+}
+
+/* Messages whose rules need what the kernel does not know go up; those it
+ * knows are decided. */
+static void flags_and_rules(void **state)
+{
+	static uint8_t f[BUF_MAX];
+
+	(void)state;
+	/* Hyperscan: User-Agent match, not in dialog */
+	check_parity("scanner", f, mk_frame(f, 4, 0, SRC_PLAIN, (const uint8_t *)scanner,
+					    strlen(scanner), 0), &res);
+	assert_int_equal(res.why, XDP_REASON_UP_FLAGS);
+	assert_int_equal(res.outcome, PIPELINE_DROP);
+	/* MESSAGE: punt in the kernel */
+	check_parity("message", f, mk_frame(f, 6, 2, SRC_PLAIN, (const uint8_t *)message,
+					    strlen(message), 0), &res);
+	assert_int_equal(res.reason, XDP_REASON_KERNEL_PUNT_RULE);
+	/* Priority from inside: dsr pool prio, in the kernel */
+	check_parity("prio internal", f, mk_frame(f, 4, 1, SRC_INTERNAL, (const uint8_t *)prio,
+						  strlen(prio), 0), &res);
+	assert_int_equal(res.reason, XDP_REASON_KERNEL_FORWARD);
+	/* Priority from outside: the nat pool, user space */
+	check_parity("prio outside", f, mk_frame(f, 4, 1, SRC_PLAIN, (const uint8_t *)prio,
+						 strlen(prio), 0), &res);
+	assert_int_equal(res.why, XDP_REASON_UP_NOT_DSR);
+}
+
+/* Every corpus message, every variant. */
+static void corpus(void **state)
+{
+	struct dirent **ents;
+	int n = scandir(corpus_dir, &ents, NULL, alphasort);
+	unsigned files = 0, decided_files = 0;
+	char path[4096];
+
+	(void)state;
+	assert_true(n > 0);
+	for (int i = 0; i < n; i++) {
+		const char *name = ents[i]->d_name;
+		size_t nl = strlen(name), len;
+		uint8_t *buf;
+		FILE *fp;
+		unsigned plain = ~0u;
+
+		if (nl < 5 || strcmp(name + nl - 4, ".sip") != 0)
+			goto next;
+		snprintf(path, sizeof(path), "%s/%s", corpus_dir, name);
+		fp = fopen(path, "rb");
+		assert_non_null(fp);
+		buf = malloc(70000);
+		assert_non_null(buf);
+		len = fread(buf, 1, 70000, fp);
+		fclose(fp);
+		files++;
+		if (check_variants(name, buf, len, &plain))
+			decided_files++;
+		if (getenv("PARITY_VERBOSE"))
+			printf("# %-48s %s\n", name, plain == ~0u ? "(too big)" : reason_names[plain]);
+		free(buf);
+next:
+		free(ents[i]);
+	}
+	free(ents);
+	printf("# corpus: %u files, %u with a variant decided in the kernel\n", files, decided_files);
+	assert_true(decided_files > 0);
+}
+
+/* Publishing again flips the generation; an egress ifindex redirects. */
+static void generations_and_egress(void **state)
+{
+	static uint8_t f[BUF_MAX];
+	struct sk_gen g0, g1;
+	uint32_t zero = 0;
+	char err[256];
+	size_t len = mk_frame(f, 4, 0, SRC_PLAIN, (const uint8_t *)invite, strlen(invite), 0);
+
+	(void)state;
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.generation), &zero, &g0), 0);
+	assert_int_equal(xdp_tables_publish(skel, &cfg->tables, 1 /* lo */, err, sizeof(err)), 0);
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.generation), &zero, &g1), 0);
+	assert_int_equal(g1.active, g0.active ^ 1);
+	assert_int_equal(g1.seq, g0.seq + 1);
+	check_parity("INVITE, egress lo", f, len, &res);
+	assert_int_equal(res.reason, XDP_REASON_KERNEL_FORWARD);
+	assert_int_equal(res.action, XDP_REDIRECT);
+	assert_int_equal(xdp_tables_publish(skel, &cfg->tables, 0, err, sizeof(err)), 0);
+	check_parity("INVITE, XDP_TX", f, len, &res);
+	assert_int_equal(res.reason, XDP_REASON_KERNEL_FORWARD);
+	assert_int_equal(res.action, XDP_TX);
+}
+
+static void print_verified(struct bpf_program *prog)
+{
+	struct bpf_prog_info info;
+	uint32_t len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0)
+		printf("# %s (kernel lane on): %u instructions, %u verified\n",
+		       bpf_program__name(prog), info.xlated_prog_len / 8, info.verified_insns);
+}
+
+static int setup(void **state)
+{
+	struct config_error cerr;
+	char err[512];
+	int rc;
+
+	(void)state;
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0)
+		return -1;
+	if (config_load(config_path, &cfg, &cerr)) {
+		fprintf(stderr, "%s\n", cerr.text);
+		return -1;
+	}
+	skel = siphon_bpf__open();
+	if (!skel)
+		return -1;
+	xdp_tables_no_pinning(skel);
+	if (xdp_tables_configure(skel, &cfg->tables, true, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	rc = siphon_bpf__load(skel);
+	if (rc) {
+		fprintf(stderr, "loading the XDP program: %s\n", strerror(-rc));
+		return -1;
+	}
+	if (xdp_tables_publish(skel, &cfg->tables, 0, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	print_verified(skel->progs.siphon_xdp);
+	rc = pipeline_worker_init(&worker, &cfg->tables);
+	if (rc) {
+		fprintf(stderr, "pipeline_worker_init: %s\n", strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	printf("# %lu frames through both lanes; kernel reasons:", n_frames);
+	for (unsigned r = 0; r < XDP_REASON__COUNT; r++)
+		if (n_kernel[r])
+			printf(" %s %lu", reason_names[r], n_kernel[r]);
+	printf("\n# sent up because:");
+	for (unsigned r = 0; r < XDP_REASON__COUNT; r++)
+		if (n_why[r])
+			printf(" %s %lu", reason_names[r], n_why[r]);
+	printf("\n");
+	pipeline_worker_free(&worker);
+	siphon_bpf__destroy(skel);
+	config_free(cfg);
+	return 0;
+}
+
+static bool bpf_usable(void)
+{
+	int fd;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "skipped: needs root for BPF_PROG_TEST_RUN\n");
+		return false;
+	}
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "probe", 4, 4, 1, NULL);
+	if (fd < 0) {
+		fprintf(stderr, "skipped: bpf() refused: %s\n", strerror(errno));
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(sipp_call),
+		cmocka_unit_test(source_drop),
+		cmocka_unit_test(flags_and_rules),
+		cmocka_unit_test(corpus),
+		cmocka_unit_test(generations_and_egress),
+	};
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s CONFIG CORPUS_DIR\n", argv[0]);
+		return 2;
+	}
+	config_path = argv[1];
+	corpus_dir = argv[2];
+	if (!bpf_usable())
+		return 77;
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
