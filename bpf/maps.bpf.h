@@ -167,9 +167,12 @@ struct {
 	SIPHON_PIN;
 } kt_src6 SEC(".maps");
 
-/* where forwarded frames leave: entry 0 = the egress ifindex; empty: XDP_TX */
+/* where forwarded frames leave: entry 0 = the egress ifindex; empty: XDP_TX.
+ * libbpf creates a DEVMAP with 4-byte values read-only for programs and
+ * then refuses to reuse the pin unless the definition says so too. */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP);
+	__uint(map_flags, BPF_F_RDONLY_PROG);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u32);

@@ -24,7 +24,7 @@ static void usage(FILE *f)
 	fputs("usage: siphon --io pcap --config FILE --in IN.pcap --out OUT.pcap [--punt PUNT.pcap]\n"
 	      "       siphon --io xdp --iface IF --config FILE [--egress IF2] [--queues N]\n"
 	      "              [--bpffs DIR] [--skb-mode] [--kernel-lane on|off] [--punt-tap NAME]\n"
-	      "              [--zero-copy | --copy] [--frames N] [--seconds S] [--summary FILE]\n"
+	      "              [--zero-copy | --copy] [--frames N] [--cpu N] [--seconds S] [--summary FILE]\n"
 	      "       siphon --io xdp --iface IF --counters [--bpffs DIR]\n"
 	      "       siphon --io xdp --iface IF --detach [--bpffs DIR] [--skb-mode]\n"
 	      "See docs/afxdp.md (xdp) and docs/packets.md (pcap).\n", f);
@@ -75,7 +75,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { O_IO = 256, O_CONFIG, O_IN, O_OUT, O_PUNT, O_IFACE, O_EGRESS, O_QUEUES, O_BPFFS,
 	       O_SKB, O_LANE, O_TAP, O_ZC, O_COPY, O_FRAMES, O_SECONDS, O_SUMMARY, O_DETACH,
-	       O_COUNTERS };
+	       O_COUNTERS, O_CPU };
 	static const struct option opts[] = {
 		{ "io", required_argument, NULL, O_IO },         { "config", required_argument, NULL, O_CONFIG },
 		{ "in", required_argument, NULL, O_IN },         { "out", required_argument, NULL, O_OUT },
@@ -87,12 +87,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "copy", no_argument, NULL, O_COPY },           { "frames", required_argument, NULL, O_FRAMES },
 		{ "seconds", required_argument, NULL, O_SECONDS },
 		{ "summary", required_argument, NULL, O_SUMMARY },
+		{ "cpu", required_argument, NULL, O_CPU },
 		{ "detach", no_argument, NULL, O_DETACH },       { "counters", no_argument, NULL, O_COUNTERS },
 		{ "help", no_argument, NULL, 'h' },              { NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	o->kernel_lane = true;
+	o->cpu = -1;
 	o->frames = 4096;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -119,6 +121,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 			if (parse_uint("--frames", optarg, 512, 1 << 20, &o->frames))
 				return -EINVAL;
 			break;
+		case O_CPU: {
+			unsigned cpu;
+			if (parse_uint("--cpu", optarg, 0, 4095, &cpu))
+				return -EINVAL;
+			o->cpu = (int)cpu;
+			break;
+		}
 		case O_SECONDS:
 			if (parse_uint("--seconds", optarg, 1, 86400 * 365, &o->seconds))
 				return -EINVAL;

@@ -146,18 +146,26 @@ static void refill(struct xsk_worker *w)
 	xsk_ring_prod__submit(&w->fill, n);
 }
 
+/* Copy mode transmits inside sendto(), at most a few dozen frames a call
+ * (the kernel's TX batch): kick until the ring is drained, a bounded
+ * number of times, so one receive batch never leaves frames waiting. */
 static void kick_tx(struct xsk_worker *w)
 {
+	struct xsk_ring_prod *r = tx_ring(w);
+
 	if (!w->tx_pending)
 		return;
-	if (!xsk_ring_prod__needs_wakeup(tx_ring(w))) {
-		w->tx_pending = 0;
+	w->tx_pending = 0;
+	if (!xsk_ring_prod__needs_wakeup(r))
 		return;
+	for (int i = 0; i < 8 && xsk_prod_nb_free(r, w->cfg.ring_size) < w->cfg.ring_size; i++) {
+		w->c.tx_kicks++;
+		if (sendto(tx_fd(w), NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 && errno != EAGAIN &&
+		    errno != EBUSY && errno != ENOBUFS && errno != ENETDOWN)
+			return;
 	}
-	w->c.tx_kicks++;
-	if (sendto(tx_fd(w), NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0 ||
-	    (errno != EAGAIN && errno != EBUSY && errno != ENOBUFS && errno != ENETDOWN))
-		w->tx_pending = 0; /* else kicked again after the next batch */
+	/* still frames on the ring: kick again after the next batch */
+	w->tx_pending = xsk_prod_nb_free(r, w->cfg.ring_size) < w->cfg.ring_size;
 }
 
 static uint32_t rx_batch(struct xsk_worker *w)
@@ -216,9 +224,12 @@ static void *worker_main(void *arg)
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	cpu_set_t set;
 
-	CPU_ZERO(&set);
-	CPU_SET((int)(w->cfg.queue % (uint32_t)(ncpu > 0 ? ncpu : 1)), &set);
-	pthread_setaffinity_np(pthread_self(), sizeof(set), &set); /* best effort */
+	if (w->cfg.cpu >= 0) { /* pinned: CPU cpu + queue */
+		CPU_ZERO(&set);
+		CPU_SET((int)(((uint32_t)w->cfg.cpu + w->cfg.queue) % (uint32_t)(ncpu > 0 ? ncpu : 1)), &set);
+		if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
+			w->c.pin_failed++;
+	}
 	while (!*w->stop) {
 		uint32_t n;
 

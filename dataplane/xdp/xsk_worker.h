@@ -27,7 +27,8 @@
 	X(punt_tap_failed, "punted or passed frames the TAP refused (dropped)")             \
 	X(punt_no_tap, "punted or passed frames dropped: siphon runs without --punt-tap")   \
 	X(tx_kicks, "sendto() wake-ups of the TX path")                                     \
-	X(fill_short, "times the fill ring could not be topped up (no free frame)")
+	X(fill_short, "times the fill ring could not be topped up (no free frame)")         \
+	X(pin_failed, "workers that could not be pinned to their CPU (--cpu)")
 
 struct xsk_worker_counters {
 #define X(id, help) uint64_t id;
@@ -38,6 +39,7 @@ struct xsk_worker_counters {
 struct xsk_worker_config {
 	const char *ifname, *egress; /* egress NULL or == ifname: one socket */
 	uint32_t queue;
+	int cpu; /* -1: not pinned; else the worker runs on CPU cpu + queue (mod CPUs) */
 	uint32_t frames, frame_size, ring_size;
 	bool zero_copy_only, copy_only;
 	const struct compiled_tables *tables;
@@ -71,7 +73,7 @@ struct xsk_worker {
 int xsk_worker_open(struct xsk_worker *w, const struct xsk_worker_config *cfg, char *err,
 		    size_t errlen);
 
-/* Starts the worker's thread (pinned to CPU queue % nproc); it runs until
+/* Starts the worker's thread (pinned when cfg.cpu >= 0); it runs until
  * *stop is set. 0 or -errno. */
 int xsk_worker_start(struct xsk_worker *w, volatile sig_atomic_t *stop);
 void xsk_worker_join(struct xsk_worker *w);
