@@ -168,15 +168,15 @@ struct {
 } kt_src6 SEC(".maps");
 
 /* where forwarded frames leave: entry 0 = the egress ifindex; empty: XDP_TX.
- * libbpf creates a DEVMAP with 4-byte values read-only for programs and
- * then refuses to reuse the pin unless the definition says so too. */
+ * Not pinned: the kernel marks every DEVMAP read-only for programs
+ * (BPF_F_RDONLY_PROG) but refuses that flag from user space, so libbpf
+ * 1.1 can never reuse a pinned one ("parameter mismatch"). Each loaded
+ * program has its own, written by every publication. */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP);
-	__uint(map_flags, BPF_F_RDONLY_PROG);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u32);
-	SIPHON_PIN;
+	__type(value, struct bpf_devmap_val);
 } tx_ports SEC(".maps");
 
 /* kernel-lane counters: per node (index into the tables' nodes) and per

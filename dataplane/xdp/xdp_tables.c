@@ -425,8 +425,8 @@ int xdp_tables_publish(struct siphon_bpf *skel, const struct compiled_tables *t,
 
 	/* where forwarded frames leave (not per generation) */
 	if (egress_ifindex > 0) {
-		uint32_t ifindex = (uint32_t)egress_ifindex;
-		rc = update(bpf_map__fd(skel->maps.tx_ports), 0, &ifindex, err, errlen, "tx_ports");
+		struct bpf_devmap_val port = { .ifindex = (uint32_t)egress_ifindex }; /* no program */
+		rc = update(bpf_map__fd(skel->maps.tx_ports), 0, &port, err, errlen, "tx_ports");
 		if (rc)
 			return rc;
 	} else if (bpf_map_delete_elem(bpf_map__fd(skel->maps.tx_ports), &zero) && errno != ENOENT) {
