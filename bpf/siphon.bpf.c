@@ -414,8 +414,10 @@ static __always_inline int kernel_lane_udp(struct xdp_md *ctx, const struct xdp_
 			return to_user(ctx, XDP_REASON_UP_NO_NODE, r, bytes);
 		d = (__u8 *)(long)ctx->data;
 		de = (__u8 *)(long)ctx->data_end;
-		if (d + 12 > de)
+		if (d + 12 > de) { /* cannot happen: the frame holds an IP packet */
+			*r = XDP_REASON_DROP_MALFORMED;
 			return XDP_ABORTED;
+		}
 		__builtin_memcpy(d, mac, 12);
 	}
 	count_at(&node_stats, node, bytes);

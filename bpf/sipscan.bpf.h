@@ -1,60 +1,130 @@
-/* The kernel lane's SIP scan: one bounded pass (bpf_loop, one callback per
- * byte) over the start line and the header block of a UDP payload copied
- * into a per-CPU buffer. It is a *recogniser of a strict subset* of what
- * common/sip_scan.c forwards: whenever it sets `sure`, sip_scan() returns
- * "forward" with the same Call-ID, method, dialog state and msg_len; for
- * anything outside the subset it clears `sure` and the packet goes to user
- * space (docs/xdp.md "The kernel scan").
+/* The kernel lane's SIP scan over a UDP payload copied into a per-CPU
+ * buffer (docs/xdp.md "The kernel scan"). It is a *recogniser of a strict
+ * subset* of what common/sip_scan.c forwards: whenever it says sure,
+ * sip_scan() returns "forward" with the same Call-ID, method, dialog state
+ * and msg_len; for anything outside the subset it says unsure and the
+ * packet goes to user space.
+ *
+ * Speed: work is per word and per line, not per byte. Lines are found 8
+ * bytes a step (the first byte outside 0x20-0x7E, by the has-byte bit
+ * tricks below); a header name is read from the first 40 bytes of its line
+ * as words, checked and case-folded word-wise, and recognised inline (a
+ * map lookup per line only when the config has header flags). Values are
+ * looked at only for the headers the lane needs (Call-ID, Via, To, CSeq,
+ * Content-Length); the other lines cost the line search and the name.
+ * Loops are open-coded iterators (bpf_iter_num, kernel >= 6.4): state the
+ * loop carries stays in bounded registers or in the per-CPU value, so the
+ * verifier converges after a few iterations.
  *
  * The subset: start line `METHOD SP scheme ":" uri SP "SIP/2.0" CRLF` with
- * METHOD of A-Z, or `"SIP/2.0" SP 3DIGIT [SP reason] CRLF`; header lines
- * `token ":" value CRLF` with bytes 0x20-0x7E only (no HTAB, no folding, no
- * bare LF, no byte >= 0x7F, no blank before the colon); exactly one Call-ID
- * `word ["@" word]`; Via values without ',' or '"'; a first To whose
- * display name, if quoted, is a plain `"text"` before the '<', and whose tag parameter, if any, is exactly ";tag=" token; a first CSeq
- * `digits SP method` equal to the request method; at most one
+ * METHOD of A-Z (at most 31), or `"SIP/2.0" SP 3DIGIT [SP reason] CRLF`;
+ * header lines `name ":" value CRLF` with a name of letters, digits, '-'
+ * and '.' (at most 32) and bytes 0x20-0x7E only (no HTAB, no folding, no
+ * bare CR or LF, no byte >= 0x7F); exactly one Call-ID `word ["@" word]`;
+ * Via values without ',' or '"'; a first To whose display name, if quoted,
+ * is a plain `"text"` before the '<', its tag found as sip_parse_name_addr()
+ * finds it (the first parameter named tag, any case, with '='); a first
+ * CSeq `digits SP method` equal to the request method; at most one
  * Content-Length of 1-9 digits, equal to the bytes after the header block;
  * Via, From, To and CSeq present. */
 #ifndef SIPHON_SIPSCAN_BPF_H
 #define SIPHON_SIPSCAN_BPF_H
 
 #include <linux/bpf.h>
+#include <linux/version.h>
 #include <bpf/bpf_helpers.h>
 
 #include "siphon_tables.h"
 
-#define SKS_MASK (SK_SCAN_MAX - 1)
-#define SKS_NONE 0xFFFF
-/* "SIP/2.0 " as a little-endian word: byte k is its k-th character */
+/* ---- open-coded iterators (kernel 6.4; libbpf 1.1 does not declare them) ---- */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 4, 0)
+struct bpf_iter_num {
+	__u64 __opaque[1];
+} __attribute__((aligned(8)));
+#endif
+extern int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end) __weak __ksym;
+extern int *bpf_iter_num_next(struct bpf_iter_num *it) __weak __ksym;
+extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __weak __ksym;
+
+/* for (int i = from; i < to; i++), i read through the iterator; the loop
+ * must end by break or running out, then SK_END(it). */
+#define SK_FOR(it, ip, from, to) \
+	for (bpf_iter_num_new(&(it), (int)(from), (int)(to)); ((ip) = bpf_iter_num_next(&(it)));)
+#define SK_END(it) bpf_iter_num_destroy(&(it))
+
+#define SKS_BUF   4096             /* power of two above SK_SCAN_MAX + 40 */
+#define SKS_MASK  (SKS_BUF - 1) /* 4095, as in sk_at() */
+#define SKS_NONE  0xFFFF
+#define SK_LINES_MAX (SK_SCAN_MAX / 4 + 2) /* a header line has at least 4 bytes */
+
+/* ---- words: 8 payload bytes, little-endian (byte k at bits 8k) ---- */
+#define B01 0x0101010101010101ull
+#define B7F 0x7F7F7F7F7F7F7F7Full
+#define B80 0x8080808080808080ull
+#define B20 0x2020202020202020ull
+
+/* "SIP/2.0 " as a word */
 #define SKS_VERSION 0x20302E322F504953ull
 
-enum {
-	ST_METHOD, ST_URI0, ST_SCHEME, ST_URI, ST_VER, ST_STATUS, ST_REASON,
-	ST_LF, ST_LINE, ST_NAME, ST_VALUE, ST_END_LF,
-};
+/* Bit 7 of byte k set iff byte k is c: exact per byte (no carry leaves a
+ * byte: (x & 0x7F) + 0x7F <= 0xFE). */
+static __always_inline __u64 m_eq(__u64 w, __u64 c)
+{
+	__u64 x = w ^ (B01 * c);
+
+	return ~(((x & B7F) + B7F) | x | B7F);
+}
+
+/* Bit 7 of byte k set iff lo <= byte k <= hi; exact for bytes below 0x80. */
+static __always_inline __u64 m_range(__u64 w, __u64 lo, __u64 hi)
+{
+	return (w + B01 * (0x80 - lo)) & ~(w + B01 * (0x7F - hi)) & B80;
+}
+
+/* A mask whose lowest set bit is at the first byte outside 0x20-0x7E (the
+ * bits above it may be wrong: borrows run up from a flagged byte only). */
+static __always_inline __u64 m_stop(__u64 w)
+{
+	__u64 y = w ^ B7F; /* 0x7F becomes 0 */
+
+	return (((w - B20) & ~w) | w | ((y - B01) & ~y)) & B80;
+}
+
+/* The byte index of the lowest set bit of a B80 mask (not 0). clang 14
+ * has no ctz for BPF: the isolated bit, as 1 << 8k, times a word whose byte
+ * 7 - k holds k. */
+static __always_inline __u32 m_first(__u64 m)
+{
+	return (__u32)((((m & -m) >> 7) * 0x0001020304050607ull) >> 56);
+}
+
+/* The low n bytes (n <= 8) of a B80 mask. */
+static __always_inline __u64 m_low(__u32 n)
+{
+	return n >= 8 ? B80 : B80 & ((1ull << (8 * n)) - 1);
+}
+
+/* Letters, digits, '-' and '.' (a header name the scan takes as a token). */
+static __always_inline __u64 m_name(__u64 w)
+{
+	return m_range(w | B20, 'a', 'z') | m_range(w, '0', '9') | m_range(w, '-', '.');
+}
 
 /* What the scan found; offsets into the payload. */
 struct sk_scan {
-	/* the walk */
-	__u32 phase, k, line_is_header;
-	__u32 kind;           /* SKH_* | extra mask << 16 of the current header */
-	__u32 win, rawwin;    /* last 4 bytes, lower case and as they are */
-	/* the current header value */
-	__u32 v_start, v_end, pend_sp, inner_sp, n_at, at_pos, n_bad_word, n_nondigit;
-	__u32 has_comma, has_quote, n_quote, q2_pos, has_bslash, lt_pos, gt_pos, semi_pos;
-	__u32 nid_hits, tag_hits, tag_pos, tag_lower;
-	__u32 cs_state, cs_digits, cs_m_off, cs_m_len;
-	__u64 cs_num, digits_val;
-	/* results */
 	__u32 sure, done, hdr_len;
-	__u32 is_request, method_off, method_len, ruri_off, ruri_len, ruri_nid, status;
+	__u32 is_request, method_off, method_len, ruri_off, ruri_len, status, line1_end;
 	__u32 n_callid, callid_off, callid_len;
-	__u32 n_via, via_nid, n_from, n_to, to_tag, n_cseq, m_off, m_len;
-	__u32 n_clen, clen, n_route, route_nid, extra_seen;
+	__u32 n_via, via_off, via_end, n_from, n_to, to_tag, n_cseq, m_off, m_len;
+	__u32 n_clen, clen, n_route, route_off, route_end, extra_seen;
+	__u32 via_nid, route_nid, ruri_nid;
+	/* the value parsers' state (kept here, not in registers, across iterations) */
+	__u32 line, st, k, a, b, bad, at, n_at, lt, gt, semi, q1, q2, named, tag_len, name_len;
+	__u64 num, lname;
 };
 
 struct sk_scratch {
-	__u8 buf[SK_SCAN_MAX + 64];
+	__u8 buf[SKS_BUF + 64];
 	struct sk_scan st;
 	struct sk_name_key key;
 };
@@ -66,6 +136,24 @@ struct {
 	__type(value, struct sk_scratch);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sip_scratch SEC(".maps");
+
+/* s->buf + (off & SKS_MASK), the mask kept from clang (which drops it
+ * where it proved a tighter bound on another copy of off). */
+static __always_inline const __u8 *sk_at(const struct sk_scratch *s, __u64 off)
+{
+	asm volatile("%0 &= 4095" : "+r"(off));
+	return s->buf + off;
+}
+
+static __always_inline __u64 sk_ld(const struct sk_scratch *s, __u32 off)
+{
+	return *(const __u64 *)sk_at(s, off);
+}
+
+static __always_inline __u32 sk_byte(const struct sk_scratch *s, __u32 off)
+{
+	return *sk_at(s, off);
+}
 
 static __always_inline int c_alpha(__u32 c)
 {
@@ -83,419 +171,751 @@ static __always_inline int c_token(__u32 c)
 	       c == '*' || c == '_' || c == '+' || c == '`' || c == '\'' || c == '~';
 }
 
-/* RFC 3261 word characters (CC_WORD), '@' not among them */
-static __always_inline int c_word(__u32 c)
-{
-	return c_token(c) || c == '(' || c == ')' || c == '<' || c == '>' || c == ':' ||
-	       c == '\\' || c == '"' || c == '/' || c == '[' || c == ']' || c == '?' ||
-	       c == '{' || c == '}';
-}
-
 static __always_inline int c_scheme(__u32 c)
 {
 	return c_alpha(c) || c_digit(c) || c == '+' || c == '-' || c == '.';
 }
 
-static __always_inline int c_uri(__u32 c)
+/* The first byte at or after p outside 0x20-0x7E (the zero word written
+ * at len stops every search), or SKS_NONE. */
+static __always_inline __u32 sk_line_end(const struct sk_scratch *s, __u32 p)
 {
-	return c > 0x20 && c < 0x7f && c != '<' && c != '>' && c != '"';
+	struct bpf_iter_num it;
+	__u32 r = SKS_NONE;
+	int *ip;
+
+	/* most lines end within 64 bytes: no iterator for those */
+	for (__u32 j = 0; j < 8; j++) {
+		__u64 m = m_stop(sk_ld(s, p + j * 8));
+
+		if (m)
+			return p + j * 8 + m_first(m);
+	}
+	SK_FOR(it, ip, 1, SK_SCAN_MAX / 64 + 2) {
+		__u32 q = p + 64 * (__u32)*ip;
+		__u64 m = 0;
+
+		if (q > SK_SCAN_MAX)
+			break;
+		for (__u32 j = 0; j < 8; j++) {
+			m = m_stop(sk_ld(s, q + j * 8));
+			if (m) {
+				r = q + j * 8 + m_first(m);
+				break;
+			}
+		}
+		if (m)
+			break;
+	}
+	SK_END(it);
+	return r;
 }
 
-static __always_inline __u32 c_lower(__u32 c)
+/* The first byte c in [from, to), or SKS_NONE. */
+static __always_inline __u32 sk_find(const struct sk_scratch *s, __u32 from, __u32 to, __u64 c)
 {
-	return c >= 'A' && c <= 'Z' ? c + 32 : c;
+	struct bpf_iter_num it;
+	__u32 r = SKS_NONE;
+	int *ip;
+
+	for (__u32 j = 0; j < 8; j++) {
+		__u32 q = from + j * 8;
+		__u64 m;
+
+		if (q >= to)
+			return SKS_NONE;
+		m = m_eq(sk_ld(s, q), c) & m_low(to - q);
+		if (m)
+			return q + m_first(m);
+	}
+	SK_FOR(it, ip, 8, SK_SCAN_MAX / 8 + 2) {
+		__u32 q = from + 8 * (__u32)*ip;
+		__u64 m;
+
+		if (q >= to || q > SK_SCAN_MAX)
+			break;
+		m = m_eq(sk_ld(s, q), c) & m_low(to - q);
+		if (m) {
+			r = q + m_first(m);
+			break;
+		}
+	}
+	SK_END(it);
+	return r;
 }
 
-struct scan_ctx {
-	struct sk_scratch *s;
-};
-
-static __always_inline void value_reset(struct sk_scan *t)
+/* "nid" in any case inside [from, to)? */
+static __always_inline __u32 sk_has_nid(const struct sk_scratch *s, __u32 from, __u32 to)
 {
-	t->v_start = SKS_NONE;
-	t->v_end = 0;
-	t->pend_sp = t->inner_sp = t->n_at = 0;
-	t->at_pos = SKS_NONE;
-	t->n_bad_word = t->n_nondigit = 0;
-	t->has_comma = t->has_quote = t->n_quote = t->has_bslash = 0;
-	t->q2_pos = 0;
-	t->lt_pos = t->gt_pos = t->semi_pos = SKS_NONE;
-	t->tag_hits = 0;
-	t->tag_pos = 0;
-	t->tag_lower = 0;
-	t->cs_state = t->cs_digits = t->cs_m_off = t->cs_m_len = 0;
-	t->cs_num = t->digits_val = 0;
+	struct bpf_iter_num it;
+	__u32 r = 0;
+	int *ip;
+
+	SK_FOR(it, ip, 0, SK_SCAN_MAX / 8 + 2) {
+		__u32 q = from + 8 * (__u32)*ip;
+		__u64 m;
+
+		if (q + 3 > to || q > SK_SCAN_MAX)
+			break;
+		m = m_eq(sk_ld(s, q) | B20, 'n') & m_eq(sk_ld(s, q + 1) | B20, 'i') &
+		    m_eq(sk_ld(s, q + 2) | B20, 'd') & m_low(to - q - 2);
+		if (m) {
+			r = 1;
+			break;
+		}
+	}
+	SK_END(it);
+	return r;
 }
 
-/* One byte of a header value (0x20-0x7E). */
-static __always_inline void value_byte(struct sk_scan *t, __u32 i, __u32 c)
+/* [*a, *b) without leading and trailing blanks (t->a, t->b). */
+static __always_inline void sk_trim(const struct sk_scratch *s, struct sk_scan *t, __u32 from,
+				    __u32 to)
 {
-	if (c == ' ') {
-		if (t->v_start != SKS_NONE)
-			t->pend_sp = 1;
-	} else {
-		if (t->v_start == SKS_NONE)
-			t->v_start = i;
-		if (t->pend_sp)
-			t->inner_sp = 1;
-		t->pend_sp = 0;
-		t->v_end = i + 1;
-		if (c == '@') {
-			if (!t->n_at)
-				t->at_pos = i;
-			t->n_at++;
-		} else if (!c_word(c)) {
-			t->n_bad_word++;
-		}
-		if (c_digit(c))
-			t->digits_val = t->digits_val * 10 + (c - '0');
-		else
-			t->n_nondigit++;
+	struct bpf_iter_num it;
+	int *ip;
+
+	t->a = from;
+	t->b = to;
+	/* the usual value: one blank after the colon, none at the end */
+	if (from < to && sk_byte(s, from) == ' ')
+		t->a = from + 1;
+	if (t->a < to && sk_byte(s, t->a) != ' ' && sk_byte(s, to - 1) != ' ')
+		return;
+	SK_FOR(it, ip, 0, SK_SCAN_MAX) {
+		if (t->a >= t->b || sk_byte(s, t->a) != ' ')
+			break;
+		t->a++;
 	}
-	if (c == ',')
-		t->has_comma = 1;
-	else if (c == '"') {
-		t->has_quote = 1;
-		if (++t->n_quote == 2)
-			t->q2_pos = i;
-	} else if (c == '\\')
-		t->has_bslash = 1;
-	else if (c == '<' && t->lt_pos == SKS_NONE)
-		t->lt_pos = i;
-	else if (c == '>' && t->lt_pos != SKS_NONE && t->gt_pos == SKS_NONE)
-		t->gt_pos = i;
-	else if (c == ';' && t->semi_pos == SKS_NONE)
-		t->semi_pos = i;
-	if ((t->win & 0xFFFFFF) == 0x746167) { /* "tag" (any case) ends at i */
-		if (!t->tag_hits) {
-			t->tag_pos = i - 2;
-			t->tag_lower = (t->rawwin & 0xFFFFFF) == 0x746167;
-		}
-		t->tag_hits++;
+	SK_END(it);
+	SK_FOR(it, ip, 0, SK_SCAN_MAX) {
+		if (t->b <= t->a || sk_byte(s, t->b - 1) != ' ')
+			break;
+		t->b--;
 	}
-	/* CSeq: *SP digits 1*SP token *SP */
-	switch (t->cs_state) {
-	case 0:
-		if (c_digit(c)) {
-			t->cs_state = 1;
-			t->cs_digits = 1;
-			t->cs_num = c - '0';
-		} else if (c != ' ') {
-			t->cs_state = 5;
-		}
-		break;
-	case 1:
-		if (c_digit(c)) {
-			t->cs_digits++;
-			if (t->cs_digits <= 10)
-				t->cs_num = t->cs_num * 10 + (c - '0');
-		} else if (c == ' ') {
-			t->cs_state = 2;
-		} else {
-			t->cs_state = 5;
-		}
-		break;
-	case 2:
-		if (c_token(c)) {
-			t->cs_state = 3;
-			t->cs_m_off = i;
-			t->cs_m_len = 1;
-		} else if (c != ' ') {
-			t->cs_state = 5;
-		}
-		break;
-	case 3:
-		if (c_token(c))
-			t->cs_m_len++;
-		else if (c == ' ')
-			t->cs_state = 4;
-		else
-			t->cs_state = 5;
-		break;
-	case 4:
-		if (c != ' ')
-			t->cs_state = 5;
-		break;
-	}
+	SK_END(it);
 }
 
-/* The header line ended (its CR at i - 1, LF at i). 0: unsure. */
-static __always_inline int header_end(struct sk_scratch *s, struct sk_scan *t)
-{
-	__u32 kind = t->kind;
-	int content = t->v_start != SKS_NONE;
+/* ---- the start line [0, le) ---- */
 
-	t->extra_seen |= kind >> 16;
-	if (kind & SKH_CALL_ID) {
-		if (++t->n_callid == 1) {
-			if (!content || t->inner_sp || t->n_bad_word)
-				return 0;
-			if (t->n_at > 1 || (t->n_at == 1 && (t->at_pos == t->v_start ||
-							     t->at_pos + 1 >= t->v_end)))
-				return 0;
-			t->callid_off = t->v_start;
-			t->callid_len = t->v_end - t->v_start;
-		}
-	}
-	if (kind & SKH_VIA) {
-		if (!content || t->has_comma || t->has_quote)
+static __always_inline int sk_start_line(struct sk_scratch *s, struct sk_scan *t, __u32 le)
+{
+	struct bpf_iter_num it;
+	__u32 sp = SKS_NONE, u;
+	__u64 m;
+	int *ip;
+
+	if (le < 11 || le > SK_SCAN_MAX)
+		return 0;
+	if (sk_ld(s, 0) == SKS_VERSION) { /* a response */
+		__u32 d0 = sk_byte(s, 8), d1 = sk_byte(s, 9), d2 = sk_byte(s, 10);
+
+		if (!c_digit(d0) || !c_digit(d1) || !c_digit(d2))
 			return 0;
-		if (++t->n_via == 1)
-			t->via_nid = t->nid_hits;
+		if (le != 11 && sk_byte(s, 11) != ' ')
+			return 0;
+		t->status = (d0 - '0') * 100 + (d1 - '0') * 10 + (d2 - '0');
+		return t->status >= 100 && t->status <= 699;
 	}
-	if (kind & SKH_FROM)
-		t->n_from++;
-	if (kind & SKH_TO) {
-		if (++t->n_to == 1) {
-			__u32 region, tp;
+	/* METHOD SP: A-Z, 1-31 of them */
+	for (__u32 j = 0; j < 4; j++) {
+		m = m_eq(sk_ld(s, j * 8), ' ');
+		if (m) {
+			sp = j * 8 + m_first(m);
+			break;
+		}
+	}
+	if (sp == SKS_NONE || sp == 0 || sp >= le)
+		return 0;
+	for (__u32 j = 0; j < 4; j++) {
+		__u32 n = sp > j * 8 ? sp - j * 8 : 0;
 
-			/* a quoted display name: only `"text" <uri>` */
-			if (t->has_quote &&
-			    (t->n_quote != 2 || t->has_bslash || s->buf[t->v_start & SKS_MASK] != '"' ||
-			     t->lt_pos == SKS_NONE || t->lt_pos < t->q2_pos))
-				return 0;
-			if (t->lt_pos != SKS_NONE) {
-				if (t->gt_pos == SKS_NONE)
-					return 0;
-				region = t->gt_pos;
+		if (n && (~m_range(sk_ld(s, j * 8), 'A', 'Z') & m_low(n)))
+			return 0;
+	}
+	t->is_request = 1;
+	t->method_off = 0;
+	t->method_len = sp;
+	t->ruri_off = sp + 1;
+	/* scheme ":" */
+	if (!c_alpha(sk_byte(s, sp + 1)))
+		return 0;
+	t->k = SKS_NONE;
+	SK_FOR(it, ip, sp + 2, le) {
+		__u32 c = sk_byte(s, (__u32)*ip);
+
+		if (c == ':') {
+			t->k = (__u32)*ip;
+			break;
+		}
+		if (!c_scheme(c)) {
+			t->k = SKS_NONE;
+			break;
+		}
+	}
+	SK_END(it);
+	if (t->k == SKS_NONE)
+		return 0;
+	/* uri SP "SIP/2.0": the first of SP < > " after the colon is the SP
+	 * 8 bytes before the line's end */
+	u = SKS_NONE;
+	{
+		SK_FOR(it, ip, 0, SK_SCAN_MAX / 8 + 2) {
+			__u32 q = t->k + 1 + 8 * (__u32)*ip;
+			__u64 w;
+
+			if (q >= le || q > SK_SCAN_MAX)
+				break;
+			w = sk_ld(s, q);
+			m = (m_eq(w, ' ') | m_eq(w, '<') | m_eq(w, '>') | m_eq(w, '"')) & m_low(le - q);
+			if (m) {
+				u = q + m_first(m);
+				break;
+			}
+		}
+		SK_END(it);
+	}
+	if (u == SKS_NONE || u <= t->k + 1 || u + 8 != le || sk_byte(s, u) != ' ')
+		return 0;
+	if (sk_ld(s, u) != 0x302E322F50495320ull) /* " SIP/2.0" */
+		return 0;
+	t->ruri_len = u - t->ruri_off;
+	return 1;
+}
+
+/* ---- header values ---- */
+
+/* Call-ID: trimmed, `word ["@" word]`, no blank inside. */
+static __always_inline int sk_callid(struct sk_scratch *s, struct sk_scan *t, __u32 v, __u32 ve)
+{
+	struct bpf_iter_num it;
+	int *ip;
+
+	sk_trim(s, t, v, ve);
+	if (t->a >= t->b)
+		return 0;
+	t->bad = 0;
+	t->n_at = 0;
+	t->at = SKS_NONE;
+	SK_FOR(it, ip, 0, SK_SCAN_MAX / 8 + 2) {
+		__u32 q = t->a + 8 * (__u32)*ip;
+		__u64 w, keep, am;
+
+		if (q >= t->b || q > SK_SCAN_MAX)
+			break;
+		w = sk_ld(s, q);
+		keep = m_low(t->b - q);
+		/* not word characters (CC_WORD): SP # $ & , ; = ^ | ('@' apart) */
+		if ((m_eq(w, ' ') | m_range(w, '#', '$') | m_eq(w, '&') | m_eq(w, ',') |
+		     m_eq(w, ';') | m_eq(w, '=') | m_eq(w, '^') | m_eq(w, '|')) & keep) {
+			t->bad = 1;
+			break;
+		}
+		am = m_eq(w, '@') & keep;
+		if (am) {
+			if (t->n_at || (am & (am - 1))) {
+				t->n_at = 2;
+				break;
+			}
+			t->n_at = 1;
+			t->at = q + m_first(am);
+		}
+	}
+	SK_END(it);
+	if (t->bad || t->n_at > 1)
+		return 0;
+	if (t->n_at == 1 && (t->at == t->a || t->at + 1 >= t->b))
+		return 0;
+	t->callid_off = t->a;
+	t->callid_len = t->b - t->a;
+	return 1;
+}
+
+/* Via: not empty, no ',' and no '"'. */
+static __always_inline int sk_via(struct sk_scratch *s, struct sk_scan *t, __u32 v, __u32 ve)
+{
+	struct bpf_iter_num it;
+	int *ip;
+
+	__u64 bad = 0, content = 0;
+
+	for (__u32 j = 0; j < 8; j++) {
+		__u32 q = v + j * 8;
+		__u64 w = sk_ld(s, q), keep;
+
+		if (q >= ve)
+			return !bad && content;
+		keep = m_low(ve - q);
+		bad |= (m_eq(w, ',') | m_eq(w, '"')) & keep;
+		content |= ~m_eq(w, ' ') & keep;
+	}
+	if (bad)
+		return 0;
+	t->bad = 0;
+	t->k = content != 0;
+	SK_FOR(it, ip, 8, SK_SCAN_MAX / 8 + 2) {
+		__u32 q = v + 8 * (__u32)*ip;
+		__u64 w, keep;
+
+		if (q >= ve || q > SK_SCAN_MAX)
+			break;
+		w = sk_ld(s, q);
+		keep = m_low(ve - q);
+		if ((m_eq(w, ',') | m_eq(w, '"')) & keep) {
+			t->bad = 1;
+			break;
+		}
+		if (~m_eq(w, ' ') & keep)
+			t->k = 1;
+	}
+	SK_END(it);
+	return !t->bad && t->k;
+}
+
+/* The first To: its display name and its tag, as sip_parse_name_addr() and
+ * find_param() see them. */
+static __always_inline int sk_to(struct sk_scratch *s, struct sk_scan *t, __u32 v, __u32 ve)
+{
+	struct bpf_iter_num it;
+	__u32 from;
+	int *ip;
+
+	sk_trim(s, t, v, ve);
+	t->q1 = sk_find(s, t->a, t->b, '"');
+	from = t->a;
+	if (t->q1 != SKS_NONE) {
+		/* a quoted display name: only `"text"` first, then the '<' */
+		if (t->q1 != t->a)
+			return 0;
+		t->q2 = sk_find(s, t->a + 1, t->b, '"');
+		if (t->q2 == SKS_NONE || sk_find(s, t->q2 + 1, t->b, '"') != SKS_NONE ||
+		    sk_find(s, t->a, t->b, '\\') != SKS_NONE)
+			return 0;
+		from = t->q2 + 1;
+		t->lt = sk_find(s, t->a, t->b, '<');
+		if (t->lt == SKS_NONE || t->lt < t->q2)
+			return 0;
+	} else {
+		t->lt = sk_find(s, t->a, t->b, '<');
+	}
+	if (t->lt != SKS_NONE) {
+		t->gt = sk_find(s, t->lt, t->b, '>');
+		if (t->gt == SKS_NONE)
+			return 0;
+		from = t->gt + 1;
+	} else {
+		from = sk_find(s, from, t->b, ';');
+		if (from == SKS_NONE) {
+			t->to_tag = 0;
+			return 1;
+		}
+	}
+	/* the usual parameters: exactly ";tag=" and a token of letters,
+	 * digits, '-' and '.' up to the end */
+	if (t->b > from + 5 && t->b - from <= 5 + 32 &&
+	    (sk_ld(s, from) & 0xFFFFFFFFFFull) == 0x3d6761743bull) { /* ";tag=" */
+		__u32 q = from + 5, n = t->b - q, bad = 0;
+
+		for (__u32 j = 0; j < 4; j++) {
+			__u32 r = n > j * 8 ? n - j * 8 : 0;
+
+			bad |= (~m_name(sk_ld(s, q + j * 8)) & m_low(r)) != 0;
+		}
+		if (!bad) {
+			t->to_tag = 1;
+			return 1;
+		}
+	}
+	/* the parameters [from, b), no quote among them: split at every ';';
+	 * the first named tag (any case) followed by '=' decides. st: 0 seek
+	 * ';', 1 blanks before a name, 2 the name, 3 blanks after it, 4 blanks
+	 * after "tag=", 5 the tag, 6 decided */
+	t->st = 0;
+	t->tag_len = 0;
+	SK_FOR(it, ip, from, t->b) {
+		__u32 c = sk_byte(s, (__u32)*ip);
+
+		switch (t->st) {
+		case 0:
+			if (c == ';')
+				t->st = 1;
+			break;
+		case 1:
+			if (c == ';')
+				break;
+			if (c == ' ')
+				break;
+			if (c_token(c)) {
+				t->st = 2;
+				t->name_len = 1;
+				t->lname = c | 0x20;
 			} else {
-				region = t->semi_pos; /* SKS_NONE: no parameters */
+				t->st = 0;
 			}
-			if (t->tag_hits == 0) {
-				t->to_tag = 0;
+			break;
+		case 2:
+			if (c_token(c)) {
+				if (t->name_len < 4)
+					t->lname |= (__u64)(c | 0x20) << (8 * t->name_len);
+				t->name_len++;
+				break;
+			}
+			t->named = t->name_len == 3 && t->lname == 0x676174; /* "tag" */
+			if (c == ' ')
+				t->st = 3;
+			else if (c == '=')
+				t->st = t->named ? 4 : 0;
+			else
+				t->st = c == ';' ? 1 : 0;
+			break;
+		case 3:
+			if (c == ' ')
+				break;
+			if (c == '=')
+				t->st = t->named ? 4 : 0;
+			else
+				t->st = c == ';' ? 1 : 0;
+			break;
+		case 4:
+			if (c == ' ')
+				break;
+			if (c_token(c)) {
+				t->st = 5;
+				t->tag_len = 1;
 			} else {
-				tp = t->tag_pos;
-				if (t->tag_hits != 1 || !t->tag_lower || region == SKS_NONE ||
-				    tp <= region || tp + 5 > t->v_end)
-					return 0;
-				if (s->buf[(tp - 1) & SKS_MASK] != ';' || s->buf[(tp + 3) & SKS_MASK] != '=' ||
-				    !c_token(s->buf[(tp + 4) & SKS_MASK]))
-					return 0;
-				t->to_tag = 1;
+				t->st = 6;
+			}
+			break;
+		case 5:
+			if (c_token(c))
+				t->tag_len++;
+			else
+				t->st = 6;
+			break;
+		}
+		if (t->st == 6)
+			break;
+	}
+	SK_END(it);
+	t->to_tag = t->tag_len > 0 && (t->st == 5 || t->st == 6);
+	return 1;
+}
+
+/* The first CSeq: *SP 1*10DIGIT 1*SP token *SP, at most 2^31 - 1; for a
+ * request byte for byte its method. */
+static __always_inline int sk_cseq(struct sk_scratch *s, struct sk_scan *t, __u32 v, __u32 ve)
+{
+	struct bpf_iter_num it;
+	int *ip;
+
+	t->st = 0;
+	t->k = 0;
+	t->num = 0;
+	t->m_off = t->m_len = 0;
+	SK_FOR(it, ip, v, ve) {
+		__u32 i = (__u32)*ip, c = sk_byte(s, i);
+
+		switch (t->st) {
+		case 0:
+			if (c_digit(c)) {
+				t->st = 1;
+				t->k = 1;
+				t->num = c - '0';
+			} else if (c != ' ') {
+				t->st = 5;
+			}
+			break;
+		case 1:
+			if (c_digit(c)) {
+				t->k++;
+				if (t->k <= 10)
+					t->num = t->num * 10 + (c - '0');
+			} else {
+				t->st = c == ' ' ? 2 : 5;
+			}
+			break;
+		case 2:
+			if (c_token(c)) {
+				t->st = 3;
+				t->m_off = i;
+				t->m_len = 1;
+			} else if (c != ' ') {
+				t->st = 5;
+			}
+			break;
+		case 3:
+			if (c_token(c))
+				t->m_len++;
+			else
+				t->st = c == ' ' ? 4 : 5;
+			break;
+		case 4:
+			if (c != ' ')
+				t->st = 5;
+			break;
+		}
+		if (t->st == 5)
+			break;
+	}
+	SK_END(it);
+	if ((t->st != 3 && t->st != 4) || t->k > 10 || t->num > 0x7FFFFFFF || t->m_len >= SK_NAME_MAX)
+		return 0;
+	if (t->is_request) {
+		if (t->m_len != t->method_len)
+			return 0;
+		t->bad = 0;
+		SK_FOR(it, ip, 0, t->m_len) {
+			__u32 j = (__u32)*ip;
+
+			if (sk_byte(s, t->m_off + j) != sk_byte(s, t->method_off + j)) {
+				t->bad = 1;
+				break;
 			}
 		}
-	}
-	if (kind & SKH_CSEQ) {
-		if (++t->n_cseq == 1) {
-			if ((t->cs_state != 3 && t->cs_state != 4) || t->cs_digits > 10 ||
-			    t->cs_num > 0x7FFFFFFF || t->cs_m_len >= SK_NAME_MAX)
-				return 0;
-			t->m_off = t->cs_m_off;
-			t->m_len = t->cs_m_len;
-			if (t->is_request) {
-				if (t->m_len != t->method_len)
-					return 0;
-				for (__u32 j = 0; j < SK_NAME_MAX; j++) {
-					if (j >= t->m_len)
-						break;
-					if (s->buf[(t->m_off + j) & SKS_MASK] !=
-					    s->buf[(t->method_off + j) & SKS_MASK])
-						return 0;
-				}
-			}
-		}
-	}
-	if (kind & SKH_CLEN) {
-		if (++t->n_clen == 1) {
-			if (!content || t->inner_sp || t->n_nondigit || t->v_end - t->v_start > 9)
-				return 0;
-			t->clen = (__u32)t->digits_val;
-		}
-	}
-	if (kind & SKH_ROUTE) {
-		if (++t->n_route == 1)
-			t->route_nid = t->nid_hits;
+		SK_END(it);
+		if (t->bad)
+			return 0;
 	}
 	return 1;
 }
 
-#define SCAN_UNSURE() do { t->sure = 0; return 1; } while (0)
-
-static long scan_cb(__u32 i, void *vctx)
+/* Content-Length: trimmed, 1-9 digits. */
+static __always_inline int sk_clen(struct sk_scratch *s, struct sk_scan *t, __u32 v, __u32 ve)
 {
-	struct scan_ctx *x = vctx;
-	struct sk_scratch *s = x->s;
-	struct sk_scan *t;
-	__u32 c;
+	struct bpf_iter_num it;
+	int *ip;
 
-	if (!s)
-		return 1;
-	t = &s->st;
-	c = s->buf[i & SKS_MASK];
-	t->win = t->win << 8 | c_lower(c);
-	t->rawwin = t->rawwin << 8 | c;
-	if ((t->win & 0xFFFFFF) == 0x6e6964) /* "nid", any case */
-		t->nid_hits++;
-	if (t->phase == ST_LF) {
-		if (c != '\n')
-			SCAN_UNSURE();
-		if (t->line_is_header && !header_end(s, t))
-			SCAN_UNSURE();
-		t->phase = ST_LINE;
-		t->win = t->rawwin = 0;
-		t->nid_hits = 0;
+	sk_trim(s, t, v, ve);
+	if (t->a >= t->b || t->b - t->a > 9)
 		return 0;
-	}
-	if (t->phase == ST_END_LF) {
-		if (c != '\n')
-			SCAN_UNSURE();
-		t->hdr_len = i + 1;
-		t->done = 1;
-		return 1;
-	}
-	if (c == '\r') {
-		switch (t->phase) {
-		case ST_VER:
-			if (t->k != 7)
-				SCAN_UNSURE();
-			t->ruri_nid = t->nid_hits;
-			break;
-		case ST_STATUS:
-			if (t->k != 11)
-				SCAN_UNSURE();
-			/* fall through */
-		case ST_REASON:
-		case ST_VALUE:
-			break;
-		case ST_LINE:
-			t->phase = ST_END_LF;
-			return 0;
-		default:
-			SCAN_UNSURE();
-		}
-		t->line_is_header = t->phase == ST_VALUE;
-		t->phase = ST_LF;
-		return 0;
-	}
-	if (c < 0x20 || c > 0x7e)
-		SCAN_UNSURE();
-	switch (t->phase) {
-	case ST_METHOD:
-		if (c >= 'A' && c <= 'Z') {
-			if (++t->method_len >= SK_NAME_MAX)
-				SCAN_UNSURE();
-		} else if (c == ' ' && t->method_len) {
-			t->phase = ST_URI0;
-			t->ruri_off = i + 1;
-		} else {
-			SCAN_UNSURE();
-		}
-		return 0;
-	case ST_URI0:
-		if (!c_alpha(c))
-			SCAN_UNSURE();
-		t->phase = ST_SCHEME;
-		return 0;
-	case ST_SCHEME:
-		if (c == ':') {
-			t->phase = ST_URI;
-			t->k = 0;
-		} else if (!c_scheme(c)) {
-			SCAN_UNSURE();
-		}
-		return 0;
-	case ST_URI:
-		if (c == ' ' && t->k) {
-			t->ruri_len = i - t->ruri_off;
-			t->phase = ST_VER;
-			t->k = 0;
-		} else if (c_uri(c)) {
-			t->k++;
-		} else {
-			SCAN_UNSURE();
-		}
-		return 0;
-	case ST_VER:
-		if (t->k >= 7 || c != ((SKS_VERSION >> (8 * (t->k & 7))) & 0xFF))
-			SCAN_UNSURE();
-		t->k++;
-		return 0;
-	case ST_STATUS: {
-		if (t->k < 8) {
-			if (c != ((SKS_VERSION >> (8 * (t->k & 7))) & 0xFF))
-				SCAN_UNSURE();
-		} else if (t->k < 11) {
-			if (!c_digit(c))
-				SCAN_UNSURE();
-			t->status = t->status * 10 + (c - '0');
-		} else if (t->k == 11 && c == ' ') {
-			t->phase = ST_REASON;
-		} else {
-			SCAN_UNSURE();
-		}
-		t->k++;
-		return 0;
-	}
-	case ST_REASON:
-		return 0;
-	case ST_LINE:
-		if (!c_token(c))
-			SCAN_UNSURE(); /* a folded line, or no name */
-		__builtin_memset(s->key.name, 0, sizeof(s->key.name));
-		s->key.name[0] = (__u8)c_lower(c);
-		s->key.len = 1;
-		t->phase = ST_NAME;
-		return 0;
-	case ST_NAME:
-		if (c == ':') {
-			__u32 *kind = bpf_map_lookup_elem(&kt_hdrs, &s->key);
+	t->num = 0;
+	t->bad = 0;
+	SK_FOR(it, ip, t->a, t->b) {
+		__u32 c = sk_byte(s, (__u32)*ip);
 
-			t->kind = kind ? *kind : 0;
-			value_reset(t);
-			t->win = t->rawwin = 0;
-			t->nid_hits = 0;
-			t->phase = ST_VALUE;
-		} else if (c_token(c) && s->key.len < SK_NAME_MAX) {
-			s->key.name[s->key.len & (SK_NAME_MAX - 1)] = (__u8)c_lower(c);
-			s->key.len++;
-		} else {
-			SCAN_UNSURE();
+		if (!c_digit(c)) {
+			t->bad = 1;
+			break;
 		}
-		return 0;
-	case ST_VALUE:
-		value_byte(t, i, c);
-		return 0;
+		t->num = t->num * 10 + (c - '0');
 	}
-	SCAN_UNSURE();
+	SK_END(it);
+	if (t->bad)
+		return 0;
+	t->clen = (__u32)t->num;
+	return 1;
 }
 
-/* Scans s->buf[0..len) (len 1..SK_SCAN_MAX) with the names of `half`.
- * 1 when sure that sip_scan() forwards it (the fields in s->st). */
-static __always_inline int sk_scan(struct sk_scratch *s, __u32 len, __u32 half,
-				   const struct sk_tables *tb)
+/* The kind of a header name of n (1-32) bytes at p, lower-cased words
+ * l0..l3 (zero past the name): SKH_* | extra mask << 16. */
+static __always_inline __u32 sk_kind(struct sk_scratch *s, __u32 n, __u64 l0, __u64 l1, __u64 l2,
+				     __u64 l3, int lookup)
 {
-	struct scan_ctx x = { .s = s };
-	struct sk_scan *t = &s->st;
-	const __u8 *b = s->buf;
+	__u32 *kind;
 
-	__builtin_memset(t, 0, sizeof(*t));
-	t->sure = 1;
-	s->key.half = half;
-	if (len < 16)
-		return 0;
-	if ((b[0] | 0x20) == 's' && (b[1] | 0x20) == 'i' && (b[2] | 0x20) == 'p' && b[3] == '/') {
-		t->phase = ST_STATUS;
-	} else {
-		t->phase = ST_METHOD;
-		t->is_request = 1;
-		t->method_off = 0;
+	if (lookup) {
+		__u64 *k = (__u64 *)s->key.name;
+
+		k[0] = l0;
+		k[1] = l1;
+		k[2] = l2;
+		k[3] = l3;
+		s->key.len = n;
+		kind = bpf_map_lookup_elem(&kt_hdrs, &s->key);
+		return kind ? *kind : 0;
 	}
-	bpf_loop(len, scan_cb, &x, 0);
-	if (!t->sure || !t->done)
+	/* the parsed names of xdp_tables.c publish_names(), long and compact */
+	switch (n) {
+	case 1:
+		switch (l0) {
+		case 'i': return SKH_CALL_ID;
+		case 'v': return SKH_VIA;
+		case 'f': return SKH_FROM;
+		case 't': return SKH_TO;
+		case 'l': return SKH_CLEN;
+		}
 		return 0;
-	if (!t->is_request && (t->status < 100 || t->status > 699))
+	case 2:
+		return l0 == 0x6f74 ? SKH_TO : 0;                          /* "to" */
+	case 3:
+		return l0 == 0x616976 ? SKH_VIA : 0;                       /* "via" */
+	case 4:
+		if (l0 == 0x6d6f7266)                                      /* "from" */
+			return SKH_FROM;
+		return l0 == 0x71657363 ? SKH_CSEQ : 0;                    /* "cseq" */
+	case 5:
+		return l0 == 0x6574756f72ull ? SKH_ROUTE : 0;              /* "route" */
+	case 7:
+		return l0 == 0x64692d6c6c6163ull ? SKH_CALL_ID : 0;        /* "call-id" */
+	case 14:                                                           /* "content-length" */
+		return l0 == 0x2d746e65746e6f63ull && l1 == 0x6874676e656cull ? SKH_CLEN : 0;
+	}
+	return 0;
+}
+
+/* One header line [p, le) (le: its CR). 0: unsure. A global function:
+ * the verifier checks it once, apart from the line loop. */
+__noinline int sk_header(struct sk_scratch *s, __u32 p, __u32 le, int lookup)
+{
+	struct sk_scan *t;
+	__u64 w[5], l[4], m;
+	__u32 colon = SKS_NONE, kind, v;
+
+	if (!s || p > SK_SCAN_MAX || le > SK_SCAN_MAX)
+		return 0;
+	t = &s->st;
+	for (__u32 j = 0; j < 5; j++)
+		w[j] = sk_ld(s, p + j * 8);
+	for (__u32 j = 0; j < 5; j++) {
+		m = m_eq(w[j], ':');
+		if (m) {
+			colon = j * 8 + m_first(m);
+			break;
+		}
+	}
+	/* a name of 1-32 letters, digits, '-', '.' right before the colon
+	 * (no blank, no folded line) */
+	if (colon == SKS_NONE || colon == 0 || colon > SK_NAME_MAX || p + colon >= le)
+		return 0;
+	l[1] = l[2] = l[3] = 0;
+	for (__u32 j = 0; j < 4; j++) {
+		__u32 n = colon - j * 8;
+		__u64 keep = m_low(n);
+
+		if (~m_name(w[j]) & keep)
+			return 0;
+		/* lower case (| 0x20 is exact on these bytes), zero past the name */
+		l[j] = (w[j] | B20) & ((keep >> 7) * 0xFF);
+		if (n <= 8)
+			break;
+	}
+	kind = sk_kind(s, colon, l[0], l[1], l[2], l[3], lookup);
+	v = p + colon + 1;
+	t->extra_seen |= kind >> 16;
+	if (kind & SKH_CALL_ID) {
+		if (++t->n_callid == 1 && !sk_callid(s, t, v, le))
+			return 0;
+	}
+	if (kind & SKH_VIA) {
+		if (!sk_via(s, t, v, le))
+			return 0;
+		if (++t->n_via == 1) {
+			t->via_off = v;
+			t->via_end = le;
+		}
+	}
+	if (kind & SKH_FROM)
+		t->n_from++;
+	if (kind & SKH_TO) {
+		if (++t->n_to == 1 && !sk_to(s, t, v, le))
+			return 0;
+	}
+	if (kind & SKH_CSEQ) {
+		if (++t->n_cseq == 1 && !sk_cseq(s, t, v, le))
+			return 0;
+	}
+	if (kind & SKH_CLEN) {
+		if (++t->n_clen == 1 && !sk_clen(s, t, v, le))
+			return 0;
+	}
+	if (kind & SKH_ROUTE) {
+		if (++t->n_route == 1) {
+			t->route_off = v;
+			t->route_end = le;
+		}
+	}
+	return 1;
+}
+
+/* Any flag of an extra header (present or match): then the per-line
+ * header-name lookup is needed. */
+static __always_inline int sk_has_extra(const struct sk_tables *tb)
+{
+	__u64 any = 0;
+
+	for (__u32 j = 0; j < SK_EXTRA_MAX; j++)
+		any |= tb->extra_present[j].w[0] | tb->extra_present[j].w[1] |
+		       tb->extra_match[j].w[0] | tb->extra_match[j].w[1];
+	return any != 0;
+}
+
+static __always_inline int sk_crlf(const struct sk_scratch *s, __u32 le)
+{
+	return le < SK_SCAN_MAX && sk_byte(s, le) == '\r' && sk_byte(s, le + 1) == '\n';
+}
+
+/* Scans s->buf[0..len) (len 1..SK_SCAN_MAX) with the names of half =
+ * hl & 1 (looked up per line when hl & 2). 1 when sure that sip_scan()
+ * forwards it (the fields in s->st). A global function, verified once
+ * (five arguments at most). */
+__noinline int sk_scan_payload(struct sk_scratch *s, __u32 len, __u32 hl, __u32 max_msg_bytes,
+			       __u32 max_vias)
+{
+	__u32 half = hl & 1, le, p;
+	int lookup = (hl & 2) != 0;
+	struct sk_scan *t;
+	struct bpf_iter_num it;
+	int *ip;
+
+	if (!s)
+		return 0;
+	t = &s->st;
+	__builtin_memset(t, 0, sizeof(*t));
+	s->key.half = half;
+	if (len < 16 || len > SK_SCAN_MAX)
+		return 0;
+	/* a zero word after the payload: every line search stops there */
+	*(__u64 *)sk_at(s, len) = 0;
+	le = sk_line_end(s, 0);
+	if (!sk_crlf(s, le) || !sk_start_line(s, t, le))
+		return 0;
+	t->line1_end = le;
+	/* the line's start lives in the map value: read back as an unknown
+	 * bounded scalar each iteration, so the loop converges */
+	t->line = le + 2;
+	SK_FOR(it, ip, 0, SK_LINES_MAX) {
+		p = t->line;
+		if (p > SK_SCAN_MAX)
+			break;
+		le = sk_line_end(s, p);
+		if (!sk_crlf(s, le))
+			break;
+		if (le == p) { /* the empty line */
+			t->hdr_len = le + 2;
+			t->done = 1;
+			break;
+		}
+		if (!sk_header(s, p, le, lookup))
+			break;
+		t->line = le + 2;
+	}
+	SK_END(it);
+	if (!t->done)
 		return 0;
 	if (t->n_callid != 1 || t->n_clen > 1 || !t->n_via || !t->n_from || !t->n_to || !t->n_cseq)
 		return 0;
 	if (t->n_clen && t->clen != len - t->hdr_len)
 		return 0; /* the pipeline cuts (smaller) or drops (larger): user space */
-	if (len > tb->max_msg_bytes || t->n_via > tb->max_vias)
+	if (len > max_msg_bytes || t->n_via > max_vias)
 		return 0;
 	if (!t->is_request) {
 		t->method_off = t->m_off;
 		t->method_len = t->m_len;
+		t->via_nid = sk_has_nid(s, t->via_off, t->via_end);
+	} else if (t->to_tag) {
+		t->ruri_nid = sk_has_nid(s, 0, t->line1_end);
+		if (t->n_route)
+			t->route_nid = sk_has_nid(s, t->route_off, t->route_end);
 	}
+	t->sure = 1;
 	return 1;
+}
+
+static __always_inline int sk_scan(struct sk_scratch *s, __u32 len, __u32 half,
+				   const struct sk_tables *tb)
+{
+	return sk_scan_payload(s, len, (half & 1) | (sk_has_extra(tb) ? 2 : 0), tb->max_msg_bytes,
+			       tb->max_vias);
 }
 
 #endif

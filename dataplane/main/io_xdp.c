@@ -124,7 +124,16 @@ static void print_summary(const struct options *o, const struct xdp_loader *l,
 	json_key(f, "zero_copy", &first);
 	fputs(n && w[0].zero_copy ? "true" : "false", f);
 	json_key(f, "kernel", &first);
-	xdp_print_counters(f, bpf_map__fd(l->skel->maps.counters));
+	{
+		struct xdp_counter_fds m;
+		const char **names = calloc(cfg->tables.n_nodes + 1, sizeof(*names));
+
+		for (unsigned i = 0; names && i < cfg->tables.n_nodes; i++)
+			names[i] = cfg->tables.nodes[i].id;
+		xdp_counter_fds_of(&m, l->skel);
+		xdp_print_counters(f, &m, names, names ? cfg->tables.n_nodes : 0, cfg->n_rules);
+		free(names);
+	}
 	print_xsk(f, w, n, &first);
 	for (unsigned i = 0; pw && i < n; i++)
 		pw[i] = &w[i].pipe;

@@ -18,6 +18,7 @@
 #include "packet.h"
 #include "siphon/json_write.h"
 #include "siphon_xdp.h"
+#include "siphon_tables.h"
 #include "siphon.skel.h"
 #include "xdp_load.h"
 #include "xdp_tables.h"
@@ -273,54 +274,119 @@ int xdp_detach(const char *ifname, const char *bpffs, bool skb_mode, char *err, 
 	return 0;
 }
 
-void xdp_print_counters(FILE *f, int fd)
+/* The sum over CPUs of one per-CPU counter; 0 when it cannot be read. */
+static unsigned long long percpu_packets(int fd, uint32_t key, struct siphon_xdp_counter *v,
+					 int ncpu)
 {
-	int ncpu = libbpf_num_possible_cpus(), first = 1;
-	struct siphon_xdp_counter *v;
+	unsigned long long packets = 0;
 
-	if (ncpu <= 0 || !(v = calloc((size_t)ncpu, sizeof(*v)))) {
+	if (fd >= 0 && !bpf_map_lookup_elem(fd, &key, v))
+		for (int c = 0; c < ncpu; c++)
+			packets += v[c].packets;
+	return packets;
+}
+
+struct percpu_reader {
+	struct siphon_xdp_counter *v;
+	int ncpu;
+};
+
+/* "key":{name(i): sum, ...} over keys base+0..n-1 of a per-CPU map;
+ * zeros left out when skip_zero. */
+static void print_object(FILE *f, const char *key, int *first, const struct percpu_reader *r,
+			 int fd, uint32_t base, unsigned n, const char *(*name)(unsigned, void *),
+			 void *ctx, bool skip_zero)
+{
+	int inner = 1;
+
+	json_key(f, key, first);
+	fputc('{', f);
+	for (unsigned i = 0; i < n; i++) {
+		unsigned long long p = percpu_packets(fd, base + i, r->v, r->ncpu);
+
+		if (skip_zero && !p)
+			continue;
+		json_key(f, name(i, ctx), &inner);
+		fprintf(f, "%llu", p);
+	}
+	fputc('}', f);
+}
+
+static const char *status_name(unsigned i, void *ctx) { (void)ctx; return pkt_status_name(i); }
+static const char *reason_name(unsigned i, void *ctx) { (void)ctx; return xdp_reason_name(i); }
+
+static const char *node_name(unsigned i, void *ctx)
+{
+	static __thread char num[16];
+	const char *const *names = ctx;
+
+	if (names)
+		return names[i];
+	snprintf(num, sizeof(num), "%u", i);
+	return num;
+}
+
+void xdp_print_counters(FILE *f, const struct xdp_counter_fds *m, const char *const *node_names,
+			unsigned n_nodes, unsigned n_rules)
+{
+	struct percpu_reader r = { .ncpu = libbpf_num_possible_cpus() };
+	int first = 1;
+
+	if (r.ncpu <= 0 || !(r.v = calloc((size_t)r.ncpu, sizeof(*r.v)))) {
 		fputs("{}", f);
 		return;
 	}
 	fputc('{', f);
-	for (unsigned group = 0; group < 2; group++) {
-		unsigned n = group ? XDP_REASON__COUNT : PKT_STATUS__COUNT;
-		int inner = 1;
+	print_object(f, "packet", &first, &r, m->counters, 0, PKT_STATUS__COUNT, status_name,
+		     NULL, false);
+	print_object(f, "reasons", &first, &r, m->counters,
+		     SIPHON_XDP_REASON_INDEX(PKT_STATUS__COUNT, 0), XDP_REASON__COUNT, reason_name,
+		     NULL, false);
+	/* why packets went up, also while no socket took them */
+	print_object(f, "to_userspace_why", &first, &r, m->up_why, 0, XDP_REASON__COUNT,
+		     reason_name, NULL, true);
+	/* forwarded in the kernel, by node: all by name, or the busy ones by index */
+	print_object(f, "nodes", &first, &r, m->nodes, 0, n_nodes, node_name, (void *)node_names,
+		     !node_names);
+	json_key(f, "rules", &first);
+	fputc('[', f);
+	for (unsigned i = 0; i < n_rules; i++)
+		fprintf(f, "%s%llu", i ? "," : "", percpu_packets(m->rules, i, r.v, r.ncpu));
+	fputs("]}", f);
+	free(r.v);
+}
 
-		json_key(f, group ? "reasons" : "packet", &first);
-		fputc('{', f);
-		for (unsigned i = 0; i < n; i++) {
-			uint32_t key = group ? SIPHON_XDP_REASON_INDEX(PKT_STATUS__COUNT, i) : i;
-			unsigned long long packets = 0;
-
-			if (!bpf_map_lookup_elem(fd, &key, v))
-				for (int c = 0; c < ncpu; c++)
-					packets += v[c].packets;
-			json_key(f, group ? xdp_reason_name(i) : pkt_status_name(i), &inner);
-			fprintf(f, "%llu", packets);
-		}
-		fputc('}', f);
-	}
-	fputc('}', f);
-	free(v);
+void xdp_counter_fds_of(struct xdp_counter_fds *m, const struct siphon_bpf *skel)
+{
+	m->counters = bpf_map__fd(skel->maps.counters);
+	m->up_why = bpf_map__fd(skel->maps.up_why);
+	m->nodes = bpf_map__fd(skel->maps.node_stats);
+	m->rules = bpf_map__fd(skel->maps.rule_stats);
 }
 
 int xdp_print_pinned_counters(FILE *f, const char *ifname, const char *bpffs, char *err,
 			      size_t errlen)
 {
+	static const char *const names[] = { "counters", "up_why", "node_stats", "rule_stats" };
+	struct xdp_counter_fds m;
+	int *fds[] = { &m.counters, &m.up_why, &m.nodes, &m.rules };
 	char path[PATH_MAX + 16];
-	int fd, rc;
+	int rc = 0;
 
-	snprintf(path, sizeof(path), "%s/siphon/%s/counters", bpffs, ifname);
-	fd = bpf_obj_get(path);
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "%s: %s (siphon --io xdp never ran on %s with --bpffs %s?)",
-			 path, strerror(errno), ifname, bpffs);
-		return rc;
+	for (unsigned i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s/siphon/%s/%s", bpffs, ifname, names[i]);
+		*fds[i] = bpf_obj_get(path);
+		if (*fds[i] < 0 && i == 0) {
+			rc = -errno;
+			snprintf(err, errlen, "%s: %s (siphon --io xdp never ran on %s with --bpffs %s?)",
+				 path, strerror(errno), ifname, bpffs);
+			return rc;
+		}
 	}
-	xdp_print_counters(f, fd);
+	xdp_print_counters(f, &m, NULL, SK_MAX_NODES, 0);
 	fputc('\n', f);
-	close(fd);
+	for (unsigned i = 0; i < 4; i++)
+		if (*fds[i] >= 0)
+			close(*fds[i]);
 	return 0;
 }

@@ -50,8 +50,19 @@ int xdp_detach(const char *ifname, const char *bpffs, bool skb_mode, char *err, 
 int xdp_print_pinned_counters(FILE *f, const char *ifname, const char *bpffs, char *err,
 			      size_t errlen);
 
-/* Sums of the per-CPU counter map of a loaded program as JSON. */
-void xdp_print_counters(FILE *f, int counters_fd);
+/* The kernel's per-CPU counter maps (fd -1: not there). */
+struct xdp_counter_fds {
+	int counters, up_why, nodes, rules;
+};
+
+void xdp_counter_fds_of(struct xdp_counter_fds *m, const struct siphon_bpf *skel);
+
+/* The kernel's counters summed over CPUs, as one JSON object: packet
+ * (parse status), reasons (verdicts), to_userspace_why, nodes (forwarded
+ * in the kernel: all n_nodes by name, or the non-zero ones by index when
+ * node_names is NULL) and rules (n_rules, in rule order). */
+void xdp_print_counters(FILE *f, const struct xdp_counter_fds *m, const char *const *node_names,
+			unsigned n_nodes, unsigned n_rules);
 
 const char *xdp_reason_name(unsigned r);
 

@@ -14,8 +14,13 @@
  * plain INVITE / ACK / BYE / responses and the source-prefix drop, and send
  * the Hyperscan-flag message up.
  *
- * Usage: test-parity CONFIG CORPUS_DIR. Exits 77 when not root or bpf()
- * is refused. */
+ * Then every request of a real SIPp capture (tests/bpf/sipp_calls.pcap,
+ * INVITE / ACK / BYE over IPv4 and IPv6, caller side) runs the same way
+ * with a lab-like config (tests/bpf/lab.conf): each must be forwarded in
+ * the kernel, to the pipeline's node, with the pipeline's bytes.
+ *
+ * Usage: test-parity CONFIG CORPUS_DIR LAB_CONFIG PCAP. Exits 77 when not
+ * root or bpf() is refused. */
 #include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -32,6 +37,10 @@
 
 #include <cmocka.h>
 
+/* linux/bpf.h has its own struct bpf_insn */
+#define PCAP_DONT_INCLUDE_PCAP_BPF_H
+#include <pcap/pcap.h>
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
@@ -47,7 +56,7 @@
 #define FRAME_MAX  3400 /* test-run takes a page minus head- and tailroom */
 #define BUF_MAX    4096
 
-static const char *config_path, *corpus_dir;
+static const char *config_path, *corpus_dir, *lab_config_path, *pcap_path;
 static struct siphon_config *cfg;
 static struct siphon_bpf *skel;
 static struct pipeline_worker worker;
@@ -476,6 +485,68 @@ static void flags_and_rules(void **state)
 	assert_int_equal(res.why, XDP_REASON_UP_NOT_DSR);
 }
 
+/* To headers whose tag the scan must find as sip_parse_name_addr() does:
+ * each runs both lanes (every variant) and must agree where the kernel
+ * decides; the plain ones must be forwarded. Then again with a scanner
+ * User-Agent, where the rule "SCANNER_UA and not IN_DIALOG" makes the
+ * dialog state the outcome: the pipeline drops unless there is a tag, and
+ * the kernel must forward exactly the ones with a tag. */
+static void to_tags(void **state)
+{
+	static const struct { const char *to; bool forwarded; } cases[] = {
+		{ "service <sip:service@198.18.0.10:5060>;tag=2255SIPpTag01240", true },
+		{ "<sip:a@198.18.0.10>;TAG=Tag1", true },
+		{ "<sip:a@198.18.0.10> ; tag = x1 ", true },
+		{ "<sip:tag@198.18.0.10;tag=u>;tagx=1;tag=y", true },
+		{ "<sip:a@198.18.0.10>;foo=tag;tag=a", true },
+		{ "<sip:a@198.18.0.10>;tag;tag=z", true },
+		{ "<sip:a@198.18.0.10>;tag=", true },
+		{ "<sip:a@198.18.0.10>;tag= ;x=1", true },
+		{ "<sip:a@198.18.0.10>;;tag=w", true },
+		{ "\"Svc tag\" <sip:a@198.18.0.10>;tag=q", true },
+		{ "sip:a@198.18.0.10;tag=v", true },
+		{ "sip:a@198.18.0.10", true },
+		{ "<sip:a@198.18.0.10>;x=\"tag=1\";tag=2", false },
+		{ "<sip:a@198.18.0.10>;ta/g=1;tag=x_y", true },
+	};
+	static uint8_t f[BUF_MAX];
+	char msg[1024];
+
+	(void)state;
+	for (size_t i = 0; i < 2 * sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t c = i % (sizeof(cases) / sizeof(cases[0]));
+		bool ua = i >= sizeof(cases) / sizeof(cases[0]);
+		int n = snprintf(msg, sizeof(msg),
+				 "BYE sip:service@198.18.0.10:5060 SIP/2.0\r\n"
+				 "Via: SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bK-t%zu\r\n"
+				 "From: <sip:sipp@192.0.2.7>;tag=1SIPpTag001\r\n"
+				 "To: %s\r\n"
+				 "Call-ID: tag-%zu@192.0.2.7\r\n"
+				 "CSeq: 2 BYE\r\n"
+				 "%s"
+				 "Content-Length: 0\r\n"
+				 "\r\n", i, cases[c].to, i,
+				 ua ? "User-Agent: friendly-scanner\r\n" : "");
+		unsigned plain = ~0u;
+
+		if (!ua) {
+			check_variants(cases[c].to, (const uint8_t *)msg, (size_t)n, &plain);
+			if (cases[c].forwarded && plain != XDP_REASON_KERNEL_FORWARD)
+				fail_msg("To: %s: not forwarded in the kernel (%s)", cases[c].to,
+					 plain == ~0u ? "-" : reason_names[plain]);
+			continue;
+		}
+		check_parity(cases[c].to, f, mk_frame(f, 4, 0, SRC_PLAIN, (const uint8_t *)msg,
+						       (size_t)n, 0), &res);
+		if (cases[c].forwarded &&
+		    (res.reason == XDP_REASON_KERNEL_FORWARD) != (res.outcome == PIPELINE_FORWARD))
+			fail_msg("To: %s with a scanner User-Agent: kernel %s (why %s), pipeline %s",
+				 cases[c].to, reason_names[res.reason],
+				 res.why == ~0u ? "-" : reason_names[res.why],
+				 pipeline_outcome_name(res.outcome));
+	}
+}
+
 /* Every corpus message, every variant. */
 static void corpus(void **state)
 {
@@ -540,6 +611,88 @@ static void generations_and_egress(void **state)
 	assert_int_equal(res.action, XDP_TX);
 }
 
+/* The lab's VIPs (tests/bpf/lab.conf) and the SIPp caller of the capture. */
+static const uint8_t lab_vip4[4] = {198, 18, 0, 10};
+static const uint8_t lab_vip6[16] = {0x20, 0x01, 0x0d, 0xb8, 0x00, 0x18, [15] = 0x10};
+
+static struct siphon_bpf *load_tables(struct siphon_config *c);
+
+/* Every request frame of the real SIPp capture, with the lab-like config:
+ * decided in the kernel (forwarded), equal to the pipeline (node, bytes). */
+static void sipp_capture(void **state)
+{
+	static uint8_t f[BUF_MAX];
+	struct siphon_config *saved_cfg = cfg, *lab;
+	struct siphon_bpf *saved_skel = skel;
+	struct pipeline_worker saved_worker = worker;
+	struct config_error cerr;
+	char err[PCAP_ERRBUF_SIZE], what[64];
+	struct pcap_pkthdr *h;
+	const uint8_t *d;
+	unsigned n[2][3] = {{0}}, frames = 0;
+	pcap_t *pc;
+
+	(void)state;
+	if (config_load(lab_config_path, &lab, &cerr))
+		fail_msg("%s", cerr.text);
+	cfg = lab;
+	skel = load_tables(lab);
+	assert_non_null(skel);
+	assert_int_equal(pipeline_worker_init(&worker, &lab->tables), 0);
+	pc = pcap_open_offline(pcap_path, err);
+	if (!pc)
+		fail_msg("%s: %s", pcap_path, err);
+	while (pcap_next_ex(pc, &h, &d) == 1) {
+		static const char *const methods[] = {"INVITE ", "ACK ", "BYE "};
+		size_t l3 = 14, pl;
+		int fam, m = -1;
+
+		assert_int_equal(h->caplen, h->len);
+		assert_true(h->caplen <= sizeof(f));
+		if (d[12] == 0x08 && d[13] == 0x00) {
+			fam = 0;
+			pl = l3 + (size_t)(d[l3] & 15) * 4 + 8;
+			if (memcmp(d + l3 + 16, lab_vip4, 4) != 0)
+				continue; /* a response to the caller */
+		} else {
+			assert_true(d[12] == 0x86 && d[13] == 0xdd);
+			fam = 1;
+			pl = l3 + 40 + 8;
+			if (memcmp(d + l3 + 24, lab_vip6, 16) != 0)
+				continue;
+		}
+		for (int k = 0; k < 3; k++)
+			if (h->caplen - pl > strlen(methods[k]) &&
+			    memcmp(d + pl, methods[k], strlen(methods[k])) == 0)
+				m = k;
+		if (m < 0)
+			fail_msg("capture frame %u: a request to the VIP that is not INVITE/ACK/BYE",
+				 frames);
+		memcpy(f, d, h->caplen);
+		snprintf(what, sizeof(what), "capture frame %u (%s IPv%d)", frames,
+			 methods[m], fam ? 6 : 4);
+		check_parity(what, f, h->caplen, &res);
+		if (res.reason != XDP_REASON_KERNEL_FORWARD)
+			fail_msg("%s: not forwarded in the kernel (%s, why %s)", what,
+				 reason_names[res.reason], res.why == ~0u ? "-" : reason_names[res.why]);
+		n[fam][m]++;
+		frames++;
+	}
+	pcap_close(pc);
+	printf("# SIPp capture: %u requests forwarded in the kernel, as the pipeline: "
+	       "IPv4 INVITE %u ACK %u BYE %u, IPv6 INVITE %u ACK %u BYE %u\n", frames, n[0][0],
+	       n[0][1], n[0][2], n[1][0], n[1][1], n[1][2]);
+	for (int fam = 0; fam < 2; fam++)
+		for (int m = 0; m < 3; m++)
+			assert_true(n[fam][m] > 0);
+	pipeline_worker_free(&worker);
+	siphon_bpf__destroy(skel);
+	config_free(lab);
+	cfg = saved_cfg;
+	skel = saved_skel;
+	worker = saved_worker;
+}
+
 static void print_verified(struct bpf_program *prog)
 {
 	struct bpf_prog_info info;
@@ -551,10 +704,38 @@ static void print_verified(struct bpf_program *prog)
 		       bpf_program__name(prog), info.xlated_prog_len / 8, info.verified_insns);
 }
 
+/* A skeleton with the kernel lane on and c's tables published. */
+static struct siphon_bpf *load_tables(struct siphon_config *c)
+{
+	struct siphon_bpf *s = siphon_bpf__open();
+	char err[512];
+	int rc;
+
+	if (!s)
+		return NULL;
+	xdp_tables_no_pinning(s);
+	if (xdp_tables_configure(s, &c->tables, true, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		goto fail;
+	}
+	rc = siphon_bpf__load(s);
+	if (rc) {
+		fprintf(stderr, "loading the XDP program: %s\n", strerror(-rc));
+		goto fail;
+	}
+	if (xdp_tables_publish(s, &c->tables, 0, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		goto fail;
+	}
+	return s;
+fail:
+	siphon_bpf__destroy(s);
+	return NULL;
+}
+
 static int setup(void **state)
 {
 	struct config_error cerr;
-	char err[512];
 	int rc;
 
 	(void)state;
@@ -565,23 +746,9 @@ static int setup(void **state)
 		fprintf(stderr, "%s\n", cerr.text);
 		return -1;
 	}
-	skel = siphon_bpf__open();
+	skel = load_tables(cfg);
 	if (!skel)
 		return -1;
-	xdp_tables_no_pinning(skel);
-	if (xdp_tables_configure(skel, &cfg->tables, true, err, sizeof(err))) {
-		fprintf(stderr, "%s\n", err);
-		return -1;
-	}
-	rc = siphon_bpf__load(skel);
-	if (rc) {
-		fprintf(stderr, "loading the XDP program: %s\n", strerror(-rc));
-		return -1;
-	}
-	if (xdp_tables_publish(skel, &cfg->tables, 0, err, sizeof(err))) {
-		fprintf(stderr, "%s\n", err);
-		return -1;
-	}
 	print_verified(skel->progs.siphon_xdp);
 	rc = pipeline_worker_init(&worker, &cfg->tables);
 	if (rc) {
@@ -632,16 +799,20 @@ int main(int argc, char **argv)
 		cmocka_unit_test(sipp_call),
 		cmocka_unit_test(source_drop),
 		cmocka_unit_test(flags_and_rules),
+		cmocka_unit_test(to_tags),
 		cmocka_unit_test(corpus),
 		cmocka_unit_test(generations_and_egress),
+		cmocka_unit_test(sipp_capture),
 	};
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s CONFIG CORPUS_DIR\n", argv[0]);
+	if (argc != 5) {
+		fprintf(stderr, "usage: %s CONFIG CORPUS_DIR LAB_CONFIG PCAP\n", argv[0]);
 		return 2;
 	}
 	config_path = argv[1];
 	corpus_dir = argv[2];
+	lab_config_path = argv[3];
+	pcap_path = argv[4];
 	if (!bpf_usable())
 		return 77;
 	return cmocka_run_group_tests(tests, setup, teardown);
