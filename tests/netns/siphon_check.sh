@@ -9,7 +9,8 @@
 #      and ICMP to the VIP reach the kernel stack (ping answers).
 #   3. siphon restarted under load: 0 failed calls.
 #   4. OPTIONS to the balancer itself reach the kernel stack (a stand-in
-#      for siphond answers) from the kernel lane and from the AF_XDP lane.
+#      for siphond answers) from the kernel lane and from the AF_XDP lane;
+#      2,000 calls through the AF_XDP lane alone (kernel lane off).
 #   5. The AF_XDP accounting: no UMEM frame lost or refused, every frame
 #      sent was completed.
 set -euo pipefail
@@ -37,8 +38,20 @@ fail() {
 "$lab" siphon start
 
 # --- 1. 5,000 calls ------------------------------------------------------
+counters() { "$lab" siphon counters; }
+counters >"$work/k_calls0.json"
 since=$(date +%s.%N)
 "$lab" check --vip --calls 5000 --rate 250
+counters >"$work/k_calls1.json"
+$py - "$work/k_calls0.json" "$work/k_calls1.json" <<'PY' || fail "the kernel lane did not carry the calls"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+d = {k: b["reasons"][k] - a["reasons"][k] for k in b["reasons"]}
+# INVITE, ACK and BYE of every call, decided and forwarded in the kernel
+assert d["kernel_forward"] >= 15000, "kernel_forward moved by %d: %s" % (d["kernel_forward"], d)
+assert d["pass_no_xsk"] == 0, d
+print("kernel lane: %d forwarded, %d to user space" % (d["kernel_forward"], d["to_userspace"]))
+PY
 "$lab" calls --since "$since" >"$work/calls.json"
 cat "$work/calls.json"
 $py - "$work/calls.json" 5000 <<'PY' || fail "distribution or call affinity"
@@ -54,7 +67,6 @@ print("distribution ok: %s" % d["share_by_node"])
 PY
 
 # --- 2. bad and foreign frames -------------------------------------------
-counters() { "$lab" siphon counters; }
 counters >"$work/k0.json"
 send() { # KIND COUNT [SRC]
 	ip netns exec sph-caller $py "$here/send_frames.py" sph-c-lb 02:00:00:18:01:02 \
@@ -115,6 +127,21 @@ for lane in on off; do
 done
 kill "$peer" 2>/dev/null || true
 
+# the same calls through the AF_XDP lane alone (the kernel lane is off now)
+since=$(date +%s.%N)
+"$lab" check --vip --calls 2000 --rate 250
+"$lab" calls --since "$since" >"$work/calls3.json"
+$py - "$work/calls3.json" 2000 <<'PY' || fail "AF_XDP lane: distribution or call affinity"
+import json, sys
+d, want = json.load(open(sys.argv[1])), int(sys.argv[2])
+inv = d["invites_by_node"]
+assert sum(inv.values()) == want and sorted(inv) == ["b1", "b2", "b3"], inv
+for node, share in d["share_by_node"].items():
+    assert abs(share - 1 / 3) <= 0.05, "%s has %.1f%% of the calls" % (node, share * 100)
+assert d["split_calls"] == 0, "calls on two nodes: %s" % d["split_examples"]
+print("AF_XDP lane: %s" % d["share_by_node"])
+PY
+
 # --- 5. AF_XDP accounting --------------------------------------------------
 "$lab" siphon stop
 $py - "$run"/sph-lb/siphon-summary.json <<'PY' || fail "punt through the TAP"
@@ -122,6 +149,14 @@ import json, sys
 x = json.load(open(sys.argv[1]))["xsk"]
 assert x["punt_tap"] >= 1 and x["punt_tap_failed"] == 0 and x["punt_no_tap"] == 0, x
 print("AF_XDP lane punts through the TAP: %d" % x["punt_tap"])
+PY
+$py - "$run"/sph-lb/siphon-summary.json <<'PY' || fail "AF_XDP lane counters"
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = d["pipeline"]
+assert p["outcomes"]["forward"] >= 6000, p["outcomes"]  # INVITE, ACK, BYE of 2,000 calls
+assert sum(p["nodes"].values()) == p["outcomes"]["forward"], p["nodes"]
+print("AF_XDP lane forwarded %d, by node %s" % (p["outcomes"]["forward"], p["nodes"]))
 PY
 for s in "$run"/sph-lb/siphon-summary.*.json; do
 	$py - "$s" <<'PY' || fail "UMEM accounting in $s"
