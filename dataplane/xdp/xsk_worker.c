@@ -184,13 +184,16 @@ static uint32_t rx_batch(struct xsk_worker *w)
 {
 	uint32_t idx, n = xsk_ring_cons__peek(&w->rx, BATCH, &idx);
 
+	for (uint32_t i = 0; i < n && i < 2; i++)
+		prefetch_frame(w, xsk_ring_cons__rx_desc(&w->rx, idx + i));
+
 	for (uint32_t i = 0; i < n; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&w->rx, idx + i);
 
 		/* The kernel copied the next frame in on another CPU: start
 		 * pulling its header block into this cache while this one runs. */
-		if (i + 1 < n)
-			prefetch_frame(w, xsk_ring_cons__rx_desc(&w->rx, idx + i + 1));
+		if (i + 2 < n)
+			prefetch_frame(w, xsk_ring_cons__rx_desc(&w->rx, idx + i + 2));
 		uint64_t addr = xsk_umem__extract_addr(d->addr) + xsk_umem__extract_offset(d->addr);
 		uint64_t base = frame_base(w, addr);
 		uint8_t *data;
@@ -273,6 +276,27 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+#define HUGE_2M (2u << 20)
+
+/* The UMEM, on transparent huge pages where the kernel gives them: each
+ * frame the pipeline reads is then one TLB entry away instead of a page
+ * walk. Over-allocated by 2 MiB to align it; base and maplen are what to unmap. */
+static void *umem_map(size_t len, void **base, size_t *maplen)
+{
+	uint8_t *p = mmap(NULL, len + HUGE_2M, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			  -1, 0);
+	uint8_t *a;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	a = (uint8_t *)(((uintptr_t)p + HUGE_2M - 1) & ~(uintptr_t)(HUGE_2M - 1));
+	madvise(a, len, MADV_HUGEPAGE); /* best effort */
+	memset(a, 0, len);              /* fault it in now, not on the first packets */
+	*base = p;
+	*maplen = len + HUGE_2M;
+	return a;
+}
+
 int xsk_worker_open(struct xsk_worker *w, const struct xsk_worker_config *cfg, char *err,
 		    size_t errlen)
 {
@@ -294,10 +318,8 @@ int xsk_worker_open(struct xsk_worker *w, const struct xsk_worker_config *cfg, c
 	memset(w, 0, sizeof(*w));
 	w->cfg = *cfg;
 	w->umem_len = (size_t)cfg->frames * cfg->frame_size;
-	w->umem_area = mmap(NULL, w->umem_len, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (w->umem_area == MAP_FAILED) {
-		w->umem_area = NULL;
+	w->umem_area = umem_map(w->umem_len, &w->map_base, &w->map_len);
+	if (!w->umem_area) {
 		rc = -errno;
 		snprintf(err, errlen, "queue %u: UMEM of %zu bytes: %s", cfg->queue, w->umem_len,
 			 strerror(errno));
@@ -378,8 +400,9 @@ void xsk_worker_close(struct xsk_worker *w)
 		xsk_socket__delete(w->xsk); /* also leaves the XSKMAP */
 	if (w->umem)
 		xsk_umem__delete(w->umem);
-	if (w->umem_area)
-		munmap(w->umem_area, w->umem_len);
+	if (w->map_base)
+		munmap(w->map_base, w->map_len);
+	w->map_base = NULL;
 	w->eg_xsk = w->xsk = NULL;
 	w->umem = NULL;
 	w->umem_area = NULL;

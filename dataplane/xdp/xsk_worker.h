@@ -53,8 +53,10 @@ struct xsk_worker {
 	bool started;
 	volatile sig_atomic_t *stop;
 
-	void *umem_area;
+	void *umem_area; /* inside the mapping at map_base */
 	size_t umem_len;
+	void *map_base;
+	size_t map_len;
 	struct xsk_umem *umem;
 	struct xsk_ring_prod fill, tx, eg_fill, eg_tx;
 	struct xsk_ring_cons comp, rx, eg_comp;
