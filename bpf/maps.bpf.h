@@ -41,8 +41,9 @@ struct {
 	SIPHON_PIN;
 } xsks SEC(".maps");
 
-/* Bytes copied out of the packet for hashing; 32 bytes of slack so that a
- * masked index plus an 8-byte read stays inside the value. */
+/* xdp_hash_test's copy of the payload (the kernel lane hashes the Call-ID
+ * in its scan buffer); 32 bytes of slack so that a masked index plus an
+ * 8-byte read stays inside the value. */
 struct hash_scratch {
 	__u8 b[SIPHON_XDP_HASH_MAX + 32];
 };

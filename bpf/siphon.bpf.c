@@ -97,8 +97,9 @@ static __always_inline int to_user(struct xdp_md *ctx, enum xdp_reason why, enum
 
 struct eval_ctx {
 	__u64 val[2], unk[2];
-	__u32 half, n;
+	__u32 half;
 	__s32 rule;       /* the rule a term surely picks, or -1 */
+	__u32 kind, pool; /* its action (struct sk_rule_action) */
 	__u32 why;        /* 0, or the reason to go up */
 };
 
@@ -116,74 +117,76 @@ static __always_inline int term_eval(const struct eval_ctx *e, const struct sk_t
 	return maybe ? 2 : 1;
 }
 
-static long expr_cb(__u32 i, void *vctx)
-{
-	struct eval_ctx *e = vctx;
-	__u32 idx = e->half * SK_MAX_EXPR_TERMS + (i & (SK_MAX_EXPR_TERMS - 1));
-	const struct sk_term *t = bpf_map_lookup_elem(&kt_expr, &idx);
-	__u32 w, bit;
-	int r;
-
-	if (!t)
-		return 1;
-	r = term_eval(e, t);
-	w = (t->target >> 6) & 1;
-	bit = t->target & 63;
-	if (r == 1) {
-		e->val[w] |= 1ull << bit;
-		e->unk[w] &= ~(1ull << bit);
-	} else if (r == 2 && !(e->val[w] & (1ull << bit))) {
-		e->unk[w] |= 1ull << bit;
-	}
-	return 0;
-}
-
-static long rule_cb(__u32 i, void *vctx)
-{
-	struct eval_ctx *e = vctx;
-	__u32 idx = e->half * SK_MAX_RULE_TERMS + (i & (SK_MAX_RULE_TERMS - 1));
-	const struct sk_term *t = bpf_map_lookup_elem(&kt_terms, &idx);
-	const struct sk_rule_action *a;
-	int r;
-
-	if (!t)
-		return 1;
-	r = term_eval(e, t);
-	if (r == 0)
-		return 0;
-	idx = e->half * SK_MAX_RULES + (t->target & (SK_MAX_RULES - 1));
-	a = bpf_map_lookup_elem(&kt_actions, &idx);
-	if (!a) {
-		e->why = XDP_REASON_UP_SCAN;
-		return 1;
-	}
-	if (a->kind == SK_ACTION_RATE_LIMIT)
-		e->why = XDP_REASON_UP_RATE_LIMIT;
-	else if (r == 2)
-		e->why = XDP_REASON_UP_FLAGS;
-	else
-		e->rule = (__s32)t->target;
-	return 1;
-}
-
-/* Derived flags, then the route: e->rule, or e->why. */
+/* Derived flags, then the route: e->rule, or e->why. Open-coded loops
+ * (no callbacks); the term pointers come from array lookups the verifier
+ * inlines. */
 static __always_inline void route_eval(struct eval_ctx *e, const struct sk_tables *tb)
 {
-	__u32 n;
+	const struct sk_rule_action *a;
+	struct bpf_iter_num it;
+	const struct sk_term *t;
+	__u32 n, hit, idx;
+	int *ip, r = 0;
 
 	e->rule = -1;
 	e->why = 0;
 	n = tb->n_expr_terms;
 	if (n > SK_MAX_EXPR_TERMS)
 		n = SK_MAX_EXPR_TERMS;
-	if (n)
-		bpf_loop(n, expr_cb, e, 0);
+	if (n) {
+		SK_FOR(it, ip, 0, n) {
+			__u64 bit;
+			__u32 w;
+
+			idx = e->half * SK_MAX_EXPR_TERMS + ((__u32)*ip & (SK_MAX_EXPR_TERMS - 1));
+			t = bpf_map_lookup_elem(&kt_expr, &idx);
+			if (!t)
+				break;
+			r = term_eval(e, t);
+			w = (t->target >> 6) & 1;
+			bit = 1ull << (t->target & 63);
+			if (r == 1) {
+				e->val[w] |= bit;
+				e->unk[w] &= ~bit;
+			} else if (r == 2 && !(e->val[w] & bit)) {
+				e->unk[w] |= bit;
+			}
+		}
+		SK_END(it);
+	}
 	n = tb->n_rule_terms;
 	if (n > SK_MAX_RULE_TERMS)
 		n = SK_MAX_RULE_TERMS;
-	bpf_loop(n, rule_cb, e, 0);
-	if (e->rule < 0 && !e->why)
+	hit = ~0u; /* the first term that does not surely fail */
+	SK_FOR(it, ip, 0, n) {
+		idx = e->half * SK_MAX_RULE_TERMS + ((__u32)*ip & (SK_MAX_RULE_TERMS - 1));
+		t = bpf_map_lookup_elem(&kt_terms, &idx);
+		if (!t)
+			break; /* cannot happen: the index is inside the map */
+		r = term_eval(e, t);
+		if (r == 0)
+			continue;
+		hit = t->target;
+		break;
+	}
+	SK_END(it);
+	if (hit == ~0u) {
 		e->why = XDP_REASON_UP_SCAN; /* no rule held: unreachable with a loaded config */
+		return;
+	}
+	idx = e->half * SK_MAX_RULES + (hit & (SK_MAX_RULES - 1));
+	a = bpf_map_lookup_elem(&kt_actions, &idx);
+	if (!a) {
+		e->why = XDP_REASON_UP_SCAN;
+	} else if (a->kind == SK_ACTION_RATE_LIMIT) {
+		e->why = XDP_REASON_UP_RATE_LIMIT;
+	} else if (r == 2) {
+		e->why = XDP_REASON_UP_FLAGS;
+	} else {
+		e->rule = (__s32)hit;
+		e->kind = a->kind;
+		e->pool = a->pool;
+	}
 }
 
 static __always_inline void flags_or(struct eval_ctx *e, const struct sk_flags *f)
@@ -198,9 +201,9 @@ static __always_inline void flags_unk(struct eval_ctx *e, const struct sk_flags 
 	e->unk[1] |= f->w[1];
 }
 
-/* The source-prefix flags. */
+/* The source-prefix flags (zero when no prefix covers the source). */
 static __always_inline void source_flags(struct xdp_md *ctx, const struct xdp_pkt *p, __u32 half,
-					 struct eval_ctx *e)
+					 struct sk_flags *out)
 {
 	const struct sk_flags *f = NULL;
 
@@ -221,8 +224,10 @@ static __always_inline void source_flags(struct xdp_md *ctx, const struct xdp_pk
 		__builtin_memcpy(k.addr, a, 16);
 		f = bpf_map_lookup_elem(&kt_src6, &k);
 	}
-	if (f)
-		flags_or(e, f);
+	if (f) {
+		out->w[0] = f->w[0];
+		out->w[1] = f->w[1];
+	}
 }
 
 static __always_inline int name_is(const struct sk_scratch *s, __u32 off, __u32 len,
@@ -239,6 +244,27 @@ static __always_inline int name_is(const struct sk_scratch *s, __u32 off, __u32 
 	return 1;
 }
 
+/* Whether the tables of the generation g names have any extra-header flag
+ * (then the scan looks up every header name): 32 words to OR, so cached
+ * per generation, {seq, half, any} in one word (a single store, whatever
+ * CPU writes it). */
+static __u64 extra_cache;
+
+static __always_inline int has_extra(const struct sk_gen *g, const struct sk_tables *tb)
+{
+	__u64 key = ((__u64)g->seq << 32) | ((__u64)(g->active & 1) << 2) | 1, c = extra_cache;
+	int any;
+
+	if ((c & ~2ull) == key)
+		return (c & 2) != 0;
+	any = sk_has_extra(tb);
+	extra_cache = key | (any ? 2 : 0);
+	return any;
+}
+
+/* XXH64 over the payload copy (every read masked with SKS_MASK) */
+XXH64_DEFINE(xxh64_sks, SKS_MASK)
+
 /* The kernel lane for UDP to a VIP:port: the action, and *r. */
 static __always_inline int kernel_lane_udp(struct xdp_md *ctx, const struct xdp_pkt *p,
 					   enum xdp_reason *r)
@@ -250,9 +276,9 @@ static __always_inline int kernel_lane_udp(struct xdp_md *ctx, const struct xdp_
 	const struct sk_node *nd;
 	const __u32 *slotv;
 	struct sk_scratch *s;
-	struct hash_scratch *hs;
 	struct sk_scan *t;
 	struct eval_ctx e = {};
+	struct sk_flags src = {};
 	const __u8 *pl;
 	__u64 hash;
 	int dialog;
@@ -268,17 +294,14 @@ static __always_inline int kernel_lane_udp(struct xdp_md *ctx, const struct xdp_
 	/* before the scan: the source and transport flags are known, the
 	 * message's are not; a drop that surely holds is an early drop
 	 * (unless it may be a STUN binding request, which the scanner punts) */
-	source_flags(ctx, p, half, &e);
+	source_flags(ctx, p, half, &src);
+	flags_or(&e, &src);
 	flags_or(&e, &tb->udp);
 	flags_unk(&e, &tb->msg_flags);
 	route_eval(&e, tb);
-	if (e.rule >= 0) {
-		const struct sk_rule_action *a;
-
-		idx = half * SK_MAX_RULES + ((__u32)e.rule & (SK_MAX_RULES - 1));
-		a = bpf_map_lookup_elem(&kt_actions, &idx);
+	if (e.rule >= 0 && e.kind == SK_ACTION_DROP) {
 		pl = pkt_ptr(ctx, p->payload_off, 2);
-		if (a && a->kind == SK_ACTION_DROP && (!pl || len < 20 || pl[0] != 0 || pl[1] != 1)) {
+		if (!pl || len < 20 || pl[0] != 0 || pl[1] != 1) {
 			count_at(&rule_stats, (__u32)e.rule, bytes);
 			*r = XDP_REASON_KERNEL_DROP_RULE;
 			return XDP_DROP;
@@ -300,7 +323,8 @@ static __always_inline int kernel_lane_udp(struct xdp_md *ctx, const struct xdp_
 		    bpf_xdp_load_bytes(ctx, p->payload_off, s->buf, n))
 			return to_user(ctx, XDP_REASON_UP_SCAN, r, bytes);
 	}
-	if (!sk_scan(s, len, half, tb))
+	if (!sk_scan_payload(s, len, half | (has_extra(g, tb) ? 2 : 0), tb->max_msg_bytes,
+			     tb->max_vias))
 		return to_user(ctx, XDP_REASON_UP_SCAN, r, bytes);
 	t = &s->st;
 
@@ -308,16 +332,18 @@ static __always_inline int kernel_lane_udp(struct xdp_md *ctx, const struct xdp_
 	{
 		const struct sk_flags *mf;
 
-		__builtin_memset(s->key.name, 0, sizeof(s->key.name));
-		for (__u32 j = 0; j < SK_NAME_MAX; j++) {
-			if (j >= t->method_len)
-				break;
-			s->key.name[j] = s->buf[(t->method_off + j) & SKS_MASK];
+		__u64 *k = (__u64 *)s->key.name;
+
+		/* the method (at most 31 bytes), zero-padded, word by word */
+		for (__u32 j = 0; j < SK_NAME_MAX / 8; j++) {
+			__u32 n = t->method_len > j * 8 ? t->method_len - j * 8 : 0;
+
+			k[j] = sk_ld(s, t->method_off + j * 8) & m_bytes(n);
 		}
 		s->key.len = t->method_len;
 		s->key.half = half;
 		e.val[0] = e.val[1] = e.unk[0] = e.unk[1] = 0;
-		source_flags(ctx, p, half, &e);
+		flags_or(&e, &src);
 		flags_or(&e, &tb->udp);
 		mf = bpf_map_lookup_elem(&kt_methods, &s->key);
 		if (mf)
@@ -328,10 +354,12 @@ static __always_inline int kernel_lane_udp(struct xdp_md *ctx, const struct xdp_
 			flags_unk(&e, &tb->to_self);
 		else
 			flags_unk(&e, &tb->own_probe);
-		for (__u32 j = 0; j < SK_EXTRA_MAX; j++) {
-			if (t->extra_seen & (1u << j)) {
-				flags_or(&e, &tb->extra_present[j]);
-				flags_unk(&e, &tb->extra_match[j]);
+		if (t->extra_seen) {
+			for (__u32 j = 0; j < SK_EXTRA_MAX; j++) {
+				if (t->extra_seen & (1u << j)) {
+					flags_or(&e, &tb->extra_present[j]);
+					flags_unk(&e, &tb->extra_match[j]);
+				}
 			}
 		}
 		e.unk[0] &= ~e.val[0];
@@ -340,25 +368,20 @@ static __always_inline int kernel_lane_udp(struct xdp_md *ctx, const struct xdp_
 	route_eval(&e, tb);
 	if (e.rule < 0)
 		return to_user(ctx, (enum xdp_reason)e.why, r, bytes);
-	idx = half * SK_MAX_RULES + ((__u32)e.rule & (SK_MAX_RULES - 1));
 	{
-		const struct sk_rule_action *a = bpf_map_lookup_elem(&kt_actions, &idx);
-
-		if (!a)
-			return to_user(ctx, XDP_REASON_UP_SCAN, r, bytes);
-		if (a->kind == SK_ACTION_DROP) {
+		if (e.kind == SK_ACTION_DROP) {
 			count_at(&rule_stats, (__u32)e.rule, bytes);
 			*r = XDP_REASON_KERNEL_DROP_RULE;
 			return XDP_DROP;
 		}
-		if (a->kind == SK_ACTION_PUNT || a->kind == SK_ACTION_REPLY) {
+		if (e.kind == SK_ACTION_PUNT || e.kind == SK_ACTION_REPLY) {
 			count_at(&rule_stats, (__u32)e.rule, bytes);
 			*r = XDP_REASON_KERNEL_PUNT_RULE;
 			return XDP_PASS;
 		}
-		if (a->kind != SK_ACTION_POOL || a->pool >= SK_MAX_POOLS)
+		if (e.kind != SK_ACTION_POOL || e.pool >= SK_MAX_POOLS)
 			return to_user(ctx, XDP_REASON_UP_SCAN, r, bytes);
-		idx = half * SK_MAX_POOLS + a->pool;
+		idx = half * SK_MAX_POOLS + e.pool;
 	}
 
 	/* dispatch (dataplane/dispatch.c) */
@@ -373,20 +396,13 @@ static __always_inline int kernel_lane_udp(struct xdp_md *ctx, const struct xdp_
 	dialog = t->to_tag || !t->is_request ||
 		 (t->is_request && (name_is(s, t->method_off, t->method_len, "ACK", 3) ||
 				    name_is(s, t->method_off, t->method_len, "CANCEL", 6)));
-	if (dialog && pool->previous_until > bpf_ktime_get_ns() / 1000000000ull)
+	if (dialog && pool->previous_until &&
+	    pool->previous_until > bpf_ktime_get_ns() / 1000000000ull)
 		return to_user(ctx, XDP_REASON_UP_GRACE, r, bytes);
 	if (t->callid_len > SK_CALLID_MAX || t->callid_len == 0)
 		return to_user(ctx, XDP_REASON_UP_TOO_LONG, r, bytes);
-	hs = bpf_map_lookup_elem(&scratch, &zero);
-	{
-		__u64 n = t->callid_len;
-
-		asm volatile("" : "+r"(n));
-		if (!hs || n == 0 || n > SK_CALLID_MAX ||
-		    bpf_xdp_load_bytes(ctx, p->payload_off + t->callid_off, hs->b, n))
-			return to_user(ctx, XDP_REASON_UP_SCAN, r, bytes);
-	}
-	hash = xxh64(hs->b, t->callid_len, hash_seed);
+	/* the Call-ID straight from the scan's copy */
+	hash = xxh64_sks(s->buf, t->callid_off, t->callid_len, hash_seed);
 	if (!pool->size || pool->size > SK_MAGLEV_MAX)
 		return to_user(ctx, XDP_REASON_UP_NO_NODE, r, bytes);
 	slot = (__u32)(((hash >> 32) * pool->size) >> 32);

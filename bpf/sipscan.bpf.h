@@ -5,15 +5,18 @@
  * and msg_len; for anything outside the subset it says unsure and the
  * packet goes to user space.
  *
- * Speed: work is per word and per line, not per byte. Lines are found 8
- * bytes a step (the first byte outside 0x20-0x7E, by the has-byte bit
- * tricks below); a header name is read from the first 40 bytes of its line
- * as words, checked and case-folded word-wise, and recognised inline (a
- * map lookup per line only when the config has header flags). Values are
- * looked at only for the headers the lane needs (Call-ID, Via, To, CSeq,
- * Content-Length); the other lines cost the line search and the name.
- * Loops are open-coded iterators (bpf_iter_num, kernel >= 6.4): state the
- * loop carries stays in bounded registers or in the per-CPU value, so the
+ * Speed: work is per word and per line, not per byte. The first 40 bytes
+ * of a line are read once as five words: its end (the first byte outside
+ * 0x20-0x7E, by the has-byte bit tricks below) and its header name are
+ * found in them; the name is checked and case-folded word-wise and
+ * recognised inline (a map lookup per line only when the config has header
+ * flags). Values are looked at only for the headers the lane needs
+ * (Call-ID, Via, To, CSeq, Content-Length), word-wise, in a global
+ * function of their own (sk_value()); the other lines cost the line end
+ * and the name. The line loop is a bounded loop (no call per line but
+ * sk_header()); other loops unroll their first words and go on in
+ * open-coded iterators (bpf_iter_num, kernel >= 6.4): state the loop
+ * carries stays in bounded registers or in the per-CPU value, so the
  * verifier converges after a few iterations.
  *
  * The subset: start line `METHOD SP scheme ":" uri SP "SIP/2.0" CRLF` with
@@ -82,12 +85,12 @@ static __always_inline __u64 m_range(__u64 w, __u64 lo, __u64 hi)
 }
 
 /* A mask whose lowest set bit is at the first byte outside 0x20-0x7E (the
- * bits above it may be wrong: borrows run up from a flagged byte only). */
+ * bits above it may be wrong: borrows and carries run up from a flagged
+ * byte only). Below 0x20 borrows in w - 0x20, 0x7F carries into bit 7 in
+ * w + 1, from 0x80 bit 7 is set already. */
 static __always_inline __u64 m_stop(__u64 w)
 {
-	__u64 y = w ^ B7F; /* 0x7F becomes 0 */
-
-	return (((w - B20) & ~w) | w | ((y - B01) & ~y)) & B80;
+	return ((w - B20) | (w + B01) | w) & B80;
 }
 
 /* The byte index of the lowest set bit of a B80 mask (not 0). clang 14
@@ -102,6 +105,14 @@ static __always_inline __u32 m_first(__u64 m)
 static __always_inline __u64 m_low(__u32 n)
 {
 	return n >= 8 ? B80 : B80 & ((1ull << (8 * n)) - 1);
+}
+
+/* Scheme characters: letters, digits, '+', '-', '.' (exact below 0x80;
+ * bytes from 0x80 are never flagged as one). */
+static __always_inline __u64 m_scheme(__u64 w)
+{
+	return m_range(w | B20, 'a', 'z') | m_range(w, '0', '9') | m_range(w, '+', '+') |
+	       m_range(w, '-', '.');
 }
 
 /* Letters, digits, '-' and '.' (a header name the scan takes as a token). */
@@ -211,8 +222,15 @@ static __always_inline __u32 sk_line_end(const struct sk_scratch *s, __u32 p)
 	return r;
 }
 
-/* The first byte c in [from, to), or SKS_NONE. */
-static __always_inline __u32 sk_find(const struct sk_scratch *s, __u32 from, __u32 to, __u64 c)
+/* CR LF at le (inside the scanned bytes) */
+static __always_inline int sk_crlf(const struct sk_scratch *s, __u32 le)
+{
+	return le < SK_SCAN_MAX && *(const __u16 *)sk_at(s, le) == 0x0A0D; /* CR LF */
+}
+
+/* The first byte c1 or c2 in [from, to), or SKS_NONE. */
+static __always_inline __u32 sk_find2(const struct sk_scratch *s, __u32 from, __u32 to, __u64 c1,
+				      __u64 c2)
 {
 	struct bpf_iter_num it;
 	__u32 r = SKS_NONE;
@@ -220,21 +238,23 @@ static __always_inline __u32 sk_find(const struct sk_scratch *s, __u32 from, __u
 
 	for (__u32 j = 0; j < 8; j++) {
 		__u32 q = from + j * 8;
-		__u64 m;
+		__u64 w, m;
 
 		if (q >= to)
 			return SKS_NONE;
-		m = m_eq(sk_ld(s, q), c) & m_low(to - q);
+		w = sk_ld(s, q);
+		m = (m_eq(w, c1) | m_eq(w, c2)) & m_low(to - q);
 		if (m)
 			return q + m_first(m);
 	}
 	SK_FOR(it, ip, 8, SK_SCAN_MAX / 8 + 2) {
 		__u32 q = from + 8 * (__u32)*ip;
-		__u64 m;
+		__u64 w, m;
 
 		if (q >= to || q > SK_SCAN_MAX)
 			break;
-		m = m_eq(sk_ld(s, q), c) & m_low(to - q);
+		w = sk_ld(s, q);
+		m = (m_eq(w, c1) | m_eq(w, c2)) & m_low(to - q);
 		if (m) {
 			r = q + m_first(m);
 			break;
@@ -244,6 +264,12 @@ static __always_inline __u32 sk_find(const struct sk_scratch *s, __u32 from, __u
 	return r;
 }
 
+/* The first byte c in [from, to), or SKS_NONE. */
+static __always_inline __u32 sk_find(const struct sk_scratch *s, __u32 from, __u32 to, __u64 c)
+{
+	return sk_find2(s, from, to, c, c);
+}
+
 /* "nid" in any case inside [from, to)? */
 static __always_inline __u32 sk_has_nid(const struct sk_scratch *s, __u32 from, __u32 to)
 {
@@ -251,7 +277,17 @@ static __always_inline __u32 sk_has_nid(const struct sk_scratch *s, __u32 from, 
 	__u32 r = 0;
 	int *ip;
 
-	SK_FOR(it, ip, 0, SK_SCAN_MAX / 8 + 2) {
+	/* the first 64 bytes unrolled (a start line, a Via, a Route) */
+	for (__u32 j = 0; j < 8; j++) {
+		__u32 q = from + j * 8;
+
+		if (q + 3 > to)
+			return 0;
+		if (m_eq(sk_ld(s, q) | B20, 'n') & m_eq(sk_ld(s, q + 1) | B20, 'i') &
+		    m_eq(sk_ld(s, q + 2) | B20, 'd') & m_low(to - q - 2))
+			return 1;
+	}
+	SK_FOR(it, ip, 8, SK_SCAN_MAX / 8 + 2) {
 		__u32 q = from + 8 * (__u32)*ip;
 		__u64 m;
 
@@ -341,6 +377,16 @@ static __always_inline int sk_start_line(struct sk_scratch *s, struct sk_scan *t
 	if (!c_alpha(sk_byte(s, sp + 1)))
 		return 0;
 	t->k = SKS_NONE;
+	/* the usual scheme ("sip", "sips", "tel") within a word: the first
+	 * byte that is not a scheme character must be the colon */
+	m = ~m_scheme(sk_ld(s, sp + 2)) & B80;
+	if (m) {
+		u = sp + 2 + m_first(m);
+		if (u >= le || sk_byte(s, u) != ':')
+			return 0;
+		t->k = u;
+		goto uri;
+	}
 	SK_FOR(it, ip, sp + 2, le) {
 		__u32 c = sk_byte(s, (__u32)*ip);
 
@@ -356,11 +402,25 @@ static __always_inline int sk_start_line(struct sk_scratch *s, struct sk_scan *t
 	SK_END(it);
 	if (t->k == SKS_NONE)
 		return 0;
+uri:
 	/* uri SP "SIP/2.0": the first of SP < > " after the colon is the SP
-	 * 8 bytes before the line's end */
+	 * 8 bytes before the line's end (the first 64 bytes unrolled) */
 	u = SKS_NONE;
+	for (__u32 j = 0; j < 8; j++) {
+		__u32 q = t->k + 1 + j * 8;
+		__u64 w;
+
+		if (q >= le)
+			goto uri_end;
+		w = sk_ld(s, q);
+		m = (m_eq(w, ' ') | m_eq(w, '<') | m_eq(w, '>') | m_eq(w, '"')) & m_low(le - q);
+		if (m) {
+			u = q + m_first(m);
+			goto uri_end;
+		}
+	}
 	{
-		SK_FOR(it, ip, 0, SK_SCAN_MAX / 8 + 2) {
+		SK_FOR(it, ip, 8, SK_SCAN_MAX / 8 + 2) {
 			__u32 q = t->k + 1 + 8 * (__u32)*ip;
 			__u64 w;
 
@@ -375,6 +435,7 @@ static __always_inline int sk_start_line(struct sk_scratch *s, struct sk_scan *t
 		}
 		SK_END(it);
 	}
+uri_end:
 	if (u == SKS_NONE || u <= t->k + 1 || u + 8 != le || sk_byte(s, u) != ' ')
 		return 0;
 	if (sk_ld(s, u) != 0x302E322F50495320ull) /* " SIP/2.0" */
@@ -384,6 +445,30 @@ static __always_inline int sk_start_line(struct sk_scratch *s, struct sk_scan *t
 }
 
 /* ---- header values ---- */
+
+/* One word of the Call-ID at q: 1 when it ends the check (t->bad, or a
+ * second '@': t->n_at 2). */
+static __always_inline int sk_callid_word(struct sk_scratch *s, struct sk_scan *t, __u32 q)
+{
+	__u64 w = sk_ld(s, q), keep = m_low(t->b - q), am;
+
+	/* not word characters (CC_WORD): SP # $ & , ; = ^ | ('@' apart) */
+	if ((m_eq(w, ' ') | m_range(w, '#', '$') | m_eq(w, '&') | m_eq(w, ',') | m_eq(w, ';') |
+	     m_eq(w, '=') | m_eq(w, '^') | m_eq(w, '|')) & keep) {
+		t->bad = 1;
+		return 1;
+	}
+	am = m_eq(w, '@') & keep;
+	if (am) {
+		if (t->n_at || (am & (am - 1))) {
+			t->n_at = 2;
+			return 1;
+		}
+		t->n_at = 1;
+		t->at = q + m_first(am);
+	}
+	return 0;
+}
 
 /* Call-ID: trimmed, `word ["@" word]`, no blank inside. */
 static __always_inline int sk_callid(struct sk_scratch *s, struct sk_scan *t, __u32 v, __u32 ve)
@@ -397,31 +482,25 @@ static __always_inline int sk_callid(struct sk_scratch *s, struct sk_scan *t, __
 	t->bad = 0;
 	t->n_at = 0;
 	t->at = SKS_NONE;
-	SK_FOR(it, ip, 0, SK_SCAN_MAX / 8 + 2) {
+	/* most Call-IDs fit 32 bytes: no iterator for those */
+	for (__u32 j = 0; j < 4; j++) {
+		__u32 q = t->a + j * 8;
+
+		if (q >= t->b)
+			goto done;
+		if (sk_callid_word(s, t, q))
+			return 0;
+	}
+	SK_FOR(it, ip, 4, SK_SCAN_MAX / 8 + 2) {
 		__u32 q = t->a + 8 * (__u32)*ip;
-		__u64 w, keep, am;
 
 		if (q >= t->b || q > SK_SCAN_MAX)
 			break;
-		w = sk_ld(s, q);
-		keep = m_low(t->b - q);
-		/* not word characters (CC_WORD): SP # $ & , ; = ^ | ('@' apart) */
-		if ((m_eq(w, ' ') | m_range(w, '#', '$') | m_eq(w, '&') | m_eq(w, ',') |
-		     m_eq(w, ';') | m_eq(w, '=') | m_eq(w, '^') | m_eq(w, '|')) & keep) {
-			t->bad = 1;
+		if (sk_callid_word(s, t, q))
 			break;
-		}
-		am = m_eq(w, '@') & keep;
-		if (am) {
-			if (t->n_at || (am & (am - 1))) {
-				t->n_at = 2;
-				break;
-			}
-			t->n_at = 1;
-			t->at = q + m_first(am);
-		}
 	}
 	SK_END(it);
+done:
 	if (t->bad || t->n_at > 1)
 		return 0;
 	if (t->n_at == 1 && (t->at == t->a || t->at + 1 >= t->b))
@@ -477,13 +556,23 @@ static __always_inline int sk_via(struct sk_scratch *s, struct sk_scan *t, __u32
 static __always_inline int sk_to(struct sk_scratch *s, struct sk_scan *t, __u32 v, __u32 ve)
 {
 	struct bpf_iter_num it;
-	__u32 from;
+	__u32 from, quotes = 0;
 	int *ip;
 
 	sk_trim(s, t, v, ve);
-	t->q1 = sk_find(s, t->a, t->b, '"');
+	/* the first '"' or '<': a quote first is a quoted display name; a '<'
+	 * first, then no quote may follow anywhere (none before the '>' here,
+	 * none after it below) */
+	t->q1 = sk_find2(s, t->a, t->b, '"', '<');
 	from = t->a;
-	if (t->q1 != SKS_NONE) {
+	if (t->q1 != SKS_NONE && sk_byte(s, t->q1) == '<') {
+		t->lt = t->q1;
+		t->gt = sk_find2(s, t->lt, t->b, '"', '>');
+		if (t->gt == SKS_NONE || sk_byte(s, t->gt) != '>')
+			return 0;
+		from = t->gt + 1;
+		quotes = 1;
+	} else if (t->q1 != SKS_NONE) {
 		/* a quoted display name: only `"text"` first, then the '<' */
 		if (t->q1 != t->a)
 			return 0;
@@ -495,15 +584,11 @@ static __always_inline int sk_to(struct sk_scratch *s, struct sk_scan *t, __u32 
 		t->lt = sk_find(s, t->a, t->b, '<');
 		if (t->lt == SKS_NONE || t->lt < t->q2)
 			return 0;
-	} else {
-		t->lt = sk_find(s, t->a, t->b, '<');
-	}
-	if (t->lt != SKS_NONE) {
 		t->gt = sk_find(s, t->lt, t->b, '>');
 		if (t->gt == SKS_NONE)
 			return 0;
 		from = t->gt + 1;
-	} else {
+	} else { /* no quote, no '<' */
 		from = sk_find(s, from, t->b, ';');
 		if (from == SKS_NONE) {
 			t->to_tag = 0;
@@ -517,15 +602,20 @@ static __always_inline int sk_to(struct sk_scratch *s, struct sk_scan *t, __u32 
 		__u32 q = from + 5, n = t->b - q, bad = 0;
 
 		for (__u32 j = 0; j < 4; j++) {
-			__u32 r = n > j * 8 ? n - j * 8 : 0;
-
-			bad |= (~m_name(sk_ld(s, q + j * 8)) & m_low(r)) != 0;
+			if (n <= j * 8)
+				break;
+			if (~m_name(sk_ld(s, q + j * 8)) & m_low(n - j * 8)) {
+				bad = 1;
+				break;
+			}
 		}
 		if (!bad) {
 			t->to_tag = 1;
 			return 1;
 		}
 	}
+	if (quotes && sk_find(s, from, t->b, '"') != SKS_NONE)
+		return 0;
 	/* the parameters [from, b), no quote among them: split at every ';';
 	 * the first named tag (any case) followed by '=' decides. st: 0 seek
 	 * ';', 1 blanks before a name, 2 the name, 3 blanks after it, 4 blanks
@@ -601,80 +691,93 @@ static __always_inline int sk_to(struct sk_scratch *s, struct sk_scan *t, __u32 
 	return 1;
 }
 
+/* Bytes k < n of a word (n <= 8: the low n bytes; n >= 8: all). */
+static __always_inline __u64 m_bytes(__u32 n)
+{
+	return n >= 8 ? ~0ull : (1ull << (8 * n)) - 1;
+}
+
+/* Token characters (CC_TOKEN): letters, digits, - . ! % * _ + ` ' ~ */
+static __always_inline __u64 m_token(__u64 w)
+{
+	return m_name(w) | m_range(w, '*', '+') | m_range(w, '_', '`') | m_eq(w, '!') |
+	       m_eq(w, '%') | m_eq(w, '\'') | m_eq(w, '~');
+}
+
+/* The first byte at or after q that is not a digit, within 16 bytes;
+ * 16 when there is none. */
+static __always_inline __u32 sk_digits(const struct sk_scratch *s, __u32 q)
+{
+	__u64 m = ~m_range(sk_ld(s, q), '0', '9') & B80;
+
+	if (m)
+		return m_first(m);
+	m = ~m_range(sk_ld(s, q + 8), '0', '9') & B80;
+	return m ? 8 + m_first(m) : 16;
+}
+
+/* The number of the n (at most 10) digits at q. */
+static __always_inline __u64 sk_number(const struct sk_scratch *s, __u32 q, __u32 n)
+{
+	__u64 w0 = sk_ld(s, q), w1 = sk_ld(s, q + 8), num = 0;
+
+	for (__u32 j = 0; j < 10; j++) {
+		if (j >= n)
+			break;
+		num = num * 10 + (((j < 8 ? w0 >> (8 * j) : w1 >> (8 * (j - 8))) & 0xFF) - '0');
+	}
+	return num;
+}
+
 /* The first CSeq: *SP 1*10DIGIT 1*SP token *SP, at most 2^31 - 1; for a
- * request byte for byte its method. */
+ * request byte for byte its method. Word-wise: trimmed, the digits, one
+ * blank (more in a loop), a token of at most 31 bytes up to the end. */
 static __always_inline int sk_cseq(struct sk_scratch *s, struct sk_scan *t, __u32 v, __u32 ve)
 {
 	struct bpf_iter_num it;
+	__u32 d, b0, n;
 	int *ip;
 
-	t->st = 0;
-	t->k = 0;
-	t->num = 0;
-	t->m_off = t->m_len = 0;
-	SK_FOR(it, ip, v, ve) {
-		__u32 i = (__u32)*ip, c = sk_byte(s, i);
-
-		switch (t->st) {
-		case 0:
-			if (c_digit(c)) {
-				t->st = 1;
-				t->k = 1;
-				t->num = c - '0';
-			} else if (c != ' ') {
-				t->st = 5;
-			}
-			break;
-		case 1:
-			if (c_digit(c)) {
-				t->k++;
-				if (t->k <= 10)
-					t->num = t->num * 10 + (c - '0');
-			} else {
-				t->st = c == ' ' ? 2 : 5;
-			}
-			break;
-		case 2:
-			if (c_token(c)) {
-				t->st = 3;
-				t->m_off = i;
-				t->m_len = 1;
-			} else if (c != ' ') {
-				t->st = 5;
-			}
-			break;
-		case 3:
-			if (c_token(c))
-				t->m_len++;
-			else
-				t->st = c == ' ' ? 4 : 5;
-			break;
-		case 4:
-			if (c != ' ')
-				t->st = 5;
-			break;
-		}
-		if (t->st == 5)
-			break;
-	}
-	SK_END(it);
-	if ((t->st != 3 && t->st != 4) || t->k > 10 || t->num > 0x7FFFFFFF || t->m_len >= SK_NAME_MAX)
+	sk_trim(s, t, v, ve);
+	if (t->a >= t->b)
 		return 0;
-	if (t->is_request) {
-		if (t->m_len != t->method_len)
-			return 0;
-		t->bad = 0;
-		SK_FOR(it, ip, 0, t->m_len) {
-			__u32 j = (__u32)*ip;
-
-			if (sk_byte(s, t->m_off + j) != sk_byte(s, t->method_off + j)) {
-				t->bad = 1;
+	d = sk_digits(s, t->a);
+	/* digits, then a blank inside the trimmed value (so a token follows) */
+	if (d == 0 || d > 10 || t->a + d >= t->b || sk_byte(s, t->a + d) != ' ')
+		return 0;
+	if (sk_number(s, t->a, d) > 0x7FFFFFFF)
+		return 0;
+	b0 = t->a + d + 1;
+	if (sk_byte(s, b0) == ' ') { /* more blanks: rare */
+		t->k = b0;
+		SK_FOR(it, ip, 0, SK_SCAN_MAX) {
+			if (t->k >= t->b || sk_byte(s, t->k) != ' ')
 				break;
-			}
+			t->k++;
 		}
 		SK_END(it);
-		if (t->bad)
+		b0 = t->k;
+	}
+	if (b0 >= t->b || t->b - b0 >= SK_NAME_MAX)
+		return 0;
+	n = t->b - b0;
+	for (__u32 j = 0; j < 4; j++) {
+		if (n <= j * 8)
+			break;
+		if (~m_token(sk_ld(s, b0 + j * 8)) & m_low(n - j * 8))
 			return 0;
+	}
+	t->m_off = b0;
+	t->m_len = n;
+	if (t->is_request) {
+		if (n != t->method_len)
+			return 0;
+		for (__u32 j = 0; j < 4; j++) {
+			if (n <= j * 8)
+				break;
+			if ((sk_ld(s, b0 + j * 8) ^ sk_ld(s, t->method_off + j * 8)) & m_bytes(n - j * 8))
+				return 0;
+		}
 	}
 	return 1;
 }
@@ -682,28 +785,42 @@ static __always_inline int sk_cseq(struct sk_scratch *s, struct sk_scan *t, __u3
 /* Content-Length: trimmed, 1-9 digits. */
 static __always_inline int sk_clen(struct sk_scratch *s, struct sk_scan *t, __u32 v, __u32 ve)
 {
-	struct bpf_iter_num it;
-	int *ip;
+	__u32 n;
 
 	sk_trim(s, t, v, ve);
 	if (t->a >= t->b || t->b - t->a > 9)
 		return 0;
-	t->num = 0;
-	t->bad = 0;
-	SK_FOR(it, ip, t->a, t->b) {
-		__u32 c = sk_byte(s, (__u32)*ip);
-
-		if (!c_digit(c)) {
-			t->bad = 1;
-			break;
-		}
-		t->num = t->num * 10 + (c - '0');
-	}
-	SK_END(it);
-	if (t->bad)
+	n = t->b - t->a;
+	if (sk_digits(s, t->a) < n)
 		return 0;
-	t->clen = (__u32)t->num;
+	t->clen = (__u32)sk_number(s, t->a, n);
 	return 1;
+}
+
+/* The value [v, ve) of a header of one kind (SKH_*): 0 unsure. A global
+ * function, verified once apart from sk_header() (whose paths would
+ * otherwise multiply through every value parser); called for the few
+ * lines whose value the lane reads. */
+__noinline int sk_value(struct sk_scratch *s, __u32 kind, __u32 v, __u32 ve)
+{
+	struct sk_scan *t;
+
+	if (!s || v > SK_SCAN_MAX || ve > SK_SCAN_MAX)
+		return 0;
+	t = &s->st;
+	switch (kind) {
+	case SKH_CALL_ID:
+		return sk_callid(s, t, v, ve);
+	case SKH_VIA:
+		return sk_via(s, t, v, ve);
+	case SKH_TO:
+		return sk_to(s, t, v, ve);
+	case SKH_CSEQ:
+		return sk_cseq(s, t, v, ve);
+	case SKH_CLEN:
+		return sk_clen(s, t, v, ve);
+	}
+	return 0;
 }
 
 /* The kind of a header name of n (1-32) bytes at p, lower-cased words
@@ -753,19 +870,38 @@ static __always_inline __u32 sk_kind(struct sk_scratch *s, __u32 n, __u64 l0, __
 	return 0;
 }
 
-/* One header line [p, le) (le: its CR). 0: unsure. A global function:
- * the verifier checks it once, apart from the line loop. */
-__noinline int sk_header(struct sk_scratch *s, __u32 p, __u32 le, int lookup)
+/* The line at p: its end found from the words the name is read from,
+ * then, for a header line, the header. Returns 0: unsure; 1: the empty
+ * line (t->done, t->hdr_len); else where the next line starts. A global
+ * function: the verifier checks it once, apart from the line loop. */
+__noinline int sk_header(struct sk_scratch *s, __u32 p, int lookup)
 {
 	struct sk_scan *t;
 	__u64 w[5], l[4], m;
-	__u32 colon = SKS_NONE, kind, v;
+	__u32 colon = SKS_NONE, le = SKS_NONE, kind, v;
 
-	if (!s || p > SK_SCAN_MAX || le > SK_SCAN_MAX)
+	if (!s || p > SK_SCAN_MAX)
 		return 0;
 	t = &s->st;
 	for (__u32 j = 0; j < 5; j++)
 		w[j] = sk_ld(s, p + j * 8);
+	/* the line's end: the first byte outside 0x20-0x7E, CR LF */
+	for (__u32 j = 0; j < 5; j++) {
+		m = m_stop(w[j]);
+		if (m) {
+			le = p + j * 8 + m_first(m);
+			break;
+		}
+	}
+	if (le == SKS_NONE)
+		le = sk_line_end(s, p + 40);
+	if (!sk_crlf(s, le))
+		return 0;
+	if (le == p) { /* the empty line */
+		t->hdr_len = le + 2;
+		t->done = 1;
+		return 1;
+	}
 	for (__u32 j = 0; j < 5; j++) {
 		m = m_eq(w[j], ':');
 		if (m) {
@@ -793,11 +929,11 @@ __noinline int sk_header(struct sk_scratch *s, __u32 p, __u32 le, int lookup)
 	v = p + colon + 1;
 	t->extra_seen |= kind >> 16;
 	if (kind & SKH_CALL_ID) {
-		if (++t->n_callid == 1 && !sk_callid(s, t, v, le))
+		if (++t->n_callid == 1 && !sk_value(s, SKH_CALL_ID, v, le))
 			return 0;
 	}
 	if (kind & SKH_VIA) {
-		if (!sk_via(s, t, v, le))
+		if (!sk_value(s, SKH_VIA, v, le))
 			return 0;
 		if (++t->n_via == 1) {
 			t->via_off = v;
@@ -807,15 +943,15 @@ __noinline int sk_header(struct sk_scratch *s, __u32 p, __u32 le, int lookup)
 	if (kind & SKH_FROM)
 		t->n_from++;
 	if (kind & SKH_TO) {
-		if (++t->n_to == 1 && !sk_to(s, t, v, le))
+		if (++t->n_to == 1 && !sk_value(s, SKH_TO, v, le))
 			return 0;
 	}
 	if (kind & SKH_CSEQ) {
-		if (++t->n_cseq == 1 && !sk_cseq(s, t, v, le))
+		if (++t->n_cseq == 1 && !sk_value(s, SKH_CSEQ, v, le))
 			return 0;
 	}
 	if (kind & SKH_CLEN) {
-		if (++t->n_clen == 1 && !sk_clen(s, t, v, le))
+		if (++t->n_clen == 1 && !sk_value(s, SKH_CLEN, v, le))
 			return 0;
 	}
 	if (kind & SKH_ROUTE) {
@@ -824,7 +960,7 @@ __noinline int sk_header(struct sk_scratch *s, __u32 p, __u32 le, int lookup)
 			t->route_end = le;
 		}
 	}
-	return 1;
+	return (int)le + 2;
 }
 
 /* Any flag of an extra header (present or match): then the per-line
@@ -839,11 +975,6 @@ static __always_inline int sk_has_extra(const struct sk_tables *tb)
 	return any != 0;
 }
 
-static __always_inline int sk_crlf(const struct sk_scratch *s, __u32 le)
-{
-	return le < SK_SCAN_MAX && sk_byte(s, le) == '\r' && sk_byte(s, le + 1) == '\n';
-}
-
 /* Scans s->buf[0..len) (len 1..SK_SCAN_MAX) with the names of half =
  * hl & 1 (looked up per line when hl & 2). 1 when sure that sip_scan()
  * forwards it (the fields in s->st). A global function, verified once
@@ -854,8 +985,6 @@ __noinline int sk_scan_payload(struct sk_scratch *s, __u32 len, __u32 hl, __u32 
 	__u32 half = hl & 1, le, p;
 	int lookup = (hl & 2) != 0;
 	struct sk_scan *t;
-	struct bpf_iter_num it;
-	int *ip;
 
 	if (!s)
 		return 0;
@@ -873,23 +1002,21 @@ __noinline int sk_scan_payload(struct sk_scratch *s, __u32 len, __u32 hl, __u32 
 	/* the line's start lives in the map value: read back as an unknown
 	 * bounded scalar each iteration, so the loop converges */
 	t->line = le + 2;
-	SK_FOR(it, ip, 0, SK_LINES_MAX) {
+	/* a bounded loop, no iterator call per line: the body is small (the
+	 * line is sk_header()'s, verified apart), so the verifier walks all
+	 * SK_LINES_MAX iterations cheaply */
+#pragma clang loop unroll(disable)
+	for (__u32 i = 0; i < SK_LINES_MAX; i++) {
+		int next;
+
 		p = t->line;
 		if (p > SK_SCAN_MAX)
 			break;
-		le = sk_line_end(s, p);
-		if (!sk_crlf(s, le))
+		next = sk_header(s, p, lookup);
+		if (next <= 1) /* unsure, or the empty line */
 			break;
-		if (le == p) { /* the empty line */
-			t->hdr_len = le + 2;
-			t->done = 1;
-			break;
-		}
-		if (!sk_header(s, p, le, lookup))
-			break;
-		t->line = le + 2;
+		t->line = (__u32)next;
 	}
-	SK_END(it);
 	if (!t->done)
 		return 0;
 	if (t->n_callid != 1 || t->n_clen > 1 || !t->n_via || !t->n_from || !t->n_to || !t->n_cseq)
@@ -909,13 +1036,6 @@ __noinline int sk_scan_payload(struct sk_scratch *s, __u32 len, __u32 hl, __u32 
 	}
 	t->sure = 1;
 	return 1;
-}
-
-static __always_inline int sk_scan(struct sk_scratch *s, __u32 len, __u32 half,
-				   const struct sk_tables *tb)
-{
-	return sk_scan_payload(s, len, (half & 1) | (sk_has_extra(tb) ? 2 : 0), tb->max_msg_bytes,
-			       tb->max_vias);
 }
 
 #endif
