@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Load, attach, pin and take over the XDP program (xdp_load.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 #include <linux/if_link.h>
 #include <linux/magic.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <bpf/bpf.h>
@@ -155,6 +157,35 @@ static int attach(struct xdp_loader *l, const struct xdp_load_options *o, char *
 	return 0;
 }
 
+/* One siphon per pin directory: a second one would swap its program in
+ * and then find the sockets taken. The lock lives in /run/lock (bpffs
+ * holds no plain files), named after the pin directory. */
+static int lock_pin_dir(struct xdp_loader *l, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 32], *c;
+	int rc;
+
+	snprintf(path, sizeof(path), "/run/lock/siphon%s.lock", l->pin_dir);
+	for (c = path + strlen("/run/lock/"); *c; c++)
+		if (*c == '/')
+			*c = '_';
+	l->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (l->lock_fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	if (flock(l->lock_fd, LOCK_EX | LOCK_NB)) {
+		rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		snprintf(err, errlen, "another siphon runs with %s (lock %s): stop it first",
+			 l->pin_dir, path);
+		close(l->lock_fd);
+		l->lock_fd = -1;
+		return rc;
+	}
+	return 0;
+}
+
 int xdp_loader_start(struct xdp_loader *l, const struct xdp_load_options *o,
 		     const struct compiled_tables *t, char *err, size_t errlen)
 {
@@ -163,6 +194,7 @@ int xdp_loader_start(struct xdp_loader *l, const struct xdp_load_options *o,
 	int rc;
 
 	memset(l, 0, sizeof(*l));
+	l->lock_fd = -1;
 	libbpf_set_print(print_warnings);
 	libxdp_set_print(print_libxdp);
 	l->ifindex = (int)if_nametoindex(o->ifname);
@@ -178,6 +210,8 @@ int xdp_loader_start(struct xdp_loader *l, const struct xdp_load_options *o,
 		}
 	}
 	rc = pin_dir_of(l->pin_dir, sizeof(l->pin_dir), o->bpffs, o->ifname, err, errlen);
+	if (!rc)
+		rc = lock_pin_dir(l, err, errlen);
 	if (rc)
 		return rc;
 	oo.pin_root_path = l->pin_dir;
@@ -210,8 +244,7 @@ int xdp_loader_start(struct xdp_loader *l, const struct xdp_load_options *o,
 			strerror(errno));
 	return 0;
 fail:
-	siphon_bpf__destroy(l->skel);
-	l->skel = NULL;
+	xdp_loader_close(l);
 	return rc;
 }
 
@@ -219,6 +252,9 @@ void xdp_loader_close(struct xdp_loader *l)
 {
 	siphon_bpf__destroy(l->skel); /* the attachment and the pins stay */
 	l->skel = NULL;
+	if (l->lock_fd >= 0)
+		close(l->lock_fd);
+	l->lock_fd = -1;
 }
 
 int xdp_detach(const char *ifname, const char *bpffs, bool skb_mode, char *err, size_t errlen)

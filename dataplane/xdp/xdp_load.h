@@ -30,6 +30,7 @@ struct xdp_loader {
 	int ifindex, egress_ifindex;
 	uint32_t prog_id;
 	bool replaced; /* took over from an earlier siphon's program */
+	int lock_fd;   /* one siphon per pin directory */
 	char pin_dir[PATH_MAX];
 };
 

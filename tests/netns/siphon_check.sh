@@ -15,6 +15,7 @@
 #      sent was completed.
 set -euo pipefail
 lab=$1
+siphon=${2:?usage: siphon_check.sh LAB SIPHON}
 here=$(cd "$(dirname "$0")" && pwd)
 if [[ $(id -u) != 0 ]]; then
 	echo "needs root (network namespaces)"
@@ -65,6 +66,14 @@ for node, share in d["share_by_node"].items():
 assert d["split_calls"] == 0, "calls on two nodes: %s" % d["split_examples"]
 print("distribution ok: %s" % d["share_by_node"])
 PY
+
+# a second siphon on the same interface is refused before it touches anything
+if ip netns exec sph-lb "$siphon" --io xdp --iface sph-lb-c \
+	--config "$run/lab.conf" --bpffs "$run/bpffs" --seconds 1 2>"$work/second.err"; then
+	fail "a second siphon on sph-lb-c started"
+fi
+grep -q "another siphon runs" "$work/second.err" || fail "second siphon: $(cat "$work/second.err")"
+echo "a second siphon is refused: $(cat "$work/second.err")"
 
 # --- 2. bad and foreign frames -------------------------------------------
 counters >"$work/k0.json"
