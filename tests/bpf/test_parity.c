@@ -19,6 +19,13 @@
  * with a lab-like config (tests/bpf/lab.conf): each must be forwarded in
  * the kernel, to the pipeline's node, with the pipeline's bytes.
  *
+ * Last, the mutation round (the kernel scan is a second SIP parser: it is
+ * fuzzed): from a fixed seed, about 30,000 frames of mutants (mutate.h) of
+ * every corpus message and every capture request, with parity.conf and
+ * with lab.conf, from a plain and from a dropped source, some over IPv6 or
+ * VLAN; the same rule for every frame. PARITY_SEED and PARITY_MUTANTS run
+ * another or a longer round.
+ *
  * Usage: test-parity CONFIG CORPUS_DIR LAB_CONFIG PCAP. Exits 77 when not
  * root or bpf() is refused. */
 #include <dirent.h>
@@ -31,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -47,10 +55,13 @@
 
 #include "config.h"
 #include "pipeline.h"
+#include "siphon/names.h"
 #include "siphon_tables.h"
 #include "siphon_xdp.h"
 #include "siphon.skel.h"
 #include "xdp_tables.h"
+
+#include "mutate.h"
 
 #define N_COUNTERS (PKT_STATUS__COUNT + XDP_REASON__COUNT)
 #define FRAME_MAX  3400 /* test-run takes a page minus head- and tailroom */
@@ -70,13 +81,21 @@ static const char *const reason_names[] = {
 
 static const uint8_t vip4[4] = {198, 18, 0, 10};
 static const uint8_t vip6[16] = {0x20, 0x01, 0x0d, 0xb8, 0x00, 0x10, [15] = 0x10};
+/* The lab's VIPs (tests/bpf/lab.conf). */
+static const uint8_t lab_vip4[4] = {198, 18, 0, 10};
+static const uint8_t lab_vip6[16] = {0x20, 0x01, 0x0d, 0xb8, 0x00, 0x18, [15] = 0x10};
+static const uint8_t *frame_vip6 = vip6; /* the IPv6 VIP mk_frame() sends to */
 
-enum source { SRC_PLAIN, SRC_INTERNAL, SRC_BLOCKED, SRC__COUNT };
-static const uint8_t src4[SRC__COUNT][4] = {{192, 0, 2, 7}, {198, 18, 1, 7}, {203, 0, 113, 9}};
-static const uint8_t src6[SRC__COUNT][16] = {
+/* Sources: the variants run the first SRC__COUNT; SRC_LAB_SCANNER is in
+ * lab.conf's dropped prefix (SCANNER_NET, IPv4 only). */
+enum source { SRC_PLAIN, SRC_INTERNAL, SRC_BLOCKED, SRC__COUNT, SRC_LAB_SCANNER = SRC__COUNT };
+static const uint8_t src4[SRC__COUNT + 1][4] = {
+	{192, 0, 2, 7}, {198, 18, 1, 7}, {203, 0, 113, 9}, {198, 18, 9, 66}};
+static const uint8_t src6[SRC__COUNT + 1][16] = {
 	{0x20, 0x01, 0x0d, 0xb8, 0x00, 0x0c, [15] = 7},
 	{0x20, 0x01, 0x0d, 0xb8, 0x00, 0x05, [15] = 7},
 	{0x20, 0x01, 0x0d, 0xb8, 0x0b, 0xad, [15] = 9},
+	{0x20, 0x01, 0x0d, 0xb8, 0x00, 0x0c, [15] = 66}, /* not dropped: none for IPv6 */
 };
 
 /* what both lanes did with one frame */
@@ -88,6 +107,7 @@ struct result {
 	uint8_t out[BUF_MAX];
 	uint32_t out_len;
 	enum pipeline_outcome outcome;
+	int preason;         /* the scanner's reason (sip_reason_name()), or -1 */
 	int pnode;           /* node counted by the pipeline, or -1 */
 	uint8_t pout[BUF_MAX];
 	size_t pout_len;
@@ -144,7 +164,7 @@ static size_t mk_frame(uint8_t *b, int family, int vlans, enum source src, const
 		ip[6] = PKT_PROTO_UDP;
 		ip[7] = 64;
 		memcpy(ip + 8, src6[src], 16);
-		memcpy(ip + 24, vip6, 16);
+		memcpy(ip + 24, frame_vip6, 16);
 	}
 	put16(udp, 5062);
 	put16(udp + 2, 5060);
@@ -157,19 +177,34 @@ static size_t mk_frame(uint8_t *b, int family, int vlans, enum source src, const
 
 /* ---- counters ---- */
 
+/* The packets of entries 0..n-1 summed over the CPUs: one batch lookup
+ * (a lookup per entry made the mutation round slow). */
 static void sum_percpu(struct bpf_map *map, uint32_t n, uint64_t *pkts)
 {
-	int fd = bpf_map__fd(map);
-	struct siphon_xdp_counter *v = calloc((size_t)ncpus, sizeof(*v));
+	static struct siphon_xdp_counter *v;
+	static uint32_t *keys;
+	static size_t cap;
+	uint32_t token, count = n;
+	int rc;
 
-	assert_non_null(v);
-	for (uint32_t k = 0; k < n; k++) {
-		pkts[k] = 0;
-		assert_int_equal(bpf_map_lookup_elem(fd, &k, v), 0);
-		for (int c = 0; c < ncpus; c++)
-			pkts[k] += v[c].packets;
+	if (cap < n) {
+		free(v);
+		free(keys);
+		v = calloc((size_t)n * (size_t)ncpus, sizeof(*v));
+		keys = calloc(n, sizeof(*keys));
+		assert_true(v && keys);
+		cap = n;
 	}
-	free(v);
+	rc = bpf_map_lookup_batch(bpf_map__fd(map), NULL, &token, keys, v, &count, NULL);
+	if (rc && errno != ENOENT)
+		fail_msg("lookup_batch %s: %s", bpf_map__name(map), strerror(errno));
+	assert_int_equal(count, n);
+	for (uint32_t k = 0; k < n; k++) {
+		assert_int_equal(keys[k], k);
+		pkts[k] = 0;
+		for (int c = 0; c < ncpus; c++)
+			pkts[k] += v[(size_t)k * (size_t)ncpus + (size_t)c].packets;
+	}
 }
 
 /* the index of the one entry that moved by one, -1 when none; fails on more */
@@ -192,7 +227,8 @@ static int moved(const uint64_t *a, const uint64_t *b, uint32_t n)
 static void run_both(const uint8_t *f, size_t len, struct result *r)
 {
 	static uint64_t c0[N_COUNTERS], c1[N_COUNTERS], w0[XDP_REASON__COUNT],
-		w1[XDP_REASON__COUNT], n0[SK_MAX_NODES], n1[SK_MAX_NODES];
+		w1[XDP_REASON__COUNT], n0[SK_MAX_NODES], n1[SK_MAX_NODES],
+		s0[SIP_REASON__COUNT];
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = (uint32_t)len,
 		    .data_out = r->out, .data_size_out = sizeof(r->out), .repeat = 1);
 	uint64_t *pn0 = calloc(cfg->tables.n_nodes + 1, sizeof(uint64_t));
@@ -216,10 +252,12 @@ static void run_both(const uint8_t *f, size_t len, struct result *r)
 	r->knode = moved(n0, n1, SK_MAX_NODES);
 
 	memcpy(pn0, worker.c.node, cfg->tables.n_nodes * sizeof(uint64_t));
+	memcpy(s0, worker.c.sip_reason, sizeof(s0));
 	memcpy(r->pout, f, len);
 	r->pout_len = len;
 	r->outcome = pipeline_process(&worker, r->pout, &r->pout_len, sizeof(r->pout));
 	r->pnode = moved(pn0, worker.c.node, cfg->tables.n_nodes);
+	r->preason = moved(s0, worker.c.sip_reason, SIP_REASON__COUNT);
 	free(pn0);
 
 	n_frames++;
@@ -234,43 +272,61 @@ static bool kernel_decided(unsigned reason)
 	       reason == XDP_REASON_KERNEL_PUNT_RULE;
 }
 
-/* The parity rule for one frame; returns the kernel's reason. */
-static unsigned check_parity(const char *name, const uint8_t *f, size_t len, struct result *r)
+/* The parity rule for one frame run by run_both(): NULL when it holds,
+ * else what breaks it (in msg). */
+static const char *parity_break(const struct result *r, char *msg, size_t cap)
 {
-	run_both(f, len, r);
 	if (!kernel_decided(r->reason)) {
 		/* up: the AF_XDP redirect, no socket under test-run */
-		if (r->reason != XDP_REASON_PASS_NO_XSK || r->why == ~0u || r->action != XDP_PASS)
-			fail_msg("%s: reason %s, why %s, action %d: neither decided nor sent up", name,
+		if (r->reason != XDP_REASON_PASS_NO_XSK || r->why == ~0u || r->action != XDP_PASS) {
+			snprintf(msg, cap, "reason %s, why %s, action %d: neither decided nor sent up",
 				 reason_names[r->reason], r->why == ~0u ? "-" : reason_names[r->why],
 				 r->action);
-		return r->why;
+			return msg;
+		}
+		return NULL;
 	}
 	switch (r->reason) {
 	case XDP_REASON_KERNEL_FORWARD:
 		if (r->outcome != PIPELINE_FORWARD)
-			fail_msg("%s: kernel forwards, pipeline says %s", name,
+			snprintf(msg, cap, "kernel forwards, pipeline says %s",
 				 pipeline_outcome_name(r->outcome));
-		if (r->action != XDP_TX && r->action != XDP_REDIRECT)
-			fail_msg("%s: kernel_forward with action %d", name, r->action);
-		if (r->knode != r->pnode)
-			fail_msg("%s: kernel node %d, pipeline node %d", name, r->knode, r->pnode);
-		if (r->out_len != r->pout_len || memcmp(r->out, r->pout, r->out_len) != 0)
-			fail_msg("%s: output differs (kernel %u bytes, pipeline %zu)", name, r->out_len,
+		else if (r->action != XDP_TX && r->action != XDP_REDIRECT)
+			snprintf(msg, cap, "kernel_forward with action %d", r->action);
+		else if (r->knode != r->pnode)
+			snprintf(msg, cap, "kernel node %d, pipeline node %d", r->knode, r->pnode);
+		else if (r->out_len != r->pout_len || memcmp(r->out, r->pout, r->out_len) != 0)
+			snprintf(msg, cap, "output differs (kernel %u bytes, pipeline %zu)", r->out_len,
 				 r->pout_len);
-		break;
+		else
+			return NULL;
+		return msg;
 	case XDP_REASON_KERNEL_DROP_RULE:
-		if (r->outcome != PIPELINE_DROP || r->action != XDP_DROP)
-			fail_msg("%s: kernel drops (action %d), pipeline says %s", name, r->action,
-				 pipeline_outcome_name(r->outcome));
-		break;
+		if (r->outcome == PIPELINE_DROP && r->action == XDP_DROP)
+			return NULL;
+		snprintf(msg, cap, "kernel drops (action %d), pipeline says %s", r->action,
+			 pipeline_outcome_name(r->outcome));
+		return msg;
 	case XDP_REASON_KERNEL_PUNT_RULE:
-		if (r->outcome != PIPELINE_PUNT || r->action != XDP_PASS)
-			fail_msg("%s: kernel punts (action %d), pipeline says %s", name, r->action,
-				 pipeline_outcome_name(r->outcome));
-		break;
+		if (r->outcome == PIPELINE_PUNT && r->action == XDP_PASS)
+			return NULL;
+		snprintf(msg, cap, "kernel punts (action %d), pipeline says %s", r->action,
+			 pipeline_outcome_name(r->outcome));
+		return msg;
 	}
-	return r->reason;
+	return NULL;
+}
+
+/* The parity rule for one frame (fails the test); returns the kernel's
+ * reason, or for a frame sent up the up_why reason. */
+static unsigned check_parity(const char *name, const uint8_t *f, size_t len, struct result *r)
+{
+	char msg[256];
+
+	run_both(f, len, r);
+	if (parity_break(r, msg, sizeof(msg)))
+		fail_msg("%s: %s", name, msg);
+	return kernel_decided(r->reason) ? r->reason : r->why;
 }
 
 static struct result res;
@@ -547,32 +603,44 @@ static void to_tags(void **state)
 	}
 }
 
+/* The corpus message NAME (a .sip file of corpus_dir), malloc'd, or NULL
+ * for any other file. */
+static uint8_t *corpus_read(const char *name, size_t *len)
+{
+	size_t nl = strlen(name);
+	char path[4096];
+	uint8_t *buf;
+	FILE *fp;
+
+	if (nl < 5 || strcmp(name + nl - 4, ".sip") != 0)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/%s", corpus_dir, name);
+	fp = fopen(path, "rb");
+	assert_non_null(fp);
+	buf = malloc(70000);
+	assert_non_null(buf);
+	*len = fread(buf, 1, 70000, fp);
+	fclose(fp);
+	return buf;
+}
+
 /* Every corpus message, every variant. */
 static void corpus(void **state)
 {
 	struct dirent **ents;
 	int n = scandir(corpus_dir, &ents, NULL, alphasort);
 	unsigned files = 0, decided_files = 0;
-	char path[4096];
 
 	(void)state;
 	assert_true(n > 0);
 	for (int i = 0; i < n; i++) {
 		const char *name = ents[i]->d_name;
-		size_t nl = strlen(name), len;
-		uint8_t *buf;
-		FILE *fp;
+		size_t len;
+		uint8_t *buf = corpus_read(name, &len);
 		unsigned plain = ~0u;
 
-		if (nl < 5 || strcmp(name + nl - 4, ".sip") != 0)
+		if (!buf)
 			goto next;
-		snprintf(path, sizeof(path), "%s/%s", corpus_dir, name);
-		fp = fopen(path, "rb");
-		assert_non_null(fp);
-		buf = malloc(70000);
-		assert_non_null(buf);
-		len = fread(buf, 1, 70000, fp);
-		fclose(fp);
 		files++;
 		if (check_variants(name, buf, len, &plain))
 			decided_files++;
@@ -611,21 +679,72 @@ static void generations_and_egress(void **state)
 	assert_int_equal(res.action, XDP_TX);
 }
 
-/* The lab's VIPs (tests/bpf/lab.conf) and the SIPp caller of the capture. */
-static const uint8_t lab_vip4[4] = {198, 18, 0, 10};
-static const uint8_t lab_vip6[16] = {0x20, 0x01, 0x0d, 0xb8, 0x00, 0x18, [15] = 0x10};
-
 static struct siphon_bpf *load_tables(struct siphon_config *c);
+
+/* The lab-like config (tests/bpf/lab.conf) in place of parity.conf: its
+ * tables published into a skeleton of their own, a worker of its own;
+ * lab_leave() puts parity.conf's back. */
+struct saved_lanes {
+	struct siphon_config *cfg;
+	struct siphon_bpf *skel;
+	struct pipeline_worker worker;
+};
+
+static void lab_enter(struct saved_lanes *sv)
+{
+	struct siphon_config *lab;
+	struct config_error cerr;
+
+	sv->cfg = cfg;
+	sv->skel = skel;
+	sv->worker = worker;
+	if (config_load(lab_config_path, &lab, &cerr))
+		fail_msg("%s", cerr.text);
+	cfg = lab;
+	skel = load_tables(lab);
+	assert_non_null(skel);
+	assert_int_equal(pipeline_worker_init(&worker, &lab->tables), 0);
+	frame_vip6 = lab_vip6;
+}
+
+static void lab_leave(struct saved_lanes *sv)
+{
+	pipeline_worker_free(&worker);
+	siphon_bpf__destroy(skel);
+	config_free(cfg);
+	cfg = sv->cfg;
+	skel = sv->skel;
+	worker = sv->worker;
+	frame_vip6 = vip6;
+}
+
+/* A frame of the SIPp capture (Ethernet, IPv4 or IPv6, UDP): where its
+ * payload starts when it is a request to the lab's VIP (*v6 its family),
+ * else 0 (a response to the caller). */
+static size_t capture_request(const uint8_t *d, size_t caplen, int *v6)
+{
+	const size_t l3 = 14;
+
+	assert_true(caplen > l3 + 48);
+	if (d[12] == 0x08 && d[13] == 0x00) {
+		*v6 = 0;
+		if (memcmp(d + l3 + 16, lab_vip4, 4) != 0)
+			return 0;
+		return l3 + (size_t)(d[l3] & 15) * 4 + 8;
+	}
+	assert_true(d[12] == 0x86 && d[13] == 0xdd);
+	*v6 = 1;
+	if (memcmp(d + l3 + 24, lab_vip6, 16) != 0)
+		return 0;
+	return l3 + 40 + 8;
+}
 
 /* Every request frame of the real SIPp capture, with the lab-like config:
  * decided in the kernel (forwarded), equal to the pipeline (node, bytes). */
 static void sipp_capture(void **state)
 {
 	static uint8_t f[BUF_MAX];
-	struct siphon_config *saved_cfg = cfg, *lab;
-	struct siphon_bpf *saved_skel = skel;
-	struct pipeline_worker saved_worker = worker;
-	struct config_error cerr;
+	struct saved_lanes sv;
 	char err[PCAP_ERRBUF_SIZE], what[64];
 	struct pcap_pkthdr *h;
 	const uint8_t *d;
@@ -633,34 +752,20 @@ static void sipp_capture(void **state)
 	pcap_t *pc;
 
 	(void)state;
-	if (config_load(lab_config_path, &lab, &cerr))
-		fail_msg("%s", cerr.text);
-	cfg = lab;
-	skel = load_tables(lab);
-	assert_non_null(skel);
-	assert_int_equal(pipeline_worker_init(&worker, &lab->tables), 0);
+	lab_enter(&sv);
 	pc = pcap_open_offline(pcap_path, err);
 	if (!pc)
 		fail_msg("%s: %s", pcap_path, err);
 	while (pcap_next_ex(pc, &h, &d) == 1) {
 		static const char *const methods[] = {"INVITE ", "ACK ", "BYE "};
-		size_t l3 = 14, pl;
+		size_t pl;
 		int fam, m = -1;
 
 		assert_int_equal(h->caplen, h->len);
 		assert_true(h->caplen <= sizeof(f));
-		if (d[12] == 0x08 && d[13] == 0x00) {
-			fam = 0;
-			pl = l3 + (size_t)(d[l3] & 15) * 4 + 8;
-			if (memcmp(d + l3 + 16, lab_vip4, 4) != 0)
-				continue; /* a response to the caller */
-		} else {
-			assert_true(d[12] == 0x86 && d[13] == 0xdd);
-			fam = 1;
-			pl = l3 + 40 + 8;
-			if (memcmp(d + l3 + 24, lab_vip6, 16) != 0)
-				continue;
-		}
+		pl = capture_request(d, h->caplen, &fam);
+		if (!pl)
+			continue; /* a response to the caller */
 		for (int k = 0; k < 3; k++)
 			if (h->caplen - pl > strlen(methods[k]) &&
 			    memcmp(d + pl, methods[k], strlen(methods[k])) == 0)
@@ -685,12 +790,276 @@ static void sipp_capture(void **state)
 	for (int fam = 0; fam < 2; fam++)
 		for (int m = 0; m < 3; m++)
 			assert_true(n[fam][m] > 0);
-	pipeline_worker_free(&worker);
-	siphon_bpf__destroy(skel);
-	config_free(lab);
-	cfg = saved_cfg;
-	skel = saved_skel;
-	worker = saved_worker;
+	lab_leave(&sv);
+}
+
+/* ---- the mutation round ---- */
+
+/* The round's seed (printed; PARITY_SEED=N runs another round) and its
+ * frames (PARITY_MUTANTS=N: about N frames over both configs). */
+#define MUT_SEED_DEFAULT   0x5eed2024c0ffeeull
+#define MUT_FRAMES_DEFAULT 30000
+#define MUT_REPORTS        12 /* breaks printed in full; all are counted */
+
+/* a message the round mutates */
+struct mut_input {
+	char name[300];
+	uint8_t *pl;
+	size_t len;
+};
+
+struct mut_tally {
+	unsigned long frames, skipped, breaks, plain, plain_decided;
+	unsigned long kernel[XDP_REASON__COUNT]; /* by reason (pass_no_xsk: went up) */
+};
+
+static const char *const source_names[] = {"plain", "internal", "blocked", "lab scanner"};
+
+/* The messages: every corpus message and every request of the capture
+ * that fit a frame with room to grow. */
+static size_t mut_inputs(struct mut_input **out)
+{
+	struct mut_input *in = NULL;
+	struct dirent **ents;
+	int n = scandir(corpus_dir, &ents, NULL, alphasort);
+	size_t count = 0, cap = 0;
+	char err[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const uint8_t *d;
+	unsigned frame = 0;
+	pcap_t *pc;
+
+	assert_true(n > 0);
+	for (int i = 0; i <= n; i++) {
+		uint8_t *buf = NULL;
+		size_t len = 0, pl;
+		int v6;
+
+		if (i < n) {
+			buf = corpus_read(ents[i]->d_name, &len);
+			if (buf && len > MUT_MAX - 400) {
+				free(buf);
+				buf = NULL;
+			}
+			if (buf) {
+				if (count == cap) {
+					cap = cap ? 2 * cap : 256;
+					in = realloc(in, cap * sizeof(*in));
+					assert_non_null(in);
+				}
+				snprintf(in[count].name, sizeof(in[count].name), "corpus %s",
+					 ents[i]->d_name);
+				in[count].pl = buf;
+				in[count++].len = len;
+			}
+			free(ents[i]);
+			continue;
+		}
+		pc = pcap_open_offline(pcap_path, err);
+		if (!pc)
+			fail_msg("%s: %s", pcap_path, err);
+		for (; pcap_next_ex(pc, &h, &d) == 1; frame++) {
+			pl = capture_request(d, h->caplen, &v6);
+			if (!pl)
+				continue;
+			if (count == cap) {
+				cap = 2 * cap + 16;
+				in = realloc(in, cap * sizeof(*in));
+				assert_non_null(in);
+			}
+			snprintf(in[count].name, sizeof(in[count].name), "capture frame %u (IPv%d)",
+				 frame, v6 ? 6 : 4);
+			in[count].len = h->caplen - pl;
+			in[count].pl = malloc(in[count].len + 1);
+			assert_non_null(in[count].pl);
+			memcpy(in[count].pl, d + pl, in[count].len);
+			count++;
+		}
+		pcap_close(pc);
+	}
+	free(ents);
+	*out = in;
+	return count;
+}
+
+static void mut_report(uint64_t seed, const char *conf, const struct mut_input *in, long k,
+		       const struct mutant *m, int family, int vlans, enum source src, size_t pad,
+		       const struct result *r, const char *msg)
+{
+	printf("# PARITY BREAK: %s\n#   seed 0x%llx, %s, %s, %s%s\n", msg, (unsigned long long)seed,
+	       conf, in->name, k < 0 ? "unmutated" : "mutant:", k < 0 ? "" : m->what);
+	printf("#   frame IPv%d, %d VLAN, source %s, pad %zu; payload %zu bytes:\n", family, vlans,
+	       source_names[src], pad, m->n);
+	mut_print_escaped(stdout, m->b, m->n);
+	printf("#   kernel: action %d, reason %s, why %s, node %d, %u bytes out\n", r->action,
+	       reason_names[r->reason], r->why == ~0u ? "-" : reason_names[r->why], r->knode,
+	       r->out_len);
+	printf("#   pipeline: %s (scanner: %s), node %d, %zu bytes out\n",
+	       pipeline_outcome_name(r->outcome), r->preason < 0 ? "-" : sip_reason_name((unsigned)r->preason),
+	       r->pnode, r->pout_len);
+}
+
+/* One frame of a mutant (k < 0: the message itself, IPv4, plain source)
+ * through both lanes, tallied; 1 when the kernel decided it. */
+static int mut_frame(uint64_t seed, const char *conf, bool lab, const struct mut_input *in, long k,
+		     struct mut_rng *rng, const struct mutant *m, struct mut_tally *t)
+{
+	static uint8_t f[BUF_MAX];
+	enum source src = SRC_PLAIN;
+	int family = 4, vlans = 0;
+	size_t pad = 0, len;
+	unsigned pick;
+	char msg[256];
+
+	if (k >= 0) {
+		/* 15% from a dropped prefix, 10% (parity.conf) from inside; 30%
+		 * IPv6 or VLAN-tagged; 1 in 8 with Ethernet padding */
+		pick = (unsigned)mut_below(rng, 100);
+		if (pick < 15)
+			src = lab ? SRC_LAB_SCANNER : SRC_BLOCKED;
+		else if (pick < 25 && !lab)
+			src = SRC_INTERNAL;
+		if (mut_below(rng, 10) < 3) {
+			family = mut_below(rng, 2) ? 6 : 4;
+			vlans = (int)mut_below(rng, 3);
+			if (family == 4 && !vlans)
+				vlans = 1;
+		}
+		if (src == SRC_LAB_SCANNER)
+			family = 4; /* lab.conf drops an IPv4 prefix only */
+		if (!mut_below(rng, 8))
+			pad = 6;
+	}
+	len = mk_frame(f, family, vlans, src, m->b, m->n, pad);
+	if (!len) {
+		t->skipped++;
+		return 0;
+	}
+	run_both(f, len, &res);
+	t->frames++;
+	t->kernel[res.reason]++;
+	if (src == SRC_PLAIN) {
+		t->plain++;
+		t->plain_decided += kernel_decided(res.reason);
+	}
+	if (parity_break(&res, msg, sizeof(msg)) && ++t->breaks <= MUT_REPORTS) {
+		mut_report(seed, conf, in, k, m, family, vlans, src, pad, &res, msg);
+		fflush(stdout);
+	}
+	return kernel_decided(res.reason);
+}
+
+/* The round over one config (the current cfg / skel / worker): each
+ * message once as it is, then its share of the frames as mutants, a
+ * message the kernel decides getting four shares. */
+static void mut_round(uint64_t seed, unsigned conf_idx, const char *conf,
+		      const struct mut_input *in, size_t n_in, unsigned long frames,
+		      struct mut_tally *t)
+{
+	static struct mutant m;
+	unsigned *weight = calloc(n_in, sizeof(*weight));
+	unsigned long total = 0, cum = 0, done = 0, budget;
+	struct mut_rng rng = {0};
+
+	assert_non_null(weight);
+	for (size_t i = 0; i < n_in; i++) {
+		memcpy(m.b, in[i].pl, in[i].len);
+		m.n = in[i].len;
+		weight[i] = mut_frame(seed, conf, conf_idx == 1, &in[i], -1, &rng, &m, t) ? 4 : 1;
+		total += weight[i];
+	}
+	budget = frames > n_in ? frames - n_in : 0;
+	for (size_t i = 0; i < n_in; i++) {
+		unsigned long upto;
+
+		cum += weight[i];
+		upto = budget * cum / total; /* this message's mutants end there */
+		for (long k = 0; done < upto; k++, done++) {
+			/* every mutant has a generator of its own: seed, config,
+			 * message and mutant name it */
+			rng.s = seed ^ (((uint64_t)conf_idx << 56) | ((uint64_t)i << 32) | (uint64_t)k) *
+					       0xD1B54A32D192ED03ull;
+			mut_next(&rng);
+			memcpy(m.b, in[i].pl, in[i].len);
+			m.n = in[i].len;
+			mutate(&rng, &m);
+			mut_frame(seed, conf, conf_idx == 1, &in[i], k, &rng, &m, t);
+		}
+	}
+	free(weight);
+}
+
+static void mut_print(const char *conf, const struct mut_tally *t)
+{
+	unsigned long fwd = t->kernel[XDP_REASON_KERNEL_FORWARD],
+		      drop = t->kernel[XDP_REASON_KERNEL_DROP_RULE],
+		      punt = t->kernel[XDP_REASON_KERNEL_PUNT_RULE];
+
+	printf("# mutation round, %s: %lu frames (%lu too big), decided in the kernel %lu (%.1f%%): "
+	       "forward %lu, drop %lu, punt %lu; from a plain source %lu of %lu (%.1f%%); "
+	       "%lu parity breaks\n",
+	       conf, t->frames, t->skipped, fwd + drop + punt,
+	       100.0 * (double)(fwd + drop + punt) / (double)(t->frames ? t->frames : 1), fwd, drop,
+	       punt, t->plain_decided, t->plain,
+	       100.0 * (double)t->plain_decided / (double)(t->plain ? t->plain : 1), t->breaks);
+}
+
+/* Mutants of every corpus message and every capture request, with
+ * parity.conf and lab.conf: whenever the kernel decides, it must decide
+ * as the pipeline (the rule of check_parity()). */
+static void mutation_round(void **state)
+{
+	const char *env_seed = getenv("PARITY_SEED"), *env_n = getenv("PARITY_MUTANTS");
+	uint64_t seed = env_seed ? strtoull(env_seed, NULL, 0) : MUT_SEED_DEFAULT;
+	unsigned long frames = env_n ? strtoul(env_n, NULL, 0) : MUT_FRAMES_DEFAULT;
+	struct mut_tally t[2];
+	struct mut_input *in;
+	size_t n_in = mut_inputs(&in);
+	struct saved_lanes sv;
+	struct timespec t0, t1;
+	/* the totals teardown() prints stay those of the written frames */
+	unsigned long saved_frames = n_frames, saved_kernel[XDP_REASON__COUNT],
+		      saved_why[XDP_REASON__COUNT];
+
+	(void)state;
+	memcpy(saved_kernel, n_kernel, sizeof(n_kernel));
+	memcpy(saved_why, n_why, sizeof(n_why));
+	memset(t, 0, sizeof(t));
+	memset(mut_op_count, 0, sizeof(mut_op_count));
+	printf("# mutation round: seed 0x%llx, %zu messages, about %lu frames\n",
+	       (unsigned long long)seed, n_in, frames);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	mut_round(seed, 0, "parity.conf", in, n_in, frames / 2, &t[0]);
+	lab_enter(&sv);
+	mut_round(seed, 1, "lab.conf", in, n_in, frames - frames / 2, &t[1]);
+	lab_leave(&sv);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	n_frames = saved_frames;
+	memcpy(n_kernel, saved_kernel, sizeof(n_kernel));
+	memcpy(n_why, saved_why, sizeof(n_why));
+	mut_print("parity.conf", &t[0]);
+	mut_print("lab.conf", &t[1]);
+	printf("# mutations:");
+	for (unsigned o = 0; o < MUT__COUNT; o++)
+		printf(" %s %lu", mut_op_names[o], mut_op_count[o]);
+	printf("\n# mutation round: %.1f s\n",
+	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	for (size_t i = 0; i < n_in; i++)
+		free(in[i].pl);
+	free(in);
+	if (t[0].breaks + t[1].breaks)
+		fail_msg("mutation round (seed 0x%llx): %lu parity breaks", (unsigned long long)seed,
+			 t[0].breaks + t[1].breaks);
+	/* the round exercises the lane: at least a tenth decided in the kernel */
+	for (int c = 0; c < 2; c++) {
+		unsigned long dec = t[c].kernel[XDP_REASON_KERNEL_FORWARD] +
+				    t[c].kernel[XDP_REASON_KERNEL_DROP_RULE] +
+				    t[c].kernel[XDP_REASON_KERNEL_PUNT_RULE];
+
+		if (dec * 10 < t[c].frames)
+			fail_msg("mutation round, %s: only %lu of %lu frames decided in the kernel",
+				 c ? "lab.conf" : "parity.conf", dec, t[c].frames);
+	}
 }
 
 static void print_verified(struct bpf_program *prog)
@@ -803,6 +1172,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(corpus),
 		cmocka_unit_test(generations_and_egress),
 		cmocka_unit_test(sipp_capture),
+		cmocka_unit_test(mutation_round),
 	};
 
 	if (argc != 5) {
