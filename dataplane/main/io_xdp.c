@@ -102,21 +102,30 @@ static void print_xsk(FILE *f, struct xsk_worker *w, unsigned n, int *first)
 		(unsigned long long)bad_addr);
 }
 
+/* The summary: at exit (running false), and every --stats-interval while
+ * running, read from the workers' counters as they go (plain 64-bit loads:
+ * a figure may be a batch behind, never torn). --summary FILE is replaced
+ * whole (written to FILE.tmp, then renamed), so a reader never sees half. */
 static void print_summary(const struct options *o, const struct xdp_loader *l,
-			  struct xsk_worker *w, unsigned n, const struct siphon_config *cfg)
+			  struct xsk_worker *w, unsigned n, const struct siphon_config *cfg,
+			  bool running)
 {
 	FILE *f = stdout;
 	struct pipeline_worker **pw = calloc(n ? n : 1, sizeof(*pw));
+	char tmp[4096];
 	int first = 1;
 
-	if (o->summary && !(f = fopen(o->summary, "w"))) {
-		fprintf(stderr, "siphon: --summary %s: %s; the summary goes to stdout\n", o->summary,
+	snprintf(tmp, sizeof(tmp), "%s.tmp", o->summary ? o->summary : "");
+	if (o->summary && !(f = fopen(tmp, "w"))) {
+		fprintf(stderr, "siphon: --summary %s: %s; the summary goes to stdout\n", tmp,
 			strerror(errno));
 		f = stdout;
 	}
 	fputc('{', f);
 	json_key(f, "io", &first);
 	fprintf(f, "\"xdp\"");
+	json_key(f, "running", &first);
+	fputs(running ? "true" : "false", f);
 	json_key(f, "iface", &first);
 	json_write_str(f, o->iface);
 	json_key(f, "queues", &first);
@@ -145,8 +154,11 @@ static void print_summary(const struct options *o, const struct xdp_loader *l,
 	}
 	fputs("}}\n", f);
 	free(pw);
-	if (f != stdout)
-		fclose(f);
+	if (f == stdout) {
+		fflush(f);
+	} else if (fclose(f) || rename(tmp, o->summary)) {
+		fprintf(stderr, "siphon: --summary %s: %s\n", o->summary, strerror(errno));
+	}
 }
 
 int run_xdp_admin(const struct options *o)
@@ -168,21 +180,28 @@ int run_xdp_admin(const struct options *o)
 	return 0;
 }
 
-static int wait_for_stop(unsigned seconds)
+/* Until SIGINT/SIGTERM or --seconds; the summary every --stats-interval. */
+static void run_until_stopped(const struct options *o, const struct xdp_loader *l,
+			      struct xsk_worker *w, unsigned n, const struct siphon_config *cfg)
 {
 	struct timespec t0, t;
 	struct sigaction sa = { .sa_handler = on_signal };
+	time_t last;
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	last = t0.tv_sec;
 	while (!stop) {
 		usleep(50 * 1000);
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (seconds && (unsigned)(t.tv_sec - t0.tv_sec) >= seconds)
+		if (o->seconds && (unsigned)(t.tv_sec - t0.tv_sec) >= o->seconds)
 			stop = 1;
+		else if (o->stats_interval && (unsigned)(t.tv_sec - last) >= o->stats_interval) {
+			print_summary(o, l, w, n, cfg, true);
+			last = t.tv_sec;
+		}
 	}
-	return 0;
 }
 
 int run_xdp(const struct options *o, const struct siphon_config *cfg)
@@ -244,10 +263,10 @@ int run_xdp(const struct options *o, const struct siphon_config *cfg)
 			break;
 		}
 	}
-	wait_for_stop(o->seconds);
+	run_until_stopped(o, &l, w, n, cfg);
 	for (unsigned i = 0; i < n; i++)
 		xsk_worker_join(&w[i]);
-	print_summary(o, &l, w, n, cfg);
+	print_summary(o, &l, w, n, cfg, false);
 	rc = 0;
 out:
 	for (unsigned i = 0; w && i < opened; i++)

@@ -24,7 +24,8 @@ static void usage(FILE *f)
 	fputs("usage: siphon --io pcap --config FILE --in IN.pcap --out OUT.pcap [--punt PUNT.pcap]\n"
 	      "       siphon --io xdp --iface IF --config FILE [--egress IF2] [--queues N]\n"
 	      "              [--bpffs DIR] [--skb-mode] [--kernel-lane on|off] [--punt-tap NAME]\n"
-	      "              [--zero-copy | --copy] [--frames N] [--cpu N] [--seconds S] [--summary FILE]\n"
+	      "              [--zero-copy | --copy] [--frames N] [--cpu N] [--seconds S]\n"
+	      "              [--summary FILE] [--stats-interval S]\n"
 	      "       siphon --io xdp --iface IF --counters [--bpffs DIR]\n"
 	      "       siphon --io xdp --iface IF --detach [--bpffs DIR] [--skb-mode]\n"
 	      "See docs/afxdp.md (xdp) and docs/packets.md (pcap).\n", f);
@@ -75,7 +76,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { O_IO = 256, O_CONFIG, O_IN, O_OUT, O_PUNT, O_IFACE, O_EGRESS, O_QUEUES, O_BPFFS,
 	       O_SKB, O_LANE, O_TAP, O_ZC, O_COPY, O_FRAMES, O_SECONDS, O_SUMMARY, O_DETACH,
-	       O_COUNTERS, O_CPU };
+	       O_COUNTERS, O_CPU, O_STATS };
 	static const struct option opts[] = {
 		{ "io", required_argument, NULL, O_IO },         { "config", required_argument, NULL, O_CONFIG },
 		{ "in", required_argument, NULL, O_IN },         { "out", required_argument, NULL, O_OUT },
@@ -88,6 +89,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "seconds", required_argument, NULL, O_SECONDS },
 		{ "summary", required_argument, NULL, O_SUMMARY },
 		{ "cpu", required_argument, NULL, O_CPU },
+		{ "stats-interval", required_argument, NULL, O_STATS },
 		{ "detach", no_argument, NULL, O_DETACH },       { "counters", no_argument, NULL, O_COUNTERS },
 		{ "help", no_argument, NULL, 'h' },              { NULL, 0, NULL, 0 },
 	};
@@ -128,6 +130,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->cpu = (int)cpu;
 			break;
 		}
+		case O_STATS:
+			if (parse_uint("--stats-interval", optarg, 1, 86400, &o->stats_interval))
+				return -EINVAL;
+			break;
 		case O_SECONDS:
 			if (parse_uint("--seconds", optarg, 1, 86400 * 365, &o->seconds))
 				return -EINVAL;

@@ -12,7 +12,7 @@
 struct options {
 	const char *io, *config, *in, *out, *punt;            /* pcap */
 	const char *iface, *egress, *bpffs, *punt_tap, *summary; /* xdp */
-	unsigned queues, frames, seconds;
+	unsigned queues, frames, seconds, stats_interval;
 	int cpu; /* -1: workers not pinned */
 	bool skb_mode, kernel_lane, zero_copy, copy, detach, counters;
 };

@@ -67,6 +67,15 @@ assert d["split_calls"] == 0, "calls on two nodes: %s" % d["split_examples"]
 print("distribution ok: %s" % d["share_by_node"])
 PY
 
+# the live summary (every second while running)
+sleep 1.5
+"$lab" siphon stats | $py -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["running"] is True and d["queues"] >= 1 and "pipeline" in d, d
+print("live summary: running, %d queues, kernel_forward %d" % (d["queues"], d["kernel"]["reasons"]["kernel_forward"]))' ||
+	fail "scripts/lab siphon stats"
+
 # a second siphon on the same interface is refused before it touches anything
 if ip netns exec sph-lb "$siphon" --io xdp --iface sph-lb-c \
 	--config "$run/lab.conf" --bpffs "$run/bpffs" --seconds 1 2>"$work/second.err"; then
@@ -172,6 +181,7 @@ for s in "$run"/sph-lb/siphon-summary.*.json; do
 import json, sys
 d = json.load(open(sys.argv[1]))
 u, x, p = d["umem"], d["xsk"], d["pipeline"]
+assert d["running"] is False, "not the final summary"
 assert u["free"] + u["kernel_rx"] + u["worker"] + u["kernel_tx"] == u["frames"], u
 assert u["refused_rx"] == u["refused_completion"] == u["bad_addr"] == 0, u
 assert u["worker"] == 0 and u["kernel_tx"] == 0, "frames still held at exit: %s" % u
