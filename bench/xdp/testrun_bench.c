@@ -202,27 +202,13 @@ static const char *reason_of(struct siphon_bpf *s, int fd, const struct frame *f
 
 static struct siphon_bpf *load_siphon(const struct siphon_config *cfg, bool lane)
 {
-	struct siphon_bpf *s = siphon_bpf__open();
 	char err[512];
-	int rc;
+	struct siphon_bpf *s = xdp_tables_load_unpinned(&cfg->tables, lane, 1 /* lo */, err,
+							 sizeof(err));
 
 	if (!s)
-		return NULL;
-	xdp_tables_no_pinning(s);
-	if (xdp_tables_configure(s, &cfg->tables, lane, err, sizeof(err)))
-		goto fail;
-	rc = siphon_bpf__load(s);
-	if (rc) {
-		snprintf(err, sizeof(err), "load: %s", strerror(-rc));
-		goto fail;
-	}
-	if (xdp_tables_publish(s, &cfg->tables, 1 /* lo */, err, sizeof(err)))
-		goto fail;
+		fprintf(stderr, "bench-testrun: siphon (kernel lane %d): %s\n", lane, err);
 	return s;
-fail:
-	fprintf(stderr, "bench-testrun: siphon (kernel lane %d): %s\n", lane, err);
-	siphon_bpf__destroy(s);
-	return NULL;
 }
 
 static void print_verified(const char *what, struct bpf_program *prog)

@@ -61,12 +61,32 @@ too_many:
 	return -E2BIG;
 }
 
-void xdp_tables_no_pinning(struct siphon_bpf *skel)
+struct siphon_bpf *xdp_tables_load_unpinned(const struct compiled_tables *t, bool kernel_lane,
+					    int egress_ifindex, char *err, size_t errlen)
 {
+	struct siphon_bpf *s = siphon_bpf__open();
 	struct bpf_map *m;
+	int rc;
 
-	bpf_object__for_each_map(m, skel->obj)
+	if (!s) {
+		snprintf(err, errlen, "opening the XDP program: %s", strerror(errno));
+		return NULL;
+	}
+	bpf_object__for_each_map(m, s->obj)
 		bpf_map__set_pin_path(m, NULL);
+	if (xdp_tables_configure(s, t, kernel_lane, err, errlen))
+		goto fail;
+	rc = siphon_bpf__load(s);
+	if (rc) {
+		snprintf(err, errlen, "loading the XDP program: %s", strerror(-rc));
+		goto fail;
+	}
+	if (xdp_tables_publish(s, t, egress_ifindex, err, errlen))
+		goto fail;
+	return s;
+fail:
+	siphon_bpf__destroy(s);
+	return NULL;
 }
 
 static void to_sk(struct sk_flags *out, const struct flagset *f)

@@ -30,8 +30,10 @@ int xdp_tables_publish(struct siphon_bpf *skel, const struct compiled_tables *t,
 
 /* The table maps (bpf/siphon_tables.h) are pinned by name under the
  * pin_root_path siphon opens the object with, and reused from there by the
- * next run. A caller that wants no pins at all (tests) calls this between
- * siphon_bpf__open() and __load(). */
-void xdp_tables_no_pinning(struct siphon_bpf *skel);
+ * next run. Tests and benches want no pins: this opens the program with
+ * none, configures, loads and publishes t in one go. NULL with a message
+ * in err when a step fails. */
+struct siphon_bpf *xdp_tables_load_unpinned(const struct compiled_tables *t, bool kernel_lane,
+					    int egress_ifindex, char *err, size_t errlen);
 
 #endif

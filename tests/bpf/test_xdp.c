@@ -29,6 +29,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
+#include "bpf_test.h"
 #include "packet.h"
 #include "siphon/maglev.h"
 #include "siphon_xdp.h"
@@ -64,27 +65,8 @@ struct frame {
 
 /* ---- frame building ---- */
 
-static void put16(uint8_t *p, unsigned v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static size_t put_eth(uint8_t *b, int vlans, unsigned type)
-{
-	static const uint8_t macs[12] = {2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2};
-	size_t off = 12;
-
-	memcpy(b, macs, sizeof(macs));
-	for (int i = 0; i < vlans; i++) {
-		/* outer tag 802.1ad when stacked, then 802.1Q */
-		put16(b + off, i == 0 && vlans > 1 ? PKT_ETHERTYPE_QINQ : PKT_ETHERTYPE_VLAN);
-		put16(b + off + 2, 100u + (unsigned)i);
-		off += 4;
-	}
-	put16(b + off, type);
-	return off + 2;
-}
+/* the frames' MACs: to 02:00:00:00:00:01 from 02:00:00:00:00:02 */
+static const uint8_t macs[12] = {2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2};
 
 static size_t mk_udp(uint8_t *o, unsigned dport, const void *payload, size_t plen)
 {
@@ -119,7 +101,7 @@ static void mk_v4(struct frame *fr, int vlans, const uint8_t dst[4], unsigned pr
 	uint8_t *ip;
 	size_t ihl = 20 + opt_words * 4;
 
-	fr->len = put_eth(fr->b, vlans, PKT_ETHERTYPE_IPV4);
+	fr->len = put_eth(fr->b, macs, vlans, PKT_ETHERTYPE_IPV4);
 	ip = fr->b + fr->len;
 	memset(ip, 0, ihl);
 	ip[0] = (uint8_t)(0x40 | (ihl / 4));
@@ -143,7 +125,7 @@ static void mk_v6(struct frame *fr, int vlans, const uint8_t dst[16], unsigned n
 {
 	uint8_t *ip;
 
-	fr->len = put_eth(fr->b, vlans, PKT_ETHERTYPE_IPV6);
+	fr->len = put_eth(fr->b, macs, vlans, PKT_ETHERTYPE_IPV6);
 	ip = fr->b + fr->len;
 	memset(ip, 0, 40);
 	ip[0] = 0x60;
@@ -319,7 +301,7 @@ static void ipv4_vlans_and_options(void **state)
 	fr.len += 16;
 	check_frame("v4 padded", &fr, PKT_STATUS_OK, XDP_REASON_PASS_NO_XSK, XDP_PASS);
 	/* three tags */
-	fr.len = put_eth(fr.b, 2, PKT_ETHERTYPE_VLAN);
+	fr.len = put_eth(fr.b, macs, 2, PKT_ETHERTYPE_VLAN);
 	put16(fr.b + fr.len, 7);
 	put16(fr.b + fr.len + 2, PKT_ETHERTYPE_IPV4);
 	fr.len += 4;
@@ -429,7 +411,7 @@ static void not_ip(void **state)
 	struct frame fr;
 
 	(void)state;
-	fr.len = put_eth(fr.b, 0, 0x0806);
+	fr.len = put_eth(fr.b, macs, 0, 0x0806);
 	memset(fr.b + fr.len, 0, 28);
 	put16(fr.b + fr.len, 1);              /* Ethernet */
 	put16(fr.b + fr.len + 2, 0x0800);     /* IPv4 */
@@ -532,24 +514,6 @@ static int teardown(void **state)
 	print_verified(skel->progs.xdp_hash_test);
 	siphon_bpf__destroy(skel);
 	return 0;
-}
-
-/* 77 when this process may not use bpf(): not root, or the syscall refused. */
-static bool bpf_usable(void)
-{
-	int fd;
-
-	if (geteuid() != 0) {
-		fprintf(stderr, "skipped: needs root for BPF_PROG_TEST_RUN\n");
-		return false;
-	}
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "probe", 4, 4, 1, NULL);
-	if (fd < 0) {
-		fprintf(stderr, "skipped: bpf() refused: %s\n", strerror(errno));
-		return false;
-	}
-	close(fd);
-	return true;
 }
 
 int main(void)
