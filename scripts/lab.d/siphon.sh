@@ -1,0 +1,143 @@
+# shellcheck shell=bash
+# scripts/lab: `siphon start|stop|restart|stats|counters|detach` and `calls`
+# (docs/lab.md). Sourced by scripts/lab, which defines RUN, NS_LB and the
+# helpers used here.
+
+# --- siphon --------------------------------------------------------------
+
+SIPHON_DIR=$RUN/$NS_LB
+
+siphon_pid() { # the pid of the running siphon's `timeout` wrapper, or nothing
+	local f=$SIPHON_DIR/siphon.pid pid
+	[[ -s $f ]] || return 1
+	pid=$(<"$f")
+	kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+
+siphon_bin() {
+	local bin=$BUILD_DIR/dataplane/main/siphon
+	[[ -x $bin ]] || die "no $bin: build first (scripts/setup)"
+	"$bin" --help | grep -q -- '--io xdp' || die "$bin has no --io xdp (built without clang/bpftool/libxdp?)"
+	echo "$bin"
+}
+
+siphon_start() { # SIPHON-ARGS...: siphon --io xdp in sph-lb, in the background
+	local bin run i
+	bin=$(siphon_bin)
+	siphon_pid >/dev/null && die "siphon already runs (pid $(siphon_pid)): scripts/lab siphon restart"
+	set_mode siphon
+	env_set SIPHON_LAB_MODE siphon
+	mkdir -p "$SIPHON_DIR"
+	run=$(($(cat "$SIPHON_DIR/siphon.runs" 2>/dev/null || echo 0) + 1))
+	echo "$run" >"$SIPHON_DIR/siphon.runs"
+	[[ -f $SIPHON_DIR/siphon.log ]] && mv "$SIPHON_DIR/siphon.log" "$SIPHON_DIR/siphon.$((run - 1)).log"
+	rm -f "$SIPHON_DIR/siphon.pid"
+	start_bg siphon "$NS_LB" env LIBXDP_BPFFS="$RUN/bpffs" "$bin" --io xdp \
+		--iface "$IF_LB_IN" --egress "$IF_LB_CORE" --config "$RUN/lab.conf" \
+		--bpffs "$RUN/bpffs" --punt-tap sph-punt \
+		--summary "$SIPHON_DIR/siphon-summary.$run.json" --stats-interval 1 "$@"
+	# ready when it says so; a siphon that exits fails at once
+	for ((i = 0; i < 150; i++)); do
+		grep -q '^siphon: xdp on' "$SIPHON_DIR/siphon.log" 2>/dev/null && break
+		if ! siphon_pid >/dev/null; then
+			sed 's/^/  /' "$SIPHON_DIR/siphon.log" >&2
+			die "siphon exited at start (log above: $SIPHON_DIR/siphon.log)"
+		fi
+		sleep 0.1
+	done
+	((i < 150)) || die "siphon not ready after 15 s: $SIPHON_DIR/siphon.log"
+	ln -sfn "siphon-summary.$run.json" "$SIPHON_DIR/siphon-summary.json"
+	log "$(grep '^siphon: xdp on' "$SIPHON_DIR/siphon.log") [run $run]"
+}
+
+siphon_stop() { # TERM (timeout passes it on); siphon writes its summary at exit
+	local pid
+	pid=$(siphon_pid) || { log "siphon does not run"; return 0; }
+	stop_pids "$pid"
+	log "siphon stopped; its XDP program stays attached (scripts/lab siphon detach); summary: $SIPHON_DIR/siphon-summary.json"
+}
+
+cmd_siphon() {
+	(($#)) || usage
+	local what=$1 bin
+	shift
+	need_root siphon
+	# shared: a restart must not wait for a running `check` (restart under load)
+	lock -s
+	lab_is_up || die "the lab is not up: scripts/lab up"
+	case $what in
+	start) siphon_start "$@" ;;
+	stop) (($# == 0)) || usage; siphon_stop ;;
+	restart) siphon_stop; siphon_start "$@" ;;
+	detach)
+		(($# == 0)) || usage
+		siphon_pid >/dev/null && die "siphon runs: scripts/lab siphon stop first"
+		bin=$(siphon_bin)
+		nsx "$NS_LB" "$bin" --io xdp --iface "$IF_LB_IN" --detach --bpffs "$RUN/bpffs"
+		;;
+	stats) # the running siphon's summary, rewritten every second
+		(($# == 0)) || usage
+		[[ -s $SIPHON_DIR/siphon-summary.json ]] || die "no summary yet: scripts/lab siphon start"
+		cat "$SIPHON_DIR/siphon-summary.json"
+		;;
+	counters)
+		(($# == 0)) || usage
+		bin=$(siphon_bin)
+		nsx "$NS_LB" "$bin" --io xdp --iface "$IF_LB_IN" --counters --bpffs "$RUN/bpffs"
+		;;
+	*) usage ;;
+	esac
+}
+
+# --- calls: which node saw which call -------------------------------------
+
+CALLS_PY=$(cat <<'EOF'
+import glob, json, os, sys
+# The core nodes' SIPp short-message logs (-trace_shortmsg), one CSV line a
+# message, tab-separated: date, time, epoch, direction (S/R), Call-ID, CSeq,
+# first line (SIPp 3.6).
+run, since = sys.argv[1], float(sys.argv[2])
+nodes, calls = {}, {}
+for path in sorted(glob.glob(os.path.join(run, "sph-b*", "sipp-*.msgs"))):
+    node = os.path.basename(os.path.dirname(path))[len("sph-"):]
+    with open(path, errors="replace") as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) < 7 or parts[3] != "R":
+                continue
+            try:
+                t = float(parts[2])
+            except ValueError:
+                continue
+            if t < since:
+                continue
+            cid, first = parts[4], parts[-1]
+            calls.setdefault(cid, set()).add(node)
+            if first.startswith("INVITE "):
+                nodes.setdefault(node, set()).add(cid)
+split = sorted(c for c, n in calls.items() if len(n) > 1)
+total = sum(len(v) for v in nodes.values())
+print(json.dumps({
+    "calls": len(calls),
+    "invites_by_node": {n: len(v) for n, v in sorted(nodes.items())},
+    "share_by_node": {n: round(len(v) / total, 4) for n, v in sorted(nodes.items())} if total else {},
+    "split_calls": len(split),
+    "split_examples": split[:5],
+}))
+EOF
+)
+
+cmd_calls() { # [--since EPOCH]: per node, the calls whose messages reached it
+	local since=0
+	while (($#)); do
+		case $1 in
+		--since) since=${2:-}; shift ;;
+		*) usage ;;
+		esac
+		shift
+	done
+	[[ $since =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--since: seconds since the epoch"
+	need_root calls
+	lab_is_up || die "the lab is not up: scripts/lab up"
+	/usr/bin/python3 -c "$CALLS_PY" "$RUN" "$since"
+}
