@@ -51,7 +51,7 @@ static void print_xsk(FILE *f, struct xsk_worker *w, unsigned n, int *first)
 {
 	struct xdp_statistics sum = { 0 };
 	uint32_t census[4] = { 0 };
-	uint64_t bad_rx = 0, bad_completion = 0, bad_addr = 0;
+	uint64_t bad_rx = 0, bad_completion = 0, bad_addr = 0, free_stack = 0;
 	int inner = 1;
 
 	json_key(f, "xsk", first);
@@ -81,6 +81,7 @@ static void print_xsk(FILE *f, struct xsk_worker *w, unsigned n, int *first)
 		umem_frames_census(&w[i].frames, c);
 		for (int k = 0; k < 4; k++)
 			census[k] += c[k];
+		free_stack += w[i].frames.n_free;
 		bad_rx += w[i].frames.bad_rx;
 		bad_completion += w[i].frames.bad_completion;
 		bad_addr += w[i].frames.bad_addr;
@@ -94,9 +95,10 @@ static void print_xsk(FILE *f, struct xsk_worker *w, unsigned n, int *first)
 		(unsigned long long)sum.tx_ring_empty_descs);
 	/* frame 0 of each worker is reserved and counted as the worker's */
 	json_key(f, "umem", first);
-	fprintf(f, "{\"frames\":%llu,\"free\":%u,\"kernel_rx\":%u,\"worker\":%u,\"kernel_tx\":%u,"
-		   "\"refused_rx\":%llu,\"refused_completion\":%llu,\"bad_addr\":%llu}",
+	fprintf(f, "{\"frames\":%llu,\"free\":%u,\"free_stack\":%llu,\"kernel_rx\":%u,\"worker\":%u,"
+		   "\"kernel_tx\":%u,\"refused_rx\":%llu,\"refused_completion\":%llu,\"bad_addr\":%llu}",
 		(unsigned long long)n * (n ? w[0].cfg.frames - 1 : 0), census[FRAME_FREE],
+		(unsigned long long)free_stack,
 		census[FRAME_KERNEL_RX], census[FRAME_WORKER], census[FRAME_KERNEL_TX],
 		(unsigned long long)bad_rx, (unsigned long long)bad_completion,
 		(unsigned long long)bad_addr);
