@@ -70,3 +70,19 @@ void json_key(FILE *out, const char *key, int *first)
 	json_write_str(out, key);
 	fputc(':', out);
 }
+
+void json_counter_map(FILE *out, const char *key, int *first, const uint64_t *v, unsigned n,
+		      json_name_fn name, const void *ctx, bool skip_zero)
+{
+	int inner = 1;
+
+	json_key(out, key, first);
+	fputc('{', out);
+	for (unsigned i = 0; i < n; i++) {
+		if (skip_zero && !v[i])
+			continue;
+		json_key(out, name(i, ctx), &inner);
+		fprintf(out, "%llu", (unsigned long long)v[i]);
+	}
+	fputc('}', out);
+}

@@ -167,30 +167,21 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-static void print_counter_map(FILE *f, const char *key, unsigned n, const uint64_t *v,
-			      const char *(*name)(unsigned), int *first)
+/* Counter names; ctx is the config where the names come from it. */
+static const char *flag_name(unsigned i, const void *cfg)
 {
-	int inner = 1;
-
-	json_key(f, key, first);
-	fputc('{', f);
-	for (unsigned i = 0; i < n; i++) {
-		json_key(f, name(i), &inner);
-		fprintf(f, "%llu", (unsigned long long)v[i]);
-	}
-	fputc('}', f);
+	return ((const struct siphon_config *)cfg)->flags[i].name;
 }
-
-static const struct siphon_config *g_cfg; /* for the name callbacks below */
-
-static const char *flag_name(unsigned i) { return g_cfg->flags[i].name; }
-static const char *node_name(unsigned i) { return g_cfg->tables.nodes[i].id; }
-static const char *status_name(unsigned i) { return pkt_status_name(i); }
-static const char *reason_name(unsigned i) { return sip_reason_name(i); }
-static const char *dispatch_name(unsigned i) { return dispatch_by_name(i); }
-static const char *outcome_name(unsigned i) { return pipeline_outcome_name(i); }
-static const char *preason_name(unsigned i) { return pipeline_reason_name(i); }
-static const char *frag_name(unsigned i) { return frag_result_name(i); }
+static const char *node_name(unsigned i, const void *cfg)
+{
+	return ((const struct siphon_config *)cfg)->tables.nodes[i].id;
+}
+static const char *status_name(unsigned i, const void *c) { (void)c; return pkt_status_name(i); }
+static const char *reason_name(unsigned i, const void *c) { (void)c; return sip_reason_name(i); }
+static const char *dispatch_name(unsigned i, const void *c) { (void)c; return dispatch_by_name(i); }
+static const char *outcome_name(unsigned i, const void *c) { (void)c; return pipeline_outcome_name(i); }
+static const char *preason_name(unsigned i, const void *c) { (void)c; return pipeline_reason_name(i); }
+static const char *frag_name(unsigned i, const void *c) { (void)c; return frag_result_name(i); }
 
 static void add(uint64_t *sum, const uint64_t *v, size_t n)
 {
@@ -227,21 +218,21 @@ void print_pipeline_summary(FILE *f, struct pipeline_worker *const *w, unsigned 
 		add(node, x->node, cfg->tables.n_nodes);
 		reused += w[i]->buckets.reused;
 	}
-	g_cfg = cfg;
 	json_key(f, "packets", first);
 	fprintf(f, "%llu", (unsigned long long)c.packets);
 	json_key(f, "bytes_in", first);
 	fprintf(f, "%llu", (unsigned long long)c.bytes_in);
 	json_key(f, "bytes_out", first);
 	fprintf(f, "%llu", (unsigned long long)c.bytes_out);
-	print_counter_map(f, "outcomes", PIPELINE__COUNT, c.outcome, outcome_name, first);
-	print_counter_map(f, "packet", PKT_STATUS__COUNT, c.pkt_status, status_name, first);
-	print_counter_map(f, "reasons", SIP_REASON__COUNT, c.sip_reason, reason_name, first);
-	print_counter_map(f, "packet_reasons", PIPELINE_REASON__COUNT, c.reason, preason_name, first);
-	print_counter_map(f, "dispatch", DISPATCH_BY__COUNT, c.dispatch_by, dispatch_name, first);
-	print_counter_map(f, "fragments", FRAG_RESULT__COUNT, c.fragments, frag_name, first);
-	print_counter_map(f, "flags", cfg->n_flags, c.flag, flag_name, first);
-	print_counter_map(f, "nodes", cfg->tables.n_nodes, node, node_name, first);
+	json_counter_map(f, "outcomes", first, c.outcome, PIPELINE__COUNT, outcome_name, NULL, false);
+	json_counter_map(f, "packet", first, c.pkt_status, PKT_STATUS__COUNT, status_name, NULL, false);
+	json_counter_map(f, "reasons", first, c.sip_reason, SIP_REASON__COUNT, reason_name, NULL, false);
+	json_counter_map(f, "packet_reasons", first, c.reason, PIPELINE_REASON__COUNT, preason_name, NULL,
+			 false);
+	json_counter_map(f, "dispatch", first, c.dispatch_by, DISPATCH_BY__COUNT, dispatch_name, NULL, false);
+	json_counter_map(f, "fragments", first, c.fragments, FRAG_RESULT__COUNT, frag_name, NULL, false);
+	json_counter_map(f, "flags", first, c.flag, cfg->n_flags, flag_name, cfg, false);
+	json_counter_map(f, "nodes", first, node, cfg->tables.n_nodes, node_name, cfg, false);
 	json_key(f, "pools", first);
 	fputc('{', f);
 	for (unsigned p = 0, inner = 1; p < cfg->n_pools; p++) {

@@ -310,48 +310,25 @@ int xdp_detach(const char *ifname, const char *bpffs, bool skb_mode, char *err, 
 	return 0;
 }
 
-/* The sum over CPUs of one per-CPU counter; 0 when it cannot be read. */
-static unsigned long long percpu_packets(int fd, uint32_t key, struct siphon_xdp_counter *v,
-					 int ncpu)
+/* Packet counts summed over CPUs of keys base+0..n-1 of a per-CPU counter
+ * map into out; 0 where a key cannot be read (or fd is -1). */
+static void percpu_sums(int fd, uint32_t base, unsigned n, struct siphon_xdp_counter *percpu,
+			int ncpu, uint64_t *out)
 {
-	unsigned long long packets = 0;
-
-	if (fd >= 0 && !bpf_map_lookup_elem(fd, &key, v))
-		for (int c = 0; c < ncpu; c++)
-			packets += v[c].packets;
-	return packets;
-}
-
-struct percpu_reader {
-	struct siphon_xdp_counter *v;
-	int ncpu;
-};
-
-/* "key":{name(i): sum, ...} over keys base+0..n-1 of a per-CPU map;
- * zeros left out when skip_zero. */
-static void print_object(FILE *f, const char *key, int *first, const struct percpu_reader *r,
-			 int fd, uint32_t base, unsigned n, const char *(*name)(unsigned, void *),
-			 void *ctx, bool skip_zero)
-{
-	int inner = 1;
-
-	json_key(f, key, first);
-	fputc('{', f);
 	for (unsigned i = 0; i < n; i++) {
-		unsigned long long p = percpu_packets(fd, base + i, r->v, r->ncpu);
+		uint32_t key = base + i;
 
-		if (skip_zero && !p)
-			continue;
-		json_key(f, name(i, ctx), &inner);
-		fprintf(f, "%llu", p);
+		out[i] = 0;
+		if (fd >= 0 && !bpf_map_lookup_elem(fd, &key, percpu))
+			for (int c = 0; c < ncpu; c++)
+				out[i] += percpu[c].packets;
 	}
-	fputc('}', f);
 }
 
-static const char *status_name(unsigned i, void *ctx) { (void)ctx; return pkt_status_name(i); }
-static const char *reason_name(unsigned i, void *ctx) { (void)ctx; return xdp_reason_name(i); }
+static const char *status_name(unsigned i, const void *c) { (void)c; return pkt_status_name(i); }
+static const char *reason_name(unsigned i, const void *c) { (void)c; return xdp_reason_name(i); }
 
-static const char *node_name(unsigned i, void *ctx)
+static const char *node_name(unsigned i, const void *ctx)
 {
 	static __thread char num[16];
 	const char *const *names = ctx;
@@ -365,31 +342,36 @@ static const char *node_name(unsigned i, void *ctx)
 void xdp_print_counters(FILE *f, const struct xdp_counter_fds *m, const char *const *node_names,
 			unsigned n_nodes, unsigned n_rules)
 {
-	struct percpu_reader r = { .ncpu = libbpf_num_possible_cpus() };
-	int first = 1;
+	int ncpu = libbpf_num_possible_cpus(), first = 1;
+	struct siphon_xdp_counter *percpu = ncpu > 0 ? calloc((size_t)ncpu, sizeof(*percpu)) : NULL;
+	uint64_t sums[SK_MAX_NODES + SK_MAX_RULES + XDP_REASON__COUNT]; /* enough for any one map */
 
-	if (r.ncpu <= 0 || !(r.v = calloc((size_t)r.ncpu, sizeof(*r.v)))) {
+	if (!percpu) {
 		fputs("{}", f);
 		return;
 	}
+	n_nodes = n_nodes < SK_MAX_NODES ? n_nodes : SK_MAX_NODES;
+	n_rules = n_rules < SK_MAX_RULES ? n_rules : SK_MAX_RULES;
 	fputc('{', f);
-	print_object(f, "packet", &first, &r, m->counters, 0, PKT_STATUS__COUNT, status_name,
-		     NULL, false);
-	print_object(f, "reasons", &first, &r, m->counters,
-		     SIPHON_XDP_REASON_INDEX(PKT_STATUS__COUNT, 0), XDP_REASON__COUNT, reason_name,
-		     NULL, false);
+	percpu_sums(m->counters, 0, PKT_STATUS__COUNT, percpu, ncpu, sums);
+	json_counter_map(f, "packet", &first, sums, PKT_STATUS__COUNT, status_name, NULL, false);
+	percpu_sums(m->counters, SIPHON_XDP_REASON_INDEX(PKT_STATUS__COUNT, 0), XDP_REASON__COUNT,
+		    percpu, ncpu, sums);
+	json_counter_map(f, "reasons", &first, sums, XDP_REASON__COUNT, reason_name, NULL, false);
 	/* why packets went up, also while no socket took them */
-	print_object(f, "to_userspace_why", &first, &r, m->up_why, 0, XDP_REASON__COUNT,
-		     reason_name, NULL, true);
+	percpu_sums(m->up_why, 0, XDP_REASON__COUNT, percpu, ncpu, sums);
+	json_counter_map(f, "to_userspace_why", &first, sums, XDP_REASON__COUNT, reason_name, NULL,
+			 true);
 	/* forwarded in the kernel, by node: all by name, or the busy ones by index */
-	print_object(f, "nodes", &first, &r, m->nodes, 0, n_nodes, node_name, (void *)node_names,
-		     !node_names);
+	percpu_sums(m->nodes, 0, n_nodes, percpu, ncpu, sums);
+	json_counter_map(f, "nodes", &first, sums, n_nodes, node_name, node_names, !node_names);
+	percpu_sums(m->rules, 0, n_rules, percpu, ncpu, sums);
 	json_key(f, "rules", &first);
 	fputc('[', f);
 	for (unsigned i = 0; i < n_rules; i++)
-		fprintf(f, "%s%llu", i ? "," : "", percpu_packets(m->rules, i, r.v, r.ncpu));
+		fprintf(f, "%s%llu", i ? "," : "", (unsigned long long)sums[i]);
 	fputs("]}", f);
-	free(r.v);
+	free(percpu);
 }
 
 void xdp_counter_fds_of(struct xdp_counter_fds *m, const struct siphon_bpf *skel)

@@ -57,7 +57,8 @@ static int tx_fd(const struct xsk_worker *w)
 	return xsk_socket__fd(w->eg_xsk ? w->eg_xsk : w->xsk);
 }
 
-/* A WORKER frame onto the TX ring; the caller submits the batch. */
+/* A WORKER frame onto the TX ring; kick_tx() submits what was put since
+ * the last kick in one store. */
 static bool tx_put(struct xsk_worker *w, uint64_t addr, uint32_t len)
 {
 	struct xsk_ring_prod *r = tx_ring(w);
@@ -73,7 +74,7 @@ static bool tx_put(struct xsk_worker *w, uint64_t addr, uint32_t len)
 	d->len = len;
 	d->options = 0;
 	umem_frames_move(&w->frames, frame_base(w, addr), FRAME_WORKER, FRAME_KERNEL_TX);
-	xsk_ring_prod__submit(r, 1);
+	w->tx_unsubmitted++;
 	w->tx_pending++;
 	w->c.tx++;
 	return true;
@@ -153,6 +154,10 @@ static void kick_tx(struct xsk_worker *w)
 {
 	struct xsk_ring_prod *r = tx_ring(w);
 
+	if (w->tx_unsubmitted) {
+		xsk_ring_prod__submit(r, w->tx_unsubmitted);
+		w->tx_unsubmitted = 0;
+	}
 	if (!w->tx_pending)
 		return;
 	w->tx_pending = 0;
@@ -256,12 +261,12 @@ static void *worker_main(void *arg)
 		clock_now(w);
 		reap_completions(w);
 		n = rx_batch(w);
-		kick_tx(w);
-		refill(w);
-		if (w->pipe.now_ms - w->last_expire_ms >= 10) {
+		if (w->pipe.now_ms - w->last_expire_ms >= 10) { /* may release held fragments */
 			pipeline_expire(&w->pipe, w->pipe.now_ms);
 			w->last_expire_ms = w->pipe.now_ms;
 		}
+		kick_tx(w);
+		refill(w);
 		if (!n && !w->tx_pending)
 			poll(&pfd, 1, 20);
 	}

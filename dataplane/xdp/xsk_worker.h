@@ -62,7 +62,8 @@ struct xsk_worker {
 	struct xsk_ring_cons comp, rx, eg_comp;
 	struct xsk_socket *xsk, *eg_xsk; /* eg_xsk NULL: one-armed */
 	bool zero_copy;
-	uint32_t tx_pending; /* put on a TX ring since the last kick */
+	uint32_t tx_unsubmitted; /* reserved and filled on the TX ring, not yet submitted */
+	uint32_t tx_pending;     /* put on the TX ring since the last kick */
 
 	struct umem_frames frames;
 	struct xsk_worker_counters c;
