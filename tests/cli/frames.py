@@ -1,5 +1,10 @@
 """Frames and captures for the CLI tests (Ethernet, IPv4/IPv6, UDP; no checksums)."""
 import struct
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import packets  # noqa: E402
 
 
 def frame_v4(payload, src=b"\xc0\x00\x02\x07", dst=b"\xc6\x33\x64\x0a", sport=5062):
@@ -16,7 +21,4 @@ def frame_v6(payload, src=bytes.fromhex("20010db8000000000000000000000007"),
 
 
 def write_pcap(path, frames):
-    data = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
-    for i, f in enumerate(frames):
-        data += struct.pack("<IIII", 1700000000 + i, 0, len(f), len(f)) + f
-    path.write_bytes(data)
+    packets.write_pcap(path, frames, step_us=1000000)

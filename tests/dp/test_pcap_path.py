@@ -9,9 +9,13 @@ import json
 import os
 import struct
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from packets import csum, eth, ip4, ip6, read_pcap, udp4, udp6, write_pcap  # noqa: E402
 
 SIPHON = os.environ["SIPHON"]
 HERE = Path(__file__).parent
@@ -25,41 +29,6 @@ VIP6 = ipaddress.ip_address("2001:db8:10::10").packed
 
 def mac(n):
     return bytes.fromhex("0200000000%02x" % n)
-
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
-def udp4(src, dst, sport, dport, payload):
-    pseudo = src + dst + struct.pack("!BBH", 0, 17, 8 + len(payload))
-    c = csum(pseudo + struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload) or 0xFFFF
-    return struct.pack("!HHHH", sport, dport, 8 + len(payload), c) + payload
-
-
-def udp6(src, dst, sport, dport, payload):
-    pseudo = src + dst + struct.pack("!IxxxB", 8 + len(payload), 17)
-    c = csum(pseudo + struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload) or 0xFFFF
-    return struct.pack("!HHHH", sport, dport, 8 + len(payload), c) + payload
-
-
-def ip4(src, dst, proto, body, ident=1, tos=0, flags=0):
-    h = struct.pack("!BBHHHBBH4s4s", 0x45, tos, 20 + len(body), ident, flags, 64, proto, 0, src, dst)
-    return h[:10] + struct.pack("!H", csum(h)) + h[12:] + body
-
-
-def ip6(src, dst, nh, body):
-    return struct.pack("!IHBB", 0x60000000, len(body), nh, 64) + src + dst + body
-
-
-def eth(dst, src, payload, ethertype=0x0800, vlan=None):
-    tag = struct.pack("!HH", 0x8100, vlan) if vlan is not None else b""
-    return dst + src + tag + struct.pack("!H", ethertype) + payload
 
 
 def v4_sip(payload, src, sport=5062, dst=VIP4, dport=5060, vlan=None):
@@ -80,23 +49,6 @@ def sip(start, callid, to_tag="", extra="", body=b""):
 
 
 INVITE = "INVITE sip:b@example.com SIP/2.0"
-
-
-def write_pcap(path, frames):
-    """Frames 1 ms apart: a fragmented datagram completes well within its timeout."""
-    data = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
-    for i, f in enumerate(frames):
-        data += struct.pack("<IIII", 1700000000 + i // 1000, (i % 1000) * 1000, len(f), len(f)) + f
-    path.write_bytes(data)
-
-
-def read_pcap(path):
-    data, out, off = path.read_bytes(), [], 24
-    while off < len(data):
-        _, _, caplen, _ = struct.unpack("<IIII", data[off:off + 16])
-        out.append(data[off + 16:off + 16 + caplen])
-        off += 16 + caplen
-    return out
 
 
 def run(tmp_path, frames, name="run"):
