@@ -5,6 +5,7 @@
 #define SIPHON_BENCH_TOOL_H
 
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <net/if.h>
 #include <pthread.h>
@@ -72,6 +73,42 @@ static inline int tool_parse_mac(const char *opt, const char *s, unsigned char m
 	for (int i = 0; i < 6; i++)
 		mac[i] = (unsigned char)b[i];
 	return 0;
+}
+
+/* The options both baseline forwarders take (trivial_redirect.c,
+ * trivial_afxdp.c): where frames come in and leave, the MACs they get,
+ * how long to run. */
+struct fwd_options {
+	const char *iface, *egress;
+	unsigned char node_mac[6], src_mac[6];
+	unsigned long long seconds;
+};
+
+#define FWD_LONG_OPTIONS                                                            \
+	{ "iface", required_argument, NULL, 'i' },    { "egress", required_argument, NULL, 'e' }, \
+	{ "node-mac", required_argument, NULL, 'm' }, { "src-mac", required_argument, NULL, 'M' }, \
+	{ "seconds", required_argument, NULL, 's' },  { "help", no_argument, NULL, 'h' }
+
+/* The lab's defaults: caller side in, core side out, to b1, 60 s. */
+static inline void fwd_defaults(struct fwd_options *o)
+{
+	*o = (struct fwd_options){ .iface = LAB_IF_LB_IN, .egress = LAB_IF_LB_CORE, .seconds = 60 };
+	tool_parse_mac("lab", LAB_MAC_NODE1, o->node_mac);
+	tool_parse_mac("lab", LAB_MAC_LB, o->src_mac);
+}
+
+/* One of FWD_LONG_OPTIONS (not 'h'): 0 or -EINVAL with a message;
+ * 1 when c is none of them. */
+static inline int fwd_option(struct fwd_options *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'i': o->iface = arg; return 0;
+	case 'e': o->egress = arg; return 0;
+	case 'm': return tool_parse_mac("--node-mac", arg, o->node_mac);
+	case 'M': return tool_parse_mac("--src-mac", arg, o->src_mac);
+	case 's': return tool_parse_u64("--seconds", arg, 1, BENCH_MAX_SECONDS, &o->seconds);
+	default: return 1;
+	}
 }
 
 /* The interface's index, or -ENODEV with a message. */

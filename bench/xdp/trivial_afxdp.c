@@ -39,9 +39,8 @@
 enum frame_owner { OWN_USER, OWN_FILL, OWN_TX };
 
 struct options {
-	const char *iface, *egress;
-	unsigned char node_mac[6], src_mac[6];
-	unsigned long long seconds, queues, cpu;
+	struct fwd_options f; /* bench_tool.h */
+	unsigned long long queues, cpu;
 	int pin;
 };
 
@@ -79,31 +78,28 @@ static void usage(FILE *f)
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option opts[] = {
-		{ "iface", required_argument, NULL, 'i' },    { "egress", required_argument, NULL, 'e' },
-		{ "queues", required_argument, NULL, 'q' },   { "cpu", required_argument, NULL, 'c' },
-		{ "node-mac", required_argument, NULL, 'm' }, { "src-mac", required_argument, NULL, 'M' },
-		{ "seconds", required_argument, NULL, 's' },  { "help", no_argument, NULL, 'h' },
+		FWD_LONG_OPTIONS,
+		{ "queues", required_argument, NULL, 'q' }, { "cpu", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, err = 0;
 
-	*o = (struct options){ .iface = LAB_IF_LB_IN, .egress = LAB_IF_LB_CORE, .seconds = 60 };
-	tool_parse_mac("lab", LAB_MAC_NODE1, o->node_mac);
-	tool_parse_mac("lab", LAB_MAC_LB, o->src_mac);
+	*o = (struct options){ 0 };
+	fwd_defaults(&o->f);
 	while (!err && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'i': o->iface = optarg; break;
-		case 'e': o->egress = optarg; break;
 		case 'q': err = tool_parse_u64("--queues", optarg, 1, MAX_QUEUES, &o->queues); break;
 		case 'c':
 			err = tool_parse_u64("--cpu", optarg, 0, CPU_SETSIZE - 1, &o->cpu);
 			o->pin = 1;
 			break;
-		case 'm': err = tool_parse_mac("--node-mac", optarg, o->node_mac); break;
-		case 'M': err = tool_parse_mac("--src-mac", optarg, o->src_mac); break;
-		case 's': err = tool_parse_u64("--seconds", optarg, 1, BENCH_MAX_SECONDS, &o->seconds); break;
 		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); return -EINVAL;
+		default:
+			err = fwd_option(&o->f, c, optarg);
+			if (err > 0) {
+				usage(stderr);
+				return -EINVAL;
+			}
 		}
 	}
 	if (!err && optind < argc) {
@@ -258,11 +254,11 @@ static int setup(struct fwd *f, const struct options *o, int xsks_fd)
 	for (unsigned int i = 0; i < f->n_q; i++) {
 		struct rxq *q = &f->q[i];
 
-		err = i == 0 ? xsk_socket__create(&q->xsk, o->iface, i, f->umem, &q->rx, NULL, &scfg)
-			     : xsk_socket__create_shared(&q->xsk, o->iface, i, f->umem, &q->rx, NULL,
+		err = i == 0 ? xsk_socket__create(&q->xsk, o->f.iface, i, f->umem, &q->rx, NULL, &scfg)
+			     : xsk_socket__create_shared(&q->xsk, o->f.iface, i, f->umem, &q->rx, NULL,
 							 &q->fill, &q->comp, &scfg);
 		if (err) {
-			fprintf(stderr, "bench-trivial-afxdp: socket %s queue %u: %s\n", o->iface, i,
+			fprintf(stderr, "bench-trivial-afxdp: socket %s queue %u: %s\n", o->f.iface, i,
 				strerror(-err));
 			return err;
 		}
@@ -272,10 +268,10 @@ static int setup(struct fwd *f, const struct options *o, int xsks_fd)
 			return err;
 		}
 	}
-	err = xsk_socket__create_shared(&f->tx_xsk, o->egress, 0, f->umem, NULL, &f->tx, &f->tx_fill,
+	err = xsk_socket__create_shared(&f->tx_xsk, o->f.egress, 0, f->umem, NULL, &f->tx, &f->tx_fill,
 					&f->tx_comp, &scfg);
 	if (err) {
-		fprintf(stderr, "bench-trivial-afxdp: TX socket %s queue 0: %s\n", o->egress,
+		fprintf(stderr, "bench-trivial-afxdp: TX socket %s queue 0: %s\n", o->f.egress,
 			strerror(-err));
 		return err;
 	}
@@ -314,12 +310,12 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &o))
 		return 2;
-	ifindex = tool_ifindex("--iface", o.iface);
-	egress = tool_ifindex("--egress", o.egress);
+	ifindex = tool_ifindex("--iface", o.f.iface);
+	egress = tool_ifindex("--egress", o.f.egress);
 	if (ifindex < 0 || egress < 0)
 		return 1;
 	if (!o.queues)
-		o.queues = rx_queues(o.iface);
+		o.queues = rx_queues(o.f.iface);
 	tool_block_signals(&sigs);
 	if (o.pin && tool_pin((int)o.cpu))
 		fprintf(stderr, "bench-trivial-afxdp: warning: cannot pin to CPU %llu\n", o.cpu);
@@ -328,8 +324,8 @@ int main(int argc, char **argv)
 	if (!f)
 		return 1;
 	f->n_q = (unsigned int)o.queues;
-	memcpy(f->node_mac, o.node_mac, 6);
-	memcpy(f->src_mac, o.src_mac, 6);
+	memcpy(f->node_mac, o.f.node_mac, 6);
+	memcpy(f->src_mac, o.f.src_mac, 6);
 
 	skel = trivial_xsk_bpf__open_and_load();
 	if (!skel) {
@@ -343,17 +339,17 @@ int main(int argc, char **argv)
 	prog_fd = bpf_program__fd(skel->progs.trivial_xsk);
 	err = bpf_xdp_attach(ifindex, prog_fd, mode | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
 	if (err) {
-		fprintf(stderr, "bench-trivial-afxdp: attach to %s: %s\n", o.iface, strerror(-err));
+		fprintf(stderr, "bench-trivial-afxdp: attach to %s: %s\n", o.f.iface, strerror(-err));
 		goto out;
 	}
 	attached = 1;
 	printf("{\"event\":\"ready\",\"tool\":\"trivial-afxdp\",\"iface\":\"%s\",\"queues\":%u,"
-	       "\"egress\":\"%s\"}\n", o.iface, f->n_q, o.egress);
+	       "\"egress\":\"%s\"}\n", o.f.iface, f->n_q, o.f.egress);
 	fflush(stdout);
 
 	t0 = tool_now();
-	deadline = t0 + (double)o.seconds;
-	alarm((unsigned int)o.seconds + 5);
+	deadline = t0 + (double)o.f.seconds;
+	alarm((unsigned int)o.f.seconds + 5);
 	for (unsigned long loop = 0;; loop++) {
 		for (unsigned int i = 0; i < f->n_q; i++)
 			forward(f, &f->q[i]);
@@ -377,7 +373,7 @@ out:
 	if (attached) {
 		ours.old_prog_fd = prog_fd;
 		if (bpf_xdp_detach(ifindex, mode | XDP_FLAGS_REPLACE, &ours))
-			fprintf(stderr, "bench-trivial-afxdp: detach from %s failed\n", o.iface);
+			fprintf(stderr, "bench-trivial-afxdp: detach from %s failed\n", o.f.iface);
 	}
 	teardown(f);
 	trivial_xsk_bpf__destroy(skel);

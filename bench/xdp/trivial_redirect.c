@@ -14,12 +14,6 @@
 #include "bench_tool.h"
 #include "trivial_redirect.skel.h"
 
-struct options {
-	const char *iface, *egress;
-	unsigned char node_mac[6], src_mac[6];
-	unsigned long long seconds;
-};
-
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: bench-trivial-redirect [--iface IF] [--egress IF] [--node-mac MAC]\n"
@@ -29,28 +23,21 @@ static void usage(FILE *f)
 		LAB_IF_LB_IN, LAB_IF_LB_CORE);
 }
 
-static int parse_args(int argc, char **argv, struct options *o)
+static int parse_args(int argc, char **argv, struct fwd_options *o)
 {
-	static const struct option opts[] = {
-		{ "iface", required_argument, NULL, 'i' },    { "egress", required_argument, NULL, 'e' },
-		{ "node-mac", required_argument, NULL, 'm' }, { "src-mac", required_argument, NULL, 'M' },
-		{ "seconds", required_argument, NULL, 's' },  { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	static const struct option opts[] = { FWD_LONG_OPTIONS, { NULL, 0, NULL, 0 } };
 	int c, err = 0;
 
-	*o = (struct options){ .iface = LAB_IF_LB_IN, .egress = LAB_IF_LB_CORE, .seconds = 60 };
-	tool_parse_mac("lab", LAB_MAC_NODE1, o->node_mac);
-	tool_parse_mac("lab", LAB_MAC_LB, o->src_mac);
+	fwd_defaults(o);
 	while (!err && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'i': o->iface = optarg; break;
-		case 'e': o->egress = optarg; break;
-		case 'm': err = tool_parse_mac("--node-mac", optarg, o->node_mac); break;
-		case 'M': err = tool_parse_mac("--src-mac", optarg, o->src_mac); break;
-		case 's': err = tool_parse_u64("--seconds", optarg, 1, BENCH_MAX_SECONDS, &o->seconds); break;
-		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); return -EINVAL;
+		if (c == 'h') {
+			usage(stdout);
+			exit(0);
+		}
+		err = fwd_option(o, c, optarg);
+		if (err > 0) {
+			usage(stderr);
+			return -EINVAL;
 		}
 	}
 	if (!err && optind < argc) {
@@ -65,7 +52,7 @@ int main(int argc, char **argv)
 	LIBBPF_OPTS(bpf_xdp_attach_opts, ours);
 	const __u32 mode = XDP_FLAGS_DRV_MODE;
 	struct trivial_redirect_bpf *skel;
-	struct options o;
+	struct fwd_options o;
 	int ifindex, egress, prog_fd, err, sig;
 	__u32 zero = 0;
 	sigset_t sigs;
