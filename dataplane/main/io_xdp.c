@@ -51,7 +51,7 @@ static void print_xsk(FILE *f, struct xsk_worker *w, unsigned n, int *first)
 {
 	struct xdp_statistics sum = { 0 };
 	uint32_t census[4] = { 0 };
-	uint64_t bad_rx = 0, bad_completion = 0, bad_addr = 0, free_stack = 0;
+	uint64_t bad_rx = 0, bad_completion = 0, bad_addr = 0, bad_release = 0, free_stack = 0;
 	int inner = 1;
 
 	json_key(f, "xsk", first);
@@ -85,6 +85,7 @@ static void print_xsk(FILE *f, struct xsk_worker *w, unsigned n, int *first)
 		bad_rx += w[i].frames.bad_rx;
 		bad_completion += w[i].frames.bad_completion;
 		bad_addr += w[i].frames.bad_addr;
+		bad_release += w[i].frames.bad_release;
 	}
 	json_key(f, "socket", first);
 	fprintf(f, "{\"rx_dropped\":%llu,\"rx_invalid_descs\":%llu,\"tx_invalid_descs\":%llu,"
@@ -96,12 +97,13 @@ static void print_xsk(FILE *f, struct xsk_worker *w, unsigned n, int *first)
 	/* frame 0 of each worker is reserved and counted as the worker's */
 	json_key(f, "umem", first);
 	fprintf(f, "{\"frames\":%llu,\"free\":%u,\"free_stack\":%llu,\"kernel_rx\":%u,\"worker\":%u,"
-		   "\"kernel_tx\":%u,\"refused_rx\":%llu,\"refused_completion\":%llu,\"bad_addr\":%llu}",
+		   "\"kernel_tx\":%u,\"refused_rx\":%llu,\"refused_completion\":%llu,\"bad_addr\":%llu,"
+		   "\"refused_release\":%llu}",
 		(unsigned long long)n * (n ? w[0].cfg.frames - 1 : 0), census[FRAME_FREE],
 		(unsigned long long)free_stack,
 		census[FRAME_KERNEL_RX], census[FRAME_WORKER], census[FRAME_KERNEL_TX],
 		(unsigned long long)bad_rx, (unsigned long long)bad_completion,
-		(unsigned long long)bad_addr);
+		(unsigned long long)bad_addr, (unsigned long long)bad_release);
 }
 
 /* The summary: at exit (running false), and every --stats-interval while

@@ -53,8 +53,10 @@ bool umem_frames_move(struct umem_frames *f, uint64_t addr, enum frame_state fro
 	if (f->state[i] != from) {
 		if (from == FRAME_KERNEL_RX)
 			f->bad_rx++;
-		else
+		else if (from == FRAME_KERNEL_TX)
 			f->bad_completion++;
+		else
+			f->bad_release++;
 		return false;
 	}
 	f->state[i] = (uint8_t)to;

@@ -25,6 +25,7 @@ struct umem_frames {
 	uint32_t *free;     /* stack of free frame indices */
 	uint32_t n_free;
 	uint64_t bad_rx, bad_completion, bad_addr; /* refused edges */
+	uint64_t bad_release; /* a frame given back that the worker did not hold (a bug) */
 };
 
 /* n frames of frame_size bytes (a power of two); frame 0 starts reserved.

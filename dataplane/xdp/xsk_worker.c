@@ -173,14 +173,21 @@ static void kick_tx(struct xsk_worker *w)
 	w->tx_pending = xsk_prod_nb_free(r, w->cfg.ring_size) < w->cfg.ring_size;
 }
 
+/* Where a received frame's data starts in the UMEM (the kernel put it
+ * behind the headroom). */
+static uint64_t desc_addr(const struct xdp_desc *d)
+{
+	return xsk_umem__extract_addr(d->addr) + xsk_umem__extract_offset(d->addr);
+}
+
 static void prefetch_frame(const struct xsk_worker *w, const struct xdp_desc *d)
 {
-	const uint8_t *p = xsk_umem__get_data(w->umem_area, xsk_umem__extract_addr(d->addr) +
-						      xsk_umem__extract_offset(d->addr));
+	uint64_t addr = desc_addr(d);
+	const uint8_t *p = xsk_umem__get_data(w->umem_area, addr);
 	uint32_t len = d->len < 1024 ? d->len : 1024;
 
-	if (d->addr >= w->umem_len)
-		return; /* refused later; nothing to warm */
+	if (addr >= w->umem_len)
+		return; /* refused by rx_batch; nothing to warm */
 	for (uint32_t off = 0; off < len; off += 64)
 		__builtin_prefetch(p + off);
 }
@@ -199,7 +206,7 @@ static uint32_t rx_batch(struct xsk_worker *w)
 		 * pulling its header block into this cache while this one runs. */
 		if (i + 2 < n)
 			prefetch_frame(w, xsk_ring_cons__rx_desc(&w->rx, idx + i + 2));
-		uint64_t addr = xsk_umem__extract_addr(d->addr) + xsk_umem__extract_offset(d->addr);
+		uint64_t addr = desc_addr(d);
 		uint64_t base = frame_base(w, addr);
 		uint8_t *data;
 		size_t len = d->len;

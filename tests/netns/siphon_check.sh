@@ -184,7 +184,7 @@ u, x, p = d["umem"], d["xsk"], d["pipeline"]
 assert d["running"] is False, "not the final summary"
 # the free stack holds exactly the frames marked free: none lost, none twice
 assert u["free"] == u["free_stack"], u
-assert u["refused_rx"] == u["refused_completion"] == u["bad_addr"] == 0, u
+assert u["refused_rx"] == u["refused_completion"] == u["bad_addr"] == u["refused_release"] == 0, u
 assert u["worker"] == 0 and u["kernel_tx"] == 0, "frames still held at exit: %s" % u
 assert x["tx"] == x["tx_completed"], x
 assert x["rx"] == p["packets"], (x["rx"], p["packets"])

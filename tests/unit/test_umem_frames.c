@@ -96,6 +96,10 @@ static void test_wrong_edges_refused(void **state)
 	assert_int_equal(f.bad_completion, 2);
 	census_is(&f, 3, 0, 0, 0);
 	assert_int_equal(f.n_free, 3); /* the free stack holds each frame once */
+	/* giving back a frame the worker does not hold: refused, counted apart */
+	umem_frames_release(&f, b);
+	assert_int_equal(f.bad_release, 1);
+	assert_int_equal(f.n_free, 3);
 	umem_frames_free(&f);
 }
 
