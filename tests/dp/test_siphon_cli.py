@@ -8,6 +8,10 @@ from pathlib import Path
 import pytest
 
 SIPHON = os.environ["SIPHON"]
+# whether this build has --io xdp (meson: xdp_io_enabled); without it every
+# xdp command must say so instead
+XDP_BUILT = os.environ["SIPHON_XDP"] == "1"
+NOT_BUILT = "--io xdp is not built here"
 CONF = Path(__file__).parent / "dp.conf"
 
 
@@ -54,21 +58,21 @@ def test_bad_arguments(args, message):
 def test_unknown_interface():
     r = run("--io", "xdp", "--iface", "sph-no-such-if", "--config", str(CONF), "--queues", "1")
     assert r.returncode == 1, r
-    assert "sph-no-such-if" in r.stderr, r.stderr
+    assert ("sph-no-such-if" if XDP_BUILT else NOT_BUILT) in r.stderr, r.stderr
 
 
 def test_bpffs_that_is_not_one(tmp_path):
     r = run("--io", "xdp", "--iface", "lo", "--config", str(CONF), "--queues", "1",
             "--bpffs", str(tmp_path))
     assert r.returncode == 1, r
-    assert "not a bpffs mount" in r.stderr or "not built" in r.stderr, r.stderr
+    assert ("not a bpffs mount" if XDP_BUILT else NOT_BUILT) in r.stderr, r.stderr
     assert list(tmp_path.iterdir()) == []  # nothing written there
 
 
 def test_counters_without_pins(tmp_path):
     r = run("--io", "xdp", "--iface", "lo", "--counters", "--bpffs", str(tmp_path))
     assert r.returncode == 1, r
-    assert str(tmp_path) in r.stderr or "not built" in r.stderr, r.stderr
+    assert (str(tmp_path) if XDP_BUILT else NOT_BUILT) in r.stderr, r.stderr
 
 
 def test_bad_config_is_named():
