@@ -244,24 +244,6 @@ static __always_inline int name_is(const struct sk_scratch *s, __u32 off, __u32 
 	return 1;
 }
 
-/* Whether the tables of the generation g names have any extra-header flag
- * (then the scan looks up every header name): 32 words to OR, so cached
- * per generation, {seq, half, any} in one word (a single store, whatever
- * CPU writes it). */
-static __u64 extra_cache;
-
-static __always_inline int has_extra(const struct sk_gen *g, const struct sk_tables *tb)
-{
-	__u64 key = ((__u64)g->seq << 32) | ((__u64)(g->active & 1) << 2) | 1, c = extra_cache;
-	int any;
-
-	if ((c & ~2ull) == key)
-		return (c & 2) != 0;
-	any = sk_has_extra(tb);
-	extra_cache = key | (any ? 2 : 0);
-	return any;
-}
-
 /* XXH64 over the payload copy (every read masked with SKS_MASK) */
 XXH64_DEFINE(xxh64_sks, SKS_MASK)
 
@@ -323,7 +305,7 @@ static __always_inline int kernel_lane_udp(struct xdp_md *ctx, const struct xdp_
 		    bpf_xdp_load_bytes(ctx, p->payload_off, s->buf, n))
 			return to_user(ctx, XDP_REASON_UP_SCAN, r, bytes);
 	}
-	if (!sk_scan_payload(s, len, half | (has_extra(g, tb) ? 2 : 0), tb->max_msg_bytes,
+	if (!sk_scan_payload(s, len, half | (tb->has_extra ? 2 : 0), tb->max_msg_bytes,
 			     tb->max_vias))
 		return to_user(ctx, XDP_REASON_UP_SCAN, r, bytes);
 	t = &s->st;

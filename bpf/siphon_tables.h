@@ -62,7 +62,9 @@ struct sk_tables {
 	unsigned int valid;        /* 0: nothing published in this half (all goes up) */
 	unsigned int n_rule_terms, n_rules, n_expr_terms, n_pools, n_nodes;
 	unsigned int max_msg_bytes, max_vias;
-	unsigned char has_mac, pad[3];
+	unsigned char has_mac;
+	unsigned char has_extra;   /* any extra-header flag: the scan looks up every header name */
+	unsigned char pad[2];
 	unsigned char mac[6], pad2[2];
 	struct sk_flags udp;          /* transports[TRANSPORT_UDP] */
 	struct sk_flags in_dialog;

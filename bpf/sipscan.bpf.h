@@ -288,18 +288,6 @@ __noinline int sk_header(struct sk_scratch *s, __u32 p, int lookup)
 	return (int)le + 2;
 }
 
-/* Any flag of an extra header (present or match): then the per-line
- * header-name lookup is needed. */
-static __always_inline int sk_has_extra(const struct sk_tables *tb)
-{
-	__u64 any = 0;
-
-	for (__u32 j = 0; j < SK_EXTRA_MAX; j++)
-		any |= tb->extra_present[j].w[0] | tb->extra_present[j].w[1] |
-		       tb->extra_match[j].w[0] | tb->extra_match[j].w[1];
-	return any != 0;
-}
-
 /* Scans s->buf[0..len) (len 1..SK_SCAN_MAX) with the names of half =
  * hl & 1 (looked up per line when hl & 2). 1 when sure that sip_scan()
  * forwards it (the fields in s->st). A global function, verified once

@@ -357,6 +357,10 @@ int xdp_tables_publish(struct siphon_bpf *skel, const struct compiled_tables *t,
 
 	/* the inactive half, whole; the program reads only the active one */
 	memset(&tb, 0, sizeof(tb));
+	/* the kernel looks up every header name only when some flag needs it */
+	for (unsigned i = 0; i < SK_EXTRA_MAX; i++)
+		tb.has_extra |= (tb.extra_present[i].w[0] | tb.extra_present[i].w[1] |
+				 tb.extra_match[i].w[0] | tb.extra_match[i].w[1]) != 0;
 	rc = update(bpf_map__fd(skel->maps.kt_tables), half, &tb, err, errlen, "kt_tables");
 	for (uint32_t i = 0; i < t->n_rule_terms && !rc; i++) {
 		struct sk_term term = { .target = t->rule_terms[i].target };
@@ -439,6 +443,10 @@ int xdp_tables_publish(struct siphon_bpf *skel, const struct compiled_tables *t,
 			or_sk(&tb.extra_match[h], &f);
 		or_sk(&tb.msg_flags, &f);
 	}
+	/* the kernel looks up every header name only when some flag needs it */
+	for (unsigned i = 0; i < SK_EXTRA_MAX; i++)
+		tb.has_extra |= (tb.extra_present[i].w[0] | tb.extra_present[i].w[1] |
+				 tb.extra_match[i].w[0] | tb.extra_match[i].w[1]) != 0;
 	rc = update(bpf_map__fd(skel->maps.kt_tables), half, &tb, err, errlen, "kt_tables");
 	if (rc)
 		return rc;
