@@ -16,7 +16,7 @@
 
 #include <linux/types.h>
 
-#include "siphon_xdp.h"
+#include "siphon/siphon_xdp.h"
 
 #define XXH_P1 0x9E3779B185EBCA87ULL
 #define XXH_P2 0xC2B2AE3D27D4EB4FULL

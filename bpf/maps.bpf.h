@@ -8,8 +8,8 @@
 #include <bpf/bpf_helpers.h>
 
 #include "parse.bpf.h"
-#include "siphon_xdp.h"
-#include "siphon_tables.h"
+#include "siphon/siphon_xdp.h"
+#include "siphon/siphon_tables.h"
 
 /* Every map is pinned by name: siphon opens the object with
  * bpf_object_open_opts.pin_root_path and reuses the maps (tables, counters)

@@ -14,7 +14,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-#include "siphon_xdp.h"
+#include "siphon/siphon_xdp.h"
 #include "parse.bpf.h"
 #include "maps.bpf.h"
 #include "hash.bpf.h"

@@ -11,7 +11,7 @@
 #include <linux/version.h>
 #include <bpf/bpf_helpers.h>
 
-#include "siphon_tables.h"
+#include "siphon/siphon_tables.h"
 
 /* ---- open-coded iterators (kernel 6.4; libbpf 1.1 does not declare them) ---- */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 4, 0)

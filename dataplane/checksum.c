@@ -1,7 +1,7 @@
 #include <sys/socket.h>
 
 #include "checksum.h"
-#include "packet.h"
+#include "siphon/packet.h"
 
 static uint16_t rd16(const uint8_t *p)
 {

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "packet.h"
+#include "siphon/packet.h"
 
 #define FRAG_FRAME_MAX    9216u /* the longest frame (up to the IP packet's end) stored */
 #define FRAG_FRAME_ROOM   64u   /* spare bytes after each stored frame, for rewrite_forward() */

@@ -5,11 +5,11 @@
 #ifndef SIPHON_PIPELINE_H
 #define SIPHON_PIPELINE_H
 
-#include "classify.h"
-#include "dispatch.h"
+#include "siphon/classify.h"
+#include "siphon/dispatch.h"
 #include "fragments.h"
-#include "ratelimit.h"
-#include "packet.h"
+#include "siphon/ratelimit.h"
+#include "siphon/packet.h"
 #include "rewrite.h"
 
 /* What the backend does with the frame. */

@@ -13,7 +13,7 @@
 
 #include "siphon/tables.h"
 
-#include "packet.h"
+#include "siphon/packet.h"
 
 /* GUE / IPIP outer headers (docs/packets.md "encap") */
 #define REWRITE_TTL        64

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "bench_util.h"
-#include "classify.h"
+#include "siphon/classify.h"
 #include "config.h"
 
 static volatile unsigned sink;

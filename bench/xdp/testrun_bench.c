@@ -29,8 +29,8 @@
 #include <pcap/pcap.h>
 
 #include "config.h"
-#include "packet.h"
-#include "siphon_xdp.h"
+#include "siphon/packet.h"
+#include "siphon/siphon_xdp.h"
 #include "siphon.skel.h"
 #include "trivial_redirect.skel.h"
 #include "xdp_tables.h"
@@ -54,7 +54,7 @@ static unsigned n_frames;
 
 static const char *const reason_names[] = {
 #define XDP_REASON(id, name, help) [XDP_REASON_##id] = name,
-#include "xdp_reasons.def"
+#include "siphon/xdp_reasons.def"
 #undef XDP_REASON
 };
 

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "classify.h"
-#include "dispatch.h"
+#include "siphon/classify.h"
+#include "siphon/dispatch.h"
 #include "cli.h"
 #include "config.h"
 #include "siphon/json_write.h"

@@ -17,10 +17,10 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
-#include "packet.h"
+#include "siphon/packet.h"
 #include "siphon/json_write.h"
-#include "siphon_xdp.h"
-#include "siphon_tables.h"
+#include "siphon/siphon_xdp.h"
+#include "siphon/siphon_tables.h"
 #include "siphon.skel.h"
 #include "xdp_load.h"
 #include "xdp_tables.h"
@@ -29,7 +29,7 @@
 
 static const char *const reason_names[] = {
 #define XDP_REASON(id, name, help) name,
-#include "xdp_reasons.def"
+#include "siphon/xdp_reasons.def"
 #undef XDP_REASON
 };
 

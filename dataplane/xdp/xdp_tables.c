@@ -11,8 +11,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "siphon_xdp.h"
-#include "siphon_tables.h"
+#include "siphon/siphon_xdp.h"
+#include "siphon/siphon_tables.h"
 #include "siphon.skel.h"
 #include "xdp_tables.h"
 

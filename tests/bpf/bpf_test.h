@@ -14,7 +14,7 @@
 
 #include <bpf/bpf.h>
 
-#include "packet.h"
+#include "siphon/packet.h"
 
 static inline void put16(uint8_t *p, unsigned v)
 {

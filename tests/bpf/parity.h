@@ -37,8 +37,8 @@
 #include "config.h"
 #include "pipeline.h"
 #include "siphon/names.h"
-#include "siphon_tables.h"
-#include "siphon_xdp.h"
+#include "siphon/siphon_tables.h"
+#include "siphon/siphon_xdp.h"
 #include "siphon.skel.h"
 #include "xdp_tables.h"
 

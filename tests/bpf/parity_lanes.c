@@ -18,7 +18,7 @@ static int ncpus;
 
 const char *const reason_names[] = {
 #define XDP_REASON(id, name, help) [XDP_REASON_##id] = name,
-#include "xdp_reasons.def"
+#include "siphon/xdp_reasons.def"
 #undef XDP_REASON
 };
 

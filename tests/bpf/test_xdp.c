@@ -30,9 +30,9 @@
 #include <linux/bpf.h>
 
 #include "bpf_test.h"
-#include "packet.h"
+#include "siphon/packet.h"
 #include "siphon/maglev.h"
-#include "siphon_xdp.h"
+#include "siphon/siphon_xdp.h"
 #include "siphon.skel.h"
 
 #define N_COUNTERS  (PKT_STATUS__COUNT + XDP_REASON__COUNT)
@@ -50,7 +50,7 @@ static const uint8_t client6[16] = {0x20, 0x01, 0x0d, 0xb8, 0x00, 0x05, [15] = 0
 
 static const char *const reason_names[] = {
 #define XDP_REASON(id, name, help) [XDP_REASON_##id] = name,
-#include "xdp_reasons.def"
+#include "siphon/xdp_reasons.def"
 #undef XDP_REASON
 };
 

@@ -13,7 +13,7 @@
 
 #include "fuzz_check.h"
 
-#include "classify.h"
+#include "siphon/classify.h"
 #include "config.h"
 
 const char *__lsan_default_suppressions(void);

@@ -24,7 +24,7 @@
 #include "fuzz_check.h"
 
 #include "fragments.h"
-#include "packet.h"
+#include "siphon/packet.h"
 
 
 #define VARIANTS  3 /* IPv4, IPv6, IPv6 + destination options */

@@ -21,7 +21,7 @@
 #include "fuzz_check.h"
 
 #include "checksum.h"
-#include "packet.h"
+#include "siphon/packet.h"
 #include "rewrite.h"
 
 

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "config.h"
-#include "dispatch.h"
+#include "siphon/dispatch.h"
 #include "maglev_build.h"
 
 static const char conf[] =

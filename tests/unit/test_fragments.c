@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "fragments.h"
-#include "packet.h"
+#include "siphon/packet.h"
 #include "rewrite.h"
 #include "siphon/maglev.h"
 

@@ -24,7 +24,7 @@
 #include <cmocka.h>
 
 #include "checksum.h"
-#include "packet.h"
+#include "siphon/packet.h"
 #include "rewrite.h"
 
 /* IPv4/UDP, VLAN 100, 192.0.2.7:5062 -> 203.0.113.10:5060, DS 0xb8, payload 48 bytes (45 SIP + 3 junk) */

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "classify.h"
+#include "siphon/classify.h"
 #include "rule_expr.h"
 
 #define assert_contains(hay, needle)                                                       \

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "classify.h"
+#include "siphon/classify.h"
 #include "config.h"
 
 static char edge_path[4096];

@@ -1,6 +1,6 @@
 #include <string.h>
 
-#include "dispatch.h"
+#include "siphon/dispatch.h"
 
 static bool token_char(uint8_t c)
 {

@@ -1,7 +1,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "packet.h"
+#include "siphon/packet.h"
 
 #define IPV6_HLEN 40
 #define UDP_HLEN  8
@@ -227,13 +227,13 @@ enum pkt_status pkt_parse(const uint8_t *frame, size_t len, struct pkt_layout *l
 
 static const char *const status_names[] = {
 #define PKT_STATUS(id, name, help) [PKT_STATUS_##id] = name,
-#include "pkt_status.def"
+#include "siphon/pkt_status.def"
 #undef PKT_STATUS
 };
 
 static const char *const status_help[] = {
 #define PKT_STATUS(id, name, help) [PKT_STATUS_##id] = help,
-#include "pkt_status.def"
+#include "siphon/pkt_status.def"
 #undef PKT_STATUS
 };
 

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "ratelimit.h"
+#include "siphon/ratelimit.h"
 #include "siphon/maglev.h"
 
 int ratelimit_init(struct ratelimit *r, uint64_t seed)

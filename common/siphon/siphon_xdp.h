@@ -10,7 +10,7 @@
 
 enum xdp_reason {
 #define XDP_REASON(id, name, help) XDP_REASON_##id,
-#include "xdp_reasons.def"
+#include "siphon/xdp_reasons.def"
 #undef XDP_REASON
 	XDP_REASON__COUNT
 };

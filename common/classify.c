@@ -3,7 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "classify.h"
+#include "siphon/classify.h"
 
 int classifier_init(struct classifier *c, const struct compiled_tables *t)
 {

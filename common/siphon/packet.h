@@ -29,7 +29,7 @@
 
 enum pkt_status {
 #define PKT_STATUS(id, name, help) PKT_STATUS_##id,
-#include "pkt_status.def"
+#include "siphon/pkt_status.def"
 #undef PKT_STATUS
 	PKT_STATUS__COUNT
 };
