@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "siphon/classify.h"
+#include "siphon/node_index.h"
 
 int classifier_init(struct classifier *c, const struct compiled_tables *t)
 {
@@ -124,6 +125,24 @@ static void method_flags(const struct compiled_tables *t, const uint8_t *name, s
 			flagset_or(flags, &t->methods[i].flags);
 }
 
+static void source_flags(const struct compiled_tables *t, const struct packet_meta *pm,
+			 struct flagset *flags)
+{
+	if (pm->family == AF_INET)
+		flagset_or(flags, prefix_lookup(&t->source4, pm->src));
+	else if (pm->family == AF_INET6)
+		flagset_or(flags, prefix_lookup(&t->source6, pm->src));
+	if ((unsigned)pm->transport < TRANSPORT__COUNT)
+		flagset_or(flags, &t->transports[pm->transport]);
+}
+
+void classify_connection(const struct classifier *c, const struct packet_meta *pm,
+			 struct flagset *flags)
+{
+	memset(flags, 0, sizeof(*flags));
+	source_flags(c->tables, pm, flags);
+}
+
 void classify(const struct classifier *c, const uint8_t *buf, const struct sip_msg *msg,
 	      const struct packet_meta *pm, struct flagset *flags)
 {
@@ -133,22 +152,20 @@ void classify(const struct classifier *c, const uint8_t *buf, const struct sip_m
 	size_t host_len;
 
 	memset(flags, 0, sizeof(*flags));
-	if (pm->family == AF_INET)
-		flagset_or(flags, prefix_lookup(&t->source4, pm->src));
-	else if (pm->family == AF_INET6)
-		flagset_or(flags, prefix_lookup(&t->source6, pm->src));
+	source_flags(t, pm, flags);
 	method_flags(t, buf + m->off, m->len, flags);
-	if ((unsigned)pm->transport < TRANSPORT__COUNT)
-		flagset_or(flags, &t->transports[pm->transport]);
 	if (sip_in_dialog(msg))
 		flagset_or(flags, &t->in_dialog);
 	if (!flagset_empty(&t->to_self) && msg->is_request &&
 	    sip_uri_host(buf + msg->ruri.off, msg->ruri.len, &host, &host_len) &&
 	    host_is(host, host_len, t->self_addrs, t->n_self_addrs, t->self_names, t->n_self_names))
 		flagset_or(flags, &t->to_self);
+	/* an answer to our own probe names a control address in its top Via
+	 * and comes from a node: anyone can write the Via, not the source */
 	if (!flagset_empty(&t->own_probe_answer) && !msg->is_request &&
 	    host_is(buf + msg->via.host.off, msg->via.host.len, t->control_addrs, t->n_control_addrs,
-		    NULL, 0))
+		    NULL, 0) &&
+	    node_index_has_addr(t, pm->family, pm->src, 0, false))
 		flagset_or(flags, &t->own_probe_answer);
 	for (unsigned i = 0; i < t->headers.count; i++) {
 		if (!msg->extra_count[i])

@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "siphon/dispatch.h"
+#include "siphon/node_index.h"
 
 static bool token_char(uint8_t c)
 {
@@ -35,17 +36,12 @@ bool dispatch_find_nid(const uint8_t *from, const uint8_t *to, const uint8_t **v
 	return false;
 }
 
-/* The live node whose token is [id, id+len), or -1. */
-static int node_by_id(const struct compiled_tables *t, const uint8_t *id, size_t len)
-{
-	for (uint32_t i = 0; i < t->n_nodes; i++)
-		if (t->nodes[i].id_len == len && memcmp(t->nodes[i].id, id, len) == 0)
-			return t->nodes[i].up ? (int)i : -1;
-	return -1;
-}
-
-static bool by_nid(const struct compiled_tables *t, const uint8_t *buf, struct sip_span span,
-		   enum dispatch_by how, struct dispatch_result *r)
+/* A nid chooses among the nodes of the pool the route chose, never past
+ * it: the token is the sender's choice. A nid naming no node of the pool
+ * is noted (the caller counts it); one naming a node that is down falls
+ * back to the hash like no nid. */
+static bool by_nid(const struct compiled_tables *t, uint16_t pool, const uint8_t *buf,
+		   struct sip_span span, enum dispatch_by how, struct dispatch_result *r)
 {
 	const uint8_t *v;
 	size_t len;
@@ -53,9 +49,13 @@ static bool by_nid(const struct compiled_tables *t, const uint8_t *buf, struct s
 
 	if (!span.len || !dispatch_find_nid(buf + span.off, buf + span.off + span.len, &v, &len))
 		return false;
-	node = node_by_id(t, v, len);
-	if (node < 0)
-		return false; /* unknown or down: fall back to the hash */
+	node = node_index_by_nid(t, pool, v, len);
+	if (node < 0) {
+		r->nid_unknown = true;
+		return false;
+	}
+	if (!t->nodes[node].up)
+		return false;
 	r->by = how;
 	r->node = node;
 	return true;
@@ -72,16 +72,17 @@ void dispatch(const struct compiled_tables *t, const uint8_t *buf, const struct 
 
 	r->by = DISPATCH_BY_NONE;
 	r->node = -1;
-	if (!msg->is_request) {
-		if (by_nid(t, buf, msg->via.params, DISPATCH_BY_VIA_NID, r))
-			return;
-	} else if (sip_in_dialog(msg)) {
-		if (by_nid(t, buf, msg->route, DISPATCH_BY_ROUTE_NID, r) ||
-		    by_nid(t, buf, msg->ruri, DISPATCH_BY_RURI_NID, r))
-			return;
-	}
+	r->nid_unknown = false;
 	if (pool >= t->n_pools)
 		return;
+	if (!msg->is_request) {
+		if (by_nid(t, pool, buf, msg->via.params, DISPATCH_BY_VIA_NID, r))
+			return;
+	} else if (sip_in_dialog(msg)) {
+		if (by_nid(t, pool, buf, msg->route, DISPATCH_BY_ROUTE_NID, r) ||
+		    by_nid(t, pool, buf, msg->ruri, DISPATCH_BY_RURI_NID, r))
+			return;
+	}
 	pt = &t->pools[pool];
 	hash = callid_hash(buf + msg->call_id.off, msg->call_id.len, t->hash_seed);
 	/* after a pool change, dialog traffic stays where the previous table

@@ -33,11 +33,6 @@ int pipeline_worker_init(struct pipeline_worker *w, const struct compiled_tables
 
 	memset(w, 0, sizeof(*w));
 	w->t = t;
-	w->tcp_pool = -1;
-	if (t->n_rules && t->actions[t->n_rules - 1].kind == ACTION_POOL)
-		w->tcp_pool = t->actions[t->n_rules - 1].pool;
-	for (uint32_t p = 0; p < t->n_pools; p++)
-		w->has_nat_pool |= t->pools[p].mode == POOL_MODE_NAT;
 	w->c.rule = calloc(t->n_rules + 1, sizeof(uint64_t));
 	w->c.node = calloc(t->n_nodes + 1, sizeof(uint64_t));
 	if (!w->c.rule || !w->c.node) {
@@ -65,42 +60,6 @@ void pipeline_worker_free(struct pipeline_worker *w)
 	frag_table_free(&w->frags);
 	ratelimit_free(&w->buckets);
 	memset(w, 0, sizeof(*w));
-}
-
-static const uint8_t *dst_addr(const uint8_t *frame, const struct pkt_layout *l)
-{
-	return frame + l->l3_off + (l->family == AF_INET ? 16 : 24);
-}
-
-static const uint8_t *src_addr(const uint8_t *frame, const struct pkt_layout *l)
-{
-	return frame + l->l3_off + (l->family == AF_INET ? 12 : 8);
-}
-
-static bool is_our_address(const struct compiled_tables *t, const uint8_t *frame,
-			   const struct pkt_layout *l)
-{
-	const uint8_t *dst = dst_addr(frame, l);
-
-	for (uint32_t i = 0; i < t->n_self_addrs; i++)
-		if (t->self_addrs[i].family == l->family &&
-		    memcmp(t->self_addrs[i].addr, dst, l->family == AF_INET ? 4 : 16) == 0)
-			return true;
-	return false;
-}
-
-static bool port_is_ours(const struct compiled_tables *t, uint16_t port)
-{
-	for (uint32_t i = 0; i < t->n_ports; i++)
-		if (t->ports[i] == port)
-			return true;
-	return false;
-}
-
-static bool is_our_port(const struct compiled_tables *t, const uint8_t *frame,
-			const struct pkt_layout *l)
-{
-	return port_is_ours(t, (uint16_t)(frame[l->l4_off + 2] << 8 | frame[l->l4_off + 3]));
 }
 
 static enum pipeline_outcome done(struct pipeline_worker *w, enum pipeline_outcome o)
@@ -148,94 +107,66 @@ static enum pipeline_outcome forward_to(struct pipeline_worker *w, uint8_t *fram
 	return done(w, PIPELINE_FORWARD);
 }
 
-/* TCP to a SIP port: the core node terminates it; Maglev over the 5-tuple
- * of the route's default pool keeps a connection on one node. */
-static enum pipeline_outcome steer_tcp(struct pipeline_worker *w, uint8_t *frame, size_t *len,
-				       size_t cap, const struct pkt_layout *l)
-{
-	const struct compiled_tables *t = w->t;
-	const size_t alen = l->family == AF_INET ? 4 : 16;
-	uint8_t key[2 * 16 + 4];
-	const struct pool_table *pool;
-	uint16_t slot;
-
-	w->c.tcp++;
-	if (w->tcp_pool < 0)
-		return drop_for(w, PIPELINE_REASON_TCP_NO_POOL);
-	memcpy(key, src_addr(frame, l), alen);
-	memcpy(key + alen, dst_addr(frame, l), alen);
-	memcpy(key + 2 * alen, frame + l->l4_off, 4); /* both ports */
-	pool = &t->pools[w->tcp_pool];
-	slot = maglev_lookup(&pool->maglev, callid_hash(key, 2 * alen + 4, t->hash_seed));
-	if (slot >= pool->n_nodes) {
-		w->c.sip_reason[SIP_REASON_NO_LIVE_NODE]++;
-		return done(w, PIPELINE_PUNT);
-	}
-	return forward_to(w, frame, len, cap, l, (int)(pool->first_node + slot), l->payload_len,
-			  DISPATCH_BY_MAGLEV);
-}
-
-/* The decision for one UDP datagram: what to do and, to forward, the node
- * and the bytes to keep. It is also what the fragment table remembers. */
+/* The decision for one UDP datagram or TCP segment: what to do and, to
+ * forward, the node and the bytes to keep. It is also what the fragment
+ * table remembers. */
 struct udp_decision {
 	uint8_t outcome;   /* enum pipeline_outcome */
 	int32_t node;      /* FORWARD: index into tables->nodes */
-	uint16_t msg_len;  /* FORWARD: the SIP message's length */
+	uint16_t msg_len;  /* FORWARD: the L4 payload bytes to keep */
 	uint8_t by;        /* FORWARD: enum dispatch_by */
 };
+
+static void count_decision(struct pipeline_counters *c, const struct msg_decision *md)
+{
+	if (md->classified)
+		count_flags(c, &md->flags);
+	for (unsigned i = 0; i < md->n_rate_limits; i++)
+		c->rule[md->rate_limits[i]]++;
+	if (md->rule >= 0)
+		c->rule[md->rule]++;
+	c->sip_reason[md->reason]++;
+	if (md->node.nid_unknown)
+		c->reason[PIPELINE_REASON_NID_UNKNOWN]++;
+	if (md->stream_rule_ignored)
+		c->reason[PIPELINE_REASON_TCP_RULE_IGNORED]++;
+}
+
+/* Everything is decided in common/decide.c, as explain decides it; here
+ * the packet's addresses go in and the counters come out. */
+static struct udp_decision decide_l4(struct pipeline_worker *w, const uint8_t *frame,
+				     const struct pkt_layout *l, const uint8_t *payload,
+				     size_t payload_len)
+{
+	const struct decide_ctx ctx = { &w->cls, &w->buckets, w->now_s, w->now_ms };
+	struct udp_decision ud = { .outcome = PIPELINE_DROP, .node = -1 };
+	struct packet_meta pm;
+	struct msg_decision md;
+
+	frame_packet_meta(frame, l, &pm);
+	decide_message(&ctx, payload, payload_len, &pm, &md);
+	count_decision(&w->c, &md);
+	switch (md.verdict) {
+	case SIP_VERDICT_FORWARD:
+		ud.outcome = PIPELINE_FORWARD;
+		ud.node = md.node.node;
+		ud.msg_len = md.fwd_len;
+		ud.by = (uint8_t)md.node.by;
+		break;
+	case SIP_VERDICT_DROP:
+		break;
+	default: /* punt, reply: siphond answers */
+		ud.outcome = PIPELINE_PUNT;
+		break;
+	}
+	return ud;
+}
 
 static struct udp_decision decide_udp(struct pipeline_worker *w, const uint8_t *frame,
 				      const struct pkt_layout *l, const uint8_t *payload,
 				      size_t payload_len)
 {
-	const struct compiled_tables *t = w->t;
-	struct packet_meta pm = { .family = l->family, .transport = TRANSPORT_UDP };
-	struct udp_decision ud = { .outcome = PIPELINE_DROP, .node = -1 };
-	struct sip_msg msg;
-	struct flagset flags;
-	struct decision d;
-	struct dispatch_result r;
-
-	sip_scan(payload, payload_len, &t->limits, &t->headers, &msg);
-	if (msg.verdict != SIP_VERDICT_FORWARD) {
-		w->c.sip_reason[msg.reason]++;
-		ud.outcome = msg.verdict == SIP_VERDICT_PUNT ? PIPELINE_PUNT : PIPELINE_DROP;
-		return ud;
-	}
-	memcpy(pm.src, src_addr(frame, l), l->family == AF_INET ? 4 : 16);
-	classify(&w->cls, payload, &msg, &pm, &flags);
-	decide(t, &flags, &d);
-	count_flags(&w->c, &flags);
-	/* the rate-limit rules the route passed: the first one over its
-	 * bucket drops the message */
-	for (unsigned i = 0; i < d.n_rate_limits; i++) {
-		const struct rule_action *a = &t->actions[d.rate_limits[i]];
-		w->c.rule[d.rate_limits[i]]++;
-		if (!ratelimit_take(&w->buckets, d.rate_limits[i], l->family, src_addr(frame, l),
-				    a->rate_per_sec, a->burst, w->now_ms)) {
-			w->c.sip_reason[SIP_REASON_RATE_LIMITED]++;
-			return ud; /* DROP */
-		}
-	}
-	if (d.rule >= 0)
-		w->c.rule[d.rule]++;
-	if (d.verdict != SIP_VERDICT_FORWARD) {
-		w->c.sip_reason[d.reason]++;
-		ud.outcome = d.verdict == SIP_VERDICT_DROP ? PIPELINE_DROP : PIPELINE_PUNT;
-		return ud;
-	}
-	dispatch(t, payload, &msg, t->actions[d.rule].pool, w->now_s, &r);
-	if (r.node < 0) {
-		w->c.sip_reason[SIP_REASON_NO_LIVE_NODE]++;
-		ud.outcome = PIPELINE_PUNT;
-		return ud;
-	}
-	w->c.sip_reason[d.reason]++;
-	ud.outcome = PIPELINE_FORWARD;
-	ud.node = r.node;
-	ud.msg_len = msg.msg_len;
-	ud.by = (uint8_t)r.by;
-	return ud;
+	return decide_l4(w, frame, l, payload, payload_len);
 }
 
 /* One stored fragment out, the way its datagram was decided. */
@@ -267,7 +198,7 @@ static enum pipeline_outcome take_fragment(struct pipeline_worker *w, uint8_t *f
 	case FRAG_RESULT_HELD:
 		return done(w, PIPELINE_HOLD);
 	case FRAG_RESULT_COMPLETE:
-		if (!port_is_ours(w->t, dg->dport)) {
+		if (!frame_port_is_ours(w->t, dg->dport)) {
 			ud = (struct udp_decision){ .outcome = PIPELINE_PASS, .node = -1 };
 			w->c.reason[PIPELINE_REASON_NOT_FOR_US]++;
 		} else {
@@ -303,21 +234,6 @@ void pipeline_expire(struct pipeline_worker *w, uint64_t now_ms)
 /* nat's return path, stateless: a packet from a nat pool's node (its
  * address and SIP port) to anyone but us gets the VIP of its family and the
  * first SIP port as its source and goes to the gateway. */
-static bool from_nat_node(const struct compiled_tables *t, const uint8_t *frame,
-			  const struct pkt_layout *l)
-{
-	const uint8_t *src = src_addr(frame, l);
-	uint16_t sport = (uint16_t)(frame[l->l4_off] << 8 | frame[l->l4_off + 1]);
-
-	for (uint32_t i = 0; i < t->n_nodes; i++) {
-		const struct pool_node *n = &t->nodes[i];
-		if (t->pools[n->pool].mode == POOL_MODE_NAT && n->addr.family == l->family &&
-		    n->port == sport && memcmp(n->addr.addr, src, l->family == AF_INET ? 4 : 16) == 0)
-			return true;
-	}
-	return false;
-}
-
 static enum pipeline_outcome nat_reply(struct pipeline_worker *w, uint8_t *frame, size_t len,
 				       const struct pkt_layout *l)
 {
@@ -340,7 +256,6 @@ static enum pipeline_outcome nat_reply(struct pipeline_worker *w, uint8_t *frame
 enum pipeline_outcome pipeline_process(struct pipeline_worker *w, uint8_t *frame, size_t *len,
 				       size_t cap)
 {
-	const struct compiled_tables *t = w->t;
 	struct pkt_layout l;
 	struct udp_decision ud;
 	enum pkt_status st;
@@ -349,33 +264,27 @@ enum pipeline_outcome pipeline_process(struct pipeline_worker *w, uint8_t *frame
 	w->c.bytes_in += *len;
 	st = pkt_parse(frame, *len, &l);
 	w->c.pkt_status[st]++;
-	if (w->has_nat_pool && st == PKT_STATUS_OK && !l.is_fragment &&
-	    !is_our_address(t, frame, &l) && from_nat_node(t, frame, &l))
+	switch (frame_kind(w->t, frame, st, &l)) {
+	case FRAME_NAT_REPLY:
 		return nat_reply(w, frame, *len, &l);
-	if (st == PKT_STATUS_NOT_IP || l.family == 0 || !is_our_address(t, frame, &l)) {
+	case FRAME_NOT_FOR_US:
 		w->c.reason[PIPELINE_REASON_NOT_FOR_US]++;
 		return done(w, PIPELINE_PASS);
-	}
-	if (st == PKT_STATUS_FRAGMENT || (st == PKT_STATUS_OK && l.is_fragment)) {
-		/* the port is in the first fragment only: the table keeps the
-		 * datagram, the decision checks the port */
+	case FRAME_FRAGMENT:
 		/* a later IPv6 fragment names the header after the fragment
 		 * header (RFC 8200: only the first fragment's counts) */
 		if (l.l4_proto != PKT_PROTO_UDP && (l.first_fragment || l.family == AF_INET))
 			return drop_for(w, PIPELINE_REASON_FRAGMENT_DROP);
 		return take_fragment(w, frame, *len, cap, &l);
-	}
-	if (st != PKT_STATUS_OK)
+	case FRAME_BAD:
 		return done(w, PIPELINE_DROP); /* counted by its pkt_status */
-	if (!is_our_port(t, frame, &l)) {
-		w->c.reason[PIPELINE_REASON_NOT_FOR_US]++;
-		return done(w, PIPELINE_PASS);
+	default:
+		break;
 	}
+	/* UDP: one SIP message; TCP: one segment of a connection */
 	if (l.l4_proto == PKT_PROTO_TCP)
-		return steer_tcp(w, frame, len, cap, &l);
-
-	/* UDP: one SIP message */
-	ud = decide_udp(w, frame, &l, frame + l.payload_off, l.payload_len);
+		w->c.tcp++;
+	ud = decide_l4(w, frame, &l, frame + l.payload_off, l.payload_len);
 	if (ud.outcome != PIPELINE_FORWARD)
 		return done(w, (enum pipeline_outcome)ud.outcome);
 	return forward_to(w, frame, len, cap, &l, ud.node, ud.msg_len, (enum dispatch_by)ud.by);

@@ -5,10 +5,9 @@
 #ifndef SIPHON_PIPELINE_H
 #define SIPHON_PIPELINE_H
 
-#include "siphon/classify.h"
-#include "siphon/dispatch.h"
+#include "siphon/decide.h"
+#include "siphon/frame.h"
 #include "fragments.h"
-#include "siphon/ratelimit.h"
 #include "siphon/packet.h"
 #include "rewrite.h"
 
@@ -35,7 +34,8 @@ enum pipeline_outcome {
 	X(FRAGMENT_DROP, "fragment_drop", "a fragment the table refused (see fragments by result)") \
 	X(REWRITE_FAILED, "rewrite_failed", "the node's family or the buffer did not allow the rewrite") \
 	X(NO_NEXT_HOP, "no_next_hop", "the node or the balancer has no MAC in the config") \
-	X(TCP_NO_POOL, "tcp_no_pool", "TCP to a SIP port, but the route's default is not a pool") \
+	X(TCP_RULE_IGNORED, "tcp_rule_ignored", "a message in a TCP segment matched a rule for another pool, punt or reply: the segment stayed on its connection's node") \
+	X(NID_UNKNOWN, "nid_unknown", "a nid named no node of the chosen pool: Maglev decided") \
 	X(NAT_REPLY, "nat_reply", "from a nat pool's node to a client: the VIP as its source, forwarded")
 
 enum pipeline_reason {
@@ -71,8 +71,6 @@ struct pipeline_worker {
 	struct classifier cls;
 	const struct compiled_tables *t;
 	struct pipeline_counters c;
-	int tcp_pool;       /* the route's default pool for TCP, or -1 */
-	bool has_nat_pool;  /* only then can a passing packet be a nat reply */
 	uint64_t now_s;  /* for the grace table */
 	uint64_t now_ms; /* for the fragment table */
 	struct frag_table frags;

@@ -20,8 +20,13 @@ struct packet_meta {
 	int family; /* AF_INET or AF_INET6; 0 when the source is unknown */
 	uint8_t src[16];
 	enum transport transport;
+	uint8_t dst[16];        /* the balancer address it was sent to (zero: unknown) */
+	uint16_t sport, dport;  /* host order; zero when unknown */
+	bool tcp_syn;           /* a TCP segment opening a connection (SYN without ACK) */
 };
 
+/* rate-limit rules one message can pass; the config refuses more such
+ * rules than this, so none is ever skipped */
 #define DECISION_MAX_RATE_LIMITS 8
 
 struct decision {
@@ -43,6 +48,11 @@ enum sip_verdict classifier_scan(const struct classifier *c, const uint8_t *buf,
 /* The flags of a message the scanner forwarded. */
 void classify(const struct classifier *c, const uint8_t *buf, const struct sip_msg *msg,
 	      const struct packet_meta *pm, struct flagset *flags);
+
+/* The flags every segment of a TCP connection has: source prefixes and
+ * transport (derived flags come with decide()). */
+void classify_connection(const struct classifier *c, const struct packet_meta *pm,
+			 struct flagset *flags);
 
 /* The route's decision for those flags (derived flags are added to them). */
 void decide(const struct compiled_tables *t, struct flagset *flags, struct decision *d);

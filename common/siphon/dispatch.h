@@ -13,6 +13,7 @@
 struct dispatch_result {
 	enum dispatch_by by;
 	int node; /* index into tables->nodes, or -1 */
+	bool nid_unknown; /* a nid named no node of the pool: the hash decided */
 };
 
 /* `pool` is the rule's pool; `now` is seconds on CLOCK_MONOTONIC (for the

@@ -124,6 +124,13 @@ struct compiled_tables {
 	const struct pool_table *pools;
 	uint32_t n_nodes;
 	const struct pool_node *nodes;
+	/* node lookups without a scan (common/node_index.c): open addressing,
+	 * node_index_mask + 1 slots (a power of two, at least twice n_nodes),
+	 * each slot a node index + 1, 0 when empty. By (pool, id) for a nid,
+	 * by address for a packet's source. Built with the tables. */
+	uint32_t node_index_mask;
+	const uint16_t *nid_slots;
+	const uint16_t *addr_slots;
 	uint64_t hash_seed;  /* Call-ID hash seed: the same on every siphon node */
 	bool has_mac, has_gateway_mac;
 	uint8_t mac[6];         /* the balancer's own MAC: the source of what it sends */

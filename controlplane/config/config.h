@@ -68,6 +68,7 @@ struct siphon_config {
 	struct pool_table *pool_tables;
 	struct pool_node *nodes;
 	uint16_t *maglev_slots;
+	uint16_t *nid_slots, *addr_slots; /* the node index */
 };
 
 /* 0, or -EINVAL / -ENOENT / -ENOMEM with err->text saying why. */

@@ -8,6 +8,7 @@
 
 #include "config_load.h"
 #include "maglev_build.h"
+#include "siphon/node_index.h"
 
 /* Which flag a pattern belongs to, for error messages. */
 static const struct cfg_flag *pattern_flag(const struct loader *L, unsigned pattern)
@@ -92,6 +93,27 @@ fail:
 	return 0;
 }
 
+/* nid and address lookups for the fast path: built here, never a scan
+ * per message there. */
+static int build_node_index(struct loader *L)
+{
+	struct siphon_config *cfg = L->cfg;
+	uint32_t n = node_index_slots(cfg->tables.n_nodes);
+
+	cfg->nid_slots = calloc(n, sizeof(*cfg->nid_slots));
+	cfg->addr_slots = calloc(n, sizeof(*cfg->addr_slots));
+	if (!cfg->nid_slots || !cfg->addr_slots) {
+		snprintf(L->err->text, sizeof(L->err->text), "%s: out of memory for the node index",
+			 L->path);
+		return -ENOMEM;
+	}
+	node_index_build(&cfg->tables, n, cfg->nid_slots, cfg->addr_slots);
+	cfg->tables.node_index_mask = n - 1;
+	cfg->tables.nid_slots = cfg->nid_slots;
+	cfg->tables.addr_slots = cfg->addr_slots;
+	return 0;
+}
+
 /* Nodes in one array, a Maglev table per pool (all nodes up until
  * siphond's health checks say otherwise). */
 static int build_pools(struct loader *L)
@@ -152,7 +174,7 @@ static int build_pools(struct loader *L)
 	cfg->tables.pools = cfg->pool_tables;
 	cfg->tables.nodes = cfg->nodes;
 	cfg->tables.n_nodes = (uint32_t)n_nodes;
-	return 0;
+	return build_node_index(L);
 }
 
 int compile_tables(struct loader *L)
@@ -213,6 +235,8 @@ void config_free(struct siphon_config *cfg)
 	free(cfg->pool_tables);
 	free(cfg->nodes);
 	free(cfg->maglev_slots);
+	free(cfg->nid_slots);
+	free(cfg->addr_slots);
 	free_builder(cfg->prefixes4);
 	free_builder(cfg->prefixes6);
 	free(cfg);

@@ -1,0 +1,176 @@
+#include <string.h>
+#include <sys/socket.h>
+
+#include "siphon/decide.h"
+#include "siphon/maglev.h"
+
+static void start(struct msg_decision *out, bool stream)
+{
+	out->verdict = SIP_VERDICT_DROP;
+	out->reason = SIP_REASON_RULE_DROP;
+	out->classified = false;
+	out->rule = -1;
+	out->n_rate_limits = 0;
+	out->pool = -1;
+	out->node = (struct dispatch_result){ .by = DISPATCH_BY_NONE, .node = -1 };
+	out->fwd_len = 0;
+	out->stream = stream;
+	out->stream_rule_ignored = false;
+}
+
+/* The route over the message's flags, its rate-limit rules applied: false
+ * when a bucket is empty (out then says rate_limited). */
+static bool route(const struct decide_ctx *ctx, const struct packet_meta *pm,
+		  struct flagset *flags, struct decision *d, struct msg_decision *out)
+{
+	const struct compiled_tables *t = ctx->cls->tables;
+
+	decide(t, flags, d);
+	for (unsigned i = 0; i < d->n_rate_limits; i++) {
+		const struct rule_action *a = &t->actions[d->rate_limits[i]];
+		if (ctx->buckets && !ratelimit_take(ctx->buckets, d->rate_limits[i], pm->family,
+						    pm->src, a->rate_per_sec, a->burst, ctx->now_ms)) {
+			out->verdict = SIP_VERDICT_DROP;
+			out->reason = SIP_REASON_RATE_LIMITED;
+			out->rule = d->rate_limits[i];
+			return false;
+		}
+		out->rate_limits[out->n_rate_limits++] = d->rate_limits[i];
+	}
+	return true;
+}
+
+static void take(struct msg_decision *out, const struct decision *d)
+{
+	out->verdict = d->verdict;
+	out->reason = d->reason;
+	out->rule = d->rule;
+}
+
+/* UDP: one datagram, one message (docs/scanner.md, docs/dispatch.md). */
+static void decide_datagram(const struct decide_ctx *ctx, const uint8_t *payload,
+			    const struct packet_meta *pm, struct msg_decision *out)
+{
+	const struct compiled_tables *t = ctx->cls->tables;
+	struct decision d;
+
+	if (out->msg.verdict != SIP_VERDICT_FORWARD) {
+		out->verdict = out->msg.verdict;
+		out->reason = out->msg.reason;
+		return;
+	}
+	classify(ctx->cls, payload, &out->msg, pm, &out->flags);
+	out->classified = true;
+	if (!route(ctx, pm, &out->flags, &d, out))
+		return;
+	take(out, &d);
+	if (out->verdict != SIP_VERDICT_FORWARD)
+		return;
+	out->pool = t->actions[d.rule].pool;
+	dispatch(t, payload, &out->msg, (uint16_t)out->pool, ctx->now_s, &out->node);
+	if (out->node.node < 0) {
+		out->verdict = SIP_VERDICT_PUNT;
+		out->reason = SIP_REASON_NO_LIVE_NODE;
+		return;
+	}
+	out->fwd_len = out->msg.msg_len;
+}
+
+/* The node of a TCP connection: Maglev over its 5-tuple, so every segment
+ * of it lands on the node that terminates it. Segments after the first
+ * keep the previous table during the grace period, as dialogs do. */
+static void connection_node(const struct decide_ctx *ctx, const struct packet_meta *pm,
+			    struct msg_decision *out)
+{
+	const struct compiled_tables *t = ctx->cls->tables;
+	const struct pool_table *pt = &t->pools[out->pool];
+	const size_t alen = pm->family == AF_INET ? 4 : 16;
+	uint8_t key[2 * 16 + 4];
+	uint64_t hash;
+	uint16_t slot;
+
+	memcpy(key, pm->src, alen);
+	memcpy(key + alen, pm->dst, alen);
+	key[2 * alen] = (uint8_t)(pm->sport >> 8), key[2 * alen + 1] = (uint8_t)pm->sport;
+	key[2 * alen + 2] = (uint8_t)(pm->dport >> 8), key[2 * alen + 3] = (uint8_t)pm->dport;
+	hash = callid_hash(key, 2 * alen + 4, t->hash_seed);
+	if (!pm->tcp_syn && pt->previous_until > ctx->now_s) {
+		slot = maglev_lookup(&pt->previous, hash);
+		if (slot < pt->n_nodes && t->nodes[pt->first_node + slot].up) {
+			out->node = (struct dispatch_result){ DISPATCH_BY_GRACE,
+							      (int)(pt->first_node + slot), false };
+			return;
+		}
+	}
+	slot = maglev_lookup(&pt->maglev, hash);
+	if (slot < pt->n_nodes)
+		out->node = (struct dispatch_result){ DISPATCH_BY_MAGLEV,
+						      (int)(pt->first_node + slot), false };
+}
+
+/* TCP (docs/dispatch.md "TCP"): the segment's connection decides the pool
+ * from the flags every segment has (source, transport); a segment that
+ * starts with a whole header block is classified too, and its rules may
+ * drop it, but never move the connection to another node. */
+static void decide_stream(const struct decide_ctx *ctx, const uint8_t *payload, size_t len,
+			  const struct packet_meta *pm, struct msg_decision *out)
+{
+	const struct compiled_tables *t = ctx->cls->tables;
+	/* a body continuing in the next segment is no reason to ignore the
+	 * header block (rule 4 is UDP framing) */
+	const bool has_msg = out->msg.parsed && (out->msg.verdict == SIP_VERDICT_FORWARD ||
+						 out->msg.reason == SIP_REASON_CLEN_TOO_LARGE);
+	struct decision conn, d;
+	struct flagset conn_flags;
+
+	classify_connection(ctx->cls, pm, &conn_flags);
+	decide(t, &conn_flags, &conn);
+	if (conn.verdict == SIP_VERDICT_DROP) {
+		out->flags = conn_flags;
+		out->classified = true;
+		take(out, &conn);
+		return;
+	}
+	if (has_msg) {
+		classify(ctx->cls, payload, &out->msg, pm, &out->flags);
+		out->classified = true;
+		if (!route(ctx, pm, &out->flags, &d, out))
+			return;
+		if (d.verdict == SIP_VERDICT_DROP) {
+			take(out, &d);
+			return;
+		}
+	} else {
+		out->flags = conn_flags;
+		out->classified = true;
+	}
+	if (conn.verdict != SIP_VERDICT_FORWARD) { /* punt or reply: siphond's business */
+		take(out, &conn);
+		return;
+	}
+	out->pool = t->actions[conn.rule].pool;
+	out->stream_rule_ignored = has_msg && (d.verdict != SIP_VERDICT_FORWARD ||
+					       t->actions[d.rule].pool != out->pool);
+	take(out, has_msg && !out->stream_rule_ignored ? &d : &conn);
+	connection_node(ctx, pm, out);
+	if (out->node.node < 0) {
+		out->verdict = SIP_VERDICT_PUNT;
+		out->reason = SIP_REASON_NO_LIVE_NODE;
+		return;
+	}
+	out->fwd_len = (uint16_t)len;
+}
+
+void decide_message(const struct decide_ctx *ctx, const uint8_t *payload, size_t len,
+		    const struct packet_meta *pm, struct msg_decision *out)
+{
+	const struct compiled_tables *t = ctx->cls->tables;
+	const bool stream = pm->transport != TRANSPORT_UDP;
+
+	start(out, stream);
+	sip_scan(payload, len, &t->limits, &t->headers, &out->msg);
+	if (stream)
+		decide_stream(ctx, payload, len, pm, out);
+	else
+		decide_datagram(ctx, payload, pm, out);
+}

@@ -1,0 +1,97 @@
+#include <string.h>
+#include <sys/socket.h>
+
+#include "siphon/frame.h"
+#include "siphon/node_index.h"
+
+static const char *const kind_names[] = {
+#define X(id, name, help) [FRAME_##id] = name,
+	FRAME_KINDS(X)
+#undef X
+};
+
+const char *frame_kind_name(unsigned k)
+{
+	return k < FRAME__COUNT ? kind_names[k] : "?";
+}
+
+static size_t addr_len(const struct pkt_layout *l)
+{
+	return l->family == AF_INET ? 4 : 16;
+}
+
+static const uint8_t *src_addr(const uint8_t *frame, const struct pkt_layout *l)
+{
+	return frame + l->l3_off + (l->family == AF_INET ? 12 : 8);
+}
+
+static const uint8_t *dst_addr(const uint8_t *frame, const struct pkt_layout *l)
+{
+	return frame + l->l3_off + (l->family == AF_INET ? 16 : 24);
+}
+
+static uint16_t port_at(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static bool is_our_address(const struct compiled_tables *t, const uint8_t *frame,
+			   const struct pkt_layout *l)
+{
+	const uint8_t *dst = dst_addr(frame, l);
+
+	for (uint32_t i = 0; i < t->n_self_addrs; i++)
+		if (t->self_addrs[i].family == l->family &&
+		    memcmp(t->self_addrs[i].addr, dst, addr_len(l)) == 0)
+			return true;
+	return false;
+}
+
+bool frame_port_is_ours(const struct compiled_tables *t, uint16_t port)
+{
+	for (uint32_t i = 0; i < t->n_ports; i++)
+		if (t->ports[i] == port)
+			return true;
+	return false;
+}
+
+enum frame_kind frame_kind(const struct compiled_tables *t, const uint8_t *frame,
+			   enum pkt_status st, const struct pkt_layout *l)
+{
+	if (st == PKT_STATUS_NOT_IP || l->family == 0)
+		return FRAME_NOT_FOR_US;
+	if (!is_our_address(t, frame, l)) {
+		/* nat's return path: from a nat node's address and SIP port */
+		if (st == PKT_STATUS_OK && !l->is_fragment &&
+		    node_index_has_addr(t, l->family, src_addr(frame, l),
+					port_at(frame + l->l4_off), true))
+			return FRAME_NAT_REPLY;
+		return FRAME_NOT_FOR_US;
+	}
+	/* the port is in the first fragment only */
+	if (st == PKT_STATUS_FRAGMENT || (st == PKT_STATUS_OK && l->is_fragment))
+		return FRAME_FRAGMENT;
+	if (st != PKT_STATUS_OK)
+		return FRAME_BAD;
+	if (!frame_port_is_ours(t, port_at(frame + l->l4_off + 2)))
+		return FRAME_NOT_FOR_US;
+	return FRAME_MESSAGE;
+}
+
+void frame_packet_meta(const uint8_t *frame, const struct pkt_layout *l, struct packet_meta *pm)
+{
+	const uint8_t *l4 = frame + l->l4_off;
+
+	memset(pm, 0, sizeof(*pm));
+	pm->family = l->family;
+	memcpy(pm->src, src_addr(frame, l), addr_len(l));
+	memcpy(pm->dst, dst_addr(frame, l), addr_len(l));
+	pm->sport = port_at(l4);
+	pm->dport = port_at(l4 + 2);
+	if (l->l4_proto == PKT_PROTO_TCP) {
+		pm->transport = TRANSPORT_TCP;
+		pm->tcp_syn = (l4[13] & 0x12) == 0x02; /* SYN without ACK: a new connection */
+	} else {
+		pm->transport = TRANSPORT_UDP;
+	}
+}
