@@ -58,3 +58,15 @@ def read_pcap(path):
         out.append(data[off + 16:off + 16 + caplen])
         off += 16 + caplen
     return out
+
+
+def tcp(src, dst, sport, dport, payload=b"", flags=0x18, seq=1000, ack=1):
+    """A TCP segment (no options) with its checksum over either family's
+    pseudo header; flags 0x02 is a SYN, 0x18 PSH+ACK."""
+    hdr = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0)
+    if len(src) == 4:
+        pseudo = src + dst + struct.pack("!BBH", 0, 6, len(hdr) + len(payload))
+    else:
+        pseudo = src + dst + struct.pack("!IxxxB", len(hdr) + len(payload), 6)
+    c = csum(pseudo + hdr + payload)
+    return hdr[:16] + struct.pack("!H", c) + hdr[18:] + payload

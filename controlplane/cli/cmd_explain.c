@@ -9,12 +9,13 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "siphon/classify.h"
-#include "siphon/dispatch.h"
+#include <time.h>
+
 #include "cli.h"
 #include "config.h"
+#include "siphon/decide.h"
+#include "siphon/frame.h"
 #include "siphon/json_write.h"
-#include "siphon/pkt_udp.h"
 #include "siphon/sip_scan.h"
 
 #define MAX_FILE_BYTES (16u << 20)
@@ -26,24 +27,17 @@ struct explain {
 	struct sip_limits limits;
 	unsigned long messages, skipped;
 	bool table_header_done;
+	int name_width; /* the MESSAGE column: wider for a capture's addresses */
 	struct siphon_config *cfg; /* with --config: flags and rules too */
 	struct classifier cls;
 	struct packet_meta meta; /* for FILE inputs: --source, --transport */
-};
-
-/* What the whole pipeline decided for one message. */
-struct outcome {
-	struct sip_msg msg;
-	struct flagset flags;
-	struct decision d; /* verdict and reason, from the scanner or the route */
-	struct dispatch_result node; /* for a pool action */
 };
 
 /* Where a message came from: a file name, or a packet of a capture. */
 struct origin {
 	const char *file;
 	unsigned long packet; /* 1-based; 0 for a file */
-	const struct pkt_udp *udp;
+	const struct packet_meta *pm; /* a packet's addresses and ports */
 };
 
 static void format_addr(char *buf, size_t size, int family, const uint8_t *addr, uint16_t port)
@@ -54,7 +48,7 @@ static void format_addr(char *buf, size_t size, int family, const uint8_t *addr,
 	snprintf(buf, size, family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip, port);
 }
 
-static void print_rule_fields(const struct explain *ex, const struct outcome *oc, int *first)
+static void print_rule_fields(const struct explain *ex, const struct msg_decision *oc, int *first)
 {
 	const struct siphon_config *cfg = ex->cfg;
 	const struct rule_action *a;
@@ -62,7 +56,7 @@ static void print_rule_fields(const struct explain *ex, const struct outcome *oc
 
 	json_key(stdout, "flags", first);
 	putchar('[');
-	for (unsigned i = 0; oc->msg.verdict == SIP_VERDICT_FORWARD && i < cfg->n_flags; i++)
+	for (unsigned i = 0; oc->classified && i < cfg->n_flags; i++)
 		if (flagset_has(&oc->flags, i)) {
 			if (comma)
 				putchar(',');
@@ -71,7 +65,7 @@ static void print_rule_fields(const struct explain *ex, const struct outcome *oc
 		}
 	putchar(']');
 	json_key(stdout, "rule", first);
-	if (oc->d.rule < 0) {
+	if (oc->rule < 0) {
 		fputs("null", stdout);
 		json_key(stdout, "action", first);
 		fputs("null", stdout);
@@ -79,9 +73,9 @@ static void print_rule_fields(const struct explain *ex, const struct outcome *oc
 		fputs("null", stdout);
 		return;
 	}
-	a = &cfg->tables.actions[oc->d.rule];
-	printf("{\"line\":%d,\"text\":", cfg->rules[oc->d.rule].line);
-	json_write_str(stdout, cfg->rules[oc->d.rule].text);
+	a = &cfg->tables.actions[oc->rule];
+	printf("{\"line\":%d,\"text\":", cfg->rules[oc->rule].line);
+	json_write_str(stdout, cfg->rules[oc->rule].text);
 	putchar('}');
 	json_key(stdout, "action", first);
 	json_write_str(stdout, action_keyword(a->kind));
@@ -107,6 +101,14 @@ static void print_rule_fields(const struct explain *ex, const struct outcome *oc
 		}
 		json_key(stdout, "dispatch", first);
 		json_write_str(stdout, dispatch_by_name(oc->node.by));
+		if (oc->node.nid_unknown) {
+			json_key(stdout, "nid_unknown", first);
+			fputs("true", stdout);
+		}
+		if (oc->stream_rule_ignored) {
+			json_key(stdout, "tcp_rule_ignored", first);
+			fputs("true", stdout);
+		}
 	}
 	if (a->kind == ACTION_REPLY) {
 		json_key(stdout, "reply", first);
@@ -114,40 +116,52 @@ static void print_rule_fields(const struct explain *ex, const struct outcome *oc
 		json_write_str(stdout, a->reply_reason);
 		putchar('}');
 	}
-	if (oc->d.n_rate_limits) {
+	if (oc->n_rate_limits) {
 		json_key(stdout, "rate_limits", first);
 		putchar('[');
-		for (unsigned i = 0; i < oc->d.n_rate_limits; i++)
-			printf("%s%d", i ? "," : "", cfg->rules[oc->d.rate_limits[i]].line);
+		for (unsigned i = 0; i < oc->n_rate_limits; i++)
+			printf("%s%d", i ? "," : "", cfg->rules[oc->rate_limits[i]].line);
 		putchar(']');
 	}
 }
 
+static void print_origin(const struct origin *o, int *first)
+{
+	char addr[64];
+
+	if (!o->packet) {
+		json_key(stdout, "file", first);
+		json_write_str(stdout, o->file);
+		return;
+	}
+	json_key(stdout, "packet", first);
+	printf("%lu", o->packet);
+	if (!o->pm)
+		return;
+	format_addr(addr, sizeof(addr), o->pm->family, o->pm->src, o->pm->sport);
+	json_key(stdout, "src", first);
+	json_write_str(stdout, addr);
+	format_addr(addr, sizeof(addr), o->pm->family, o->pm->dst, o->pm->dport);
+	json_key(stdout, "dst", first);
+	json_write_str(stdout, addr);
+	if (o->pm->transport != TRANSPORT_UDP) {
+		json_key(stdout, "transport", first);
+		json_write_str(stdout, transport_name(o->pm->transport));
+	}
+}
+
 static void print_json(const struct explain *ex, const struct origin *o, const uint8_t *buf,
-		       size_t len, const struct outcome *oc)
+		       size_t len, const struct msg_decision *oc)
 {
 	const struct sip_msg *msg = &oc->msg;
 	int first = 1;
-	char addr[64];
 
 	putchar('{');
-	if (o->packet) {
-		json_key(stdout, "packet", &first);
-		printf("%lu", o->packet);
-		format_addr(addr, sizeof(addr), o->udp->family, o->udp->src, o->udp->sport);
-		json_key(stdout, "src", &first);
-		json_write_str(stdout, addr);
-		format_addr(addr, sizeof(addr), o->udp->family, o->udp->dst, o->udp->dport);
-		json_key(stdout, "dst", &first);
-		json_write_str(stdout, addr);
-	} else {
-		json_key(stdout, "file", &first);
-		json_write_str(stdout, o->file);
-	}
+	print_origin(o, &first);
 	json_key(stdout, "verdict", &first);
-	json_write_str(stdout, sip_verdict_name(oc->d.verdict));
+	json_write_str(stdout, sip_verdict_name(oc->verdict));
 	json_key(stdout, "reason", &first);
-	json_write_str(stdout, sip_reason_name(oc->d.reason));
+	json_write_str(stdout, sip_reason_name(oc->reason));
 	if (msg->parsed && !msg->is_request) {
 		json_key(stdout, "status", &first);
 		printf("%u", msg->status);
@@ -167,9 +181,9 @@ static void print_json(const struct explain *ex, const struct origin *o, const u
 	fputs(msg->parsed ? (sip_in_dialog(msg) ? "true" : "false") : "null", stdout);
 	json_key(stdout, "bytes", &first);
 	printf("%zu", len);
-	if (msg->verdict == SIP_VERDICT_FORWARD) {
+	if (oc->verdict == SIP_VERDICT_FORWARD) {
 		json_key(stdout, "forward_bytes", &first);
-		printf("%u", msg->msg_len);
+		printf("%u", ex->cfg ? oc->fwd_len : msg->msg_len);
 	}
 	if (ex->cfg)
 		print_rule_fields(ex, oc, &first);
@@ -188,24 +202,34 @@ static void print_cell(const uint8_t *p, size_t len, int width)
 	printf("%*s", width + 2 - n, "");
 }
 
+/* A file's base name, or "N SRC>DST" for a packet of a capture. */
+static void origin_name(const struct origin *o, char *name, size_t size)
+{
+	char src[64], dst[64];
+
+	if (!o->packet) {
+		snprintf(name, size, "%s", strrchr(o->file, '/') ? strrchr(o->file, '/') + 1 : o->file);
+	} else if (!o->pm) {
+		snprintf(name, size, "%lu", o->packet);
+	} else {
+		format_addr(src, sizeof(src), o->pm->family, o->pm->src, o->pm->sport);
+		format_addr(dst, sizeof(dst), o->pm->family, o->pm->dst, o->pm->dport);
+		snprintf(name, size, "%lu %s>%s", o->packet, src, dst);
+	}
+}
+
 static void print_table_row(struct explain *ex, const struct origin *o, const uint8_t *buf,
-			    const struct outcome *oc)
+			    const struct msg_decision *oc)
 {
 	const struct sip_msg *msg = &oc->msg;
-	char name[96], start[16];
+	char name[160], start[16];
 
 	if (!ex->table_header_done) {
-		printf("%-28s %-8s %-16s %-10s %-40s %-6s%s\n", "MESSAGE", "VERDICT", "REASON", "START",
-		       "CALL-ID", "DIALOG", ex->cfg ? " NODE       RULE" : "");
+		printf("%-*s %-8s %-16s %-10s %-40s %-6s%s\n", ex->name_width, "MESSAGE", "VERDICT",
+		       "REASON", "START", "CALL-ID", "DIALOG", ex->cfg ? " NODE       RULE" : "");
 		ex->table_header_done = true;
 	}
-	if (o->packet) { /* where the packet goes: the rewrites show */
-		char dst[64];
-		format_addr(dst, sizeof(dst), o->udp->family, o->udp->dst, o->udp->dport);
-		snprintf(name, sizeof(name), "%lu>%s", o->packet, dst);
-	}
-	else
-		snprintf(name, sizeof(name), "%s", strrchr(o->file, '/') ? strrchr(o->file, '/') + 1 : o->file);
+	origin_name(o, name, sizeof(name));
 	if (!msg->parsed)
 		snprintf(start, sizeof(start), "-");
 	else if (!msg->is_request)
@@ -213,8 +237,8 @@ static void print_table_row(struct explain *ex, const struct origin *o, const ui
 	else
 		snprintf(start, sizeof(start), "%.*s", (int)msg->method_name.len,
 			 (const char *)buf + msg->method_name.off);
-	printf("%-28.28s %-8s %-16s %-10.10s ", name, sip_verdict_name(oc->d.verdict),
-	       sip_reason_name(oc->d.reason), start);
+	printf("%-*.*s %-8s %-16s %-10.10s ", ex->name_width, ex->name_width, name,
+	       sip_verdict_name(oc->verdict), sip_reason_name(oc->reason), start);
 	if (msg->parsed && msg->hdr_count[SIP_HDR_CALL_ID])
 		print_cell(buf + msg->call_id.off, msg->call_id.len, 38);
 	else
@@ -224,31 +248,74 @@ static void print_table_row(struct explain *ex, const struct origin *o, const ui
 		printf(" %-10s", ex->cfg->tables.nodes[oc->node.node].id);
 	else if (ex->cfg)
 		printf(" %-10s", "-");
-	if (ex->cfg && oc->d.rule >= 0)
-		printf(" %d: %s", ex->cfg->rules[oc->d.rule].line, ex->cfg->rules[oc->d.rule].text);
+	if (ex->cfg && oc->rule >= 0)
+		printf(" %d: %s", ex->cfg->rules[oc->rule].line, ex->cfg->rules[oc->rule].text);
 	putchar('\n');
 }
 
+static uint64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void report(struct explain *ex, const struct origin *o, const uint8_t *buf, size_t len,
+		   const struct msg_decision *oc)
+{
+	ex->messages++;
+	if (ex->format == FORMAT_JSON)
+		print_json(ex, o, buf, len, oc);
+	else
+		print_table_row(ex, o, buf, oc);
+}
+
+/* With a config, the decision is decide_message()'s, the fast path's own;
+ * without one, the scanner's verdict alone. */
 static void explain_one(struct explain *ex, const struct origin *o, const struct packet_meta *pm,
 			const uint8_t *buf, size_t len)
 {
-	struct outcome oc = { .d = { .rule = -1 }, .node = { .node = -1 } };
+	struct msg_decision oc = { .rule = -1, .pool = -1, .node = { .node = -1 } };
 
-	sip_scan(buf, len, &ex->limits, ex->cfg ? &ex->cfg->tables.headers : NULL, &oc.msg);
-	oc.d.verdict = oc.msg.verdict;
-	oc.d.reason = oc.msg.reason;
-	if (ex->cfg && oc.msg.verdict == SIP_VERDICT_FORWARD) {
-		classify(&ex->cls, buf, &oc.msg, pm, &oc.flags);
-		decide(&ex->cfg->tables, &oc.flags, &oc.d);
-		if (oc.d.rule >= 0 && ex->cfg->tables.actions[oc.d.rule].kind == ACTION_POOL)
-			dispatch(&ex->cfg->tables, buf, &oc.msg, ex->cfg->tables.actions[oc.d.rule].pool,
-				 0, &oc.node);
+	if (ex->cfg) {
+		const uint64_t now_ms = monotonic_ms();
+		const struct decide_ctx ctx = { &ex->cls, NULL, now_ms / 1000, now_ms };
+		decide_message(&ctx, buf, len, pm, &oc);
+	} else {
+		sip_scan(buf, len, &ex->limits, NULL, &oc.msg);
+		oc.verdict = oc.msg.verdict;
+		oc.reason = oc.msg.reason;
+		oc.fwd_len = oc.msg.msg_len;
 	}
+	report(ex, o, buf, len, &oc);
+}
+
+/* A packet the fast path decides before any SIP is read: passed to the
+ * kernel, a nat reply, or dropped by the packet parser's status. */
+static void explain_frame_verdict(struct explain *ex, const struct origin *o, const char *verdict,
+				  const char *reason)
+{
+	int first = 1;
+	char name[160];
+
 	ex->messages++;
-	if (ex->format == FORMAT_JSON)
-		print_json(ex, o, buf, len, &oc);
-	else
-		print_table_row(ex, o, buf, &oc);
+	if (ex->format == FORMAT_JSON) {
+		putchar('{');
+		print_origin(o, &first);
+		json_key(stdout, "verdict", &first);
+		json_write_str(stdout, verdict);
+		json_key(stdout, "reason", &first);
+		json_write_str(stdout, reason);
+		puts("}");
+		return;
+	}
+	if (!ex->table_header_done) {
+		printf("%-*s %-8s %-16s\n", ex->name_width, "MESSAGE", "VERDICT", "REASON");
+		ex->table_header_done = true;
+	}
+	origin_name(o, name, sizeof(name));
+	printf("%-*.*s %-8s %-16s\n", ex->name_width, ex->name_width, name, verdict, reason);
 }
 
 static int read_file(const char *path, uint8_t **out, size_t *out_len)
@@ -303,6 +370,73 @@ static void note_skipped(struct explain *ex, unsigned long packet, const char *w
 		printf("packet %-21lu skipped: %s\n", packet, why);
 }
 
+/* An Ethernet frame from a record of the capture's link type: raw IP
+ * gets a made-up Ethernet header. */
+static bool record_frame(int link, const uint8_t *data, size_t caplen, uint8_t *frame,
+			 size_t cap, size_t *len)
+{
+	if (link == DLT_EN10MB) {
+		if (caplen > cap)
+			return false;
+		memcpy(frame, data, caplen);
+		*len = caplen;
+		return true;
+	}
+	if (caplen < 1 || caplen + PKT_ETH_HLEN > cap)
+		return false;
+	memset(frame, 0, 12);
+	frame[12] = (data[0] >> 4) == 6 ? 0x86 : 0x08;
+	frame[13] = (data[0] >> 4) == 6 ? 0xDD : 0x00;
+	memcpy(frame + PKT_ETH_HLEN, data, caplen);
+	*len = caplen + PKT_ETH_HLEN;
+	return true;
+}
+
+/* One packet of a capture, as the fast path sees it (docs/architecture.md
+ * "One decision path"): frame_kind() first, then decide_message(). */
+static void explain_packet(struct explain *ex, unsigned long index, const uint8_t *frame,
+			   size_t len)
+{
+	struct pkt_layout l;
+	enum pkt_status st = pkt_parse(frame, len, &l);
+	struct packet_meta pm;
+	struct origin o = { .packet = index };
+	enum frame_kind kind;
+
+	if (st == PKT_STATUS_NOT_IP || l.family == 0) {
+		if (ex->cfg)
+			explain_frame_verdict(ex, &o, "pass", frame_kind_name(FRAME_NOT_FOR_US));
+		else
+			note_skipped(ex, index, pkt_status_name(st));
+		return;
+	}
+	frame_packet_meta(frame, &l, &pm);
+	o.pm = &pm;
+	kind = ex->cfg ? frame_kind(&ex->cfg->tables, frame, st, &l)
+		       : st == PKT_STATUS_OK && !l.is_fragment ? FRAME_MESSAGE
+		       : st == PKT_STATUS_OK || st == PKT_STATUS_FRAGMENT ? FRAME_FRAGMENT : FRAME_BAD;
+	switch (kind) {
+	case FRAME_MESSAGE:
+		explain_one(ex, &o, &pm, frame + l.payload_off, l.payload_len);
+		break;
+	case FRAME_NOT_FOR_US:
+		explain_frame_verdict(ex, &o, "pass", frame_kind_name(kind));
+		break;
+	case FRAME_NAT_REPLY:
+		explain_frame_verdict(ex, &o, "forward", frame_kind_name(kind));
+		break;
+	case FRAME_FRAGMENT: /* the fast path keeps it until its datagram decides */
+		note_skipped(ex, index, "fragment");
+		break;
+	default:
+		if (ex->cfg)
+			explain_frame_verdict(ex, &o, "drop", pkt_status_name(st));
+		else
+			note_skipped(ex, index, pkt_status_name(st));
+		break;
+	}
+}
+
 static int explain_pcap(struct explain *ex, const char *path)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
@@ -310,6 +444,8 @@ static int explain_pcap(struct explain *ex, const char *path)
 	const u_char *data;
 	unsigned long index = 0;
 	pcap_t *p = pcap_open_offline(path, errbuf);
+	static uint8_t frame[65535 + PKT_ETH_HLEN + 8];
+	size_t len;
 	int link, rc;
 
 	if (!p) {
@@ -323,20 +459,14 @@ static int explain_pcap(struct explain *ex, const char *path)
 		pcap_close(p);
 		return CLI_FAILED;
 	}
+	ex->name_width = 50;
 	while ((rc = pcap_next_ex(p, &hdr, &data)) == 1) {
-		struct pkt_udp udp;
-		enum pkt_udp_status st;
-		struct origin o = { .file = path, .packet = ++index, .udp = &udp };
-
-		st = link == DLT_EN10MB ? pkt_udp_from_eth(data, hdr->caplen, &udp)
-					: pkt_udp_from_ip(data, hdr->caplen, &udp);
-		if (st != PKT_UDP_OK) {
-			note_skipped(ex, index, pkt_udp_status_name(st));
+		++index;
+		if (!record_frame(link, data, hdr->caplen, frame, sizeof(frame), &len)) {
+			note_skipped(ex, index, "record too long");
 			continue;
 		}
-		struct packet_meta pm = { .family = udp.family, .transport = TRANSPORT_UDP };
-		memcpy(pm.src, udp.src, sizeof(pm.src));
-		explain_one(ex, &o, &pm, data + udp.payload_off, udp.payload_len);
+		explain_packet(ex, index, frame, len);
 	}
 	if (rc == -1)
 		cli_error("explain", "--pcap %s: packet %lu: %s", path, index + 1, pcap_geterr(p));
@@ -359,10 +489,11 @@ static int load_config(struct explain *ex, const char *path, bool bytes_set, boo
 		cli_error("explain", "%s: the pattern database does not load: %s", path, strerror(-rc));
 		return CLI_FAILED;
 	}
-	if (!bytes_set)
-		ex->limits.max_msg_bytes = ex->cfg->tables.limits.max_msg_bytes;
-	if (!vias_set)
-		ex->limits.max_vias = ex->cfg->tables.limits.max_vias;
+	/* the limits of the command line win over the config's */
+	if (bytes_set)
+		ex->cfg->tables.limits.max_msg_bytes = ex->limits.max_msg_bytes;
+	if (vias_set)
+		ex->cfg->tables.limits.max_vias = ex->limits.max_vias;
 	return CLI_OK;
 }
 
@@ -412,7 +543,7 @@ int cmd_explain(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct explain ex = { .format = FORMAT_JSON, .limits = SIP_LIMITS_DEFAULT,
+	struct explain ex = { .format = FORMAT_JSON, .limits = SIP_LIMITS_DEFAULT, .name_width = 28,
 			      .meta = { .transport = TRANSPORT_UDP } };
 	const char *pcap_path = NULL, *config_path = NULL;
 	bool bytes_set = false, vias_set = false, source_set = false;

@@ -362,10 +362,14 @@ def test_explain_pcap_sources_set_flags(tmp_path):
         frame_v4(invite),                                 # 192.0.2.7: CARRIER_A
         frame_v4(options, src=bytes([203, 0, 113, 20])),  # outside: 503
         frame_v4(options, src=bytes([198, 51, 100, 2])),  # inside: 200
-        frame_v6(invite, bytes.fromhex("20010db8000b00000000000000000007")),  # CARRIER_B
+        frame_v6(invite, bytes.fromhex("20010db8000b00000000000000000007"),
+                 bytes.fromhex("20010db8001000000000000000000010")),  # CARRIER_B, to the VIP
+        frame_v6(invite),                                 # to another address: the kernel's
     ])
     objs = json_lines(run("explain", "--config", EDGE, "--pcap", cap))
-    assert [o["packet"] for o in objs] == [1, 2, 3, 4]
+    assert [o["packet"] for o in objs] == [1, 2, 3, 4, 5]
+    assert objs[4] == {"packet": 5, "src": "[2001:db8::7]:5060", "dst": "[2001:db8::a]:5060",
+                       "verdict": "pass", "reason": "not_for_us"}
     assert objs[0]["src"] == "192.0.2.7:5062"
     assert objs[0]["flags"] == ["CARRIER_A", "TRUSTED"]
     assert objs[0]["pool"] == "carrier_a" and objs[0]["rule"]["line"] == 65

@@ -181,7 +181,7 @@ def test_pcap_input(tmp_path):
     assert [o["packet"] for o in lines] == [1, 2, 3, 4]
     assert lines[0]["src"] == "192.0.2.7:5062" and lines[0]["dst"] == "198.51.100.10:5060"
     assert lines[0]["method"] == "INVITE" and lines[0]["verdict"] == "forward"
-    assert lines[1] == {"packet": 2, "skipped": "not IPv4 or IPv6"}
+    assert lines[1] == {"packet": 2, "skipped": "not_ip"}
     assert lines[2]["src"] == "[2001:db8::7]:5060" and lines[2]["status"] == 200
     assert lines[3]["reason"] == "keepalive" and lines[3]["verdict"] == "drop"
 
