@@ -116,12 +116,19 @@ static void decide_stream(const struct decide_ctx *ctx, const uint8_t *payload, 
 			  const struct packet_meta *pm, struct msg_decision *out)
 {
 	const struct compiled_tables *t = ctx->cls->tables;
-	/* a body continuing in the next segment is no reason to ignore the
-	 * header block (rule 4 is UDP framing) */
-	const bool has_msg = out->msg.parsed && (out->msg.verdict == SIP_VERDICT_FORWARD ||
-						 out->msg.reason == SIP_REASON_CLEN_TOO_LARGE);
+	/* a segment that starts with a start line and a whole header block
+	 * carries a message; a body continuing in the next segment is no
+	 * reason to refuse it (rule 4 is UDP framing) */
+	const bool has_msg = out->msg.parsed;
 	struct decision conn, d;
 	struct flagset conn_flags;
+
+	if (has_msg && out->msg.verdict != SIP_VERDICT_FORWARD &&
+	    out->msg.reason != SIP_REASON_CLEN_TOO_LARGE) {
+		out->verdict = out->msg.verdict; /* the edge profile, as for UDP */
+		out->reason = out->msg.reason;
+		return;
+	}
 
 	classify_connection(ctx->cls, pm, &conn_flags);
 	decide(t, &conn_flags, &conn);

@@ -8,6 +8,7 @@
 #include "config_load.h"
 #include "maglev_build.h"
 #include "rule_expr.h"
+#include "siphon/classify.h" /* DECISION_MAX_RATE_LIMITS */
 
 static int load_node(struct loader *L, const config_setting_t *e, const char *pool,
 		     struct cfg_node *node)
@@ -363,6 +364,20 @@ static int load_rule(struct loader *L, const config_setting_t *e, unsigned idx, 
 	return err;
 }
 
+/* A message passes at most DECISION_MAX_RATE_LIMITS rate-limit rules on its
+ * way through the route; a config with more could pass one unenforced. */
+static int check_rate_limits(struct loader *L, const config_setting_t *route)
+{
+	unsigned n = 0;
+
+	for (uint32_t i = 0; i < L->cfg->n_rules; i++)
+		n += L->cfg->actions[i].kind == ACTION_RATE_LIMIT;
+	if (n > DECISION_MAX_RATE_LIMITS)
+		return cfg_fail(L, route, "route: %u rate-limit rules; at most %d (merge rules with "
+				"'or', or give sources their own flag)", n, DECISION_MAX_RATE_LIMITS);
+	return 0;
+}
+
 int load_route(struct loader *L, const config_setting_t *route)
 {
 	struct siphon_config *cfg = L->cfg;
@@ -387,5 +402,5 @@ int load_route(struct loader *L, const config_setting_t *route)
 			return err;
 		cfg->n_rules = (uint32_t)i + 1;
 	}
-	return 0;
+	return check_rate_limits(L, route);
 }

@@ -89,7 +89,10 @@ def test_examples_forward_with_all_fields():
         assert obj["verdict"] == "forward" and obj["reason"] == "ok"
         assert ("method" in obj) != ("status" in obj)
         assert isinstance(obj["call_id"], str) and obj["call_id"]
-        assert obj["in_dialog"] in (True, False)
+        # in a dialog exactly when the To header carries a tag
+        to = next(l for l in path.read_text().splitlines() if l.lower().startswith("to:"))
+        assert obj["in_dialog"] is (";tag=" in to), path.name
+    assert [o["in_dialog"] for o in lines[:4]] == [False, True, True, True]
 
 
 def test_corpus_through_the_cli():

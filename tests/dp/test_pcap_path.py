@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from packets import csum, eth, ip4, ip6, read_pcap, udp4, udp6, write_pcap  # noqa: E402
+from packets import csum, eth, ip4, ip6, read_pcap, tcp, udp4, udp6, write_pcap  # noqa: E402
 
 SIPHON = os.environ["SIPHON"]
 HERE = Path(__file__).parent
@@ -168,16 +168,14 @@ def test_same_input_same_output(tmp_path):
 
 def tcp4(src, sport, flags=0x02, payload=b""):
     s = ipaddress.ip_address(src).packed
-    hdr = struct.pack("!HHIIBBHHH", sport, 5060, 1000, 0, 5 << 4, flags, 65535, 0, 0)
-    pseudo = s + VIP4 + struct.pack("!BBH", 0, 6, len(hdr) + len(payload))
-    c = csum(pseudo + hdr + payload)
-    hdr = hdr[:16] + struct.pack("!H", c) + hdr[18:]
-    return eth(BAL_MAC, CLIENT_MAC, ip4(s, VIP4, 6, hdr + payload))
+    return eth(BAL_MAC, CLIENT_MAC, ip4(s, VIP4, 6, tcp(s, VIP4, sport, 5060, payload, flags)))
 
 
 def test_tcp_is_steered_by_its_5_tuple(tmp_path):
+    """Every segment of a connection, SYN or SIP, lands on one node of the
+    pool the source chose; 50 connections use both nodes."""
     conns = [tcp4("192.0.2.7", 40000 + i) for i in range(50)]
-    frames = conns + [tcp4("192.0.2.7", 40000 + i, 0x18, b"OPTIONS sip:x SIP/2.0\r\n") for i in range(50)]
+    frames = conns + [tcp4("192.0.2.7", 40000 + i, 0x18, sip(INVITE, f"t{i}")) for i in range(50)]
     out, punt, c = run(tmp_path, frames)
     assert punt == [] and len(out) == 100 and c["tcp"] == 100
     for i in range(50):
@@ -185,6 +183,48 @@ def test_tcp_is_steered_by_its_5_tuple(tmp_path):
         assert out[i][12:] == frames[i][12:] and out[i + 50][12:] == frames[i + 50][12:]
         assert out[i][:6] == out[i + 50][:6] and out[i][:6] in (mac(0x21), mac(0x22))
     assert {o[:6] for o in out} == {mac(0x21), mac(0x22)}  # 50 connections use both nodes
+    assert c["reasons"]["rule_pool"] == 100 and c["dispatch"]["maglev"] == 100
+
+
+def test_tcp_goes_through_the_route(tmp_path):
+    """Source rules and the route's pool apply to TCP as to UDP: a blocked
+    network's SYN and SIP are dropped, a scanner's SIP is dropped, a nat
+    source's connection goes to the nat pool."""
+    scanner = sip(INVITE, "s1").replace(
+        b"Max-Forwards: 70\r\n", b"Max-Forwards: 70\r\nUser-Agent: friendly-scanner\r\n")
+    frames = [
+        tcp4("192.0.2.201", 41000),                                # blocked: SYN
+        tcp4("192.0.2.201", 41000, 0x18, sip(INVITE, "b1")),      # blocked: SIP
+        tcp4("192.0.2.7", 41001, 0x18, scanner),                   # scanner UA: dropped
+        tcp4("192.0.2.7", 41001, 0x18, b"o: 0\r\n\r\nv=0\r\n"),     # no header block: source decides
+        tcp4("203.0.113.9", 41002),                                # VIA_NAT: the nat pool
+        tcp4("203.0.113.9", 41002, 0x18, sip(INVITE, "n1")),
+    ]
+    out, punt, c = run(tmp_path, frames)
+    assert punt == [] and len(out) == 3 and c["tcp"] == 6
+    assert c["outcomes"]["drop"] == 3 and c["reasons"]["rule_drop"] == 3
+    assert c["flags"]["BLOCKED"] == 2 and c["flags"]["SCANNER"] == 1
+    assert out[0][:6] in (mac(0x21), mac(0x22)) and out[0][12:] == frames[3][12:]
+    # nat: the node's address and port, the same node for both segments
+    n1 = ipaddress.ip_address("198.51.100.31").packed
+    for o in out[1:]:
+        assert o[:6] == mac(0x31) and o[14 + 16:14 + 20] == n1
+        assert struct.unpack("!H", o[14 + 20 + 2:14 + 20 + 4])[0] == 5080
+
+
+def test_tcp_message_for_another_pool_stays_on_its_connection(tmp_path):
+    """The pool of a connection comes from its source; a message in it that
+    a rule sends to another pool (PRIORITY: encap) stays on the
+    connection's node, counted; over UDP the same message goes to encap."""
+    msg = sip(INVITE, "x1").replace(b"Max-Forwards: 70\r\n",
+                                    b"Max-Forwards: 70\r\nResource-Priority: esnet.1\r\n")
+    frames = [tcp4("203.0.113.9", 42000), tcp4("203.0.113.9", 42000, 0x18, msg),
+              v4_sip(msg, "203.0.113.9")]
+    out, punt, c = run(tmp_path, frames)
+    assert punt == [] and len(out) == 3
+    assert out[0][:6] == mac(0x31) and out[1][:6] == mac(0x31)  # the connection's nat node
+    assert out[2][:6] == mac(0x41)                              # UDP: the encap pool
+    assert c["packet_reasons"]["tcp_rule_ignored"] == 1 and c["flags"]["PRIORITY"] == 2
 
 
 def test_nat_reply_gets_the_vip_as_source(tmp_path):
@@ -211,7 +251,8 @@ def test_rate_limit_per_source(tmp_path):
     out, punt, c = run(tmp_path, frames)
     assert len(out) == 3 and punt == []
     assert c["reasons"]["rate_limited"] == 3
-    assert [r["count"] for r in c["rules"] if r["line"]][:2] == [0, 6]
+    # BLOCKED, SCANNER, then the rate-limit rule: all six reached it
+    assert [r["count"] for r in c["rules"] if r["line"]][:3] == [0, 0, 6]
 
 
 def big_invite(callid):

@@ -21,7 +21,8 @@ static const char conf[] =
 	"      { name = \"b1\"; address = \"198.51.100.21\"; },\n"
 	"      { name = \"b2\"; address = \"198.51.100.22\"; },\n"
 	"      { name = \"b3\"; address = \"198.51.100.23\"; id = \"n3\"; }); },\n"
-	"  { name = \"other\"; nodes = ({ name = \"o1\"; address = \"2001:db8::31\"; }); }\n"
+	"  { name = \"other\"; nodes = ({ name = \"o1\"; address = \"2001:db8::31\"; },\n"
+	"      { name = \"x\"; address = \"2001:db8::32\"; id = \"b1\"; }); }\n"
 	");\n"
 	"route = ({ then = \"pool core\"; });\n";
 
@@ -46,6 +47,17 @@ static int teardown(void **state)
 	(void)state;
 	config_free(cfg);
 	return 0;
+}
+
+static struct dispatch_result in_pool(const char *m, uint16_t pool)
+{
+	struct dispatch_result r;
+
+	snprintf(text, sizeof(text), "%s", m);
+	if (sip_scan((const uint8_t *)text, strlen(text), NULL, NULL, &msg) != SIP_VERDICT_FORWARD)
+		fail_msg("the scanner says %s for: %s", sip_reason_name(msg.reason), text);
+	dispatch(&cfg->tables, (const uint8_t *)text, &msg, pool, 0, &r);
+	return r;
 }
 
 static const char *node_of(const char *m, uint64_t now, enum dispatch_by *by)
@@ -105,6 +117,7 @@ static void a_dialog_stays_together(void **state)
 		"BYE sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.7;branch=z9hG4bK3\r\n" HDRS("%s", ";tag=9") "CSeq: 2 BYE\r\n\r\n",
 	};
 	char callid[32], m[1024];
+	unsigned per_node[3] = { 0 };
 
 	(void)state;
 	for (unsigned c = 0; c < 300; c++) {
@@ -122,7 +135,57 @@ static void a_dialog_stays_together(void **state)
 				first = node;
 			assert_string_equal(node, first);
 		}
+		per_node[strcmp(first, "b1") == 0 ? 0 : strcmp(first, "b2") == 0 ? 1 : 2]++;
 	}
+	/* together, and spread: a dispatcher that always said b1 would pass
+	 * the loop above */
+	for (unsigned n = 0; n < 3; n++)
+		assert_in_range(per_node[n], 70, 130);
+}
+
+#define RESPONSE(nid, callid)                                                                 \
+	"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx;nid=" nid "\r\n" HDRS(callid, ";tag=9") \
+	"CSeq: 1 INVITE\r\n\r\n"
+#define BYE_ROUTE(nid, callid)                                                                \
+	"BYE sip:b@192.0.2.9 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.7;branch=z9hG4bK1\r\n"          \
+	"Route: <sip:lb.example.com;lr;nid=" nid ">\r\n" HDRS(callid, ";tag=9") "CSeq: 2 BYE\r\n\r\n"
+
+/* A nid is the sender's to write: it chooses among the nodes of the pool
+ * the route chose, never a node of another pool. */
+static void a_nid_stays_in_its_pool(void **state)
+{
+	struct dispatch_result r;
+
+	(void)state;
+	/* o1 is a node of "other": from "core" it names nothing, Maglev decides */
+	r = in_pool(RESPONSE("o1", "p1@h"), 0);
+	assert_int_equal(r.by, DISPATCH_BY_MAGLEV);
+	assert_true(r.nid_unknown);
+	assert_int_equal(cfg->tables.nodes[r.node].pool, 0);
+	r = in_pool(BYE_ROUTE("o1", "p2@h"), 0);
+	assert_int_equal(r.by, DISPATCH_BY_MAGLEV);
+	assert_true(r.nid_unknown);
+	/* the id b1 in two pools: each pool's own node */
+	r = in_pool(RESPONSE("b1", "p3@h"), 0);
+	assert_int_equal(r.by, DISPATCH_BY_VIA_NID);
+	assert_false(r.nid_unknown);
+	assert_string_equal(cfg->tables.nodes[r.node].id, "b1");
+	assert_int_equal(cfg->tables.nodes[r.node].pool, 0);
+	r = in_pool(RESPONSE("b1", "p3@h"), 1);
+	assert_int_equal(r.by, DISPATCH_BY_VIA_NID);
+	assert_int_equal(cfg->tables.nodes[r.node].pool, 1);
+	assert_int_equal(cfg->tables.nodes[r.node].addr.addr[15], 0x32);
+	/* b2 is core's only: from "other" it names nothing */
+	r = in_pool(BYE_ROUTE("b2", "p4@h"), 1);
+	assert_int_equal(r.by, DISPATCH_BY_MAGLEV);
+	assert_true(r.nid_unknown);
+	assert_int_equal(cfg->tables.nodes[r.node].pool, 1);
+	/* a node that is down is no reason to count a forgery */
+	cfg->nodes[0].up = false;
+	r = in_pool(RESPONSE("b1", "p5@h"), 0);
+	assert_int_not_equal(r.by, DISPATCH_BY_VIA_NID);
+	assert_false(r.nid_unknown);
+	cfg->nodes[0].up = true;
 }
 
 /* Remove b2: with the previous table kept for the grace period, no dialog
@@ -201,6 +264,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(node_ids_first),
 		cmocka_unit_test(a_dialog_stays_together),
+		cmocka_unit_test(a_nid_stays_in_its_pool),
 		cmocka_unit_test(removing_a_node_moves_no_other_dialog),
 		cmocka_unit_test(find_nid),
 	};
