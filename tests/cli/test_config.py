@@ -254,6 +254,9 @@ def test_flags_errors(args, rc, message):
 
 # --- siphonctl explain --config
 
+EDGE_ORDER = [f[0] for f in EDGE_FLAGS]
+
+
 def explain(*args):
     return json_lines(run("explain", "--config", EDGE, *args))
 
@@ -279,9 +282,10 @@ def test_explain_examples_from_outside():
     opt = objs["05-options.sip"]
     assert opt["flags"] == ["OPTIONS", "TO_SELF"]
     assert opt["verdict"] == "reply" and opt["reason"] == "rule_reply"
-    assert opt["rule"] == {"line": 61, "text":
-                           'when OPTIONS and TO_SELF and not INTERNALLY_SOURCED '
+    assert opt["rule"] == {"line": 62, "text":
+                           'when OPTIONS and TO_SELF and not TRUSTED '
                            'then reply 503 "Options Reply"'}
+    assert opt["rate_limits"] == [61]
     assert opt["action"] == "reply" and opt["pool"] is None
     assert opt["reply"] == {"code": 503, "reason": "Options Reply"}
     scan = objs["06-scanner-options.sip"]
@@ -291,11 +295,16 @@ def test_explain_examples_from_outside():
     assert scan["action"] == "drop" and scan["pool"] is None
 
 
-@pytest.mark.parametrize("source", ["198.51.100.7", "2001:db8:5:ffff::1"])
-def test_explain_options_from_inside(source):
+@pytest.mark.parametrize("source, flag", [
+    ("198.51.100.7", "INTERNALLY_SOURCED"), ("2001:db8:5:ffff::1", "INTERNALLY_SOURCED"),
+    ("192.0.2.9", "CARRIER_A"), ("2001:db8:b::1", "CARRIER_B")])
+def test_explain_options_from_trusted_peers(source, flag):
+    """Our own network and the carriers get 200 to their keep-alives."""
     (opt,) = explain("--source", source, EXAMPLES / "05-options.sip")
-    assert opt["flags"] == ["INTERNALLY_SOURCED", "OPTIONS", "TO_SELF", "TRUSTED"]
-    assert opt["rule"] == {"line": 62, "text": 'when OPTIONS and TO_SELF then reply 200 "OK"'}
+    assert opt["flags"] == sorted([flag, "OPTIONS", "TO_SELF", "TRUSTED"],
+                                  key=lambda f: EDGE_ORDER.index(f))
+    assert "rate_limits" not in opt
+    assert opt["rule"] == {"line": 63, "text": 'when OPTIONS and TO_SELF then reply 200 "OK"'}
     assert opt["reply"] == {"code": 200, "reason": "OK"}
 
 
@@ -332,7 +341,7 @@ def test_explain_register_rate_limit_is_not_terminal(tmp_path):
                     b"Call-ID: reg1\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n")
     (o,) = explain("--source", "203.0.113.9", reg)
     assert o["flags"] == ["REGISTER"]
-    assert o["rate_limits"] == [63]
+    assert o["rate_limits"] == [61]
     assert o["rule"]["line"] == 66 and o["pool"] == "core"
     (o,) = explain("--source", "192.0.2.1", reg)
     assert "rate_limits" not in o and o["pool"] == "carrier_a"
@@ -350,7 +359,7 @@ def test_explain_table_with_config():
     out = run("explain", "--config", EDGE, "--format", "table", "--source", "203.0.113.5",
               EXAMPLES / "05-options.sip").stdout.decode().splitlines()
     assert out[0].split()[-1] == "RULE"
-    assert out[1].endswith('61: when OPTIONS and TO_SELF and not INTERNALLY_SOURCED '
+    assert out[1].endswith('62: when OPTIONS and TO_SELF and not TRUSTED '
                            'then reply 503 "Options Reply"')
 
 
