@@ -20,13 +20,19 @@
 #include "hash.bpf.h"
 #include "sipscan.bpf.h"
 
-/* enum action_kind and enum pool_mode (common/siphon/actions.def, tables.h) */
-#define SK_ACTION_POOL       0
-#define SK_ACTION_DROP       1
-#define SK_ACTION_PUNT       2
-#define SK_ACTION_REPLY      3
-#define SK_ACTION_RATE_LIMIT 4
-#define SK_POOL_DSR          0
+/* the actions and pool modes of the tables, from the lists user space
+ * builds its enums from */
+enum siphon_action {
+#define ACTION(id, key, terminal, help) SK_ACTION_##id,
+#include "siphon/actions.def"
+#undef ACTION
+};
+
+enum siphon_pool_mode {
+#define POOL_MODE(id, key, help) SK_POOL_##id,
+#include "siphon/pool_modes.def"
+#undef POOL_MODE
+};
 
 /* Load-time settings (rodata, frozen at load: the verifier prunes the
  * unused array slots). Addresses as on the wire; ports in host order. */

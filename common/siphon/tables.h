@@ -55,7 +55,12 @@ struct rule_action {
 	uint32_t burst;
 };
 
-enum pool_mode { POOL_MODE_DSR, POOL_MODE_NAT, POOL_MODE_ENCAP };
+enum pool_mode {
+#define POOL_MODE(id, key, help) POOL_MODE_##id,
+#include "siphon/pool_modes.def"
+#undef POOL_MODE
+	POOL_MODE__COUNT
+};
 
 /* A core node as the fast path sees it. */
 struct pool_node {

@@ -65,8 +65,11 @@ static int load_pool(struct loader *L, const config_setting_t *e, struct cfg_poo
 					    "encap_source", "gue_port", NULL };
 	const config_setting_t *encap;
 	static const char *const probe_keys[] = { "interval_ms", "down", "up", NULL };
-	static const char *const modes[] = { [POOL_MODE_DSR] = "dsr", [POOL_MODE_NAT] = "nat",
-					     [POOL_MODE_ENCAP] = "encap" };
+	static const char *const modes[] = {
+#define POOL_MODE(id, key, help) [POOL_MODE_##id] = key,
+#include "siphon/pool_modes.def"
+#undef POOL_MODE
+	};
 	const config_setting_t *probe, *nodes;
 	char where[TABLES_NAME_MAX + 16];
 	const char *name, *mode = "dsr";
@@ -92,10 +95,10 @@ static int load_pool(struct loader *L, const config_setting_t *e, struct cfg_poo
 		return err;
 	if (!mode)
 		mode = "dsr";
-	for (pool->mode = 0; pool->mode <= POOL_MODE_ENCAP; pool->mode++)
+	for (pool->mode = 0; pool->mode < POOL_MODE__COUNT; pool->mode++)
 		if (strcmp(modes[pool->mode], mode) == 0)
 			break;
-	if (pool->mode > POOL_MODE_ENCAP)
+	if (pool->mode >= POOL_MODE__COUNT)
 		return cfg_fail(L, e, "%s: mode: '%s' is not dsr, nat or encap", where, mode);
 	pool->probe_interval_ms = 500, pool->probe_down = 3, pool->probe_up = 2;
 	pool->maglev_size = MAGLEV_DEFAULT_SIZE;
