@@ -25,9 +25,6 @@ struct packet_meta {
 	bool tcp_syn;           /* a TCP segment opening a connection (SYN without ACK) */
 };
 
-/* rate-limit rules one message can pass; the config refuses more such
- * rules than this, so none is ever skipped */
-#define DECISION_MAX_RATE_LIMITS 8
 
 struct decision {
 	enum sip_verdict verdict;

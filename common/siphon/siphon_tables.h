@@ -8,34 +8,7 @@
 #ifndef SIPHON_TABLES_ABI_H
 #define SIPHON_TABLES_ABI_H
 
-#ifndef SK_MAX_POOLS
-#define SK_MAX_POOLS      4     /* pools per generation */
-#endif
-#ifndef SK_MAGLEV_MAX
-#define SK_MAGLEV_MAX     65537 /* Maglev slots per pool */
-#endif
-#ifndef SK_MAX_NODES
-#define SK_MAX_NODES      256   /* nodes per generation (all pools) */
-#endif
-#ifndef SK_MAX_RULE_TERMS
-#define SK_MAX_RULE_TERMS 512   /* DNF terms of the route */
-#endif
-#ifndef SK_MAX_RULES
-#define SK_MAX_RULES      256
-#endif
-#ifndef SK_MAX_EXPR_TERMS
-#define SK_MAX_EXPR_TERMS 256   /* DNF terms of the derived (expr) flags */
-#endif
-#ifndef SK_MAX_NAMES
-#define SK_MAX_NAMES      1024  /* header names + method names, both halves */
-#endif
-#ifndef SK_MAX_PREFIXES
-#define SK_MAX_PREFIXES   16384 /* LPM entries per family, both halves */
-#endif
-#define SK_NAME_MAX       32    /* header / method names the kernel can look up */
-#define SK_EXTRA_MAX      16    /* SIP_EXTRA_MAX */
-#define SK_SCAN_MAX       2048  /* UDP payload bytes the kernel scans; longer go up */
-#define SK_CALLID_MAX     256   /* SIPHON_XDP_HASH_MAX */
+#include "siphon/limits.h" /* SK_*: what the kernel lane takes */
 
 /* 128 flag bits (struct flagset). */
 struct sk_flags {

@@ -4,8 +4,8 @@
 #ifndef SIPHON_XDP_H
 #define SIPHON_XDP_H
 
-#define SIPHON_XDP_MAX_VIPS   8   /* VIP addresses per family, rodata */
-#define SIPHON_XDP_MAX_PORTS  8   /* VIP ports, rodata */
+#include "siphon/limits.h" /* SIPHON_XDP_MAX_VIPS, SIPHON_XDP_MAX_PORTS */
+
 #define SIPHON_XDP_HASH_MAX   256 /* bytes XXH64 reads at most */
 
 enum xdp_reason {

@@ -10,16 +10,12 @@
 #include <stdint.h>
 
 #include "siphon/flagset.h"
+#include "siphon/limits.h"
 #include "siphon/maglev.h"
 #include "siphon/names.h"
 #include "siphon/prefix_table.h"
 #include "siphon/sip_scan.h"
 
-#define TABLES_MAX_METHODS  32  /* method names that flags name */
-#define TABLES_MAX_SELF     32  /* balancer addresses, names, control addresses */
-#define TABLES_MAX_PATTERNS 512 /* header-value patterns in the Hyperscan database */
-#define TABLES_MAX_TERMS    4096
-#define TABLES_MAX_RULES    1024
 #define TABLES_NAME_MAX     64
 
 /* One conjunction of a flag expression in disjunctive normal form: it holds

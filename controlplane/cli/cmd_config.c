@@ -34,6 +34,7 @@ int cmd_check(int argc, char **argv)
 		nodes += cfg->pools[i].n_nodes;
 	printf("%s: ok: %u flags, %u header patterns, %u rules, %u pools, %u nodes\n", argv[1],
 	       cfg->n_flags, cfg->tables.n_patterns, cfg->n_rules, cfg->n_pools, nodes);
+	config_describe_lanes(cfg, stdout);
 	config_free(cfg);
 	return CLI_OK;
 }

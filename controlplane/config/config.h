@@ -5,6 +5,8 @@
 #ifndef SIPHON_CONFIG_H
 #define SIPHON_CONFIG_H
 
+#include <stdio.h>
+
 #include "siphon/tables.h"
 
 #define CONFIG_ERROR_MAX 768
@@ -77,5 +79,9 @@ int config_load(const char *path, struct siphon_config **out, struct config_erro
 int config_load_text(const char *name, const char *text, struct siphon_config **out,
 		     struct config_error *err);
 void config_free(struct siphon_config *cfg);
+
+/* Says what each lane of the fast path makes of the config (siphonctl
+ * check): the kernel lane's limits, and rule by rule what it decides. */
+void config_describe_lanes(const struct siphon_config *cfg, FILE *out);
 
 #endif

@@ -12,15 +12,12 @@
 #include <bpf/libbpf.h>
 
 #include "siphon/siphon_xdp.h"
+#include "siphon/lane_limits.h"
 #include "siphon/siphon_tables.h"
 #include "siphon.skel.h"
 #include "xdp_tables.h"
 
 _Static_assert(sizeof(struct sk_flags) == sizeof(struct flagset), "sk_flags is a flagset");
-_Static_assert(ACTION_POOL == 0 && ACTION_DROP == 1 && ACTION_PUNT == 2 && ACTION_REPLY == 3 &&
-		       ACTION_RATE_LIMIT == 4,
-	       "bpf/siphon.bpf.c knows the action kinds by number");
-_Static_assert(POOL_MODE_DSR == 0, "bpf/siphon.bpf.c knows dsr by number");
 _Static_assert(SIP_EXTRA_MAX == SK_EXTRA_MAX, "one extra-header bit each");
 _Static_assert(SIPHON_MAX_FLAGS == 128, "two words of flags in the kernel");
 
@@ -28,25 +25,18 @@ int xdp_tables_configure(struct siphon_bpf *skel, const struct compiled_tables *
 			 bool kernel_lane, char *err, size_t errlen)
 {
 	uint32_t n4 = 0, n6 = 0;
+	int rc = kernel_lane_fits(t, err, errlen); /* the VIPs and ports fit the rodata */
 
+	if (rc)
+		return rc;
 	skel->rodata->kernel_lane = kernel_lane ? 1 : 0;
 	for (uint32_t i = 0; i < t->n_self_addrs; i++) {
 		const struct self_addr *a = &t->self_addrs[i];
 
-		if (a->family == AF_INET) {
-			if (n4 == SIPHON_XDP_MAX_VIPS)
-				goto too_many;
+		if (a->family == AF_INET)
 			memcpy(&skel->rodata->vip4[n4++], a->addr, 4);
-		} else {
-			if (n6 == SIPHON_XDP_MAX_VIPS)
-				goto too_many;
+		else
 			memcpy(skel->rodata->vip6[n6++], a->addr, 16);
-		}
-	}
-	if (t->n_ports > SIPHON_XDP_MAX_PORTS) {
-		snprintf(err, errlen, "%u SIP ports; the XDP program takes %d", t->n_ports,
-			 SIPHON_XDP_MAX_PORTS);
-		return -E2BIG;
 	}
 	skel->rodata->vip4_count = n4;
 	skel->rodata->vip6_count = n6;
@@ -55,10 +45,6 @@ int xdp_tables_configure(struct siphon_bpf *skel, const struct compiled_tables *
 	skel->rodata->vip_port_count = t->n_ports;
 	skel->rodata->hash_seed = t->hash_seed;
 	return 0;
-too_many:
-	snprintf(err, errlen, "more than %d balancer addresses of one family; the XDP program takes %d",
-		 SIPHON_XDP_MAX_VIPS, SIPHON_XDP_MAX_VIPS);
-	return -E2BIG;
 }
 
 struct siphon_bpf *xdp_tables_load_unpinned(const struct compiled_tables *t, bool kernel_lane,
@@ -312,34 +298,6 @@ static int publish_maglev(int fd, const struct maglev_table *m, uint32_t base, c
 	return rc ? fail(err, errlen, rc, "kt_maglev") : 0;
 }
 
-static int check_fits(const struct compiled_tables *t, char *err, size_t errlen)
-{
-	const char *what = NULL;
-	unsigned long have = 0, max = 0;
-
-	if (t->n_pools > SK_MAX_POOLS)
-		what = "pools", have = t->n_pools, max = SK_MAX_POOLS;
-	else if (t->n_nodes > SK_MAX_NODES)
-		what = "nodes", have = t->n_nodes, max = SK_MAX_NODES;
-	else if (t->n_rule_terms > SK_MAX_RULE_TERMS)
-		what = "route terms", have = t->n_rule_terms, max = SK_MAX_RULE_TERMS;
-	else if (t->n_rules > SK_MAX_RULES)
-		what = "rules", have = t->n_rules, max = SK_MAX_RULES;
-	else if (t->n_expr_terms > SK_MAX_EXPR_TERMS)
-		what = "expr terms", have = t->n_expr_terms, max = SK_MAX_EXPR_TERMS;
-	for (uint32_t p = 0; !what && p < t->n_pools; p++)
-		if (t->pools[p].maglev.size > SK_MAGLEV_MAX)
-			what = "Maglev slots of a pool", have = t->pools[p].maglev.size,
-			max = SK_MAGLEV_MAX;
-	if (!what)
-		return 0;
-	snprintf(err, errlen,
-		 "the XDP program takes at most %lu %s, the config has %lu (rebuild bpf/ with a "
-		 "larger -DSK_MAX_... or use --io pcap/dpdk)",
-		 max, what, have);
-	return -E2BIG;
-}
-
 int xdp_tables_publish(struct siphon_bpf *skel, const struct compiled_tables *t,
 		       int egress_ifindex, char *err, size_t errlen)
 {
@@ -348,7 +306,7 @@ int xdp_tables_publish(struct siphon_bpf *skel, const struct compiled_tables *t,
 	uint32_t zero = 0, half;
 	int rc, gfd = bpf_map__fd(skel->maps.generation);
 
-	rc = check_fits(t, err, errlen);
+	rc = kernel_lane_fits(t, err, errlen);
 	if (rc)
 		return rc;
 	if (bpf_map_lookup_elem(gfd, &zero, &gen))

@@ -86,7 +86,8 @@ def test_128_flags_load_and_129_do_not(tmp_path):
     ok = tmp_path / "f128.conf"
     ok.write_text(flags_text(128) + POOL + ROUTE)
     p = run("check", ok)
-    assert p.stdout.decode() == f"{ok}: ok: 128 flags, 0 header patterns, 1 rules, 1 pools, 1 nodes\n"
+    assert p.stdout.decode().splitlines()[0] == \
+        f"{ok}: ok: 128 flags, 0 header patterns, 1 rules, 1 pools, 1 nodes"
     bad = tmp_path / "f129.conf"
     bad.write_text(flags_text(129) + POOL + ROUTE)
     check_fails(bad, 1, "flags: 129 flags; at most 128")
@@ -168,10 +169,39 @@ def test_error_in_an_included_file_names_that_file(tmp_path, text, line):
 # --- siphonctl check: the good config and usage
 
 def test_check_edge_conf():
+    """check says what each lane makes of the config, rule by rule."""
     p = run("check", EDGE)
-    assert p.stdout.decode() == \
-        f"{EDGE}: ok: 15 flags, 3 header patterns, 8 rules, 2 pools, 5 nodes\n"
+    unless = "AF_XDP lane, and so is every rule below it for that message"
+    assert p.stdout.decode().splitlines() == [
+        f"{EDGE}: ok: 15 flags, 3 header patterns, 8 rules, 2 pools, 5 nodes",
+        "lanes: the pipeline (--io pcap, AF_XDP) takes this config",
+        "lanes: the XDP kernel lane takes it (at most 4 pools, 256 nodes, 256 rules, "
+        "512 route terms, 8 VIPs per family); rule by rule:",
+        f"  line 59: in the kernel, except a message with user-agent or from: {unless}",
+        f"  line 60: in the kernel, except a response (own_probe_answer): {unless}",
+        "  line 61: AF_XDP lane for every message it may hold for (the token buckets are there)",
+        f"  line 62: in the kernel, except a request (to_self): {unless}",
+        f"  line 63: in the kernel, except a request (to_self): {unless}",
+        f"  line 64: in the kernel, except a message with resource-priority: {unless}",
+        "  line 65: AF_XDP lane (pool carrier_a is not dsr: the kernel rewrites dsr only)",
+        "  line 66: decided in the kernel",
+    ]
     assert p.stderr == b""
+
+
+def test_check_says_what_the_kernel_lane_refuses(tmp_path):
+    """A config the pipeline takes but --io xdp would refuse is said so by
+    check, with the limit and the count (exit 0: it loads)."""
+    pools = ",\n".join(
+        f'{{ name = "p{i}"; nodes = ( {{ name = "n{i}"; address = "198.51.100.{20 + i}"; }} ); }}'
+        for i in range(5))
+    conf = tmp_path / "five.conf"
+    conf.write_text(f"pools = (\n{pools}\n);\nroute = ( {{ then = \"pool p0\"; }} );\n")
+    lines = run("check", conf).stdout.decode().splitlines()
+    assert lines[1:] == [
+        "lanes: the pipeline (--io pcap, AF_XDP) takes this config",
+        "lanes: --io xdp refuses it: the XDP kernel lane takes at most 4 pools, the config "
+        "has 5 (use --io pcap, or build bpf/ with larger SK_ limits)"]
 
 
 @pytest.mark.parametrize("args", [[], ["a.conf", "b.conf"], ["--help"], ["-"]])
