@@ -1,0 +1,131 @@
+/* Fuzz harness over the one decision path (common/decide.c): the input's
+ * first byte picks the packet's meta (UDP or TCP, SYN, family, source),
+ * the rest is the L4 payload. Besides "no crash, no sanitizer report" it
+ * checks (abort() on a breach):
+ *   - the verdict is the one its reason names, the rule and node exist;
+ *   - a forwarded message goes to a live node of the pool its rule chose
+ *     (a nid never leads out of it), with no more bytes than it has;
+ *   - the same input decides the same twice;
+ *   - every segment of a TCP connection that is forwarded goes to the node
+ *     its SYN went to. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include "fuzz_check.h"
+
+#include "config.h"
+#include "siphon/decide.h"
+
+static const char conf[] =
+	"balancer = { addresses = [\"198.51.100.10\", \"2001:db8:10::10\"];\n"
+	"  names = [\"lb.example.com\"]; control = [\"198.51.100.2\"]; };\n"
+	"flags = (\n"
+	"  { name = \"INSIDE\"; source = [\"198.51.100.0/24\", \"2001:db8:5::/48\"]; },\n"
+	"  { name = \"CARRIER\"; source = [\"192.0.2.0/24\"]; },\n"
+	"  { name = \"DEAD_NET\"; source = [\"203.0.113.128/25\"]; },\n"
+	"  { name = \"OPTIONS\"; method = \"OPTIONS\"; },\n"
+	"  { name = \"TO_SELF\"; to_self = true; },\n"
+	"  { name = \"PROBE\"; own_probe_answer = true; },\n"
+	"  { name = \"DIALOG\"; in_dialog = true; },\n"
+	"  { name = \"UA\"; header = \"User-Agent\"; caseless = true; match = \"scanner\"; },\n"
+	"  { name = \"PRIO\"; header = \"Resource-Priority\"; present = true; }\n"
+	");\n"
+	"pools = (\n"
+	"  { name = \"core\"; nodes = ( { name = \"b1\"; address = \"198.51.100.21\"; },\n"
+	"      { name = \"b2\"; address = \"198.51.100.22\"; } ); },\n"
+	"  { name = \"nat\"; mode = \"nat\"; nodes = ( { name = \"b1\"; address = \"198.51.100.31\"; },\n"
+	"      { name = \"a2\"; address = \"198.51.100.32\"; } ); },\n"
+	"  { name = \"dead\"; nodes = ( { name = \"d1\"; address = \"198.51.100.41\"; weight = 0; } ); }\n"
+	");\n"
+	"route = (\n"
+	"  { when = \"UA\"; then = \"drop\"; },\n"
+	"  { when = \"PROBE\"; then = \"punt\"; },\n"
+	"  { when = \"OPTIONS and not INSIDE\"; then = \"rate-limit 10/s\"; },\n"
+	"  { when = \"OPTIONS and TO_SELF\"; then = \"reply 200 \\\"OK\\\"\"; },\n"
+	"  { when = \"DEAD_NET\"; then = \"pool dead\"; },\n"
+	"  { when = \"PRIO\"; then = \"pool nat\"; },\n"
+	"  { when = \"CARRIER\"; then = \"pool nat\"; },\n"
+	"  { then = \"pool core\"; }\n"
+	");\n";
+
+static const char *const sources4[] = { "198.51.100.21", "192.0.2.7", "203.0.113.200",
+					 "203.0.113.5" };
+
+static struct siphon_config *cfg;
+static struct classifier cls;
+
+static void setup(void)
+{
+	struct config_error err;
+
+	if (cfg)
+		return;
+	CHECK(config_load_text("fuzz.conf", conf, &cfg, &err) == 0);
+	CHECK(classifier_init(&cls, &cfg->tables) == 0);
+}
+
+static void meta_from(uint8_t sel, struct packet_meta *pm)
+{
+	static const uint8_t v6src[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9 };
+	static const uint8_t v6dst[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10 };
+
+	memset(pm, 0, sizeof(*pm));
+	pm->transport = sel & 1 ? TRANSPORT_TCP : TRANSPORT_UDP;
+	pm->tcp_syn = (sel & 2) != 0;
+	pm->sport = (uint16_t)(40000 + (sel >> 6));
+	pm->dport = 5060;
+	if (sel & 0x20) {
+		pm->family = AF_INET6;
+		memcpy(pm->src, v6src, 16);
+		memcpy(pm->dst, v6dst, 16);
+	} else {
+		pm->family = AF_INET;
+		inet_pton(AF_INET, sources4[(sel >> 2) & 3], pm->src);
+		pm->dst[0] = 198, pm->dst[1] = 51, pm->dst[2] = 100, pm->dst[3] = 10;
+	}
+}
+
+static void check_one(const struct msg_decision *d, size_t len)
+{
+	const struct compiled_tables *t = &cfg->tables;
+
+	CHECK(sip_reason_verdict(d->reason) == d->verdict);
+	CHECK(d->rule >= -1 && d->rule < (int)t->n_rules);
+	CHECK(d->n_rate_limits <= DECISION_MAX_RATE_LIMITS);
+	if (d->verdict != SIP_VERDICT_FORWARD)
+		return;
+	CHECK(d->rule >= 0 && d->pool >= 0 && (uint32_t)d->pool < t->n_pools);
+	CHECK(t->actions[d->rule].kind == ACTION_POOL && t->actions[d->rule].pool == d->pool);
+	CHECK(d->node.node >= 0 && (uint32_t)d->node.node < t->n_nodes);
+	CHECK(t->nodes[d->node.node].pool == d->pool && t->nodes[d->node.node].up);
+	CHECK(d->fwd_len <= len);
+	CHECK(d->stream || d->fwd_len == d->msg.msg_len);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const struct decide_ctx ctx = { &cls, NULL, 1000, 1000000 };
+	struct msg_decision a, b, syn;
+	struct packet_meta pm;
+
+	setup();
+	if (size < 1)
+		return 0;
+	meta_from(data[0], &pm);
+	decide_message(&ctx, data + 1, size - 1, &pm, &a);
+	check_one(&a, size - 1);
+	decide_message(&ctx, data + 1, size - 1, &pm, &b);
+	CHECK(a.verdict == b.verdict && a.reason == b.reason && a.rule == b.rule &&
+	      a.node.node == b.node.node && a.fwd_len == b.fwd_len);
+	if (pm.transport == TRANSPORT_TCP && a.verdict == SIP_VERDICT_FORWARD) {
+		pm.tcp_syn = true;
+		decide_message(&ctx, NULL, 0, &pm, &syn);
+		check_one(&syn, 0);
+		CHECK(syn.verdict == SIP_VERDICT_FORWARD && syn.node.node == a.node.node);
+	}
+	return 0;
+}
