@@ -16,6 +16,7 @@ static void start(struct msg_decision *out, bool stream)
 	out->fwd_len = 0;
 	out->stream = stream;
 	out->stream_rule_ignored = false;
+	out->incomplete = false;
 }
 
 /* The route over the message's flags, its rate-limit rules applied: false
@@ -175,9 +176,17 @@ void decide_message(const struct decide_ctx *ctx, const uint8_t *payload, size_t
 	const bool stream = pm->transport != TRANSPORT_UDP;
 
 	start(out, stream);
-	sip_scan(payload, len, &t->limits, &t->headers, &out->msg);
-	if (stream)
+	if (stream) {
+		sip_scan(payload, len, &t->limits, &t->headers, &out->msg);
 		decide_stream(ctx, payload, len, pm, out);
-	else
-		decide_datagram(ctx, payload, pm, out);
+		return;
+	}
+	/* a first fragment: framing and size over the whole datagram */
+	sip_scan_prefix(payload, len, pm->datagram_len > len ? pm->datagram_len : len, &t->limits,
+			&t->headers, &out->msg);
+	if (pm->datagram_len > len && !out->msg.hdr_len) {
+		out->incomplete = true;
+		return;
+	}
+	decide_datagram(ctx, payload, pm, out);
 }

@@ -14,6 +14,7 @@ struct raw_value {
 struct scan {
 	struct sip_text text; /* buf and end, for the value parsers */
 	const uint8_t *buf, *end;
+	size_t datagram_len; /* end - buf, or more when buf is a prefix (a first fragment) */
 	const struct sip_limits *limits;
 	const struct sip_extra_set *extra; /* NULL when it names no header */
 	struct sip_msg *msg;
@@ -542,10 +543,10 @@ static enum sip_reason check_call_id(struct scan *s)
 static enum sip_reason check_framing(struct scan *s)
 {
 	struct sip_msg *msg = s->msg;
-	size_t body = (size_t)(s->end - s->buf) - msg->hdr_len;
+	size_t body = s->datagram_len - msg->hdr_len;
 	const uint8_t *a, *b;
 
-	msg->msg_len = (uint16_t)(s->end - s->buf);
+	msg->msg_len = (uint16_t)s->datagram_len;
 	if (msg->hdr_count[SIP_HDR_CONTENT_LENGTH] == 0)
 		return SIP_REASON_OK;
 	trimmed(&s->first[SIP_HDR_CONTENT_LENGTH], &a, &b);
@@ -627,17 +628,18 @@ static enum sip_reason check_sanity(struct scan *s)
 
 static enum sip_reason classify(struct scan *s, size_t len)
 {
+	const bool prefix = s->datagram_len > len; /* more bytes follow */
 	struct finder f;
 	enum sip_reason r;
 
 	if (len == 0)
 		return SIP_REASON_EMPTY;
-	if (len > SIP_SCAN_MAX_INPUT)
+	if (s->datagram_len > SIP_SCAN_MAX_INPUT)
 		return SIP_REASON_TOO_BIG;
-	if (is_keepalive(s->buf, s->end))
-		return SIP_REASON_KEEPALIVE;
-	if (is_stun_binding(s->buf, len))
-		return SIP_REASON_STUN_BINDING;
+	if (!prefix && is_keepalive(s->buf, s->end))
+		return SIP_REASON_KEEPALIVE; /* a prefix of blanks may go on with anything */
+	if (len >= 20 && is_stun_binding(s->buf, s->datagram_len))
+		return SIP_REASON_STUN_BINDING; /* its 20-byte header is enough */
 	finder_init(&f, s->buf, s->end);
 	if (!looks_like_sip(&f))
 		return SIP_REASON_NOT_SIP;
@@ -678,8 +680,9 @@ static inline void clear_msg(struct sip_msg *msg)
 #endif
 }
 
-enum sip_verdict sip_scan(const uint8_t *buf, size_t len, const struct sip_limits *limits,
-			  const struct sip_extra_set *extra, struct sip_msg *msg)
+enum sip_verdict sip_scan_prefix(const uint8_t *buf, size_t len, size_t datagram_len,
+				 const struct sip_limits *limits, const struct sip_extra_set *extra,
+				 struct sip_msg *msg)
 {
 	static const struct sip_limits defaults = SIP_LIMITS_DEFAULT;
 	struct scan s;
@@ -688,6 +691,7 @@ enum sip_verdict sip_scan(const uint8_t *buf, size_t len, const struct sip_limit
 	s.text = (struct sip_text){ buf, buf + len };
 	s.buf = buf;
 	s.end = buf + len;
+	s.datagram_len = datagram_len > len ? datagram_len : len;
 	s.limits = limits ? limits : &defaults;
 	s.extra = extra && extra->count ? extra : NULL;
 	s.msg = msg;
@@ -697,4 +701,10 @@ enum sip_verdict sip_scan(const uint8_t *buf, size_t len, const struct sip_limit
 	msg->reason = classify(&s, len);
 	msg->verdict = sip_reason_verdict(msg->reason);
 	return msg->verdict;
+}
+
+enum sip_verdict sip_scan(const uint8_t *buf, size_t len, const struct sip_limits *limits,
+			  const struct sip_extra_set *extra, struct sip_msg *msg)
+{
+	return sip_scan_prefix(buf, len, len, limits, extra, msg);
 }

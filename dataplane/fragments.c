@@ -3,8 +3,15 @@
  * Datagrams in flight live in a slab of max_datagrams slots, each with its
  * own frame storage and frame array, found through an open-addressing index
  * with bounded linear probing (backward-shift deletion keeps every entry
- * within FRAG_PROBE_MAX of its home). Slots also sit on an age list, oldest
- * first: creation times only grow, so expiry pops from its head.
+ * within FRAG_PROBE_MAX of its home). Slots also sit on one of two age
+ * lists, oldest first: partial (only the first fragment, or no first yet;
+ * partial_ms) and full (timeout_ms). A datagram moves to the full list when
+ * it gets its second kind of fragment, so the full list is in promotion
+ * order: its expiry may run up to partial_ms late, never early.
+ *
+ * Every slot also counts for its source (a /32 or /64), in a third index;
+ * sources sit in buckets by how many datagrams they hold, so the heaviest
+ * one is found in O(1) when the table must evict.
  *
  * Decided entries (a decision, or the drop that ended a datagram) live in a
  * ring of max_decided entries, in insertion order, with their own index;
@@ -35,6 +42,7 @@ struct frag_decided {
 	uint8_t result;     /* FRAG_RESULT_DECIDED, or the drop that ended the datagram */
 	uint8_t len;        /* decision bytes */
 	uint16_t end;       /* the datagram's end: a late fragment must fit it */
+	uint16_t first_len; /* the first fragment's data bytes */
 	uint8_t udp_hdr[8]; /* a late first fragment must carry the same */
 	uint8_t n_ext;      /* extents below; 0: more than DECIDED_EXTENTS fragments */
 	struct {
@@ -56,7 +64,16 @@ struct frag_in {
 	uint32_t total;      /* first: l4_rel + the UDP length, the datagram's end */
 };
 
-enum ix_kind { IX_DG, IX_DEC };
+/* One source's share of the table: a /32 or /64 with datagrams in flight. */
+struct frag_source {
+	struct frag_key key; /* family and the prefix in src; the rest zero */
+	uint32_t hash;
+	uint32_t count;      /* its datagrams */
+	uint32_t head, tail; /* its datagrams, oldest first (sprev / snext) */
+	uint32_t bprev, bnext; /* its bucket (sources holding as many); bnext: free list */
+};
+
+enum ix_kind { IX_DG, IX_DEC, IX_SRC };
 
 static uint16_t rd16(const uint8_t *p)
 {
@@ -73,18 +90,18 @@ static enum frag_result tally(struct frag_table *t, enum frag_result r)
 
 static uint32_t *ix_slots(const struct frag_table *t, enum ix_kind k, uint32_t *mask)
 {
-	*mask = k == IX_DG ? t->dg_mask : t->dec_mask;
-	return k == IX_DG ? t->dg_index : t->dec_index;
+	*mask = k == IX_DG ? t->dg_mask : k == IX_DEC ? t->dec_mask : t->src_mask;
+	return k == IX_DG ? t->dg_index : k == IX_DEC ? t->dec_index : t->src_index;
 }
 
 static uint32_t entry_hash(const struct frag_table *t, enum ix_kind k, uint32_t id)
 {
-	return k == IX_DG ? t->dg[id].hash : t->dec[id].hash;
+	return k == IX_DG ? t->dg[id].hash : k == IX_DEC ? t->dec[id].hash : t->srcs[id].hash;
 }
 
 static const struct frag_key *entry_key(const struct frag_table *t, enum ix_kind k, uint32_t id)
 {
-	return k == IX_DG ? &t->dg[id].key : &t->dec[id].key;
+	return k == IX_DG ? &t->dg[id].key : k == IX_DEC ? &t->dec[id].key : &t->srcs[id].key;
 }
 
 /* The entry id of key, or NONE. */
@@ -218,11 +235,13 @@ static struct frag_decided *dec_put(struct frag_table *t, const struct frag_key 
 	return e;
 }
 
-/* Whether a fragment may be a late copy of one of the datagram e decided:
- * every fragment was needed to complete it, so a late one has the extent
- * of one of them (or, for a datagram of many fragments, lies inside it with
- * the last one ending at its end), and a first one carries its UDP header.
- * Anything else is a new datagram that reuses the IP id. */
+/* Whether a fragment may belong to the datagram e decided. A datagram
+ * decided complete needed every fragment, so a late one has the extent of
+ * one of them (or, for a datagram of many fragments, lies inside it with
+ * the last one ending at its end). One decided from its first fragment
+ * takes any later fragment inside it (n_ext 0). A first one carries the
+ * same UDP header and length. Anything else is a new datagram that reuses
+ * the IP id. */
 static bool fits_decided(const struct frag_decided *e, const struct frag_in *in,
 			 const uint8_t *f, const struct pkt_layout *l)
 {
@@ -232,14 +251,157 @@ static bool fits_decided(const struct frag_decided *e, const struct frag_in *in,
 		seen = e->ext[i].off == in->off && e->ext[i].len == in->data_len;
 	if (!seen || (in->last ? in->end != e->end : in->end >= e->end))
 		return false;
-	return !in->first || memcmp(e->udp_hdr, f + l->l4_off, UDP_HLEN) == 0;
+	return !in->first ||
+	       (in->data_len == e->first_len && memcmp(e->udp_hdr, f + l->l4_off, UDP_HLEN) == 0);
+}
+
+/* ---- sources -------------------------------------------------------------- */
+
+static void bucket_unlink(struct frag_table *t, struct frag_source *s)
+{
+	if (s->bprev != NONE)
+		t->srcs[s->bprev].bnext = s->bnext;
+	else
+		t->bucket[s->count] = s->bnext;
+	if (s->bnext != NONE)
+		t->srcs[s->bnext].bprev = s->bprev;
+	else
+		t->bucket_tail[s->count] = s->bprev;
+}
+
+/* At the tail of bucket s->count: a bucket lists its sources in the order
+ * they reached the count, so eviction among equals takes the one that got
+ * there first (its datagrams are the oldest; a new datagram has had the
+ * longest to complete once it is at a bucket's head). */
+static void bucket_link(struct frag_table *t, struct frag_source *s)
+{
+	const uint32_t id = (uint32_t)(s - t->srcs), tail = t->bucket_tail[s->count];
+
+	s->bprev = tail;
+	s->bnext = NONE;
+	if (tail != NONE)
+		t->srcs[tail].bnext = id;
+	else
+		t->bucket[s->count] = id;
+	t->bucket_tail[s->count] = id;
+	if (s->count > t->max_count)
+		t->max_count = s->count;
+}
+
+/* Frees a source entry that holds nothing (src_get() made it, no datagram came). */
+static void src_put_back(struct frag_table *t, uint32_t sid)
+{
+	struct frag_source *s = &t->srcs[sid];
+
+	if (s->count)
+		return;
+	ix_remove(t, IX_SRC, sid);
+	s->bnext = t->src_free;
+	t->src_free = sid;
+}
+
+/* The source entry of key's /32 or /64, created if need be; NONE when its
+ * index has no slot. */
+static uint32_t src_get(struct frag_table *t, const struct frag_key *key)
+{
+	struct frag_key k = { .family = key->family };
+	struct frag_source *s;
+	uint32_t hash, id;
+
+	memcpy(k.src, key->src, key->family == AF_INET ? 4 : 8);
+	hash = (uint32_t)callid_hash((const uint8_t *)&k, sizeof(k), t->lim.hash_seed);
+	id = ix_find(t, IX_SRC, &k, hash);
+	if (id != NONE || t->src_free == NONE)
+		return id;
+	id = t->src_free;
+	s = &t->srcs[id];
+	s->key = k;
+	s->hash = hash;
+	if (!ix_insert(t, IX_SRC, id))
+		return NONE;
+	t->src_free = s->bnext;
+	s->count = 0;
+	s->head = s->tail = NONE;
+	return id;
+}
+
+static void src_attach(struct frag_table *t, struct frag_datagram *d, uint32_t sid)
+{
+	struct frag_source *s = &t->srcs[sid];
+	const uint32_t id = (uint32_t)(d - t->dg);
+
+	if (s->count)
+		bucket_unlink(t, s);
+	s->count++;
+	bucket_link(t, s);
+	d->src = sid;
+	d->sprev = s->tail;
+	d->snext = NONE;
+	if (s->tail != NONE)
+		t->dg[s->tail].snext = id;
+	else
+		s->head = id;
+	s->tail = id;
+}
+
+static void src_detach(struct frag_table *t, struct frag_datagram *d)
+{
+	struct frag_source *s = &t->srcs[d->src];
+
+	if (d->sprev != NONE)
+		t->dg[d->sprev].snext = d->snext;
+	else
+		s->head = d->snext;
+	if (d->snext != NONE)
+		t->dg[d->snext].sprev = d->sprev;
+	else
+		s->tail = d->sprev;
+	bucket_unlink(t, s);
+	if (t->bucket[s->count] == NONE && t->max_count == s->count)
+		t->max_count--; /* s was the last at the top; it lands one below */
+	s->count--;
+	if (s->count)
+		bucket_link(t, s);
+	else
+		src_put_back(t, d->src);
 }
 
 /* ---- datagrams in flight ---------------------------------------------------- */
 
+static bool dg_partial(const struct frag_datagram *d)
+{
+	return !d->have_first || d->n_frames == 1;
+}
+
 static bool dg_expired(const struct frag_table *t, const struct frag_datagram *d)
 {
-	return t->now_ms - d->created_ms >= t->lim.timeout_ms;
+	return t->now_ms - d->created_ms >= (d->list ? t->lim.timeout_ms : t->lim.partial_ms);
+}
+
+static void age_unlink(struct frag_table *t, struct frag_datagram *d)
+{
+	if (d->prev != NONE)
+		t->dg[d->prev].next = d->next;
+	else
+		t->oldest[d->list] = d->next;
+	if (d->next != NONE)
+		t->dg[d->next].prev = d->prev;
+	else
+		t->newest[d->list] = d->prev;
+}
+
+static void age_append(struct frag_table *t, struct frag_datagram *d, uint8_t list)
+{
+	const uint32_t id = (uint32_t)(d - t->dg);
+
+	d->list = list;
+	d->prev = t->newest[list];
+	d->next = NONE;
+	if (t->newest[list] != NONE)
+		t->dg[t->newest[list]].next = id;
+	else
+		t->oldest[list] = id;
+	t->newest[list] = id;
 }
 
 static void dg_release(struct frag_table *t, struct frag_datagram *d)
@@ -247,14 +409,8 @@ static void dg_release(struct frag_table *t, struct frag_datagram *d)
 	const uint32_t id = (uint32_t)(d - t->dg);
 
 	ix_remove(t, IX_DG, id);
-	if (d->prev != NONE)
-		t->dg[d->prev].next = d->next;
-	else
-		t->oldest = d->next;
-	if (d->next != NONE)
-		t->dg[d->next].prev = d->prev;
-	else
-		t->newest = d->prev;
+	age_unlink(t, d);
+	src_detach(t, d);
 	d->state = FRAG_DG_FREE;
 	d->n_frames = 0;
 	d->used = d->covered = 0;
@@ -274,6 +430,8 @@ static void dg_expire(struct frag_table *t, struct frag_datagram *d)
 		t->c.timeouts++;
 		t->c.timeout_frames += d->n_frames;
 		t->pending_timeouts++;
+		if (!d->list)
+			t->c.result[FRAG_RESULT_PARTIAL_TIMEOUT]++;
 	} else {
 		t->c.undecided_expired++;
 	}
@@ -289,35 +447,65 @@ static void dg_drop(struct frag_table *t, struct frag_datagram *d, enum frag_res
 	dg_release(t, d);
 }
 
-/* A fresh slot for in's key, or NULL: no free slot (and the oldest datagram
- * has not expired), or no index slot. */
+/* Drops source sid's oldest incomplete datagram to make room, counted
+ * under r; false when it has none (all wait for frag_decide()). At most
+ * max_per_source steps. */
+static bool evict_from(struct frag_table *t, uint32_t sid, enum frag_result r)
+{
+	if (sid == NONE)
+		return false;
+	for (uint32_t id = t->srcs[sid].head; id != NONE; id = t->dg[id].snext) {
+		struct frag_datagram *d = &t->dg[id];
+		if (d->state != FRAG_DG_HELD)
+			continue;
+		t->c.result[r]++;
+		t->c.evicted_frames += d->n_frames;
+		dg_release(t, d);
+		return true;
+	}
+	return false;
+}
+
+/* A fresh slot for in's key, or NULL: no index slot, or nothing that may
+ * go (every datagram of the heaviest source, or of this one at its bound,
+ * waits for frag_decide()). Room comes from, in this order: a free slot;
+ * for a source at its bound, its own oldest incomplete datagram; an
+ * expired datagram; the heaviest source's oldest incomplete datagram. */
 static struct frag_datagram *dg_new(struct frag_table *t, const struct frag_in *in)
 {
 	struct frag_datagram *d;
-	uint32_t id;
+	uint32_t id, sid = src_get(t, &in->key);
 
-	if (t->free_head == NONE) {
-		if (t->oldest == NONE || !dg_expired(t, &t->dg[t->oldest]))
-			return NULL;
-		dg_expire(t, &t->dg[t->oldest]);
+	if (sid == NONE)
+		return NULL;
+	if (t->srcs[sid].count >= t->lim.max_per_source &&
+	    !evict_from(t, sid, FRAG_RESULT_SOURCE_LIMIT))
+		return NULL;
+	for (unsigned list = 0; list < 2 && t->free_head == NONE; list++)
+		if (t->oldest[list] != NONE && dg_expired(t, &t->dg[t->oldest[list]]))
+			dg_expire(t, &t->dg[t->oldest[list]]);
+	if (t->free_head == NONE &&
+	    !evict_from(t, t->bucket[t->max_count], FRAG_RESULT_EVICTED)) {
+		src_put_back(t, sid);
+		return NULL;
 	}
+	/* an eviction may have freed sid (it took the source's last datagram) */
+	if (t->srcs[sid].count == 0 && (sid = src_get(t, &in->key)) == NONE)
+		return NULL;
 	id = t->free_head;
 	d = &t->dg[id];
 	d->key = in->key;
 	d->hash = in->hash;
-	if (!ix_insert(t, IX_DG, id))
+	if (!ix_insert(t, IX_DG, id)) {
+		src_put_back(t, sid);
 		return NULL;
+	}
 	t->free_head = d->next;
 	d->state = FRAG_DG_HELD;
 	d->created_ms = t->now_ms;
 	d->end = d->l4_rel = 0;
-	d->prev = t->newest;
-	d->next = NONE;
-	if (t->newest != NONE)
-		t->dg[t->newest].next = id;
-	else
-		t->oldest = id;
-	t->newest = id;
+	age_append(t, d, 0);
+	src_attach(t, d, sid);
 	t->n_datagrams++;
 	return d;
 }
@@ -383,15 +571,14 @@ static enum frag_result check_end(const struct frag_datagram *d, const struct fr
 	return FRAG_RESULT_HELD;
 }
 
-static enum frag_result dg_add(struct frag_table *t, struct frag_datagram *d, const uint8_t *f,
-			       const struct pkt_layout *l, const struct frag_in *in)
+/* HELD when the fragment may join d (at *pos), else why not. */
+static enum frag_result dg_check(const struct frag_table *t, const struct frag_datagram *d,
+				 const uint8_t *f, const struct frag_in *in, uint32_t *pos)
 {
 	const uint32_t need = (in->frame_len + FRAG_FRAME_ROOM + 7) & ~7u;
-	struct frag_frame *fr;
 	enum frag_result r;
-	uint32_t pos;
 
-	r = place(d, f, in, true, &pos);
+	r = place(d, f, in, true, pos);
 	if (r != FRAG_RESULT_HELD)
 		return r;
 	if (d->n_frames >= t->lim.max_fragments)
@@ -404,7 +591,25 @@ static enum frag_result dg_add(struct frag_table *t, struct frag_datagram *d, co
 		return r;
 	if (d->used + need > t->store_bytes)
 		return FRAG_RESULT_TOO_BIG; /* headers beyond the storage budget */
+	return FRAG_RESULT_HELD;
+}
 
+static enum frag_result dg_add(struct frag_table *t, struct frag_datagram *d, const uint8_t *f,
+			       const struct pkt_layout *l, const struct frag_in *in)
+{
+	const uint32_t need = (in->frame_len + FRAG_FRAME_ROOM + 7) & ~7u;
+	struct frag_frame *fr;
+	enum frag_result r;
+	uint32_t pos;
+
+	r = dg_check(t, d, f, in, &pos);
+	if (r != FRAG_RESULT_HELD)
+		return r;
+
+	/* arrival order: the frames from pos on move up one */
+	for (uint32_t i = 0; i < d->n_frames; i++)
+		d->order[i] = (uint16_t)(d->order[i] + (d->order[i] >= pos));
+	d->order[d->n_frames] = (uint16_t)pos;
 	memmove(&d->frames[pos + 1], &d->frames[pos], (d->n_frames - pos) * sizeof(*fr));
 	fr = &d->frames[pos];
 	fr->frame = d->store + d->used;
@@ -427,6 +632,10 @@ static enum frag_result dg_add(struct frag_table *t, struct frag_datagram *d, co
 	if (in->last) {
 		d->have_last = true;
 		d->end = (uint16_t)in->end;
+	}
+	if (!d->list && !dg_partial(d)) { /* both kinds in: the full lifetime */
+		age_unlink(t, d);
+		age_append(t, d, 1);
 	}
 	/* disjoint fragments inside [0, end) covering end bytes cover it all */
 	if (d->have_first && d->have_last && d->covered == d->end)
@@ -518,8 +727,50 @@ static enum frag_result describe(const struct frag_table *t, const uint8_t *f, s
 	return FRAG_RESULT_HELD;
 }
 
-enum frag_result frag_add(struct frag_table *t, const uint8_t *frame, size_t len,
-			  const struct pkt_layout *l, uint64_t now_ms, struct frag_datagram **done)
+/* The first fragment in, offered to the caller (FIRST) instead of stored:
+ * d holds the datagram's later fragments, if any came before it. */
+static enum frag_result offer_first(struct frag_table *t, struct frag_datagram *d,
+				    const uint8_t *f, const struct pkt_layout *l,
+				    const struct frag_in *in, struct frag_datagram **done)
+{
+	struct frag_datagram *v = d ? d : &t->first_view;
+	enum frag_result r;
+	uint32_t pos;
+
+	if (d) {
+		r = dg_check(t, d, f, in, &pos);
+		if (r != FRAG_RESULT_HELD) {
+			if (r != FRAG_RESULT_DUPLICATE)
+				dg_drop(t, d, r);
+			return r;
+		}
+	} else if (in->frame_len > FRAG_FRAME_MAX || in->total > t->lim.max_datagram_bytes) {
+		/* as if it had been stored: the datagram is dropped */
+		dec_put(t, &in->key, in->hash, FRAG_RESULT_TOO_BIG, t->lim.timeout_ms);
+		return FRAG_RESULT_TOO_BIG;
+	} else {
+		v->key = in->key;
+		v->hash = in->hash;
+		v->n_frames = 0;
+	}
+	memcpy(v->udp_hdr, f + l->l4_off, UDP_HLEN);
+	v->sport = rd16(v->udp_hdr);
+	v->dport = rd16(v->udp_hdr + 2);
+	v->udp_len = rd16(v->udp_hdr + 4);
+	v->payload = f + l->l4_off + UDP_HLEN;
+	v->payload_len = (uint16_t)(in->data_off + in->data_len - (l->l4_off + UDP_HLEN));
+	v->end = (uint16_t)in->total;
+	t->first_len = (uint16_t)in->data_len;
+	t->offered = v;
+	if (done)
+		*done = v;
+	return FRAG_RESULT_FIRST;
+}
+
+/* frag_add(); hold: a first fragment is stored rather than offered. */
+static enum frag_result add(struct frag_table *t, const uint8_t *frame, size_t len,
+			    const struct pkt_layout *l, uint64_t now_ms, struct frag_datagram **done,
+			    bool hold)
 {
 	struct frag_decided *e;
 	struct frag_datagram *d = NULL;
@@ -530,6 +781,7 @@ enum frag_result frag_add(struct frag_table *t, const uint8_t *frame, size_t len
 	if (done)
 		*done = NULL;
 	t->decision_len = 0;
+	t->offered = NULL;
 	if (!t->dg)
 		return FRAG_RESULT_BAD;
 	if (now_ms > t->now_ms)
@@ -565,6 +817,11 @@ enum frag_result frag_add(struct frag_table *t, const uint8_t *frame, size_t len
 		r = place(d, frame, &in, false, &pos);
 		return tally(t, r == FRAG_RESULT_DUPLICATE ? r : FRAG_RESULT_BAD);
 	}
+	/* a first fragment that does not complete the datagram: the caller
+	 * may decide from it at once, without a slot */
+	if (in.first && !hold &&
+	    !(d && (d->have_first || (d->have_last && d->covered + in.data_len == in.total))))
+		return tally(t, offer_first(t, d, frame, l, &in, done));
 	if (!d && !(d = dg_new(t, &in)))
 		return tally(t, FRAG_RESULT_TABLE_FULL);
 
@@ -579,6 +836,30 @@ enum frag_result frag_add(struct frag_table *t, const uint8_t *frame, size_t len
 	return tally(t, r);
 }
 
+enum frag_result frag_add(struct frag_table *t, const uint8_t *frame, size_t len,
+			  const struct pkt_layout *l, uint64_t now_ms, struct frag_datagram **done)
+{
+	return add(t, frame, len, l, now_ms, done, false);
+}
+
+enum frag_result frag_hold(struct frag_table *t, const uint8_t *frame, size_t len,
+			   const struct pkt_layout *l)
+{
+	struct frag_datagram *d;
+	enum frag_result r;
+
+	if (!t->offered)
+		return tally(t, FRAG_RESULT_BAD); /* not right after FIRST */
+	t->c.result[FRAG_RESULT_FIRST]--; /* recounted under what happens now */
+	r = add(t, frame, len, l, t->now_ms, &d, true);
+	if (r == FRAG_RESULT_COMPLETE) { /* not the frame FIRST offered: it did not complete */
+		t->c.result[r]--;
+		dg_drop(t, d, FRAG_RESULT_BAD);
+		r = tally(t, FRAG_RESULT_BAD);
+	}
+	return r;
+}
+
 const uint8_t *frag_decision(const struct frag_table *t, size_t *len)
 {
 	*len = t->decision_len;
@@ -588,10 +869,12 @@ const uint8_t *frag_decision(const struct frag_table *t, size_t *len)
 void frag_decide(struct frag_table *t, struct frag_datagram *d, const void *decision,
 		 size_t decision_len)
 {
+	const bool first = d && d == t->offered; /* decided from its first fragment */
 	struct frag_decided *e;
 
-	if (!t->dg || !d || d->state != FRAG_DG_COMPLETE)
+	if (!t->dg || !d || (!first && d->state != FRAG_DG_COMPLETE))
 		return;
+	t->offered = NULL;
 	if (decision_len > FRAG_DECISION_MAX)
 		decision_len = FRAG_DECISION_MAX;
 	if (!decision)
@@ -600,7 +883,8 @@ void frag_decide(struct frag_table *t, struct frag_datagram *d, const void *deci
 	if (e) {
 		e->end = d->end;
 		memcpy(e->udp_hdr, d->udp_hdr, UDP_HLEN);
-		if (d->n_frames <= DECIDED_EXTENTS) {
+		e->first_len = first ? t->first_len : d->frames[0].data_len;
+		if (!first && d->n_frames <= DECIDED_EXTENTS) {
 			e->n_ext = (uint8_t)d->n_frames;
 			for (unsigned i = 0; i < d->n_frames; i++) {
 				e->ext[i].off = d->frames[i].off;
@@ -612,7 +896,8 @@ void frag_decide(struct frag_table *t, struct frag_datagram *d, const void *deci
 		e->len = (uint8_t)decision_len;
 	}
 	t->c.decided++;
-	dg_release(t, d);
+	if (d != &t->first_view)
+		dg_release(t, d);
 }
 
 unsigned frag_expire(struct frag_table *t, uint64_t now_ms)
@@ -623,12 +908,13 @@ unsigned frag_expire(struct frag_table *t, uint64_t now_ms)
 		return 0;
 	if (now_ms > t->now_ms)
 		t->now_ms = now_ms;
-	for (uint32_t i = 0; i < FRAG_EXPIRE_BATCH && t->oldest != NONE; i++) {
-		struct frag_datagram *d = &t->dg[t->oldest];
-		if (!dg_expired(t, d))
-			break;
-		dg_expire(t, d);
-	}
+	for (unsigned list = 0; list < 2; list++)
+		for (uint32_t i = 0; i < FRAG_EXPIRE_BATCH && t->oldest[list] != NONE; i++) {
+			struct frag_datagram *d = &t->dg[t->oldest[list]];
+			if (!dg_expired(t, d))
+				break;
+			dg_expire(t, d);
+		}
 	for (uint32_t i = 0; i < FRAG_EXPIRE_BATCH && t->n_decided; i++) {
 		struct frag_decided *e = &t->dec[t->dec_tail];
 		if (e->live) {
@@ -660,7 +946,7 @@ int frag_table_init(struct frag_table *t, const struct frag_limits *lim)
 {
 	const struct frag_limits def = FRAG_LIMITS_DEFAULT;
 	struct frag_limits L = lim ? *lim : def;
-	size_t n_dg, n_frames, store, n_dgix, n_decix;
+	size_t n_dg, n_frames, store, n_dgix, n_decix, n_src, n_srcix;
 
 	memset(t, 0, sizeof(*t));
 	L.max_datagrams = L.max_datagrams ? L.max_datagrams : def.max_datagrams;
@@ -669,6 +955,12 @@ int frag_table_init(struct frag_table *t, const struct frag_limits *lim)
 	L.timeout_ms = L.timeout_ms ? L.timeout_ms : def.timeout_ms;
 	L.decided_ms = L.decided_ms ? L.decided_ms : def.decided_ms;
 	L.max_decided = L.max_decided ? L.max_decided : def.max_decided;
+	L.max_per_source = L.max_per_source ? L.max_per_source : def.max_per_source;
+	if (L.max_per_source > L.max_datagrams)
+		L.max_per_source = L.max_datagrams; /* the default with a small table */
+	L.partial_ms = L.partial_ms ? L.partial_ms : def.partial_ms;
+	if (L.partial_ms > L.timeout_ms)
+		L.partial_ms = L.timeout_ms;
 	if (L.max_datagrams > 65536 || L.max_fragments > FRAG_FRAGMENTS_LIMIT ||
 	    L.max_datagram_bytes < 16 || L.max_datagram_bytes > 65535 ||
 	    L.max_decided > (1u << 22))
@@ -682,8 +974,11 @@ int frag_table_init(struct frag_table *t, const struct frag_limits *lim)
 	store = n_dg * t->store_bytes;
 	n_dgix = index_size(L.max_datagrams);
 	n_decix = index_size(L.max_decided);
+	n_src = n_dg + 1; /* a new source is filed before a full table evicts */
+	n_srcix = index_size((uint32_t)n_src);
 	t->dg_mask = (uint32_t)n_dgix - 1;
 	t->dec_mask = (uint32_t)n_decix - 1;
+	t->src_mask = (uint32_t)n_srcix - 1;
 
 	t->dg = calloc(n_dg, sizeof(*t->dg));
 	t->frames = calloc(n_frames, sizeof(*t->frames));
@@ -692,24 +987,36 @@ int frag_table_init(struct frag_table *t, const struct frag_limits *lim)
 	t->dec = calloc(L.max_decided, sizeof(*t->dec));
 	t->dec_index = calloc(n_decix, sizeof(uint32_t));
 	t->reasm = calloc(L.max_datagram_bytes, 1);
+	t->order = calloc(n_frames, sizeof(uint16_t));
+	t->srcs = calloc(n_src, sizeof(*t->srcs));
+	t->src_index = calloc(n_srcix, sizeof(uint32_t));
+	t->bucket = calloc(2 * ((size_t)L.max_per_source + 1), sizeof(uint32_t));
 	if (!t->dg || !t->frames || !t->store || !t->dg_index || !t->dec || !t->dec_index ||
-	    !t->reasm) {
+	    !t->reasm || !t->order || !t->srcs || !t->src_index || !t->bucket) {
 		frag_table_free(t);
 		return -ENOMEM;
 	}
-	t->mem_bytes = n_dg * sizeof(*t->dg) + n_frames * sizeof(*t->frames) + store +
-		       (n_dgix + n_decix) * sizeof(uint32_t) + L.max_decided * sizeof(*t->dec) +
-		       L.max_datagram_bytes;
+	t->bucket_tail = t->bucket + L.max_per_source + 1;
+	t->mem_bytes = n_dg * sizeof(*t->dg) + n_frames * (sizeof(*t->frames) + sizeof(uint16_t)) +
+		       store + (n_dgix + n_decix + n_srcix) * sizeof(uint32_t) +
+		       L.max_decided * sizeof(*t->dec) + L.max_datagram_bytes +
+		       n_src * sizeof(*t->srcs) + 2 * ((size_t)L.max_per_source + 1) * sizeof(uint32_t);
 
 	for (uint32_t i = 0; i < L.max_datagrams; i++) {
 		struct frag_datagram *d = &t->dg[i];
 		d->frames = t->frames + (size_t)i * L.max_fragments;
+		d->order = t->order + (size_t)i * L.max_fragments;
 		d->store = t->store + (size_t)i * t->store_bytes;
 		d->prev = NONE;
 		d->next = i + 1 < L.max_datagrams ? i + 1 : NONE;
 	}
 	t->free_head = 0;
-	t->oldest = t->newest = NONE;
+	t->oldest[0] = t->oldest[1] = t->newest[0] = t->newest[1] = NONE;
+	for (uint32_t c = 0; c <= L.max_per_source; c++)
+		t->bucket[c] = t->bucket_tail[c] = NONE;
+	for (uint32_t i = 0; i < n_src; i++)
+		t->srcs[i].bnext = i + 1 < n_src ? i + 1 : NONE;
+	t->src_free = 0;
 	return 0;
 }
 
@@ -722,6 +1029,10 @@ void frag_table_free(struct frag_table *t)
 	free(t->dec);
 	free(t->dec_index);
 	free(t->reasm);
+	free(t->order);
+	free(t->srcs);
+	free(t->src_index);
+	free(t->bucket);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -739,7 +1050,7 @@ static const char *const result_help[] = {
 #undef FRAG_RESULT
 };
 
-static const bool result_drop[] = {
+static const uint8_t result_kind[] = {
 #define FRAG_RESULT(id, name, drop, help) [FRAG_RESULT_##id] = drop,
 #include "frag_result.def"
 #undef FRAG_RESULT
@@ -757,5 +1068,10 @@ const char *frag_result_help(unsigned r)
 
 bool frag_result_is_drop(unsigned r)
 {
-	return r < FRAG_RESULT__COUNT && result_drop[r];
+	return r < FRAG_RESULT__COUNT && result_kind[r] == 1;
+}
+
+bool frag_result_is_event(unsigned r)
+{
+	return r < FRAG_RESULT__COUNT && result_kind[r] == FRAG_KIND_EVENT;
 }

@@ -1,10 +1,13 @@
 /* IP fragments, step 7 of the per-packet path (DESIGN.md, docs/fragments.md):
- * a bounded, aged table that collects the fragments of a UDP datagram
- * addressed to the balancer, reassembles its payload once every fragment is
- * in (so the pipeline can scan the SIP message), and remembers the decision
- * for fragments that arrive after it. The fragments themselves are kept as
- * frames and forwarded as they came, each rewritten on its own
- * (rewrite_forward() on every stored frame with its stored layout).
+ * a first fragment that carries the SIP header block is decided at once
+ * and only the decision is remembered, for the later fragments; otherwise a
+ * bounded, aged table collects the fragments of the UDP datagram,
+ * reassembles its payload once every fragment is in (so the pipeline can
+ * scan the SIP message), and remembers the decision for fragments that
+ * arrive after it. The fragments themselves are forwarded as they came,
+ * each rewritten on its own (rewrite_forward() on every stored frame with
+ * its stored layout). One source (a /32 or a /64) holds a bounded share of
+ * the table; a full table evicts the heaviest source's oldest datagram.
  *
  * Pure C: all memory is allocated by frag_table_init(); frag_add(),
  * frag_decide() and frag_expire() allocate nothing, make no system call,
@@ -29,6 +32,7 @@
 #define FRAG_PROBE_MAX    32u   /* hash probes before a key counts as not storable */
 #define FRAG_EXPIRE_BATCH 1024u /* entries frag_expire() reclaims per call, per kind */
 #define FRAG_FRAGMENTS_LIMIT 1024u /* the largest max_fragments accepted */
+#define FRAG_KIND_EVENT   2u    /* frag_result.def: an event, not a result of frag_add() */
 
 enum frag_result {
 #define FRAG_RESULT(id, name, drop, help) FRAG_RESULT_##id,
@@ -46,9 +50,12 @@ struct frag_limits {
 	uint32_t decided_ms;         /* lifetime of a decided entry: 5000 */
 	uint32_t max_decided;        /* decided entries: 4096, 1..1<<22 */
 	uint64_t hash_seed;          /* for the key hash (the config's hash_seed is fine) */
+	uint32_t max_per_source;     /* datagrams one /32 or /64 holds: 16, 1..max_datagrams */
+	uint32_t partial_ms;         /* lifetime of a datagram with only its first fragment or
+				      * only later ones: 500, at most timeout_ms */
 };
 
-#define FRAG_LIMITS_DEFAULT { 256, 64, 65535, 2000, 5000, 4096, 0 }
+#define FRAG_LIMITS_DEFAULT { 256, 64, 65535, 2000, 5000, 4096, 0, 16, 500 }
 
 /* What makes fragments one datagram: IPv4 (src, dst, 16-bit id, protocol)
  * or IPv6 (src, dst, 32-bit id). Addresses are left-aligned, zero-padded. */
@@ -81,7 +88,11 @@ enum frag_state { FRAG_DG_FREE, FRAG_DG_HELD, FRAG_DG_COMPLETE };
 struct frag_datagram {
 	/* Set when frag_add() returns COMPLETE; valid until frag_decide()
 	 * (or until frag_expire() reclaims a datagram never decided). The
-	 * payload lives in one buffer per table: the next COMPLETE reuses it. */
+	 * payload lives in one buffer per table: the next COMPLETE reuses it.
+	 * After FIRST: the UDP header fields and payload (the bytes of the
+	 * first fragment after the UDP header, in the caller's frame) are the
+	 * first fragment's, frames are the later fragments held before it
+	 * (often none); valid until the next call on the table. */
 	struct frag_key key;
 	uint8_t udp_hdr[8];      /* the UDP header, as the first fragment carries it */
 	uint16_t sport, dport;   /* from udp_hdr, host order */
@@ -90,11 +101,15 @@ struct frag_datagram {
 	uint16_t payload_len;
 	uint16_t n_frames;
 	struct frag_frame *frames; /* n_frames in offset order: frames[0] is the first fragment */
+	uint16_t *order;           /* frames[order[i]] is the i-th to arrive: forward them so */
 
 	/* the table's own */
 	uint64_t created_ms;
 	uint32_t hash;
 	uint32_t prev, next; /* age list (oldest first); next is also the free list */
+	uint32_t src;        /* its source entry */
+	uint32_t sprev, snext; /* the source's datagrams, oldest first */
+	uint8_t list;        /* age list: 0 partial (only the first, or no first), 1 full */
 	uint32_t used;       /* storage bytes used */
 	uint32_t covered;    /* data bytes held */
 	uint16_t end;        /* the datagram's end (fragmentable part), once known */
@@ -115,9 +130,11 @@ struct frag_counters {
 	uint64_t decided_evicted;   /* decided entries pushed out before their time (table full) */
 	uint64_t decided_replaced;  /* decided entries a fragment contradicted (IP id reuse) */
 	uint64_t decided_lost;      /* decisions not stored: no free hash slot */
+	uint64_t evicted_frames;    /* held frames of datagrams evicted (evicted, source_limit) */
 };
 
 struct frag_decided; /* fragments.c */
+struct frag_source;  /* fragments.c */
 
 struct frag_table {
 	struct frag_limits lim;
@@ -129,10 +146,15 @@ struct frag_table {
 	/* the table's own */
 	struct frag_datagram *dg;
 	struct frag_frame *frames;
+	uint16_t *order;
 	uint8_t *store;
 	uint32_t store_bytes; /* per datagram */
 	uint32_t *dg_index, dg_mask;
-	uint32_t free_head, oldest, newest;
+	uint32_t free_head, oldest[2], newest[2]; /* the age lists: partial, full */
+	struct frag_source *srcs;
+	uint32_t *src_index, src_mask, src_free;
+	uint32_t *bucket, *bucket_tail; /* sources holding c datagrams, in the order they got there */
+	uint32_t max_count; /* the most datagrams a source holds */
 	struct frag_decided *dec;
 	uint32_t *dec_index, dec_mask;
 	uint32_t dec_tail;
@@ -141,6 +163,10 @@ struct frag_table {
 	size_t decision_len;
 	uint64_t now_ms;
 	unsigned pending_timeouts; /* reclaimed by frag_add(), reported by frag_expire() */
+	/* the first fragment FIRST offered, for frag_decide() */
+	struct frag_datagram *offered; /* NULL, &first_view or the slot of its held fragments */
+	struct frag_datagram first_view;
+	uint16_t first_len;            /* its data bytes */
 };
 
 /* 0, -EINVAL (a limit out of range) or -ENOMEM. lim NULL: the defaults. On
@@ -155,22 +181,34 @@ void frag_table_free(struct frag_table *t);
  *   HELD      stored, the datagram misses fragments
  *   COMPLETE  *done is the datagram (payload, UDP header, frames in offset
  *             order); process it, then call frag_decide(t, *done, ...)
+ *   FIRST     the first fragment of a datagram not decided yet, that does
+ *             not complete it: NOT stored. *done has its UDP header and
+ *             payload prefix, and the later fragments held so far. Either
+ *             decide now (forward (*done)->frames, then this frame, then
+ *             frag_decide(t, *done, ...)), or frag_hold() it.
  *   DECIDED   the datagram was decided before: frag_decision() has the
  *             stored decision, rewrite this frame with it
  *   others    drops (frag_result_is_drop()); see frag_result.def
  *
- * *done is NULL unless COMPLETE (done may be NULL). */
+ * *done is NULL unless COMPLETE or FIRST (done may be NULL). */
 enum frag_result frag_add(struct frag_table *t, const uint8_t *frame, size_t len,
 			  const struct pkt_layout *l, uint64_t now_ms, struct frag_datagram **done);
+
+/* Right after FIRST, with the same frame: stores it to reassemble the
+ * datagram (its header block did not end in it). HELD or a drop; the
+ * FIRST is counted under this result instead. */
+enum frag_result frag_hold(struct frag_table *t, const uint8_t *frame, size_t len,
+			   const struct pkt_layout *l);
 
 /* After DECIDED, until the next call on the table: the stored decision and
  * its length (NULL, 0 otherwise). */
 const uint8_t *frag_decision(const struct frag_table *t, size_t *len);
 
 /* Stores the caller's decision (opaque, at most FRAG_DECISION_MAX bytes;
- * more are cut) for datagram d, which frag_add() returned as COMPLETE, and
- * releases d: its frames and payload are gone after this. Later fragments
- * of d get DECIDED for decided_ms. A d that is not COMPLETE is ignored. */
+ * more are cut) for datagram d, which frag_add() returned as COMPLETE or
+ * FIRST (then right after it), and releases d: its frames and payload are
+ * gone after this. Later fragments of d get DECIDED for decided_ms (after
+ * FIRST: any that fits inside the datagram). Any other d is ignored. */
 void frag_decide(struct frag_table *t, struct frag_datagram *d, const void *decision,
 		 size_t decision_len);
 
@@ -185,5 +223,6 @@ unsigned frag_expire(struct frag_table *t, uint64_t now_ms);
 const char *frag_result_name(unsigned r);
 const char *frag_result_help(unsigned r);
 bool frag_result_is_drop(unsigned r);
+bool frag_result_is_event(unsigned r); /* counted, never returned by frag_add() */
 
 #endif

@@ -136,7 +136,7 @@ static void count_decision(struct pipeline_counters *c, const struct msg_decisio
  * the packet's addresses go in and the counters come out. */
 static struct udp_decision decide_l4(struct pipeline_worker *w, const uint8_t *frame,
 				     const struct pkt_layout *l, const uint8_t *payload,
-				     size_t payload_len)
+				     size_t payload_len, size_t datagram_len)
 {
 	const struct decide_ctx ctx = { &w->cls, &w->buckets, w->now_s, w->now_ms };
 	struct udp_decision ud = { .outcome = PIPELINE_DROP, .node = -1 };
@@ -144,7 +144,12 @@ static struct udp_decision decide_l4(struct pipeline_worker *w, const uint8_t *f
 	struct msg_decision md;
 
 	frame_packet_meta(frame, l, &pm);
+	pm.datagram_len = (uint32_t)datagram_len;
 	decide_message(&ctx, payload, payload_len, &pm, &md);
+	if (md.incomplete) {
+		ud.outcome = PIPELINE_HOLD; /* counted when the whole is decided */
+		return ud;
+	}
 	count_decision(&w->c, &md);
 	switch (md.verdict) {
 	case SIP_VERDICT_FORWARD:
@@ -162,11 +167,14 @@ static struct udp_decision decide_l4(struct pipeline_worker *w, const uint8_t *f
 	return ud;
 }
 
+/* payload[0..payload_len) starts a datagram of datagram_len bytes (more
+ * when it is a first fragment's). HOLD when that prefix does not hold the
+ * whole header block: decide once the datagram is reassembled. */
 static struct udp_decision decide_udp(struct pipeline_worker *w, const uint8_t *frame,
 				      const struct pkt_layout *l, const uint8_t *payload,
-				      size_t payload_len)
+				      size_t payload_len, size_t datagram_len)
 {
-	return decide_l4(w, frame, l, payload, payload_len);
+	return decide_l4(w, frame, l, payload, payload_len, datagram_len);
 }
 
 /* One stored fragment out, the way its datagram was decided. */
@@ -184,43 +192,105 @@ static void emit_fragment(struct pipeline_worker *w, uint8_t *frame, size_t len,
 		w->emit(w->emit_ctx, frame, len, o);
 }
 
-static enum pipeline_outcome take_fragment(struct pipeline_worker *w, uint8_t *frame, size_t len,
+/* The decision for a datagram from what the fragment table gives: the
+ * first fragment (FIRST: a prefix of the payload) or the whole (COMPLETE).
+ * frame and l: the first fragment. */
+static struct udp_decision decide_fragmented(struct pipeline_worker *w, const uint8_t *frame,
+					     const struct pkt_layout *l,
+					     const struct frag_datagram *dg)
+{
+	if (!frame_port_is_ours(w->t, dg->dport)) {
+		w->c.reason[PIPELINE_REASON_NOT_FOR_US]++;
+		return (struct udp_decision){ .outcome = PIPELINE_PASS, .node = -1 };
+	}
+	return decide_udp(w, frame, l, dg->payload, dg->payload_len, dg->udp_len - 8u);
+}
+
+/* The held fragments of dg out, in the order they came. */
+static void emit_held(struct pipeline_worker *w, struct frag_datagram *dg,
+		      const struct udp_decision *ud)
+{
+	for (uint16_t i = 0; i < dg->n_frames; i++) {
+		struct frag_frame *f = &dg->frames[dg->order[i]];
+		emit_fragment(w, f->frame, f->len, f->cap, &f->l, ud);
+	}
+}
+
+/* The table's counters are the pipeline's (its events as well as the
+ * results of frag_add()); a datagram evicted for room had its fragments
+ * held: they are dropped now. */
+static void frag_sync(struct pipeline_worker *w)
+{
+	const uint64_t *r = w->frags.c.result;
+	const uint64_t before = w->c.fragments[FRAG_RESULT_EVICTED] +
+				w->c.fragments[FRAG_RESULT_SOURCE_LIMIT];
+	const uint64_t n = r[FRAG_RESULT_EVICTED] + r[FRAG_RESULT_SOURCE_LIMIT] - before;
+
+	w->c.reason[PIPELINE_REASON_FRAGMENT_DROP] += n;
+	w->c.outcome[PIPELINE_DROP] += n;
+	memcpy(w->c.fragments, r, sizeof(w->c.fragments));
+}
+
+/* The current fragment out in place (*len in and out: encap grows it). */
+static enum pipeline_outcome forward_current(struct pipeline_worker *w, uint8_t *frame,
+					     size_t *len, size_t cap, const struct pkt_layout *l,
+					     const struct udp_decision *ud)
+{
+	if (ud->outcome != PIPELINE_FORWARD)
+		return done(w, (enum pipeline_outcome)ud->outcome);
+	/* a fragment cannot be cut: keep every byte */
+	return forward_to(w, frame, len, cap, l, ud->node, UINT16_MAX, (enum dispatch_by)ud->by);
+}
+
+static enum pipeline_outcome take_fragment(struct pipeline_worker *w, uint8_t *frame, size_t *len,
 					   size_t cap, const struct pkt_layout *l)
 {
 	struct frag_datagram *dg = NULL;
-	enum frag_result fr = frag_add(&w->frags, frame, len, l, w->now_ms, &dg);
+	enum frag_result fr = frag_add(&w->frags, frame, *len, l, w->now_ms, &dg);
+	enum pipeline_outcome o;
 	struct udp_decision ud;
 	size_t dlen;
 	const uint8_t *stored;
 
-	w->c.fragments[fr]++;
 	switch (fr) {
 	case FRAG_RESULT_HELD:
-		return done(w, PIPELINE_HOLD);
-	case FRAG_RESULT_COMPLETE:
-		if (!frame_port_is_ours(w->t, dg->dport)) {
-			ud = (struct udp_decision){ .outcome = PIPELINE_PASS, .node = -1 };
-			w->c.reason[PIPELINE_REASON_NOT_FOR_US]++;
-		} else {
-			ud = decide_udp(w, dg->frames[0].frame, &dg->frames[0].l, dg->payload,
-					dg->payload_len);
+		o = done(w, PIPELINE_HOLD);
+		break;
+	case FRAG_RESULT_FIRST:
+		/* the header block in the first fragment decides at once; the
+		 * later fragments follow the remembered decision as they come */
+		ud = decide_fragmented(w, frame, l, dg);
+		if (ud.outcome == PIPELINE_HOLD) { /* the Call-ID comes later: reassemble */
+			fr = frag_hold(&w->frags, frame, *len, l);
+			o = fr == FRAG_RESULT_HELD ? done(w, PIPELINE_HOLD)
+						   : drop_for(w, PIPELINE_REASON_FRAGMENT_DROP);
+			break;
 		}
-		for (uint16_t i = 0; i < dg->n_frames; i++)
-			emit_fragment(w, dg->frames[i].frame, dg->frames[i].len, dg->frames[i].cap,
-				      &dg->frames[i].l, &ud);
+		emit_held(w, dg, &ud); /* later fragments that came before it */
 		frag_decide(&w->frags, dg, &ud, sizeof(ud));
-		return done(w, PIPELINE_HOLD);
+		o = forward_current(w, frame, len, cap, l, &ud);
+		break;
+	case FRAG_RESULT_COMPLETE:
+		ud = decide_fragmented(w, dg->frames[0].frame, &dg->frames[0].l, dg);
+		emit_held(w, dg, &ud);
+		frag_decide(&w->frags, dg, &ud, sizeof(ud));
+		o = done(w, PIPELINE_HOLD);
+		break;
 	case FRAG_RESULT_DECIDED:
 		stored = frag_decision(&w->frags, &dlen);
-		if (!stored || dlen != sizeof(ud))
-			return drop_for(w, PIPELINE_REASON_FRAGMENT_DROP);
+		if (!stored || dlen != sizeof(ud)) {
+			o = drop_for(w, PIPELINE_REASON_FRAGMENT_DROP);
+			break;
+		}
 		memcpy(&ud, stored, sizeof(ud));
-		if (ud.outcome != PIPELINE_FORWARD)
-			return done(w, (enum pipeline_outcome)ud.outcome);
-		return forward_to(w, frame, &len, cap, l, ud.node, UINT16_MAX, (enum dispatch_by)ud.by);
+		o = forward_current(w, frame, len, cap, l, &ud);
+		break;
 	default:
-		return drop_for(w, PIPELINE_REASON_FRAGMENT_DROP);
+		o = drop_for(w, PIPELINE_REASON_FRAGMENT_DROP);
+		break;
 	}
+	frag_sync(w);
+	return o;
 }
 
 void pipeline_expire(struct pipeline_worker *w, uint64_t now_ms)
@@ -229,6 +299,7 @@ void pipeline_expire(struct pipeline_worker *w, uint64_t now_ms)
 
 	w->c.reason[PIPELINE_REASON_FRAGMENT_TIMEOUT] += n;
 	w->c.outcome[PIPELINE_DROP] += n;
+	frag_sync(w);
 }
 
 /* nat's return path, stateless: a packet from a nat pool's node (its
@@ -275,7 +346,7 @@ enum pipeline_outcome pipeline_process(struct pipeline_worker *w, uint8_t *frame
 		 * header (RFC 8200: only the first fragment's counts) */
 		if (l.l4_proto != PKT_PROTO_UDP && (l.first_fragment || l.family == AF_INET))
 			return drop_for(w, PIPELINE_REASON_FRAGMENT_DROP);
-		return take_fragment(w, frame, *len, cap, &l);
+		return take_fragment(w, frame, len, cap, &l);
 	case FRAME_BAD:
 		return done(w, PIPELINE_DROP); /* counted by its pkt_status */
 	default:
@@ -284,7 +355,7 @@ enum pipeline_outcome pipeline_process(struct pipeline_worker *w, uint8_t *frame
 	/* UDP: one SIP message; TCP: one segment of a connection */
 	if (l.l4_proto == PKT_PROTO_TCP)
 		w->c.tcp++;
-	ud = decide_l4(w, frame, &l, frame + l.payload_off, l.payload_len);
+	ud = decide_l4(w, frame, &l, frame + l.payload_off, l.payload_len, l.payload_len);
 	if (ud.outcome != PIPELINE_FORWARD)
 		return done(w, (enum pipeline_outcome)ud.outcome);
 	return forward_to(w, frame, len, cap, &l, ud.node, ud.msg_len, (enum dispatch_by)ud.by);

@@ -23,6 +23,8 @@ struct packet_meta {
 	uint8_t dst[16];        /* the balancer address it was sent to (zero: unknown) */
 	uint16_t sport, dport;  /* host order; zero when unknown */
 	bool tcp_syn;           /* a TCP segment opening a connection (SYN without ACK) */
+	uint32_t datagram_len;  /* UDP: the whole datagram's payload when the bytes are a
+				 * first fragment's part of it; 0: the bytes are all */
 };
 
 

@@ -35,6 +35,8 @@ struct msg_decision {
 	/* TCP: the connection's node comes from its source and transport only
 	 * (the route with every message flag clear); a message in the segment
 	 * can drop it, but not move the connection. */
+	bool incomplete; /* a first fragment without the whole header block: nothing is
+			  * decided (or counted) until the datagram is reassembled */
 	bool stream;
 	bool stream_rule_ignored; /* the message's rule chose another pool, punt or reply: the
 				   * segment stays on its connection's node */

@@ -122,6 +122,16 @@ struct sip_msg {
 enum sip_verdict sip_scan(const uint8_t *buf, size_t len, const struct sip_limits *limits,
 			  const struct sip_extra_set *extra, struct sip_msg *msg);
 
+/* The same over buf[0..len), the start of a datagram of datagram_len
+ * bytes (a first IP fragment; datagram_len is the UDP length - 8). The
+ * framing (Content-Length against the body) and the size limit count the
+ * whole datagram. A verdict holds for the datagram only when the header
+ * block ends inside buf (msg->hdr_len != 0): otherwise scan the datagram
+ * once it is whole. datagram_len <= len is sip_scan(). */
+enum sip_verdict sip_scan_prefix(const uint8_t *buf, size_t len, size_t datagram_len,
+				 const struct sip_limits *limits, const struct sip_extra_set *extra,
+				 struct sip_msg *msg);
+
 /* True when the message is in a dialog: its To header has a tag. */
 static inline bool sip_in_dialog(const struct sip_msg *msg)
 {

@@ -392,6 +392,22 @@ static bool record_frame(int link, const uint8_t *data, size_t caplen, uint8_t *
 	return true;
 }
 
+static bool explain_first_fragment(struct explain *ex, const struct origin *o,
+				   struct packet_meta *pm, const uint8_t *frame,
+				   const struct pkt_layout *l)
+{
+	const uint64_t now_ms = monotonic_ms();
+	const struct decide_ctx ctx = { &ex->cls, NULL, now_ms / 1000, now_ms };
+	struct msg_decision oc;
+
+	pm->datagram_len = (uint32_t)(l->l4_len - 8u);
+	decide_message(&ctx, frame + l->payload_off, l->payload_len, pm, &oc);
+	if (oc.incomplete)
+		return false;
+	report(ex, o, frame + l->payload_off, l->payload_len, &oc);
+	return true;
+}
+
 /* One packet of a capture, as the fast path sees it (docs/architecture.md
  * "One decision path"): frame_kind() first, then decide_message(). */
 static void explain_packet(struct explain *ex, unsigned long index, const uint8_t *frame,
@@ -425,8 +441,14 @@ static void explain_packet(struct explain *ex, unsigned long index, const uint8_
 	case FRAME_NAT_REPLY:
 		explain_frame_verdict(ex, &o, "forward", frame_kind_name(kind));
 		break;
-	case FRAME_FRAGMENT: /* the fast path keeps it until its datagram decides */
-		note_skipped(ex, index, "fragment");
+	case FRAME_FRAGMENT:
+		/* a first fragment with the whole header block decides its
+		 * datagram at once, as in the fast path; the rest wait */
+		if (ex->cfg && l.first_fragment && l.l4_proto == PKT_PROTO_UDP &&
+		    explain_first_fragment(ex, &o, &pm, frame, &l))
+			break;
+		note_skipped(ex, index, l.first_fragment ? "fragment: the header block is not all in "
+			     "it (decided once reassembled)" : "fragment: follows its first fragment");
 		break;
 	default:
 		if (ex->cfg)

@@ -109,3 +109,52 @@ def test_explain_and_the_pipeline_decide_alike(tmp_path, dead_pool):
     assert any(o.get("transport") == "TCP" and o["verdict"] == "drop" for o in said)
     assert any(o.get("transport") == "TCP" and o["verdict"] == "forward" for o in said)
     assert (reasons["no_live_node"] > 0) == dead_pool
+
+
+def fragments4(src, dst, segment, ident, size):
+    """IPv4 fragments of one UDP datagram (header included)."""
+    frames, off = [], 0
+    while off < len(segment):
+        part = segment[off:off + size]
+        flags = (0x2000 if off + len(part) < len(segment) else 0) | (off // 8)
+        frames.append(eth(LB_MAC, CLIENT_MAC, ip4(src, dst, 17, part, ident=ident, flags=flags)))
+        off += len(part)
+    return frames
+
+
+def test_a_first_fragment_is_decided_alike(tmp_path):
+    """A first fragment that holds the header block: explain decides it,
+    siphon sends every fragment of the datagram to that node. One whose
+    header block runs on: explain says it waits for reassembly."""
+    body = b"".join(b"a=x-filler-%04d:%s\r\n" % (i, b"z" * 40) for i in range(60))
+    head = (b"INVITE sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.7;branch=z9hG4bK-f1\r\n"
+            b"From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\n"
+            b"Call-ID: frag-%d@192.0.2.7\r\nCSeq: 1 INVITE\r\nContent-Length: %d\r\n\r\n")
+    src = a("192.0.2.7")
+    frames = []
+    for n in range(20):
+        msg = head % (n, len(body)) + body
+        frames += fragments4(src, VIP4, udp4(src, VIP4, 5062, 5060, msg), 0x100 + n, 1480)
+    late = (b"X-Pad: " + b"p" * 1500 + b"\r\n")  # pushes the Call-ID past the first fragment
+    msg = head.replace(b"Call-ID", late + b"Call-ID") % (99, len(body)) + body
+    late_frames = fragments4(src, VIP4, udp4(src, VIP4, 5062, 5060, msg), 0x999, 1480)
+    frames += late_frames
+    path = tmp_path / "frags.pcap"
+    write_pcap(path, frames, step_us=1000)
+    ex = subprocess.run([SIPHONCTL, "explain", "--config", EDGE, "--pcap", path],
+                        capture_output=True, timeout=60)
+    said = [json.loads(line) for line in ex.stdout.splitlines()]
+    assert len(said) == len(frames)
+    firsts = [o for o in said if "verdict" in o]
+    assert len(firsts) == 20 and all(o["verdict"] == "forward" for o in firsts)
+    assert said[-len(late_frames)]["skipped"].startswith("fragment: the header block is not all in it")
+    out = tmp_path / "out.pcap"
+    p = subprocess.run([SIPHON, "--io", "pcap", "--config", EDGE, "--in", path, "--out", out,
+                        "--punt", tmp_path / "punt.pcap"], capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr.decode()
+    sent = read_pcap(out)
+    assert len(sent) == len(frames)
+    per_datagram = (len(frames) - len(late_frames)) // 20
+    for n, o in enumerate(firsts):  # every fragment of datagram n to explain's node
+        for frame in sent[n * per_datagram:(n + 1) * per_datagram]:
+            assert frame[:6] == bytes([2, 0, 0, 0, 0, NODE_MAC[o["node"]["id"]]])

@@ -12,9 +12,13 @@
  *     is their data after the UDP header, its length is the first
  *     fragment's UDP length - 8, and it is the original payload unless the
  *     datagram was fed altered pieces;
+ *   - FIRST: the UDP header and payload prefix of the frame offered, held
+ *     later fragments only, in a permutation for the order they came; it is
+ *     decided at once, filed with frag_hold(), or left;
  *   - DECIDED: the decision stored for that datagram's key;
- *   - every frag_add() is counted once; frag_expire() reports every timeout
- *     once; in the end everything expires. */
+ *   - every frag_add() is counted once (frag_hold() recounts its FIRST);
+ *     events are counted apart; frag_expire() reports every timeout once;
+ *     in the end everything expires; no source holds more than its bound. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -100,6 +104,7 @@ static size_t make_frag(unsigned v, unsigned id, const uint8_t *src, size_t off,
 		frame[o + 8] = 64;
 		frame[o + 9] = 17;
 		memcpy(frame + o + 12, CLIENT4, 4);
+		frame[o + 15] = (uint8_t)(CLIENT4[3] + (id & 1)); /* two sources */
 		memcpy(frame + o + 16, VIP4, 4);
 		o += 20;
 	} else {
@@ -109,6 +114,7 @@ static size_t make_frag(unsigned v, unsigned id, const uint8_t *src, size_t off,
 		frame[o + 6] = 44;
 		frame[o + 7] = 64;
 		memcpy(frame + o + 8, CLIENT6, 16);
+		frame[o + 23] = (uint8_t)(CLIENT6[15] + (id & 1)); /* one /64 */
 		memcpy(frame + o + 24, VIP6, 16);
 		o += 40;
 		frame[o] = v == 2 ? 60 : 17;
@@ -159,6 +165,23 @@ struct decision {
 	uint32_t serial;
 };
 
+static void check_first(const struct frag_datagram *d, const uint8_t *f,
+			const struct pkt_layout *l)
+{
+	bool seen[FRAG_FRAGMENTS_LIMIT] = { false };
+
+	CHECK(d->payload == f + l->l4_off + 8);
+	CHECK(d->udp_len == rd16(f + l->l4_off + 4) && d->dport == rd16(f + l->l4_off + 2));
+	CHECK((size_t)l->l4_off + 8 + d->payload_len == (size_t)l->l3_off + l->l3_len);
+	CHECK(d->payload_len + 8u < d->udp_len);
+	CHECK(d->n_frames < t.lim.max_fragments);
+	for (unsigned i = 0; i < d->n_frames; i++) {
+		CHECK(d->frames[i].off > 0);
+		CHECK(d->order[i] < d->n_frames && !seen[d->order[i]]);
+		seen[d->order[i]] = true;
+	}
+}
+
 /* Files one frame, checks the result; v < 0 for a raw frame. */
 static void feed(const uint8_t *f, size_t len, uint64_t now, int v, int id, uint8_t how)
 {
@@ -174,9 +197,28 @@ static void feed(const uint8_t *f, size_t len, uint64_t now, int v, int id, uint
 		return;
 	r = frag_add(&t, f, len, &l, now, &d);
 	adds++;
-	CHECK((unsigned)r < FRAG_RESULT__COUNT);
-	CHECK((r == FRAG_RESULT_COMPLETE) == (d != NULL));
+	CHECK((unsigned)r < FRAG_RESULT__COUNT && !frag_result_is_event(r));
+	CHECK((r == FRAG_RESULT_COMPLETE || r == FRAG_RESULT_FIRST) == (d != NULL));
+	if (r == FRAG_RESULT_FIRST) {
+		check_first(d, f, &l);
+		switch (how % 3) {
+		case 0: /* the header block was not in it: reassemble */
+			r = frag_hold(&t, f, len, &l);
+			CHECK(!frag_result_is_event(r) && r != FRAG_RESULT_FIRST &&
+			      r != FRAG_RESULT_COMPLETE && r != FRAG_RESULT_DECIDED);
+			break;
+		case 1: { /* decided at once */
+			const struct decision mine = { v, id, serial++ };
+			frag_decide(&t, d, &mine, sizeof(mine));
+			break;
+		}
+		default: /* neither: the held fragments stay */
+			break;
+		}
+		return;
+	}
 	CHECK(t.n_datagrams <= t.lim.max_datagrams && t.n_decided <= t.lim.max_decided);
+	CHECK(t.max_count <= t.lim.max_per_source);
 	if (v < 0)
 		raw_seen = true; /* it may have filed anything under any key */
 	dec = frag_decision(&t, &dlen);
@@ -221,6 +263,7 @@ static const struct frag_limits limit_sets[8] = {
 	{ .max_datagrams = 2, .max_fragments = 1 },
 };
 
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct frag_limits lim;
@@ -234,6 +277,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lim.hash_seed = data[0] >> 3;
 	if (lim.max_datagrams == 0 && (data[0] & 0x80)) /* the defaults, or a small table */
 		lim.max_datagrams = 4, lim.max_decided = 8;
+	if (data[0] & 0x40) { /* tight per-source bounds, fast ageing */
+		lim.max_per_source = 1 + (data[1] & 3);
+		lim.partial_ms = 1 + data[2];
+	}
 	if (frag_table_init(&t, &lim) != 0)
 		abort();
 	payload_len = (size_t)(data[1] << 8 | data[2]) % PAY_MAX;
@@ -305,18 +352,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 
-	/* everything ages out */
+	/* everything ages out; what frag_add() reclaimed is reported even
+	 * when nothing is left (it may have taken no slot after: FIRST) */
+	expired += frag_expire(&t, now);
 	for (int i = 0; i < 70 && (t.n_datagrams || t.n_decided); i++) {
 		now += 1000;
 		expired += frag_expire(&t, now);
 	}
 	timeouts += expired;
-	CHECK(t.n_datagrams == 0 && t.n_decided == 0);
+	CHECK(t.n_datagrams == 0 && t.n_decided == 0 && t.max_count == 0);
 	CHECK(timeouts == t.c.timeouts);
+	CHECK(t.c.result[FRAG_RESULT_PARTIAL_TIMEOUT] <= t.c.timeouts);
 	{
 		unsigned long sum = 0;
 		for (unsigned r = 0; r < FRAG_RESULT__COUNT; r++)
-			sum += t.c.result[r];
+			if (!frag_result_is_event(r))
+				sum += t.c.result[r];
 		CHECK(sum == adds);
 	}
 	frag_table_free(&t);

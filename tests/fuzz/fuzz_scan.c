@@ -2,7 +2,9 @@
  * report", it checks what every verdict promises (abort() on a breach):
  * spans inside the input, the verdict the reason names, a forwarded
  * message that really has what the edge profile requires, and the same
- * result twice. */
+ * result twice. A prefix of the input scanned as the start of the whole
+ * (sip_scan_prefix, a first IP fragment) whose header block ends inside
+ * it gives exactly the whole input's result. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +58,21 @@ static void check_msg(const struct sip_msg *m, const uint8_t *data, size_t size,
 		CHECK(m->status >= 100 && m->status <= 699);
 }
 
+/* The prefix data[0..cut) as the start of a datagram of size bytes. */
+static void check_prefix(const uint8_t *data, size_t size, size_t cut,
+			 const struct sip_extra_set *extra, const struct sip_msg *whole)
+{
+	static struct sip_msg p;
+	const struct sip_limits lim = SIP_LIMITS_DEFAULT;
+
+	sip_scan_prefix(data, cut, size, &lim, extra, &p);
+	CHECK((unsigned)p.reason < SIP_REASON__COUNT && p.verdict == sip_reason_verdict(p.reason));
+	if (p.hdr_len)
+		CHECK(memcmp(&p, whole, sizeof(p)) == 0);
+	if (cut >= whole->hdr_len && whole->hdr_len) /* the block is in the prefix */
+		CHECK(p.hdr_len == whole->hdr_len);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct sip_extra_set extra;
@@ -72,6 +89,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_msg(&a, data, size, &lim);
 	sip_scan(data, size, &lim, &extra, &b);
 	CHECK(memcmp(&a, &b, sizeof(a)) == 0);
+	if (size) {
+		check_prefix(data, size, a.hdr_len ? a.hdr_len : size / 2, &extra, &a);
+		check_prefix(data, size, (data[size - 1] * 257u + size / 3) % size, &extra, &a);
+	}
 	sip_scan(data, size, &tight, NULL, &b);
 	check_msg(&b, data, size, &tight);
 	/* Tighter limits change nothing decided before rule 5 (the enum lists

@@ -214,9 +214,19 @@ static void invite(const struct spec *s, unsigned n)
 	cut(s, n);
 }
 
+/* These tests reassemble: a first fragment the table offers to decide at
+ * once (FIRST) is filed, as by a caller that needs the whole datagram
+ * (test_frag_first.c covers the decision at the first fragment). */
 static enum frag_result add(const struct frag *f, uint64_t now, struct frag_datagram **done)
 {
-	return frag_add(&tab, f->buf, f->len, &f->l, now, done);
+	enum frag_result r = frag_add(&tab, f->buf, f->len, &f->l, now, done);
+
+	if (r == FRAG_RESULT_FIRST) {
+		r = frag_hold(&tab, f->buf, f->len, &f->l);
+		if (done)
+			*done = NULL;
+	}
+	return r;
 }
 
 static void init(const struct frag_limits *lim)
@@ -452,10 +462,11 @@ static void overlap(void **state)
 static void missing_fragment(void **state)
 {
 	const struct spec sp = { .family = AF_INET6, .id = 0x10001 };
+	const struct frag_limits lim = { .partial_ms = 2000 }; /* no faster ageing here */
 
 	(void)state;
 	make_invite();
-	init(NULL);
+	init(&lim);
 	invite(&sp, 5);
 	for (unsigned i = 0; i < 5; i++)
 		if (i != 2)
@@ -506,39 +517,51 @@ static void too_many_fragments(void **state)
 	frag_table_free(&tab);
 }
 
-/* No free slot: the fragment is dropped and nothing in progress is
- * evicted; an expired datagram gives its slot. */
+/* No free slot: an expired datagram gives its slot first (a timeout);
+ * else the oldest incomplete datagram of the source holding the most goes
+ * (evicted); when every datagram waits for frag_decide(), the fragment is
+ * table_full. test_frag_first.c has the choice among sources. */
 static void table_full(void **state)
 {
-	const struct frag_limits lim = { .max_datagrams = 2 };
+	const struct frag_limits lim = { .max_datagrams = 2, .partial_ms = 2000 };
 	const struct spec s1 = { .family = AF_INET, .id = 1 }, s2 = { .family = AF_INET, .id = 2 },
-			  s3 = { .family = AF_INET6, .id = 3 }, s4 = { .family = AF_INET, .id = 4 };
+			  s3 = { .family = AF_INET6, .id = 3 }, s4 = { .family = AF_INET, .id = 4 },
+			  s5 = { .family = AF_INET, .id = 5 };
 	struct frag_datagram *d = NULL;
-	struct frag f1[3];
+	struct frag f3[3], f4[3];
 
 	(void)state;
 	make_invite();
 	init(&lim);
 	invite(&s1, 3);
-	memcpy(f1, fr, sizeof(f1));
-	assert_int_equal(add(&f1[0], 0, NULL), FRAG_RESULT_HELD);
-	invite(&s2, 3);
 	assert_int_equal(add(&fr[0], 0, NULL), FRAG_RESULT_HELD);
+	invite(&s2, 3);
+	assert_int_equal(add(&fr[0], 1000, NULL), FRAG_RESULT_HELD);
+	/* datagram 1 (from t=0) has expired at 2000: its slot goes to 3 */
 	invite(&s3, 3);
-	assert_int_equal(add(&fr[0], 0, NULL), FRAG_RESULT_TABLE_FULL);
-	assert_int_equal(tab.n_datagrams, 2);
-	/* datagram 1 completes and is decided: its slot is free */
-	assert_int_equal(add(&f1[1], 100, NULL), FRAG_RESULT_HELD);
-	assert_int_equal(add(&f1[2], 100, &d), FRAG_RESULT_COMPLETE);
-	decide(d, 1);
-	assert_int_equal(add(&fr[0], 500, NULL), FRAG_RESULT_HELD); /* datagram 3 */
-	invite(&s4, 3);
-	assert_int_equal(add(&fr[0], 1999, NULL), FRAG_RESULT_TABLE_FULL);
-	/* datagram 2 (from t=0) has expired at 2000: its slot goes to 4 */
-	assert_int_equal(add(&fr[0], 2000, NULL), FRAG_RESULT_HELD);
-	assert_int_equal(tab.n_datagrams, 2);
+	memcpy(f3, fr, sizeof(f3));
+	assert_int_equal(add(&f3[0], 2000, NULL), FRAG_RESULT_HELD);
 	assert_int_equal(frag_expire(&tab, 2000), 1);
-	assert_int_equal(tab.c.result[FRAG_RESULT_TABLE_FULL], 2);
+	assert_int_equal(tab.c.result[FRAG_RESULT_EVICTED], 0);
+	/* none expired: both sources hold one; the IPv4 one got there first */
+	invite(&s4, 3);
+	memcpy(f4, fr, sizeof(f4));
+	assert_int_equal(add(&f4[0], 2001, NULL), FRAG_RESULT_HELD);
+	assert_int_equal(tab.c.result[FRAG_RESULT_EVICTED], 1);
+	assert_int_equal(tab.c.evicted_frames, 1);
+	assert_int_equal(tab.n_datagrams, 2);
+	invite(&s2, 3); /* datagram 2 is gone: its next fragment starts anew */
+	assert_int_equal(add(&fr[1], 2001, NULL), FRAG_RESULT_HELD);
+	assert_int_equal(tab.c.result[FRAG_RESULT_EVICTED], 2); /* datagram 3 went for it */
+	/* 4 completes and waits for a decision, the same for 2: nothing may go */
+	assert_int_equal(add(&f4[1], 2002, NULL), FRAG_RESULT_HELD);
+	assert_int_equal(add(&f4[2], 2002, &d), FRAG_RESULT_COMPLETE);
+	assert_int_equal(add(&fr[0], 2002, NULL), FRAG_RESULT_HELD);
+	assert_int_equal(add(&fr[2], 2002, &d), FRAG_RESULT_COMPLETE);
+	invite(&s5, 3);
+	assert_int_equal(add(&fr[0], 2003, NULL), FRAG_RESULT_TABLE_FULL);
+	assert_int_equal(tab.c.result[FRAG_RESULT_TABLE_FULL], 1);
+	assert_int_equal(tab.c.result[FRAG_RESULT_FIRST], 0); /* each FIRST was filed */
 	assert_int_equal(tab.c.timeouts, 1);
 	frag_table_free(&tab);
 }
@@ -790,7 +813,8 @@ static void decided_entries(void **state)
  * decision); removals in the middle of the run keep every other key found. */
 static void bounded_probing(void **state)
 {
-	const struct frag_limits lim = { .max_datagrams = 64, .max_decided = 64, .hash_seed = 99 };
+	const struct frag_limits lim = { .max_datagrams = 64, .max_decided = 64, .hash_seed = 99,
+					 .max_per_source = 64 };
 	struct spec sp = { .family = AF_INET };
 	struct frag_key k = { .family = AF_INET, .proto = 17 };
 	struct frag_datagram *d;
@@ -886,6 +910,8 @@ static void limits_and_names(void **state)
 	assert_int_equal(tab.lim.timeout_ms, 2000);
 	assert_int_equal(tab.lim.decided_ms, 5000);
 	assert_int_equal(tab.lim.max_decided, 4096);
+	assert_int_equal(tab.lim.max_per_source, 16);
+	assert_int_equal(tab.lim.partial_ms, 500);
 	assert_true(tab.mem_bytes < 32u << 20);
 	print_message("default table: %zu bytes\n", tab.mem_bytes);
 	frag_table_free(&tab);
@@ -894,7 +920,9 @@ static void limits_and_names(void **state)
 	for (unsigned r = 0; r < FRAG_RESULT__COUNT; r++) {
 		assert_string_not_equal(frag_result_name(r), "?");
 		assert_true(strlen(frag_result_help(r)) > 10);
-		assert_int_equal(frag_result_is_drop(r), r >= FRAG_RESULT_DUPLICATE);
+		assert_int_equal(frag_result_is_drop(r),
+				 r >= FRAG_RESULT_DUPLICATE && r <= FRAG_RESULT_BAD);
+		assert_int_equal(frag_result_is_event(r), r >= FRAG_RESULT_EVICTED);
 	}
 	assert_string_equal(frag_result_name(FRAG_RESULT_OVERLAP), "overlap");
 	assert_string_equal(frag_result_name(FRAG_RESULT_TABLE_FULL), "table_full");
