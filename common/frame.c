@@ -1,6 +1,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "siphon/bytes.h"
 #include "siphon/frame.h"
 #include "siphon/node_index.h"
 
@@ -28,11 +29,6 @@ static const uint8_t *src_addr(const uint8_t *frame, const struct pkt_layout *l)
 static const uint8_t *dst_addr(const uint8_t *frame, const struct pkt_layout *l)
 {
 	return frame + l->l3_off + (l->family == AF_INET ? 16 : 24);
-}
-
-static uint16_t port_at(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
 static bool is_our_address(const struct compiled_tables *t, const uint8_t *frame,
@@ -64,7 +60,7 @@ enum frame_kind frame_kind(const struct compiled_tables *t, const uint8_t *frame
 		/* nat's return path: from a nat node's address and SIP port */
 		if (st == PKT_STATUS_OK && !l->is_fragment &&
 		    node_index_has_addr(t, l->family, src_addr(frame, l),
-					port_at(frame + l->l4_off), true))
+					rd16(frame + l->l4_off), true))
 			return FRAME_NAT_REPLY;
 		return FRAME_NOT_FOR_US;
 	}
@@ -73,7 +69,7 @@ enum frame_kind frame_kind(const struct compiled_tables *t, const uint8_t *frame
 		return FRAME_FRAGMENT;
 	if (st != PKT_STATUS_OK)
 		return FRAME_BAD;
-	if (!frame_port_is_ours(t, port_at(frame + l->l4_off + 2)))
+	if (!frame_port_is_ours(t, rd16(frame + l->l4_off + 2)))
 		return FRAME_NOT_FOR_US;
 	return FRAME_MESSAGE;
 }
@@ -86,8 +82,8 @@ void frame_packet_meta(const uint8_t *frame, const struct pkt_layout *l, struct 
 	pm->family = l->family;
 	memcpy(pm->src, src_addr(frame, l), addr_len(l));
 	memcpy(pm->dst, dst_addr(frame, l), addr_len(l));
-	pm->sport = port_at(l4);
-	pm->dport = port_at(l4 + 2);
+	pm->sport = rd16(l4);
+	pm->dport = rd16(l4 + 2);
 	if (l->l4_proto == PKT_PROTO_TCP) {
 		pm->transport = TRANSPORT_TCP;
 		pm->tcp_syn = (l4[13] & 0x12) == 0x02; /* SYN without ACK: a new connection */

@@ -2,6 +2,7 @@
 #include <sys/socket.h>
 
 #include "siphon/packet.h"
+#include "siphon/bytes.h"
 
 #define IPV6_HLEN 40
 #define UDP_HLEN  8
@@ -11,16 +12,6 @@
 #define NH_ROUTING  43
 #define NH_FRAGMENT 44
 #define NH_DSTOPTS  60
-
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 /* The L4 header at l->l4_off, inside the IP packet ending at `end`. A first
  * fragment holds the L4 header but only part of the datagram. */

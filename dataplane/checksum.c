@@ -2,11 +2,7 @@
 
 #include "checksum.h"
 #include "siphon/packet.h"
-
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
+#include "siphon/bytes.h"
 
 uint16_t csum_fold(uint32_t sum)
 {

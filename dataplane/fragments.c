@@ -24,6 +24,7 @@
 #include "siphon/maglev.h" /* callid_hash(): XXH64 */
 
 #include "fragments.h"
+#include "siphon/bytes.h"
 #include "rewrite.h"
 
 _Static_assert(FRAG_FRAME_ROOM >= REWRITE_ENCAP_MAX, "stored frames must take an encap in place");
@@ -74,11 +75,6 @@ struct frag_source {
 };
 
 enum ix_kind { IX_DG, IX_DEC, IX_SRC };
-
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
 
 static enum frag_result tally(struct frag_table *t, enum frag_result r)
 {

@@ -4,22 +4,12 @@
 
 #include "checksum.h"
 #include "rewrite.h"
+#include "siphon/bytes.h"
 
 #define IPV4_HLEN 20
 #define IPV6_HLEN 40
 #define UDP_HLEN  8
 #define TCP_HLEN  20
-
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
 static size_t addr_len(int family)
 {
