@@ -126,6 +126,10 @@ static __always_inline enum pkt_status parse_l4(const struct xdp_md *ctx, struct
 	p->dport = (__u16)rd16(h + 2);
 	p->payload_off = (__u16)(off + hlen);
 	p->payload_len = (__u16)(avail - hlen);
+	/* pkt_parse(): an IPv6 UDP checksum of 0 is invalid (RFC 8200 8.1);
+	 * siphon_xdp() drops it as malformed, as the pipeline drops it */
+	if (p->l4_proto == PROTO_UDP && p->family == 6 && rd16(h + 6) == 0)
+		return PKT_STATUS_UDP6_ZERO_CHECKSUM;
 	return PKT_STATUS_OK;
 }
 

@@ -50,6 +50,11 @@ static enum pkt_status parse_l4(const uint8_t *f, size_t end, struct pkt_layout 
 	}
 	l->payload_off = (uint16_t)(off + hlen);
 	l->payload_len = (uint16_t)(avail - hlen);
+	/* 0 means "no checksum" over IPv4 only; over IPv6 the receiving stack
+	 * drops it (RFC 8200 8.1), so forwarding it would only lose it later
+	 * and uncounted. The layout is complete; the status says drop. */
+	if (l->l4_proto == PKT_PROTO_UDP && l->family == AF_INET6 && rd16(f + off + 6) == 0)
+		return PKT_STATUS_UDP6_ZERO_CHECKSUM;
 	return PKT_STATUS_OK;
 }
 

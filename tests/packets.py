@@ -42,13 +42,53 @@ def eth(dst, src, payload, ethertype=0x0800, vlan=None):
     return dst + src + tag + struct.pack("!H", ethertype) + payload
 
 
-def write_pcap(path, frames, step_us=1000):
-    """A pcap file (Ethernet), frames step_us apart from a fixed start."""
-    data = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+# link types (pcap-linktype(7)) as written in a pcap file header
+LINKTYPE_ETHERNET = 1
+LINKTYPE_RAW = 101
+LINKTYPE_LINUX_SLL = 113
+LINKTYPE_LINUX_SLL2 = 276
+
+# the MACs common/link_frame.c synthesises for records without them
+SYNTH_DST = bytes.fromhex("020000000000")
+SYNTH_SRC = bytes.fromhex("020000000001")
+
+
+def sll(ip_packet, ethertype=0x0800, addr=bytes.fromhex("525400123456"), pkttype=0):
+    """A Linux cooked v1 record (tcpdump -i any, libpcap < 1.10): packet type,
+    ARPHRD_ETHER, address length, address padded to 8, protocol."""
+    return (struct.pack("!HHH", pkttype, 1, len(addr)) + addr.ljust(8, b"\0")[:8] +
+            struct.pack("!H", ethertype) + ip_packet)
+
+
+def sll2(ip_packet, ethertype=0x0800, addr=bytes.fromhex("525400123456"), pkttype=0, ifindex=3):
+    """A Linux cooked v2 record (tcpdump -i any, libpcap >= 1.10): protocol,
+    reserved, interface index, ARPHRD_ETHER, packet type, address length,
+    address padded to 8."""
+    return (struct.pack("!HHIHBB", ethertype, 0, ifindex, 1, pkttype, len(addr)) +
+            addr.ljust(8, b"\0")[:8] + ip_packet)
+
+
+def write_pcap(path, frames, step_us=1000, linktype=LINKTYPE_ETHERNET, snaplen=65535):
+    """A pcap file, frames step_us apart from a fixed start. A frame is bytes
+    (caplen = len = its length) or a tuple (bytes, wire length) for records
+    whose caplen and len differ."""
+    data = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype)
     for i, f in enumerate(frames):
+        f, wire = f if isinstance(f, tuple) else (f, len(f))
         t = i * step_us
-        data += struct.pack("<IIII", 1700000000 + t // 1000000, t % 1000000, len(f), len(f)) + f
+        data += struct.pack("<IIII", 1700000000 + t // 1000000, t % 1000000, len(f), wire) + f
     path.write_bytes(data)
+
+
+def read_pcap_records(path):
+    """(linktype, [(caplen, len, bytes), ...]) of a pcap file."""
+    data, out, off = path.read_bytes(), [], 24
+    linktype = struct.unpack("<I", data[20:24])[0]
+    while off < len(data):
+        _, _, caplen, wire = struct.unpack("<IIII", data[off:off + 16])
+        out.append((caplen, wire, data[off + 16:off + 16 + caplen]))
+        off += 16 + caplen
+    return linktype, out
 
 
 def read_pcap(path):

@@ -20,6 +20,10 @@ struct cli_command {
 	"[--config FILE] [--format json|table] [--max-bytes N] [--max-vias N] [--source ADDR] " \
 	"[--transport T] (--pcap FILE | FILE...)"
 
+/* check and flags take their config the same way: FILE or --config FILE */
+#define CHECK_USAGE "FILE | --config FILE"
+#define FLAGS_USAGE "FILE | --config FILE [--format json|table]"
+
 int cmd_explain(int argc, char **argv);
 int cmd_reasons(int argc, char **argv);
 int cmd_check(int argc, char **argv);

@@ -18,22 +18,88 @@ static struct siphon_config *load_or_say(const char *cmd, const char *path)
 	return cfg;
 }
 
+/* The config argument of check and flags: FILE or --config FILE (the same
+ * for both; flags took only --config before, check only FILE), and for
+ * flags --format. 0, or CLI_USAGE after saying why. */
+static int config_args(const char *cmd, const char *usage, int argc, char **argv,
+		       const char **path, bool *json)
+{
+	*path = NULL;
+	for (int i = 1; i < argc; i++) {
+		const char *file = NULL;
+
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+			file = argv[++i];
+		} else if (json && strcmp(argv[i], "--format") == 0 && i + 1 < argc &&
+			   (!strcmp(argv[i + 1], "json") || !strcmp(argv[i + 1], "table"))) {
+			*json = strcmp(argv[++i], "json") == 0;
+			continue;
+		} else if (argv[i][0] != '-') {
+			file = argv[i];
+		} else {
+			cli_error(cmd, "'%s': usage: siphonctl %s", argv[i], usage);
+			return CLI_USAGE;
+		}
+		if (*path) {
+			cli_error(cmd, "one config at a time, not '%s' and '%s': usage: siphonctl %s",
+				  *path, file, usage);
+			return CLI_USAGE;
+		}
+		*path = file;
+	}
+	if (!*path) {
+		cli_error(cmd, "FILE or --config FILE is required: usage: siphonctl %s", usage);
+		return CLI_USAGE;
+	}
+	return 0;
+}
+
+/* Settings the config accepts that do nothing until siphond exists: one
+ * line each, only when the config uses them. */
+static void print_not_yet(const char *path, const struct siphon_config *cfg)
+{
+	uint32_t probed = 0, replies = 0;
+	int probe_line = 0;
+
+	if (cfg->grace_s_line)
+		printf("%s: note: grace_s (line %d) has no effect until siphond exists: siphon loads "
+		       "its tables once, so no pool changes under it and no old Maglev table is kept\n",
+		       path, cfg->grace_s_line);
+	for (uint32_t i = 0; i < cfg->n_pools; i++)
+		if (cfg->pools[i].probe_line && !probed++)
+			probe_line = cfg->pools[i].probe_line;
+	if (probed)
+		printf("%s: note: probe (line %d, %u pool%s) has no effect until siphond exists: nodes "
+		       "are not probed, every node with a weight takes calls\n",
+		       path, probe_line, probed, probed == 1 ? "" : "s");
+	for (uint32_t i = 0; i < cfg->n_rules; i++)
+		replies += cfg->tables.actions[i].kind == ACTION_REPLY;
+	if (replies) {
+		printf("%s: note: reply (line", path);
+		for (uint32_t i = 0, k = 0; i < cfg->n_rules; i++)
+			if (cfg->tables.actions[i].kind == ACTION_REPLY)
+				printf("%s %d", k++ ? "," : replies > 1 ? "s" : "", cfg->rules[i].line);
+		printf(") has no effect until siphond exists: siphon punts the message to the "
+		       "kernel stack, where nothing answers it yet\n");
+	}
+}
+
 int cmd_check(int argc, char **argv)
 {
 	struct siphon_config *cfg;
+	const char *path;
 	uint32_t nodes = 0;
 
-	if (argc != 2 || argv[1][0] == '-') {
-		cli_error("check", "usage: siphonctl check FILE");
+	if (config_args("check", "check " CHECK_USAGE, argc, argv, &path, NULL))
 		return CLI_USAGE;
-	}
-	cfg = load_or_say("check", argv[1]);
+	cfg = load_or_say("check", path);
 	if (!cfg)
 		return CLI_FAILED;
 	for (uint32_t i = 0; i < cfg->n_pools; i++)
 		nodes += cfg->pools[i].n_nodes;
-	printf("%s: ok: %u flags, %u header patterns, %u rules, %u pools, %u nodes\n", argv[1],
+	printf("%s: ok: %u flags, %u header patterns, %u rules, %u pools, %u nodes\n", path,
 	       cfg->n_flags, cfg->tables.n_patterns, cfg->n_rules, cfg->n_pools, nodes);
+	print_not_yet(path, cfg);
 	config_describe_lanes(cfg, stdout);
 	config_free(cfg);
 	return CLI_OK;
@@ -45,22 +111,8 @@ int cmd_flags(int argc, char **argv)
 	bool json = false;
 	struct siphon_config *cfg;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-			path = argv[++i];
-		} else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc &&
-			   (!strcmp(argv[i + 1], "json") || !strcmp(argv[i + 1], "table"))) {
-			json = strcmp(argv[++i], "json") == 0;
-		} else {
-			cli_error("flags", "'%s': usage: siphonctl flags --config FILE [--format json|table]",
-				  argv[i]);
-			return CLI_USAGE;
-		}
-	}
-	if (!path) {
-		cli_error("flags", "--config FILE is required");
+	if (config_args("flags", "flags " FLAGS_USAGE, argc, argv, &path, &json))
 		return CLI_USAGE;
-	}
 	cfg = load_or_say("flags", path);
 	if (!cfg)
 		return CLI_FAILED;

@@ -16,6 +16,7 @@
 #include "siphon/decide.h"
 #include "siphon/frame.h"
 #include "siphon/json_write.h"
+#include "siphon/link_frame.h"
 #include "siphon/sip_scan.h"
 
 #define MAX_FILE_BYTES (16u << 20)
@@ -370,28 +371,6 @@ static void note_skipped(struct explain *ex, unsigned long packet, const char *w
 		printf("packet %-21lu skipped: %s\n", packet, why);
 }
 
-/* An Ethernet frame from a record of the capture's link type: raw IP
- * gets a made-up Ethernet header. */
-static bool record_frame(int link, const uint8_t *data, size_t caplen, uint8_t *frame,
-			 size_t cap, size_t *len)
-{
-	if (link == DLT_EN10MB) {
-		if (caplen > cap)
-			return false;
-		memcpy(frame, data, caplen);
-		*len = caplen;
-		return true;
-	}
-	if (caplen < 1 || caplen + PKT_ETH_HLEN > cap)
-		return false;
-	memset(frame, 0, 12);
-	frame[12] = (data[0] >> 4) == 6 ? 0x86 : 0x08;
-	frame[13] = (data[0] >> 4) == 6 ? 0xDD : 0x00;
-	memcpy(frame + PKT_ETH_HLEN, data, caplen);
-	*len = caplen + PKT_ETH_HLEN;
-	return true;
-}
-
 static bool explain_first_fragment(struct explain *ex, const struct origin *o,
 				   struct packet_meta *pm, const uint8_t *frame,
 				   const struct pkt_layout *l)
@@ -475,17 +454,19 @@ static int explain_pcap(struct explain *ex, const char *path)
 		return CLI_FAILED;
 	}
 	link = pcap_datalink(p);
-	if (link != DLT_EN10MB && link != DLT_RAW && link != DLT_IPV4 && link != DLT_IPV6) {
-		cli_error("explain", "--pcap %s: link type %s is not supported (Ethernet or raw IP)",
-			  path, pcap_datalink_val_to_name(link));
+	if (!link_frame_supported((uint32_t)link)) {
+		cli_error("explain", "--pcap %s: link type %s is not supported (Ethernet, raw IP, "
+			  "Linux cooked v1/v2)", path, pcap_datalink_val_to_name(link));
 		pcap_close(p);
 		return CLI_FAILED;
 	}
 	ex->name_width = 50;
 	while ((rc = pcap_next_ex(p, &hdr, &data)) == 1) {
+		enum link_frame_status st = link_frame((uint32_t)link, data, hdr->caplen, frame,
+						       sizeof(frame), &len);
 		++index;
-		if (!record_frame(link, data, hdr->caplen, frame, sizeof(frame), &len)) {
-			note_skipped(ex, index, "record too long");
+		if (st != LINK_FRAME_OK) {
+			note_skipped(ex, index, link_frame_status_name(st));
 			continue;
 		}
 		explain_packet(ex, index, frame, len);

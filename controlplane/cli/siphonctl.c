@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include "cli.h"
+#include "siphon_version.h"
 
 static int cmd_help(int argc, char **argv);
+static int cmd_version(int argc, char **argv);
 
 static const struct cli_command commands[] = {
 	{ "explain", cmd_explain, "explain " EXPLAIN_USAGE,
@@ -16,15 +18,18 @@ static const struct cli_command commands[] = {
 	  "or a table. A FILE holds one UDP payload; --pcap reads every UDP packet of a capture. "
 	  "With --config, also the flags set, the deciding rule (line and text), the action and "
 	  "the pool; --source and --transport say where a FILE came from." },
-	{ "check", cmd_check, "check FILE",
+	{ "check", cmd_check, "check " CHECK_USAGE,
 	  "Validate a config without applying it: 'FILE: ok' and a summary, or the first error "
-	  "with its line." },
-	{ "flags", cmd_flags, "flags --config FILE [--format json|table]",
+	  "with its line. Then one note for each of probe, grace_s and reply when the config "
+	  "uses them: they are accepted but have no effect until siphond exists." },
+	{ "flags", cmd_flags, "flags " FLAGS_USAGE,
 	  "List every flag of a config with its bit, where it is defined and how it is matched." },
 	{ "reasons", cmd_reasons, "reasons [--format json|table]",
 	  "List every verdict reason with its verdict and meaning." },
 	{ "help", cmd_help, "help [COMMAND | --man]",
 	  "Show the commands, or one command's usage; --man prints this table as a man page." },
+	{ "version", cmd_version, "version | --version",
+	  "Print siphonctl's version (the project's, from meson.build) and exit." },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -66,7 +71,7 @@ static const struct cli_command *find_command(const char *name)
 
 static void print_overview(FILE *out)
 {
-	fprintf(out, "usage: siphonctl COMMAND [ARGS]\n\ncommands:\n");
+	fprintf(out, "usage: siphonctl COMMAND [ARGS]\n       siphonctl --version\n\ncommands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].doc);
 }
@@ -86,7 +91,7 @@ static void print_man(void)
 {
 	puts(".TH SIPHONCTL 8 \"\" \"siphon\" \"siphon manual\"");
 	puts(".SH NAME\nsiphonctl \\- manage the siphon SIP load balancer and explain its decisions");
-	puts(".SH SYNOPSIS\n.B siphonctl\n.I COMMAND\n.RI [ ARGS ]");
+	puts(".SH SYNOPSIS\n.B siphonctl\n.I COMMAND\n.RI [ ARGS ]\n.br\n.B siphonctl --version");
 	puts(".SH COMMANDS");
 	for (size_t i = 0; i < N_COMMANDS; i++) {
 		puts(".TP");
@@ -97,6 +102,16 @@ static void print_man(void)
 	puts(".SH EXIT STATUS\n0: done. 1: the command ran and something failed. "
 	     "2: bad arguments, nothing was done.");
 	puts(".SH SEE ALSO\ndocs/scanner.md, docs/architecture.md");
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	if (argc > 1) {
+		cli_error("version", "'%s': usage: siphonctl version | --version", argv[1]);
+		return CLI_USAGE;
+	}
+	printf("siphonctl %s\n", SIPHON_VERSION);
+	return CLI_OK;
 }
 
 static int cmd_help(int argc, char **argv)
@@ -130,6 +145,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
 		return cmd_help(1, argv);
+	if (strcmp(argv[1], "--version") == 0)
+		return cmd_version(argc - 1, argv + 1);
 	c = find_command(argv[1]);
 	if (!c) {
 		fprintf(stderr, "siphonctl: unknown command '%s' (try 'siphonctl help')\n", argv[1]);

@@ -40,6 +40,7 @@ struct cfg_pool {
 	char name[TABLES_NAME_MAX];
 	enum pool_mode mode;
 	uint32_t probe_interval_ms, probe_down, probe_up;
+	int probe_line; /* where `probe` is set, 0 when left at its defaults */
 	uint32_t maglev_size;
 	struct self_addr encap_source4, encap_source6;
 	uint32_t gue_port;
@@ -62,6 +63,7 @@ struct siphon_config {
 	struct cfg_rule *rules;
 	uint32_t n_pools;
 	struct cfg_pool *pools;
+	int grace_s_line; /* where balancer.grace_s is set, 0 when left at its default */
 	/* what tables point to */
 	struct dnf_term *expr_terms, *rule_terms;
 	struct rule_action *actions;

@@ -222,6 +222,8 @@ static int load_balancer(struct loader *L, const config_setting_t *bal)
 		err = cfg_uint(L, bal, "balancer", "grace_s", 0, 86400, &t->grace_s);
 	if (err)
 		return err;
+	if (config_setting_get_member(bal, "grace_s"))
+		L->cfg->grace_s_line = config_setting_source_line(config_setting_get_member(bal, "grace_s"));
 	err = cfg_string(L, bal, "balancer", "mac", false, &mac);
 	if (err)
 		return err;

@@ -124,6 +124,7 @@ static int load_pool(struct loader *L, const config_setting_t *e, struct cfg_poo
 			err = cfg_uint(L, probe, pwhere, "up", 1, 100, &pool->probe_up);
 		if (err)
 			return err;
+		pool->probe_line = config_setting_source_line(probe);
 	}
 	encap = config_setting_get_member(e, "encap_source");
 	if (encap) {

@@ -4,6 +4,7 @@
  *   siphon --io pcap --config FILE --in IN.pcap --out OUT.pcap [--punt PUNT.pcap]
  *   siphon --io xdp --iface IF [--egress IF2] [--queues N] --config FILE [...]
  *   siphon --io xdp --iface IF (--counters | --detach) [--bpffs DIR]
+ *   siphon --version
  *
  * pcap replays a capture (deterministic: forwarded frames to OUT, punted
  * and passed ones to PUNT, a JSON summary to stdout). xdp is the live data
@@ -12,12 +13,15 @@
  * through the control plane's loader (controlplane/config/). */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "siphon/json_write.h"
 #include "siphon_main.h"
+#include "siphon_version.h"
 
 static void usage(FILE *f)
 {
@@ -28,6 +32,7 @@ static void usage(FILE *f)
 	      "              [--summary FILE] [--stats-interval S]\n"
 	      "       siphon --io xdp --iface IF --counters [--bpffs DIR]\n"
 	      "       siphon --io xdp --iface IF --detach [--bpffs DIR] [--skb-mode]\n"
+	      "       siphon --version\n"
 	      "See docs/afxdp.md (xdp) and docs/packets.md (pcap).\n", f);
 }
 
@@ -76,7 +81,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { O_IO = 256, O_CONFIG, O_IN, O_OUT, O_PUNT, O_IFACE, O_EGRESS, O_QUEUES, O_BPFFS,
 	       O_SKB, O_LANE, O_TAP, O_ZC, O_COPY, O_FRAMES, O_SECONDS, O_SUMMARY, O_DETACH,
-	       O_COUNTERS, O_CPU, O_STATS };
+	       O_COUNTERS, O_CPU, O_STATS, O_VERSION };
 	static const struct option opts[] = {
 		{ "io", required_argument, NULL, O_IO },         { "config", required_argument, NULL, O_CONFIG },
 		{ "in", required_argument, NULL, O_IN },         { "out", required_argument, NULL, O_OUT },
@@ -91,10 +96,15 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "cpu", required_argument, NULL, O_CPU },
 		{ "stats-interval", required_argument, NULL, O_STATS },
 		{ "detach", no_argument, NULL, O_DETACH },       { "counters", no_argument, NULL, O_COUNTERS },
+		{ "version", no_argument, NULL, O_VERSION },
 		{ "help", no_argument, NULL, 'h' },              { NULL, 0, NULL, 0 },
 	};
 	int c;
 
+	if (argc < 2) { /* nothing asked: what can be asked */
+		usage(stderr);
+		return -EINVAL;
+	}
 	o->kernel_lane = true;
 	o->cpu = -1;
 	o->frames = 4096;
@@ -146,6 +156,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->kernel_lane = strcmp(optarg, "on") == 0;
 			break;
 		case 'h': usage(stdout); exit(0);
+		case O_VERSION: printf("siphon %s\n", SIPHON_VERSION); exit(0);
 		default: usage(stderr); return -EINVAL;
 		}
 	}
@@ -261,13 +272,29 @@ void print_pipeline_summary(FILE *f, struct pipeline_worker *const *w, unsigned 
 	free(node);
 }
 
+/* SIGHUP means "reload" to daemons; siphon cannot reload yet (a restart
+ * takes over without a gap, docs/afxdp.md), and must not die of it either. */
+static void on_sighup(int sig)
+{
+	static const char msg[] = "siphon: SIGHUP ignored: reload comes with siphond "
+				  "(restart siphon to load a new config)\n";
+	ssize_t n;
+
+	(void)sig;
+	n = write(STDERR_FILENO, msg, sizeof(msg) - 1); /* async-signal-safe */
+	(void)n;
+}
+
 int main(int argc, char **argv)
 {
+	/* SA_RESTART: a read of --in blocked on a pipe goes on after it */
+	struct sigaction hup = { .sa_handler = on_sighup, .sa_flags = SA_RESTART };
 	struct options o = { 0 };
 	struct config_error err;
 	struct siphon_config *cfg;
 	int rc;
 
+	sigaction(SIGHUP, &hup, NULL);
 	if (parse_args(argc, argv, &o))
 		return 2;
 	if (strcmp(o.io, "xdp") == 0 && (o.detach || o.counters))

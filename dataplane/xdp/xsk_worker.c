@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 
+#include "xsk_fill.h"
 #include "xsk_worker.h"
 
 #define BATCH 64
@@ -131,20 +132,15 @@ static void reap_completions(struct xsk_worker *w)
 		xsk_ring_cons__release(r, n);
 }
 
+/* The fill ring is twice the RX ring and topped up before and after each
+ * receive batch, so it cannot run dry while the RX ring has room
+ * (xsk_fill.h). */
 static void refill(struct xsk_worker *w)
 {
-	uint32_t want = xsk_prod_nb_free(&w->fill, w->cfg.ring_size), idx, n;
+	bool short_;
 
-	if (!want)
-		return;
-	n = want < w->frames.n_free ? want : w->frames.n_free;
-	if (n < want)
-		w->c.fill_short++;
-	if (!n || xsk_ring_prod__reserve(&w->fill, n, &idx) != n)
-		return;
-	for (uint32_t i = 0; i < n; i++)
-		*xsk_ring_prod__fill_addr(&w->fill, idx + i) = umem_frames_take(&w->frames, FRAME_KERNEL_RX);
-	xsk_ring_prod__submit(&w->fill, n);
+	xsk_fill_top_up(&w->fill, &w->frames, &short_);
+	w->c.fill_short += short_;
 }
 
 /* Copy mode transmits inside sendto(), at most a few dozen frames a call
@@ -267,6 +263,7 @@ static void *worker_main(void *arg)
 
 		clock_now(w);
 		reap_completions(w);
+		refill(w); /* what the kernel took while we were away (poll, TX kicks) */
 		n = rx_batch(w);
 		if (w->pipe.now_ms - w->last_expire_ms >= 10) { /* may release held fragments */
 			pipeline_expire(&w->pipe, w->pipe.now_ms);
@@ -313,7 +310,7 @@ int xsk_worker_open(struct xsk_worker *w, const struct xsk_worker_config *cfg, c
 		    size_t errlen)
 {
 	struct xsk_umem_config ucfg = {
-		.fill_size = cfg->ring_size, .comp_size = cfg->ring_size,
+		.fill_size = xsk_fill_size(cfg->ring_size), .comp_size = cfg->ring_size,
 		.frame_size = cfg->frame_size, .frame_headroom = 0, .flags = 0,
 	};
 	struct xsk_socket_config scfg = {

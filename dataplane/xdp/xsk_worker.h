@@ -3,7 +3,9 @@
  * interface, a socket there sharing the UMEM; the pipeline on every frame.
  * No allocation, no lock and no system call per packet: the rings are
  * shared memory; a sendto() kicks TX once per batch when the kernel asks
- * for it, and poll() waits only when a batch came back empty. */
+ * for it, and poll() waits only when a batch came back empty. The fill
+ * ring is twice the RX ring and topped up before and after each batch
+ * (xsk_fill.h). */
 #ifndef SIPHON_XSK_WORKER_H
 #define SIPHON_XSK_WORKER_H
 

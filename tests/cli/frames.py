@@ -1,4 +1,6 @@
-"""Frames and captures for the CLI tests (Ethernet, IPv4/IPv6, UDP; no checksums)."""
+"""Frames and captures for the CLI tests (Ethernet, IPv4/IPv6, UDP). IPv4
+goes without a UDP checksum (allowed); IPv6 must have one (RFC 8200: the
+fast path drops a zero one)."""
 import struct
 import sys
 from pathlib import Path
@@ -15,7 +17,7 @@ def frame_v4(payload, src=b"\xc0\x00\x02\x07", dst=b"\xc6\x33\x64\x0a", sport=50
 
 def frame_v6(payload, src=bytes.fromhex("20010db8000000000000000000000007"),
              dst=bytes.fromhex("20010db800000000000000000000000a")):
-    udp = struct.pack("!HHHH", 5060, 5060, 8 + len(payload), 0) + payload
+    udp = packets.udp6(src, dst, 5060, 5060, payload)
     ip = struct.pack("!IHBB", 0x60000000, len(udp), 17, 64) + src + dst + udp
     return b"\x02" * 6 + b"\x04" * 6 + b"\x86\xdd" + ip
 

@@ -168,12 +168,25 @@ def test_error_in_an_included_file_names_that_file(tmp_path, text, line):
 
 # --- siphonctl check: the good config and usage
 
+NOT_YET = {  # what check says of each setting that waits for siphond
+    "grace_s": "{path}: note: grace_s (line {line}) has no effect until siphond exists: siphon "
+               "loads its tables once, so no pool changes under it and no old Maglev table is kept",
+    "probe": "{path}: note: probe (line {line}, {n}) has no effect until siphond exists: nodes "
+             "are not probed, every node with a weight takes calls",
+    "reply": "{path}: note: reply ({line}) has no effect until siphond exists: siphon punts "
+             "the message to the kernel stack, where nothing answers it yet",
+}
+
+
 def test_check_edge_conf():
     """check says what each lane makes of the config, rule by rule."""
     p = run("check", EDGE)
     unless = "AF_XDP lane, and so is every rule below it for that message"
     assert p.stdout.decode().splitlines() == [
         f"{EDGE}: ok: 15 flags, 3 header patterns, 8 rules, 2 pools, 5 nodes",
+        NOT_YET["grace_s"].format(path=EDGE, line=12),
+        NOT_YET["probe"].format(path=EDGE, line=45, n="1 pool"),
+        NOT_YET["reply"].format(path=EDGE, line="lines 62, 63"),
         "lanes: the pipeline (--io pcap, AF_XDP) takes this config",
         "lanes: the XDP kernel lane takes it (at most 4 pools, 256 nodes, 256 rules, "
         "512 route terms, 8 VIPs per family); rule by rule:",
@@ -204,11 +217,60 @@ def test_check_says_what_the_kernel_lane_refuses(tmp_path):
         "has 5 (use --io pcap, or build bpf/ with larger SK_ limits)"]
 
 
-@pytest.mark.parametrize("args", [[], ["a.conf", "b.conf"], ["--help"], ["-"]])
+def test_check_says_nothing_of_settings_not_used(tmp_path):
+    conf = tmp_path / "plain.conf"
+    conf.write_text(POOL + ROUTE)
+    p = run("check", conf)
+    assert p.stdout.decode().splitlines()[:2] == [
+        f"{conf}: ok: 0 flags, 0 header patterns, 1 rules, 1 pools, 1 nodes",
+        "lanes: the pipeline (--io pcap, AF_XDP) takes this config"]
+
+
+def test_check_names_each_setting_once(tmp_path):
+    conf = tmp_path / "two.conf"
+    conf.write_text(
+        'balancer = { addresses = ["198.51.100.10"]; names = ["lb"]; };\n'
+        'flags = ( { name = "O"; method = "OPTIONS"; } );\n'
+        'pools = (\n'
+        '  { name = "a"; probe = { down = 2; }; nodes = ( { name = "n1"; address = "198.51.100.21"; } ); },\n'
+        '  { name = "b"; probe = { up = 3; }; nodes = ( { name = "n2"; address = "198.51.100.22"; } ); }\n'
+        ');\n'
+        'route = ( { when = "O"; then = "reply 200"; }, { then = "pool a"; } );\n')
+    out = run("check", conf).stdout.decode().splitlines()
+    assert out[1:3] == [NOT_YET["probe"].format(path=conf, line=4, n="2 pools"),
+                       NOT_YET["reply"].format(path=conf, line="line 7")]
+
+
+@pytest.mark.parametrize("args", [[], ["a.conf", "b.conf"], ["--help"], ["-"],
+                                  ["--config"], ["a.conf", "--config", "b.conf"]])
 def test_check_usage(args):
     p = run("check", *args, check_rc=2)
-    assert "usage: siphonctl check FILE" in p.stderr.decode()
+    assert "usage: siphonctl check FILE | --config FILE" in p.stderr.decode()
     assert p.stdout == b""
+
+
+@pytest.mark.parametrize("command", ["check", "flags"])
+def test_check_and_flags_take_file_and_config_file_alike(command):
+    a = run(command, EDGE)
+    b = run(command, "--config", EDGE)
+    assert a.stdout == b.stdout and a.stdout != b""
+    assert a.stderr == b.stderr == b""
+
+
+def test_version():
+    want = f"siphonctl {os.environ['SIPHON_VERSION']}\n".encode()
+    assert run("--version").stdout == want
+    assert run("version").stdout == want
+    run("version", "x", check_rc=2)
+
+
+def test_help_and_man_page_mention_version():
+    assert "siphonctl --version" in run("help").stdout.decode()
+    p = subprocess.run([SIPHONCTL], capture_output=True, timeout=60, env=ENV)
+    assert p.returncode == 2 and b"siphonctl --version" in p.stderr
+    man = run("help", "--man").stdout.decode()
+    assert ".B siphonctl --version" in man
+    assert ".B siphonctl version | --version\n" in man
 
 
 def test_check_missing_file(tmp_path):
@@ -270,11 +332,13 @@ def test_flags_table():
 
 
 @pytest.mark.parametrize("args, rc, message", [
-    ([], 2, "--config FILE is required"),
-    (["--config"], 2, "usage: siphonctl flags"),
+    ([], 2, "FILE or --config FILE is required"),
+    (["--config"], 2, "usage: siphonctl flags FILE | --config FILE [--format json|table]"),
     (["--config", EDGE, "--format", "xml"], 2, "usage: siphonctl flags"),
     (["--bogus"], 2, "usage: siphonctl flags"),
+    ([EDGE, "--config", EDGE], 2, "one config at a time"),
     (["--config", BAD / "expr-self.conf"], 1, "expr-self.conf:3: "),
+    ([BAD / "expr-self.conf"], 1, "expr-self.conf:3: "),
 ])
 def test_flags_errors(args, rc, message):
     p = run("flags", *args, check_rc=rc)

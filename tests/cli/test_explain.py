@@ -209,3 +209,20 @@ def test_reasons_lists_every_reason_once():
         next(o for o in lines if o["reason"] == "stun_binding").items()
     run("reasons", "--format", "table")
     run("reasons", "--bogus", check_rc=2)
+
+
+@pytest.mark.parametrize("cooked", ["sll", "sll2"])
+def test_pcap_from_tcpdump_any(tmp_path, cooked):
+    """`tcpdump -i any` writes Linux cooked records: explain reads them as
+    the fast path does, through the same link conversion."""
+    import packets
+    invite = (EXAMPLES / "01-invite.sip").read_bytes()
+    eth = frame_v4(invite)
+    wrap = packets.sll if cooked == "sll" else packets.sll2
+    linktype = packets.LINKTYPE_LINUX_SLL if cooked == "sll" else packets.LINKTYPE_LINUX_SLL2
+    cap, ref = tmp_path / "any.pcap", tmp_path / "eth.pcap"
+    packets.write_pcap(cap, [wrap(eth[14:])], linktype=linktype)
+    packets.write_pcap(ref, [eth])
+    got = json_lines(run("explain", "--pcap", cap))
+    want = json_lines(run("explain", "--pcap", ref))
+    assert got == want and got[0]["method"] == "INVITE" and got[0]["src"] == "192.0.2.7:5062"

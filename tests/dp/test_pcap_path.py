@@ -156,6 +156,21 @@ def test_drops_punts_and_passes(tmp_path):
     assert c["packets"] == len(frames)
 
 
+def test_udp_checksum_zero(tmp_path):
+    """0 is "no checksum" over IPv4, invalid over IPv6 (RFC 8200): the node
+    would drop it, so siphon drops and counts it instead of forwarding."""
+    msg = sip("SIP/2.0 200 OK", "z1", ";tag=t9", ";nid=d1")
+    v4 = v4_sip(msg, "192.0.2.7")
+    v4 = v4[:14 + 20 + 6] + b"\0\0" + v4[14 + 20 + 8:]
+    v6 = v6_sip(msg, "2001:db8:99::7")
+    v6_zero = v6[:14 + 40 + 6] + b"\0\0" + v6[14 + 40 + 8:]
+    out, punt, c = run(tmp_path, [v4, v6_zero, v6])
+    assert punt == []
+    assert out == [mac(0x21) + BAL_MAC + v4[12:], mac(0x21) + BAL_MAC + v6[12:]]
+    assert c["packet"]["udp6_zero_checksum"] == 1 and c["packet"]["ok"] == 2
+    assert c["outcomes"] == {"forward": 2, "drop": 1, "punt": 0, "pass": 0, "hold": 0}
+
+
 def test_same_input_same_output(tmp_path):
     frames = [v4_sip(sip(INVITE, f"d{i}"), "192.0.2.7", sport=5000 + i) for i in range(200)]
     frames += [v6_sip(sip(INVITE, "six"), "2001:db8:77::9")]

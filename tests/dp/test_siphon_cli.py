@@ -1,8 +1,12 @@
 """siphon's command line: every bad argument gets exit 2 and a message that
 names it; set-up failures of --io xdp get exit 1 and name the interface or
 path; nothing is attached or written on the way (suite dp)."""
+import json
 import os
+import signal
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +17,7 @@ SIPHON = os.environ["SIPHON"]
 XDP_BUILT = os.environ["SIPHON_XDP"] == "1"
 NOT_BUILT = "--io xdp is not built here"
 CONF = Path(__file__).parent / "dp.conf"
+VERSION = os.environ["SIPHON_VERSION"]  # meson.build's project version
 
 
 def run(*args):
@@ -21,7 +26,7 @@ def run(*args):
 
 @pytest.mark.parametrize("args, message", [
     (["--io", "dpdk", "--config", str(CONF)], "--io 'dpdk': pcap or xdp"),
-    ([], "--io '': pcap or xdp"),
+    (["--config", str(CONF)], "--io '': pcap or xdp"),
     (["--io", "pcap", "--config", str(CONF)], "needs --config, --in and --out"),
     (["--io", "xdp", "--config", str(CONF)], "--io xdp needs --iface"),
     (["--io", "xdp", "--iface", "lo"], "--io xdp needs --config"),
@@ -79,3 +84,57 @@ def test_bad_config_is_named():
     r = run("--io", "xdp", "--iface", "lo", "--config", "/nonexistent/siphon.conf")
     assert r.returncode == 1, r
     assert "/nonexistent/siphon.conf" in r.stderr, r.stderr
+
+
+def test_no_arguments_prints_the_usage():
+    r = run()
+    assert r.returncode == 2, r
+    assert r.stdout == ""
+    lines = r.stderr.splitlines()
+    assert lines[0] == "usage: siphon --io pcap --config FILE --in IN.pcap --out OUT.pcap " \
+                       "[--punt PUNT.pcap]"
+    assert "       siphon --version" in lines
+    assert r.stderr == run("--bogus").stderr.split("\n", 1)[1]  # the same usage as a bad option
+
+
+def test_version():
+    r = run("--version")
+    assert (r.returncode, r.stdout, r.stderr) == (0, f"siphon {VERSION}\n", "")
+    h = run("--help")
+    assert h.returncode == 0 and "siphon --version" in h.stdout
+
+
+def test_sighup_is_ignored_with_a_log_line(tmp_path):
+    """siphon --io pcap reading a FIFO runs as long as the writer keeps it
+    open: a SIGHUP in the middle is logged and changes nothing."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from packets import eth, ip4, udp4, write_pcap
+    fifo, whole = tmp_path / "in.fifo", tmp_path / "whole.pcap"
+    src, vip = bytes([192, 0, 2, 7]), bytes([198, 51, 100, 10])
+    frames = [eth(bytes.fromhex("02000000000a"), bytes.fromhex("020000000099"),
+                  ip4(src, vip, 17, udp4(src, vip, 5062, 5060 + i, b"x" * 20))) for i in (1, 2)]
+    write_pcap(whole, frames)
+    data = whole.read_bytes()
+    half = 24 + 16 + len(frames[0])
+    os.mkfifo(fifo)
+    p = subprocess.Popen([SIPHON, "--io", "pcap", "--config", CONF, "--in", fifo, "--out",
+                          tmp_path / "out.pcap"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    try:
+        with open(fifo, "wb") as w:  # opens once siphon has the handler and reads
+            w.write(data[:half])
+            w.flush()
+            time.sleep(0.3)
+            p.send_signal(signal.SIGHUP)
+            time.sleep(0.3)
+            assert p.poll() is None, "siphon died of SIGHUP"
+            w.write(data[half:])
+        out, err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 0, err
+    assert err == "siphon: SIGHUP ignored: reload comes with siphond " \
+                  "(restart siphon to load a new config)\n"
+    c = json.loads(out)
+    assert c["capture"]["records"] == 2 and c["packets"] == 2
