@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The XDP program: the one BPF entry point (STYLE.md rule 6; docs/xdp.md).
+/* The XDP program: the one BPF entry point (docs/xdp.md).
  *
  * Parse L2-L4 (parse.bpf.h, pkt_parse()'s twin), drop malformed IP to a
  * VIP, pass everything not for a VIP address and port to the kernel stack.

@@ -1,4 +1,4 @@
-/* IP fragments, step 7 of the per-packet path (DESIGN.md, docs/fragments.md):
+/* IP fragments, step 7 of the per-packet path (docs/design.md, docs/fragments.md):
  * a first fragment that carries the SIP header block is decided at once
  * and only the decision is remembered, for the later fragments; otherwise a
  * bounded, aged table collects the fragments of the UDP datagram,

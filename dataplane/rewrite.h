@@ -1,4 +1,4 @@
-/* Rewrite, step 6 of the per-packet path (DESIGN.md, docs/packets.md): turn
+/* Rewrite, step 6 of the per-packet path (docs/design.md, docs/packets.md): turn
  * a parsed frame into the frame that goes to a core node, per pool mode
  * (dsr, nat, encap), and give replies of nat nodes the VIP as their source.
  * Checksums are updated incrementally (RFC 1624) where the packet keeps its

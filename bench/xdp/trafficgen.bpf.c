@@ -5,7 +5,7 @@
  * ingress_ifindex (sph-c-lb in the lab, so it arrives at siphon's sph-lb-c).
  *
  * The kernel recycles the frame's page with whatever the receivers wrote
- * into it (LAB-NOTES), so the whole frame is written again every run, from
+ * into it (docs/lab.md), so the whole frame is written again every run, from
  * the template the schedule picks, and sized with bpf_xdp_adjust_tail().
  * The call number in hex goes to the template's marks (Call-ID, branch,
  * tag): every call of the mix has its own Call-ID. */

@@ -1,5 +1,5 @@
 /* bench-trafficgen: SIP over UDP/IPv4 at line rate out of a veth, with the
- * live-frames method (LAB-NOTES; docs/bench-xdp.md).
+ * live-frames method (docs/lab.md, docs/bench-xdp.md).
  *
  *   bench-trafficgen [--iface IF] [--seconds S] [--count N] [--threads T]
  *                    [--cpu C] [--batch B] [--pcap FILE]

@@ -16,7 +16,7 @@
  * Every UMEM frame has one owner at a time (user space, a fill ring and
  * the kernel's RX, or TX until its completion); a descriptor that names a
  * frame the kernel does not own is counted as "bad_desc" and skipped, and
- * frame 0 is never handed out (LAB-NOTES). */
+ * frame 0 is never handed out (docs/lab.md). */
 #include <getopt.h>
 #include <linux/if_link.h>
 #include <poll.h>

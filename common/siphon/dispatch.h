@@ -1,4 +1,4 @@
-/* Dispatch: which core node gets a message, statelessly (DESIGN.md step 5,
+/* Dispatch: which core node gets a message, statelessly (docs/design.md step 5,
  * docs/dispatch.md). Every siphon node with the same tables makes the same
  * choice. */
 #ifndef SIPHON_DISPATCH_H

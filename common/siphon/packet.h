@@ -1,4 +1,4 @@
-/* The fast path's packet layer, step 1 of the per-packet path (DESIGN.md,
+/* The fast path's packet layer, step 1 of the per-packet path (docs/design.md,
  * docs/packets.md): where the L2-L4 headers of a frame are. Ethernet with
  * 0-2 VLAN tags, IPv4 with options, IPv6 with hop-by-hop / routing /
  * destination-options / fragment extension headers, UDP and TCP.

@@ -3,7 +3,7 @@
  * Every frame is in exactly one state; each ring operation moves it along
  * one edge, and an edge from the wrong state is refused and counted
  * instead of followed. That is how a descriptor pointing at a frame user
- * space never gave to the kernel (LAB-NOTES: seen on veth), or a completion
+ * space never gave to the kernel (docs/lab.md "The machine underneath": seen on veth), or a completion
  * for a frame that was never sent, cannot make a frame be used twice:
  *
  *   FREE --fill--> KERNEL_RX --rx--> WORKER --tx--> KERNEL_TX --completion--> FREE

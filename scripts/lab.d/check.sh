@@ -43,7 +43,7 @@ uac() { # LABEL TARGET: one bounded SIPp UAC run from sph-caller; prints a line,
 	rm -f "$dir/$label".*
 	t0=$(date +%s.%N)
 	nsx "$NS_CALLER" timeout --kill-after=5 $((CHECK_TIMEOUT + 15)) \
-		sipp -sn uac "$remote" -i "$src" -bind_local -m "$CALLS" -r "$RATE" -rp 1000 \
+		sipp "${SCENARIO[@]}" "$remote" -i "$src" -bind_local -m "$CALLS" -r "$RATE" -rp 1000 \
 		-timeout "${CHECK_TIMEOUT}s" -timeout_error -recv_timeout 5000 -nostdin \
 		-trace_stat -stf "$dir/$label.csv" -trace_err -error_file "$dir/$label.errors" \
 		</dev/null >/dev/null 2>"$dir/$label.log" 9>&- || rc=$?
@@ -65,12 +65,13 @@ uac() { # LABEL TARGET: one bounded SIPp UAC run from sph-caller; prints a line,
 
 cmd_check() {
 	local node=all vip=0 v6=0 n targets=() bad=0 line addr src
-	CALLS=200 RATE=50
+	CALLS=200 RATE=50 SCENARIO=(-sn uac)
 	while (($#)); do
 		case $1 in
 		--node) node=${2:-}; shift ;;
 		--vip) vip=1 ;;
 		--ipv6) v6=1 ;;
+		--routes) SCENARIO=(-sf "$SIPHON_ROOT/scripts/lab.d/uac-routes.xml") ;;
 		--calls) CALLS=${2:-}; shift ;;
 		--rate) RATE=${2:-}; shift ;;
 		*) usage ;;

@@ -95,15 +95,26 @@ CALLS_PY=$(cat <<'EOF'
 import glob, json, os, sys
 # The core nodes' SIPp short-message logs (-trace_shortmsg), one CSV line a
 # message, tab-separated: date, time, epoch, direction (S/R), Call-ID, CSeq,
-# first line (SIPp 3.6).
+# first line (SIPp 3.6); or the Kamailio nodes' log, where the lab config
+# writes "siphon-lab-msg", epoch, R, Call-ID, first line for each message.
 run, since = sys.argv[1], float(sys.argv[2])
-nodes, calls = {}, {}
-for path in sorted(glob.glob(os.path.join(run, "sph-b*", "sipp-*.msgs"))):
+nodes, calls, received = {}, {}, {}
+MARK = "siphon-lab-msg\t"
+logs = glob.glob(os.path.join(run, "sph-b*", "sipp-*.msgs")) + \
+    glob.glob(os.path.join(run, "sph-b*", "kamailio.log"))
+for path in sorted(logs):
     node = os.path.basename(os.path.dirname(path))[len("sph-"):]
     with open(path, errors="replace") as f:
         for line in f:
-            parts = line.rstrip("\n").split("\t")
-            if len(parts) < 7 or parts[3] != "R":
+            if path.endswith(".log"):
+                if MARK not in line:
+                    continue
+                parts = ["", ""] + line.rstrip("\n").split(MARK, 1)[1].split("\t")
+                if len(parts) != 6:
+                    continue
+            else:
+                parts = line.rstrip("\n").split("\t")
+            if len(parts) < 6 or parts[3] != "R":
                 continue
             try:
                 t = float(parts[2])
@@ -113,6 +124,8 @@ for path in sorted(glob.glob(os.path.join(run, "sph-b*", "sipp-*.msgs"))):
                 continue
             cid, first = parts[4], parts[-1]
             calls.setdefault(cid, set()).add(node)
+            kind = "response" if first.startswith("SIP/2.0 ") else first.split(" ", 1)[0]
+            received[kind] = received.get(kind, 0) + 1
             if first.startswith("INVITE "):
                 nodes.setdefault(node, set()).add(cid)
 split = sorted(c for c, n in calls.items() if len(n) > 1)
@@ -121,6 +134,7 @@ print(json.dumps({
     "calls": len(calls),
     "invites_by_node": {n: len(v) for n, v in sorted(nodes.items())},
     "share_by_node": {n: round(len(v) / total, 4) for n, v in sorted(nodes.items())} if total else {},
+    "received": dict(sorted(received.items())),
     "split_calls": len(split),
     "split_examples": split[:5],
 }))
