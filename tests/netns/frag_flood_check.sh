@@ -39,22 +39,8 @@
 set -euo pipefail
 lab=$1
 here=$(cd "$(dirname "$0")" && pwd)
-if [[ $(id -u) != 0 ]]; then
-	echo "needs root (network namespaces)"
-	exit 77 # skipped, and counted so
-fi
-py=/usr/bin/python3
-run=/run/siphon-lab
-work=$(mktemp -d)
-cleanup() {
-	"$lab" down >/dev/null 2>&1 || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-	echo "FAIL: $*"
-	exit 1
-}
+# shellcheck source=tests/netns/netns_lib.sh
+source "$(dirname "$0")/netns_lib.sh"
 t0=$SECONDS
 
 "$lab" down >/dev/null 2>&1 || true

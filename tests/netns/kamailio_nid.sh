@@ -12,23 +12,9 @@
 set -euo pipefail
 lab=$1
 doc=${2:?usage: kamailio_nid.sh LAB DISPATCH.md}
-if [[ $(id -u) != 0 ]]; then
-	echo "needs root (network namespaces)"
-	exit 77 # skipped, and counted so
-fi
-py=/usr/bin/python3
-run=/run/siphon-lab
+# shellcheck source=tests/netns/netns_lib.sh
+source "$(dirname "$0")/netns_lib.sh"
 calls4=300 calls6=100
-work=$(mktemp -d)
-cleanup() {
-	"$lab" down >/dev/null 2>&1 || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-	echo "FAIL: $*"
-	exit 1
-}
 
 "$lab" down >/dev/null 2>&1 || true
 "$lab" up --kamailio

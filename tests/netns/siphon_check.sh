@@ -17,22 +17,8 @@ set -euo pipefail
 lab=$1
 siphon=${2:?usage: siphon_check.sh LAB SIPHON}
 here=$(cd "$(dirname "$0")" && pwd)
-if [[ $(id -u) != 0 ]]; then
-	echo "needs root (network namespaces)"
-	exit 77 # skipped, and counted so
-fi
-py=/usr/bin/python3
-run=/run/siphon-lab
-work=$(mktemp -d)
-cleanup() {
-	"$lab" down >/dev/null 2>&1 || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-	echo "FAIL: $*"
-	exit 1
-}
+# shellcheck source=tests/netns/netns_lib.sh
+source "$(dirname "$0")/netns_lib.sh"
 
 "$lab" down >/dev/null 2>&1 || true
 "$lab" up

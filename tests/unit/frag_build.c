@@ -6,13 +6,13 @@
 
 static const uint8_t MAC_BAL[6] = { 2, 0, 0, 0, 0, 0x0a }, MAC_CLIENT[6] = { 2, 0, 0, 0, 0, 0x99 };
 
-static void put16(uint8_t *p, uint32_t v)
+void fb_put16(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
 }
 
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
+uint32_t fb_sum16(const uint8_t *p, size_t n, uint32_t s)
 {
 	for (size_t i = 0; i + 1 < n; i += 2)
 		s += (uint32_t)(p[i] << 8 | p[i + 1]);
@@ -21,7 +21,7 @@ static uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
 	return s;
 }
 
-static uint16_t fold(uint32_t s)
+uint16_t fb_fold(uint32_t s)
 {
 	while (s >> 16)
 		s = (s & 0xFFFF) + (s >> 16);
@@ -61,13 +61,13 @@ void fb_datagram(struct fb_datagram *d, int family, const uint8_t *src, const ui
 	d->id = id;
 	memcpy(d->src, src, alen);
 	memcpy(d->dst, dst, alen);
-	put16(d->b, 5062);
-	put16(d->b + 2, 5060);
-	put16(d->b + 4, ulen);
+	fb_put16(d->b, 5062);
+	fb_put16(d->b + 2, 5060);
+	fb_put16(d->b + 4, ulen);
 	memcpy(d->b + 8, payload, plen);
-	sum = sum16(src, alen, sum16(dst, alen, 17 + ulen));
-	sum = sum16(d->b, ulen, sum);
-	put16(d->b + 6, fold(sum) ? fold(sum) : 0xFFFF);
+	sum = fb_sum16(src, alen, fb_sum16(dst, alen, 17 + ulen));
+	sum = fb_sum16(d->b, ulen, sum);
+	fb_put16(d->b + 6, fb_fold(sum) ? fb_fold(sum) : 0xFFFF);
 	d->len = ulen;
 }
 
@@ -79,29 +79,29 @@ void fb_frag(struct fb_frame *f, const struct fb_datagram *d, size_t off, size_t
 	memset(f, 0, sizeof(*f));
 	memcpy(p, MAC_BAL, 6);
 	memcpy(p + 6, MAC_CLIENT, 6);
-	put16(p + 12, d->family == AF_INET ? 0x0800 : 0x86DD);
+	fb_put16(p + 12, d->family == AF_INET ? 0x0800 : 0x86DD);
 	if (d->family == AF_INET) {
 		uint8_t *ip = p + o;
 		ip[0] = 0x45;
-		put16(ip + 2, (uint32_t)(20 + len));
-		put16(ip + 4, d->id & 0xFFFF);
-		put16(ip + 6, (mf ? 0x2000u : 0) | (uint32_t)(off / 8));
+		fb_put16(ip + 2, (uint32_t)(20 + len));
+		fb_put16(ip + 4, d->id & 0xFFFF);
+		fb_put16(ip + 6, (mf ? 0x2000u : 0) | (uint32_t)(off / 8));
 		ip[8] = 64;
 		ip[9] = 17;
 		memcpy(ip + 12, d->src, 4);
 		memcpy(ip + 16, d->dst, 4);
-		put16(ip + 10, fold(sum16(ip, 20, 0)));
+		fb_put16(ip + 10, fb_fold(fb_sum16(ip, 20, 0)));
 		o += 20;
 	} else {
 		uint8_t *ip = p + o, *fh = p + o + 40;
 		ip[0] = 0x60;
-		put16(ip + 4, (uint32_t)(8 + len));
+		fb_put16(ip + 4, (uint32_t)(8 + len));
 		ip[6] = 44;
 		ip[7] = 64;
 		memcpy(ip + 8, d->src, 16);
 		memcpy(ip + 24, d->dst, 16);
 		fh[0] = 17;
-		put16(fh + 2, (uint32_t)off | (mf ? 1u : 0));
+		fb_put16(fh + 2, (uint32_t)off | (mf ? 1u : 0));
 		fh[4] = (uint8_t)(d->id >> 24);
 		fh[5] = (uint8_t)(d->id >> 16);
 		fh[6] = (uint8_t)(d->id >> 8);

@@ -27,6 +27,11 @@ struct fb_datagram {
 	size_t len;
 };
 
+/* Network-order store and the Internet checksum, for builders. */
+void fb_put16(uint8_t *p, uint32_t v);
+uint32_t fb_sum16(const uint8_t *p, size_t n, uint32_t s); /* add n bytes to s */
+uint16_t fb_fold(uint32_t s);                              /* fold and complement */
+
 /* An INVITE with Call-ID call_id and an SDP-like body of body_len bytes.
  * pad > 0 puts `pad` bytes of X-Pad headers before the Call-ID, so the
  * Call-ID can be pushed out of the first fragment. Returns its length. */

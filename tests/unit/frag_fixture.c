@@ -27,28 +27,6 @@ struct frag_table tab;
 
 /* ---- building frames ------------------------------------------------------------ */
 
-void put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xFFFF) + (s >> 16);
-	return (uint16_t)~s;
-}
-
 /* A ~3000-byte INVITE with an SDP body. */
 void make_invite(void)
 {
@@ -89,15 +67,15 @@ void make_datagram(const struct spec *s, const uint8_t *payload, size_t plen)
 		l4_rel = 8;
 	}
 	u = dgram + l4_rel;
-	put16(u, s->sport ? s->sport : 5062);
-	put16(u + 2, 5060);
-	put16(u + 4, ulen);
+	fb_put16(u, s->sport ? s->sport : 5062);
+	fb_put16(u + 2, 5060);
+	fb_put16(u + 4, ulen);
 	memcpy(u + 8, payload, plen);
-	sum = sum16(s->family == AF_INET ? CLIENT4 : CLIENT6, alen, 0);
-	sum = sum16(s->family == AF_INET ? VIP4 : VIP6, alen, sum);
+	sum = fb_sum16(s->family == AF_INET ? CLIENT4 : CLIENT6, alen, 0);
+	sum = fb_sum16(s->family == AF_INET ? VIP4 : VIP6, alen, sum);
 	sum += 17 + ulen;
-	sum = sum16(u, ulen, sum);
-	put16(u + 6, fold(sum) ? fold(sum) : 0xFFFF);
+	sum = fb_sum16(u, ulen, sum);
+	fb_put16(u + 6, fb_fold(sum) ? fb_fold(sum) : 0xFFFF);
 	dgram_len = l4_rel + ulen;
 }
 
@@ -111,28 +89,28 @@ void make_frag(struct frag *f, const struct spec *s, size_t off, size_t len, boo
 	memcpy(p, MAC_BAL, 6);
 	memcpy(p + 6, MAC_CLIENT, 6);
 	if (s->vlan) {
-		put16(p + o, 0x8100);
-		put16(p + o + 2, 100);
+		fb_put16(p + o, 0x8100);
+		fb_put16(p + o + 2, 100);
 		o += 4;
 	}
-	put16(p + o, s->family == AF_INET ? 0x0800 : 0x86DD);
+	fb_put16(p + o, s->family == AF_INET ? 0x0800 : 0x86DD);
 	o += 2;
 	if (s->family == AF_INET) {
 		uint8_t *ip = p + o;
 		ip[0] = 0x45;
-		put16(ip + 2, (uint32_t)(20 + len));
-		put16(ip + 4, s->id & 0xFFFF);
-		put16(ip + 6, (mf ? 0x2000u : 0) | (uint32_t)(off / 8));
+		fb_put16(ip + 2, (uint32_t)(20 + len));
+		fb_put16(ip + 4, s->id & 0xFFFF);
+		fb_put16(ip + 6, (mf ? 0x2000u : 0) | (uint32_t)(off / 8));
 		ip[8] = 64;
 		ip[9] = s->proto ? s->proto : 17;
 		memcpy(ip + 12, CLIENT4, 4);
 		memcpy(ip + 16, VIP4, 4);
-		put16(ip + 10, fold(sum16(ip, 20, 0)));
+		fb_put16(ip + 10, fb_fold(fb_sum16(ip, 20, 0)));
 		o += 20;
 	} else {
 		uint8_t *ip = p + o, *fh;
 		ip[0] = 0x60;
-		put16(ip + 4, (uint32_t)(s->hbh + 8 + len));
+		fb_put16(ip + 4, (uint32_t)(s->hbh + 8 + len));
 		ip[6] = s->hbh ? 0 : 44;
 		ip[7] = 64;
 		memcpy(ip + 8, CLIENT6, 16);
@@ -147,7 +125,7 @@ void make_frag(struct frag *f, const struct spec *s, size_t off, size_t len, boo
 		}
 		fh = p + o;
 		fh[0] = s->dstopts ? 60 : (s->proto ? s->proto : 17);
-		put16(fh + 2, (uint32_t)off | (mf ? 1u : 0));
+		fb_put16(fh + 2, (uint32_t)off | (mf ? 1u : 0));
 		fh[4] = (uint8_t)(s->id >> 24);
 		fh[5] = (uint8_t)(s->id >> 16);
 		fh[6] = (uint8_t)(s->id >> 8);

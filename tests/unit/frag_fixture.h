@@ -12,6 +12,7 @@
 
 #include "fragments.h"
 #include "siphon/packet.h"
+#include "frag_build.h"
 
 #define MAX_FRAGS 8
 #define FRAME_CAP 12288
@@ -51,7 +52,6 @@ extern struct frag extra;
 extern struct frag_table tab;
 
 /* building frames */
-void put16(uint8_t *p, uint32_t v);
 void make_invite(void);                 /* sip, sip_len: the INVITE */
 void make_datagram(const struct spec *s, const uint8_t *payload, size_t plen);
 void make_frag(struct frag *f, const struct spec *s, size_t off, size_t len, bool mf);

@@ -214,19 +214,19 @@ static void bad_fragments(void **state)
 	/* a UDP length that disagrees with the end */
 	sp.id = 5;
 	invite(&sp, 3);
-	put16(fr[0].buf + fr[0].l.l4_off + 4, (uint32_t)(sip_len + 8 + 8));
+	fb_put16(fr[0].buf + fr[0].l.l4_off + 4, (uint32_t)(sip_len + 8 + 8));
 	assert_int_equal(pkt_parse(fr[0].buf, fr[0].len, &fr[0].l), PKT_STATUS_OK);
 	assert_int_equal(add(&fr[2], 0, NULL), FRAG_RESULT_HELD);
 	assert_int_equal(add(&fr[0], 0, NULL), FRAG_RESULT_BAD);
 	sp.id = 6; /* the first fragment first: the last one disagrees */
 	invite(&sp, 3);
-	put16(fr[0].buf + fr[0].l.l4_off + 4, (uint32_t)(sip_len + 8 - 16));
+	fb_put16(fr[0].buf + fr[0].l.l4_off + 4, (uint32_t)(sip_len + 8 - 16));
 	assert_int_equal(pkt_parse(fr[0].buf, fr[0].len, &fr[0].l), PKT_STATUS_OK);
 	assert_int_equal(add(&fr[0], 0, NULL), FRAG_RESULT_HELD);
 	assert_int_equal(add(&fr[2], 0, NULL), FRAG_RESULT_BAD);
 	sp.id = 7; /* a first fragment that holds the whole datagram */
 	invite(&sp, 3);
-	put16(fr[0].buf + fr[0].l.l4_off + 4, (uint32_t)(fr[1].l.frag_off));
+	fb_put16(fr[0].buf + fr[0].l.l4_off + 4, (uint32_t)(fr[1].l.frag_off));
 	assert_int_equal(pkt_parse(fr[0].buf, fr[0].len, &fr[0].l), PKT_STATUS_OK);
 	assert_int_equal(add(&fr[0], 0, NULL), FRAG_RESULT_BAD);
 	/* a middle fragment reaching the end the first fragment gives */
