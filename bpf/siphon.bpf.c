@@ -256,11 +256,15 @@ static __always_inline __u32 next_hop(struct xdp_md *ctx, const struct xdp_pkt *
 				      const struct sk_node *nd, const struct sk_tables *tb,
 				      __u8 *mac)
 {
-	struct bpf_fib_lookup f = {};
-	__u32 egress = tb->egress_ifindex ? tb->egress_ifindex : ctx->ingress_ifindex;
+	__u32 egress = tb->egress_ifindex ? tb->egress_ifindex : ctx->ingress_ifindex, zero = 0;
+	struct bpf_fib_lookup *fp = bpf_map_lookup_elem(&fib_scratch, &zero);
 	const __u8 *src;
 	long rc;
 
+	if (!fp)
+		return XDP_REASON_UP_NO_ROUTE;
+	__builtin_memset(fp, 0, sizeof(*fp));
+#define f (*fp)
 	f.ifindex = ctx->ingress_ifindex;
 	f.l4_protocol = PROTO_UDP;
 	f.tot_len = (__u16)(p->end - p->l3_off); /* what leaves: the MTU check */
@@ -277,14 +281,18 @@ static __always_inline __u32 next_hop(struct xdp_md *ctx, const struct xdp_pkt *
 		if (src)
 			__builtin_memcpy(f.ipv6_src, src, 16);
 	}
-	rc = bpf_fib_lookup(ctx, &f, sizeof(f), 0);
+	rc = bpf_fib_lookup(ctx, fp, sizeof(*fp), 0);
+	/* NO_NEIGH has the route's ifindex set too: a route by another
+	 * interface is no route, whatever its neighbour */
+	if ((rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH) ||
+	    f.ifindex != egress)
+		return XDP_REASON_UP_NO_ROUTE;
 	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH)
 		return XDP_REASON_UP_NO_NEIGH;
-	if (rc != BPF_FIB_LKUP_RET_SUCCESS || f.ifindex != egress)
-		return XDP_REASON_UP_NO_ROUTE;
 	__builtin_memcpy(mac, nd->has_mac ? nd->mac : f.dmac, 6);
 	__builtin_memcpy(mac + 6, tb->has_mac ? tb->mac : f.smac, 6);
 	return 0;
+#undef f
 }
 
 /* XXH64 over the payload copy (every read masked with SKS_MASK) */

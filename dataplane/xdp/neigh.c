@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -235,7 +236,7 @@ static int resolve_node_route(struct neigh_ctl *c, uint32_t i)
 	int rc;
 
 	nlh->nlmsg_type = RTM_GETROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK; /* the ack ends the answer */
 	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
 	rt->rtm_family = (unsigned char)tg->family;
 	rt->rtm_dst_len = (unsigned char)(8 * alen(tg->family));
@@ -478,6 +479,10 @@ int neigh_open(struct neigh_ctl *c, const struct compiled_tables *t, const char 
 		snprintf(err, errlen, "next hops: rtnetlink socket: %s", strerror(-rc));
 		neigh_close(c);
 		return rc;
+	}
+	{ /* a request the kernel never answers must not hang the control thread */
+		struct timeval tv = { .tv_sec = 2 };
+		setsockopt(mnl_socket_get_fd(c->req), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	}
 	/* subscribed first, then read: a change in between is not missed */
 	rc = resync(c, err, errlen);
