@@ -21,7 +21,7 @@ static struct siphon_config *load_or_say(const char *cmd, const char *path)
 int cmd_check(int argc, char **argv)
 {
 	struct siphon_config *cfg;
-	uint32_t nodes = 0;
+	uint32_t nodes = 0, n_static = 0;
 
 	if (argc != 2 || argv[1][0] == '-') {
 		cli_error("check", "usage: siphonctl check FILE");
@@ -34,6 +34,16 @@ int cmd_check(int argc, char **argv)
 		nodes += cfg->pools[i].n_nodes;
 	printf("%s: ok: %u flags, %u header patterns, %u rules, %u pools, %u nodes\n", argv[1],
 	       cfg->n_flags, cfg->tables.n_patterns, cfg->n_rules, cfg->n_pools, nodes);
+	/* a static MAC is an override; without one --io xdp asks the kernel */
+	printf("next hops: static MAC:");
+	for (uint32_t i = 0; i < cfg->tables.n_nodes; i++) {
+		if (cfg->tables.nodes[i].has_mac) {
+			printf(" %s", cfg->tables.nodes[i].id);
+			n_static++;
+		}
+	}
+	printf("%s; the others from the kernel (--io xdp; --io pcap drops them as no_next_hop)\n",
+	       n_static ? "" : " none");
 	config_free(cfg);
 	return CLI_OK;
 }

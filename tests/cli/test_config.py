@@ -86,7 +86,8 @@ def test_128_flags_load_and_129_do_not(tmp_path):
     ok = tmp_path / "f128.conf"
     ok.write_text(flags_text(128) + POOL + ROUTE)
     p = run("check", ok)
-    assert p.stdout.decode() == f"{ok}: ok: 128 flags, 0 header patterns, 1 rules, 1 pools, 1 nodes\n"
+    assert p.stdout.decode() == f"{ok}: ok: 128 flags, 0 header patterns, 1 rules, 1 pools, 1 nodes\n" \
+        "next hops: static MAC: none; the others from the kernel (--io xdp; --io pcap drops them as no_next_hop)\n"
     bad = tmp_path / "f129.conf"
     bad.write_text(flags_text(129) + POOL + ROUTE)
     check_fails(bad, 1, "flags: 129 flags; at most 128")
@@ -170,7 +171,8 @@ def test_error_in_an_included_file_names_that_file(tmp_path, text, line):
 def test_check_edge_conf():
     p = run("check", EDGE)
     assert p.stdout.decode() == \
-        f"{EDGE}: ok: 15 flags, 3 header patterns, 8 rules, 2 pools, 5 nodes\n"
+        f"{EDGE}: ok: 15 flags, 3 header patterns, 8 rules, 2 pools, 5 nodes\n" \
+        "next hops: static MAC: b1 b2 b3-small a1 a2; the others from the kernel (--io xdp; --io pcap drops them as no_next_hop)\n"
     assert p.stderr == b""
 
 
