@@ -7,7 +7,8 @@
  * a source-prefix drop rule that surely holds drops before any scan; else
  * the strict SIP scan (sipscan.bpf.h), the flags the kernel knows, the
  * route with three-valued logic, and for a dsr pool Maglev dispatch and the
- * MAC rewrite (XDP_TX / redirect through tx_ports). Whatever the kernel is
+ * MAC rewrite (XDP_TX / redirect through tx_ports), the MACs from the
+ * config or else from bpf_fib_lookup(). Whatever the kernel is
  * not sure of goes to the AF_XDP socket of the receive queue (the
  * user-space pipeline), counted by why. Every packet moves one status
  * counter and one reason counter (maps.bpf.h). */
@@ -33,6 +34,8 @@ enum siphon_pool_mode {
 #include "siphon/pool_modes.def"
 #undef POOL_MODE
 };
+#define SK_AF_INET           2  /* AF_INET / AF_INET6, as bpf_fib_lookup() wants them */
+#define SK_AF_INET6          10
 
 /* Load-time settings (rodata, frozen at load: the verifier prunes the
  * unused array slots). Addresses as on the wire; ports in host order. */
@@ -250,6 +253,54 @@ static __always_inline int name_is(const struct sk_scratch *s, __u32 off, __u32 
 	return 1;
 }
 
+/* The next hop to node nd from the kernel's FIB and neighbour table: the
+ * destination MAC into mac[0..6), the egress port's into mac[6..12); a
+ * configured MAC (node or balancer) overrides the kernel's. 0, or the
+ * reason to go up: no neighbour entry yet (user space has the kernel
+ * resolve it), or no route leaving by the egress interface. */
+static __always_inline __u32 next_hop(struct xdp_md *ctx, const struct xdp_pkt *p,
+				      const struct sk_node *nd, const struct sk_tables *tb,
+				      __u8 *mac)
+{
+	__u32 egress = tb->egress_ifindex ? tb->egress_ifindex : ctx->ingress_ifindex, zero = 0;
+	struct bpf_fib_lookup *fp = bpf_map_lookup_elem(&fib_scratch, &zero);
+	const __u8 *src;
+	long rc;
+
+	if (!fp)
+		return XDP_REASON_UP_NO_ROUTE;
+	__builtin_memset(fp, 0, sizeof(*fp));
+#define f (*fp)
+	f.ifindex = ctx->ingress_ifindex;
+	f.l4_protocol = PROTO_UDP;
+	f.tot_len = (__u16)(p->end - p->l3_off); /* what leaves: the MTU check */
+	if (nd->family == 4) {
+		f.family = SK_AF_INET;
+		f.ipv4_dst = nd->addr[0];
+		src = p->family == 4 ? pkt_ptr(ctx, p->l3_off + 12, 4) : NULL;
+		if (src) /* the client: source-based routing rules see the forwarded packet */
+			__builtin_memcpy(&f.ipv4_src, src, 4);
+	} else {
+		f.family = SK_AF_INET6;
+		__builtin_memcpy(f.ipv6_dst, nd->addr, 16);
+		src = p->family == 6 ? pkt_ptr(ctx, p->l3_off + 8, 16) : NULL;
+		if (src)
+			__builtin_memcpy(f.ipv6_src, src, 16);
+	}
+	rc = bpf_fib_lookup(ctx, fp, sizeof(*fp), 0);
+	/* NO_NEIGH has the route's ifindex set too: a route by another
+	 * interface is no route, whatever its neighbour */
+	if ((rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH) ||
+	    f.ifindex != egress)
+		return XDP_REASON_UP_NO_ROUTE;
+	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH)
+		return XDP_REASON_UP_NO_NEIGH;
+	__builtin_memcpy(mac, nd->has_mac ? nd->mac : f.dmac, 6);
+	__builtin_memcpy(mac + 6, tb->has_mac ? tb->mac : f.smac, 6);
+	return 0;
+#undef f
+}
+
 /* XXH64 over the payload copy (every read masked with SKS_MASK) */
 XXH64_DEFINE(xxh64_sks, SKS_MASK)
 
@@ -403,7 +454,7 @@ static __always_inline int kernel_lane_udp(struct xdp_md *ctx, const struct xdp_
 		return to_user(ctx, XDP_REASON_UP_NO_NODE, r, bytes);
 	idx = half * SK_MAX_NODES + node;
 	nd = bpf_map_lookup_elem(&kt_nodes, &idx);
-	if (!nd || !nd->has_mac || !tb->has_mac)
+	if (!nd)
 		return to_user(ctx, XDP_REASON_UP_NO_NODE, r, bytes);
 
 	/* rewrite (dataplane/rewrite.c, dsr): the frame ends where the IP
@@ -411,9 +462,14 @@ static __always_inline int kernel_lane_udp(struct xdp_md *ctx, const struct xdp_
 	{
 		__u8 mac[12];
 		__u8 *d, *de;
+		__u32 why;
 
-		__builtin_memcpy(mac, nd->mac, 6);
-		__builtin_memcpy(mac + 6, tb->mac, 6);
+		if (nd->has_mac && tb->has_mac) { /* both configured: no lookup */
+			__builtin_memcpy(mac, nd->mac, 6);
+			__builtin_memcpy(mac + 6, tb->mac, 6);
+		} else if ((why = next_hop(ctx, p, nd, tb, mac))) {
+			return to_user(ctx, (enum xdp_reason)why, r, bytes);
+		}
 		if (p->len > p->end && bpf_xdp_adjust_tail(ctx, (int)p->end - (int)p->len))
 			return to_user(ctx, XDP_REASON_UP_NO_NODE, r, bytes);
 		d = (__u8 *)(long)ctx->data;

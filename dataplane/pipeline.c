@@ -81,6 +81,27 @@ static void count_flags(struct pipeline_counters *c, const struct flagset *f)
 			c->flag[i * 64 + (unsigned)__builtin_ctzll(bits)]++;
 }
 
+/* A next-hop MAC: the config's when set (an override), else the kernel's
+ * entry e of w->nh (want index wi). 0, or the reason to drop. */
+static int next_hop_mac(const struct pipeline_worker *w, bool has, const uint8_t *conf,
+			const _Atomic uint64_t *e, uint32_t wi, uint8_t mac[PKT_ETH_ALEN])
+{
+	if (has) {
+		memcpy(mac, conf, PKT_ETH_ALEN);
+		return 0;
+	}
+	if (!w->nh)
+		return PIPELINE_REASON_NO_NEXT_HOP;
+	switch (next_hops_read(w->nh, e, wi, mac)) {
+	case NEXT_HOP_OK:
+		return 0;
+	case NEXT_HOP_NONE:
+		return PIPELINE_REASON_NO_NEIGHBOUR;
+	default:
+		return PIPELINE_REASON_NO_ROUTE;
+	}
+}
+
 /* Rewrites toward node `node_idx` of the tables; the outcome. */
 static enum pipeline_outcome forward_to(struct pipeline_worker *w, uint8_t *frame, size_t *len,
 					size_t cap, const struct pkt_layout *l, int node_idx,
@@ -91,11 +112,13 @@ static enum pipeline_outcome forward_to(struct pipeline_worker *w, uint8_t *fram
 	const struct pool_table *pool = &t->pools[node->pool];
 	struct rewrite_target rt = { .mode = pool->mode, .node = node, .gue_port = pool->gue_port };
 	size_t before = *len;
+	int why = next_hop_mac(w, node->has_mac, node->mac,
+			       w->nh ? &w->nh->node[node_idx] : NULL, (uint32_t)node_idx, rt.node_mac);
 
-	if (!node->has_mac || !t->has_mac)
-		return drop_for(w, PIPELINE_REASON_NO_NEXT_HOP);
-	memcpy(rt.node_mac, node->mac, PKT_ETH_ALEN);
-	memcpy(rt.src_mac, t->mac, PKT_ETH_ALEN);
+	if (!why)
+		why = next_hop_mac(w, t->has_mac, t->mac, w->nh ? &w->nh->src : NULL, 0, rt.src_mac);
+	if (why)
+		return drop_for(w, (enum pipeline_reason)why);
 	rt.encap_src = node->addr.family == AF_INET ? pool->encap_source4 : pool->encap_source6;
 	if (rewrite_forward(frame, len, cap, l, msg_len, &rt) != 0) {
 		*len = before;
@@ -310,16 +333,25 @@ static enum pipeline_outcome nat_reply(struct pipeline_worker *w, uint8_t *frame
 {
 	const struct compiled_tables *t = w->t;
 	const struct self_addr *vip = NULL;
+	const uint32_t gw = l->family == AF_INET ? NEXT_HOP_GW4 : NEXT_HOP_GW6;
+	uint8_t dst[PKT_ETH_ALEN], src[PKT_ETH_ALEN];
+	int why;
 
 	for (uint32_t i = 0; i < t->n_self_addrs && !vip; i++)
 		if (t->self_addrs[i].family == l->family)
 			vip = &t->self_addrs[i];
 	w->c.reason[PIPELINE_REASON_NAT_REPLY]++;
-	if (!vip || !t->has_mac || !t->has_gateway_mac)
+	if (!vip)
 		return drop_for(w, PIPELINE_REASON_NO_NEXT_HOP);
+	why = next_hop_mac(w, t->has_gateway_mac, t->gateway_mac,
+			   w->nh ? &w->nh->gateway[gw] : NULL, w->nh ? w->nh->n_nodes + gw : 0, dst);
+	if (!why)
+		why = next_hop_mac(w, t->has_mac, t->mac, w->nh ? &w->nh->src : NULL, 0, src);
+	if (why)
+		return drop_for(w, (enum pipeline_reason)why);
 	if (rewrite_reply_source(frame, len, l, vip, t->ports[0]) != 0)
 		return drop_for(w, PIPELINE_REASON_REWRITE_FAILED);
-	rewrite_macs(frame, t->gateway_mac, t->mac);
+	rewrite_macs(frame, dst, src);
 	w->c.bytes_out += len;
 	return done(w, PIPELINE_FORWARD);
 }

@@ -10,6 +10,7 @@
 #include "fragments.h"
 #include "siphon/packet.h"
 #include "rewrite.h"
+#include "next_hops.h"
 
 /* What the backend does with the frame. */
 #define PIPELINE_OUTCOMES(X)                                                          \
@@ -33,10 +34,12 @@ enum pipeline_outcome {
 	X(FRAGMENT_TIMEOUT, "fragment_timeout", "a fragmented datagram missed a fragment until the timeout (its fragments dropped)") \
 	X(FRAGMENT_DROP, "fragment_drop", "a fragment the table refused (see fragments by result)") \
 	X(REWRITE_FAILED, "rewrite_failed", "the node's family or the buffer did not allow the rewrite") \
-	X(NO_NEXT_HOP, "no_next_hop", "the node or the balancer has no MAC in the config") \
+	X(NO_NEXT_HOP, "no_next_hop", "the node, the balancer or the gateway has no MAC in the config, and no next-hop source runs (--io pcap)") \
 	X(TCP_RULE_IGNORED, "tcp_rule_ignored", "a message in a TCP segment matched a rule for another pool, punt or reply: the segment stayed on its connection's node") \
 	X(NID_UNKNOWN, "nid_unknown", "a nid named no node of the chosen pool: Maglev decided") \
-	X(NAT_REPLY, "nat_reply", "from a nat pool's node to a client: the VIP as its source, forwarded")
+	X(NAT_REPLY, "nat_reply", "from a nat pool's node to a client: the VIP as its source, forwarded") \
+	X(NO_NEIGHBOUR, "no_neighbour", "the kernel has no neighbour entry (MAC) for the next hop yet: resolution asked, the packet dropped") \
+	X(NO_ROUTE, "no_route", "the kernel has no route to the next hop that leaves by the egress interface")
 
 enum pipeline_reason {
 #define X(id, name, help) PIPELINE_REASON_##id,
@@ -70,6 +73,7 @@ typedef void (*pipeline_emit_fn)(void *ctx, const uint8_t *frame, size_t len,
 struct pipeline_worker {
 	struct classifier cls;
 	const struct compiled_tables *t;
+	const struct next_hops *nh; /* MACs from the kernel (set by the backend); NULL: the config's only */
 	struct pipeline_counters c;
 	uint64_t now_s;  /* for the grace table */
 	uint64_t now_ms; /* for the fragment table */

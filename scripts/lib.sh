@@ -12,7 +12,7 @@ SIPHON_PACKAGES=(
 	libcmocka-dev libpcap-dev libhyperscan-dev libconfig-dev libxxhash-dev
 	python3 python3-pytest
 	valgrind
-	libbpf-dev libxdp-dev bpftool linux-libc-dev
+	libbpf-dev libxdp-dev bpftool linux-libc-dev libmnl-dev
 )
 
 log() { printf '==> %s\n' "$*" >&2; }

@@ -38,7 +38,9 @@ struct sk_tables {
 	unsigned char has_mac;
 	unsigned char has_extra;   /* any extra-header flag: the scan looks up every header name */
 	unsigned char pad[2];
-	unsigned char mac[6], pad2[2];
+	unsigned char mac[6], pad2[2]; /* mac: the balancer's, when has_mac (an override) */
+	unsigned int egress_ifindex;   /* where tx_ports sends; 0: XDP_TX (the receiving one) */
+	unsigned int pad3;
 	struct sk_flags udp;          /* transports[TRANSPORT_UDP] */
 	struct sk_flags in_dialog;
 	struct sk_flags to_self;      /* unknown for requests when not empty */
@@ -70,11 +72,15 @@ struct sk_pool {
 	unsigned long long previous_until; /* CLOCK_MONOTONIC seconds; in-dialog traffic goes up before it */
 };
 
-/* kt_nodes[half * SK_MAX_NODES + node] */
+/* kt_nodes[half * SK_MAX_NODES + node]. Without a configured MAC (has_mac
+ * 0) the kernel lane asks bpf_fib_lookup() for the next hop to addr. */
 struct sk_node {
 	unsigned char mac[6];
 	unsigned char has_mac;
 	unsigned char up;
+	unsigned char family; /* 4 or 6 */
+	unsigned char pad[3];
+	unsigned int addr[4]; /* as on the wire; IPv4: addr[0] */
 };
 
 /* kt_maglev[(half * SK_MAX_POOLS + pool) * SK_MAGLEV_MAX + slot]: the node

@@ -88,7 +88,7 @@ int cmd_check(int argc, char **argv)
 {
 	struct siphon_config *cfg;
 	const char *path;
-	uint32_t nodes = 0;
+	uint32_t nodes = 0, n_static = 0;
 
 	if (config_args("check", "check " CHECK_USAGE, argc, argv, &path, NULL))
 		return CLI_USAGE;
@@ -100,6 +100,16 @@ int cmd_check(int argc, char **argv)
 	printf("%s: ok: %u flags, %u header patterns, %u rules, %u pools, %u nodes\n", path,
 	       cfg->n_flags, cfg->tables.n_patterns, cfg->n_rules, cfg->n_pools, nodes);
 	print_not_yet(path, cfg);
+	/* a static MAC is an override; without one --io xdp asks the kernel */
+	printf("next hops: static MAC:");
+	for (uint32_t i = 0; i < cfg->tables.n_nodes; i++) {
+		if (cfg->tables.nodes[i].has_mac) {
+			printf(" %s", cfg->tables.nodes[i].id);
+			n_static++;
+		}
+	}
+	printf("%s; the others from the kernel (--io xdp; --io pcap drops them as no_next_hop)\n",
+	       n_static ? "" : " none");
 	config_describe_lanes(cfg, stdout);
 	config_free(cfg);
 	return CLI_OK;

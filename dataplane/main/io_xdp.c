@@ -18,6 +18,7 @@
 #include "siphon/json_write.h"
 #include "siphon.skel.h"
 #include "siphon_main.h"
+#include "neigh.h"
 #include "xdp_load.h"
 #include "xsk_worker.h"
 
@@ -110,9 +111,46 @@ static void print_xsk(FILE *f, struct xsk_worker *w, unsigned n, int *first)
  * running, read from the workers' counters as they go (plain 64-bit loads:
  * a figure may be a batch behind, never torn). --summary FILE is replaced
  * whole (written to FILE.tmp, then renamed), so a reader never sees half. */
+/* The next hops: the control thread's counters and each node's entry. */
+static void print_next_hops(FILE *f, const struct neigh_ctl *nc, const struct siphon_config *cfg,
+			    int *first)
+{
+	static const char *const state[] = { "no_neighbour", "ok", "no_route" };
+	int inner = 1, nf = 1;
+
+	json_key(f, "next_hops", first);
+	fputc('{', f);
+	for (unsigned k = 0; k < neigh_counter_count(); k++) {
+		json_key(f, neigh_counter_name(k), &inner);
+		fprintf(f, "%llu", (unsigned long long)neigh_counter(nc, k));
+	}
+	json_key(f, "generation", &inner);
+	fprintf(f, "%u", atomic_load(&nc->hops.generation));
+	json_key(f, "nodes", &inner);
+	fputc('{', f);
+	for (uint32_t i = 0; i < cfg->tables.n_nodes; i++) {
+		const struct pool_node *pn = &cfg->tables.nodes[i];
+		uint8_t m[6];
+		unsigned st = next_hop_unpack(atomic_load(&nc->hops.node[i]), m);
+		char v[64];
+
+		if (pn->has_mac)
+			snprintf(v, sizeof(v), "config %02x:%02x:%02x:%02x:%02x:%02x", pn->mac[0],
+				 pn->mac[1], pn->mac[2], pn->mac[3], pn->mac[4], pn->mac[5]);
+		else if (st == NEXT_HOP_OK)
+			snprintf(v, sizeof(v), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
+				 m[4], m[5]);
+		else
+			snprintf(v, sizeof(v), "%s", st < 3 ? state[st] : "?");
+		json_key(f, pn->id, &nf);
+		json_write_str(f, v);
+	}
+	fputs("}}", f);
+}
+
 static void print_summary(const struct options *o, const struct xdp_loader *l,
 			  struct xsk_worker *w, unsigned n, const struct siphon_config *cfg,
-			  bool running)
+			  const struct neigh_ctl *nc, bool running)
 {
 	FILE *f = stdout;
 	struct pipeline_worker **pw = calloc(n ? n : 1, sizeof(*pw));
@@ -148,6 +186,7 @@ static void print_summary(const struct options *o, const struct xdp_loader *l,
 		free(names);
 	}
 	print_xsk(f, w, n, &first);
+	print_next_hops(f, nc, cfg, &first);
 	for (unsigned i = 0; pw && i < n; i++)
 		pw[i] = &w[i].pipe;
 	json_key(f, "pipeline", &first);
@@ -186,7 +225,8 @@ int run_xdp_admin(const struct options *o)
 
 /* Until SIGINT/SIGTERM or --seconds; the summary every --stats-interval. */
 static void run_until_stopped(const struct options *o, const struct xdp_loader *l,
-			      struct xsk_worker *w, unsigned n, const struct siphon_config *cfg)
+			      struct xsk_worker *w, unsigned n, const struct siphon_config *cfg,
+			      const struct neigh_ctl *nc)
 {
 	struct timespec t0, t;
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -202,7 +242,7 @@ static void run_until_stopped(const struct options *o, const struct xdp_loader *
 		if (o->seconds && (unsigned)(t.tv_sec - t0.tv_sec) >= o->seconds)
 			stop = 1;
 		else if (o->stats_interval && (unsigned)(t.tv_sec - last) >= o->stats_interval) {
-			print_summary(o, l, w, n, cfg, true);
+			print_summary(o, l, w, n, cfg, nc, true);
 			last = t.tv_sec;
 		}
 	}
@@ -216,6 +256,7 @@ int run_xdp(const struct options *o, const struct siphon_config *cfg)
 	};
 	struct xdp_loader l;
 	struct punt_tap tap = { .fd = -1 };
+	struct neigh_ctl nc;
 	struct xsk_worker *w = NULL;
 	unsigned n = o->queues ? o->queues : rx_queues(o->iface), opened = 0;
 	char err[512];
@@ -230,8 +271,17 @@ int run_xdp(const struct options *o, const struct siphon_config *cfg)
 		fprintf(stderr, "siphon: --punt-tap: %s\n", err);
 		return 1;
 	}
+	/* the next hops first: the kernel resolves the nodes' neighbours
+	 * before the first packet needs them (up to a second) */
+	if (neigh_open(&nc, &cfg->tables, o->egress ? o->egress : o->iface, 1000, err,
+		       sizeof(err))) {
+		fprintf(stderr, "siphon: %s\n", err);
+		punt_tap_close(&tap);
+		return 1;
+	}
 	if (xdp_loader_start(&l, &lo, &cfg->tables, err, sizeof(err))) {
 		fprintf(stderr, "siphon: %s\n", err);
+		neigh_close(&nc);
 		punt_tap_close(&tap);
 		return 1;
 	}
@@ -245,7 +295,8 @@ int run_xdp(const struct options *o, const struct siphon_config *cfg)
 			.ifname = o->iface, .egress = o->egress, .queue = opened, .cpu = o->cpu,
 			.frames = o->frames, .frame_size = 2048, .ring_size = 1024,
 			.zero_copy_only = o->zero_copy, .copy_only = o->copy,
-			.tables = &cfg->tables, .tap = tap.fd >= 0 ? &tap : NULL,
+			.tables = &cfg->tables, .next_hops = &nc.hops,
+			.tap = tap.fd >= 0 ? &tap : NULL,
 			.xsks_map_fd = bpf_map__fd(l.skel->maps.xsks),
 		};
 		if (xsk_worker_open(&w[opened], &wc, err, sizeof(err))) {
@@ -267,16 +318,21 @@ int run_xdp(const struct options *o, const struct siphon_config *cfg)
 			break;
 		}
 	}
-	run_until_stopped(o, &l, w, n, cfg);
+	if (!stop && neigh_start(&nc)) {
+		fprintf(stderr, "siphon: next hops: cannot start the control thread\n");
+		stop = 1;
+	}
+	run_until_stopped(o, &l, w, n, cfg, &nc);
 	for (unsigned i = 0; i < n; i++)
 		xsk_worker_join(&w[i]);
-	print_summary(o, &l, w, n, cfg, false);
+	print_summary(o, &l, w, n, cfg, &nc, false);
 	rc = 0;
 out:
 	for (unsigned i = 0; w && i < opened; i++)
 		xsk_worker_close(&w[i]);
 	free(w);
 	xdp_loader_close(&l);
+	neigh_close(&nc);
 	punt_tap_close(&tap);
 	return rc;
 }

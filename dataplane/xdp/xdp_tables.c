@@ -341,8 +341,11 @@ int xdp_tables_publish(struct siphon_bpf *skel, const struct compiled_tables *t,
 			    errlen, "kt_actions");
 	}
 	for (uint32_t i = 0; i < t->n_nodes && !rc; i++) {
-		struct sk_node n = { .has_mac = t->nodes[i].has_mac, .up = t->nodes[i].up };
-		memcpy(n.mac, t->nodes[i].mac, 6);
+		const struct pool_node *pn = &t->nodes[i];
+		struct sk_node n = { .has_mac = pn->has_mac, .up = pn->up,
+				     .family = pn->addr.family == AF_INET ? 4 : 6 };
+		memcpy(n.mac, pn->mac, 6);
+		memcpy(n.addr, pn->addr.addr, pn->addr.family == AF_INET ? 4 : 16);
 		rc = update(bpf_map__fd(skel->maps.kt_nodes), half * SK_MAX_NODES + i, &n, err,
 			    errlen, "kt_nodes");
 	}
@@ -379,6 +382,7 @@ int xdp_tables_publish(struct siphon_bpf *skel, const struct compiled_tables *t,
 	tb.max_vias = t->limits.max_vias;
 	tb.has_mac = t->has_mac;
 	memcpy(tb.mac, t->mac, 6);
+	tb.egress_ifindex = egress_ifindex > 0 ? (uint32_t)egress_ifindex : 0;
 	to_sk(&tb.udp, &t->transports[TRANSPORT_UDP]);
 	to_sk(&tb.in_dialog, &t->in_dialog);
 	to_sk(&tb.to_self, &t->to_self);

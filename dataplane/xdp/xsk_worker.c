@@ -371,6 +371,7 @@ int xsk_worker_open(struct xsk_worker *w, const struct xsk_worker_config *cfg, c
 	}
 	w->pipe.emit = emit_frame;
 	w->pipe.emit_ctx = w;
+	w->pipe.nh = cfg->next_hops;
 	refill(w);
 	w->c.fill_short = 0; /* the first fill is meant to leave frames free */
 	rc = xsk_socket__update_xskmap(w->xsk, cfg->xsks_map_fd);

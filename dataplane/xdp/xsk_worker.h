@@ -45,6 +45,7 @@ struct xsk_worker_config {
 	uint32_t frames, frame_size, ring_size;
 	bool zero_copy_only, copy_only;
 	const struct compiled_tables *tables;
+	const struct next_hops *next_hops; /* MACs from the kernel (neigh.h); NULL: the config's only */
 	const struct punt_tap *tap; /* NULL: punts are dropped and counted */
 	int xsks_map_fd;
 };

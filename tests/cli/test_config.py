@@ -187,6 +187,7 @@ def test_check_edge_conf():
         NOT_YET["grace_s"].format(path=EDGE, line=12),
         NOT_YET["probe"].format(path=EDGE, line=45, n="1 pool"),
         NOT_YET["reply"].format(path=EDGE, line="lines 62, 63"),
+        "next hops: static MAC: b1 b2 b3-small a1 a2; the others from the kernel (--io xdp; --io pcap drops them as no_next_hop)",
         "lanes: the pipeline (--io pcap, AF_XDP) takes this config",
         "lanes: the XDP kernel lane takes it (at most 4 pools, 256 nodes, 256 rules, "
         "512 route terms, 8 VIPs per family); rule by rule:",
@@ -211,7 +212,7 @@ def test_check_says_what_the_kernel_lane_refuses(tmp_path):
     conf = tmp_path / "five.conf"
     conf.write_text(f"pools = (\n{pools}\n);\nroute = ( {{ then = \"pool p0\"; }} );\n")
     lines = run("check", conf).stdout.decode().splitlines()
-    assert lines[1:] == [
+    assert lines[2:] == [
         "lanes: the pipeline (--io pcap, AF_XDP) takes this config",
         "lanes: --io xdp refuses it: the XDP kernel lane takes at most 4 pools, the config "
         "has 5 (use --io pcap, or build bpf/ with larger SK_ limits)"]
@@ -221,8 +222,10 @@ def test_check_says_nothing_of_settings_not_used(tmp_path):
     conf = tmp_path / "plain.conf"
     conf.write_text(POOL + ROUTE)
     p = run("check", conf)
-    assert p.stdout.decode().splitlines()[:2] == [
+    assert p.stdout.decode().splitlines()[:3] == [
         f"{conf}: ok: 0 flags, 0 header patterns, 1 rules, 1 pools, 1 nodes",
+        "next hops: static MAC: none; the others from the kernel (--io xdp; --io pcap drops "
+        "them as no_next_hop)",
         "lanes: the pipeline (--io pcap, AF_XDP) takes this config"]
 
 

@@ -13,6 +13,9 @@
 #      2,000 calls through the AF_XDP lane alone (kernel lane off).
 #   5. The AF_XDP accounting: no UMEM frame lost or refused, every frame
 #      sent was completed.
+# The lab config has no MAC (scripts/lab): every next hop comes from the
+# kernel; 1b and 4 change a node's MAC and require the calls to follow it,
+# through the kernel lane and through the AF_XDP lane.
 set -euo pipefail
 lab=$1
 siphon=${2:?usage: siphon_check.sh LAB SIPHON}
@@ -51,6 +54,27 @@ for node, share in d["share_by_node"].items():
     assert abs(share - 1 / 3) <= 0.05, "%s has %.1f%% of the calls" % (node, share * 100)
 assert d["split_calls"] == 0, "calls on two nodes: %s" % d["split_examples"]
 print("distribution ok: %s" % d["share_by_node"])
+PY
+
+# --- 1b. a node's MAC changes (NIC swap, VRRP failover) ------------------
+# The lab config has no MAC: siphon's next hops are the kernel's. b1 gets a
+# new MAC and the balancer's neighbour entry follows it (`ip neigh replace`
+# stands in for the gratuitous ARP); a frame to the old MAC would not reach
+# b1, so every call must go through with the new one.
+node_new_mac() { # NODE MAC
+	ip -n "sph-$1" link set "sph-$1-sw" address "$2"
+	ip -n sph-lb neigh replace "198.18.2.$((20 + ${1#b}))" lladdr "$2" dev sph-lb-core nud reachable
+}
+node_new_mac b1 02:00:00:18:02:41
+since=$(date +%s.%N)
+"$lab" check --vip --calls 600 --rate 200
+"$lab" calls --since "$since" >"$work/calls_mac.json"
+$py - "$work/calls_mac.json" 600 <<'PY' || fail "after b1's MAC changed (kernel lane)"
+import json, sys
+d, want = json.load(open(sys.argv[1])), int(sys.argv[2])
+inv = d["invites_by_node"]
+assert sum(inv.values()) == want and sorted(inv) == ["b1", "b2", "b3"], inv
+print("b1's new MAC followed by the kernel lane: %s" % inv)
 PY
 
 # the live summary (every second while running)
@@ -145,6 +169,24 @@ for node, share in d["share_by_node"].items():
 assert d["split_calls"] == 0, "calls on two nodes: %s" % d["split_examples"]
 print("AF_XDP lane: %s" % d["share_by_node"])
 PY
+
+# the AF_XDP lane follows a MAC change too (its neighbour table over netlink)
+node_new_mac b2 02:00:00:18:02:42
+since=$(date +%s.%N)
+"$lab" check --vip --calls 600 --rate 200
+"$lab" calls --since "$since" >"$work/calls_mac2.json"
+$py - "$work/calls_mac2.json" 600 <<'PY' || fail "after b2's MAC changed (AF_XDP lane)"
+import json, sys
+d, want = json.load(open(sys.argv[1])), int(sys.argv[2])
+inv = d["invites_by_node"]
+assert sum(inv.values()) == want and sorted(inv) == ["b1", "b2", "b3"], inv
+print("b2's new MAC followed by the AF_XDP lane: %s" % inv)
+PY
+"$lab" siphon stats | $py -c '
+import json, sys
+n = json.load(sys.stdin)["next_hops"]
+assert n["nodes"]["b2"] == "02:00:00:18:02:42" and n["nodes"]["b1"] == "02:00:00:18:02:41", n
+print("next hops: %s" % n)' || fail "next_hops in the summary"
 
 # --- 5. AF_XDP accounting --------------------------------------------------
 "$lab" siphon stop
