@@ -362,6 +362,13 @@ static int check_pools(struct reader *r)
 					pt->n_nodes)))
 			return err;
 	}
+	/* and the other way: a nid lookup finds a node by its pool field */
+	for (uint32_t i = 0; i < n_nodes; i++) {
+		const struct tables_blob_pool *pt = &pool[node[i].pool];
+		if (i - pt->first_node >= pt->n_nodes)
+			return fail(r, -EINVAL, "nodes[%u]: pool %u, whose nodes are %u..%u", i,
+				    node[i].pool, pt->first_node, pt->first_node + pt->n_nodes);
+	}
 	for (uint32_t i = 0; i < cnt(r, TABLES_BLOB_NID_SLOTS); i++) {
 		if (nid[i] > n_nodes)
 			return fail(r, -EINVAL, "nid_slots[%u]: %u; %u nodes", i, nid[i], n_nodes);

@@ -298,6 +298,9 @@ static void test_pools(void **state)
 	CASE(M(POOLS, struct tables_blob_pool)[0].n_nodes = 4, -EINVAL,
 	     "pools[0]: node 3 belongs to pool 1");
 	CASE(M(NODES, struct pool_node)[1].pool = 1, -EINVAL, "pools[0]: node 1 belongs to pool 1");
+	CASE((M(POOLS, struct tables_blob_pool)[0].n_nodes = 2, M(POOLS, struct tables_blob_pool)[0].maglev_size = 0,
+	      M(POOLS, struct tables_blob_pool)[0].previous_size = 0), -EINVAL,
+	     "nodes[2]: pool 0, whose nodes are 0..2");
 	CASE(M(POOLS, struct tables_blob_pool)[0].encap_source6.family = 7, -EINVAL,
 	     "pools[0]: encap source family");
 	CASE(M(POOLS, struct tables_blob_pool)[1].pad = 1, -EINVAL, "pools[1]: pad not zero");
