@@ -208,7 +208,8 @@ static void run_until_stopped(const struct options *o, const struct xdp_loader *
 	}
 }
 
-int run_xdp(const struct options *o, const struct siphon_config *cfg)
+int run_xdp(const struct options *o, const struct siphon_config *cfg,
+	    const struct compiled_tables *tables)
 {
 	struct xdp_load_options lo = {
 		.ifname = o->iface, .egress = o->egress, .bpffs = o->bpffs,
@@ -230,7 +231,7 @@ int run_xdp(const struct options *o, const struct siphon_config *cfg)
 		fprintf(stderr, "siphon: --punt-tap: %s\n", err);
 		return 1;
 	}
-	if (xdp_loader_start(&l, &lo, &cfg->tables, err, sizeof(err))) {
+	if (xdp_loader_start(&l, &lo, tables, err, sizeof(err))) {
 		fprintf(stderr, "siphon: %s\n", err);
 		punt_tap_close(&tap);
 		return 1;
@@ -245,7 +246,7 @@ int run_xdp(const struct options *o, const struct siphon_config *cfg)
 			.ifname = o->iface, .egress = o->egress, .queue = opened, .cpu = o->cpu,
 			.frames = o->frames, .frame_size = 2048, .ring_size = 1024,
 			.zero_copy_only = o->zero_copy, .copy_only = o->copy,
-			.tables = &cfg->tables, .tap = tap.fd >= 0 ? &tap : NULL,
+			.tables = tables, .tap = tap.fd >= 0 ? &tap : NULL,
 			.xsks_map_fd = bpf_map__fd(l.skel->maps.xsks),
 		};
 		if (xsk_worker_open(&w[opened], &wc, err, sizeof(err))) {
