@@ -13,6 +13,8 @@
 #define TABLES_MAX_PATTERNS 512 /* header-value patterns in the Hyperscan database */
 #define TABLES_MAX_TERMS    4096
 #define TABLES_MAX_RULES    1024
+#define TABLES_MAX_POOLS    64
+#define TABLES_MAX_NODES    65534 /* all pools: the node index holds node + 1 in 16 bits */
 #define DECISION_MAX_RATE_LIMITS 8 /* rate-limit rules in a route (each message may pass them all) */
 
 /* ---- the XDP kernel lane (bpf/siphon.bpf.c); beyond these, --io xdp refuses the config ---- */

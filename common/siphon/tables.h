@@ -121,8 +121,10 @@ struct compiled_tables {
 	const struct rule_action *actions; /* n_rules */
 
 	uint32_t n_pools;
-	char (*pool_names)[TABLES_NAME_MAX];
-	const struct pool_table *pools;
+	const char (*pool_names)[TABLES_NAME_MAX];
+	/* inline, not a pointer: each holds pointers to its Maglev slots, so a
+	 * reader of a table blob (common/table_blob.c) fills these in place */
+	struct pool_table pools[TABLES_MAX_POOLS];
 	uint32_t n_nodes;
 	const struct pool_node *nodes;
 	/* node lookups without a scan (common/node_index.c): open addressing,

@@ -69,7 +69,7 @@ struct siphon_config {
 	struct rule_action *actions;
 	void *hs_db;
 	struct prefix_builder *prefixes4, *prefixes6;
-	struct pool_table *pool_tables;
+	char (*pool_names)[TABLES_NAME_MAX];
 	struct pool_node *nodes;
 	uint16_t *maglev_slots;
 	uint16_t *nid_slots, *addr_slots; /* the node index */

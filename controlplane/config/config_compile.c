@@ -125,16 +125,20 @@ static int build_pools(struct loader *L)
 		n_nodes += cfg->pools[p].n_nodes;
 		n_slots += cfg->pools[p].maglev_size;
 	}
-	cfg->pool_tables = calloc(cfg->n_pools + 1, sizeof(*cfg->pool_tables));
+	if (n_nodes > TABLES_MAX_NODES) {
+		snprintf(L->err->text, sizeof(L->err->text), "%s: pools: %zu nodes in all; at most %d",
+			 L->path, n_nodes, TABLES_MAX_NODES);
+		return -EINVAL;
+	}
 	cfg->nodes = calloc(n_nodes + 1, sizeof(*cfg->nodes));
 	cfg->maglev_slots = calloc(n_slots + 1, sizeof(*cfg->maglev_slots));
-	if (!cfg->pool_tables || !cfg->nodes || !cfg->maglev_slots) {
+	if (!cfg->nodes || !cfg->maglev_slots) {
 		snprintf(L->err->text, sizeof(L->err->text), "%s: out of memory for the pools", L->path);
 		return -ENOMEM;
 	}
 	for (uint32_t p = 0; p < cfg->n_pools; p++) {
 		const struct cfg_pool *cp = &cfg->pools[p];
-		struct pool_table *pt = &cfg->pool_tables[p];
+		struct pool_table *pt = &cfg->tables.pools[p];
 		struct maglev_node *in = calloc(cp->n_nodes + 1, sizeof(*in));
 		int err;
 
@@ -171,7 +175,6 @@ static int build_pools(struct loader *L)
 		pt->maglev = (struct maglev_table){ cp->maglev_size, &cfg->maglev_slots[slot] };
 		slot += cp->maglev_size;
 	}
-	cfg->tables.pools = cfg->pool_tables;
 	cfg->tables.nodes = cfg->nodes;
 	cfg->tables.n_nodes = (uint32_t)n_nodes;
 	return build_node_index(L);
@@ -226,13 +229,12 @@ void config_free(struct siphon_config *cfg)
 	for (uint32_t i = 0; cfg->pools && i <= cfg->n_pools; i++) /* and a half-loaded one */
 		free(cfg->pools[i].nodes);
 	free(cfg->pools);
-	free(cfg->tables.pool_names);
+	free(cfg->pool_names);
 	free(cfg->rules);
 	free(cfg->actions);
 	free(cfg->rule_terms);
 	free(cfg->expr_terms);
 	free(cfg->hs_db);
-	free(cfg->pool_tables);
 	free(cfg->nodes);
 	free(cfg->maglev_slots);
 	free(cfg->nid_slots);

@@ -191,15 +191,18 @@ int load_pools(struct loader *L, const config_setting_t *pools)
 	if (config_setting_type(pools) != CONFIG_TYPE_LIST)
 		return cfg_fail(L, pools, "pools: expected a list ( { ... }, { ... } )");
 	n = config_setting_length(pools);
+	if (n > TABLES_MAX_POOLS)
+		return cfg_fail(L, pools, "pools: %d pools; at most %d", n, TABLES_MAX_POOLS);
 	L->cfg->pools = calloc((size_t)n + 1, sizeof(*L->cfg->pools));
-	t->pool_names = calloc((size_t)n + 1, sizeof(*t->pool_names));
+	L->cfg->pool_names = calloc((size_t)n + 1, sizeof(*L->cfg->pool_names));
+	t->pool_names = L->cfg->pool_names;
 	if (!L->cfg->pools || !t->pool_names)
 		return cfg_fail(L, pools, "pools: out of memory");
 	for (int i = 0; i < n; i++) {
 		err = load_pool(L, config_setting_get_elem(pools, (unsigned)i), &L->cfg->pools[i]);
 		if (err)
 			return err;
-		memcpy(t->pool_names[i], L->cfg->pools[i].name, TABLES_NAME_MAX);
+		memcpy(L->cfg->pool_names[i], L->cfg->pools[i].name, TABLES_NAME_MAX);
 		L->cfg->n_pools = t->n_pools = (uint32_t)i + 1;
 	}
 	return 0;

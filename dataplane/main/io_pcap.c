@@ -181,7 +181,8 @@ static int replay(const struct options *o, struct pipeline_worker *w, pcap_t *in
 	return 0;
 }
 
-int run_pcap(const struct options *o, const struct siphon_config *cfg)
+int run_pcap(const struct options *o, const struct siphon_config *cfg,
+	     const struct compiled_tables *tables)
 {
 	static struct pipeline_worker w;
 	struct pipeline_worker *wp = &w;
@@ -189,7 +190,7 @@ int run_pcap(const struct options *o, const struct siphon_config *cfg)
 	pcap_t *in, *dead = NULL;
 	pcap_dumper_t *out = NULL, *punt = NULL;
 	struct capture_counters cc = { 0 };
-	int rc = pipeline_worker_init(&w, &cfg->tables), first = 1;
+	int rc = pipeline_worker_init(&w, tables), first = 1;
 
 	if (rc) {
 		fprintf(stderr, "siphon: %s: the tables do not load: %s\n", o->config, strerror(-rc));

@@ -248,7 +248,8 @@ static void run_until_stopped(const struct options *o, const struct xdp_loader *
 	}
 }
 
-int run_xdp(const struct options *o, const struct siphon_config *cfg)
+int run_xdp(const struct options *o, const struct siphon_config *cfg,
+	    const struct compiled_tables *tables)
 {
 	struct xdp_load_options lo = {
 		.ifname = o->iface, .egress = o->egress, .bpffs = o->bpffs,
@@ -273,13 +274,12 @@ int run_xdp(const struct options *o, const struct siphon_config *cfg)
 	}
 	/* the next hops first: the kernel resolves the nodes' neighbours
 	 * before the first packet needs them (up to a second) */
-	if (neigh_open(&nc, &cfg->tables, o->egress ? o->egress : o->iface, 1000, err,
-		       sizeof(err))) {
+	if (neigh_open(&nc, tables, o->egress ? o->egress : o->iface, 1000, err, sizeof(err))) {
 		fprintf(stderr, "siphon: %s\n", err);
 		punt_tap_close(&tap);
 		return 1;
 	}
-	if (xdp_loader_start(&l, &lo, &cfg->tables, err, sizeof(err))) {
+	if (xdp_loader_start(&l, &lo, tables, err, sizeof(err))) {
 		fprintf(stderr, "siphon: %s\n", err);
 		neigh_close(&nc);
 		punt_tap_close(&tap);
@@ -295,7 +295,7 @@ int run_xdp(const struct options *o, const struct siphon_config *cfg)
 			.ifname = o->iface, .egress = o->egress, .queue = opened, .cpu = o->cpu,
 			.frames = o->frames, .frame_size = 2048, .ring_size = 1024,
 			.zero_copy_only = o->zero_copy, .copy_only = o->copy,
-			.tables = &cfg->tables, .next_hops = &nc.hops,
+			.tables = tables, .next_hops = &nc.hops,
 			.tap = tap.fd >= 0 ? &tap : NULL,
 			.xsks_map_fd = bpf_map__fd(l.skel->maps.xsks),
 		};

@@ -10,9 +10,10 @@ static int not_built(void)
 	return 1;
 }
 
-int run_xdp(const struct options *o, const struct siphon_config *cfg)
+int run_xdp(const struct options *o, const struct siphon_config *cfg,
+	    const struct compiled_tables *tables)
 {
-	(void)o, (void)cfg;
+	(void)o, (void)cfg, (void)tables;
 	return not_built();
 }
 

@@ -10,7 +10,8 @@
  * and passed ones to PUNT, a JSON summary to stdout). xdp is the live data
  * path (docs/afxdp.md): the XDP program on IF and one AF_XDP worker per
  * receive queue. Until siphond exists, siphon reads the config itself
- * through the control plane's loader (controlplane/config/). */
+ * through the control plane's loader (controlplane/config/), and runs its
+ * tables from a table blob (docs/tables.md), as it will run siphond's. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -19,7 +20,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "blob_write.h"
 #include "siphon/json_write.h"
+#include "siphon/table_blob.h"
 #include "siphon_main.h"
 #include "siphon_version.h"
 
@@ -285,13 +288,33 @@ static void on_sighup(int sig)
 	(void)n;
 }
 
+/* The fast path runs only tables opened from a blob, as it will with
+ * siphond publishing generations: the config's own tables stay for names. */
+static int open_as_blob(const struct siphon_config *cfg, void **blob, struct compiled_tables *t)
+{
+	char err[256];
+	size_t len;
+	int rc = tables_blob_build(&cfg->tables, 1, blob, &len);
+
+	if (rc) {
+		fprintf(stderr, "siphon: %s: building the table blob: %s\n", cfg->path, strerror(-rc));
+		return rc;
+	}
+	rc = tables_blob_open(*blob, len, t, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "siphon: %s: the table blob does not open: %s\n", cfg->path, err);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
+	static struct compiled_tables tables;
 	/* SA_RESTART: a read of --in blocked on a pipe goes on after it */
 	struct sigaction hup = { .sa_handler = on_sighup, .sa_flags = SA_RESTART };
 	struct options o = { 0 };
 	struct config_error err;
 	struct siphon_config *cfg;
+	void *blob = NULL;
 	int rc;
 
 	sigaction(SIGHUP, &hup, NULL);
@@ -303,7 +326,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "siphon: %s\n", err.text);
 		return 1;
 	}
-	rc = strcmp(o.io, "xdp") == 0 ? run_xdp(&o, cfg) : run_pcap(&o, cfg);
+	if (open_as_blob(cfg, &blob, &tables))
+		rc = 1;
+	else
+		rc = strcmp(o.io, "xdp") == 0 ? run_xdp(&o, cfg, &tables) : run_pcap(&o, cfg, &tables);
+	free(blob);
 	config_free(cfg);
 	return rc;
 }

@@ -21,10 +21,14 @@ struct options {
 void print_pipeline_summary(FILE *f, struct pipeline_worker *const *w, unsigned n,
 			    const struct siphon_config *cfg, int *first);
 
-int run_pcap(const struct options *o, const struct siphon_config *cfg);
+/* The backends run `tables`, opened from a table blob of cfg's tables
+ * (docs/tables.md), as they will run siphond's; cfg gives the names. */
+int run_pcap(const struct options *o, const struct siphon_config *cfg,
+	     const struct compiled_tables *tables);
 
 /* --io xdp: runs until SIGINT/SIGTERM (or --seconds). Exit status. */
-int run_xdp(const struct options *o, const struct siphon_config *cfg);
+int run_xdp(const struct options *o, const struct siphon_config *cfg,
+	    const struct compiled_tables *tables);
 /* --io xdp --detach / --counters: no config needed. Exit status. */
 int run_xdp_admin(const struct options *o);
 

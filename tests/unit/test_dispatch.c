@@ -192,7 +192,7 @@ static void a_nid_stays_in_its_pool(void **state)
  * of b1 or b3 moves, and b2's dialogs go elsewhere. 1,000,000 Call-IDs. */
 static void removing_a_node_moves_no_other_dialog(void **state)
 {
-	struct pool_table *pt = &cfg->pool_tables[0];
+	struct pool_table *pt = &cfg->tables.pools[0];
 	uint16_t *before = malloc(pt->maglev.size * sizeof(uint16_t));
 	uint16_t *after = malloc(pt->maglev.size * sizeof(uint16_t));
 	struct maglev_node nodes[3] = { { "b1", 100, true }, { "b2", 100, false }, { "n3", 100, true } };
