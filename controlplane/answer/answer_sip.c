@@ -225,6 +225,24 @@ static void put_span(struct sip_out *o, const uint8_t *req, struct sip_span s)
 	sip_out_value(o, req + s.off, s.len);
 }
 
+/* The answer is scanned once before it goes: odd bytes copied from the
+ * request (a To whose parameters swallow the tag, say) must not make an
+ * answer the caller's own scanner would drop or misread. */
+static int checked(const struct sip_out *o, uint16_t code, size_t *out_len)
+{
+	struct sip_msg msg;
+	size_t len;
+	int err = sip_out_finish(o, &len);
+
+	if (err)
+		return err;
+	if (sip_scan(o->buf, len, NULL, NULL, &msg) != SIP_VERDICT_FORWARD || msg.is_request ||
+	    msg.status != code || (code != 100 && msg.to.tag.len == 0))
+		return -EINVAL;
+	*out_len = len;
+	return 0;
+}
+
 int answer_request(const uint8_t *req, size_t len, const struct sip_endpoint *src,
 		   const struct answer_status *st, uint8_t *out, size_t cap, size_t *out_len)
 {
@@ -242,6 +260,8 @@ int answer_request(const uint8_t *req, size_t len, const struct sip_endpoint *sr
 		return -EINVAL;
 	if (msg.method == SIP_METHOD_ACK)
 		return -ENOMSG;
+	if (msg.from.uri.len == 0 || msg.to.uri.len == 0)
+		return -EINVAL; /* an unclosed < or quote: nothing sound to copy */
 	/* what the scanner takes back: the answer must scan as well */
 	sip_out_init(&o, out, cap < SIP_LIMIT_MSG_BYTES_DEFAULT ? cap : SIP_LIMIT_MSG_BYTES_DEFAULT);
 	sip_out_str(&o, "SIP/2.0 ");
@@ -273,7 +293,7 @@ int answer_request(const uint8_t *req, size_t len, const struct sip_endpoint *sr
 		sip_out_str(&o, "\r\n");
 	}
 	sip_out_str(&o, "Content-Length: 0\r\n\r\n");
-	return sip_out_finish(&o, out_len);
+	return checked(&o, st->code, out_len);
 }
 
 int answer_options(const uint8_t *req, size_t len, const struct sip_endpoint *src,
