@@ -155,7 +155,8 @@ int rpc_client_request(int fd, const char *method, json_t *params, json_int_t id
 		       int timeout_ms, json_t **reply, char *err, size_t errlen)
 {
 	long long deadline = now_ms() + timeout_ms;
-	json_t *req = json_pack("{s:s, s:O?, s:I}", "method", method, "params", params, "id", id);
+	json_t *req = params ? json_pack("{s:s, s:O, s:I}", "method", method, "params", params, "id", id)
+			     : json_pack("{s:s, s:I}", "method", method, "id", id);
 	char *text = req ? json_dumps(req, JSON_COMPACT) : NULL, *line = NULL;
 	size_t len;
 	int rc;
