@@ -170,8 +170,12 @@ int rpc_client_request(int fd, const char *method, json_t *params, json_int_t id
 	text[len] = '\n'; /* over its NUL: sent by length */
 	rc = send_all(fd, text, len + 1, deadline);
 	free(text);
-	if (rc == 0)
+	/* a server that refuses the connection (busy) may have closed it before
+	 * the request went out: its reason is still there to read */
+	if (rc == 0 || rc == -EPIPE || rc == -ECONNRESET)
 		rc = recv_line(fd, &line, deadline);
+	if (rc == -ECONNRESET)
+		rc = -EPIPE;
 	if (rc == -ETIMEDOUT) {
 		snprintf(err, errlen, "no reply within %d ms", timeout_ms);
 		return rc;
