@@ -9,7 +9,7 @@ FUZZ_BUILD_DIR=${SIPHON_FUZZ_BUILD_DIR:-$SIPHON_ROOT/build-fuzz}
 SIPHON_PACKAGES=(
 	gcc clang llvm libclang-rt-14-dev
 	meson ninja-build pkg-config
-	libcmocka-dev libpcap-dev libhyperscan-dev libconfig-dev libxxhash-dev
+	libcmocka-dev libpcap-dev libhyperscan-dev libconfig-dev libxxhash-dev libjansson-dev
 	python3 python3-pytest
 	valgrind
 	libbpf-dev libxdp-dev bpftool linux-libc-dev libmnl-dev

@@ -24,10 +24,19 @@ struct cli_command {
 #define CHECK_USAGE "FILE | --config FILE"
 #define FLAGS_USAGE "FILE | --config FILE [--format json|table]"
 
+#define RPC_USAGE "METHOD [JSON-PARAMS]"
+
 int cmd_explain(int argc, char **argv);
 int cmd_reasons(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_flags(int argc, char **argv);
+int cmd_ping(int argc, char **argv);
+int cmd_rpc(int argc, char **argv);
+
+/* The global options: --socket PATH (else $SIPHON_SOCKET, else
+ * /run/siphon/siphond.sock) and --timeout SECONDS (5). */
+const char *cli_socket_path(void);
+int cli_timeout_ms(void);
 
 /* Prints "siphonctl CMD: ..." to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

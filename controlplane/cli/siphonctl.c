@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "rpc.h"
 #include "siphon_version.h"
 
 static int cmd_help(int argc, char **argv);
@@ -26,6 +27,13 @@ static const struct cli_command commands[] = {
 	  "List every flag of a config with its bit, where it is defined and how it is matched." },
 	{ "reasons", cmd_reasons, "reasons [--format json|table]",
 	  "List every verdict reason with its verdict and meaning." },
+	{ "ping", cmd_ping, "ping",
+	  "Ask siphond whether it is up: prints 'pong'. Exits 1 with the reason when nothing "
+	  "listens on the socket, siphond answers with an error or not within the timeout." },
+	{ "rpc", cmd_rpc, "rpc " RPC_USAGE,
+	  "Call one siphond method with JSON-PARAMS (an object) and print the JSON reply line; "
+	  "exits 1 when the reply is an error (its code and message on stderr). "
+	  "'siphonctl rpc help' lists the methods (docs/rpc.md)." },
 	{ "help", cmd_help, "help [COMMAND | --man]",
 	  "Show the commands, or one command's usage; --man prints this table as a man page." },
 	{ "version", cmd_version, "version | --version",
@@ -33,6 +41,23 @@ static const struct cli_command commands[] = {
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+#define GLOBAL_USAGE "[--socket PATH] [--timeout SECONDS]"
+
+static const char *socket_path;
+static unsigned long timeout_s = 5;
+
+const char *cli_socket_path(void)
+{
+	const char *env = getenv("SIPHON_SOCKET");
+
+	return socket_path ? socket_path : env && *env ? env : RPC_DEFAULT_SOCKET;
+}
+
+int cli_timeout_ms(void)
+{
+	return (int)timeout_s * 1000;
+}
 
 void cli_error(const char *cmd, const char *fmt, ...)
 {
@@ -71,7 +96,10 @@ static const struct cli_command *find_command(const char *name)
 
 static void print_overview(FILE *out)
 {
-	fprintf(out, "usage: siphonctl COMMAND [ARGS]\n       siphonctl --version\n\ncommands:\n");
+	fprintf(out, "usage: siphonctl " GLOBAL_USAGE " COMMAND [ARGS]\n       siphonctl --version\n\n"
+		     "  --socket PATH      siphond's socket (else $SIPHON_SOCKET, else %s)\n"
+		     "  --timeout SECONDS  how long to wait for siphond (default 5)\n\ncommands:\n",
+		RPC_DEFAULT_SOCKET);
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].doc);
 }
@@ -91,7 +119,11 @@ static void print_man(void)
 {
 	puts(".TH SIPHONCTL 8 \"\" \"siphon\" \"siphon manual\"");
 	puts(".SH NAME\nsiphonctl \\- manage the siphon SIP load balancer and explain its decisions");
-	puts(".SH SYNOPSIS\n.B siphonctl\n.I COMMAND\n.RI [ ARGS ]\n.br\n.B siphonctl --version");
+	puts(".SH SYNOPSIS\n.B siphonctl\n.RB [ --socket\n.IR PATH ]\n.RB [ --timeout\n.IR SECONDS ]\n"
+	     ".I COMMAND\n.RI [ ARGS ]\n.br\n.B siphonctl --version");
+	puts(".SH OPTIONS\n.TP\n.BI --socket \" PATH\"\nsiphond's socket for ping and rpc; else "
+	     "$SIPHON_SOCKET, else " RPC_DEFAULT_SOCKET ".\n.TP\n.BI --timeout \" SECONDS\"\n"
+	     "How long ping and rpc wait for siphond (1 to 3600, default 5).");
 	puts(".SH COMMANDS");
 	for (size_t i = 0; i < N_COMMANDS; i++) {
 		puts(".TP");
@@ -101,7 +133,8 @@ static void print_man(void)
 	}
 	puts(".SH EXIT STATUS\n0: done. 1: the command ran and something failed. "
 	     "2: bad arguments, nothing was done.");
-	puts(".SH SEE ALSO\ndocs/scanner.md, docs/architecture.md");
+	puts(".SH ENVIRONMENT\n.TP\n.B SIPHON_SOCKET\nsiphond's socket when --socket is not given.");
+	puts(".SH SEE ALSO\ndocs/scanner.md, docs/rpc.md, docs/architecture.md");
 }
 
 static int cmd_version(int argc, char **argv)
@@ -135,10 +168,50 @@ static int cmd_help(int argc, char **argv)
 	return CLI_OK;
 }
 
+/* Takes the global options off the front of argv: how many it took, or -1. */
+static int global_options(int argc, char **argv)
+{
+	int i = 1;
+
+	while (i < argc) {
+		const char *opt = argv[i], *val;
+
+		if (strcmp(opt, "--socket") != 0 && strncmp(opt, "--socket=", 9) != 0 &&
+		    strcmp(opt, "--timeout") != 0 && strncmp(opt, "--timeout=", 10) != 0)
+			break;
+		val = strchr(opt, '=');
+		if (val) {
+			val++;
+		} else if (i + 1 < argc) {
+			val = argv[++i];
+		} else {
+			fprintf(stderr, "siphonctl: %s needs a value\n", opt);
+			return -1;
+		}
+		if (opt[2] == 's') {
+			if (!*val) {
+				fprintf(stderr, "siphonctl: --socket: the path is empty\n");
+				return -1;
+			}
+			socket_path = val;
+		} else if (cli_parse_uint("--timeout", "SECONDS", val, 1, 3600, &timeout_s)) {
+			return -1;
+		}
+		i++;
+	}
+	return i - 1;
+}
+
 int main(int argc, char **argv)
 {
 	const struct cli_command *c;
+	int taken = global_options(argc, argv);
 
+	if (taken < 0)
+		return CLI_USAGE;
+	argv[taken] = argv[0];
+	argc -= taken;
+	argv += taken;
 	if (argc < 2) {
 		print_overview(stderr);
 		return CLI_USAGE;
