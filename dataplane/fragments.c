@@ -21,638 +21,16 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "siphon/maglev.h" /* callid_hash(): XXH64 */
-
-#include "fragments.h"
-#include "siphon/bytes.h"
-#include "rewrite.h"
+#include "frag_internal.h"
 
 _Static_assert(FRAG_FRAME_ROOM >= REWRITE_ENCAP_MAX, "stored frames must take an encap in place");
 _Static_assert(FRAG_RESULT__COUNT <= 256, "a result fits the decided entry's byte");
-
-#define NONE     UINT32_MAX
-#define UDP_HLEN 8
-#define IX_MIN   64u
-#define DECIDED_EXTENTS 8 /* fragments a decided entry remembers one by one */
-
-struct frag_decided {
-	struct frag_key key;
-	uint64_t expires_ms;
-	uint32_t hash;
-	bool live;          /* in the index */
-	uint8_t result;     /* FRAG_RESULT_DECIDED, or the drop that ended the datagram */
-	uint8_t len;        /* decision bytes */
-	uint16_t end;       /* the datagram's end: a late fragment must fit it */
-	uint16_t first_len; /* the first fragment's data bytes */
-	uint8_t udp_hdr[8]; /* a late first fragment must carry the same */
-	uint8_t n_ext;      /* extents below; 0: more than DECIDED_EXTENTS fragments */
-	struct {
-		uint16_t off, len;
-	} ext[DECIDED_EXTENTS]; /* the datagram's fragments */
-	uint8_t decision[FRAG_DECISION_MAX];
-};
-
-/* What frag_add() learns of one fragment before it touches the table. */
-struct frag_in {
-	struct frag_key key;
-	uint32_t hash;
-	uint32_t off, end;   /* the data's extent in the datagram */
-	uint32_t data_len;
-	uint32_t data_off;   /* in the frame */
-	uint32_t frame_len;  /* up to the IP packet's end */
-	bool first, last;
-	uint32_t l4_rel;     /* first: the UDP header's offset in the fragmentable part */
-	uint32_t total;      /* first: l4_rel + the UDP length, the datagram's end */
-};
-
-/* One source's share of the table: a /32 or /64 with datagrams in flight. */
-struct frag_source {
-	struct frag_key key; /* family and the prefix in src; the rest zero */
-	uint32_t hash;
-	uint32_t count;      /* its datagrams */
-	uint32_t head, tail; /* its datagrams, oldest first (sprev / snext) */
-	uint32_t bprev, bnext; /* its bucket (sources holding as many); bnext: free list */
-};
-
-enum ix_kind { IX_DG, IX_DEC, IX_SRC };
 
 static enum frag_result tally(struct frag_table *t, enum frag_result r)
 {
 	t->c.result[r]++;
 	return r;
 }
-
-/* ---- the two indexes ---------------------------------------------------- */
-
-static uint32_t *ix_slots(const struct frag_table *t, enum ix_kind k, uint32_t *mask)
-{
-	*mask = k == IX_DG ? t->dg_mask : k == IX_DEC ? t->dec_mask : t->src_mask;
-	return k == IX_DG ? t->dg_index : k == IX_DEC ? t->dec_index : t->src_index;
-}
-
-static uint32_t entry_hash(const struct frag_table *t, enum ix_kind k, uint32_t id)
-{
-	return k == IX_DG ? t->dg[id].hash : k == IX_DEC ? t->dec[id].hash : t->srcs[id].hash;
-}
-
-static const struct frag_key *entry_key(const struct frag_table *t, enum ix_kind k, uint32_t id)
-{
-	return k == IX_DG ? &t->dg[id].key : k == IX_DEC ? &t->dec[id].key : &t->srcs[id].key;
-}
-
-/* The entry id of key, or NONE. */
-static uint32_t ix_find(const struct frag_table *t, enum ix_kind k, const struct frag_key *key,
-			uint32_t hash)
-{
-	uint32_t mask, p;
-	const uint32_t *ix = ix_slots(t, k, &mask);
-
-	p = hash & mask;
-	for (uint32_t n = 0; n < FRAG_PROBE_MAX; n++, p = (p + 1) & mask) {
-		const uint32_t v = ix[p];
-		if (!v)
-			return NONE;
-		if (entry_hash(t, k, v - 1) == hash &&
-		    memcmp(entry_key(t, k, v - 1), key, sizeof(*key)) == 0)
-			return v - 1;
-	}
-	return NONE;
-}
-
-/* Files entry id, whose hash is set; false when its probe window is full. */
-static bool ix_insert(struct frag_table *t, enum ix_kind k, uint32_t id)
-{
-	uint32_t mask, p;
-	uint32_t *ix = ix_slots(t, k, &mask);
-
-	p = entry_hash(t, k, id) & mask;
-	for (uint32_t n = 0; n < FRAG_PROBE_MAX; n++, p = (p + 1) & mask) {
-		if (!ix[p]) {
-			ix[p] = id + 1;
-			return true;
-		}
-	}
-	return false;
-}
-
-/* Removes entry id; later entries of its run move back towards their home
- * (never away from it, so every entry stays within the probe bound). */
-static void ix_remove(struct frag_table *t, enum ix_kind k, uint32_t id)
-{
-	uint32_t mask, i, j;
-	uint32_t *ix = ix_slots(t, k, &mask);
-
-	i = entry_hash(t, k, id) & mask;
-	for (uint32_t n = 0; ix[i] != id + 1; n++, i = (i + 1) & mask)
-		if (n == FRAG_PROBE_MAX || !ix[i])
-			return; /* not filed */
-	j = i;
-	for (uint32_t n = 0; n <= mask; n++) {
-		uint32_t home;
-		j = (j + 1) & mask;
-		if (!ix[j])
-			break;
-		home = entry_hash(t, k, ix[j] - 1) & mask;
-		/* ix[j] may fill the hole at i when its home is not in (i, j] */
-		if (((j - home) & mask) >= ((j - i) & mask)) {
-			ix[i] = ix[j];
-			i = j;
-		}
-	}
-	ix[i] = 0;
-}
-
-/* ---- decided entries ------------------------------------------------------ */
-
-static void dec_kill(struct frag_table *t, struct frag_decided *e)
-{
-	if (!e->live)
-		return;
-	ix_remove(t, IX_DEC, (uint32_t)(e - t->dec));
-	e->live = false;
-}
-
-/* The live, unexpired entry of key, or NULL. */
-static struct frag_decided *dec_find(struct frag_table *t, const struct frag_key *key,
-				     uint32_t hash)
-{
-	const uint32_t id = ix_find(t, IX_DEC, key, hash);
-	struct frag_decided *e;
-
-	if (id == NONE)
-		return NULL;
-	e = &t->dec[id];
-	if (e->expires_ms <= t->now_ms) {
-		dec_kill(t, e);
-		t->c.decided_expired++;
-		return NULL;
-	}
-	return e;
-}
-
-/* A new entry for key (replacing one the key had), living lifetime_ms; the
- * ring's oldest entry makes room when it is full. NULL when the index has
- * no slot for it. */
-static struct frag_decided *dec_put(struct frag_table *t, const struct frag_key *key,
-				    uint32_t hash, enum frag_result result, uint32_t lifetime_ms)
-{
-	const uint32_t max = t->lim.max_decided;
-	const uint32_t old = ix_find(t, IX_DEC, key, hash);
-	struct frag_decided *e;
-	uint32_t id;
-
-	if (old != NONE)
-		dec_kill(t, &t->dec[old]);
-	if (t->n_decided == max) {
-		e = &t->dec[t->dec_tail];
-		if (e->live) {
-			if (e->expires_ms > t->now_ms)
-				t->c.decided_evicted++;
-			else
-				t->c.decided_expired++;
-			dec_kill(t, e);
-		}
-		t->dec_tail = (t->dec_tail + 1) % max;
-		t->n_decided--;
-	}
-	id = (t->dec_tail + t->n_decided) % max;
-	e = &t->dec[id];
-	memset(e, 0, sizeof(*e));
-	e->key = *key;
-	e->hash = hash;
-	if (!ix_insert(t, IX_DEC, id)) {
-		t->c.decided_lost++;
-		return NULL;
-	}
-	e->live = true;
-	e->result = (uint8_t)result;
-	e->expires_ms = t->now_ms + lifetime_ms;
-	t->n_decided++;
-	return e;
-}
-
-/* Whether a fragment may belong to the datagram e decided. A datagram
- * decided complete needed every fragment, so a late one has the extent of
- * one of them (or, for a datagram of many fragments, lies inside it with
- * the last one ending at its end). One decided from its first fragment
- * takes any later fragment inside it (n_ext 0). A first one carries the
- * same UDP header and length. Anything else is a new datagram that reuses
- * the IP id. */
-static bool fits_decided(const struct frag_decided *e, const struct frag_in *in,
-			 const uint8_t *f, const struct pkt_layout *l)
-{
-	bool seen = e->n_ext == 0;
-
-	for (unsigned i = 0; i < e->n_ext && !seen; i++)
-		seen = e->ext[i].off == in->off && e->ext[i].len == in->data_len;
-	if (!seen || (in->last ? in->end != e->end : in->end >= e->end))
-		return false;
-	return !in->first ||
-	       (in->data_len == e->first_len && memcmp(e->udp_hdr, f + l->l4_off, UDP_HLEN) == 0);
-}
-
-/* ---- sources -------------------------------------------------------------- */
-
-static void bucket_unlink(struct frag_table *t, struct frag_source *s)
-{
-	if (s->bprev != NONE)
-		t->srcs[s->bprev].bnext = s->bnext;
-	else
-		t->bucket[s->count] = s->bnext;
-	if (s->bnext != NONE)
-		t->srcs[s->bnext].bprev = s->bprev;
-	else
-		t->bucket_tail[s->count] = s->bprev;
-}
-
-/* At the tail of bucket s->count: a bucket lists its sources in the order
- * they reached the count, so eviction among equals takes the one that got
- * there first (its datagrams are the oldest; a new datagram has had the
- * longest to complete once it is at a bucket's head). */
-static void bucket_link(struct frag_table *t, struct frag_source *s)
-{
-	const uint32_t id = (uint32_t)(s - t->srcs), tail = t->bucket_tail[s->count];
-
-	s->bprev = tail;
-	s->bnext = NONE;
-	if (tail != NONE)
-		t->srcs[tail].bnext = id;
-	else
-		t->bucket[s->count] = id;
-	t->bucket_tail[s->count] = id;
-	if (s->count > t->max_count)
-		t->max_count = s->count;
-}
-
-/* Frees a source entry that holds nothing (src_get() made it, no datagram came). */
-static void src_put_back(struct frag_table *t, uint32_t sid)
-{
-	struct frag_source *s = &t->srcs[sid];
-
-	if (s->count)
-		return;
-	ix_remove(t, IX_SRC, sid);
-	s->bnext = t->src_free;
-	t->src_free = sid;
-}
-
-/* The source entry of key's /32 or /64, created if need be; NONE when its
- * index has no slot. */
-static uint32_t src_get(struct frag_table *t, const struct frag_key *key)
-{
-	struct frag_key k = { .family = key->family };
-	struct frag_source *s;
-	uint32_t hash, id;
-
-	memcpy(k.src, key->src, key->family == AF_INET ? 4 : 8);
-	hash = (uint32_t)callid_hash((const uint8_t *)&k, sizeof(k), t->lim.hash_seed);
-	id = ix_find(t, IX_SRC, &k, hash);
-	if (id != NONE || t->src_free == NONE)
-		return id;
-	id = t->src_free;
-	s = &t->srcs[id];
-	s->key = k;
-	s->hash = hash;
-	if (!ix_insert(t, IX_SRC, id))
-		return NONE;
-	t->src_free = s->bnext;
-	s->count = 0;
-	s->head = s->tail = NONE;
-	return id;
-}
-
-static void src_attach(struct frag_table *t, struct frag_datagram *d, uint32_t sid)
-{
-	struct frag_source *s = &t->srcs[sid];
-	const uint32_t id = (uint32_t)(d - t->dg);
-
-	if (s->count)
-		bucket_unlink(t, s);
-	s->count++;
-	bucket_link(t, s);
-	d->src = sid;
-	d->sprev = s->tail;
-	d->snext = NONE;
-	if (s->tail != NONE)
-		t->dg[s->tail].snext = id;
-	else
-		s->head = id;
-	s->tail = id;
-}
-
-static void src_detach(struct frag_table *t, struct frag_datagram *d)
-{
-	struct frag_source *s = &t->srcs[d->src];
-
-	if (d->sprev != NONE)
-		t->dg[d->sprev].snext = d->snext;
-	else
-		s->head = d->snext;
-	if (d->snext != NONE)
-		t->dg[d->snext].sprev = d->sprev;
-	else
-		s->tail = d->sprev;
-	bucket_unlink(t, s);
-	if (t->bucket[s->count] == NONE && t->max_count == s->count)
-		t->max_count--; /* s was the last at the top; it lands one below */
-	s->count--;
-	if (s->count)
-		bucket_link(t, s);
-	else
-		src_put_back(t, d->src);
-}
-
-/* ---- datagrams in flight ---------------------------------------------------- */
-
-static bool dg_partial(const struct frag_datagram *d)
-{
-	return !d->have_first || d->n_frames == 1;
-}
-
-static bool dg_expired(const struct frag_table *t, const struct frag_datagram *d)
-{
-	return t->now_ms - d->created_ms >= (d->list ? t->lim.timeout_ms : t->lim.partial_ms);
-}
-
-static void age_unlink(struct frag_table *t, struct frag_datagram *d)
-{
-	if (d->prev != NONE)
-		t->dg[d->prev].next = d->next;
-	else
-		t->oldest[d->list] = d->next;
-	if (d->next != NONE)
-		t->dg[d->next].prev = d->prev;
-	else
-		t->newest[d->list] = d->prev;
-}
-
-static void age_append(struct frag_table *t, struct frag_datagram *d, uint8_t list)
-{
-	const uint32_t id = (uint32_t)(d - t->dg);
-
-	d->list = list;
-	d->prev = t->newest[list];
-	d->next = NONE;
-	if (t->newest[list] != NONE)
-		t->dg[t->newest[list]].next = id;
-	else
-		t->oldest[list] = id;
-	t->newest[list] = id;
-}
-
-static void dg_release(struct frag_table *t, struct frag_datagram *d)
-{
-	const uint32_t id = (uint32_t)(d - t->dg);
-
-	ix_remove(t, IX_DG, id);
-	age_unlink(t, d);
-	src_detach(t, d);
-	d->state = FRAG_DG_FREE;
-	d->n_frames = 0;
-	d->used = d->covered = 0;
-	d->have_first = d->have_last = false;
-	d->payload = NULL;
-	d->payload_len = 0;
-	d->prev = NONE;
-	d->next = t->free_head;
-	t->free_head = id;
-	t->n_datagrams--;
-}
-
-/* Timed out: a fragment is missing (or, COMPLETE, the caller never decided). */
-static void dg_expire(struct frag_table *t, struct frag_datagram *d)
-{
-	if (d->state == FRAG_DG_HELD) {
-		t->c.timeouts++;
-		t->c.timeout_frames += d->n_frames;
-		t->pending_timeouts++;
-		if (!d->list)
-			t->c.result[FRAG_RESULT_PARTIAL_TIMEOUT]++;
-	} else {
-		t->c.undecided_expired++;
-	}
-	dg_release(t, d);
-}
-
-/* Dropped for result r: its frames go, and its later fragments get r for
- * as long as the datagram could still have been reassembled. */
-static void dg_drop(struct frag_table *t, struct frag_datagram *d, enum frag_result r)
-{
-	t->c.dropped_frames += d->n_frames;
-	dec_put(t, &d->key, d->hash, r, t->lim.timeout_ms);
-	dg_release(t, d);
-}
-
-/* Drops source sid's oldest incomplete datagram to make room, counted
- * under r; false when it has none (all wait for frag_decide()). At most
- * max_per_source steps. */
-static bool evict_from(struct frag_table *t, uint32_t sid, enum frag_result r)
-{
-	if (sid == NONE)
-		return false;
-	for (uint32_t id = t->srcs[sid].head; id != NONE; id = t->dg[id].snext) {
-		struct frag_datagram *d = &t->dg[id];
-		if (d->state != FRAG_DG_HELD)
-			continue;
-		t->c.result[r]++;
-		t->c.evicted_frames += d->n_frames;
-		dg_release(t, d);
-		return true;
-	}
-	return false;
-}
-
-/* A fresh slot for in's key, or NULL: no index slot, or nothing that may
- * go (every datagram of the heaviest source, or of this one at its bound,
- * waits for frag_decide()). Room comes from, in this order: a free slot;
- * for a source at its bound, its own oldest incomplete datagram; an
- * expired datagram; the heaviest source's oldest incomplete datagram. */
-static struct frag_datagram *dg_new(struct frag_table *t, const struct frag_in *in)
-{
-	struct frag_datagram *d;
-	uint32_t id, sid = src_get(t, &in->key);
-
-	if (sid == NONE)
-		return NULL;
-	if (t->srcs[sid].count >= t->lim.max_per_source &&
-	    !evict_from(t, sid, FRAG_RESULT_SOURCE_LIMIT))
-		return NULL;
-	for (unsigned list = 0; list < 2 && t->free_head == NONE; list++)
-		if (t->oldest[list] != NONE && dg_expired(t, &t->dg[t->oldest[list]]))
-			dg_expire(t, &t->dg[t->oldest[list]]);
-	if (t->free_head == NONE &&
-	    !evict_from(t, t->bucket[t->max_count], FRAG_RESULT_EVICTED)) {
-		src_put_back(t, sid);
-		return NULL;
-	}
-	/* an eviction may have freed sid (it took the source's last datagram) */
-	if (t->srcs[sid].count == 0 && (sid = src_get(t, &in->key)) == NONE)
-		return NULL;
-	id = t->free_head;
-	d = &t->dg[id];
-	d->key = in->key;
-	d->hash = in->hash;
-	if (!ix_insert(t, IX_DG, id)) {
-		src_put_back(t, sid);
-		return NULL;
-	}
-	t->free_head = d->next;
-	d->state = FRAG_DG_HELD;
-	d->created_ms = t->now_ms;
-	d->end = d->l4_rel = 0;
-	age_append(t, d, 0);
-	src_attach(t, d, sid);
-	t->n_datagrams++;
-	return d;
-}
-
-/* The first stored fragment whose offset is at least off (binary search:
- * the frames are sorted and disjoint). */
-static uint32_t lower_bound(const struct frag_datagram *d, uint32_t off)
-{
-	uint32_t lo = 0, hi = d->n_frames;
-
-	while (lo < hi) {
-		const uint32_t mid = lo + (hi - lo) / 2;
-		if (d->frames[mid].off < off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* DUPLICATE (same extent, and same bytes when `bytes`), OVERLAP, or HELD
- * with *pos where the fragment goes. */
-static enum frag_result place(const struct frag_datagram *d, const uint8_t *f,
-			      const struct frag_in *in, bool bytes, uint32_t *pos)
-{
-	const uint32_t p = lower_bound(d, in->off);
-
-	*pos = p;
-	if (p < d->n_frames) {
-		const struct frag_frame *n = &d->frames[p];
-		if (n->off == in->off && n->data_len == in->data_len)
-			return !bytes || memcmp(n->frame + n->data_off, f + in->data_off,
-						in->data_len) == 0 ? FRAG_RESULT_DUPLICATE
-								   : FRAG_RESULT_OVERLAP;
-		if (n->off < in->end)
-			return FRAG_RESULT_OVERLAP;
-	}
-	if (p > 0) {
-		const struct frag_frame *b = &d->frames[p - 1];
-		if ((uint32_t)b->off + b->data_len > in->off)
-			return FRAG_RESULT_OVERLAP;
-	}
-	return FRAG_RESULT_HELD;
-}
-
-/* The datagram's end as far as it is known: from the last fragment or from
- * the first fragment's UDP length, which must agree. */
-static enum frag_result check_end(const struct frag_datagram *d, const struct frag_in *in)
-{
-	const bool known = d->have_first || d->have_last;
-	const uint32_t top = d->n_frames ? (uint32_t)d->frames[d->n_frames - 1].off +
-						   d->frames[d->n_frames - 1].data_len
-					 : 0;
-
-	if (in->first && (known ? in->total != d->end : top >= in->total))
-		return FRAG_RESULT_BAD; /* the UDP length disagrees with the data */
-	if (in->last) {
-		if (d->have_last || (known && in->end != d->end) || top > in->end)
-			return FRAG_RESULT_BAD; /* a second end, or data past it */
-	} else if (known && in->end >= d->end) {
-		return FRAG_RESULT_BAD; /* a middle fragment at or past the end */
-	}
-	return FRAG_RESULT_HELD;
-}
-
-/* HELD when the fragment may join d (at *pos), else why not. */
-static enum frag_result dg_check(const struct frag_table *t, const struct frag_datagram *d,
-				 const uint8_t *f, const struct frag_in *in, uint32_t *pos)
-{
-	const uint32_t need = (in->frame_len + FRAG_FRAME_ROOM + 7) & ~7u;
-	enum frag_result r;
-
-	r = place(d, f, in, true, pos);
-	if (r != FRAG_RESULT_HELD)
-		return r;
-	if (d->n_frames >= t->lim.max_fragments)
-		return FRAG_RESULT_TOO_MANY_FRAGMENTS;
-	if (in->frame_len > FRAG_FRAME_MAX || in->end > t->lim.max_datagram_bytes ||
-	    (in->first && in->total > t->lim.max_datagram_bytes))
-		return FRAG_RESULT_TOO_BIG;
-	r = check_end(d, in);
-	if (r != FRAG_RESULT_HELD)
-		return r;
-	if (d->used + need > t->store_bytes)
-		return FRAG_RESULT_TOO_BIG; /* headers beyond the storage budget */
-	return FRAG_RESULT_HELD;
-}
-
-static enum frag_result dg_add(struct frag_table *t, struct frag_datagram *d, const uint8_t *f,
-			       const struct pkt_layout *l, const struct frag_in *in)
-{
-	const uint32_t need = (in->frame_len + FRAG_FRAME_ROOM + 7) & ~7u;
-	struct frag_frame *fr;
-	enum frag_result r;
-	uint32_t pos;
-
-	r = dg_check(t, d, f, in, &pos);
-	if (r != FRAG_RESULT_HELD)
-		return r;
-
-	/* arrival order: the frames from pos on move up one */
-	for (uint32_t i = 0; i < d->n_frames; i++)
-		d->order[i] = (uint16_t)(d->order[i] + (d->order[i] >= pos));
-	d->order[d->n_frames] = (uint16_t)pos;
-	memmove(&d->frames[pos + 1], &d->frames[pos], (d->n_frames - pos) * sizeof(*fr));
-	fr = &d->frames[pos];
-	fr->frame = d->store + d->used;
-	memcpy(fr->frame, f, in->frame_len);
-	fr->len = (uint16_t)in->frame_len;
-	fr->cap = (uint16_t)(in->frame_len + FRAG_FRAME_ROOM);
-	fr->off = (uint16_t)in->off;
-	fr->data_len = (uint16_t)in->data_len;
-	fr->data_off = (uint16_t)in->data_off;
-	fr->l = *l;
-	d->used += need;
-	d->n_frames++;
-	d->covered += in->data_len;
-	if (in->first) {
-		d->have_first = true;
-		d->end = (uint16_t)in->total;
-		d->l4_rel = (uint16_t)in->l4_rel;
-		memcpy(d->udp_hdr, f + l->l4_off, UDP_HLEN);
-	}
-	if (in->last) {
-		d->have_last = true;
-		d->end = (uint16_t)in->end;
-	}
-	if (!d->list && !dg_partial(d)) { /* both kinds in: the full lifetime */
-		age_unlink(t, d);
-		age_append(t, d, 1);
-	}
-	/* disjoint fragments inside [0, end) covering end bytes cover it all */
-	if (d->have_first && d->have_last && d->covered == d->end)
-		return FRAG_RESULT_COMPLETE;
-	return FRAG_RESULT_HELD;
-}
-
-static void reassemble(struct frag_table *t, struct frag_datagram *d)
-{
-	for (uint32_t i = 0; i < d->n_frames; i++) {
-		const struct frag_frame *fr = &d->frames[i];
-		memcpy(t->reasm + fr->off, fr->frame + fr->data_off, fr->data_len);
-	}
-	d->sport = rd16(d->udp_hdr);
-	d->dport = rd16(d->udp_hdr + 2);
-	d->udp_len = rd16(d->udp_hdr + 4);
-	d->payload = t->reasm + d->l4_rel + UDP_HLEN;
-	d->payload_len = (uint16_t)(d->udp_len - UDP_HLEN);
-	d->state = FRAG_DG_COMPLETE;
-}
-
 /* ---- one fragment ------------------------------------------------------------- */
 
 /* Checks the layout against the frame and fills in; HELD when the fragment
@@ -734,15 +112,15 @@ static enum frag_result offer_first(struct frag_table *t, struct frag_datagram *
 	uint32_t pos;
 
 	if (d) {
-		r = dg_check(t, d, f, in, &pos);
+		r = frag_dg_check(t, d, f, in, &pos);
 		if (r != FRAG_RESULT_HELD) {
 			if (r != FRAG_RESULT_DUPLICATE)
-				dg_drop(t, d, r);
+				frag_dg_drop(t, d, r);
 			return r;
 		}
 	} else if (in->frame_len > FRAG_FRAME_MAX || in->total > t->lim.max_datagram_bytes) {
 		/* as if it had been stored: the datagram is dropped */
-		dec_put(t, &in->key, in->hash, FRAG_RESULT_TOO_BIG, t->lim.timeout_ms);
+		frag_dec_put(t, &in->key, in->hash, FRAG_RESULT_TOO_BIG, t->lim.timeout_ms);
 		return FRAG_RESULT_TOO_BIG;
 	} else {
 		v->key = in->key;
@@ -786,31 +164,31 @@ static enum frag_result add(struct frag_table *t, const uint8_t *frame, size_t l
 	if (r != FRAG_RESULT_HELD)
 		return tally(t, r);
 
-	e = dec_find(t, &in.key, in.hash);
+	e = frag_dec_find(t, &in.key, in.hash);
 	if (e && e->result != FRAG_RESULT_DECIDED)
 		return tally(t, (enum frag_result)e->result); /* the datagram was dropped */
-	if (e && fits_decided(e, &in, frame, l)) {
+	if (e && frag_fits_decided(e, &in, frame, l)) {
 		memcpy(t->decision, e->decision, e->len);
 		t->decision_len = e->len;
 		return tally(t, FRAG_RESULT_DECIDED);
 	}
 	if (e) {
-		dec_kill(t, e);
+		frag_dec_kill(t, e);
 		t->c.decided_replaced++;
 	}
 
-	id = ix_find(t, IX_DG, &in.key, in.hash);
+	id = frag_ix_find(t, IX_DG, &in.key, in.hash);
 	if (id != NONE) {
 		d = &t->dg[id];
-		if (dg_expired(t, d)) {
-			dg_expire(t, d);
+		if (frag_dg_expired(t, d)) {
+			frag_dg_expire(t, d);
 			d = NULL;
 		}
 	}
 	if (d && d->state == FRAG_DG_COMPLETE) {
 		/* waiting for frag_decide(); its frames may be rewritten already */
 		uint32_t pos;
-		r = place(d, frame, &in, false, &pos);
+		r = frag_dg_place(d, frame, &in, false, &pos);
 		return tally(t, r == FRAG_RESULT_DUPLICATE ? r : FRAG_RESULT_BAD);
 	}
 	/* a first fragment that does not complete the datagram: the caller
@@ -818,16 +196,16 @@ static enum frag_result add(struct frag_table *t, const uint8_t *frame, size_t l
 	if (in.first && !hold &&
 	    !(d && (d->have_first || (d->have_last && d->covered + in.data_len == in.total))))
 		return tally(t, offer_first(t, d, frame, l, &in, done));
-	if (!d && !(d = dg_new(t, &in)))
+	if (!d && !(d = frag_dg_new(t, &in)))
 		return tally(t, FRAG_RESULT_TABLE_FULL);
 
-	r = dg_add(t, d, frame, l, &in);
+	r = frag_dg_add(t, d, frame, l, &in);
 	if (r == FRAG_RESULT_COMPLETE) {
-		reassemble(t, d);
+		frag_dg_reassemble(t, d);
 		if (done)
 			*done = d;
 	} else if (r != FRAG_RESULT_HELD && r != FRAG_RESULT_DUPLICATE) {
-		dg_drop(t, d, r);
+		frag_dg_drop(t, d, r);
 	}
 	return tally(t, r);
 }
@@ -850,7 +228,7 @@ enum frag_result frag_hold(struct frag_table *t, const uint8_t *frame, size_t le
 	r = add(t, frame, len, l, t->now_ms, &d, true);
 	if (r == FRAG_RESULT_COMPLETE) { /* not the frame FIRST offered: it did not complete */
 		t->c.result[r]--;
-		dg_drop(t, d, FRAG_RESULT_BAD);
+		frag_dg_drop(t, d, FRAG_RESULT_BAD);
 		r = tally(t, FRAG_RESULT_BAD);
 	}
 	return r;
@@ -875,7 +253,7 @@ void frag_decide(struct frag_table *t, struct frag_datagram *d, const void *deci
 		decision_len = FRAG_DECISION_MAX;
 	if (!decision)
 		decision_len = 0;
-	e = dec_put(t, &d->key, d->hash, FRAG_RESULT_DECIDED, t->lim.decided_ms);
+	e = frag_dec_put(t, &d->key, d->hash, FRAG_RESULT_DECIDED, t->lim.decided_ms);
 	if (e) {
 		e->end = d->end;
 		memcpy(e->udp_hdr, d->udp_hdr, UDP_HLEN);
@@ -893,7 +271,7 @@ void frag_decide(struct frag_table *t, struct frag_datagram *d, const void *deci
 	}
 	t->c.decided++;
 	if (d != &t->first_view)
-		dg_release(t, d);
+		frag_dg_release(t, d);
 }
 
 unsigned frag_expire(struct frag_table *t, uint64_t now_ms)
@@ -907,16 +285,16 @@ unsigned frag_expire(struct frag_table *t, uint64_t now_ms)
 	for (unsigned list = 0; list < 2; list++)
 		for (uint32_t i = 0; i < FRAG_EXPIRE_BATCH && t->oldest[list] != NONE; i++) {
 			struct frag_datagram *d = &t->dg[t->oldest[list]];
-			if (!dg_expired(t, d))
+			if (!frag_dg_expired(t, d))
 				break;
-			dg_expire(t, d);
+			frag_dg_expire(t, d);
 		}
 	for (uint32_t i = 0; i < FRAG_EXPIRE_BATCH && t->n_decided; i++) {
 		struct frag_decided *e = &t->dec[t->dec_tail];
 		if (e->live) {
 			if (e->expires_ms > t->now_ms)
 				break;
-			dec_kill(t, e);
+			frag_dec_kill(t, e);
 			t->c.decided_expired++;
 		}
 		t->dec_tail = (t->dec_tail + 1) % t->lim.max_decided;
