@@ -93,9 +93,10 @@ static int unknown_method(const struct rpc_table *t, const char *name, struct rp
 	return rpc_fail(err, RPC_E_UNKNOWN_METHOD, "unknown method '%.64s' (known: %s)", name, list);
 }
 
-/* Checks the request and runs its method: 0 with *result, or -errno with err. */
+/* Checks the request and runs its method: 0 with *result (and *ran the
+ * method's entry), or -errno with err. */
 static int dispatch(const struct rpc_table *t, const json_t *req, json_t **result,
-		    struct rpc_error *err)
+		    const struct rpc_entry **ran, struct rpc_error *err)
 {
 	const json_t *method, *params;
 	const struct rpc_entry *e;
@@ -141,6 +142,8 @@ static int dispatch(const struct rpc_table *t, const json_t *req, json_t **resul
 			rpc_fail(err, RPC_E_INTERNAL, "%s failed: %s", e->method->name, strerror(-rc));
 		else if (rc > 0)
 			rc = -EINVAL; /* handlers return 0 or -errno; be safe anyway */
+		if (rc == 0)
+			*ran = e;
 	}
 	json_decref(empty);
 	return rc;
@@ -195,12 +198,26 @@ char *rpc_error_line(enum rpc_code code, const char *message, struct rpc_counter
 char *rpc_handle_line(const struct rpc_table *t, const char *line, size_t len,
 		      struct rpc_counters *c)
 {
+	const struct rpc_entry *taken;
+	json_t *params;
+	char *out = rpc_handle_line_take(t, line, len, c, &taken, &params);
+
+	json_decref(params);
+	return out;
+}
+
+char *rpc_handle_line_take(const struct rpc_table *t, const char *line, size_t len,
+			   struct rpc_counters *c, const struct rpc_entry **taken, json_t **params)
+{
+	const struct rpc_entry *ran = NULL;
 	struct rpc_error err;
 	json_error_t jerr;
 	json_t *req, *result = NULL, *id;
 	char *out;
 	bool too_big;
 
+	*taken = NULL;
+	*params = NULL;
 	c->requests++;
 	if (len && line[len - 1] == '\r')
 		len--;
@@ -210,7 +227,7 @@ char *rpc_handle_line(const struct rpc_table *t, const char *line, size_t len,
 			 jerr.column);
 		return error_reply(NULL, RPC_E_PARSE, err.message, c);
 	}
-	if (dispatch(t, req, &result, &err) != 0) {
+	if (dispatch(t, req, &result, &ran, &err) != 0) {
 		/* an id of the wrong type is not echoed */
 		id = json_object_get(req, "id");
 		out = error_reply(json_is_integer(id) || json_is_string(id) ? id : NULL, err.code,
@@ -224,6 +241,12 @@ char *rpc_handle_line(const struct rpc_table *t, const char *line, size_t len,
 		out = error_reply(id, RPC_E_INTERNAL, "the reply is larger than 1 MiB", c);
 	else if (out)
 		c->ok++;
+	if (out && !too_big && ran && ran->method->take) {
+		json_t *p = json_object_get(req, "params");
+
+		*params = json_is_object(p) ? json_incref(p) : json_object();
+		*taken = *params ? ran : NULL;
+	}
 	json_decref(req);
 	return out;
 }
