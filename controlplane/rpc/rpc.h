@@ -78,8 +78,12 @@ typedef int (*rpc_handler_fn)(const json_t *params, void *ctx, json_t **result,
  * hands the socket to take(): fd (non-blocking) is the callee's to close
  * from then on; rest holds what the client sent after the request line;
  * params is the request's, as the handler saw them. A -errno return
- * (nothing kept) makes the server close fd. An error reply hands nothing
- * over: the connection stays an RPC connection. */
+ * (nothing kept) makes the server close fd.
+ * A refused request (an error reply, bad params too) hands nothing over:
+ * take() is called with fd -1, params (NULL when not an object) and rest
+ * the error reply line, for the callee to log and count, and the server
+ * closes the connection once the reply is written (whoever asked for a
+ * channel does not speak RPC after it). */
 typedef int (*rpc_take_fn)(void *ctx, int fd, const json_t *params, const void *rest,
 			   size_t rest_len);
 
@@ -121,11 +125,13 @@ int rpc_builtin_add(struct rpc_table *t);
 char *rpc_handle_line(const struct rpc_table *t, const char *line, size_t len,
 		      struct rpc_counters *c);
 
-/* rpc_handle_line, and when the line called a method with `take` that
- * succeeded: *taken its entry and *params a new reference to its params
- * (json_decref it); else both NULL. */
+/* rpc_handle_line, and when the line called a method with `take`: *taken
+ * its entry, *params a new reference to its params (json_decref it; NULL
+ * when they are not an object) and *ok whether it succeeded; else NULL,
+ * NULL, false. */
 char *rpc_handle_line_take(const struct rpc_table *t, const char *line, size_t len,
-			   struct rpc_counters *c, const struct rpc_entry **taken, json_t **params);
+			   struct rpc_counters *c, const struct rpc_entry **taken, json_t **params,
+			   bool *ok);
 
 /* The reply to a line that is not handled (too long, busy): id null. */
 char *rpc_error_line(enum rpc_code code, const char *message, struct rpc_counters *c);

@@ -191,6 +191,8 @@ static bool answer(struct rpc_server *s, struct rpc_conn *c, char *line)
 static bool answer_lines(struct rpc_server *s, struct rpc_conn *c)
 {
 	while (!c->closing && !c->taking && c->out_len - c->out_off < RPC_OUT_HIGH) {
+		char *line;
+		bool ok;
 		char *nl = memchr(c->in + c->scanned, '\n', c->in_len - c->scanned);
 		size_t len;
 
@@ -199,9 +201,16 @@ static bool answer_lines(struct rpc_server *s, struct rpc_conn *c)
 			break;
 		}
 		len = (size_t)(nl - (c->in + c->in_off));
-		if (!answer(s, c,
-			    rpc_handle_line_take(s->table, c->in + c->in_off, len, &s->counters,
-						 &c->taking, &c->take_params)))
+		line = rpc_handle_line_take(s->table, c->in + c->in_off, len, &s->counters,
+					    &c->taking, &c->take_params, &ok);
+		if (c->taking && !ok) {
+			c->taking->method->take(c->taking->ctx, -1, c->take_params,
+						line ? line : RPC_OOM_LINE,
+						strlen(line ? line : RPC_OOM_LINE));
+			c->taking = NULL;
+			c->closing = true;
+		}
+		if (!answer(s, c, line))
 			return false;
 		c->in_off = c->scanned = (size_t)(nl - c->in) + 1;
 	}

@@ -407,12 +407,15 @@ static void test_stale_live_and_odd_paths(void **state)
 }
 
 /* A method with `take`: its success reply is written, then the socket
- * and what followed the line are handed over; a refusal keeps the
- * connection an RPC one; a take() that fails closes it. */
+ * and what followed the line are handed over; a refusal (the handler's or
+ * bad params) is reported to take() with fd -1 and closes the connection
+ * after its reply; a take() that fails closes it. */
 static int taken_fd = -1, take_rc;
 static char taken_rest[64];
 static size_t taken_rest_len;
 static char taken_name[32];
+static int refusals;
+static char refused_line[256];
 
 static int m_grab(const json_t *params, void *ctx, json_t **result, struct rpc_error *err)
 {
@@ -428,6 +431,14 @@ static int m_grab(const json_t *params, void *ctx, json_t **result, struct rpc_e
 static int grab_take(void *ctx, int fd, const json_t *params, const void *rest, size_t len)
 {
 	(void)ctx;
+	if (fd < 0) {
+		refusals++;
+		assert_true(len < sizeof(refused_line));
+		memcpy(refused_line, rest, len);
+		refused_line[len] = '\0';
+		assert_true(params == NULL || json_is_object(params));
+		return 0;
+	}
 	if (take_rc)
 		return take_rc;
 	taken_fd = fd;
@@ -450,18 +461,34 @@ static const struct rpc_method grab_method[] = {
 
 static void test_take_connection(void **state)
 {
-	int fd = client(sock_path), fd2;
+	int fd, fd2;
 	char buf[64];
 
 	(void)state;
 	assert_int_equal(rpc_table_add(&table, grab_method, 1, NULL), 0);
-	/* refused: still an RPC connection */
-	send_str(fd, "{\"method\":\"grab\",\"params\":{\"name\":\"no\"},\"id\":1}\n");
+	/* refused by the handler, then by the params check: reply, closed */
+	fd = client(sock_path);
+	send_str(fd, "{\"method\":\"grab\",\"params\":{\"name\":\"no\"},\"id\":1}\n"
+		     "{\"method\":\"ping\",\"id\":9}\n");
 	expect_line(fd, "{\"id\":1,\"error\":{\"code\":\"failed\",\"message\":\"refused\"}}");
+	expect_closed(fd);
+	close(fd);
+	assert_int_equal(refusals, 1);
+	assert_string_equal(refused_line,
+			    "{\"id\":1,\"error\":{\"code\":\"failed\",\"message\":\"refused\"}}");
+	fd = client(sock_path);
+	send_str(fd, "{\"method\":\"grab\",\"params\":{\"name\":3},\"id\":2}\n");
+	expect_line(fd, "{\"id\":2,\"error\":{\"code\":\"bad_params\",\"message\":"
+			"\"params.name: expected a string\"}}");
+	expect_closed(fd);
+	close(fd);
+	assert_int_equal(refusals, 2);
 	assert_int_equal(taken_fd, -1);
+	assert_int_equal(rpc_server_counters(srv)->handed_over, 0);
+	fd = client(sock_path);
 	/* taken, with binary bytes (a newline among them) right after the line */
-	send_str(fd, "{\"method\":\"grab\",\"params\":{\"name\":\"fp\"},\"id\":2}\nAB\nC{");
-	expect_line(fd, "{\"id\":2,\"result\":\"yours\"}");
+	send_str(fd, "{\"method\":\"grab\",\"params\":{\"name\":\"fp\"},\"id\":3}\nAB\nC{");
+	expect_line(fd, "{\"id\":3,\"result\":\"yours\"}");
 	assert_true(taken_fd >= 0);
 	assert_string_equal(taken_name, "fp");
 	assert_int_equal(taken_rest_len, 5);
@@ -469,7 +496,7 @@ static void test_take_connection(void **state)
 	assert_int_equal(rpc_server_clients(srv), 0);
 	assert_int_equal(rpc_server_counters(srv)->handed_over, 1);
 	/* the server neither reads from it nor closes it any more */
-	send_str(fd, "{\"method\":\"ping\",\"id\":3}\n");
+	send_str(fd, "{\"method\":\"ping\",\"id\":5}\n");
 	serve_a_while();
 	assert_int_equal(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), -1);
 	assert_int_equal(errno, EAGAIN);
@@ -490,6 +517,7 @@ static void test_take_connection(void **state)
 	assert_int_equal(taken_fd, -1);
 	assert_int_equal(rpc_server_counters(srv)->handed_over, 1);
 	assert_int_equal(rpc_server_clients(srv), 0);
+	assert_int_equal(refusals, 2);
 }
 
 static void test_poll_fds(void **state)
