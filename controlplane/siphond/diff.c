@@ -121,8 +121,10 @@ double maglev_moved_share(const uint16_t *a, uint32_t a_size, const uint16_t *b,
 	for (uint32_t k = 0; a_size == b_size && k < a_size; k++) {
 		*slots_moved += moved_to(a[k], map, map_n) != (int)b[k];
 	}
+	if (a_size == b_size) /* slots map to equal hash ranges: count them */
+		return a_size ? (double)*slots_moved / (double)a_size : 0.0;
 	if (!a_size || !b_size)
-		return a_size == b_size ? 0.0 : 1.0;
+		return 1.0;
 	while (pos < end) {
 		uint64_t ea = ((((uint64_t)i + 1) << 32) + a_size - 1) / a_size;
 		uint64_t eb = ((((uint64_t)j + 1) << 32) + b_size - 1) / b_size;
