@@ -25,6 +25,8 @@ struct cli_command {
 #define FLAGS_USAGE "FILE | --config FILE [--format json|table]"
 
 #define RPC_USAGE "METHOD [JSON-PARAMS]"
+#define STATE_USAGE "state [--json]"
+#define RELOAD_USAGE "reload [--dry-run] [--json]"
 
 int cmd_explain(int argc, char **argv);
 int cmd_reasons(int argc, char **argv);
@@ -32,6 +34,8 @@ int cmd_check(int argc, char **argv);
 int cmd_flags(int argc, char **argv);
 int cmd_ping(int argc, char **argv);
 int cmd_rpc(int argc, char **argv);
+int cmd_state(int argc, char **argv);
+int cmd_reload(int argc, char **argv);
 
 /* The global options: --socket PATH (else $SIPHON_SOCKET, else
  * /run/siphon/siphond.sock) and --timeout SECONDS (5). */

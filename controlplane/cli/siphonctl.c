@@ -34,6 +34,15 @@ static const struct cli_command commands[] = {
 	  "Call one siphond method with JSON-PARAMS (an object) and print the JSON reply line; "
 	  "exits 1 when the reply is an error (its code and message on stderr). "
 	  "'siphonctl rpc help' lists the methods (docs/rpc.md)." },
+	{ "state", cmd_state, STATE_USAGE,
+	  "Show siphond's running generation (number, age, size), its config and state dir, and "
+	  "each attached fast path with its pid, the generation it acknowledged and its last "
+	  "refusal; --json prints the 'state' method's result as one line." },
+	{ "reload", cmd_reload, RELOAD_USAGE,
+	  "Have siphond compile its config file again and publish it as a new generation; "
+	  "--dry-run publishes nothing and prints what would change: flags, rules, pools, nodes "
+	  "and per pool the share of Maglev slots that would move. Exits 1 with FILE:LINE: reason "
+	  "when the config is rejected (the running generation stays)." },
 	{ "help", cmd_help, "help [COMMAND | --man]",
 	  "Show the commands, or one command's usage; --man prints this table as a man page." },
 	{ "version", cmd_version, "version | --version",
@@ -121,9 +130,9 @@ static void print_man(void)
 	puts(".SH NAME\nsiphonctl \\- manage the siphon SIP load balancer and explain its decisions");
 	puts(".SH SYNOPSIS\n.B siphonctl\n.RB [ --socket\n.IR PATH ]\n.RB [ --timeout\n.IR SECONDS ]\n"
 	     ".I COMMAND\n.RI [ ARGS ]\n.br\n.B siphonctl --version");
-	puts(".SH OPTIONS\n.TP\n.BI --socket \" PATH\"\nsiphond's socket for ping and rpc; else "
+	puts(".SH OPTIONS\n.TP\n.BI --socket \" PATH\"\nsiphond's socket for ping, rpc, state and reload; else "
 	     "$SIPHON_SOCKET, else " RPC_DEFAULT_SOCKET ".\n.TP\n.BI --timeout \" SECONDS\"\n"
-	     "How long ping and rpc wait for siphond (1 to 3600, default 5).");
+	     "How long the commands that call siphond wait for it (1 to 3600, default 5).");
 	puts(".SH COMMANDS");
 	for (size_t i = 0; i < N_COMMANDS; i++) {
 		puts(".TP");

@@ -36,6 +36,7 @@ struct rpc_counters {
 	uint64_t write_failed;          /* a client gone before its replies were written */
 	uint64_t accept_failed;         /* accept() failed (other than EAGAIN) */
 	uint64_t read_failed;           /* read() failed (other than EAGAIN) */
+	uint64_t handed_over;           /* connections handed to a method's take() */
 };
 
 /* {"requests": N, "ok": N, "errors": {"parse_error": N, ...}, ...}; NULL on ENOMEM. */
@@ -72,11 +73,26 @@ int rpc_fail(struct rpc_error *err, enum rpc_code code, const char *fmt, ...)
 typedef int (*rpc_handler_fn)(const json_t *params, void *ctx, json_t **result,
 			      struct rpc_error *err);
 
+/* A method that takes the connection over (fastpath.attach): once its
+ * success reply is written, the server stops serving the connection and
+ * hands the socket to take(): fd (non-blocking) is the callee's to close
+ * from then on; rest holds what the client sent after the request line;
+ * params is the request's, as the handler saw them. A -errno return
+ * (nothing kept) makes the server close fd.
+ * A refused request (an error reply, bad params too) hands nothing over:
+ * take() is called with fd -1, params (NULL when not an object) and rest
+ * the error reply line, for the callee to log and count, and the server
+ * closes the connection once the reply is written (whoever asked for a
+ * channel does not speak RPC after it). */
+typedef int (*rpc_take_fn)(void *ctx, int fd, const json_t *params, const void *rest,
+			   size_t rest_len);
+
 struct rpc_method {
 	const char *name;
 	rpc_handler_fn handler;
 	const struct rpc_param *params; /* ends with { NULL }; NULL: takes none */
 	const char *doc;
+	rpc_take_fn take; /* NULL for an ordinary method */
 };
 
 /* Every method the server answers, in the order added. Several arrays,
@@ -108,6 +124,14 @@ int rpc_builtin_add(struct rpc_table *t);
  * free(). NULL only when out of memory. Counts into c. */
 char *rpc_handle_line(const struct rpc_table *t, const char *line, size_t len,
 		      struct rpc_counters *c);
+
+/* rpc_handle_line, and when the line called a method with `take`: *taken
+ * its entry, *params a new reference to its params (json_decref it; NULL
+ * when they are not an object) and *ok whether it succeeded; else NULL,
+ * NULL, false. */
+char *rpc_handle_line_take(const struct rpc_table *t, const char *line, size_t len,
+			   struct rpc_counters *c, const struct rpc_entry **taken, json_t **params,
+			   bool *ok);
 
 /* The reply to a line that is not handled (too long, busy): id null. */
 char *rpc_error_line(enum rpc_code code, const char *message, struct rpc_counters *c);

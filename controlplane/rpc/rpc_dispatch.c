@@ -93,9 +93,10 @@ static int unknown_method(const struct rpc_table *t, const char *name, struct rp
 	return rpc_fail(err, RPC_E_UNKNOWN_METHOD, "unknown method '%.64s' (known: %s)", name, list);
 }
 
-/* Checks the request and runs its method: 0 with *result, or -errno with err. */
+/* Checks the request and runs its method: 0 with *result, or -errno with
+ * err. *ran is the method's entry once the method is known. */
 static int dispatch(const struct rpc_table *t, const json_t *req, json_t **result,
-		    struct rpc_error *err)
+		    const struct rpc_entry **ran, struct rpc_error *err)
 {
 	const json_t *method, *params;
 	const struct rpc_entry *e;
@@ -122,6 +123,7 @@ static int dispatch(const struct rpc_table *t, const json_t *req, json_t **resul
 	/* a name with a NUL inside is no method's name */
 	if (!e || strlen(json_string_value(method)) != json_string_length(method))
 		return unknown_method(t, json_string_value(method), err);
+	*ran = e;
 	params = json_object_get(req, "params");
 	if (params && !json_is_object(params) && !json_is_null(params))
 		return rpc_fail(err, RPC_E_BAD_PARAMS, "params: expected an object");
@@ -195,12 +197,29 @@ char *rpc_error_line(enum rpc_code code, const char *message, struct rpc_counter
 char *rpc_handle_line(const struct rpc_table *t, const char *line, size_t len,
 		      struct rpc_counters *c)
 {
+	const struct rpc_entry *taken;
+	json_t *params;
+	bool ok;
+	char *out = rpc_handle_line_take(t, line, len, c, &taken, &params, &ok);
+
+	json_decref(params);
+	return out;
+}
+
+char *rpc_handle_line_take(const struct rpc_table *t, const char *line, size_t len,
+			   struct rpc_counters *c, const struct rpc_entry **taken, json_t **params,
+			   bool *ok)
+{
+	const struct rpc_entry *ran = NULL;
 	struct rpc_error err;
 	json_error_t jerr;
 	json_t *req, *result = NULL, *id;
 	char *out;
 	bool too_big;
 
+	*taken = NULL;
+	*params = NULL;
+	*ok = false;
 	c->requests++;
 	if (len && line[len - 1] == '\r')
 		len--;
@@ -210,7 +229,13 @@ char *rpc_handle_line(const struct rpc_table *t, const char *line, size_t len,
 			 jerr.column);
 		return error_reply(NULL, RPC_E_PARSE, err.message, c);
 	}
-	if (dispatch(t, req, &result, &err) != 0) {
+	if (dispatch(t, req, &result, &ran, &err) != 0) {
+		if (ran && ran->method->take) {
+			const json_t *p = json_object_get(req, "params");
+
+			*taken = ran;
+			*params = json_is_object(p) ? json_incref((json_t *)p) : NULL;
+		}
 		/* an id of the wrong type is not echoed */
 		id = json_object_get(req, "id");
 		out = error_reply(json_is_integer(id) || json_is_string(id) ? id : NULL, err.code,
@@ -224,6 +249,13 @@ char *rpc_handle_line(const struct rpc_table *t, const char *line, size_t len,
 		out = error_reply(id, RPC_E_INTERNAL, "the reply is larger than 1 MiB", c);
 	else if (out)
 		c->ok++;
+	if (out && !too_big && ran->method->take) {
+		json_t *p = json_object_get(req, "params");
+
+		*params = json_is_object(p) ? json_incref(p) : json_object();
+		*taken = *params ? ran : NULL;
+		*ok = *taken != NULL;
+	}
 	json_decref(req);
 	return out;
 }

@@ -22,6 +22,9 @@ struct rpc_conn {
 	char *out;
 	size_t out_off, out_len, out_cap;
 	bool eof, closing;
+	/* a method with `take` succeeded: once its reply is out, hand over */
+	const struct rpc_entry *taking;
+	json_t *take_params;
 };
 
 struct rpc_server {
@@ -81,9 +84,11 @@ int rpc_server_open(struct rpc_server **out, const char *path, const struct rpc_
 
 static void conn_close(struct rpc_server *s, struct rpc_conn *c)
 {
-	close(c->fd);
+	if (c->fd >= 0)
+		close(c->fd);
 	free(c->in);
 	free(c->out);
+	json_decref(c->take_params);
 	*c = (struct rpc_conn){ .fd = -1 };
 	s->n_clients--;
 }
@@ -122,7 +127,7 @@ unsigned rpc_server_clients(const struct rpc_server *s)
 
 static bool wants_read(const struct rpc_server *s, const struct rpc_conn *c)
 {
-	return !c->eof && !c->closing && c->out_len - c->out_off < RPC_OUT_HIGH &&
+	return !c->eof && !c->closing && !c->taking && c->out_len - c->out_off < RPC_OUT_HIGH &&
 	       c->in_len - c->in_off < s->max_line + 1;
 }
 
@@ -185,7 +190,9 @@ static bool answer(struct rpc_server *s, struct rpc_conn *c, char *line)
 /* Answers the complete lines while the output is below its mark. */
 static bool answer_lines(struct rpc_server *s, struct rpc_conn *c)
 {
-	while (!c->closing && c->out_len - c->out_off < RPC_OUT_HIGH) {
+	while (!c->closing && !c->taking && c->out_len - c->out_off < RPC_OUT_HIGH) {
+		char *line;
+		bool ok;
 		char *nl = memchr(c->in + c->scanned, '\n', c->in_len - c->scanned);
 		size_t len;
 
@@ -194,7 +201,16 @@ static bool answer_lines(struct rpc_server *s, struct rpc_conn *c)
 			break;
 		}
 		len = (size_t)(nl - (c->in + c->in_off));
-		if (!answer(s, c, rpc_handle_line(s->table, c->in + c->in_off, len, &s->counters)))
+		line = rpc_handle_line_take(s->table, c->in + c->in_off, len, &s->counters,
+					    &c->taking, &c->take_params, &ok);
+		if (c->taking && !ok) {
+			c->taking->method->take(c->taking->ctx, -1, c->take_params,
+						line ? line : RPC_OOM_LINE,
+						strlen(line ? line : RPC_OOM_LINE));
+			c->taking = NULL;
+			c->closing = true;
+		}
+		if (!answer(s, c, line))
 			return false;
 		c->in_off = c->scanned = (size_t)(nl - c->in) + 1;
 	}
@@ -250,6 +266,21 @@ static bool flush(struct rpc_server *s, struct rpc_conn *c)
 	return true;
 }
 
+/* The reply of a taking method is out: the socket is the method's now.
+ * What the client sent after the request line goes with it. */
+static void hand_over(struct rpc_server *s, struct rpc_conn *c)
+{
+	const struct rpc_entry *e = c->taking;
+	int fd = c->fd;
+
+	if (e->method->take(e->ctx, fd, c->take_params, c->in + c->in_off,
+			    c->in_len - c->in_off) == 0) {
+		s->counters.handed_over++;
+		c->fd = -1; /* not ours to close any more */
+	}
+	conn_close(s, c);
+}
+
 static void serve(struct rpc_server *s, struct rpc_conn *c, short revents)
 {
 	if ((revents & (POLLIN | POLLHUP | POLLERR)) && wants_read(s, c) && !read_some(s, c))
@@ -258,7 +289,7 @@ static void serve(struct rpc_server *s, struct rpc_conn *c, short revents)
 	for (;;) {
 		if (!answer_lines(s, c))
 			goto drop;
-		if (!c->closing && !has_line(c) && c->in_len - c->in_off > s->max_line) {
+		if (!c->closing && !c->taking && !has_line(c) && c->in_len - c->in_off > s->max_line) {
 			char msg[96];
 
 			snprintf(msg, sizeof(msg),
@@ -268,14 +299,18 @@ static void serve(struct rpc_server *s, struct rpc_conn *c, short revents)
 				goto drop;
 			c->closing = true;
 		}
-		if (c->eof && !c->closing && !has_line(c)) {
+		if (c->eof && !c->closing && !c->taking && !has_line(c)) {
 			if (c->in_len > c->in_off)
 				s->counters.closed_mid_request++;
 			c->closing = true;
 		}
 		if (!flush(s, c) || (c->closing && c->out_off == c->out_len))
 			goto drop;
-		if (c->closing || c->out_off < c->out_len || !has_line(c))
+		if (c->taking && c->out_off == c->out_len) {
+			hand_over(s, c);
+			return;
+		}
+		if (c->closing || c->taking || c->out_off < c->out_len || !has_line(c))
 			return;
 	}
 drop:

@@ -96,11 +96,12 @@ json_t *rpc_counters_json(const struct rpc_counters *c)
 			return json_decref(errors), NULL;
 	if (!errors)
 		return NULL;
-	return json_pack("{s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I}",
 			 "requests", (json_int_t)c->requests, "ok", (json_int_t)c->ok,
 			 "errors", errors, "accepted", (json_int_t)c->accepted,
 			 "closed_mid_request", (json_int_t)c->closed_mid_request,
 			 "write_failed", (json_int_t)c->write_failed,
 			 "accept_failed", (json_int_t)c->accept_failed,
-			 "read_failed", (json_int_t)c->read_failed);
+			 "read_failed", (json_int_t)c->read_failed,
+			 "handed_over", (json_int_t)c->handed_over);
 }

@@ -245,7 +245,7 @@ static void test_error_line_and_counters_json(void **state)
 				  "\"bad_request\":0,\"unknown_method\":0,\"bad_params\":0,"
 				  "\"too_long\":0,\"busy\":1,\"not_found\":0,\"failed\":0,"
 				  "\"internal\":0},\"accepted\":0,\"closed_mid_request\":0,"
-				  "\"write_failed\":0,\"accept_failed\":0,\"read_failed\":0}");
+				  "\"write_failed\":0,\"accept_failed\":0,\"read_failed\":0,\"handed_over\":0}");
 	free(text);
 	json_decref(c);
 }

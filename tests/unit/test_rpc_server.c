@@ -406,6 +406,120 @@ static void test_stale_live_and_odd_paths(void **state)
 	assert_non_null(strstr(err, "cannot"));
 }
 
+/* A method with `take`: its success reply is written, then the socket
+ * and what followed the line are handed over; a refusal (the handler's or
+ * bad params) is reported to take() with fd -1 and closes the connection
+ * after its reply; a take() that fails closes it. */
+static int taken_fd = -1, take_rc;
+static char taken_rest[64];
+static size_t taken_rest_len;
+static char taken_name[32];
+static int refusals;
+static char refused_line[256];
+
+static int m_grab(const json_t *params, void *ctx, json_t **result, struct rpc_error *err)
+{
+	const char *name = json_string_value(json_object_get(params, "name"));
+
+	(void)ctx;
+	if (strcmp(name, "no") == 0)
+		return rpc_fail(err, RPC_E_FAILED, "refused");
+	*result = json_string("yours");
+	return 0;
+}
+
+static int grab_take(void *ctx, int fd, const json_t *params, const void *rest, size_t len)
+{
+	(void)ctx;
+	if (fd < 0) {
+		refusals++;
+		assert_true(len < sizeof(refused_line));
+		memcpy(refused_line, rest, len);
+		refused_line[len] = '\0';
+		assert_true(params == NULL || json_is_object(params));
+		return 0;
+	}
+	if (take_rc)
+		return take_rc;
+	taken_fd = fd;
+	snprintf(taken_name, sizeof(taken_name), "%s",
+		 json_string_value(json_object_get(params, "name")));
+	assert_true(len < sizeof(taken_rest));
+	memcpy(taken_rest, rest, len);
+	taken_rest_len = len;
+	return 0;
+}
+
+static const struct rpc_param grab_params[] = {
+	{ "name", RPC_STRING, true, "who" },
+	{ NULL },
+};
+
+static const struct rpc_method grab_method[] = {
+	{ "grab", m_grab, grab_params, "Takes the connection.", grab_take },
+};
+
+static void test_take_connection(void **state)
+{
+	int fd, fd2;
+	char buf[64];
+
+	(void)state;
+	assert_int_equal(rpc_table_add(&table, grab_method, 1, NULL), 0);
+	/* refused by the handler, then by the params check: reply, closed */
+	fd = client(sock_path);
+	send_str(fd, "{\"method\":\"grab\",\"params\":{\"name\":\"no\"},\"id\":1}\n"
+		     "{\"method\":\"ping\",\"id\":9}\n");
+	expect_line(fd, "{\"id\":1,\"error\":{\"code\":\"failed\",\"message\":\"refused\"}}");
+	expect_closed(fd);
+	close(fd);
+	assert_int_equal(refusals, 1);
+	assert_string_equal(refused_line,
+			    "{\"id\":1,\"error\":{\"code\":\"failed\",\"message\":\"refused\"}}");
+	fd = client(sock_path);
+	send_str(fd, "{\"method\":\"grab\",\"params\":{\"name\":3},\"id\":2}\n");
+	expect_line(fd, "{\"id\":2,\"error\":{\"code\":\"bad_params\",\"message\":"
+			"\"params.name: expected a string\"}}");
+	expect_closed(fd);
+	close(fd);
+	assert_int_equal(refusals, 2);
+	assert_int_equal(taken_fd, -1);
+	assert_int_equal(rpc_server_counters(srv)->handed_over, 0);
+	fd = client(sock_path);
+	/* taken, with binary bytes (a newline among them) right after the line */
+	send_str(fd, "{\"method\":\"grab\",\"params\":{\"name\":\"fp\"},\"id\":3}\nAB\nC{");
+	expect_line(fd, "{\"id\":3,\"result\":\"yours\"}");
+	assert_true(taken_fd >= 0);
+	assert_string_equal(taken_name, "fp");
+	assert_int_equal(taken_rest_len, 5);
+	assert_memory_equal(taken_rest, "AB\nC{", 5);
+	assert_int_equal(rpc_server_clients(srv), 0);
+	assert_int_equal(rpc_server_counters(srv)->handed_over, 1);
+	/* the server neither reads from it nor closes it any more */
+	send_str(fd, "{\"method\":\"ping\",\"id\":5}\n");
+	serve_a_while();
+	assert_int_equal(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(recv(taken_fd, buf, sizeof(buf), MSG_DONTWAIT), 25);
+	assert_int_equal(send(taken_fd, "x", 1, 0), 1);
+	assert_int_equal(recv(fd, buf, sizeof(buf), 0), 1);
+	close(taken_fd);
+	close(fd);
+	/* a take() that fails: the server closes the connection */
+	taken_fd = -1;
+	take_rc = -ENOSPC;
+	fd2 = client(sock_path);
+	send_str(fd2, "{\"method\":\"grab\",\"params\":{\"name\":\"fp\"},\"id\":4}\n");
+	expect_line(fd2, "{\"id\":4,\"result\":\"yours\"}");
+	expect_closed(fd2);
+	close(fd2);
+	take_rc = 0;
+	assert_int_equal(taken_fd, -1);
+	assert_int_equal(rpc_server_counters(srv)->handed_over, 1);
+	assert_int_equal(rpc_server_clients(srv), 0);
+	assert_int_equal(refusals, 2);
+}
+
 static void test_poll_fds(void **state)
 {
 	struct pollfd fds[RPC_SERVER_FDS_MAX + 1];
@@ -443,6 +557,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pipelined_then_half_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_live_and_odd_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_poll_fds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_take_connection, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

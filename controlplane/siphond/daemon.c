@@ -1,0 +1,185 @@
+/* The daemon's life: start (config, socket, the first generation), the
+ * poll() loop over the RPC server, the fast paths and a signalfd, and a
+ * clean stop. Nothing here blocks on a client. */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "siphond.h"
+
+#define TICK_MS 1000 /* the stall check of the fast paths */
+
+void siphond_log(const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* one write per line: lines of concurrent writers never interleave */
+	fprintf(stderr, "siphond: %s\n", line);
+	fflush(stderr);
+}
+
+static int open_signals(struct siphond *d, char *err, size_t errlen)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->sigfd < 0) {
+		snprintf(err, errlen, "signalfd: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* The first generation: the persisted one when it holds the same tables
+ * (a restart with the same config republishes nothing), else the next
+ * number, persisted before anything is published. */
+static int first_generation(struct siphond *d, char *err, size_t errlen)
+{
+	struct persisted p;
+	bool unchanged;
+	char note[SIPHOND_ERR_MAX];
+	int rc = gen_read_persisted(d->o.state_dir, &p, note, sizeof(note));
+
+	if (rc) {
+		snprintf(err, errlen, "%s", note);
+		return rc;
+	}
+	if (note[0])
+		siphond_log("%s", note);
+	d->last_number = p.number;
+	rc = gen_build(d->cfg, p.number + 1, p.blob, p.len, &d->cur, &unchanged, err, errlen);
+	if (rc == 0 && unchanged) {
+		d->cur = calloc(1, sizeof(*d->cur));
+		if (!d->cur) {
+			free(p.blob);
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		*d->cur = (struct generation){ .refs = 1, .number = p.number, .blob = p.blob,
+					       .len = p.len, .made = p.mtime };
+		siphond_log("generation %llu kept: %s holds the same tables as %s/%s",
+			    (unsigned long long)p.number, d->cfg->path, d->o.state_dir,
+			    SIPHOND_STATE_BLOB);
+		return 0;
+	}
+	free(p.blob);
+	if (rc)
+		return rc;
+	rc = gen_persist(d->o.state_dir, d->cur, err, errlen);
+	if (rc)
+		return rc;
+	d->last_number = d->cur->number;
+	siphond_log("generation %llu published: %s (%zu bytes)", (unsigned long long)d->cur->number,
+		    d->cfg->path, d->cur->len);
+	return 0;
+}
+
+int siphond_start(struct siphond *d, char *err, size_t errlen)
+{
+	struct config_error cerr;
+	int rc;
+
+	d->sigfd = -1;
+	rc = config_load(d->o.config, &d->cfg, &cerr);
+	if (rc) {
+		snprintf(err, errlen, "%s", cerr.text);
+		return rc;
+	}
+	rc = publisher_new(&d->pub);
+	if (rc) {
+		snprintf(err, errlen, "out of memory");
+		return rc;
+	}
+	rpc_table_init(&d->table);
+	rc = rpc_builtin_add(&d->table);
+	if (!rc)
+		rc = siphond_methods_add(d);
+	if (rc) {
+		snprintf(err, errlen, "the method table: %s", strerror(-rc));
+		return rc;
+	}
+	rc = open_signals(d, err, errlen);
+	if (rc)
+		return rc;
+	/* the socket before the state: a second siphond is refused here,
+	 * before it could persist anything */
+	rc = rpc_server_open(&d->rpc, d->o.socket, &d->table, NULL, err, errlen);
+	if (rc)
+		return rc;
+	rc = first_generation(d, err, errlen);
+	if (rc)
+		return rc;
+	siphond_log("listening on %s; state in %s", d->o.socket, d->o.state_dir);
+	return 0;
+}
+
+static void on_signal(struct siphond *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			json_t *result = NULL;
+			char err[SIPHOND_ERR_MAX];
+
+			/* siphond_reload logs the outcome either way */
+			siphond_reload(d, false, "SIGHUP", &result, err, sizeof(err));
+			json_decref(result);
+		} else {
+			siphond_log("%s: stopping", strsignal((int)si.ssi_signo));
+			d->stop = true;
+		}
+	}
+}
+
+int siphond_run(struct siphond *d)
+{
+	while (!d->stop) {
+		struct pollfd fds[1 + RPC_SERVER_FDS_MAX + PUB_MAX_FASTPATHS];
+		size_t n = 0;
+
+		fds[n++] = (struct pollfd){ .fd = d->sigfd, .events = POLLIN };
+		n += rpc_server_poll_fds(d->rpc, fds + n, RPC_SERVER_FDS_MAX);
+		n += publisher_poll_fds(d->pub, fds + n, PUB_MAX_FASTPATHS);
+		if (poll(fds, n, TICK_MS) < 0) {
+			if (errno == EINTR)
+				continue;
+			siphond_log("poll: %s", strerror(errno));
+			return -errno;
+		}
+		if (fds[0].revents)
+			on_signal(d);
+		/* an fd closed and reused within one turn may meet a stale
+		 * entry: at most one EAGAIN, every socket is non-blocking */
+		publisher_handle(d->pub, fds + 1, n - 1);
+		rpc_server_handle(d->rpc, fds + 1, n - 1);
+		publisher_tick(d->pub);
+	}
+	return 0;
+}
+
+void siphond_stop(struct siphond *d)
+{
+	rpc_server_close(d->rpc);
+	publisher_free(d->pub);
+	gen_unref(d->cur);
+	config_free(d->cfg);
+	if (d->sigfd >= 0)
+		close(d->sigfd);
+	*d = (struct siphond){ .sigfd = -1 };
+}

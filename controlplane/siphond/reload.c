@@ -1,0 +1,89 @@
+/* A reload: the config compiled again off to the side. Rejected, the
+ * running generation stays; unchanged, nothing is published; else the new
+ * generation is persisted, then published. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "siphond.h"
+
+static int reject(struct siphond *d, const char *why, const char *text, char *err,
+		  size_t errlen)
+{
+	d->c.reloads_rejected++;
+	if (text != err)
+		snprintf(err, errlen, "%s", text);
+	siphond_log("reload (%s) rejected: %s; generation %llu stays", why, text,
+		    (unsigned long long)d->cur->number);
+	return -EINVAL;
+}
+
+int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **result,
+		   char *err, size_t errlen)
+{
+	struct siphon_config *cfg;
+	struct config_error cerr;
+	struct generation *g;
+	json_t *changes;
+	bool unchanged;
+	int rc;
+
+	*result = NULL;
+	if (config_load(d->o.config, &cfg, &cerr))
+		return reject(d, why, cerr.text, err, errlen);
+	changes = config_diff(d->cfg, cfg);
+	if (!changes) {
+		config_free(cfg);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	rc = gen_build(cfg, d->last_number + 1, d->cur->blob, d->cur->len, &g, &unchanged, err,
+		       errlen);
+	if (rc) {
+		json_decref(changes);
+		config_free(cfg);
+		return reject(d, why, err, err, errlen);
+	}
+	if (dry_run) {
+		d->c.dry_runs++;
+		*result = json_pack("{s:b, s:I, s:b, s:o}", "dry_run", true, "generation",
+				    (json_int_t)d->cur->number, "unchanged", unchanged, "changes",
+				    changes);
+		gen_unref(g);
+		config_free(cfg);
+		siphond_log("reload (%s, dry run): %s", why,
+			    unchanged ? "no change" : "changes reported, nothing published");
+		return *result ? 0 : -ENOMEM;
+	}
+	d->c.reloads++;
+	if (unchanged) {
+		d->c.reloads_unchanged++;
+		config_free(cfg);
+		*result = json_pack("{s:b, s:I, s:b, s:o}", "dry_run", false, "generation",
+				    (json_int_t)d->cur->number, "unchanged", true, "changes", changes);
+		siphond_log("reload (%s): %s holds the same tables; generation %llu stays", why,
+			    d->o.config, (unsigned long long)d->cur->number);
+		return *result ? 0 : -ENOMEM;
+	}
+	rc = gen_persist(d->o.state_dir, g, err, errlen);
+	if (rc) {
+		d->c.persist_failed++;
+		json_decref(changes);
+		gen_unref(g);
+		config_free(cfg);
+		siphond_log("reload (%s) failed: %s; generation %llu stays", why, err,
+			    (unsigned long long)d->cur->number);
+		return rc;
+	}
+	d->last_number = g->number;
+	gen_unref(d->cur);
+	d->cur = g;
+	config_free(d->cfg);
+	d->cfg = cfg;
+	siphond_log("reload (%s): generation %llu published: %s (%zu bytes)", why,
+		    (unsigned long long)g->number, d->o.config, g->len);
+	publisher_publish(d->pub, g);
+	*result = json_pack("{s:b, s:I, s:b, s:o}", "dry_run", false, "generation",
+			    (json_int_t)g->number, "unchanged", false, "changes", changes);
+	return *result ? 0 : -ENOMEM;
+}

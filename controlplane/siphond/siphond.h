@@ -1,0 +1,140 @@
+/* siphond, the control plane's daemon (docs/siphond.md): compiles the
+ * config into table generations, persists each before publishing it to
+ * the attached fast paths, and answers the RPC socket. One thread, one
+ * poll() loop (daemon.c); every file here has one role. */
+#ifndef SIPHON_SIPHOND_H
+#define SIPHON_SIPHOND_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "rpc.h"
+#include "rpc_server.h"
+
+#define SIPHOND_STATE_DIR   "/var/lib/siphon"
+#define SIPHOND_STATE_BLOB  "tables.blob" /* the last published generation */
+#define SIPHOND_ERR_MAX     1024
+
+/* The log: one line per event on stderr, "siphond: ..." */
+void siphond_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* generations.c: a generation is one immutable blob, shared (refcounted)
+ * by the daemon and every fast path it is still being written to. */
+struct generation {
+	unsigned refs;
+	uint64_t number;
+	void *blob;
+	size_t len;
+	time_t made; /* wall clock: when it was built (or persisted, when kept) */
+};
+
+struct generation *gen_ref(struct generation *g);
+void gen_unref(struct generation *g);
+
+/* What the state dir holds: the persisted blob (NULL when there is none
+ * or it does not open) and the highest number given out (0: none). */
+struct persisted {
+	uint64_t number;
+	void *blob;
+	size_t len;
+	time_t mtime;
+};
+
+/* 0 (also when there is no file: number 0), or -errno with err. A file
+ * that does not open as a blob (another ABI after an upgrade) still gives
+ * its number when its header does, and a note in err (rc 0, blob NULL). */
+int gen_read_persisted(const char *dir, struct persisted *p, char *err, size_t errlen);
+
+/* Builds cfg's tables as a generation numbered `number`. When `same` is
+ * given and holds the same tables (equal bytes but for the number), *out
+ * is NULL and *unchanged true. 0 or -errno with err. */
+int gen_build(const struct siphon_config *cfg, uint64_t number, const void *same,
+	      size_t same_len, struct generation **out, bool *unchanged, char *err,
+	      size_t errlen);
+
+/* Writes g to DIR/tables.blob atomically: a temp file, fsync, rename,
+ * fsync of the directory (made 0755 when missing). 0 or -errno with err. */
+int gen_persist(const char *dir, const struct generation *g, char *err, size_t errlen);
+
+/* publisher.c: the attached fast paths. */
+#define PUB_MAX_FASTPATHS 16
+#define PUB_STALL_S       30 /* a fast path that takes no byte for this long is dropped */
+#define PUB_NAME_MAX      64
+
+struct pub_counters {
+	uint64_t attached, detached, refused, acks, refusals, protocol_errors, stalled,
+		write_failed, published;
+};
+
+struct publisher;
+
+int publisher_new(struct publisher **out);
+void publisher_free(struct publisher *p); /* closes every fast path */
+/* Takes fd (a handed-over RPC connection) as fast path `name`, which runs
+ * generation `runs`; sends cur unless it runs that. rest: bytes already
+ * read after the attach line. 0, or -ENOSPC (full) / -errno: fd not kept. */
+int publisher_attach(struct publisher *p, int fd, const char *name, uint64_t runs,
+		     const void *rest, size_t rest_len, struct generation *cur);
+bool publisher_full(const struct publisher *p);
+/* Queues g to every fast path (the newest waiting one replaces an older). */
+void publisher_publish(struct publisher *p, struct generation *g);
+size_t publisher_poll_fds(const struct publisher *p, struct pollfd *fds, size_t n);
+void publisher_handle(struct publisher *p, const struct pollfd *fds, size_t n);
+/* Drops fast paths stuck for PUB_STALL_S. */
+void publisher_tick(struct publisher *p);
+/* [{"name", "pid", "attached", "attached_s", "generation", "runs", "pending", "refused"}] */
+json_t *publisher_json(const struct publisher *p);
+const struct pub_counters *publisher_counters(const struct publisher *p);
+void publisher_count_refused(struct publisher *p);
+
+/* The daemon. */
+struct siphond_opts {
+	const char *config, *socket, *state_dir;
+};
+
+struct siphond_counters {
+	uint64_t reloads, reloads_rejected, reloads_unchanged, persist_failed, dry_runs;
+};
+
+struct siphond {
+	struct siphond_opts o;
+	struct siphon_config *cfg; /* the running generation's config */
+	struct generation *cur;
+	uint64_t last_number;      /* the highest number given out */
+	struct rpc_table table;
+	struct rpc_server *rpc;
+	struct publisher *pub;
+	int sigfd;
+	bool stop;
+	struct siphond_counters c;
+};
+
+/* daemon.c */
+int siphond_start(struct siphond *d, char *err, size_t errlen);
+int siphond_run(struct siphond *d); /* until SIGTERM / SIGINT */
+void siphond_stop(struct siphond *d);
+
+/* reload.c: compiles the config again. Dry run: *result says what would
+ * change; else the new generation is persisted and published. 0, or
+ * -errno with err (the config's FILE:LINE: reason when rejected). */
+int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **result,
+		   char *err, size_t errlen);
+
+/* diff.c: what changes from a to b (flags, rules, pools, nodes, Maglev share). */
+json_t *config_diff(const struct siphon_config *a, const struct siphon_config *b);
+/* The share of the Call-ID hash space whose node changes between two Maglev
+ * tables of one pool (old node index -> new one through map; map[i] is the
+ * new index of old node i, or -1 when it left). */
+double maglev_moved_share(const uint16_t *a, uint32_t a_size, const uint16_t *b, uint32_t b_size,
+			  const int *map, uint32_t map_n, uint64_t *slots_moved);
+
+/* methods.c */
+int siphond_methods_add(struct siphond *d);
+
+#endif
