@@ -122,6 +122,8 @@ int siphond_start(struct siphond *d, char *err, size_t errlen)
 	if (rc)
 		return rc;
 	rc = first_generation(d, err, errlen);
+	if (!rc)
+		rc = punt_open(d, err, errlen);
 	if (rc)
 		return rc;
 	siphond_log("listening on %s; state in %s", d->o.socket, d->o.state_dir);
@@ -150,12 +152,13 @@ static void on_signal(struct siphond *d)
 int siphond_run(struct siphond *d)
 {
 	while (!d->stop) {
-		struct pollfd fds[1 + RPC_SERVER_FDS_MAX + PUB_MAX_FASTPATHS];
+		struct pollfd fds[1 + RPC_SERVER_FDS_MAX + PUB_MAX_FASTPATHS + PUNT_POLL_MAX];
 		size_t n = 0;
 
 		fds[n++] = (struct pollfd){ .fd = d->sigfd, .events = POLLIN };
 		n += rpc_server_poll_fds(d->rpc, fds + n, RPC_SERVER_FDS_MAX);
 		n += publisher_poll_fds(d->pub, fds + n, PUB_MAX_FASTPATHS);
+		n += punt_poll_fds(d, fds + n, PUNT_POLL_MAX);
 		if (poll(fds, n, TICK_MS) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -168,6 +171,7 @@ int siphond_run(struct siphond *d)
 		 * entry: at most one EAGAIN, every socket is non-blocking */
 		publisher_handle(d->pub, fds + 1, n - 1);
 		rpc_server_handle(d->rpc, fds + 1, n - 1);
+		punt_handle(d, fds + 1, n - 1);
 		publisher_tick(d->pub);
 	}
 	return 0;
@@ -175,6 +179,7 @@ int siphond_run(struct siphond *d)
 
 void siphond_stop(struct siphond *d)
 {
+	punt_close(d);
 	rpc_server_close(d->rpc);
 	publisher_free(d->pub);
 	gen_unref(d->cur);

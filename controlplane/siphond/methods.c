@@ -32,11 +32,12 @@ static int m_state(const json_t *params, void *ctx, json_t **result, struct rpc_
 	time_t now = time(NULL);
 
 	(void)params, (void)err;
-	*result = json_pack("{s:I, s:I, s:I, s:I, s:s, s:s, s:o, s:o}", "generation",
+	*result = json_pack("{s:I, s:I, s:I, s:I, s:s, s:s, s:o, s:o, s:o}", "generation",
 			    (json_int_t)d->cur->number, "made", (json_int_t)d->cur->made, "age_s",
 			    (json_int_t)(now - d->cur->made), "bytes", (json_int_t)d->cur->len,
 			    "config", d->o.config, "state_dir", d->o.state_dir, "fast_paths",
-			    publisher_json(d->pub), "counters", counters_json(d));
+			    publisher_json(d->pub), "counters", counters_json(d), "punts",
+			    punt_json(d));
 	return *result ? 0 : -ENOMEM;
 }
 
@@ -129,7 +130,8 @@ static const struct rpc_param attach_params[] = {
 static const struct rpc_method methods[] = {
 	{ "state", m_state, NULL,
 	  "The running generation (number, age, size), the config, the attached fast paths with "
-	  "the generation each acknowledged, and the counters." },
+	  "the generation each acknowledged, the counters, and the punts: sockets and answers "
+	  "by outcome (docs/answers.md)." },
 	{ "reload", m_reload, reload_params,
 	  "Compile the config file again and publish it as a new generation (persisted first); a "
 	  "config that does not load is rejected with FILE:LINE: reason and the running "

@@ -80,6 +80,7 @@ int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **re
 	d->cur = g;
 	config_free(d->cfg);
 	d->cfg = cfg;
+	punt_tables_changed(d); /* the classifier pointed into the old config */
 	siphond_log("reload (%s): generation %llu published: %s (%zu bytes)", why,
 		    (unsigned long long)g->number, d->o.config, g->len);
 	publisher_publish(d->pub, g);

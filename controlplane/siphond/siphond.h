@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -110,6 +111,7 @@ struct siphond {
 	struct rpc_table table;
 	struct rpc_server *rpc;
 	struct publisher *pub;
+	struct punt *punt; /* punt.c: the sockets that answer punted messages */
 	int sigfd;
 	bool stop;
 	struct siphond_counters c;
@@ -133,6 +135,26 @@ json_t *config_diff(const struct siphon_config *a, const struct siphon_config *b
  * new index of old node i, or -1 when it left). */
 double maglev_moved_share(const uint16_t *a, uint32_t a_size, const uint16_t *b, uint32_t b_size,
 			  const int *map, uint32_t map_n, uint64_t *slots_moved);
+
+/* punt.c: answers to punted messages (docs/answers.md): one UDP socket
+ * per balancer address and port, decided with the running generation's
+ * tables. punt_open: 0 or -ENOMEM (a socket that does not bind is logged
+ * and counted, not fatal). punt_tables_changed: after d->cfg changed. */
+struct punt;
+#define PUNT_POLL_MAX (32 * 8) /* balancer addresses x ports */
+int punt_open(struct siphond *d, char *err, size_t errlen);
+void punt_tables_changed(struct siphond *d);
+void punt_close(struct siphond *d);
+size_t punt_poll_fds(const struct siphond *d, struct pollfd *fds, size_t n);
+void punt_handle(struct siphond *d, const struct pollfd *fds, size_t n);
+json_t *punt_json(const struct siphond *d); /* state's "punts" */
+void punt_count_probe_dropped(struct siphond *d);
+
+/* An answer to one of siphond's own OPTIONS probes that reached a punt
+ * socket. probe_hook.c holds a weak default that counts and drops; the
+ * health loop (health_loop.c) defines the real one. */
+void siphond_probe_answer(struct siphond *d, const uint8_t *buf, size_t len,
+			  const struct sockaddr_storage *from, uint64_t now_ms);
 
 /* methods.c */
 int siphond_methods_add(struct siphond *d);
