@@ -54,8 +54,8 @@ static int config_args(const char *cmd, const char *usage, int argc, char **argv
 	return 0;
 }
 
-/* Settings the config accepts that do nothing until siphond exists: one
- * line each, only when the config uses them. */
+/* Settings the config accepts that do nothing until siphond exists, or
+ * that siphond carries out: one line each, only when the config uses them. */
 static void print_not_yet(const char *path, const struct siphon_config *cfg)
 {
 	uint32_t probed = 0, replies = 0;
@@ -79,8 +79,8 @@ static void print_not_yet(const char *path, const struct siphon_config *cfg)
 		for (uint32_t i = 0, k = 0; i < cfg->n_rules; i++)
 			if (cfg->tables.actions[i].kind == ACTION_REPLY)
 				printf("%s %d", k++ ? "," : replies > 1 ? "s" : "", cfg->rules[i].line);
-		printf(") has no effect until siphond exists: siphon punts the message to the "
-		       "kernel stack, where nothing answers it yet\n");
+		printf(") is carried out by siphond, which answers on the balancer addresses; "
+		       "siphon --config alone punts the message without an answer\n");
 	}
 }
 

@@ -173,8 +173,8 @@ NOT_YET = {  # what check says of each setting that waits for siphond
                "loads its tables once, so no pool changes under it and no old Maglev table is kept",
     "probe": "{path}: note: probe (line {line}, {n}) has no effect until siphond exists: nodes "
              "are not probed, every node with a weight takes calls",
-    "reply": "{path}: note: reply ({line}) has no effect until siphond exists: siphon punts "
-             "the message to the kernel stack, where nothing answers it yet",
+    "reply": "{path}: note: reply ({line}) is carried out by siphond, which answers on the "
+             "balancer addresses; siphon --config alone punts the message without an answer",
 }
 
 
