@@ -59,6 +59,38 @@ static const char *str(const json_t *o, const char *key)
 	return s ? s : "-";
 }
 
+/* The sum of a map's numbers ({"200": 3, "503": 1} -> 4). */
+static long long map_sum(const json_t *o)
+{
+	const char *k;
+	const json_t *v;
+	long long n = 0;
+
+	json_object_foreach ((json_t *)o, k, v)
+		n += json_integer_value(v);
+	return n;
+}
+
+/* One line of the punts (docs/answers.md "Counters"). */
+static void print_punts(const json_t *p)
+{
+	const json_t *socks = json_object_get(p, "sockets"), *s;
+	size_t i, bound = 0;
+
+	if (!json_is_object(p))
+		return;
+	json_array_foreach (socks, i, s)
+		bound += json_is_true(json_object_get(s, "bound"));
+	printf("punts       %lld received: %lld answered, %lld unanswered, %lld bad, %lld send "
+	       "failures; %zu of %zu sockets bound\n",
+	       (long long)num(p, "received"),
+	       map_sum(json_object_get(p, "answered_options")) +
+		       map_sum(json_object_get(p, "answered_reply")) + num(p, "answered_stun") +
+		       num(p, "answered_503"),
+	       map_sum(json_object_get(p, "unanswered")), map_sum(json_object_get(p, "bad")),
+	       (long long)num(p, "send_failed"), bound, json_array_size(socks));
+}
+
 static void print_state(const json_t *r)
 {
 	const json_t *fps = json_object_get(r, "fast_paths"), *f;
@@ -67,6 +99,7 @@ static void print_state(const json_t *r)
 	printf("generation  %lld (%lld s old, %lld bytes)\nconfig      %s\nstate dir   %s\n",
 	       (long long)num(r, "generation"), (long long)num(r, "age_s"),
 	       (long long)num(r, "bytes"), str(r, "config"), str(r, "state_dir"));
+	print_punts(json_object_get(r, "punts"));
 	if (!json_array_size(fps)) {
 		puts("fast paths  none attached");
 		return;

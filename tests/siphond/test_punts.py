@@ -252,6 +252,9 @@ def test_junk_and_unanswered(daemon):
     assert p["probe_answers"] == 1 and p["probe_answers_dropped"] == 1
     assert p["received"] == 4
     assert daemon.proc.poll() is None
+    table = daemon.ctl("state").stdout
+    assert ("punts       4 received: 0 answered, 1 unanswered, 2 bad, 0 send failures; "
+            "2 of 2 sockets bound\n") in table, table
     got, _ = exchange(IN4, VIP4, options(IN4, 5062, VIP4), sport=5062)
     assert got.startswith(b"SIP/2.0 200 OK\r\n")
 
