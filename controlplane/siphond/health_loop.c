@@ -130,7 +130,7 @@ void health_loop_rebind(struct siphond *d)
 	const struct compiled_tables *t = &d->cfg->tables;
 	bool want[2] = { false, false };
 
-	for (uint32_t i = 0; i < t->n_control_addrs; i++) {
+	for (uint32_t i = 0; !d->o.no_probes && i < t->n_control_addrs; i++) {
 		const struct self_addr *a = &t->control_addrs[i];
 		const int f = fam_index(a->family);
 
@@ -149,7 +149,9 @@ void health_loop_rebind(struct siphond *d)
 			close(h->fd[f]);
 			h->fd[f] = -1;
 		}
-	if (!t->n_control_addrs && d->cfg->n_pools)
+	if (d->o.no_probes)
+		siphond_log("--no-probes: nodes are not probed and stay as they are");
+	else if (!t->n_control_addrs && d->cfg->n_pools)
 		siphond_log("no balancer control address: nodes are not probed and stay as they are");
 }
 

@@ -97,6 +97,7 @@ void publisher_count_refused(struct publisher *p);
 /* The daemon. */
 struct siphond_opts {
 	const char *config, *socket, *state_dir;
+	bool no_probes; /* --no-probes: no probe socket, no probe sent */
 };
 
 struct siphond_counters {
