@@ -2,6 +2,8 @@
 #ifndef SIPHON_CLI_H
 #define SIPHON_CLI_H
 
+#include <jansson.h>
+
 /* Exit codes of every command. */
 enum {
 	CLI_OK = 0,
@@ -27,6 +29,8 @@ struct cli_command {
 #define RPC_USAGE "METHOD [JSON-PARAMS]"
 #define STATE_USAGE "state [--json]"
 #define RELOAD_USAGE "reload [--dry-run] [--json]"
+#define POOL_USAGE "pool show [POOL] [--json]"
+#define NODE_USAGE "node enable|disable POOL NODE"
 
 int cmd_explain(int argc, char **argv);
 int cmd_reasons(int argc, char **argv);
@@ -36,6 +40,12 @@ int cmd_ping(int argc, char **argv);
 int cmd_rpc(int argc, char **argv);
 int cmd_state(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
+int cmd_pool(int argc, char **argv);
+int cmd_node(int argc, char **argv);
+
+/* Calls a siphond method: CLI_OK with *result (a new reference), or
+ * CLI_FAILED after saying why (cmd_siphond.c). */
+int cli_call(const char *cmd, const char *method, json_t *params, json_t **result);
 
 /* The global options: --socket PATH (else $SIPHON_SOCKET, else
  * /run/siphon/siphond.sock) and --timeout SECONDS (5). */

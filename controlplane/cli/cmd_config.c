@@ -54,24 +54,32 @@ static int config_args(const char *cmd, const char *usage, int argc, char **argv
 	return 0;
 }
 
-/* Settings the config accepts that do nothing until siphond exists, or
- * that siphond carries out: one line each, only when the config uses them. */
+/* Settings only siphond applies (and what does not yet apply): one
+ * line each, only when the config uses them. */
 static void print_not_yet(const char *path, const struct siphon_config *cfg)
 {
 	uint32_t probed = 0, replies = 0;
 	int probe_line = 0;
 
+	uint32_t fallbacks = 0;
+
 	if (cfg->grace_s_line)
-		printf("%s: note: grace_s (line %d) has no effect until siphond exists: siphon loads "
-		       "its tables once, so no pool changes under it and no old Maglev table is kept\n",
-		       path, cfg->grace_s_line);
-	for (uint32_t i = 0; i < cfg->n_pools; i++)
+		printf("%s: note: grace_s (line %d) is applied by siphond, which keeps the previous "
+		       "Maglev table that long after a node leaves or joins; siphon --config alone "
+		       "loads its tables once and keeps none\n", path, cfg->grace_s_line);
+	for (uint32_t i = 0; i < cfg->n_pools; i++) {
 		if (cfg->pools[i].probe_line && !probed++)
 			probe_line = cfg->pools[i].probe_line;
+		fallbacks += cfg->pools[i].fallback >= 0;
+	}
 	if (probed)
-		printf("%s: note: probe (line %d, %u pool%s) has no effect until siphond exists: nodes "
-		       "are not probed, every node with a weight takes calls\n",
+		printf("%s: note: probe (line %d, %u pool%s) is applied by siphond; siphon --config "
+		       "alone does not probe: every node with a weight takes calls\n",
 		       path, probe_line, probed, probed == 1 ? "" : "s");
+	if (fallbacks)
+		printf("%s: note: fallback (%u pool%s) is applied by siphond when a pool has no live "
+		       "node; siphon --config alone never uses it\n", path, fallbacks,
+		       fallbacks == 1 ? "" : "s");
 	for (uint32_t i = 0; i < cfg->n_rules; i++)
 		replies += cfg->tables.actions[i].kind == ACTION_REPLY;
 	if (replies) {

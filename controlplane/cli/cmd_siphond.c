@@ -38,6 +38,11 @@ static int call(const char *cmd, const char *method, json_t *params, json_t **re
 	return CLI_OK;
 }
 
+int cli_call(const char *cmd, const char *method, json_t *params, json_t **result)
+{
+	return call(cmd, method, params, result);
+}
+
 static void print_json(const json_t *v)
 {
 	char *s = json_dumps(v, JSON_COMPACT);

@@ -21,8 +21,8 @@ static const struct cli_command commands[] = {
 	  "the pool; --source and --transport say where a FILE came from." },
 	{ "check", cmd_check, "check " CHECK_USAGE,
 	  "Validate a config without applying it: 'FILE: ok' and a summary, or the first error "
-	  "with its line. Then one note for each of probe, grace_s and reply when the config "
-	  "uses them: they are accepted but have no effect until siphond exists." },
+	  "with its line. Then one note for each of probe, grace_s, fallback and reply when the "
+	  "config uses them: what applies them (siphond), and what does not yet." },
 	{ "flags", cmd_flags, "flags " FLAGS_USAGE,
 	  "List every flag of a config with its bit, where it is defined and how it is matched." },
 	{ "reasons", cmd_reasons, "reasons [--format json|table]",
@@ -43,6 +43,15 @@ static const struct cli_command commands[] = {
 	  "--dry-run publishes nothing and prints what would change: flags, rules, pools, nodes "
 	  "and per pool the share of Maglev slots that would move. Exits 1 with FILE:LINE: reason "
 	  "when the config is rejected (the running generation stays)." },
+	{ "pool", cmd_pool, POOL_USAGE,
+	  "Show siphond's pools and their nodes: state (active, trying, inactive, disabled) and "
+	  "why, weight and effective weight, probes sent, replies, timeouts, ICMP unreachables "
+	  "and the time of the last state change; a node an operator disabled is marked. --json "
+	  "prints the 'pool.show' method's result as one line." },
+	{ "node", cmd_node, NODE_USAGE,
+	  "Take a node out (disable: no longer probed, no new calls, whatever its probes say) or "
+	  "give it back to the probes (enable: active after the pool's `up` answers). Exits 1 "
+	  "when the pool or node does not exist." },
 	{ "help", cmd_help, "help [COMMAND | --man]",
 	  "Show the commands, or one command's usage; --man prints this table as a man page." },
 	{ "version", cmd_version, "version | --version",

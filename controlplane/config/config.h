@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 
+#include "health.h"
 #include "siphon/tables.h"
 
 #define CONFIG_ERROR_MAX 768
@@ -39,8 +40,10 @@ struct cfg_node {
 struct cfg_pool {
 	char name[TABLES_NAME_MAX];
 	enum pool_mode mode;
-	uint32_t probe_interval_ms, probe_down, probe_up;
+	struct health_params probe; /* health_params_default() unless `probe` sets keys */
 	int probe_line; /* where `probe` is set, 0 when left at its defaults */
+	int fallback;      /* the pool taking new calls while none of this pool's nodes lives; -1: none */
+	int fallback_line;
 	uint32_t maglev_size;
 	struct self_addr encap_source4, encap_source6;
 	uint32_t gue_port;

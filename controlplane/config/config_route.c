@@ -59,12 +59,53 @@ static int load_node(struct loader *L, const config_setting_t *e, const char *po
 	return 0;
 }
 
+/* probe = { interval_ms; timeout_ms; down; up; codes; retry_after_max_s; }
+ * (docs/health.md): keys left out keep health_params_default(). */
+static int load_probe(struct loader *L, const config_setting_t *probe, const char *pwhere,
+		      struct health_params *hp)
+{
+	const config_setting_t *codes = config_setting_get_member(probe, "codes");
+	uint32_t down = hp->down, up = hp->up;
+	int err, n;
+
+	err = cfg_uint(L, probe, pwhere, "interval_ms", 50, 600000, &hp->interval_ms);
+	if (!err)
+		err = cfg_uint(L, probe, pwhere, "timeout_ms", 50, 600000, &hp->timeout_ms);
+	if (!err)
+		err = cfg_uint(L, probe, pwhere, "down", 1, 100, &down);
+	if (!err)
+		err = cfg_uint(L, probe, pwhere, "up", 1, 100, &up);
+	if (!err)
+		err = cfg_uint(L, probe, pwhere, "retry_after_max_s", 1, 86400, &hp->retry_after_max_s);
+	if (err)
+		return err;
+	hp->down = (uint16_t)down, hp->up = (uint16_t)up;
+	if (!codes)
+		return 0;
+	n = cfg_list_length(L, codes, pwhere);
+	if (n < 0)
+		return n;
+	if (n == 0 || n > HEALTH_CODES_MAX)
+		return cfg_fail(L, codes, "%s: codes: %d items; 1 to %d (\"2xx\" or \"404\")", pwhere,
+				n, HEALTH_CODES_MAX);
+	hp->codes.n = 0;
+	for (int i = 0; i < n; i++) {
+		const char *item = cfg_list_item(codes, i);
+
+		if (!item || health_codes_add(&hp->codes, item) != 0)
+			return cfg_fail(L, codes, "%s: codes: '%s' is not a reply class (\"2xx\") or code "
+					"(100-699)", pwhere, item ? item : "?");
+	}
+	return 0;
+}
+
 static int load_pool(struct loader *L, const config_setting_t *e, struct cfg_pool *pool)
 {
 	static const char *const keys[] = { "name", "mode", "probe", "nodes", "maglev_size",
-					    "encap_source", "gue_port", NULL };
+					    "encap_source", "gue_port", "fallback", NULL };
 	const config_setting_t *encap;
-	static const char *const probe_keys[] = { "interval_ms", "down", "up", NULL };
+	static const char *const probe_keys[] = { "interval_ms", "timeout_ms", "down", "up",
+						  "codes", "retry_after_max_s", NULL };
 	static const char *const modes[] = {
 #define POOL_MODE(id, key, help) [POOL_MODE_##id] = key,
 #include "siphon/pool_modes.def"
@@ -100,7 +141,8 @@ static int load_pool(struct loader *L, const config_setting_t *e, struct cfg_poo
 			break;
 	if (pool->mode >= POOL_MODE__COUNT)
 		return cfg_fail(L, e, "%s: mode: '%s' is not dsr, nat or encap", where, mode);
-	pool->probe_interval_ms = 500, pool->probe_down = 3, pool->probe_up = 2;
+	health_params_default(&pool->probe);
+	pool->fallback = -1;
 	pool->maglev_size = MAGLEV_DEFAULT_SIZE;
 	err = cfg_uint(L, e, where, "maglev_size", 3, MAGLEV_MAX_SIZE, &pool->maglev_size);
 	if (err)
@@ -117,15 +159,13 @@ static int load_pool(struct loader *L, const config_setting_t *e, struct cfg_poo
 		snprintf(pwhere, sizeof(pwhere), "%s: probe", where);
 		err = cfg_check_keys(L, probe, pwhere, probe_keys);
 		if (!err)
-			err = cfg_uint(L, probe, pwhere, "interval_ms", 50, 600000, &pool->probe_interval_ms);
-		if (!err)
-			err = cfg_uint(L, probe, pwhere, "down", 1, 100, &pool->probe_down);
-		if (!err)
-			err = cfg_uint(L, probe, pwhere, "up", 1, 100, &pool->probe_up);
+			err = load_probe(L, probe, pwhere, &pool->probe);
 		if (err)
 			return err;
 		pool->probe_line = config_setting_source_line(probe);
 	}
+	if (config_setting_get_member(e, "fallback"))
+		pool->fallback_line = config_setting_source_line(config_setting_get_member(e, "fallback"));
 	encap = config_setting_get_member(e, "encap_source");
 	if (encap) {
 		int count = cfg_list_length(L, encap, where);
@@ -181,6 +221,48 @@ static int load_pool(struct loader *L, const config_setting_t *e, struct cfg_poo
 	return 0;
 }
 
+/* fallback = "POOL": a known pool, not itself, no cycle (docs/config.md). */
+static int resolve_fallbacks(struct loader *L, const config_setting_t *pools)
+{
+	struct siphon_config *cfg = L->cfg;
+
+	for (uint32_t i = 0; i < cfg->n_pools; i++) {
+		const config_setting_t *e = config_setting_get_elem(pools, i);
+		const config_setting_t *f = config_setting_get_member(e, "fallback");
+		const char *name;
+		int err;
+
+		if (!f)
+			continue;
+		err = cfg_string(L, e, cfg->pools[i].name, "fallback", true, &name);
+		if (err)
+			return err;
+		for (uint32_t k = 0; k < cfg->n_pools; k++)
+			if (strcmp(cfg->pools[k].name, name) == 0)
+				cfg->pools[i].fallback = (int)k;
+		if (cfg->pools[i].fallback < 0)
+			return cfg_fail(L, f, "pool %s: fallback: no pool is named '%s'",
+					cfg->pools[i].name, name);
+		if (cfg->pools[i].fallback == (int)i)
+			return cfg_fail(L, f, "pool %s: fallback: a pool cannot fall back to itself",
+					cfg->pools[i].name);
+	}
+	for (uint32_t i = 0; i < cfg->n_pools; i++) {
+		int p = cfg->pools[i].fallback;
+
+		/* a chain longer than the pools has come back to one */
+		for (uint32_t steps = 0; p >= 0; steps++, p = cfg->pools[p].fallback)
+			if (steps > cfg->n_pools || p == (int)i)
+				return cfg_fail(L, config_setting_get_member(config_setting_get_elem(pools, i),
+									     "fallback"),
+						"pool %s: fallback: '%s' makes a cycle of fallbacks back "
+						"to %s", cfg->pools[i].name,
+						cfg->pools[cfg->pools[i].fallback].name,
+						cfg->pools[i].name);
+	}
+	return 0;
+}
+
 int load_pools(struct loader *L, const config_setting_t *pools)
 {
 	struct compiled_tables *t = &L->cfg->tables;
@@ -205,7 +287,7 @@ int load_pools(struct loader *L, const config_setting_t *pools)
 		memcpy(L->cfg->pool_names[i], L->cfg->pools[i].name, TABLES_NAME_MAX);
 		L->cfg->n_pools = t->n_pools = (uint32_t)i + 1;
 	}
-	return 0;
+	return resolve_fallbacks(L, pools);
 }
 
 /* The RFC 3261 reason phrase of the codes a balancer answers with. */

@@ -10,6 +10,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "health_loop.h"
 #include "siphond.h"
 
 #define TICK_MS 1000 /* the stall check of the fast paths */
@@ -121,7 +122,9 @@ int siphond_start(struct siphond *d, char *err, size_t errlen)
 	rc = rpc_server_open(&d->rpc, d->o.socket, &d->table, NULL, err, errlen);
 	if (rc)
 		return rc;
-	rc = first_generation(d, err, errlen);
+	rc = health_loop_open(d, err, errlen);
+	if (!rc)
+		rc = first_generation(d, err, errlen);
 	if (!rc)
 		rc = punt_open(d, err, errlen);
 	if (rc)
@@ -152,14 +155,15 @@ static void on_signal(struct siphond *d)
 int siphond_run(struct siphond *d)
 {
 	while (!d->stop) {
-		struct pollfd fds[1 + RPC_SERVER_FDS_MAX + PUB_MAX_FASTPATHS + PUNT_POLL_MAX];
+		struct pollfd fds[1 + RPC_SERVER_FDS_MAX + PUB_MAX_FASTPATHS + PUNT_POLL_MAX + 2];
 		size_t n = 0;
 
 		fds[n++] = (struct pollfd){ .fd = d->sigfd, .events = POLLIN };
 		n += rpc_server_poll_fds(d->rpc, fds + n, RPC_SERVER_FDS_MAX);
 		n += publisher_poll_fds(d->pub, fds + n, PUB_MAX_FASTPATHS);
 		n += punt_poll_fds(d, fds + n, PUNT_POLL_MAX);
-		if (poll(fds, n, TICK_MS) < 0) {
+		n += health_loop_poll_fds(d->hl, fds + n, 2);
+		if (poll(fds, n, health_loop_timeout(d->hl, TICK_MS)) < 0) {
 			if (errno == EINTR)
 				continue;
 			siphond_log("poll: %s", strerror(errno));
@@ -172,6 +176,7 @@ int siphond_run(struct siphond *d)
 		publisher_handle(d->pub, fds + 1, n - 1);
 		rpc_server_handle(d->rpc, fds + 1, n - 1);
 		punt_handle(d, fds + 1, n - 1);
+		health_loop_handle(d, fds + 1, n - 1);
 		publisher_tick(d->pub);
 	}
 	return 0;
@@ -182,6 +187,7 @@ void siphond_stop(struct siphond *d)
 	punt_close(d);
 	rpc_server_close(d->rpc);
 	publisher_free(d->pub);
+	health_loop_close(d->hl);
 	gen_unref(d->cur);
 	config_free(d->cfg);
 	if (d->sigfd >= 0)

@@ -143,5 +143,7 @@ static const struct rpc_method methods[] = {
 
 int siphond_methods_add(struct siphond *d)
 {
-	return rpc_table_add(&d->table, methods, sizeof(methods) / sizeof(methods[0]), d);
+	int rc = rpc_table_add(&d->table, methods, sizeof(methods) / sizeof(methods[0]), d);
+
+	return rc ? rc : health_methods_add(d);
 }

@@ -115,12 +115,6 @@ size_t punt_poll_fds(const struct siphond *d, struct pollfd *fds, size_t n)
 	return k;
 }
 
-void punt_count_probe_dropped(struct siphond *d)
-{
-	if (d->punt)
-		d->punt->c.probe_answers_dropped++;
-}
-
 static void account(struct siphond *d, const struct punt_sock *s, const struct punt_result *r)
 {
 	struct punt_counters *c = &d->punt->c;

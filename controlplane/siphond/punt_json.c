@@ -49,13 +49,12 @@ json_t *punt_json(const struct siphond *d)
 	if (!p)
 		return json_null();
 	c = &p->c;
-	return json_pack("{s:o, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:o, s:I, s:o, s:o, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I}",
 			 "sockets", sockets(p), "received", (json_int_t)c->received,
 			 "answered_options", by_code(&c->options), "answered_reply",
 			 by_code(&c->replies), "answered_stun", (json_int_t)c->stun,
 			 "answered_503", (json_int_t)c->no_live_node, "probe_answers",
-			 (json_int_t)c->probe_answers, "probe_answers_dropped",
-			 (json_int_t)c->probe_answers_dropped, "unanswered",
+			 (json_int_t)c->probe_answers, "unanswered",
 			 by_why(c->unanswered, c->n_unanswered), "bad", by_why(c->bad, c->n_bad),
 			 "send_failed", (json_int_t)c->send_failed, "bind_failed",
 			 (json_int_t)c->bind_failed, "read_failed", (json_int_t)c->read_failed,

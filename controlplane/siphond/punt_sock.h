@@ -33,7 +33,7 @@ struct punt_code {
 };
 
 struct punt_counters {
-	uint64_t received, stun, no_live_node, probe_answers, probe_answers_dropped, send_failed,
+	uint64_t received, stun, no_live_node, probe_answers, send_failed,
 		bind_failed, read_failed, tables_failed, bad_total;
 	struct punt_code options, replies;
 	unsigned n_unanswered, n_bad;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "health_loop.h"
 #include "siphond.h"
 
 static int reject(struct siphond *d, const char *why, const char *text, char *err,
@@ -28,11 +29,25 @@ int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **re
 	bool unchanged;
 	int rc;
 
+	struct health_set *hs = NULL;
+	struct timespec ts;
+
 	*result = NULL;
 	if (config_load(d->o.config, &cfg, &cerr))
 		return reject(d, why, cerr.text, err, errlen);
+	/* node states carry over by pool and node name: a reload does not
+	 * bring a dead node back */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (health_set_new(cfg, d->hl->set, health_now_ms(), &hs) ||
+	    health_set_apply(hs, cfg, (uint64_t)ts.tv_sec, false)) {
+		health_set_free(hs);
+		config_free(cfg);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	changes = config_diff(d->cfg, cfg);
 	if (!changes) {
+		health_set_free(hs);
 		config_free(cfg);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -41,6 +56,7 @@ int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **re
 		       errlen);
 	if (rc) {
 		json_decref(changes);
+		health_set_free(hs);
 		config_free(cfg);
 		return reject(d, why, err, err, errlen);
 	}
@@ -50,6 +66,7 @@ int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **re
 				    (json_int_t)d->cur->number, "unchanged", unchanged, "changes",
 				    changes);
 		gen_unref(g);
+		health_set_free(hs);
 		config_free(cfg);
 		siphond_log("reload (%s, dry run): %s", why,
 			    unchanged ? "no change" : "changes reported, nothing published");
@@ -58,6 +75,7 @@ int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **re
 	d->c.reloads++;
 	if (unchanged) {
 		d->c.reloads_unchanged++;
+		health_set_free(hs);
 		config_free(cfg);
 		*result = json_pack("{s:b, s:I, s:b, s:o}", "dry_run", false, "generation",
 				    (json_int_t)d->cur->number, "unchanged", true, "changes", changes);
@@ -70,6 +88,7 @@ int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **re
 		d->c.persist_failed++;
 		json_decref(changes);
 		gen_unref(g);
+		health_set_free(hs);
 		config_free(cfg);
 		siphond_log("reload (%s) failed: %s; generation %llu stays", why, err,
 			    (unsigned long long)d->cur->number);
@@ -80,6 +99,9 @@ int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **re
 	d->cur = g;
 	config_free(d->cfg);
 	d->cfg = cfg;
+	health_set_free(d->hl->set);
+	d->hl->set = hs;
+	health_loop_rebind(d);
 	punt_tables_changed(d); /* the classifier pointed into the old config */
 	siphond_log("reload (%s): generation %llu published: %s (%zu bytes)", why,
 		    (unsigned long long)g->number, d->o.config, g->len);
@@ -87,4 +109,31 @@ int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **re
 	*result = json_pack("{s:b, s:I, s:b, s:o}", "dry_run", false, "generation",
 			    (json_int_t)g->number, "unchanged", false, "changes", changes);
 	return *result ? 0 : -ENOMEM;
+}
+
+int siphond_republish(struct siphond *d, const char *why, char *err, size_t errlen)
+{
+	struct generation *g;
+	bool unchanged;
+	int rc = gen_build(d->cfg, d->last_number + 1, d->cur->blob, d->cur->len, &g, &unchanged,
+			   err, errlen);
+
+	if (rc == 0 && unchanged)
+		return 1;
+	if (rc == 0)
+		rc = gen_persist(d->o.state_dir, g, err, errlen);
+	if (rc) {
+		d->c.persist_failed += g != NULL;
+		gen_unref(g);
+		siphond_log("%s: no new generation: %s; generation %llu stays", why, err,
+			    (unsigned long long)d->cur->number);
+		return rc;
+	}
+	d->last_number = g->number;
+	gen_unref(d->cur);
+	d->cur = g;
+	siphond_log("%s: generation %llu published (%zu bytes)", why, (unsigned long long)g->number,
+		    g->len);
+	publisher_publish(d->pub, g);
+	return 0;
 }

@@ -6,6 +6,7 @@
 #define SIPHON_SIPHOND_H
 
 #include <poll.h>
+#include <sys/socket.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -97,6 +98,7 @@ void publisher_count_refused(struct publisher *p);
 /* The daemon. */
 struct siphond_opts {
 	const char *config, *socket, *state_dir;
+	bool no_probes; /* --no-probes: no probe socket, no probe sent */
 };
 
 struct siphond_counters {
@@ -112,6 +114,7 @@ struct siphond {
 	struct rpc_server *rpc;
 	struct publisher *pub;
 	struct punt *punt; /* punt.c: the sockets that answer punted messages */
+	struct health_loop *hl; /* health_loop.h */
 	int sigfd;
 	bool stop;
 	struct siphond_counters c;
@@ -127,6 +130,19 @@ void siphond_stop(struct siphond *d);
  * -errno with err (the config's FILE:LINE: reason when rejected). */
 int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **result,
 		   char *err, size_t errlen);
+
+/* Publishes d->cfg's tables as they are now (health verdicts applied) as
+ * the next generation, persisted first; nothing when they are the same
+ * as the running one (returns 1). 0, 1, or -errno with err. */
+int siphond_republish(struct siphond *d, const char *why, char *err, size_t errlen);
+
+/* health_loop.c: a datagram that may answer one of siphond's probes,
+ * whichever socket it came in on (the probe socket or a punt socket). */
+void siphond_probe_answer(struct siphond *d, const uint8_t *buf, size_t len,
+			  const struct sockaddr_storage *from, uint64_t now_ms);
+
+/* health_rpc.c: pool.show, node.enable, node.disable */
+int health_methods_add(struct siphond *d);
 
 /* diff.c: what changes from a to b (flags, rules, pools, nodes, Maglev share). */
 json_t *config_diff(const struct siphon_config *a, const struct siphon_config *b);
@@ -148,7 +164,6 @@ void punt_close(struct siphond *d);
 size_t punt_poll_fds(const struct siphond *d, struct pollfd *fds, size_t n);
 void punt_handle(struct siphond *d, const struct pollfd *fds, size_t n);
 json_t *punt_json(const struct siphond *d); /* state's "punts" */
-void punt_count_probe_dropped(struct siphond *d);
 
 /* An answer to one of siphond's own OPTIONS probes that reached a punt
  * socket. probe_hook.c holds a weak default that counts and drops; the

@@ -1,6 +1,6 @@
 /* siphond: the control-plane daemon (docs/siphond.md).
  *
- *   siphond --config FILE [--socket PATH] [--state-dir DIR] [--version]
+ *   siphond --config FILE [--socket PATH] [--state-dir DIR] [--no-probes] [--version]
  *
  * Exit: 0 after SIGTERM / SIGINT, 1 when it cannot start (the config does
  * not load, the socket is taken, the state dir is not writable), 2 on bad
@@ -13,7 +13,7 @@
 #include "siphon_version.h"
 #include "siphond.h"
 
-#define USAGE "usage: siphond --config FILE [--socket PATH] [--state-dir DIR] [--version]\n"
+#define USAGE "usage: siphond --config FILE [--socket PATH] [--state-dir DIR] [--no-probes] [--version]\n"
 
 static int usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -43,6 +43,10 @@ static int parse(int argc, char **argv, struct siphond_opts *o)
 		if (strcmp(arg, "--version") == 0) {
 			printf("siphond %s\n", SIPHON_VERSION);
 			return 1;
+		}
+		if (strcmp(arg, "--no-probes") == 0) {
+			o->no_probes = true; /* nodes stay as configured; node enable/disable still work */
+			continue;
 		}
 		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
 			fputs(USAGE, stdout);

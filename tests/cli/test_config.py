@@ -168,11 +168,14 @@ def test_error_in_an_included_file_names_that_file(tmp_path, text, line):
 
 # --- siphonctl check: the good config and usage
 
-NOT_YET = {  # what check says of each setting that waits for siphond
-    "grace_s": "{path}: note: grace_s (line {line}) has no effect until siphond exists: siphon "
-               "loads its tables once, so no pool changes under it and no old Maglev table is kept",
-    "probe": "{path}: note: probe (line {line}, {n}) has no effect until siphond exists: nodes "
-             "are not probed, every node with a weight takes calls",
+NOT_YET = {  # what check says of each setting only siphond applies (or nothing yet)
+    "grace_s": "{path}: note: grace_s (line {line}) is applied by siphond, which keeps the "
+               "previous Maglev table that long after a node leaves or joins; siphon --config "
+               "alone loads its tables once and keeps none",
+    "probe": "{path}: note: probe (line {line}, {n}) is applied by siphond; siphon --config "
+             "alone does not probe: every node with a weight takes calls",
+    "fallback": "{path}: note: fallback ({n}) is applied by siphond when a pool has no live "
+                "node; siphon --config alone never uses it",
     "reply": "{path}: note: reply ({line}) is carried out by siphond, which answers on the "
              "balancer addresses; siphon --config alone punts the message without an answer",
 }

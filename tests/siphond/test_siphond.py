@@ -43,8 +43,11 @@ class Daemon:
 
     def start(self):
         self.logf = open(self.log_path, "a")
+        # the edge config's nodes do not exist here: without --no-probes
+        # they would go inactive and make generations (test_health_loop.py)
         self.proc = subprocess.Popen([SIPHOND, "--config", self.config, "--socket", self.sock,
-                                      "--state-dir", self.state], stderr=self.logf)
+                                      "--state-dir", self.state, "--no-probes"],
+                                     stderr=self.logf)
         wait_for(lambda: os.path.exists(self.sock) or self.proc.poll() is not None)
         assert self.proc.poll() is None, self.log()
 

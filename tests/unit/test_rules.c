@@ -1342,9 +1342,9 @@ static void loaded_config_fields(void **state)
 	assert_string_equal(core->nodes[0].id, "b1");
 	assert_int_equal(core->nodes[2].weight, 50);
 	assert_int_equal(ca->mode, POOL_MODE_NAT);
-	assert_int_equal(ca->probe_interval_ms, 500); /* defaults */
-	assert_int_equal(ca->probe_down, 3);
-	assert_int_equal(ca->probe_up, 2);
+	assert_int_equal(ca->probe.interval_ms, 500); /* defaults */
+	assert_int_equal(ca->probe.down, 3);
+	assert_int_equal(ca->probe.up, 2);
 	assert_int_equal(ca->nodes[0].port, 5060);
 	assert_int_equal(ca->nodes[0].weight, 100);
 	assert_int_equal(ca->nodes[1].addr.family, AF_INET);

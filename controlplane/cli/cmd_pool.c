@@ -1,0 +1,120 @@
+/* siphonctl pool show and node enable|disable: siphond's pools and nodes
+ * (docs/health.md, docs/rpc.md). */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+static const char *str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "-";
+}
+
+static long long num(const json_t *o, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(o, key));
+}
+
+static void print_pools(const json_t *r)
+{
+	const json_t *p, *n;
+	size_t i, k;
+
+	printf("generation %lld\n", num(r, "generation"));
+	json_array_foreach (json_object_get(r, "pools"), i, p) {
+		const json_t *probe = json_object_get(p, "probe");
+
+		printf("\npool %s: %lld live; probe every %lld ms, timeout %lld ms, down %lld, up %lld",
+		       str(p, "name"), num(p, "live"), num(probe, "interval_ms"),
+		       num(probe, "timeout_ms"), num(probe, "down"), num(probe, "up"));
+		if (json_is_string(json_object_get(p, "fallback")))
+			printf("; fallback %s", str(p, "fallback"));
+		printf("\n%-16s %-9s %-17s %6s %6s %8s %7s %7s %8s %5s  %s\n", "NODE", "STATE", "WHY",
+		       "WEIGHT", "EFFECT", "PROBES", "2XX", "OTHER", "TIMEOUTS", "ICMP",
+		       "LAST CHANGE");
+		json_array_foreach (json_object_get(p, "nodes"), k, n) {
+			const json_t *rep = json_object_get(n, "replies");
+			long long other = num(rep, "1xx") + num(rep, "3xx") + num(rep, "4xx") +
+					  num(rep, "5xx") + num(rep, "6xx");
+			time_t when = (time_t)json_real_value(json_object_get(n, "last_change"));
+			char at[32];
+
+			strftime(at, sizeof(at), "%Y-%m-%d %H:%M:%S", localtime(&when));
+			printf("%-16s %-9s %-17s %6lld %6lld %8lld %7lld %7lld %8lld %5lld  %s (%.1f s ago)%s\n",
+			       str(n, "name"), str(n, "state"), str(n, "why"), num(n, "weight"),
+			       num(n, "effective_weight"), num(n, "probes_sent"), num(rep, "2xx"), other,
+			       num(n, "timeouts"), num(n, "icmp_unreachable"), at,
+			       json_real_value(json_object_get(n, "last_change_age_s")),
+			       json_is_true(json_object_get(n, "admin_disabled"))
+				       ? "  [disabled by an operator]"
+				       : "");
+		}
+	}
+}
+
+int cmd_pool(int argc, char **argv)
+{
+	const char *pool = NULL;
+	bool as_json = false;
+	json_t *params, *r;
+	char *s;
+	int rc;
+
+	if (argc < 2 || strcmp(argv[1], "show") != 0) {
+		cli_error("pool", "usage: siphonctl [--socket PATH] %s", POOL_USAGE);
+		return CLI_USAGE;
+	}
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			as_json = true;
+		} else if (argv[i][0] != '-' && !pool) {
+			pool = argv[i];
+		} else {
+			cli_error("pool", "'%s': usage: siphonctl [--socket PATH] %s", argv[i],
+				  POOL_USAGE);
+			return CLI_USAGE;
+		}
+	}
+	params = pool ? json_pack("{s:s}", "pool", pool) : json_object();
+	rc = cli_call("pool", "pool.show", params, &r);
+	json_decref(params);
+	if (rc)
+		return rc;
+	if (as_json) {
+		s = json_dumps(r, JSON_COMPACT);
+		if (s)
+			puts(s);
+		free(s);
+	} else {
+		print_pools(r);
+	}
+	json_decref(r);
+	return CLI_OK;
+}
+
+int cmd_node(int argc, char **argv)
+{
+	json_t *params, *r;
+	int rc;
+
+	if (argc != 4 || (strcmp(argv[1], "enable") != 0 && strcmp(argv[1], "disable") != 0)) {
+		cli_error("node", "usage: siphonctl [--socket PATH] %s", NODE_USAGE);
+		return CLI_USAGE;
+	}
+	params = json_pack("{s:s, s:s}", "pool", argv[2], "node", argv[3]);
+	rc = cli_call("node", argv[1][0] == 'e' ? "node.enable" : "node.disable", params, &r);
+	json_decref(params);
+	if (rc)
+		return rc;
+	printf("%s/%s: %s%s%s (generation %lld)\n", argv[2], argv[3],
+	       json_is_true(json_object_get(r, "changed")) ? str(r, "before") : "",
+	       json_is_true(json_object_get(r, "changed")) ? " -> " : "", str(r, "state"),
+	       num(r, "generation"));
+	json_decref(r);
+	return CLI_OK;
+}
