@@ -286,17 +286,19 @@ static int answer(struct gen_receiver *r, struct gen_generation *g)
 		return send_ack(r, r->running, 0, "already running");
 	}
 	if (!rc) {
+		uint64_t number = g->number; /* g is the hook's once applied */
+
 		rc = r->apply(r->ctx, g, err, sizeof(err));
 		if (!rc) {
-			r->running = g->number;
+			r->running = number;
 			r->c.applied++;
-			fprintf(stderr, "siphon: generation %llu %s\n", (unsigned long long)g->number,
+			fprintf(stderr, "siphon: generation %llu %s\n", (unsigned long long)number,
 				r->defer_ack ? "accepted" : "running");
 			if (r->defer_ack) {
-				r->pending_ack = g->number;
+				r->pending_ack = number;
 				return 0;
 			}
-			return send_ack(r, g->number, 0, "");
+			return send_ack(r, number, 0, "");
 		}
 	}
 	r->c.refused++;
