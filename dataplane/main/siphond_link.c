@@ -104,7 +104,9 @@ int siphond_first(const struct options *o, struct gen_receiver *r, struct gen_ge
 	r->defer_ack = true; /* ACKed once the generation runs */
 	rc = gen_receiver_connect(r);
 	deadline = now_ms() + FIRST_WAIT_MS;
-	while (!rc && !*g && r->fd >= 0 && now_ms() < deadline)
+	/* until a generation, a refused one (siphond has no other to offer
+	 * before its next publication), the connection's end, or the deadline */
+	while (!rc && !*g && !r->c.refused && r->fd >= 0 && now_ms() < deadline)
 		gen_receiver_step(r); /* returns after each message or a 5 s stall */
 	if (*g) {
 		fprintf(stderr, "siphon: siphond %s: generation %llu\n", o->siphond,
@@ -112,7 +114,7 @@ int siphond_first(const struct options *o, struct gen_receiver *r, struct gen_ge
 		return 0;
 	}
 	fprintf(stderr, "siphon: siphond %s: %s; starting from the persisted generation\n",
-		o->siphond, rc ? r->last_error : r->fd < 0 ? r->last_error : "no generation in time");
+		o->siphond, rc || r->fd < 0 || r->c.refused ? r->last_error : "no generation in time");
 	gen_receiver_close(r);
 	rc = from_state_dir(o->state_dir, g, err, sizeof(err));
 	if (rc) {
