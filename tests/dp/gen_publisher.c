@@ -3,12 +3,13 @@
  * it on a Unix socket; one JSON line per event on stdout (attach, ack).
  *
  *   gen-publisher --socket PATH --config FILE --generation N [--corrupt]
- *                 [--then-config FILE2 --then-generation M] [--clients K]
+ *                 [--then-config FILE2 --then-generation M [--then-after-ms T]]
+ *                 [--clients K]
  *   gen-publisher --write-state DIR --config FILE --generation N
  *
  * Each client: its attach line is read and answered; when it does not run
  * N, generation N is sent and its ACK read; with --then-config, generation
- * M follows on the same connection. Then the publisher waits for the client
+ * M follows on the same connection (T ms after the first ACK). Then the publisher waits for the client
  * to close. Exits after K clients (default 1). */
 #include <errno.h>
 #include <fcntl.h>
@@ -81,11 +82,12 @@ int main(int argc, char **argv)
 		{ "then-config", required_argument, NULL, 'C' },
 		{ "then-generation", required_argument, NULL, 'G' },
 		{ "clients", required_argument, NULL, 'k' },
+		{ "then-after-ms", required_argument, NULL, 'T' },
 		{ "write-state", required_argument, NULL, 'w' }, { NULL, 0, NULL, 0 },
 	};
 	const char *sock = NULL, *conf = NULL, *then = NULL, *state = NULL;
 	unsigned long long gen = 1, then_gen = 2;
-	int clients = 1, c, lfd;
+	int clients = 1, c, lfd, then_after = 0;
 	bool corrupt = false;
 	void *blob, *blob2 = NULL;
 	size_t len, len2 = 0;
@@ -100,6 +102,7 @@ int main(int argc, char **argv)
 		case 'C': then = optarg; break;
 		case 'G': then_gen = strtoull(optarg, NULL, 10); break;
 		case 'k': clients = atoi(optarg); break;
+		case 'T': then_after = atoi(optarg); break;
 		case 'w': state = optarg; break;
 		default: return 2;
 		}
@@ -148,7 +151,8 @@ int main(int argc, char **argv)
 		if ((p = strstr(line, "\"generation\":")))
 			running = strtoull(p + 13, NULL, 10);
 		if (full(fd, (void *)reply, sizeof(reply) - 1, true) ||
-		    (running != gen && publish(fd, blob, len)) || (blob2 && publish(fd, blob2, len2))) {
+		    (running != gen && publish(fd, blob, len)) ||
+		    (blob2 && (usleep((useconds_t)then_after * 1000u), publish(fd, blob2, len2)))) {
 			printf("{\"event\":\"lost\"}\n");
 			fflush(stdout);
 		}
