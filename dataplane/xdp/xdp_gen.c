@@ -171,7 +171,7 @@ int xdp_gen_apply(void *ctx, struct gen_generation *g, char *err, size_t errlen)
 	/* a generation replaced earlier whose grace period did not end */
 	if (x->retired) {
 		if (gen_swap_wait(&x->swap, XDP_GEN_GRACE_MS)) {
-			x->c.refused++;
+			x->c.swap_refused++;
 			snprintf(err, errlen, "a worker has not passed a quiescent state since generation "
 					      "%llu was replaced", (unsigned long long)x->retired->g->number);
 			return -EBUSY;
@@ -183,7 +183,7 @@ int xdp_gen_apply(void *ctx, struct gen_generation *g, char *err, size_t errlen)
 	if (!rc)
 		rc = prepare(x, g, &s, err, errlen);
 	if (rc) {
-		x->c.refused++;
+		x->c.swap_refused++;
 		return rc;
 	}
 	/* the kernel lane: the inactive half, the switch, then a grace period
@@ -191,7 +191,7 @@ int xdp_gen_apply(void *ctx, struct gen_generation *g, char *err, size_t errlen)
 	rc = xdp_tables_publish(x->l->skel, &g->t, x->l->egress_ifindex, err, errlen);
 	if (rc) {
 		state_free(s);
-		x->c.refused++;
+		x->c.swap_refused++;
 		return rc;
 	}
 	kernel_grace(x);
@@ -206,7 +206,7 @@ int xdp_gen_apply(void *ctx, struct gen_generation *g, char *err, size_t errlen)
 	for (unsigned i = 0; i < x->n; i++)
 		gen_swap_set(&x->swap, i, s->pw[i]);
 	if (gen_swap_wait(&x->swap, XDP_GEN_GRACE_MS)) {
-		x->c.grace_timeouts++;
+		x->c.swap_grace_timeouts++;
 		fprintf(stderr, "siphon: generation %llu: a worker did not pass a quiescent state in "
 				"%u ms; generation %llu is kept until it does\n",
 			(unsigned long long)g->number, XDP_GEN_GRACE_MS,
@@ -215,7 +215,7 @@ int xdp_gen_apply(void *ctx, struct gen_generation *g, char *err, size_t errlen)
 	} else {
 		state_free(old);
 	}
-	x->c.applied++;
+	x->c.swapped++;
 	return 0;
 }
 

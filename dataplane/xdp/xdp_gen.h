@@ -18,9 +18,9 @@
 #define XDP_GEN_GRACE_MS 2000u /* a worker passes once per burst, or every 20 ms idle */
 
 #define XDP_GEN_COUNTERS(X)                                                            \
-	X(applied, "generations running in both lanes")                                 \
-	X(refused, "generations not applied (see the log: tables, next hops, maps)")   \
-	X(grace_timeouts, "grace periods a worker did not finish in time (old kept)")  \
+	X(swapped, "generations swapped into both lanes")                               \
+	X(swap_refused, "generations not applied (see the log: tables, next hops, maps)") \
+	X(swap_grace_timeouts, "grace periods a worker did not finish in time (old kept)") \
 	X(kernel_grace_sleeps, "kernel grace periods taken by sleeping (no map-in-map)")
 
 struct xdp_gen_counters {

@@ -37,8 +37,23 @@ start_pub() { # OUT ARGS...
 	for _ in $(seq 50); do grep -q listening "$out" 2>/dev/null && return 0; sleep 0.1; done
 	fail "the publisher did not listen"
 }
-stop_pub() { [[ -n $pub_pid ]] && kill "$pub_pid" 2>/dev/null; wait "$pub_pid" 2>/dev/null || true; pub_pid=; }
-trap 'stop_pub; cleanup' EXIT
+stop_pub() {
+	if [[ -n $pub_pid ]]; then
+		kill "$pub_pid" 2>/dev/null || true
+		wait "$pub_pid" 2>/dev/null || true
+	fi
+	pub_pid=
+}
+on_exit() {
+	local rc=$?
+	stop_pub
+	if ((rc)); then # what siphon said
+		echo "--- siphon's log:"
+		tail -n 30 "$logs"/siphon*.log 2>/dev/null || true
+	fi
+	cleanup
+}
+trap on_exit EXIT
 
 # --- 1. a swap under load ------------------------------------------------
 start_pub "$work/pub1.out" --config "$conf1" --generation 1 \
@@ -57,18 +72,20 @@ $py - "$logs/siphon-summary.json" <<'PY' || fail "the workers did not run genera
 import json, sys
 s = json.load(open(sys.argv[1]))
 g = s["generation"]
-assert g["running"] == 2 and g["connected"] and g["applied"] == 1, g
-assert g["grace_timeouts"] == 0 and g["refused"] == 0, g
+assert g["running"] == 2 and g["connected"] and g["applied"] == 2, g  # 1 at start, then 2
+assert g["swap_grace_timeouts"] == 0 and g["refused"] == 0 and g["swapped"] == 1, g
 assert s["xsk"]["generations"] >= s["queues"], s["xsk"]
 print("generation 2 runs: %s; xsk generations adopted %d" % (g, s["xsk"]["generations"]))
 PY
 
+echo "--- 2. siphond goes away"
 # --- 2. the publisher goes away ------------------------------------------
 stop_pub
 "$lab" check --vip --calls 600 --rate 200 || fail "calls failed with siphond gone"
 grep -q "siphond closed the connection; generation 2 runs on" "$logs/siphon.log" ||
 	fail "no log line for siphond going away"
 
+echo "--- 3. siphond comes back"
 # --- 3. it comes back ----------------------------------------------------
 start_pub "$work/pub3.out" --config "$conf1" --generation 3
 for _ in $(seq 70); do grep -q '"generation":3' "$work/pub3.out" && break; sleep 0.1; done
@@ -85,6 +102,7 @@ PY
 "$lab" siphon stop
 stop_pub
 
+echo "--- 4. cold start"
 # --- 4. cold start from the state directory ------------------------------
 "$pub" --write-state "$state" --config "$conf2" --generation 7
 "$lab" siphon start --siphond "$sock" --state-dir "$state" --kernel-lane off
