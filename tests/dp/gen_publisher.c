@@ -123,6 +123,8 @@ int main(int argc, char **argv)
 			perror("gen-publisher: --write-state");
 			return 1;
 		}
+		free(blob);
+		free(blob2);
 		return 0;
 	}
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s", sock);
