@@ -9,9 +9,10 @@
  * pcap replays a capture (deterministic: forwarded frames to OUT, punted
  * and passed ones to PUNT, a JSON summary to stdout). xdp is the live data
  * path (docs/afxdp.md): the XDP program on IF and one AF_XDP worker per
- * receive queue. Until siphond exists, siphon reads the config itself
- * through the control plane's loader (controlplane/config/), and runs its
- * tables from a table blob (docs/tables.md), as it will run siphond's. */
+ * receive queue. Standalone (--config), siphon reads the config itself
+ * through the control plane's loader (controlplane/config/) and runs its
+ * tables from a table blob (docs/tables.md); with --siphond PATH it runs
+ * siphond's generations instead (docs/generations.md). */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
