@@ -386,7 +386,7 @@ int gen_receiver_ack_pending(struct gen_receiver *r)
 
 int gen_receiver_tick(struct gen_receiver *r, unsigned wait_ms)
 {
-	uint64_t before = r->c.applied, now = now_ms();
+	uint64_t before = r->c.applied, perr, now = now_ms();
 
 	if (r->fd < 0) {
 		if (now < r->next_try_ms) {
@@ -418,7 +418,8 @@ int gen_receiver_tick(struct gen_receiver *r, unsigned wait_ms)
 		if (poll(&p, 1, (int)wait_ms) <= 0)
 			return 0;
 	}
-	if (gen_receiver_step(r) && r->fd < 0 && !r->quiet) {
+	perr = r->c.protocol_errors; /* those were logged where they were met */
+	if (gen_receiver_step(r) && r->fd < 0 && r->c.protocol_errors == perr) {
 		fprintf(stderr, "siphon: siphond %s: %s; generation %llu runs on, reconnecting\n",
 			r->path, r->last_error, (unsigned long long)r->running);
 	}

@@ -475,9 +475,12 @@ static void test_reconnect(void **state)
 	assert_int_equal(listen(s.lfd, 4), 0);
 	assert_int_equal(pthread_create(&t, NULL, serve, &s), 0);
 	gen_receiver_init(&r, a.sun_path, "siphon-r", 0, apply, &h);
+	int applied = 0;
+
 	for (int i = 0; i < 200 && r.c.connects < 2; i++)
-		gen_receiver_tick(&r, 20);
+		applied += gen_receiver_tick(&r, 20);
 	pthread_join(t, NULL);
+	assert_int_equal(applied, 1); /* the turn that applied says so */
 	assert_int_equal(r.c.connects, 2);
 	assert_int_equal(r.c.applied, 1);
 	assert_int_equal(r.c.disconnects, 1);

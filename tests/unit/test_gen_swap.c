@@ -8,6 +8,7 @@
  * makes the wait time out; an offline one does not hold it up. */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -108,6 +109,11 @@ static void run_swaps(struct run *r, unsigned rounds, bool grace)
 		wa[i] = (struct worker_arg){ r, i };
 		assert_int_equal(pthread_create(&t[i], NULL, worker, &wa[i]), 0);
 	}
+	/* every worker online and running before the swaps: an offline worker
+	 * is (rightly) not waited for, which would test nothing */
+	for (unsigned i = 0; i < WORKERS; i++)
+		while (atomic_load(&r->bursts[i]) == 0)
+			sched_yield();
 	for (unsigned n = 2; n < rounds + 2; n++) {
 		struct gen *old[WORKERS];
 
