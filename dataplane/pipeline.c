@@ -27,21 +27,50 @@ const char *pipeline_reason_name(unsigned r)
 	return r < PIPELINE_REASON__COUNT ? reason_names[r] : "?";
 }
 
+int pipeline_gen_init(struct pipeline_gen *g, const struct compiled_tables *t,
+		      const struct next_hops *nh)
+{
+	int err;
+
+	memset(g, 0, sizeof(*g));
+	g->t = t;
+	g->nh = nh;
+	g->rule = calloc(t->n_rules + 1, sizeof(uint64_t));
+	g->node = calloc(t->n_nodes + 1, sizeof(uint64_t));
+	if (!g->rule || !g->node) {
+		pipeline_gen_free(g);
+		return -ENOMEM;
+	}
+	err = classifier_init(&g->cls, t);
+	if (err)
+		pipeline_gen_free(g);
+	return err;
+}
+
+void pipeline_gen_free(struct pipeline_gen *g)
+{
+	free(g->rule);
+	free(g->node);
+	classifier_free(&g->cls);
+	memset(g, 0, sizeof(*g));
+}
+
 int pipeline_worker_init(struct pipeline_worker *w, const struct compiled_tables *t)
 {
 	int err;
 
 	memset(w, 0, sizeof(*w));
-	w->t = t;
-	w->c.rule = calloc(t->n_rules + 1, sizeof(uint64_t));
-	w->c.node = calloc(t->n_nodes + 1, sizeof(uint64_t));
-	if (!w->c.rule || !w->c.node) {
-		pipeline_worker_free(w);
+	w->own = calloc(1, sizeof(*w->own));
+	if (!w->own)
 		return -ENOMEM;
+	err = pipeline_gen_init(w->own, t, NULL);
+	if (err) {
+		free(w->own);
+		w->own = NULL;
+		return err;
 	}
-	err = classifier_init(&w->cls, t);
-	if (!err)
-		err = ratelimit_init(&w->buckets, t->hash_seed);
+	pipeline_worker_adopt(w, w->own);
+	err = ratelimit_init(&w->buckets, t->hash_seed);
 	if (!err) {
 		struct frag_limits lim = FRAG_LIMITS_DEFAULT;
 		lim.hash_seed = t->hash_seed;
@@ -54,9 +83,10 @@ int pipeline_worker_init(struct pipeline_worker *w, const struct compiled_tables
 
 void pipeline_worker_free(struct pipeline_worker *w)
 {
-	free(w->c.rule);
-	free(w->c.node);
-	classifier_free(&w->cls);
+	if (w->own) {
+		pipeline_gen_free(w->own);
+		free(w->own);
+	}
 	frag_table_free(&w->frags);
 	ratelimit_free(&w->buckets);
 	memset(w, 0, sizeof(*w));

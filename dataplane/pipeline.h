@@ -69,7 +69,28 @@ struct pipeline_counters {
 typedef void (*pipeline_emit_fn)(void *ctx, const uint8_t *frame, size_t len,
 				 enum pipeline_outcome outcome);
 
-/* One per worker thread: its own scratch and counters (cache-aligned). */
+/* What a worker runs of one table generation (docs/generations.md): the
+ * tables, a classifier with its own Hyperscan database and scratch, the
+ * per-rule and per-node counters (indices of that generation) and the
+ * next hops of its nodes. Built off the packet path; a worker adopts one
+ * between bursts (pipeline_worker_adopt: copies, no allocation). */
+struct pipeline_gen {
+	const struct compiled_tables *t;
+	struct classifier cls;
+	uint64_t *rule; /* n_rules + 1 */
+	uint64_t *node; /* n_nodes + 1 */
+	const struct next_hops *nh;
+};
+
+/* 0 or -errno (-ENOMEM, -EINVAL: the pattern database does not load). */
+int pipeline_gen_init(struct pipeline_gen *g, const struct compiled_tables *t,
+		      const struct next_hops *nh);
+void pipeline_gen_free(struct pipeline_gen *g);
+
+/* One per worker thread: its own scratch and counters (cache-aligned).
+ * What carries over from generation to generation: the counters of c
+ * (except rule and node, which are the generation's), the fragment table
+ * and the rate-limit buckets. */
 struct pipeline_worker {
 	struct classifier cls;
 	const struct compiled_tables *t;
@@ -81,9 +102,32 @@ struct pipeline_worker {
 	struct ratelimit buckets;
 	pipeline_emit_fn emit;
 	void *emit_ctx;
+	struct pipeline_gen *own; /* what pipeline_worker_init built; NULL once disowned */
 } __attribute__((aligned(64)));
 
-/* 0 or -errno (-ENOMEM, -EINVAL: the pattern database does not load). */
+/* Runs g from the next packet on (no allocation: pointers and the
+ * classifier's handles are copied; g stays the owner). */
+static inline void pipeline_worker_adopt(struct pipeline_worker *w, const struct pipeline_gen *g)
+{
+	w->t = g->t;
+	w->cls = g->cls;
+	w->c.rule = g->rule;
+	w->c.node = g->node;
+	w->nh = g->nh;
+}
+
+/* Hands the generation state pipeline_worker_init built to the caller,
+ * who retires it like any other (the worker may still run it). */
+static inline struct pipeline_gen *pipeline_worker_disown(struct pipeline_worker *w)
+{
+	struct pipeline_gen *g = w->own;
+
+	w->own = NULL;
+	return g;
+}
+
+/* The worker's own state and a generation of t it owns (adopted).
+ * 0 or -errno (-ENOMEM, -EINVAL: the pattern database does not load). */
 int pipeline_worker_init(struct pipeline_worker *w, const struct compiled_tables *t);
 void pipeline_worker_free(struct pipeline_worker *w);
 

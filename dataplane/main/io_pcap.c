@@ -225,7 +225,7 @@ int run_pcap(const struct options *o, const struct siphon_config *cfg,
 	warn_refused(o, &cc);
 	fputc('{', stdout);
 	print_capture(stdout, &cc, &first);
-	print_pipeline_summary(stdout, &wp, 1, cfg, &first);
+	print_pipeline_summary(stdout, &wp, 1, tables, cfg, NULL, &first);
 	fputs("}\n", stdout);
 out:
 	if (out)

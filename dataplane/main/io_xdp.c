@@ -19,6 +19,7 @@
 #include "siphon.skel.h"
 #include "siphon_main.h"
 #include "neigh.h"
+#include "xdp_gen.h"
 #include "xdp_load.h"
 #include "xsk_worker.h"
 
@@ -112,7 +113,7 @@ static void print_xsk(FILE *f, struct xsk_worker *w, unsigned n, int *first)
  * a figure may be a batch behind, never torn). --summary FILE is replaced
  * whole (written to FILE.tmp, then renamed), so a reader never sees half. */
 /* The next hops: the control thread's counters and each node's entry. */
-static void print_next_hops(FILE *f, const struct neigh_ctl *nc, const struct siphon_config *cfg,
+static void print_next_hops(FILE *f, const struct neigh_ctl *nc, const struct compiled_tables *t,
 			    int *first)
 {
 	static const char *const state[] = { "no_neighbour", "ok", "no_route" };
@@ -128,8 +129,8 @@ static void print_next_hops(FILE *f, const struct neigh_ctl *nc, const struct si
 	fprintf(f, "%u", atomic_load(&nc->hops.generation));
 	json_key(f, "nodes", &inner);
 	fputc('{', f);
-	for (uint32_t i = 0; i < cfg->tables.n_nodes; i++) {
-		const struct pool_node *pn = &cfg->tables.nodes[i];
+	for (uint32_t i = 0; i < t->n_nodes && i < nc->hops.n_nodes; i++) {
+		const struct pool_node *pn = &t->nodes[i];
 		uint8_t m[6];
 		unsigned st = next_hop_unpack(atomic_load(&nc->hops.node[i]), m);
 		char v[64];
@@ -148,10 +149,44 @@ static void print_next_hops(FILE *f, const struct neigh_ctl *nc, const struct si
 	fputs("}}", f);
 }
 
-static void print_summary(const struct options *o, const struct xdp_loader *l,
-			  struct xsk_worker *w, unsigned n, const struct siphon_config *cfg,
-			  const struct neigh_ctl *nc, bool running)
+/* What siphon --siphond knows of its generations. */
+static void print_generation(FILE *f, const struct gen_receiver *r, const struct xdp_gen *xg,
+			     int *first)
 {
+	int inner = 1;
+
+	json_key(f, "generation", first);
+	fputc('{', f);
+	json_key(f, "running", &inner);
+	fprintf(f, "%llu", (unsigned long long)r->running);
+	json_key(f, "connected", &inner);
+	fputs(r->fd >= 0 ? "true" : "false", f);
+	for (unsigned k = 0; k < gen_receiver_counter_count(); k++) {
+		json_key(f, gen_receiver_counter_name(k), &inner);
+		fprintf(f, "%llu", (unsigned long long)gen_receiver_counter(r, k));
+	}
+	for (unsigned k = 0; k < xdp_gen_counter_count(); k++) {
+		json_key(f, xdp_gen_counter_name(k), &inner);
+		fprintf(f, "%llu", (unsigned long long)xdp_gen_counter(xg, k));
+	}
+	fputc('}', f);
+}
+
+/* What the summary reads: standalone, the config; with siphond, the
+ * generation running now (the control thread that swaps it prints). */
+struct run_view {
+	const struct siphon_config *cfg; /* NULL with siphond */
+	const struct compiled_tables *t;
+	const struct neigh_ctl *nc;
+	struct gen_receiver *r;          /* NULL: standalone */
+	struct xdp_gen *xg;
+};
+
+static void print_summary(const struct options *o, const struct xdp_loader *l,
+			  struct xsk_worker *w, unsigned n, const struct run_view *v, bool running)
+{
+	const struct compiled_tables *t = v->xg ? xdp_gen_tables(v->xg) : v->t;
+	const struct neigh_ctl *nc = v->xg ? xdp_gen_neigh(v->xg, v->nc) : v->nc;
 	FILE *f = stdout;
 	struct pipeline_worker **pw = calloc(n ? n : 1, sizeof(*pw));
 	char tmp[4096];
@@ -177,23 +212,27 @@ static void print_summary(const struct options *o, const struct xdp_loader *l,
 	json_key(f, "kernel", &first);
 	{
 		struct xdp_counter_fds m;
-		const char **names = calloc(cfg->tables.n_nodes + 1, sizeof(*names));
+		const char **names = calloc(t->n_nodes + 1, sizeof(*names));
 
-		for (unsigned i = 0; names && i < cfg->tables.n_nodes; i++)
-			names[i] = cfg->tables.nodes[i].id;
+		for (unsigned i = 0; names && i < t->n_nodes; i++)
+			names[i] = t->nodes[i].id;
 		xdp_counter_fds_of(&m, l->skel);
-		xdp_print_counters(f, &m, names, names ? cfg->tables.n_nodes : 0, cfg->n_rules);
+		xdp_print_counters(f, &m, names, names ? t->n_nodes : 0, t->n_rules);
 		free(names);
 	}
 	print_xsk(f, w, n, &first);
-	print_next_hops(f, nc, cfg, &first);
+	print_next_hops(f, nc, t, &first);
+	if (v->r)
+		print_generation(f, v->r, v->xg, &first);
 	for (unsigned i = 0; pw && i < n; i++)
 		pw[i] = &w[i].pipe;
 	json_key(f, "pipeline", &first);
 	fputc('{', f);
 	if (pw) {
 		int pfirst = 1;
-		print_pipeline_summary(f, pw, n, cfg, &pfirst);
+		print_pipeline_summary(f, pw, n, t, v->cfg,
+				       v->xg ? (const struct pipeline_gen *const *)v->xg->cur->pw : NULL,
+				       &pfirst);
 	}
 	fputs("}}\n", f);
 	free(pw);
@@ -225,8 +264,7 @@ int run_xdp_admin(const struct options *o)
 
 /* Until SIGINT/SIGTERM or --seconds; the summary every --stats-interval. */
 static void run_until_stopped(const struct options *o, const struct xdp_loader *l,
-			      struct xsk_worker *w, unsigned n, const struct siphon_config *cfg,
-			      const struct neigh_ctl *nc)
+			      struct xsk_worker *w, unsigned n, const struct run_view *v)
 {
 	struct timespec t0, t;
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -237,20 +275,25 @@ static void run_until_stopped(const struct options *o, const struct xdp_loader *
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	last = t0.tv_sec;
 	while (!stop) {
-		usleep(50 * 1000);
+		if (v->r) /* this thread is siphond's receiver: generations apply here */
+			gen_receiver_tick(v->r, 50);
+		else
+			usleep(50 * 1000);
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		if (o->seconds && (unsigned)(t.tv_sec - t0.tv_sec) >= o->seconds)
 			stop = 1;
 		else if (o->stats_interval && (unsigned)(t.tv_sec - last) >= o->stats_interval) {
-			print_summary(o, l, w, n, cfg, nc, true);
+			print_summary(o, l, w, n, v, true);
 			last = t.tv_sec;
 		}
 	}
 }
 
 int run_xdp(const struct options *o, const struct siphon_config *cfg,
-	    const struct compiled_tables *tables)
+	    const struct compiled_tables *tables, struct gen_receiver *r, struct gen_generation *g)
 {
+	struct xdp_gen xg = { 0 };
+	struct run_view v = { .cfg = cfg, .t = tables, .r = r };
 	struct xdp_load_options lo = {
 		.ifname = o->iface, .egress = o->egress, .bpffs = o->bpffs,
 		.skb_mode = o->skb_mode, .kernel_lane = o->kernel_lane,
@@ -266,24 +309,28 @@ int run_xdp(const struct options *o, const struct siphon_config *cfg,
 	if (!n) {
 		fprintf(stderr, "siphon: --iface %s: cannot count its receive queues; give --queues\n",
 			o->iface);
-		return 1;
+		goto early;
+	}
+	if (r && xdp_gen_init(&xg, n)) {
+		fprintf(stderr, "siphon: out of memory for %u workers\n", n);
+		goto early;
 	}
 	if (o->punt_tap && punt_tap_open(&tap, o->punt_tap, err, sizeof(err))) {
 		fprintf(stderr, "siphon: --punt-tap: %s\n", err);
-		return 1;
+		goto early;
 	}
 	/* the next hops first: the kernel resolves the nodes' neighbours
 	 * before the first packet needs them (up to a second) */
 	if (neigh_open(&nc, tables, o->egress ? o->egress : o->iface, 1000, err, sizeof(err))) {
 		fprintf(stderr, "siphon: %s\n", err);
 		punt_tap_close(&tap);
-		return 1;
+		goto early;
 	}
 	if (xdp_loader_start(&l, &lo, tables, err, sizeof(err))) {
 		fprintf(stderr, "siphon: %s\n", err);
 		neigh_close(&nc);
 		punt_tap_close(&tap);
-		return 1;
+		goto early;
 	}
 	w = aligned_alloc(64, sizeof(*w) * n);
 	if (!w) {
@@ -298,12 +345,24 @@ int run_xdp(const struct options *o, const struct siphon_config *cfg,
 			.tables = tables, .next_hops = &nc.hops,
 			.tap = tap.fd >= 0 ? &tap : NULL,
 			.xsks_map_fd = bpf_map__fd(l.skel->maps.xsks),
+			.swap = r ? &xg.swap : NULL,
 		};
 		if (xsk_worker_open(&w[opened], &wc, err, sizeof(err))) {
 			fprintf(stderr, "siphon: %s\n", err);
 			goto out;
 		}
 	}
+	if (r) { /* from here on xg owns g and the workers' generation state */
+		if (xdp_gen_start(&xg, &l, w, o->egress ? o->egress : o->iface, g, &nc)) {
+			fprintf(stderr, "siphon: out of memory for the generation's state\n");
+			goto out;
+		}
+		g = NULL;
+		r->apply = xdp_gen_apply;
+		r->ctx = &xg;
+		v.xg = &xg;
+	}
+	v.nc = &nc;
 	fprintf(stderr, "siphon: xdp on %s (%s mode, program %u%s), %u AF_XDP queue%s (%s), "
 			"egress %s, kernel lane %s%s%s\n",
 		o->iface, o->skb_mode ? "skb" : "native", l.prog_id,
@@ -322,17 +381,27 @@ int run_xdp(const struct options *o, const struct siphon_config *cfg,
 		fprintf(stderr, "siphon: next hops: cannot start the control thread\n");
 		stop = 1;
 	}
-	run_until_stopped(o, &l, w, n, cfg, &nc);
+	if (r && !stop) { /* the first generation runs in both lanes now */
+		r->defer_ack = false;
+		gen_receiver_ack_pending(r);
+	}
+	run_until_stopped(o, &l, w, n, &v);
 	for (unsigned i = 0; i < n; i++)
 		xsk_worker_join(&w[i]);
-	print_summary(o, &l, w, n, cfg, &nc, false);
+	print_summary(o, &l, w, n, &v, false);
 	rc = 0;
 out:
+	if (r) /* the workers are stopped (or never started) */
+		xdp_gen_close(&xg);
 	for (unsigned i = 0; w && i < opened; i++)
 		xsk_worker_close(&w[i]);
 	free(w);
 	xdp_loader_close(&l);
 	neigh_close(&nc);
 	punt_tap_close(&tap);
+early:
+	if (r)
+		gen_receiver_close(r);
+	gen_generation_free(g);
 	return rc;
 }

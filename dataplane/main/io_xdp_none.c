@@ -11,9 +11,12 @@ static int not_built(void)
 }
 
 int run_xdp(const struct options *o, const struct siphon_config *cfg,
-	    const struct compiled_tables *tables)
+	    const struct compiled_tables *tables, struct gen_receiver *r, struct gen_generation *g)
 {
 	(void)o, (void)cfg, (void)tables;
+	if (r)
+		gen_receiver_close(r);
+	gen_generation_free(g);
 	return not_built();
 }
 

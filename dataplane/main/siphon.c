@@ -9,9 +9,10 @@
  * pcap replays a capture (deterministic: forwarded frames to OUT, punted
  * and passed ones to PUNT, a JSON summary to stdout). xdp is the live data
  * path (docs/afxdp.md): the XDP program on IF and one AF_XDP worker per
- * receive queue. Until siphond exists, siphon reads the config itself
- * through the control plane's loader (controlplane/config/), and runs its
- * tables from a table blob (docs/tables.md), as it will run siphond's. */
+ * receive queue. Standalone (--config), siphon reads the config itself
+ * through the control plane's loader (controlplane/config/) and runs its
+ * tables from a table blob (docs/tables.md); with --siphond PATH it runs
+ * siphond's generations instead (docs/generations.md). */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -29,7 +30,9 @@
 static void usage(FILE *f)
 {
 	fputs("usage: siphon --io pcap --config FILE --in IN.pcap --out OUT.pcap [--punt PUNT.pcap]\n"
+	      "       siphon --io pcap --siphond PATH [--state-dir DIR] --in IN.pcap --out OUT.pcap [...]\n"
 	      "       siphon --io xdp --iface IF --config FILE [--egress IF2] [--queues N]\n"
+	      "       siphon --io xdp --iface IF --siphond PATH [--state-dir DIR] [the same options]\n"
 	      "              [--bpffs DIR] [--skb-mode] [--kernel-lane on|off] [--punt-tap NAME]\n"
 	      "              [--zero-copy | --copy] [--frames N] [--cpu N] [--seconds S]\n"
 	      "              [--summary FILE] [--stats-interval S]\n"
@@ -67,8 +70,8 @@ static int check_xdp_args(struct options *o)
 		}
 		return 0;
 	}
-	if (!o->config) {
-		fprintf(stderr, "siphon: --io xdp needs --config\n");
+	if (!o->config && !o->siphond) {
+		fprintf(stderr, "siphon: --io xdp needs --config (standalone) or --siphond PATH\n");
 		return -EINVAL;
 	}
 	if (o->zero_copy && o->copy) {
@@ -84,7 +87,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { O_IO = 256, O_CONFIG, O_IN, O_OUT, O_PUNT, O_IFACE, O_EGRESS, O_QUEUES, O_BPFFS,
 	       O_SKB, O_LANE, O_TAP, O_ZC, O_COPY, O_FRAMES, O_SECONDS, O_SUMMARY, O_DETACH,
-	       O_COUNTERS, O_CPU, O_STATS, O_VERSION };
+	       O_COUNTERS, O_CPU, O_STATS, O_VERSION, O_SIPHOND, O_STATE_DIR };
 	static const struct option opts[] = {
 		{ "io", required_argument, NULL, O_IO },         { "config", required_argument, NULL, O_CONFIG },
 		{ "in", required_argument, NULL, O_IN },         { "out", required_argument, NULL, O_OUT },
@@ -100,6 +103,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "stats-interval", required_argument, NULL, O_STATS },
 		{ "detach", no_argument, NULL, O_DETACH },       { "counters", no_argument, NULL, O_COUNTERS },
 		{ "version", no_argument, NULL, O_VERSION },
+		{ "siphond", required_argument, NULL, O_SIPHOND },
+		{ "state-dir", required_argument, NULL, O_STATE_DIR },
 		{ "help", no_argument, NULL, 'h' },              { NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -123,6 +128,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case O_BPFFS: o->bpffs = optarg; break;
 		case O_TAP: o->punt_tap = optarg; break;
 		case O_SUMMARY: o->summary = optarg; break;
+		case O_SIPHOND: o->siphond = optarg; break;
+		case O_STATE_DIR: o->state_dir = optarg; break;
 		case O_SKB: o->skb_mode = true; break;
 		case O_ZC: o->zero_copy = true; break;
 		case O_COPY: o->copy = true; break;
@@ -167,28 +174,44 @@ static int parse_args(int argc, char **argv, struct options *o)
 		fprintf(stderr, "siphon: unexpected argument '%s'\n", argv[optind]);
 		return -EINVAL;
 	}
+	if (o->config && o->siphond) {
+		fprintf(stderr, "siphon: --config and --siphond exclude each other: --config runs "
+				"standalone on its own tables, --siphond takes siphond's\n");
+		return -EINVAL;
+	}
+	if (o->state_dir && !o->siphond) {
+		fprintf(stderr, "siphon: --state-dir goes with --siphond\n");
+		return -EINVAL;
+	}
+	if (!o->state_dir)
+		o->state_dir = "/var/lib/siphon";
 	if (o->io && strcmp(o->io, "xdp") == 0)
 		return check_xdp_args(o);
 	if (!o->io || strcmp(o->io, "pcap") != 0) {
 		fprintf(stderr, "siphon: --io '%s': pcap or xdp (dpdk comes next)\n", o->io ? o->io : "");
 		return -EINVAL;
 	}
-	if (!o->config || !o->in || !o->out) {
-		fprintf(stderr, "siphon: --io pcap needs --config, --in and --out\n");
+	if ((!o->config && !o->siphond) || !o->in || !o->out) {
+		fprintf(stderr, "siphon: --io pcap needs --config (or --siphond), --in and --out\n");
 		usage(stderr);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-/* Counter names; ctx is the config where the names come from it. */
+/* Counter names; ctx is the config or the tables where the names come from. */
 static const char *flag_name(unsigned i, const void *cfg)
 {
-	return ((const struct siphon_config *)cfg)->flags[i].name;
+	static char num[16]; /* used at once by json_counter_map */
+
+	if (cfg)
+		return ((const struct siphon_config *)cfg)->flags[i].name;
+	snprintf(num, sizeof(num), "%u", i);
+	return num;
 }
-static const char *node_name(unsigned i, const void *cfg)
+static const char *node_name(unsigned i, const void *t)
 {
-	return ((const struct siphon_config *)cfg)->tables.nodes[i].id;
+	return ((const struct compiled_tables *)t)->nodes[i].id;
 }
 static const char *status_name(unsigned i, const void *c) { (void)c; return pkt_status_name(i); }
 static const char *reason_name(unsigned i, const void *c) { (void)c; return sip_reason_name(i); }
@@ -204,12 +227,14 @@ static void add(uint64_t *sum, const uint64_t *v, size_t n)
 }
 
 void print_pipeline_summary(FILE *f, struct pipeline_worker *const *w, unsigned n,
-			    const struct siphon_config *cfg, int *first)
+			    const struct compiled_tables *t, const struct siphon_config *cfg,
+			    const struct pipeline_gen *const *gens, int *first)
 {
 	struct pipeline_counters c = { 0 };
-	uint64_t *rule = calloc(cfg->n_rules + 1, sizeof(*rule));
-	uint64_t *node = calloc(cfg->tables.n_nodes + 1, sizeof(*node));
+	uint64_t *rule = calloc(t->n_rules + 1, sizeof(*rule));
+	uint64_t *node = calloc(t->n_nodes + 1, sizeof(*node));
 	uint64_t reused = 0;
+	unsigned n_flags = cfg ? cfg->n_flags : SIPHON_MAX_FLAGS;
 
 	if (!rule || !node) {
 		free(rule);
@@ -228,8 +253,8 @@ void print_pipeline_summary(FILE *f, struct pipeline_worker *const *w, unsigned 
 		add(c.dispatch_by, x->dispatch_by, DISPATCH_BY__COUNT);
 		add(c.fragments, x->fragments, FRAG_RESULT__COUNT);
 		add(c.flag, x->flag, SIPHON_MAX_FLAGS);
-		add(rule, x->rule, cfg->n_rules);
-		add(node, x->node, cfg->tables.n_nodes);
+		add(rule, gens ? gens[i]->rule : x->rule, t->n_rules);
+		add(node, gens ? gens[i]->node : x->node, t->n_nodes);
 		reused += w[i]->buckets.reused;
 	}
 	json_key(f, "packets", first);
@@ -245,27 +270,33 @@ void print_pipeline_summary(FILE *f, struct pipeline_worker *const *w, unsigned 
 			 false);
 	json_counter_map(f, "dispatch", first, c.dispatch_by, DISPATCH_BY__COUNT, dispatch_name, NULL, false);
 	json_counter_map(f, "fragments", first, c.fragments, FRAG_RESULT__COUNT, frag_name, NULL, false);
-	json_counter_map(f, "flags", first, c.flag, cfg->n_flags, flag_name, cfg, false);
-	json_counter_map(f, "nodes", first, node, cfg->tables.n_nodes, node_name, cfg, false);
+	/* without the config, flags have no names here: the non-zero ones by index */
+	json_counter_map(f, "flags", first, c.flag, n_flags, flag_name, cfg, !cfg);
+	json_counter_map(f, "nodes", first, node, t->n_nodes, node_name, t, false);
 	json_key(f, "pools", first);
 	fputc('{', f);
-	for (unsigned p = 0, inner = 1; p < cfg->n_pools; p++) {
+	for (unsigned p = 0, inner = 1; p < t->n_pools; p++) {
 		uint64_t sum = 0;
 		int in = (int)inner;
 
-		for (unsigned k = 0; k < cfg->tables.n_nodes; k++)
-			if (cfg->tables.nodes[k].pool == p)
+		for (unsigned k = 0; k < t->n_nodes; k++)
+			if (t->nodes[k].pool == p)
 				sum += node[k];
-		json_key(f, cfg->tables.pool_names[p], &in);
+		json_key(f, t->pool_names[p], &in);
 		inner = 0;
 		fprintf(f, "%llu", (unsigned long long)sum);
 	}
 	fputc('}', f);
 	json_key(f, "rules", first);
 	fputc('[', f);
-	for (unsigned i = 0; i < cfg->n_rules; i++)
-		fprintf(f, "%s{\"line\":%d,\"count\":%llu}", i ? "," : "", cfg->rules[i].line,
-			(unsigned long long)rule[i]);
+	for (unsigned i = 0; i < t->n_rules; i++) {
+		if (cfg)
+			fprintf(f, "%s{\"line\":%d,\"count\":%llu}", i ? "," : "", cfg->rules[i].line,
+				(unsigned long long)rule[i]);
+		else
+			fprintf(f, "%s{\"index\":%u,\"count\":%llu}", i ? "," : "", i,
+				(unsigned long long)rule[i]);
+	}
 	fputc(']', f);
 	json_key(f, "tcp", first);
 	fprintf(f, "%llu", (unsigned long long)c.tcp);
@@ -306,6 +337,24 @@ static int open_as_blob(const struct siphon_config *cfg, void **blob, struct com
 	return rc;
 }
 
+/* --siphond: the first generation, then the backend. */
+static int main_siphond(const struct options *o)
+{
+	static struct gen_receiver r;
+	struct gen_generation *g = NULL;
+	int rc;
+
+	if (siphond_first(o, &r, &g))
+		return 1;
+	if (strcmp(o->io, "xdp") == 0)
+		return run_xdp(o, NULL, &g->t, &r, g); /* g is taken over */
+	rc = gen_receiver_ack_pending(&r); /* pcap runs it from now on */
+	gen_receiver_close(&r);
+	rc = rc ? 1 : run_pcap(o, NULL, &g->t);
+	gen_generation_free(g);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static struct compiled_tables tables;
@@ -322,6 +371,8 @@ int main(int argc, char **argv)
 		return 2;
 	if (strcmp(o.io, "xdp") == 0 && (o.detach || o.counters))
 		return run_xdp_admin(&o);
+	if (o.siphond)
+		return main_siphond(&o);
 	if (config_load(o.config, &cfg, &err)) {
 		fprintf(stderr, "siphon: %s\n", err.text);
 		return 1;
@@ -329,7 +380,8 @@ int main(int argc, char **argv)
 	if (open_as_blob(cfg, &blob, &tables))
 		rc = 1;
 	else
-		rc = strcmp(o.io, "xdp") == 0 ? run_xdp(&o, cfg, &tables) : run_pcap(&o, cfg, &tables);
+		rc = strcmp(o.io, "xdp") == 0 ? run_xdp(&o, cfg, &tables, NULL, NULL) :
+						run_pcap(&o, cfg, &tables);
 	free(blob);
 	config_free(cfg);
 	return rc;

@@ -8,27 +8,40 @@
 
 #include "config.h"
 #include "pipeline.h"
+#include "receiver.h"
 
 struct options {
 	const char *io, *config, *in, *out, *punt;            /* pcap */
 	const char *iface, *egress, *bpffs, *punt_tap, *summary; /* xdp */
+	const char *siphond, *state_dir; /* tables from siphond (docs/generations.md) */
 	unsigned queues, frames, seconds, stats_interval;
 	int cpu; /* -1: workers not pinned */
 	bool skb_mode, kernel_lane, zero_copy, copy, detach, counters;
 };
 
-/* The pipeline counters of n workers, summed, as JSON members (no braces). */
+/* The pipeline counters of n workers, summed, as JSON members (no braces).
+ * t: the tables the rule and node counters index; cfg: flag names and rule
+ * lines (NULL with siphond: indices instead); gens: where the rule and node
+ * counters are (NULL: w[i]->c). */
 void print_pipeline_summary(FILE *f, struct pipeline_worker *const *w, unsigned n,
-			    const struct siphon_config *cfg, int *first);
+			    const struct compiled_tables *t, const struct siphon_config *cfg,
+			    const struct pipeline_gen *const *gens, int *first);
 
-/* The backends run `tables`, opened from a table blob of cfg's tables
- * (docs/tables.md), as they will run siphond's; cfg gives the names. */
+/* The backends run `tables`, opened from a table blob (docs/tables.md): of
+ * cfg's tables (standalone), or siphond's (cfg NULL). */
 int run_pcap(const struct options *o, const struct siphon_config *cfg,
 	     const struct compiled_tables *tables);
 
-/* --io xdp: runs until SIGINT/SIGTERM (or --seconds). Exit status. */
+/* --io xdp: runs until SIGINT/SIGTERM (or --seconds). With siphond (cfg
+ * NULL), r is attached (or reconnecting) and g the first generation, taken
+ * over. Exit status. */
 int run_xdp(const struct options *o, const struct siphon_config *cfg,
-	    const struct compiled_tables *tables);
+	    const struct compiled_tables *tables, struct gen_receiver *r, struct gen_generation *g);
+
+/* --siphond: the generation to start from: siphond's current one (r stays
+ * attached, its ACK held back until it runs), else the one persisted in
+ * --state-dir (r not connected). 0, or -errno after a message. */
+int siphond_first(const struct options *o, struct gen_receiver *r, struct gen_generation **g);
 /* --io xdp --detach / --counters: no config needed. Exit status. */
 int run_xdp_admin(const struct options *o);
 

@@ -258,9 +258,20 @@ static void *worker_main(void *arg)
 		if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
 			w->c.pin_failed++;
 	}
+	if (w->cfg.swap)
+		gen_swap_quiescent(w->cfg.swap, w->cfg.queue); /* online */
 	while (!*w->stop) {
 		uint32_t n;
 
+		if (w->cfg.swap) { /* one load per burst; adopting copies pointers */
+			const struct pipeline_gen *g = gen_swap_read(w->cfg.swap, w->cfg.queue);
+
+			if (g && g != w->gen) {
+				pipeline_worker_adopt(&w->pipe, g);
+				w->gen = g;
+				w->c.generations++;
+			}
+		}
 		clock_now(w);
 		reap_completions(w);
 		refill(w); /* what the kernel took while we were away (poll, TX kicks) */
@@ -271,9 +282,14 @@ static void *worker_main(void *arg)
 		}
 		kick_tx(w);
 		refill(w);
+		/* nothing of this burst's generation is held past here */
+		if (w->cfg.swap)
+			gen_swap_quiescent(w->cfg.swap, w->cfg.queue);
 		if (!n && !w->tx_pending)
 			poll(&pfd, 1, 20);
 	}
+	if (w->cfg.swap)
+		gen_swap_offline(w->cfg.swap, w->cfg.queue);
 	/* what is on the TX ring leaves before the sockets close (≤ 200 ms) */
 	for (int i = 0; i < 200 && w->c.tx_completed < w->c.tx; i++) {
 		w->tx_pending = 1;
@@ -371,7 +387,8 @@ int xsk_worker_open(struct xsk_worker *w, const struct xsk_worker_config *cfg, c
 	}
 	w->pipe.emit = emit_frame;
 	w->pipe.emit_ctx = w;
-	w->pipe.nh = cfg->next_hops;
+	w->pipe.nh = w->pipe.own->nh = cfg->next_hops;
+	w->gen = w->pipe.own;
 	refill(w);
 	w->c.fill_short = 0; /* the first fill is meant to leave frames free */
 	rc = xsk_socket__update_xskmap(w->xsk, cfg->xsks_map_fd);

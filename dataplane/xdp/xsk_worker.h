@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <xdp/xsk.h>
 
+#include "gen_swap.h"
 #include "pipeline.h"
 #include "punt_tap.h"
 #include "umem_frames.h"
@@ -30,7 +31,8 @@
 	X(punt_no_tap, "punted or passed frames dropped: siphon runs without --punt-tap")   \
 	X(tx_kicks, "sendto() wake-ups of the TX path")                                     \
 	X(fill_short, "times the fill ring could not be topped up (no free frame)")         \
-	X(pin_failed, "workers that could not be pinned to their CPU (--cpu)")
+	X(pin_failed, "workers that could not be pinned to their CPU (--cpu)")              \
+	X(generations, "table generations adopted (siphon --siphond)")
 
 struct xsk_worker_counters {
 #define X(id, help) uint64_t id;
@@ -48,6 +50,10 @@ struct xsk_worker_config {
 	const struct next_hops *next_hops; /* MACs from the kernel (neigh.h); NULL: the config's only */
 	const struct punt_tap *tap; /* NULL: punts are dropped and counted */
 	int xsks_map_fd;
+	/* NULL: the tables are fixed. Else slot `queue` holds the struct
+	 * pipeline_gen to run, read once per burst; the worker announces a
+	 * quiescent state after each burst (docs/generations.md). */
+	struct gen_swap *swap;
 };
 
 struct xsk_worker {
@@ -71,6 +77,7 @@ struct xsk_worker {
 	struct umem_frames frames;
 	struct xsk_worker_counters c;
 	struct pipeline_worker pipe;
+	const struct pipeline_gen *gen; /* what pipe runs (swap mode) */
 	uint64_t last_expire_ms;
 };
 

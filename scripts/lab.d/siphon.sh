@@ -32,8 +32,11 @@ siphon_start() { # SIPHON-ARGS...: siphon --io xdp in sph-lb, in the background
 	echo "$run" >"$SIPHON_DIR/siphon.runs"
 	[[ -f $SIPHON_DIR/siphon.log ]] && mv "$SIPHON_DIR/siphon.log" "$SIPHON_DIR/siphon.$((run - 1)).log"
 	rm -f "$SIPHON_DIR/siphon.pid"
+	# tables from the lab config, unless siphon is told to take siphond's
+	local tables=(--config "$RUN/lab.conf")
+	[[ " $* " == *" --siphond "* ]] && tables=()
 	start_bg siphon "$NS_LB" env LIBXDP_BPFFS="$RUN/bpffs" "$bin" --io xdp \
-		--iface "$IF_LB_IN" --egress "$IF_LB_CORE" --config "$RUN/lab.conf" \
+		--iface "$IF_LB_IN" --egress "$IF_LB_CORE" "${tables[@]}" \
 		--bpffs "$RUN/bpffs" --punt-tap sph-punt \
 		--summary "$SIPHON_DIR/siphon-summary.$run.json" --stats-interval 1 "$@"
 	# ready when it says so; a siphon that exits fails at once
