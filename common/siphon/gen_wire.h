@@ -19,6 +19,9 @@
 #define GEN_WIRE_VERSION     1u
 #define GEN_WIRE_MAX_PAYLOAD (256u << 20) /* a blob larger than this is refused */
 #define GEN_WIRE_ATTACH      "fastpath.attach"
+/* siphond persists the generation it publishes as STATE_DIR/GEN_STATE_FILE;
+ * a fast path that cannot reach siphond at start runs it */
+#define GEN_STATE_FILE       "generation.blob"
 
 enum gen_wire_type {
 	GEN_WIRE_GENERATION = 1, /* siphond -> fast path: payload = a table blob */

@@ -19,8 +19,10 @@
 #include "rpc.h"
 #include "rpc_server.h"
 
+#include "siphon/gen_wire.h"
+
 #define SIPHOND_STATE_DIR   "/var/lib/siphon"
-#define SIPHOND_STATE_BLOB  "tables.blob" /* the last published generation */
+#define SIPHOND_STATE_BLOB  GEN_STATE_FILE /* the last published generation */
 #define SIPHOND_ERR_MAX     1024
 
 /* The log: one line per event on stderr, "siphond: ..." */
@@ -60,7 +62,7 @@ int gen_build(const struct siphon_config *cfg, uint64_t number, const void *same
 	      size_t same_len, struct generation **out, bool *unchanged, char *err,
 	      size_t errlen);
 
-/* Writes g to DIR/tables.blob atomically: a temp file, fsync, rename,
+/* Writes g to DIR/generation.blob atomically: a temp file, fsync, rename,
  * fsync of the directory (made 0755 when missing). 0 or -errno with err. */
 int gen_persist(const char *dir, const struct generation *g, char *err, size_t errlen);
 

@@ -15,7 +15,7 @@
 #include "siphon_main.h"
 
 #define FIRST_WAIT_MS 10000u /* siphond sends its generation on attach */
-#define STATE_FILE "generation.blob"
+#define STATE_FILE GEN_STATE_FILE
 
 /* The apply hook while nothing runs yet: keep the generation. */
 static int take_first(void *ctx, struct gen_generation *g, char *err, size_t errlen)

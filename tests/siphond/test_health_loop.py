@@ -119,7 +119,7 @@ class Daemon:
         raise KeyError(pool)
 
     def blob(self):
-        r = subprocess.run([BLOB_CHECK, "--json", self.state + "/tables.blob"],
+        r = subprocess.run([BLOB_CHECK, "--json", self.state + "/generation.blob"],
                            capture_output=True, text=True)
         assert r.returncode == 0, r.stdout
         return json.loads(r.stdout)

@@ -192,12 +192,12 @@ def test_bad_config_at_start(tmp_path):
     assert r.returncode == 1
     assert re.search(r"siphond: cannot start: %s:%d: " % (re.escape(str(cfg)), line), r.stderr)
     assert not os.path.exists(tmp_path / "s.sock")
-    assert not os.path.exists(tmp_path / "state" / "tables.blob")
+    assert not os.path.exists(tmp_path / "state" / "generation.blob")
 
 
 def test_publish_reload_restart(daemon, tmp_path):
     cfg = daemon.config
-    blob_file = os.path.join(daemon.state, "tables.blob")
+    blob_file = os.path.join(daemon.state, "generation.blob")
     assert oct(os.stat(daemon.sock).st_mode & 0o777) == "0o600"
     daemon.wait_log(r"siphond: generation 1 published: ")
     assert open(blob_file, "rb").read()[24:32] == struct.pack("<Q", 1)
