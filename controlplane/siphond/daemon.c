@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "health_loop.h"
+#include "siphon/table_blob.h"
 #include "siphond.h"
 
 #define TICK_MS 1000 /* the stall check of the fast paths */
@@ -49,6 +51,31 @@ static int open_signals(struct siphond *d, char *err, size_t errlen)
 /* The first generation: the persisted one when it holds the same tables
  * (a restart with the same config republishes nothing), else the next
  * number, persisted before anything is published. */
+/* A restart keeps the persisted generation's grace: siphond killed and
+ * started again during grace_s must not move dialogs (health_loop.h). */
+static int start_grace(struct siphond *d, const struct persisted *p, char *err, size_t errlen)
+{
+	struct compiled_tables *was;
+	struct timespec ts;
+	char why[256];
+	int rc = 0;
+
+	if (!p->blob)
+		return 0;
+	was = malloc(sizeof(*was));
+	if (!was) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (tables_blob_open(p->blob, p->len, was, why, sizeof(why)) == 0)
+		rc = health_set_start_grace(d->hl->set, was, d->cfg, (uint64_t)ts.tv_sec);
+	free(was);
+	if (rc)
+		snprintf(err, errlen, "out of memory");
+	return rc;
+}
+
 static int first_generation(struct siphond *d, char *err, size_t errlen)
 {
 	struct persisted p;
@@ -63,6 +90,11 @@ static int first_generation(struct siphond *d, char *err, size_t errlen)
 	if (note[0])
 		siphond_log("%s", note);
 	d->last_number = p.number;
+	rc = start_grace(d, &p, err, errlen);
+	if (rc) {
+		free(p.blob);
+		return rc;
+	}
 	rc = gen_build(d->cfg, p.number + 1, p.blob, p.len, &d->cur, &unchanged, err, errlen);
 	if (rc == 0 && unchanged) {
 		d->cur = calloc(1, sizeof(*d->cur));

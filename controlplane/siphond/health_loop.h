@@ -48,6 +48,19 @@ void health_set_free(struct health_set *s);
  * rotate: a pool whose table changes keeps the old one as `previous`
  * until now_s + grace_s. 0 or -ENOMEM. */
 int health_set_apply(struct health_set *s, struct siphon_config *cfg, uint64_t now_s, bool rotate);
+/* reload_grace.c, after health_set_apply, before publishing. A reload
+ * (s built from `old`): each pool that stays (by name) whose table moves
+ * keeps where the running generation sends dialogs (its previous table
+ * where that is live and its node up, else its current one), nodes
+ * matched by name into the new order (a node that left: no node), as
+ * `previous` until now_s + grace_s. A start over a persisted generation
+ * `was` does the same, nodes matched by id, and when nothing moves keeps
+ * the persisted live previous table as it was. The slots belong to s, as
+ * health previous tables do (s lives and dies with cfg). 0 or -ENOMEM. */
+int health_set_reload_grace(struct health_set *s, const struct health_set *old,
+			    struct siphon_config *cfg, uint64_t now_s);
+int health_set_start_grace(struct health_set *s, const struct compiled_tables *was,
+			   struct siphon_config *cfg, uint64_t now_s);
 /* The pool and node of a global node index (cfg->nodes), or NULL. */
 struct health_node *health_set_node(struct health_set *s, uint32_t global, struct hl_pool **pool);
 /* The pool's nodes that take new calls (up and a weight above 0). */

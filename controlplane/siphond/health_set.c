@@ -1,7 +1,8 @@
 /* The health of every node of the running config, and what it makes of
  * the tables: a node out of service is down, the Maglev table is built
  * from effective weights, the table it replaces stays as `previous` for
- * grace_s, and a pool with no live node sends its rules to its fallback. */
+ * grace_s (after a health change, and after a reload that moves slots),
+ * and a pool with no live node sends its rules to its fallback. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -36,10 +36,12 @@ int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **re
 	if (config_load(d->o.config, &cfg, &cerr))
 		return reject(d, why, cerr.text, err, errlen);
 	/* node states carry over by pool and node name: a reload does not
-	 * bring a dead node back */
+	 * bring a dead node back; dialogs of nodes that stay keep their node
+	 * through the running table, kept as `previous` for grace_s */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	if (health_set_new(cfg, d->hl->set, health_now_ms(), &hs) ||
-	    health_set_apply(hs, cfg, (uint64_t)ts.tv_sec, false)) {
+	    health_set_apply(hs, cfg, (uint64_t)ts.tv_sec, false) ||
+	    health_set_reload_grace(hs, d->hl->set, cfg, (uint64_t)ts.tv_sec)) {
 		health_set_free(hs);
 		config_free(cfg);
 		snprintf(err, errlen, "out of memory");
