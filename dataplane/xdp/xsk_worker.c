@@ -81,7 +81,7 @@ static bool tx_put(struct xsk_worker *w, uint64_t addr, uint32_t len)
 	return true;
 }
 
-static void punt(struct xsk_worker *w, uint8_t *frame, size_t len)
+static void punt_to_kernel(struct xsk_worker *w, uint8_t *frame, size_t len)
 {
 	if (!w->cfg.tap) {
 		w->c.punt_no_tap++;
@@ -112,7 +112,7 @@ static void emit_frame(void *ctx, const uint8_t *frame, size_t len, enum pipelin
 		if (tx_put(w, addr, (uint32_t)len))
 			return;
 	} else {
-		punt(w, data, len);
+		punt_to_kernel(w, data, len);
 	}
 	umem_frames_release(&w->frames, addr);
 }
@@ -224,7 +224,7 @@ static uint32_t rx_batch(struct xsk_worker *w)
 			break;
 		case PIPELINE_PUNT:
 		case PIPELINE_PASS:
-			punt(w, data, len);
+			punt_to_kernel(w, data, len);
 			break;
 		default: /* DROP and HOLD (the pipeline keeps its own copy): counted there */
 			break;
