@@ -30,18 +30,6 @@ static struct span_p trim(const uint8_t *a, const uint8_t *b)
 	return (struct span_p){ a, b };
 }
 
-static bool eq_nocase(const uint8_t *p, size_t n, const char *lower)
-{
-	size_t i;
-
-	for (i = 0; i < n && lower[i]; i++) {
-		uint8_t c = p[i] >= 'A' && p[i] <= 'Z' ? (uint8_t)(p[i] + 32) : p[i];
-		if (c != (uint8_t)lower[i])
-			return false;
-	}
-	return i == n && lower[i] == '\0';
-}
-
 void answer_to_tag(const uint8_t *call_id, size_t call_id_len, const uint8_t *from_tag,
 		   size_t from_tag_len, char tag[17])
 {
@@ -123,7 +111,7 @@ static bool empty_rport(const struct span_p *param, const struct span_p *name)
 {
 	struct span_p v = trim(name->b, param->b);
 
-	if (!eq_nocase(name->a, (size_t)(name->b - name->a), "rport"))
+	if (!sip_eq_nocase(name->a, (size_t)(name->b - name->a), "rport"))
 		return false;
 	if (v.a < v.b && *v.a == '=')
 		v = trim(v.a + 1, v.b);
@@ -155,7 +143,7 @@ static void put_top_via(struct sip_out *o, const uint8_t *req, const struct sip_
 
 	sip_out_value(o, top, (size_t)(trim(top, params).b - top));
 	for (p = params; next_param(&p, top_end, &param, &name);) {
-		if (received && eq_nocase(name.a, (size_t)(name.b - name.a), "received"))
+		if (received && sip_eq_nocase(name.a, (size_t)(name.b - name.a), "received"))
 			continue; /* ours replaces it */
 		sip_out_put(o, ";", 1);
 		if (empty_rport(&param, &name)) {

@@ -80,18 +80,6 @@ static bool parse_retry_after(const uint8_t *p, const uint8_t *end, uint32_t *se
 	return true;
 }
 
-static bool eq_nocase(const uint8_t *p, size_t n, const char *lower)
-{
-	size_t i;
-
-	for (i = 0; i < n && lower[i]; i++) {
-		uint8_t c = p[i] >= 'A' && p[i] <= 'Z' ? (uint8_t)(p[i] + 32) : p[i];
-		if (c != (uint8_t)lower[i])
-			return false;
-	}
-	return i == n && lower[i] == '\0';
-}
-
 /* The oc value of one parameter [p, end) named oc. */
 static int16_t oc_value(const uint8_t *p, const uint8_t *end)
 {
@@ -137,7 +125,7 @@ static int16_t find_oc(const uint8_t *p, const uint8_t *end)
 		name_end = name;
 		while (name_end < p && *name_end != '=' && !is_lws(*name_end))
 			name_end++;
-		if (eq_nocase(name, (size_t)(name_end - name), "oc"))
+		if (sip_eq_nocase(name, (size_t)(name_end - name), "oc"))
 			return oc_value(name_end, p);
 	}
 	return HEALTH_OC_ABSENT;

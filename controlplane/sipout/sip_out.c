@@ -122,3 +122,15 @@ bool sip_parse_ip(const uint8_t *s, size_t n, struct self_addr *ip)
 	ip->family = AF_INET6;
 	return inet_pton(AF_INET6, text, ip->addr) == 1;
 }
+
+bool sip_eq_nocase(const uint8_t *p, size_t n, const char *lower)
+{
+	size_t i;
+
+	for (i = 0; i < n && lower[i]; i++) {
+		uint8_t c = p[i] >= 'A' && p[i] <= 'Z' ? (uint8_t)(p[i] + 32) : p[i];
+		if (c != (uint8_t)lower[i])
+			return false;
+	}
+	return i == n && lower[i] == '\0';
+}

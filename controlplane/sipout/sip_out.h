@@ -41,4 +41,7 @@ int sip_out_finish(const struct sip_out *o, size_t *len);
  * false when it is not one. */
 bool sip_parse_ip(const uint8_t *s, size_t n, struct self_addr *ip);
 
+/* [p, p+n) equals `lower` (a lower-case name) in any case: parameter names. */
+bool sip_eq_nocase(const uint8_t *p, size_t n, const char *lower);
+
 #endif
