@@ -3,7 +3,8 @@
 # dies and comes back, for the failover tests. Sourced by scripts/lab.
 
 node_kill() { # NODE: SIGKILL to each SIPp of the node (not their `timeout`)
-	local ns=sph-$1 f pid child killed=0
+	local ns=sph-$1 f pid child killed=0 at
+	at=$(date +%s.%N)
 	for f in "$RUN/$ns"/sipp-*.pid; do
 		[[ -s $f ]] || continue
 		pid=$(<"$f")
@@ -12,7 +13,7 @@ node_kill() { # NODE: SIGKILL to each SIPp of the node (not their `timeout`)
 		kill -KILL "$child" 2>/dev/null && killed=$((killed + 1))
 	done
 	((killed)) || die "$ns: no SIPp runs"
-	log "$ns: $killed SIPp killed (SIGKILL); the host stays up (ICMP port unreachable)"
+	log "$ns: $killed SIPp killed (SIGKILL) at $at; the host stays up (ICMP port unreachable)"
 }
 
 node_start() { # NODE: its SIPp again; earlier message logs kept as sipp-*.N.msgs
