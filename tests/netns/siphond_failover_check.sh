@@ -32,6 +32,7 @@ on_exit() {
 		echo "--- siphond's log:"; tail -n 30 "$lb"/siphond*.log 2>/dev/null || true
 		echo "--- siphon's log:"; tail -n 15 "$lb"/siphon.log 2>/dev/null || true
 	fi
+	if ((rc)) || [[ -n ${KEEP:-} ]]; then mkdir -p /tmp/siphond-failover.last && cp -r "$work"/. "$run/check" "$run"/sph-b? /tmp/siphond-failover.last/ 2>/dev/null || true; fi
 	cleanup
 }
 trap on_exit EXIT
@@ -135,14 +136,21 @@ calls_wait kill-node may-fail # failures are sorted out below
 sleep 1
 kill -TERM "$tcpdump_pid"; wait "$tcpdump_pid" 2>/dev/null || true; tcpdump_pid=
 $py "$here/sip_pcap.py" "$work/b1.pcap" >"$work/b1.wire"
-$py "$here/failover_calls.py" "$run/check/vip.msgs" "$work/b1.wire" \
+cp "$run/check/vip.msgs" "$work/caller.msgs"
+$py "$here/failover_calls.py" "$work/caller.msgs" "$work/b1.wire" \
 	"$t_kill" "$t_out" "$t_restart" "$t_act" | tee "$work/calls.json"
 $py - "$work/calls.json" <<'PY' || fail "calls went wrong around the kill"
 import json, sys
 d = json.load(open(sys.argv[1]))
 print("FIGURE failed calls: %(failed)d of %(calls)d; %(failed_up_on_dead_node)d were up on b1 "
       "when it died (of %(calls_up_on_dead_node_at_kill)d up there), %(failed_sent_to_it_before_out)d "
-      "were sent to it between the kill and the table without it, %(failed_elsewhere)d elsewhere" % d)
+      "were sent to it before siphon had the table without it, %(failed_taken_by_it_after_return)d "
+      "were taken by b1 after its return (of %(calls_taken_by_it_after_return)d), "
+      "%(failed_elsewhere)d elsewhere" % d)
+# Known (docs/siphond.md "Figures"): a call b1 takes after its return loses
+# its ACK and BYE for grace_s, which the previous table (without b1) routes
+# to the old owner; and SIPp answers any BYE 200, so the calls up on b1 at
+# the kill end "well" on b2 or b3. Asserted exactly: nothing else fails.
 assert d["calls"] == 1000, d
 assert d["failed_elsewhere"] == 0, "failed calls that never reached b1: %s" % d
 assert d["invites_to_it_while_out"] == 0, "INVITEs reached b1 while it was out: %s" % d
