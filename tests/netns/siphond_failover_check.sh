@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Suite netns: siphond and siphon --siphond together in the lab
+# Suite netns: siphond and siphon --siphond together in the lab; on failure
+# (or KEEP=1) its files are kept in /tmp/siphond-failover.last
 # (docs/siphond.md "Figures", docs/lab.md). SIPp calls of 2 s at 50/s.
 #   1. siphond killed (SIGKILL) under load: 0 failed calls; started again:
 #      the same generation (number and bytes), nothing new sent to siphon,
@@ -22,8 +23,9 @@ sock=$lb/siphond.sock
 state=$lb/siphond-state
 # the lab config's probe (scripts/lab lab_conf): interval, timeout, down, up
 IV=200 TO=200 DOWN=3 UP=2
+keep=/tmp/siphond-failover.last # on failure (or KEEP=1): the files looked at
 
-tcpdump_pid= check_pid=
+tcpdump_pid='' check_pid=''
 on_exit() {
 	local rc=$?
 	[[ -n $check_pid ]] && kill "$check_pid" 2>/dev/null
@@ -32,7 +34,12 @@ on_exit() {
 		echo "--- siphond's log:"; tail -n 30 "$lb"/siphond*.log 2>/dev/null || true
 		echo "--- siphon's log:"; tail -n 15 "$lb"/siphon.log 2>/dev/null || true
 	fi
-	if ((rc)) || [[ -n ${KEEP:-} ]]; then mkdir -p /tmp/siphond-failover.last && cp -r "$work"/. "$run/check" "$run"/sph-b? /tmp/siphond-failover.last/ 2>/dev/null || true; fi
+	if ((rc)) || [[ -n ${KEEP:-} ]]; then # the evidence: wire, message logs
+		rm -rf "$keep"
+		mkdir -p "$keep"
+		cp -r "$work"/. "$run/check" "$run"/sph-b? "$keep"/ 2>/dev/null || true
+		echo "kept in $keep"
+	fi
 	cleanup
 }
 trap on_exit EXIT
@@ -94,7 +101,8 @@ calls_wait kill-siphond
 
 echo "--- 2. b1's SIPp killed under load, and started again"
 gen0=$(running_gen)
-for n in b2 b3; do eval "changes_$n=$(node_field $n state_changes)"; done
+declare -A changes
+for n in b2 b3; do changes[$n]=$(node_field $n state_changes); done
 # (not through a function: $! must be tcpdump itself, which TERM flushes)
 ip netns exec sph-b1 tcpdump -U -n -i sph-b1-sw -w "$work/b1.pcap" udp port 5060 2>"$work/tcpdump.log" &
 tcpdump_pid=$!
@@ -157,8 +165,7 @@ assert d["invites_to_it_while_out"] == 0, "INVITEs reached b1 while it was out: 
 assert d["invites_to_it_after_active"] > 0, "b1 took no new call once active: %s" % d
 PY
 for n in b2 b3; do
-	eval "c=\$changes_$n"
-	[[ $(node_field $n state_changes) == "$c" && $(node_field $n state) == active ]] ||
+	[[ $(node_field $n state_changes) == "${changes[$n]}" && $(node_field $n state) == active ]] ||
 		fail "$n changed state while b1 was dead"
 done
 echo "b2, b3 stayed active throughout"
