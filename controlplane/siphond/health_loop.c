@@ -364,10 +364,18 @@ static void send_probe(struct health_loop *h, struct hl_pool *p, uint32_t i, uin
 		h->c.build_failed++;
 		return;
 	}
-	if (sendto(h->fd[f], buf, len, MSG_DONTWAIT, (struct sockaddr *)&ss, sl) < 0) {
-		/* the probe stays outstanding: it times out as a failure */
-		if (errno == ECONNREFUSED)
+	/* An ICMP error that another node's probe earned is reported by the
+	 * next send on the socket, whoever it is for (and cleared by it): read
+	 * the error queue and send again, or a dead node would fail a live
+	 * node's probe (seen in the lab: b2 out while b1 was dead). */
+	int tries = 0;
+	while (sendto(h->fd[f], buf, len, MSG_DONTWAIT, (struct sockaddr *)&ss, sl) < 0) {
+		if ((errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH) &&
+		    tries++ < 2) {
 			read_errqueue(h, h->fd[f], now);
+			continue;
+		}
+		/* the probe stays outstanding: it times out as a failure */
 		h->c.send_failed++;
 		return;
 	}

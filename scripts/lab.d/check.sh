@@ -46,6 +46,7 @@ uac() { # LABEL TARGET: one bounded SIPp UAC run from sph-caller; prints a line,
 		sipp "${SCENARIO[@]}" "$remote" -i "$src" -bind_local -m "$CALLS" -r "$RATE" -rp 1000 \
 		-timeout "${CHECK_TIMEOUT}s" -timeout_error -recv_timeout 5000 -nostdin \
 		-trace_stat -stf "$dir/$label.csv" -trace_err -error_file "$dir/$label.errors" \
+		-trace_shortmsg -shortmessage_file "$dir/$label.msgs" "${LENGTH[@]}" \
 		</dev/null >/dev/null 2>"$dir/$label.log" 9>&- || rc=$?
 	t1=$(date +%s.%N)
 	ok=$(stat_field "$dir/$label.csv" 'SuccessfulCall(C)' 2>/dev/null || true)
@@ -65,7 +66,7 @@ uac() { # LABEL TARGET: one bounded SIPp UAC run from sph-caller; prints a line,
 
 cmd_check() {
 	local node=all vip=0 v6=0 n targets=() bad=0 line addr src
-	CALLS=200 RATE=50 SCENARIO=(-sn uac)
+	CALLS=200 RATE=50 SCENARIO=(-sn uac) LENGTH=()
 	while (($#)); do
 		case $1 in
 		--node) node=${2:-}; shift ;;
@@ -74,12 +75,14 @@ cmd_check() {
 		--routes) SCENARIO=(-sf "$SIPHON_ROOT/scripts/lab.d/uac-routes.xml") ;;
 		--calls) CALLS=${2:-}; shift ;;
 		--rate) RATE=${2:-}; shift ;;
+		--length) LENGTH=(-d "${2:-}"); shift ;; # ms between the ACK and the BYE
 		*) usage ;;
 		esac
 		shift
 	done
 	[[ $CALLS =~ ^[1-9][0-9]{0,4}$ ]] || die "--calls: 1 to 99999"
 	[[ $RATE =~ ^[1-9][0-9]{0,3}$ ]] || die "--rate: 1 to 9999 calls/s"
+	((${#LENGTH[@]} == 0)) || [[ ${LENGTH[1]} =~ ^[0-9]{1,5}$ ]] || die "--length: 0 to 99999 ms"
 	[[ $node == all || " ${NODES[*]} " == *" $node "* ]] || die "--node: b1, b2, b3 or all"
 	need_root check
 	lock -s
@@ -96,7 +99,7 @@ cmd_check() {
 		[[ $line == "SIP/2.0 200 "* ]] || bad=1
 	done
 
-	echo "SIPp UAC from $NS_CALLER ($CALLS calls at $RATE/s each, at most ${CHECK_TIMEOUT}s):"
+	echo "SIPp UAC from $NS_CALLER ($CALLS calls at $RATE/s each${LENGTH[1]:+, ${LENGTH[1]} ms long}, at most ${CHECK_TIMEOUT}s):"
 	if ((vip)); then
 		if ((v6)); then addr=$VIP6; else addr=$VIP4; fi
 		uac vip "$addr" || bad=1

@@ -32,9 +32,23 @@ siphon_start() { # SIPHON-ARGS...: siphon --io xdp in sph-lb, in the background
 	echo "$run" >"$SIPHON_DIR/siphon.runs"
 	[[ -f $SIPHON_DIR/siphon.log ]] && mv "$SIPHON_DIR/siphon.log" "$SIPHON_DIR/siphon.$((run - 1)).log"
 	rm -f "$SIPHON_DIR/siphon.pid"
-	# tables from the lab config, unless siphon is told to take siphond's
-	local tables=(--config "$RUN/lab.conf")
-	[[ " $* " == *" --siphond "* ]] && tables=()
+	# tables from the lab config, unless siphon is told to take siphond's;
+	# a bare --siphond means the lab's (scripts/lab siphond start)
+	local tables=(--config "$RUN/lab.conf") args=() a
+	while (($#)); do
+		a=$1
+		shift
+		if [[ $a == --siphond ]]; then
+			tables=()
+			if (($# == 0)) || [[ $1 == -* ]]; then
+				args+=(--siphond "$RUN/$NS_LB/siphond.sock")
+				[[ " $* " == *" --state-dir "* ]] || args+=(--state-dir "$RUN/$NS_LB/siphond-state")
+				continue
+			fi
+		fi
+		args+=("$a")
+	done
+	set -- "${args[@]}"
 	start_bg siphon "$NS_LB" env LIBXDP_BPFFS="$RUN/bpffs" "$bin" --io xdp \
 		--iface "$IF_LB_IN" --egress "$IF_LB_CORE" "${tables[@]}" \
 		--bpffs "$RUN/bpffs" --punt-tap sph-punt \
