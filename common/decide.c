@@ -78,35 +78,22 @@ static void decide_datagram(const struct decide_ctx *ctx, const uint8_t *payload
 }
 
 /* The node of a TCP connection: Maglev over its 5-tuple, so every segment
- * of it lands on the node that terminates it. Segments after the first
- * keep the previous table during the grace period, as dialogs do. */
+ * of it lands on the node that terminates it. */
 static void connection_node(const struct decide_ctx *ctx, const struct packet_meta *pm,
 			    struct msg_decision *out)
 {
 	const struct compiled_tables *t = ctx->cls->tables;
-	const struct pool_table *pt = &t->pools[out->pool];
 	const size_t alen = pm->family == AF_INET ? 4 : 16;
 	uint8_t key[2 * 16 + 4];
-	uint64_t hash;
-	uint16_t slot;
 
 	memcpy(key, pm->src, alen);
 	memcpy(key + alen, pm->dst, alen);
 	key[2 * alen] = (uint8_t)(pm->sport >> 8), key[2 * alen + 1] = (uint8_t)pm->sport;
 	key[2 * alen + 2] = (uint8_t)(pm->dport >> 8), key[2 * alen + 3] = (uint8_t)pm->dport;
-	hash = callid_hash(key, 2 * alen + 4, t->hash_seed);
-	if (!pm->tcp_syn && pt->previous_until > ctx->now_s) {
-		slot = maglev_lookup(&pt->previous, hash);
-		if (slot < pt->n_nodes && t->nodes[pt->first_node + slot].up) {
-			out->node = (struct dispatch_result){ DISPATCH_BY_GRACE,
-							      (int)(pt->first_node + slot), false };
-			return;
-		}
-	}
-	slot = maglev_lookup(&pt->maglev, hash);
-	if (slot < pt->n_nodes)
-		out->node = (struct dispatch_result){ DISPATCH_BY_MAGLEV,
-						      (int)(pt->first_node + slot), false };
+	/* segments after the SYN keep the previous table during the grace
+	 * period, as dialogs do */
+	dispatch_by_hash(t, (uint16_t)out->pool, callid_hash(key, 2 * alen + 4, t->hash_seed),
+			 !pm->tcp_syn, ctx->now_s, &out->node);
 }
 
 /* TCP (docs/dispatch.md "TCP"): the segment's connection decides the pool

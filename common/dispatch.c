@@ -61,12 +61,32 @@ static bool by_nid(const struct compiled_tables *t, uint16_t pool, const uint8_t
 	return true;
 }
 
+void dispatch_by_hash(const struct compiled_tables *t, uint16_t pool, uint64_t hash,
+		      bool dialog, uint64_t now, struct dispatch_result *r)
+{
+	const struct pool_table *pt = &t->pools[pool];
+	uint16_t slot_node;
+
+	/* after a pool change, dialog traffic stays where the previous table
+	 * sent it while that node is up */
+	if (dialog && pt->previous_until > now) {
+		slot_node = maglev_lookup(&pt->previous, hash);
+		if (slot_node < pt->n_nodes && t->nodes[pt->first_node + slot_node].up) {
+			r->by = DISPATCH_BY_GRACE;
+			r->node = (int)(pt->first_node + slot_node);
+			return;
+		}
+	}
+	slot_node = maglev_lookup(&pt->maglev, hash);
+	if (slot_node < pt->n_nodes) {
+		r->by = DISPATCH_BY_MAGLEV;
+		r->node = (int)(pt->first_node + slot_node);
+	}
+}
+
 void dispatch(const struct compiled_tables *t, const uint8_t *buf, const struct sip_msg *msg,
 	      uint16_t pool, uint64_t now, struct dispatch_result *r)
 {
-	const struct pool_table *pt;
-	uint64_t hash;
-	uint16_t slot_node;
 	bool dialog = sip_in_dialog(msg) || !msg->is_request || msg->method == SIP_METHOD_ACK ||
 		      msg->method == SIP_METHOD_CANCEL;
 
@@ -83,21 +103,6 @@ void dispatch(const struct compiled_tables *t, const uint8_t *buf, const struct 
 		    by_nid(t, pool, buf, msg->ruri, DISPATCH_BY_RURI_NID, r))
 			return;
 	}
-	pt = &t->pools[pool];
-	hash = callid_hash(buf + msg->call_id.off, msg->call_id.len, t->hash_seed);
-	/* after a pool change, dialog traffic stays where the previous table
-	 * sent it while that node is up */
-	if (dialog && pt->previous_until > now) {
-		slot_node = maglev_lookup(&pt->previous, hash);
-		if (slot_node < pt->n_nodes && t->nodes[pt->first_node + slot_node].up) {
-			r->by = DISPATCH_BY_GRACE;
-			r->node = (int)(pt->first_node + slot_node);
-			return;
-		}
-	}
-	slot_node = maglev_lookup(&pt->maglev, hash);
-	if (slot_node < pt->n_nodes) {
-		r->by = DISPATCH_BY_MAGLEV;
-		r->node = (int)(pt->first_node + slot_node);
-	}
+	dispatch_by_hash(t, pool, callid_hash(buf + msg->call_id.off, msg->call_id.len, t->hash_seed),
+			 dialog, now, r);
 }

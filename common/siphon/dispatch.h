@@ -21,6 +21,13 @@ struct dispatch_result {
 void dispatch(const struct compiled_tables *t, const uint8_t *buf, const struct sip_msg *msg,
 	      uint16_t pool, uint64_t now, struct dispatch_result *r);
 
+/* The grace-then-Maglev step alone, for a hash of the caller's choosing
+ * (dispatch() hashes the Call-ID; a TCP connection its 5-tuple): with
+ * `dialog`, the previous table first while it lasts and its node is up.
+ * r must be set to no node (DISPATCH_BY_NONE, -1) by the caller. */
+void dispatch_by_hash(const struct compiled_tables *t, uint16_t pool, uint64_t hash,
+		      bool dialog, uint64_t now, struct dispatch_result *r);
+
 /* The value of the nid parameter in [from, to), or false. */
 bool dispatch_find_nid(const uint8_t *from, const uint8_t *to, const uint8_t **val, size_t *len);
 
