@@ -273,8 +273,9 @@ static void report(struct explain *ex, const struct origin *o, const uint8_t *bu
 }
 
 /* With a config, the decision is decide_message()'s, the fast path's own;
- * without one, the scanner's verdict alone. */
-static void explain_one(struct explain *ex, const struct origin *o, const struct packet_meta *pm,
+ * without one, the scanner's verdict alone. False, with nothing said, for
+ * a first fragment whose header block is not all in it. */
+static bool explain_one(struct explain *ex, const struct origin *o, const struct packet_meta *pm,
 			const uint8_t *buf, size_t len)
 {
 	struct msg_decision oc = { .rule = -1, .pool = -1, .node = { .node = -1 } };
@@ -283,6 +284,8 @@ static void explain_one(struct explain *ex, const struct origin *o, const struct
 		const uint64_t now_ms = monotonic_ms();
 		const struct decide_ctx ctx = { &ex->cls, NULL, now_ms / 1000, now_ms };
 		decide_message(&ctx, buf, len, pm, &oc);
+		if (oc.incomplete)
+			return false;
 	} else {
 		sip_scan(buf, len, &ex->limits, NULL, &oc.msg);
 		oc.verdict = oc.msg.verdict;
@@ -290,6 +293,7 @@ static void explain_one(struct explain *ex, const struct origin *o, const struct
 		oc.fwd_len = oc.msg.msg_len;
 	}
 	report(ex, o, buf, len, &oc);
+	return true;
 }
 
 /* A packet the fast path decides before any SIP is read: passed to the
@@ -371,22 +375,6 @@ static void note_skipped(struct explain *ex, unsigned long packet, const char *w
 		printf("packet %-21lu skipped: %s\n", packet, why);
 }
 
-static bool explain_first_fragment(struct explain *ex, const struct origin *o,
-				   struct packet_meta *pm, const uint8_t *frame,
-				   const struct pkt_layout *l)
-{
-	const uint64_t now_ms = monotonic_ms();
-	const struct decide_ctx ctx = { &ex->cls, NULL, now_ms / 1000, now_ms };
-	struct msg_decision oc;
-
-	pm->datagram_len = (uint32_t)(l->l4_len - 8u);
-	decide_message(&ctx, frame + l->payload_off, l->payload_len, pm, &oc);
-	if (oc.incomplete)
-		return false;
-	report(ex, o, frame + l->payload_off, l->payload_len, &oc);
-	return true;
-}
-
 /* One packet of a capture, as the fast path sees it (docs/architecture.md
  * "One decision path"): frame_kind() first, then decide_message(). */
 static void explain_packet(struct explain *ex, unsigned long index, const uint8_t *frame,
@@ -423,8 +411,9 @@ static void explain_packet(struct explain *ex, unsigned long index, const uint8_
 	case FRAME_FRAGMENT:
 		/* a first fragment with the whole header block decides its
 		 * datagram at once, as in the fast path; the rest wait */
+		pm.datagram_len = (uint32_t)(l.l4_len - 8u);
 		if (ex->cfg && l.first_fragment && l.l4_proto == PKT_PROTO_UDP &&
-		    explain_first_fragment(ex, &o, &pm, frame, &l))
+		    explain_one(ex, &o, &pm, frame + l.payload_off, l.payload_len))
 			break;
 		note_skipped(ex, index, l.first_fragment ? "fragment: the header block is not all in "
 			     "it (decided once reassembled)" : "fragment: follows its first fragment");
