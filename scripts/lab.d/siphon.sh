@@ -22,7 +22,7 @@ siphon_bin() {
 }
 
 siphon_start() { # SIPHON-ARGS...: siphon --io xdp in sph-lb, in the background
-	local bin run i
+	local bin run
 	bin=$(siphon_bin)
 	siphon_pid >/dev/null && die "siphon already runs (pid $(siphon_pid)): scripts/lab siphon restart"
 	set_mode siphon
@@ -54,15 +54,7 @@ siphon_start() { # SIPHON-ARGS...: siphon --io xdp in sph-lb, in the background
 		--bpffs "$RUN/bpffs" --punt-tap sph-punt \
 		--summary "$SIPHON_DIR/siphon-summary.$run.json" --stats-interval 1 "$@"
 	# ready when it says so; a siphon that exits fails at once
-	for ((i = 0; i < 150; i++)); do
-		grep -q '^siphon: xdp on' "$SIPHON_DIR/siphon.log" 2>/dev/null && break
-		if ! siphon_pid >/dev/null; then
-			sed 's/^/  /' "$SIPHON_DIR/siphon.log" >&2
-			die "siphon exited at start (log above: $SIPHON_DIR/siphon.log)"
-		fi
-		sleep 0.1
-	done
-	((i < 150)) || die "siphon not ready after 15 s: $SIPHON_DIR/siphon.log"
+	wait_ready siphon siphon_pid "$SIPHON_DIR/siphon.log" '^siphon: xdp on' 15
 	ln -sfn "siphon-summary.$run.json" "$SIPHON_DIR/siphon-summary.json"
 	log "$(grep '^siphon: xdp on' "$SIPHON_DIR/siphon.log") [run $run]"
 }

@@ -22,7 +22,7 @@ siphonctl_lab() { # ARGS...: siphonctl on the lab's socket
 }
 
 siphond_start() { # SIPHOND-ARGS...: siphond in sph-lb on the lab config
-	local bin=$BUILD_DIR/controlplane/siphond/siphond run i
+	local bin=$BUILD_DIR/controlplane/siphond/siphond run
 	[[ -x $bin ]] || die "no $bin: build first (scripts/setup)"
 	siphond_pid >/dev/null && die "siphond already runs (pid $(siphond_pid)): scripts/lab siphond restart"
 	# siphond answers OPTIONS to the VIP (punts): the VIP must be sph-lb's
@@ -35,15 +35,7 @@ siphond_start() { # SIPHOND-ARGS...: siphond in sph-lb on the lab config
 	rm -f "$SIPHOND_DIR/siphond.pid"
 	start_bg siphond "$NS_LB" "$bin" --config "$RUN/lab.conf" --socket "$SIPHOND_SOCK" \
 		--state-dir "$SIPHOND_STATE" "$@"
-	for ((i = 0; i < 100; i++)); do
-		grep -q '^siphond: listening on ' "$SIPHOND_DIR/siphond.log" 2>/dev/null && break
-		if ! siphond_pid >/dev/null; then
-			sed 's/^/  /' "$SIPHOND_DIR/siphond.log" >&2
-			die "siphond exited at start (log above: $SIPHOND_DIR/siphond.log)"
-		fi
-		sleep 0.1
-	done
-	((i < 100)) || die "siphond not ready after 10 s: $SIPHOND_DIR/siphond.log"
+	wait_ready siphond siphond_pid "$SIPHOND_DIR/siphond.log" '^siphond: listening on ' 10
 	log "siphond runs [run $run]: $(grep -E '^siphond: generation [0-9]+ (published|kept)' "$SIPHOND_DIR/siphond.log" | tail -n 1)"
 }
 

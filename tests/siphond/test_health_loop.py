@@ -13,6 +13,7 @@ import threading
 import time
 
 import pytest
+from waiting import wait_for
 
 SIPHOND = os.environ["SIPHOND"]
 SIPHONCTL = os.environ["SIPHONCTL"]
@@ -132,16 +133,6 @@ class Daemon:
         self.p.send_signal(signal.SIGTERM)
         assert self.p.wait(timeout=10) == 0
         self.logf.close()
-
-
-def wait_for(cond, timeout=10.0, what="condition"):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.02)
-    raise AssertionError("timed out waiting for " + what)
 
 
 @pytest.fixture

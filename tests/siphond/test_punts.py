@@ -10,9 +10,9 @@ import signal
 import socket
 import struct
 import subprocess
-import time
 
 import pytest
+from waiting import wait_for
 
 SIPHOND = os.environ["SIPHOND"]
 SIPHONCTL = os.environ["SIPHONCTL"]
@@ -70,15 +70,6 @@ class Daemon:
         self.proc.send_signal(signal.SIGTERM)
         assert self.proc.wait(timeout=20) == 0, self.log()
         self.logf.close()
-
-
-def wait_for(cond, timeout=10.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return
-        time.sleep(0.02)
-    raise AssertionError("timed out")
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import subprocess
 import time
 
 import test_health_loop as hl
+from waiting import wait_for
 
 SIPHOND = os.environ["SIPHOND"]
 SIPHONCTL = os.environ["SIPHONCTL"]
@@ -35,7 +36,7 @@ class Daemon:
         self.logf = open(tmp / "siphond.log", "a")
         self.p = subprocess.Popen([SIPHOND, "--config", str(self.cfg), "--socket", self.sock,
                                    "--state-dir", self.state, "--no-probes"], stderr=self.logf)
-        hl.wait_for(lambda: os.path.exists(self.sock) and os.path.exists(self.blob_path()))
+        wait_for(lambda: os.path.exists(self.sock) and os.path.exists(self.blob_path()))
 
     def blob_path(self):
         return self.state + "/generation.blob"
@@ -145,8 +146,8 @@ def test_restart_keeps_the_grace(tmp_path):
         d.close()
     d = Daemon(tmp_path, ["a0", "b0", "c0"])
     try:
-        hl.wait_for(lambda: "generation 2 kept: " in (tmp_path / "siphond.log").read_text(),
-                    what="generation 2 kept")
+        wait_for(lambda: "generation 2 kept: " in (tmp_path / "siphond.log").read_text(),
+                 what="generation 2 kept")
         assert open(d.blob_path(), "rb").read() == before
     finally:
         d.close()

@@ -8,9 +8,9 @@ import signal
 import socket
 import struct
 import subprocess
-import time
 
 import pytest
+from waiting import wait_for
 
 SIPHOND = os.environ["SIPHOND"]
 SIPHONCTL = os.environ["SIPHONCTL"]
@@ -73,16 +73,6 @@ class Daemon:
             self.logf.close()
             return rc
         return self.proc.returncode if self.proc else None
-
-
-def wait_for(cond, timeout=10.0, what="condition"):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.02)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def recv_exact(s, n):

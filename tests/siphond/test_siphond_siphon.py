@@ -8,11 +8,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from packets import eth, ip4, udp4, write_pcap  # noqa: E402
+from waiting import wait_for  # noqa: E402
 
 SIPHOND = os.environ["SIPHOND"]
 SIPHON = os.environ["SIPHON"]
@@ -50,13 +50,6 @@ def replay(tmp, name, *how):
     return out.read_bytes(), p.stderr
 
 
-def wait_for(cond, what, seconds=10):
-    end = time.monotonic() + seconds
-    while not cond():
-        assert time.monotonic() < end, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
 def test_siphon_runs_what_siphond_publishes(tmp_path):
     one, two = tmp_path / "one.conf", tmp_path / "two.conf"
     one.write_text(DP_CONF)
@@ -67,7 +60,7 @@ def test_siphon_runs_what_siphond_publishes(tmp_path):
     d = subprocess.Popen([SIPHOND, "--config", str(one), "--socket", sock, "--state-dir", state,
                           "--no-probes"], stderr=log)
     try:
-        wait_for(lambda: os.path.exists(sock), "siphond's socket")
+        wait_for(lambda: os.path.exists(sock), what="siphond's socket")
         got, err = replay(tmp_path, "g1", *link)
         want, _ = replay(tmp_path, "c1", "--config", str(one))
         assert "generation 1 accepted" in err and got == want

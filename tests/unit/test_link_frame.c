@@ -81,6 +81,19 @@ static void parses_as_udp(const uint8_t *frame, size_t len, int family, uint16_t
 	assert_memory_equal(frame + l.payload_off, "SIP!", 4);
 }
 
+/* a cooked record through link_frame into out (128 bytes, canaried): an
+ * Ethernet frame to SYN_DST from src; its length */
+static size_t cooked_frame(uint32_t dlt, const uint8_t *rec, size_t len, uint8_t *out,
+			   const uint8_t *src, uint16_t type, const uint8_t *ip, size_t iplen)
+{
+	size_t n;
+
+	memset(out, 0xAA, 128);
+	assert_int_equal(link_frame(dlt, rec, len, out, 128, &n), LINK_FRAME_OK);
+	expect_frame(out, n, SYN_DST, src, type, ip, iplen);
+	return n;
+}
+
 static void ethernet_is_copied(void **state)
 {
 	uint8_t rec[64], out[128];
@@ -105,16 +118,12 @@ static void sll_v4_and_v6(void **state)
 
 	(void)state;
 	len = sll(rec, 0x0800, PEER_MAC, 6, IP4, sizeof(IP4));
-	memset(out, 0xAA, sizeof(out));
-	assert_int_equal(link_frame(LINK_DLT_LINUX_SLL, rec, len, out, sizeof(out), &n), LINK_FRAME_OK);
-	expect_frame(out, n, SYN_DST, PEER_MAC, 0x0800, IP4, sizeof(IP4));
+	n = cooked_frame(LINK_DLT_LINUX_SLL, rec, len, out, PEER_MAC, 0x0800, IP4, sizeof(IP4));
 	assert_int_equal(n, len - 2);
 	parses_as_udp(out, n, AF_INET, 34);
 
 	len = sll(rec, 0x86DD, PEER_MAC, 6, IP6, sizeof(IP6));
-	memset(out, 0xAA, sizeof(out));
-	assert_int_equal(link_frame(LINK_DLT_LINUX_SLL, rec, len, out, sizeof(out), &n), LINK_FRAME_OK);
-	expect_frame(out, n, SYN_DST, PEER_MAC, 0x86DD, IP6, sizeof(IP6));
+	n = cooked_frame(LINK_DLT_LINUX_SLL, rec, len, out, PEER_MAC, 0x86DD, IP6, sizeof(IP6));
 	parses_as_udp(out, n, AF_INET6, 54);
 	assert_int_equal(link_frame_delta(LINK_DLT_LINUX_SLL), -2);
 }
@@ -126,16 +135,12 @@ static void sll2_v4_and_v6(void **state)
 
 	(void)state;
 	len = sll2(rec, 0x0800, PEER_MAC, 6, IP4, sizeof(IP4));
-	memset(out, 0xAA, sizeof(out));
-	assert_int_equal(link_frame(LINK_DLT_LINUX_SLL2, rec, len, out, sizeof(out), &n), LINK_FRAME_OK);
-	expect_frame(out, n, SYN_DST, PEER_MAC, 0x0800, IP4, sizeof(IP4));
+	n = cooked_frame(LINK_DLT_LINUX_SLL2, rec, len, out, PEER_MAC, 0x0800, IP4, sizeof(IP4));
 	assert_int_equal(n, len - 6);
 	parses_as_udp(out, n, AF_INET, 34);
 
 	len = sll2(rec, 0x86DD, PEER_MAC, 6, IP6, sizeof(IP6));
-	memset(out, 0xAA, sizeof(out));
-	assert_int_equal(link_frame(LINK_DLT_LINUX_SLL2, rec, len, out, sizeof(out), &n), LINK_FRAME_OK);
-	expect_frame(out, n, SYN_DST, PEER_MAC, 0x86DD, IP6, sizeof(IP6));
+	n = cooked_frame(LINK_DLT_LINUX_SLL2, rec, len, out, PEER_MAC, 0x86DD, IP6, sizeof(IP6));
 	parses_as_udp(out, n, AF_INET6, 54);
 	assert_int_equal(link_frame_delta(LINK_DLT_LINUX_SLL2), -6);
 }
@@ -144,18 +149,14 @@ static void sll2_v4_and_v6(void **state)
 static void cooked_without_a_mac(void **state)
 {
 	uint8_t rec[128], out[128];
-	size_t n, len;
+	size_t len;
 
 	(void)state;
 	len = sll(rec, 0x0800, PEER_MAC, 0, IP4, sizeof(IP4));
-	memset(out, 0xAA, sizeof(out));
-	assert_int_equal(link_frame(LINK_DLT_LINUX_SLL, rec, len, out, sizeof(out), &n), LINK_FRAME_OK);
-	expect_frame(out, n, SYN_DST, SYN_SRC, 0x0800, IP4, sizeof(IP4));
+	cooked_frame(LINK_DLT_LINUX_SLL, rec, len, out, SYN_SRC, 0x0800, IP4, sizeof(IP4));
 
 	len = sll2(rec, 0x86DD, PEER_MAC, 8, IP6, sizeof(IP6));
-	memset(out, 0xAA, sizeof(out));
-	assert_int_equal(link_frame(LINK_DLT_LINUX_SLL2, rec, len, out, sizeof(out), &n), LINK_FRAME_OK);
-	expect_frame(out, n, SYN_DST, SYN_SRC, 0x86DD, IP6, sizeof(IP6));
+	cooked_frame(LINK_DLT_LINUX_SLL2, rec, len, out, SYN_SRC, 0x86DD, IP6, sizeof(IP6));
 }
 
 /* libpcap puts a stripped VLAN tag back after the cooked header: protocol
