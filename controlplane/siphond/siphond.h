@@ -142,6 +142,8 @@ int siphond_republish(struct siphond *d, const char *why, char *err, size_t errl
  * whichever socket it came in on (the probe socket or a punt socket). */
 void siphond_probe_answer(struct siphond *d, const uint8_t *buf, size_t len,
 			  const struct sockaddr_storage *from, uint64_t now_ms);
+/* health_loop.c: a's address and port as a sockaddr; its length. */
+socklen_t siphond_sockaddr(const struct self_addr *a, uint16_t port, struct sockaddr_storage *ss);
 
 /* health_rpc.c: pool.show, node.enable, node.disable */
 int health_methods_add(struct siphond *d);
