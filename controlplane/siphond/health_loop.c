@@ -412,15 +412,13 @@ void health_loop_changes(struct siphond *d, const char *why)
 	struct health_loop *h = d->hl;
 	bool changed = false;
 	char err[SIPHOND_ERR_MAX];
-	struct timespec ts;
 
 	for (uint32_t q = 0; q < h->set->n_pools; q++)
 		for (uint32_t i = 0; i < h->set->pools[q].cp->n_nodes; i++)
 			changed |= health_take_changed(&h->set->pools[q].nodes[i]);
 	if (!changed)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	if (health_set_apply(h->set, d->cfg, (uint64_t)ts.tv_sec, true) != 0 ||
+	if (health_set_apply(h->set, d->cfg, health_now_ms() / 1000, true) != 0 ||
 	    siphond_republish(d, why, err, sizeof(err)) < 0) {
 		h->c.generation_failed++;
 		return;
