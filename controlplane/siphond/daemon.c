@@ -56,7 +56,6 @@ static int open_signals(struct siphond *d, char *err, size_t errlen)
 static int start_grace(struct siphond *d, const struct persisted *p, char *err, size_t errlen)
 {
 	struct compiled_tables *was;
-	struct timespec ts;
 	char why[256];
 	int rc = 0;
 
@@ -67,9 +66,8 @@ static int start_grace(struct siphond *d, const struct persisted *p, char *err, 
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	if (tables_blob_open(p->blob, p->len, was, why, sizeof(why)) == 0)
-		rc = health_set_start_grace(d->hl->set, was, d->cfg, (uint64_t)ts.tv_sec);
+		rc = health_set_start_grace(d->hl->set, was, d->cfg, health_now_ms() / 1000);
 	free(was);
 	if (rc)
 		snprintf(err, errlen, "out of memory");

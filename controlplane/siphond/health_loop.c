@@ -30,7 +30,7 @@ static int fam_index(int family)
 	return family == AF_INET6 ? 1 : 0;
 }
 
-static socklen_t to_sockaddr(const struct self_addr *a, uint16_t port, struct sockaddr_storage *ss)
+socklen_t siphond_sockaddr(const struct self_addr *a, uint16_t port, struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (a->family == AF_INET) {
@@ -72,7 +72,7 @@ static int open_socket(struct health_loop *h, const struct self_addr *a)
 {
 	const int f = fam_index(a->family), one = 1;
 	struct sockaddr_storage ss;
-	socklen_t len = to_sockaddr(a, 0, &ss);
+	socklen_t len = siphond_sockaddr(a, 0, &ss);
 	int fd = socket(a->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	char text[INET6_ADDRSTRLEN];
 	const char *step = "socket";
@@ -351,7 +351,7 @@ static void send_probe(struct health_loop *h, struct hl_pool *p, uint32_t i, uin
 	const int f = fam_index(cn->addr.family);
 	const struct sip_endpoint node = { cn->addr, cn->port };
 	struct sockaddr_storage ss;
-	socklen_t sl = to_sockaddr(&cn->addr, cn->port, &ss);
+	socklen_t sl = siphond_sockaddr(&cn->addr, cn->port, &ss);
 	uint8_t buf[PROBE_MAX_BYTES];
 	size_t len;
 	struct probe_id id = { h->instance, p->first + i, 0 };
@@ -412,15 +412,13 @@ void health_loop_changes(struct siphond *d, const char *why)
 	struct health_loop *h = d->hl;
 	bool changed = false;
 	char err[SIPHOND_ERR_MAX];
-	struct timespec ts;
 
 	for (uint32_t q = 0; q < h->set->n_pools; q++)
 		for (uint32_t i = 0; i < h->set->pools[q].cp->n_nodes; i++)
 			changed |= health_take_changed(&h->set->pools[q].nodes[i]);
 	if (!changed)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	if (health_set_apply(h->set, d->cfg, (uint64_t)ts.tv_sec, true) != 0 ||
+	if (health_set_apply(h->set, d->cfg, health_now_ms() / 1000, true) != 0 ||
 	    siphond_republish(d, why, err, sizeof(err)) < 0) {
 		h->c.generation_failed++;
 		return;

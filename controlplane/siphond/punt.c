@@ -12,19 +12,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "health_loop.h"
 #include "punt.h"
 #include "punt_sock.h"
 #include "siphond.h"
 
 #define READS_PER_TURN 64 /* per socket and poll turn: the RPC and the fast paths get their turn */
-
-static uint64_t monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Counted by name: names are static strings (sip_reason names or ours). */
 static void count_why(struct punt_why *w, unsigned *n, const char *name)
@@ -153,7 +146,7 @@ static void one(struct siphond *d, struct punt_sock *s, size_t len, int flags,
 {
 	struct punt *p = d->punt;
 	struct punt_result r = { .outcome = PUNT_BAD };
-	const uint64_t now_ms = monotonic_ms();
+	const uint64_t now_ms = health_now_ms();
 
 	p->c.received++;
 	if (flags & MSG_TRUNC)

@@ -23,33 +23,13 @@ static void sock_name(struct punt_sock *s)
 		 s->port);
 }
 
-static socklen_t to_sockaddr(const struct self_addr *a, uint16_t port,
-			     struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (a->family == AF_INET) {
-		struct sockaddr_in *in = (struct sockaddr_in *)ss;
-
-		in->sin_family = AF_INET;
-		in->sin_port = htons(port);
-		memcpy(&in->sin_addr, a->addr, 4);
-		return sizeof(*in);
-	}
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-
-	in6->sin6_family = AF_INET6;
-	in6->sin6_port = htons(port);
-	memcpy(&in6->sin6_addr, a->addr, 16);
-	return sizeof(*in6);
-}
-
 /* FREEBIND: siphond may start before the VIP is on an interface.
  * PKTINFO: the address each datagram was sent to, the answer's source. */
 static int sock_open(struct punt_sock *s)
 {
 	const int one = 1, v6 = s->addr.family == AF_INET6;
 	struct sockaddr_storage ss;
-	socklen_t sl = to_sockaddr(&s->addr, s->port, &ss);
+	socklen_t sl = siphond_sockaddr(&s->addr, s->port, &ss);
 	int fd = socket(s->addr.family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)

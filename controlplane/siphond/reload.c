@@ -30,7 +30,7 @@ int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **re
 	int rc;
 
 	struct health_set *hs = NULL;
-	struct timespec ts;
+	const uint64_t now_ms = health_now_ms();
 
 	*result = NULL;
 	if (config_load(d->o.config, &cfg, &cerr))
@@ -38,10 +38,9 @@ int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **re
 	/* node states carry over by pool and node name: a reload does not
 	 * bring a dead node back; dialogs of nodes that stay keep their node
 	 * through the running table, kept as `previous` for grace_s */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	if (health_set_new(cfg, d->hl->set, health_now_ms(), &hs) ||
-	    health_set_apply(hs, cfg, (uint64_t)ts.tv_sec, false) ||
-	    health_set_reload_grace(hs, d->hl->set, cfg, (uint64_t)ts.tv_sec)) {
+	if (health_set_new(cfg, d->hl->set, now_ms, &hs) ||
+	    health_set_apply(hs, cfg, now_ms / 1000, false) ||
+	    health_set_reload_grace(hs, d->hl->set, cfg, now_ms / 1000)) {
 		health_set_free(hs);
 		config_free(cfg);
 		snprintf(err, errlen, "out of memory");

@@ -10,7 +10,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -142,6 +141,8 @@ int siphond_republish(struct siphond *d, const char *why, char *err, size_t errl
  * whichever socket it came in on (the probe socket or a punt socket). */
 void siphond_probe_answer(struct siphond *d, const uint8_t *buf, size_t len,
 			  const struct sockaddr_storage *from, uint64_t now_ms);
+/* health_loop.c: a's address and port as a sockaddr; its length. */
+socklen_t siphond_sockaddr(const struct self_addr *a, uint16_t port, struct sockaddr_storage *ss);
 
 /* health_rpc.c: pool.show, node.enable, node.disable */
 int health_methods_add(struct siphond *d);
@@ -166,12 +167,6 @@ void punt_close(struct siphond *d);
 size_t punt_poll_fds(const struct siphond *d, struct pollfd *fds, size_t n);
 void punt_handle(struct siphond *d, const struct pollfd *fds, size_t n);
 json_t *punt_json(const struct siphond *d); /* state's "punts" */
-
-/* An answer to one of siphond's own OPTIONS probes that reached a punt
- * socket. probe_hook.c holds a weak default that counts and drops; the
- * health loop (health_loop.c) defines the real one. */
-void siphond_probe_answer(struct siphond *d, const uint8_t *buf, size_t len,
-			  const struct sockaddr_storage *from, uint64_t now_ms);
 
 /* methods.c */
 int siphond_methods_add(struct siphond *d);
