@@ -1,6 +1,7 @@
 /* Captured records as Ethernet frames (siphon/link_frame.h). */
 #include <string.h>
 
+#include "siphon/bytes.h"
 #include "siphon/link_frame.h"
 
 /* What a link type puts before the network-layer bytes. */
@@ -96,12 +97,12 @@ enum link_frame_status link_frame(uint32_t linktype, const uint8_t *rec, size_t 
 	memcpy(src, src_default, 6);
 	if (linktype == LINK_DLT_LINUX_SLL) {
 		/* type(2) ARPHRD(2) addr len(2) addr(8) protocol(2) */
-		type = (uint16_t)(rec[14] << 8 | rec[15]);
+		type = rd16(rec + 14);
 		if (rec[4] == 0 && rec[5] == 6)
 			memcpy(src, rec + 6, 6);
 	} else if (linktype == LINK_DLT_LINUX_SLL2) {
 		/* protocol(2) reserved(2) ifindex(4) ARPHRD(2) type(1) addr len(1) addr(8) */
-		type = (uint16_t)(rec[0] << 8 | rec[1]);
+		type = rd16(rec);
 		if (rec[11] == 6)
 			memcpy(src, rec + 12, 6);
 	} else {
@@ -110,8 +111,7 @@ enum link_frame_status link_frame(uint32_t linktype, const uint8_t *rec, size_t 
 	memmove(out + LINK_ETH_HLEN, rec + k.hlen, body);
 	memcpy(out, dst, 6);
 	memcpy(out + 6, src, 6);
-	out[12] = (uint8_t)(type >> 8);
-	out[13] = (uint8_t)type;
+	wr16(out + 12, type);
 	*out_len = flen;
 	return LINK_FRAME_OK;
 }

@@ -186,7 +186,10 @@ static void count_decision(struct pipeline_counters *c, const struct msg_decisio
 }
 
 /* Everything is decided in common/decide.c, as explain decides it; here
- * the packet's addresses go in and the counters come out. */
+ * the packet's addresses go in and the counters come out.
+ * payload[0..payload_len) starts a datagram of datagram_len bytes (more
+ * when it is a first fragment's). HOLD when that prefix does not hold the
+ * whole header block: decide once the datagram is reassembled. */
 static struct udp_decision decide_l4(struct pipeline_worker *w, const uint8_t *frame,
 				     const struct pkt_layout *l, const uint8_t *payload,
 				     size_t payload_len, size_t datagram_len)
@@ -220,16 +223,6 @@ static struct udp_decision decide_l4(struct pipeline_worker *w, const uint8_t *f
 	return ud;
 }
 
-/* payload[0..payload_len) starts a datagram of datagram_len bytes (more
- * when it is a first fragment's). HOLD when that prefix does not hold the
- * whole header block: decide once the datagram is reassembled. */
-static struct udp_decision decide_udp(struct pipeline_worker *w, const uint8_t *frame,
-				      const struct pkt_layout *l, const uint8_t *payload,
-				      size_t payload_len, size_t datagram_len)
-{
-	return decide_l4(w, frame, l, payload, payload_len, datagram_len);
-}
-
 /* One stored fragment out, the way its datagram was decided. */
 static void emit_fragment(struct pipeline_worker *w, uint8_t *frame, size_t len, size_t cap,
 			  const struct pkt_layout *l, const struct udp_decision *ud)
@@ -256,7 +249,7 @@ static struct udp_decision decide_fragmented(struct pipeline_worker *w, const ui
 		w->c.reason[PIPELINE_REASON_NOT_FOR_US]++;
 		return (struct udp_decision){ .outcome = PIPELINE_PASS, .node = -1 };
 	}
-	return decide_udp(w, frame, l, dg->payload, dg->payload_len, dg->udp_len - 8u);
+	return decide_l4(w, frame, l, dg->payload, dg->payload_len, dg->udp_len - 8u);
 }
 
 /* The held fragments of dg out, in the order they came. */

@@ -353,7 +353,7 @@ int run_xdp(const struct options *o, const struct siphon_config *cfg,
 		}
 	}
 	if (r) { /* from here on xg owns g and the workers' generation state */
-		if (xdp_gen_start(&xg, &l, w, o->egress ? o->egress : o->iface, g, &nc)) {
+		if (xdp_gen_start(&xg, &l, w, o->egress ? o->egress : o->iface, g)) {
 			fprintf(stderr, "siphon: out of memory for the generation's state\n");
 			goto out;
 		}

@@ -85,11 +85,10 @@ static void state_free(struct xdp_gen_state *s)
 }
 
 int xdp_gen_start(struct xdp_gen *x, struct xdp_loader *l, struct xsk_worker *w,
-		  const char *egress, struct gen_generation *g, const struct neigh_ctl *nc)
+		  const char *egress, struct gen_generation *g)
 {
 	struct xdp_gen_state *s = calloc(1, sizeof(*s));
 
-	(void)nc;
 	if (!s || !(s->pw = calloc(x->swap.n, sizeof(*s->pw)))) {
 		free(s);
 		return -ENOMEM;

@@ -53,7 +53,7 @@ int xdp_gen_init(struct xdp_gen *x, unsigned n);
 /* After the workers opened (not yet started): the first generation g
  * (taken over) runs; the workers' own pipeline state becomes its. */
 int xdp_gen_start(struct xdp_gen *x, struct xdp_loader *l, struct xsk_worker *w,
-		  const char *egress, struct gen_generation *g, const struct neigh_ctl *nc);
+		  const char *egress, struct gen_generation *g);
 /* gen_apply_fn: ctx is the struct xdp_gen. */
 int xdp_gen_apply(void *ctx, struct gen_generation *g, char *err, size_t errlen);
 /* The tables and next hops running now. */
