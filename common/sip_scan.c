@@ -687,6 +687,10 @@ enum sip_verdict sip_scan_prefix(const uint8_t *buf, size_t len, size_t datagram
 	static const struct sip_limits defaults = SIP_LIMITS_DEFAULT;
 	struct scan s;
 
+	static const uint8_t nothing;
+
+	if (!buf) /* an empty input may come as NULL: NULL + 0 is undefined in C */
+		buf = &nothing, len = 0;
 	/* s.first is left unset: it is read only where hdr_count says it was set */
 	s.text = (struct sip_text){ buf, buf + len };
 	s.buf = buf;

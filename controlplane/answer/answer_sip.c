@@ -216,7 +216,7 @@ static void put_span(struct sip_out *o, const uint8_t *req, struct sip_span s)
 /* The answer is scanned once before it goes: odd bytes copied from the
  * request (a To whose parameters swallow the tag, say) must not make an
  * answer the caller's own scanner would drop or misread. */
-static int checked(const struct sip_out *o, uint16_t code, size_t *out_len)
+static int checked(const struct sip_out *o, uint16_t code, uint16_t via_count, size_t *out_len)
 {
 	struct sip_msg msg;
 	size_t len;
@@ -225,7 +225,8 @@ static int checked(const struct sip_out *o, uint16_t code, size_t *out_len)
 	if (err)
 		return err;
 	if (sip_scan(o->buf, len, NULL, NULL, &msg) != SIP_VERDICT_FORWARD || msg.is_request ||
-	    msg.status != code || (code != 100 && msg.to.tag.len == 0))
+	    msg.status != code || (code != 100 && msg.to.tag.len == 0) ||
+	    msg.via_count != via_count) /* a rewritten top Via must not split in two */
 		return -EINVAL;
 	*out_len = len;
 	return 0;
@@ -281,7 +282,7 @@ int answer_request(const uint8_t *req, size_t len, const struct sip_endpoint *sr
 		sip_out_str(&o, "\r\n");
 	}
 	sip_out_str(&o, "Content-Length: 0\r\n\r\n");
-	return checked(&o, st->code, out_len);
+	return checked(&o, st->code, msg.via_count, out_len);
 }
 
 int answer_options(const uint8_t *req, size_t len, const struct sip_endpoint *src,
