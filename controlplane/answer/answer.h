@@ -47,9 +47,9 @@ int answer_request(const uint8_t *req, size_t len, const struct sip_endpoint *sr
 int answer_options(const uint8_t *req, size_t len, const struct sip_endpoint *src,
 		   const struct answer_status *st, uint8_t *out, size_t cap, size_t *out_len);
 
-/* 503 Service Unavailable with Retry-After: retry_after_s, to an initial
- * request (no To tag) for a pool with no live node; -EINVAL for an
- * in-dialog request. */
+/* 503 Service Unavailable with Retry-After: retry_after_s (none when 0),
+ * to an initial request (no To tag) for a pool with no live node; -EINVAL
+ * for an in-dialog request. */
 int answer_no_live_node(const uint8_t *req, size_t len, const struct sip_endpoint *src,
 			uint32_t retry_after_s, uint8_t *out, size_t cap, size_t *out_len);
 

@@ -54,6 +54,31 @@ static int config_args(const char *cmd, const char *usage, int argc, char **argv
 	return 0;
 }
 
+/* retry_after_s, when a pool sets it: each such pool's value and line. */
+static void print_retry_after(const char *path, const struct siphon_config *cfg)
+{
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < cfg->n_pools; i++) {
+		const struct cfg_pool *p = &cfg->pools[i];
+
+		if (!p->retry_after_line)
+			continue;
+		if (k++)
+			printf("; ");
+		else
+			printf("%s: note: retry_after_s (", path);
+		if (p->retry_after_s)
+			printf("pool %s: %u s, line %d", p->name, p->retry_after_s, p->retry_after_line);
+		else
+			printf("pool %s: none, line %d", p->name, p->retry_after_line);
+	}
+	if (k)
+		printf(") is the Retry-After of siphond's 503 to a new call for a pool with no live "
+		       "node (default %u s); siphon --config alone punts such a call without an "
+		       "answer\n", CONFIG_RETRY_AFTER_DEFAULT_S);
+}
+
 /* Settings only siphond applies (and what does not yet apply): one
  * line each, only when the config uses them. */
 static void print_not_yet(const char *path, const struct siphon_config *cfg)
@@ -80,6 +105,7 @@ static void print_not_yet(const char *path, const struct siphon_config *cfg)
 		printf("%s: note: fallback (%u pool%s) is applied by siphond when a pool has no live "
 		       "node; siphon --config alone never uses it\n", path, fallbacks,
 		       fallbacks == 1 ? "" : "s");
+	print_retry_after(path, cfg);
 	for (uint32_t i = 0; i < cfg->n_rules; i++)
 		replies += cfg->tables.actions[i].kind == ACTION_REPLY;
 	if (replies) {

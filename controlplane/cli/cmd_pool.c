@@ -34,6 +34,10 @@ static void print_pools(const json_t *r)
 		       num(probe, "timeout_ms"), num(probe, "down"), num(probe, "up"));
 		if (json_is_string(json_object_get(p, "fallback")))
 			printf("; fallback %s", str(p, "fallback"));
+		if (num(p, "retry_after_s"))
+			printf("; none live: 503, Retry-After %lld s", num(p, "retry_after_s"));
+		else
+			printf("; none live: 503, no Retry-After");
 		printf("\n%-16s %-9s %-17s %6s %6s %8s %7s %7s %8s %5s  %s\n", "NODE", "STATE", "WHY",
 		       "WEIGHT", "EFFECT", "PROBES", "2XX", "OTHER", "TIMEOUTS", "ICMP",
 		       "LAST CHANGE");

@@ -21,8 +21,8 @@ static const struct cli_command commands[] = {
 	  "the pool; --source and --transport say where a FILE came from." },
 	{ "check", cmd_check, "check " CHECK_USAGE,
 	  "Validate a config without applying it: 'FILE: ok' and a summary, or the first error "
-	  "with its line. Then one note for each of probe, grace_s, fallback and reply when the "
-	  "config uses them: what applies them (siphond), and what does not yet." },
+	  "with its line. Then one note for each of probe, grace_s, fallback, retry_after_s and "
+	  "reply when the config uses them: what applies them (siphond), and what does not yet." },
 	{ "flags", cmd_flags, "flags " FLAGS_USAGE,
 	  "List every flag of a config with its bit, where it is defined and how it is matched." },
 	{ "reasons", cmd_reasons, "reasons [--format json|table]",

@@ -11,6 +11,8 @@
 #include "siphon/tables.h"
 
 #define CONFIG_ERROR_MAX 768
+#define CONFIG_RETRY_AFTER_DEFAULT_S 30u /* a pool's retry_after_s (docs/config.md) */
+#define CONFIG_RETRY_AFTER_MAX_S     86400u
 
 /* "FILE:LINE: where: what 'value'" for the first problem found. */
 struct config_error {
@@ -44,6 +46,8 @@ struct cfg_pool {
 	int probe_line; /* where `probe` is set, 0 when left at its defaults */
 	int fallback;      /* the pool taking new calls while none of this pool's nodes lives; -1: none */
 	int fallback_line;
+	uint32_t retry_after_s; /* siphond's 503 while no node lives: Retry-After; 0: none */
+	int retry_after_line;   /* where retry_after_s is set, 0 when left at its default */
 	uint32_t maglev_size;
 	struct self_addr encap_source4, encap_source6;
 	uint32_t gue_port;

@@ -102,7 +102,8 @@ static int load_probe(struct loader *L, const config_setting_t *probe, const cha
 static int load_pool(struct loader *L, const config_setting_t *e, struct cfg_pool *pool)
 {
 	static const char *const keys[] = { "name", "mode", "probe", "nodes", "maglev_size",
-					    "encap_source", "gue_port", "fallback", NULL };
+					    "encap_source", "gue_port", "fallback", "retry_after_s",
+					    NULL };
 	const config_setting_t *encap;
 	static const char *const probe_keys[] = { "interval_ms", "timeout_ms", "down", "up",
 						  "codes", "retry_after_max_s", NULL };
@@ -144,9 +145,16 @@ static int load_pool(struct loader *L, const config_setting_t *e, struct cfg_poo
 	health_params_default(&pool->probe);
 	pool->fallback = -1;
 	pool->maglev_size = MAGLEV_DEFAULT_SIZE;
+	pool->retry_after_s = CONFIG_RETRY_AFTER_DEFAULT_S;
 	err = cfg_uint(L, e, where, "maglev_size", 3, MAGLEV_MAX_SIZE, &pool->maglev_size);
+	if (!err) /* 0: a 503 without Retry-After (RFC 3261 21.5.4: try another server now) */
+		err = cfg_uint(L, e, where, "retry_after_s", 0, CONFIG_RETRY_AFTER_MAX_S,
+			       &pool->retry_after_s);
 	if (err)
 		return err;
+	if (config_setting_get_member(e, "retry_after_s"))
+		pool->retry_after_line =
+			config_setting_source_line(config_setting_get_member(e, "retry_after_s"));
 	if (!maglev_valid_size(pool->maglev_size))
 		return cfg_fail(L, config_setting_get_member(e, "maglev_size"),
 				"%s: maglev_size: %u is not a prime (try 65537, 131071 or 262139)", where,

@@ -66,14 +66,15 @@ json_t *health_set_json(const struct health_set *s, const char *pool, uint64_t n
 		nodes = json_array();
 		for (uint32_t i = 0; i < p->cp->n_nodes; i++)
 			json_array_append_new(nodes, node_json(p, i, now_ms));
-		o = json_pack("{s:s, s:I, s:I, s:{s:I, s:I, s:i, s:i, s:I}, s:s?, s:I, s:o}", "name",
-			      p->cp->name, "live", (json_int_t)health_set_live(p), "generations",
+		o = json_pack("{s:s, s:I, s:I, s:{s:I, s:I, s:i, s:i, s:I}, s:s?, s:I, s:I, s:o}",
+			      "name", p->cp->name, "live", (json_int_t)health_set_live(p), "generations",
 			      (json_int_t)p->generations, "probe", "interval_ms",
 			      (json_int_t)hp->interval_ms, "timeout_ms", (json_int_t)hp->timeout_ms,
 			      "down", hp->down, "up", hp->up, "retry_after_max_s",
 			      (json_int_t)hp->retry_after_max_s, "fallback",
 			      p->cp->fallback >= 0 ? s->pools[p->cp->fallback].cp->name : NULL,
-			      "previous_s", (json_int_t)p->prev_until, "nodes", nodes);
+			      "previous_s", (json_int_t)p->prev_until, "retry_after_s",
+			      (json_int_t)p->cp->retry_after_s, "nodes", nodes);
 		json_array_append_new(pools, o);
 	}
 	if (pool && json_array_size(pools) == 0) {

@@ -53,6 +53,8 @@ static void tables_use(struct siphond *d)
 	if (p->cls_ok)
 		classifier_free(&p->cls);
 	p->cls_ok = false;
+	for (uint32_t i = 0; i < d->cfg->n_pools && i < TABLES_MAX_POOLS; i++)
+		p->retry_after_s[i] = d->cfg->pools[i].retry_after_s;
 	rc = classifier_init(&p->cls, &d->cfg->tables);
 	if (rc) {
 		p->c.tables_failed++;
@@ -156,7 +158,7 @@ static void one(struct siphond *d, struct punt_sock *s, size_t len, int flags,
 	else if (!pm->family)
 		r.why = "source_family";
 	else
-		punt_answer(&p->cls, now_ms, p->rbuf, len, pm, PUNT_RETRY_AFTER_S, p->abuf,
+		punt_answer(&p->cls, now_ms, p->rbuf, len, pm, p->retry_after_s, p->abuf,
 			    sizeof(p->abuf), &r);
 	account(d, s, &r);
 	if (r.outcome == PUNT_PROBE_ANSWER)

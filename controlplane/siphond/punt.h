@@ -11,7 +11,6 @@
 
 #include "siphon/classify.h"
 
-#define PUNT_RETRY_AFTER_S 30     /* Retry-After of the 503 for a pool with no live node */
 #define PUNT_ANSWER_CAP    16384  /* the answers' own limit (docs/answers.md) */
 
 enum punt_outcome {
@@ -33,9 +32,12 @@ struct punt_result {
 
 /* Decides buf[0..len), a UDP payload described by pm, with the tables of
  * cls (no rate-limit buckets: the fast path applied them), and writes the
- * answer, if any, to out[0..cap). cap must be at least PUNT_ANSWER_CAP. */
+ * answer, if any, to out[0..cap). cap must be at least PUNT_ANSWER_CAP.
+ * retry_after_s[POOL]: the Retry-After of the 503 when POOL, the pool the
+ * decision chose, has no live node (0: none), one per pool of the tables
+ * (the config's retry_after_s: siphond's alone, not in the tables). */
 void punt_answer(const struct classifier *cls, uint64_t now_ms, const uint8_t *buf, size_t len,
-		 const struct packet_meta *pm, uint32_t retry_after_s, uint8_t *out, size_t cap,
-		 struct punt_result *r);
+		 const struct packet_meta *pm, const uint32_t *retry_after_s, uint8_t *out,
+		 size_t cap, struct punt_result *r);
 
 #endif

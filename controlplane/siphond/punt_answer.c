@@ -85,8 +85,8 @@ static void no_live_node(const uint8_t *buf, const struct sip_endpoint *src,
 }
 
 void punt_answer(const struct classifier *cls, uint64_t now_ms, const uint8_t *buf, size_t len,
-		 const struct packet_meta *pm, uint32_t retry_after_s, uint8_t *out, size_t cap,
-		 struct punt_result *r)
+		 const struct packet_meta *pm, const uint32_t *retry_after_s, uint8_t *out,
+		 size_t cap, struct punt_result *r)
 {
 	const struct compiled_tables *t = cls->tables;
 	const struct decide_ctx ctx = { cls, NULL, now_ms / 1000, now_ms };
@@ -119,8 +119,8 @@ void punt_answer(const struct classifier *cls, uint64_t now_ms, const uint8_t *b
 		reply_rule(t, buf, &src, &d, out, cap, r);
 		return;
 	}
-	if (d.reason == SIP_REASON_NO_LIVE_NODE) {
-		no_live_node(buf, &src, &d, retry_after_s, out, cap, r);
+	if (d.reason == SIP_REASON_NO_LIVE_NODE && d.pool >= 0 && (uint32_t)d.pool < t->n_pools) {
+		no_live_node(buf, &src, &d, retry_after_s[d.pool], out, cap, r);
 		return;
 	}
 	/* the scanner refused it (junk, a malformed message): bad; else a

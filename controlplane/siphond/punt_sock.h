@@ -43,6 +43,7 @@ struct punt_counters {
 struct punt {
 	struct classifier cls;
 	bool cls_ok;
+	uint32_t retry_after_s[TABLES_MAX_POOLS]; /* each pool's, from the running config */
 	unsigned n_socks;
 	struct punt_sock socks[PUNT_MAX_SOCKETS];
 	struct punt_counters c;

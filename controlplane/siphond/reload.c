@@ -19,6 +19,17 @@ static int reject(struct siphond *d, const char *why, const char *text, char *er
 	return -EINVAL;
 }
 
+/* cfg and its health set become the running ones. */
+static void adopt(struct siphond *d, struct siphon_config *cfg, struct health_set *hs)
+{
+	config_free(d->cfg);
+	d->cfg = cfg;
+	health_set_free(d->hl->set);
+	d->hl->set = hs;
+	health_loop_rebind(d);
+	punt_tables_changed(d); /* the classifier pointed into the old config */
+}
+
 int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **result,
 		   char *err, size_t errlen)
 {
@@ -75,9 +86,10 @@ int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **re
 	}
 	d->c.reloads++;
 	if (unchanged) {
+		/* the same tables, but siphond's own settings (probe, fallback,
+		 * retry_after_s) may have changed: they are taken all the same */
 		d->c.reloads_unchanged++;
-		health_set_free(hs);
-		config_free(cfg);
+		adopt(d, cfg, hs);
 		*result = json_pack("{s:b, s:I, s:b, s:o}", "dry_run", false, "generation",
 				    (json_int_t)d->cur->number, "unchanged", true, "changes", changes);
 		siphond_log("reload (%s): %s holds the same tables; generation %llu stays", why,
@@ -98,12 +110,7 @@ int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **re
 	d->last_number = g->number;
 	gen_unref(d->cur);
 	d->cur = g;
-	config_free(d->cfg);
-	d->cfg = cfg;
-	health_set_free(d->hl->set);
-	d->hl->set = hs;
-	health_loop_rebind(d);
-	punt_tables_changed(d); /* the classifier pointed into the old config */
+	adopt(d, cfg, hs);
 	siphond_log("reload (%s): generation %llu published: %s (%zu bytes)", why,
 		    (unsigned long long)g->number, d->o.config, g->len);
 	publisher_publish(d->pub, g);

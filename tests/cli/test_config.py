@@ -247,6 +247,22 @@ def test_check_names_each_setting_once(tmp_path):
                        NOT_YET["reply"].format(path=conf, line="line 7")]
 
 
+def test_check_shows_retry_after(tmp_path):
+    """Each pool that sets retry_after_s, with its value (0: none) and line."""
+    conf = tmp_path / "ra.conf"
+    conf.write_text(
+        'pools = (\n'
+        '  { name = "a"; retry_after_s = 5; nodes = ( { name = "n1"; address = "198.51.100.21"; } ); },\n'
+        '  { name = "b"; nodes = ( { name = "n2"; address = "198.51.100.22"; } ); },\n'
+        '  { name = "c"; retry_after_s = 0; nodes = ( { name = "n3"; address = "198.51.100.23"; } ); }\n'
+        ');\n' + ROUTE.replace("core", "a"))
+    out = run("check", conf).stdout.decode().splitlines()
+    assert out[1] == (
+        f"{conf}: note: retry_after_s (pool a: 5 s, line 2; pool c: none, line 4) is the "
+        "Retry-After of siphond's 503 to a new call for a pool with no live node (default "
+        "30 s); siphon --config alone punts such a call without an answer")
+
+
 @pytest.mark.parametrize("args", [[], ["a.conf", "b.conf"], ["--help"], ["-"],
                                   ["--config"], ["a.conf", "--config", "b.conf"]])
 def test_check_usage(args):

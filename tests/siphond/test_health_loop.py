@@ -289,6 +289,24 @@ def test_reload_keeps_states(daemon, nodes):
     assert [x["up"] for x in daemon.blob()["pools"]["core"]["nodes"]] == [True, False, True]
 
 
+def test_reload_of_siphond_settings_only(daemon, nodes):
+    """probe, fallback and retry_after_s are not in the tables: a reload
+    that changes only them publishes nothing, and siphond takes them."""
+    spare = ',\n  { name = "spare"; nodes = ( { name = "s1"; address = "127.0.0.9"; } ); }'
+    text = config([("n%d" % (i + 1), r.addr, r.port, 100) for i, r in enumerate(nodes)], spare)
+    daemon.cfg.write_text(text)
+    r = daemon.ctl("reload", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["unchanged"] is False, r.stdout + r.stderr
+    daemon.cfg.write_text(text.replace("interval_ms = %d;" % INTERVAL, "interval_ms = 300;")
+                          .replace('{ name = "core"; ', '{ name = "core"; fallback = "spare"; '
+                                   'retry_after_s = 4; '))
+    r = daemon.ctl("reload", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["unchanged"] is True, r.stdout + r.stderr
+    core = daemon.show()["pools"][0]
+    assert (core["probe"]["interval_ms"], core["fallback"], core["retry_after_s"]) == (300, "spare", 4)
+    assert all(n["state"] == "active" for n in core["nodes"])
+
+
 @pytest.mark.parametrize("pools, error", [
     ('{ name = "a"; fallback = "a"; nodes = ( { name = "x"; address = "192.0.2.1"; } ); }',
      'h.conf:2: pool a: fallback: a pool cannot fall back to itself'),

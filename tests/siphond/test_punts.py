@@ -220,6 +220,36 @@ def test_no_live_node(tmp_path):
         d.stop()
 
 
+def test_no_live_node_retry_after_s(tmp_path):
+    """The pool's retry_after_s is the 503's Retry-After (0: none). A reload
+    that changes only it publishes nothing (the tables are the same) and
+    still changes the answer."""
+    text = EDGE.replace("weight = 100;", "weight = 0;").replace("weight = 50;", "weight = 0;")
+    core = '{ name = "core"; mode = "dsr";'
+    assert core in text
+    d = Daemon(tmp_path, text.replace(core, core + " retry_after_s = 9;"))
+    try:
+        got, _ = exchange(IN4, VIP4, invite(IN4, "ra1@h"), sport=5070)
+        assert got.startswith(b"SIP/2.0 503 Service Unavailable\r\n"), got
+        assert b"\r\nRetry-After: 9\r\nContent-Length: 0\r\n\r\n" in got, got
+        for value, want in (("0", None), ("86400", b"\r\nRetry-After: 86400\r\n")):
+            d.conf.write_text(text.replace(core, core + " retry_after_s = %s;" % value))
+            r = d.ctl("reload", "--json")
+            assert r.returncode == 0, r.stderr + d.log()
+            assert json.loads(r.stdout)["unchanged"] is True, r.stdout
+            got, _ = exchange(IN4, VIP4, invite(IN4, "ra-%s@h" % value), sport=5070)
+            assert got.startswith(b"SIP/2.0 503 Service Unavailable\r\n"), got
+            if want:
+                assert want in got, got
+            else:
+                assert b"Retry-After" not in got, got
+        show = json.loads(d.ctl("pool", "show", "--json").stdout)
+        assert [p["retry_after_s"] for p in show["pools"]] == [86400, 30]
+        assert d.punts()["answered_503"] == 3
+    finally:
+        d.stop()
+
+
 def test_junk_and_unanswered(daemon):
     nothing_back(OUT4, VIP4, b"\x00\x01junk that is neither SIP nor STUN")
     nothing_back(OUT4, VIP4, b"")

@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Suite netns: siphond's answers on the wire, through siphon --io xdp
+# --siphond, in the lab with its own config (tests/netns/answers_lab.conf,
+# `scripts/lab up --config`; docs/answers.md "Tests", docs/lab.md). What the
+# caller's UDP socket receives is checked by tests/netns/answers_peer.py.
+#   1. OPTIONS to the VIP from an inside source (INTERNALLY_SOURCED) and
+#      from outside: the rules' 200 and 503, Via/From/Call-ID/CSeq copied, a
+#      To tag, from the VIP; IPv4 and IPv6.
+#   2. STUN binding requests: success, the transaction id, XOR-MAPPED-ADDRESS
+#      the sender's address and port.
+#   3. core's nodes disabled: new calls go to spare (its fallback), counted
+#      at the nodes (their SIPp message logs).
+#   4. spare's node disabled too: an INVITE gets 503 with core's
+#      retry_after_s as Retry-After (the pool the rule names).
+#   5. spare back, then one node of core: new calls go to core again.
+# On failure (or KEEP=1) its files are kept in /tmp/siphond-answers.last.
+set -euo pipefail
+lab=$1
+ctl=${2:?usage: siphond_answers_check.sh LAB SIPHONCTL}
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/netns/netns_lib.sh
+source "$here/netns_lib.sh"
+conf=$here/answers_lab.conf
+lb=$run/sph-lb
+sock=$lb/siphond.sock
+keep=/tmp/siphond-answers.last
+VIP4=198.18.0.10 VIP6=2001:db8:18::10
+IN4=198.18.1.3 IN6=2001:db8:18:1::3    # INTERNALLY_SOURCED in the config
+OUT4=198.18.1.2 OUT6=2001:db8:18:1::2  # the caller's own addresses: outside
+CALLS=20
+retry_after() { sed -n "s/.*name = \"$1\";.*retry_after_s = \([0-9]*\);.*/\1/p" "$conf"; }
+RA_CORE=$(retry_after core) RA_SPARE=$(retry_after spare)
+[[ -n $RA_CORE && -n $RA_SPARE && $RA_CORE != "$RA_SPARE" ]] || fail "$conf: no distinct retry_after_s for core and spare"
+
+on_exit() {
+	local rc=$?
+	if ((rc)); then
+		echo "--- siphond's log:"; tail -n 30 "$lb"/siphond.log 2>/dev/null || true
+		echo "--- siphon's log:"; tail -n 15 "$lb"/siphon.log 2>/dev/null || true
+	fi
+	if ((rc)) || [[ -n ${KEEP:-} ]]; then
+		rm -rf "$keep"
+		mkdir -p "$keep"
+		cp -r "$work"/. "$run/check" "$run"/sph-b? "$lb" "$keep"/ 2>/dev/null || true
+		echo "kept in $keep"
+	fi
+	cleanup
+}
+trap on_exit EXIT
+trap 'exit 143' TERM INT # meson's timeout: still clean up
+
+peer() { ip netns exec sph-caller timeout 20 "$py" "$here/answers_peer.py" "$@"; }
+jq_py() { "$py" -c "import json, sys; d = json.load(sys.stdin); print($1)"; } # EXPR on stdin's d
+ctl_json() { "$ctl" --socket "$sock" "$@" --json; }
+acked() { ctl_json state | jq_py "min([f['generation'] for f in d['fast_paths']] or [0])"; }
+running_gen() { ctl_json state | jq_py "d['generation']"; }
+live() { ctl_json pool show | jq_py "[p['live'] for p in d['pools'] if p['name'] == '$1'][0]"; }
+wait_for() { # TENTHS CMD...: until CMD succeeds, at most TENTHS x 0.1 s
+	local n=$1
+	shift
+	for ((; n > 0; n--)); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+synced() { # siphon acked the running generation, whose pools have these live nodes
+	local g
+	g=$(running_gen)
+	(($(acked) >= g)) && [[ $(live core) == "$1" && $(live spare) == "$2" ]]
+}
+wait_synced() { # CORE_LIVE SPARE_LIVE WHAT
+	wait_for 50 synced "$1" "$2" ||
+		fail "$3: not core $1 live, spare $2 live, acked by siphon within 5 s (core $(live core), spare $(live spare), generation $(running_gen), acked $(acked))"
+	echo "$3: core $1 live, spare $2 live; generation $(running_gen) acked by siphon"
+}
+node_set() { # enable|disable POOL NODE
+	"$ctl" --socket "$sock" node "$1" "$2" "$3" || fail "node $1 $2 $3"
+}
+calls_to() { # LABEL B1 B2 B3: CALLS calls through the VIP; which node got the INVITEs
+	local label=$1 since out
+	since=$(date +%s.%N)
+	"$lab" check --vip --calls "$CALLS" --rate "$CALLS" >"$work/$label.check" 2>&1 ||
+		{ cat "$work/$label.check"; fail "$label: calls failed"; }
+	sleep 1 # the nodes' SIPp message logs
+	out=$("$lab" calls --since "$since")
+	echo "$out" >"$work/$label.calls"
+	echo "$label: $(grep -E '^check:' "$work/$label.check"); at the nodes: $out"
+	"$py" - "$out" "$CALLS" "$2" "$3" "$4" <<'PY' || fail "$label: the INVITEs reached the wrong nodes"
+import json, sys
+d, calls = json.loads(sys.argv[1]), int(sys.argv[2])
+by = d["invites_by_node"]
+want = dict(zip(("b1", "b2", "b3"), sys.argv[3:6]))
+total = sum(by.values())
+assert total == calls, "%d INVITEs at the nodes, %d calls made" % (total, calls)
+for n, w in want.items():
+    got = by.get(n, 0)
+    # "+": some, "0": none, a number: exactly
+    assert (got > 0) if w == "+" else got == int(w), "%s got %d INVITEs, want %s" % (n, got, w)
+assert d["split_calls"] == 0, d
+PY
+}
+
+"$lab" down >/dev/null 2>&1 || true
+"$lab" up --config "$conf"
+# the inside sources, on the caller's link (the balancer reaches them on-link)
+ip -n sph-caller addr add "$IN4/32" dev sph-c-lb
+ip -n sph-caller addr add "$IN6/128" dev sph-c-lb nodad
+"$lab" siphond start
+"$lab" siphon start --siphond
+wait_synced 2 1 "start"
+
+echo "--- 1. OPTIONS to the VIP, from inside and from outside"
+peer options "$IN4" "$VIP4" 200 "Lab Inside OK" || fail "OPTIONS from inside (IPv4)"
+peer options "$IN6" "$VIP6" 200 "Lab Inside OK" || fail "OPTIONS from inside (IPv6)"
+peer options "$OUT4" "$VIP4" 503 "Lab Outsiders Not Served" || fail "OPTIONS from outside (IPv4)"
+peer options "$OUT6" "$VIP6" 503 "Lab Outsiders Not Served" || fail "OPTIONS from outside (IPv6)"
+
+echo "--- 2. STUN binding requests to the VIP"
+peer stun "$OUT4" "$VIP4" || fail "STUN (IPv4)"
+peer stun "$OUT6" "$VIP6" || fail "STUN (IPv6)"
+
+echo "--- 3. core's nodes disabled: spare (its fallback) takes the new calls"
+calls_to "core-up" + + 0
+node_set disable core b1
+node_set disable core b2
+wait_synced 0 1 "core disabled"
+calls_to "fallback" 0 0 "$CALLS"
+
+echo "--- 4. spare's node disabled too: 503 with core's Retry-After"
+node_set disable spare b3
+wait_synced 0 0 "every node disabled"
+peer invite "$OUT4" "$VIP4" "$RA_CORE" || fail "INVITE with no live node (IPv4)"
+peer invite "$OUT6" "$VIP6" "$RA_CORE" || fail "INVITE with no live node (IPv6)"
+
+echo "--- 5. spare back, then core's b1: core takes the new calls again"
+node_set enable spare b3
+wait_synced 0 1 "spare enabled"
+node_set enable core b1
+wait_synced 1 1 "core/b1 enabled"
+calls_to "core-back" "$CALLS" 0 0
+
+echo "--- siphond's counters"
+ctl_json state | jq_py "d['punts']" | tee "$work/punts.txt"
+ctl_json state | "$py" -c '
+import json, sys
+p = json.load(sys.stdin)["punts"]
+# at least what the wire showed (more only if an answer was lost and the
+# sender tried again)
+o = p["answered_options"]
+assert set(o) == {"200", "503"} and o["200"] >= 2 and o["503"] >= 2, p
+assert p["answered_stun"] >= 2 and p["answered_503"] >= 2, p
+assert p["send_failed"] == 0 and p["bad"] == {}, p
+' || fail "siphond's punt counters are not the answers seen on the wire"
+"$lab" siphon stop # its summary, written at exit: what the fast path did with them
+"$py" - "$lb/siphon-summary.json" <<'PY' || fail "siphon did not punt the requests siphond answered"
+import json, sys
+s = json.load(open(sys.argv[1]))
+k, r = s["kernel"]["reasons"], s["pipeline"]["reasons"]
+print("siphon: kernel lane to the AF_XDP lane: flags %d, scan %d, no_node %d; pipeline: "
+      "rule_reply %d, stun_binding %d, no_live_node %d; punted through the TAP %d" % (
+          k.get("to_userspace_flags", 0), k.get("to_userspace_scan", 0),
+          k.get("to_userspace_no_node", 0), r.get("rule_reply", 0), r.get("stun_binding", 0),
+          r.get("no_live_node", 0), s["xsk"]["punt_tap"]))
+# the XDP program sent them up, the pipeline decided them and punted them
+# to the kernel, where siphond answered (more only for a retried request)
+assert r.get("rule_reply", 0) >= 4 and r.get("stun_binding", 0) >= 2, r
+assert r.get("no_live_node", 0) >= 2 and s["xsk"]["punt_tap"] >= 8, s["xsk"]
+PY
+echo "siphond answers: ok"
