@@ -7,30 +7,16 @@ siphon, the restart, the node active again. Prints one JSON object."""
 import json
 import sys
 
+from sipp_calls import caller_calls, wire_requests
+
 caller_msgs, node_wire = sys.argv[1], sys.argv[2]
 t_kill, t_out, t_restart, t_active = (float(x) for x in sys.argv[3:7])
 
-calls = {}  # Call-ID -> {"invite": first send time, "ok": got 200 to BYE}
-with open(caller_msgs, errors="replace") as f:
-    for line in f:
-        p = line.rstrip("\n").split("\t")
-        if len(p) < 7:
-            continue
-        try:
-            t = float(p[2])
-        except ValueError:
-            continue
-        c = calls.setdefault(p[4], {"invite": None, "ok": False, "ended": None})
-        if p[3] == "S" and p[-1].startswith("INVITE ") and c["invite"] is None:
-            c["invite"] = t
-        if p[3] == "R" and p[-1].startswith("SIP/2.0 200") and p[5].endswith("BYE"):
-            c["ok"], c["ended"] = True, t
-
+calls = caller_calls(caller_msgs)
 node_invites = {}  # Call-ID -> times INVITEs reached the dead node
-for line in open(node_wire):
-    m = json.loads(line)
-    if m["first"].startswith("INVITE "):
-        node_invites.setdefault(m["call_id"], []).append(m["t"])
+for t, method, cid in wire_requests(node_wire):
+    if method == "INVITE":
+        node_invites.setdefault(cid, []).append(t)
 
 failed = sorted(c for c, v in calls.items() if not v["ok"])
 first = {c: min(ts) for c, ts in node_invites.items()}

@@ -1,5 +1,7 @@
 # Shared by the netns checks: root or skip (77, counted so), a work
-# directory, the lab taken down on any exit, fail() with a message.
+# directory, the lab taken down on any exit, fail() with a message; and
+# the siphond checks' helpers (below): siphond's state, waits, calls in the
+# background, captures on the nodes' links, the files of a failed run kept.
 # shellcheck shell=bash
 # Set `lab` before sourcing.
 if [[ $(id -u) != 0 ]]; then
@@ -17,4 +19,70 @@ trap cleanup EXIT
 fail() {
 	echo "FAIL: $*"
 	exit 1
+}
+
+# --- siphond and siphon --siphond in the lab (siphond_*_check.sh) --------
+# Set ctl (siphonctl) and keep (where a failed run's files go) too, and
+# `trap siphond_exit EXIT`.
+lb=$run/sph-lb
+sock=$lb/siphond.sock
+state=$lb/siphond-state
+check_pid='' tcpdump_pids=()
+
+siphond_exit() { # EXIT trap: stop what runs; a failed run (or KEEP=1) keeps its files in $keep
+	local rc=$? pid
+	[[ -n $check_pid ]] && kill "$check_pid" 2>/dev/null
+	for pid in "${tcpdump_pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+	if ((rc)); then
+		echo "--- siphond's log:"; tail -n 30 "$lb"/siphond*.log 2>/dev/null || true
+		echo "--- siphon's log:"; tail -n 15 "$lb"/siphon.log 2>/dev/null || true
+	fi
+	if ((rc)) || [[ -n ${KEEP:-} ]]; then # the evidence: wire, message logs
+		rm -rf "$keep"
+		mkdir -p "$keep"
+		cp -r "$work"/. "$run/check" "$run"/sph-b? "$keep"/ 2>/dev/null || true
+		echo "kept in $keep"
+	fi
+	cleanup
+}
+
+now() { date +%s.%N; }
+ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%d", (b - a) * 1000 }'; } # FROM TO
+jq_py() { $py -c "import json, sys; d = json.load(sys.stdin); print($1)"; } # EXPR on stdin's d
+node_field() { # NODE FIELD: from pool show --json
+	"$ctl" --socket "$sock" pool show --json |
+		jq_py "[n for n in d['pools'][0]['nodes'] if n['name'] == '$1'][0]['$2']"
+}
+acked() { "$ctl" --socket "$sock" state --json | jq_py "min([f['generation'] for f in d['fast_paths']] or [0])"; }
+running_gen() { "$ctl" --socket "$sock" state --json | jq_py "d['generation']"; }
+wait_for() { # TENTHS CMD...: until CMD succeeds, at most TENTHS x 0.1 s (0.02 s steps)
+	local n=$(($1 * 5))
+	shift
+	for ((; n > 0; n--)); do "$@" && return 0; sleep 0.02; done
+	return 1
+}
+is_state() { [[ $(node_field "$1" state) == "$2" ]]; }
+acked_ge() { (($(acked) >= $1)); }
+calls_bg() { # LABEL CALLS: a check in the background, 2 s calls at 50/s
+	"$lab" check --vip --calls "$2" --rate 50 --length 2000 >"$work/$1.out" 2>&1 &
+	check_pid=$!
+}
+calls_wait() { # LABEL [may-fail]: its result; 0 failed or the test fails
+	local rc=0
+	wait "$check_pid" || rc=$?
+	check_pid=
+	grep -E '^  vip|^check:' "$work/$1.out"
+	((rc == 0)) || [[ ${2:-} == may-fail ]] || fail "$1: calls failed"
+}
+tcpdump_start() { # NODE FILE: a capture of the SIP on NODE's link, in the background, until tcpdump_stop
+	# (not in a subshell: $! must be tcpdump itself, which TERM flushes)
+	ip netns exec "sph-$1" tcpdump -U -n -i "sph-$1-sw" -w "$2" udp port 5060 2>"$work/tcpdump-$1.log" &
+	tcpdump_pids+=($!)
+	wait_for 50 grep -q 'listening on' "$work/tcpdump-$1.log" || fail "tcpdump on sph-$1-sw did not start"
+}
+tcpdump_stop() { # TERM to every capture (each flushes its file), and wait for them
+	local pid
+	for pid in "${tcpdump_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+	for pid in "${tcpdump_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+	tcpdump_pids=()
 }

@@ -18,61 +18,11 @@ ctl=${2:?usage: siphond_failover_check.sh LAB SIPHONCTL}
 here=$(dirname "$0")
 # shellcheck source=tests/netns/netns_lib.sh
 source "$here/netns_lib.sh"
-lb=$run/sph-lb
-sock=$lb/siphond.sock
-state=$lb/siphond-state
 # the lab config's probe (scripts/lab lab_conf): interval, timeout, down, up
 IV=200 TO=200 DOWN=3 UP=2
 keep=/tmp/siphond-failover.last # on failure (or KEEP=1): the files looked at
-
-tcpdump_pid='' check_pid=''
-on_exit() {
-	local rc=$?
-	[[ -n $check_pid ]] && kill "$check_pid" 2>/dev/null
-	[[ -n $tcpdump_pid ]] && kill -KILL "$tcpdump_pid" 2>/dev/null
-	if ((rc)); then
-		echo "--- siphond's log:"; tail -n 30 "$lb"/siphond*.log 2>/dev/null || true
-		echo "--- siphon's log:"; tail -n 15 "$lb"/siphon.log 2>/dev/null || true
-	fi
-	if ((rc)) || [[ -n ${KEEP:-} ]]; then # the evidence: wire, message logs
-		rm -rf "$keep"
-		mkdir -p "$keep"
-		cp -r "$work"/. "$run/check" "$run"/sph-b? "$keep"/ 2>/dev/null || true
-		echo "kept in $keep"
-	fi
-	cleanup
-}
-trap on_exit EXIT
+trap siphond_exit EXIT
 trap 'exit 143' TERM INT # meson's timeout: still clean up
-
-now() { date +%s.%N; }
-ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%d", (b - a) * 1000 }'; } # FROM TO
-jq_py() { $py -c "import json, sys; d = json.load(sys.stdin); print($1)"; } # EXPR on stdin's d
-node_field() { # NODE FIELD: from pool show --json
-	"$ctl" --socket "$sock" pool show --json |
-		jq_py "[n for n in d['pools'][0]['nodes'] if n['name'] == '$1'][0]['$2']"
-}
-acked() { "$ctl" --socket "$sock" state --json | jq_py "min([f['generation'] for f in d['fast_paths']] or [0])"; }
-running_gen() { "$ctl" --socket "$sock" state --json | jq_py "d['generation']"; }
-wait_for() { # TENTHS CMD...: until CMD succeeds, at most TENTHS x 0.1 s (0.02 s steps)
-	local n=$(($1 * 5))
-	shift
-	for ((; n > 0; n--)); do "$@" && return 0; sleep 0.02; done
-	return 1
-}
-is_state() { [[ $(node_field "$1" state) == "$2" ]]; }
-acked_ge() { (($(acked) >= $1)); }
-calls_bg() { # LABEL CALLS: a check in the background, 2 s calls at 50/s
-	"$lab" check --vip --calls "$2" --rate 50 --length 2000 >"$work/$1.out" 2>&1 &
-	check_pid=$!
-}
-calls_wait() { # LABEL [may-fail]: its result; 0 failed or the test fails
-	local rc=0
-	wait "$check_pid" || rc=$?
-	check_pid=
-	grep -E '^  vip|^check:' "$work/$1.out"
-	((rc == 0)) || [[ ${2:-} == may-fail ]] || fail "$1: calls failed"
-}
 
 "$lab" down >/dev/null 2>&1 || true
 "$lab" up
@@ -103,10 +53,7 @@ echo "--- 2. b1's SIPp killed under load, and started again"
 gen0=$(running_gen)
 declare -A changes
 for n in b2 b3; do changes[$n]=$(node_field $n state_changes); done
-# (not through a function: $! must be tcpdump itself, which TERM flushes)
-ip netns exec sph-b1 tcpdump -U -n -i sph-b1-sw -w "$work/b1.pcap" udp port 5060 2>"$work/tcpdump.log" &
-tcpdump_pid=$!
-sleep 1
+tcpdump_start b1 "$work/b1.pcap"
 calls_bg kill-node 1000 # 20 s of calls
 sleep 5
 "$lab" node kill b1 2>&1 | tee "$work/kill.out"
@@ -142,7 +89,7 @@ echo "FIGURE recovery: b1 active $rec ms after its SIPp was started again ($UP a
 ((rec <= (UP + 1) * IV + TO + 500)) || fail "recovery took $rec ms"
 calls_wait kill-node may-fail # failures are sorted out below
 sleep 1
-kill -TERM "$tcpdump_pid"; wait "$tcpdump_pid" 2>/dev/null || true; tcpdump_pid=
+tcpdump_stop
 $py "$here/sip_pcap.py" "$work/b1.pcap" >"$work/b1.wire"
 cp "$run/check/vip.msgs" "$work/caller.msgs"
 $py "$here/failover_calls.py" "$work/caller.msgs" "$work/b1.wire" \
