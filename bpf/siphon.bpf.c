@@ -239,20 +239,6 @@ static __always_inline void source_flags(struct xdp_md *ctx, const struct xdp_pk
 	}
 }
 
-static __always_inline int name_is(const struct sk_scratch *s, __u32 off, __u32 len,
-				   const char *lit, __u32 n)
-{
-	if (len != n)
-		return 0;
-	for (__u32 j = 0; j < 6; j++) {
-		if (j >= n)
-			break;
-		if (s->buf[(off + j) & SKS_MASK] != (__u8)lit[j])
-			return 0;
-	}
-	return 1;
-}
-
 /* The next hop to node nd from the kernel's FIB and neighbour table: the
  * destination MAC into mac[0..6), the egress port's into mac[6..12); a
  * configured MAC (node or balancer) overrides the kernel's. 0, or the
@@ -320,7 +306,6 @@ static __always_inline int kernel_lane_udp(struct xdp_md *ctx, const struct xdp_
 	struct sk_flags src = {};
 	const __u8 *pl;
 	__u64 hash;
-	int dialog;
 
 	if (!g)
 		return to_user(ctx, XDP_REASON_UP_NO_TABLES, r, bytes);
@@ -432,11 +417,10 @@ static __always_inline int kernel_lane_udp(struct xdp_md *ctx, const struct xdp_
 	if ((!t->is_request && t->via_nid) ||
 	    (t->is_request && t->to_tag && (t->route_nid || t->ruri_nid)))
 		return to_user(ctx, XDP_REASON_UP_NID, r, bytes);
-	dialog = t->to_tag || !t->is_request ||
-		 (t->is_request && (name_is(s, t->method_off, t->method_len, "ACK", 3) ||
-				    name_is(s, t->method_off, t->method_len, "CANCEL", 6)));
-	if (dialog && pool->previous_until &&
-	    pool->previous_until > bpf_ktime_get_ns() / 1000000000ull)
+	/* the grace period: a dialog may follow the previous table, an initial
+	 * request is remembered when its slot moved; the grace register lives
+	 * in user space, so every message of the pool goes up */
+	if (pool->previous_until && pool->previous_until > bpf_ktime_get_ns() / 1000000000ull)
 		return to_user(ctx, XDP_REASON_UP_GRACE, r, bytes);
 	if (t->callid_len > SK_CALLID_MAX || t->callid_len == 0)
 		return to_user(ctx, XDP_REASON_UP_TOO_LONG, r, bytes);

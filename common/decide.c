@@ -68,7 +68,8 @@ static void decide_datagram(const struct decide_ctx *ctx, const uint8_t *payload
 	if (out->verdict != SIP_VERDICT_FORWARD)
 		return;
 	out->pool = t->actions[d.rule].pool;
-	dispatch(t, payload, &out->msg, (uint16_t)out->pool, ctx->now_s, &out->node);
+	dispatch(t, payload, &out->msg, (uint16_t)out->pool, ctx->now_s, ctx->grace_calls,
+		 &out->node);
 	if (out->node.node < 0) {
 		out->verdict = SIP_VERDICT_PUNT;
 		out->reason = SIP_REASON_NO_LIVE_NODE;
@@ -91,9 +92,10 @@ static void connection_node(const struct decide_ctx *ctx, const struct packet_me
 	key[2 * alen] = (uint8_t)(pm->sport >> 8), key[2 * alen + 1] = (uint8_t)pm->sport;
 	key[2 * alen + 2] = (uint8_t)(pm->dport >> 8), key[2 * alen + 3] = (uint8_t)pm->dport;
 	/* segments after the SYN keep the previous table during the grace
-	 * period, as dialogs do */
+	 * period, as dialogs do; a connection opened since on a slot that
+	 * moved stays on its SYN's node (the grace register) */
 	dispatch_by_hash(t, (uint16_t)out->pool, callid_hash(key, 2 * alen + 4, t->hash_seed),
-			 !pm->tcp_syn, ctx->now_s, &out->node);
+			 !pm->tcp_syn, ctx->now_s, ctx->grace_calls, &out->node);
 }
 
 /* TCP (docs/dispatch.md "TCP"): the segment's connection decides the pool

@@ -62,30 +62,43 @@ static bool by_nid(const struct compiled_tables *t, uint16_t pool, const uint8_t
 }
 
 void dispatch_by_hash(const struct compiled_tables *t, uint16_t pool, uint64_t hash,
-		      bool dialog, uint64_t now, struct dispatch_result *r)
+		      bool dialog, uint64_t now, struct grace_calls *gc,
+		      struct dispatch_result *r)
 {
 	const struct pool_table *pt = &t->pools[pool];
-	uint16_t slot_node;
+	const uint16_t cur = maglev_lookup(&pt->maglev, hash);
 
 	/* after a pool change, dialog traffic stays where the previous table
-	 * sent it while that node is up */
-	if (dialog && pt->previous_until > now) {
-		slot_node = maglev_lookup(&pt->previous, hash);
-		if (slot_node < pt->n_nodes && t->nodes[pt->first_node + slot_node].up) {
+	 * sent it while that node is up; a call begun since on a slot that
+	 * moved began on the current node, and gc remembers it */
+	if (pt->previous_until > now) {
+		const uint16_t prev = maglev_lookup(&pt->previous, hash);
+		const bool up = prev < pt->n_nodes && t->nodes[pt->first_node + prev].up;
+		const bool moved = up && cur < pt->n_nodes && cur != prev && gc;
+
+		if (!dialog && moved) {
+			enum grace_note n = grace_calls_note(gc, hash, pt->previous_until, now);
+
+			r->grace_noted = n == GRACE_NOTED;
+			r->grace_full = n == GRACE_FULL;
+		} else if (dialog && moved && grace_calls_seen(gc, hash, pt->previous_until)) {
+			r->by = DISPATCH_BY_GRACE_NEW;
+			r->node = (int)(pt->first_node + cur);
+			return;
+		} else if (dialog && up) {
 			r->by = DISPATCH_BY_GRACE;
-			r->node = (int)(pt->first_node + slot_node);
+			r->node = (int)(pt->first_node + prev);
 			return;
 		}
 	}
-	slot_node = maglev_lookup(&pt->maglev, hash);
-	if (slot_node < pt->n_nodes) {
+	if (cur < pt->n_nodes) {
 		r->by = DISPATCH_BY_MAGLEV;
-		r->node = (int)(pt->first_node + slot_node);
+		r->node = (int)(pt->first_node + cur);
 	}
 }
 
 void dispatch(const struct compiled_tables *t, const uint8_t *buf, const struct sip_msg *msg,
-	      uint16_t pool, uint64_t now, struct dispatch_result *r)
+	      uint16_t pool, uint64_t now, struct grace_calls *gc, struct dispatch_result *r)
 {
 	bool dialog = sip_in_dialog(msg) || !msg->is_request || msg->method == SIP_METHOD_ACK ||
 		      msg->method == SIP_METHOD_CANCEL;
@@ -93,6 +106,7 @@ void dispatch(const struct compiled_tables *t, const uint8_t *buf, const struct 
 	r->by = DISPATCH_BY_NONE;
 	r->node = -1;
 	r->nid_unknown = false;
+	r->grace_noted = r->grace_full = false;
 	if (pool >= t->n_pools)
 		return;
 	if (!msg->is_request) {
@@ -104,5 +118,5 @@ void dispatch(const struct compiled_tables *t, const uint8_t *buf, const struct 
 			return;
 	}
 	dispatch_by_hash(t, pool, callid_hash(buf + msg->call_id.off, msg->call_id.len, t->hash_seed),
-			 dialog, now, r);
+			 dialog, now, gc, r);
 }

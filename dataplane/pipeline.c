@@ -181,6 +181,8 @@ static void count_decision(struct pipeline_counters *c, const struct msg_decisio
 	c->sip_reason[md->reason]++;
 	if (md->node.nid_unknown)
 		c->reason[PIPELINE_REASON_NID_UNKNOWN]++;
+	c->reason[PIPELINE_REASON_GRACE_NOTED] += md->node.grace_noted;
+	c->reason[PIPELINE_REASON_GRACE_FULL] += md->node.grace_full;
 	if (md->stream_rule_ignored)
 		c->reason[PIPELINE_REASON_TCP_RULE_IGNORED]++;
 }
@@ -194,7 +196,7 @@ static struct udp_decision decide_l4(struct pipeline_worker *w, const uint8_t *f
 				     const struct pkt_layout *l, const uint8_t *payload,
 				     size_t payload_len, size_t datagram_len)
 {
-	const struct decide_ctx ctx = { &w->cls, &w->buckets, w->now_s, w->now_ms };
+	const struct decide_ctx ctx = { &w->cls, &w->buckets, w->now_s, w->now_ms, w->grace_calls };
 	struct udp_decision ud = { .outcome = PIPELINE_DROP, .node = -1 };
 	struct packet_meta pm;
 	struct msg_decision md;

@@ -37,6 +37,8 @@ enum pipeline_outcome {
 	X(NO_NEXT_HOP, "no_next_hop", "the node, the balancer or the gateway has no MAC in the config, and no next-hop source runs (--io pcap)") \
 	X(TCP_RULE_IGNORED, "tcp_rule_ignored", "a message in a TCP segment matched a rule for another pool, punt or reply: the segment stayed on its connection's node") \
 	X(NID_UNKNOWN, "nid_unknown", "a nid named no node of the chosen pool: Maglev decided") \
+	X(GRACE_NOTED, "grace_noted", "an initial request (or a SYN) in a pool's grace period on a slot that moved: remembered in the grace register, so that its dialog follows it to the current table's node") \
+	X(GRACE_FULL, "grace_full", "the same, not remembered: its bucket of the grace register was full, its dialog will follow the previous table") \
 	X(NAT_REPLY, "nat_reply", "from a nat pool's node to a client: the VIP as its source, forwarded") \
 	X(NO_NEIGHBOUR, "no_neighbour", "the kernel has no neighbour entry (MAC) for the next hop yet: resolution asked, the packet dropped") \
 	X(NO_ROUTE, "no_route", "the kernel has no route to the next hop that leaves by the egress interface")
@@ -100,6 +102,7 @@ struct pipeline_worker {
 	uint64_t now_ms; /* for the fragment table */
 	struct frag_table frags;
 	struct ratelimit buckets;
+	struct grace_calls *grace_calls; /* the process's, set by the backend; NULL: none */
 	pipeline_emit_fn emit;
 	void *emit_ctx;
 	struct pipeline_gen *own; /* what pipeline_worker_init built; NULL once disowned */

@@ -83,7 +83,7 @@ static unsigned run_stage(struct pipeline_worker *w, enum stage st, unsigned i)
 	decide(w->t, &flags, &d);
 	if (st == CLASSIFY || d.rule < 0 || w->t->actions[d.rule].kind != ACTION_POOL)
 		return (unsigned)d.rule;
-	dispatch(w->t, frames[i] + l.payload_off, &msg, w->t->actions[d.rule].pool, 0, &r);
+	dispatch(w->t, frames[i] + l.payload_off, &msg, w->t->actions[d.rule].pool, 0, NULL, &r);
 	return (unsigned)r.node;
 }
 

@@ -3,7 +3,8 @@
  * pipeline, `siphonctl explain` and siphond call this and nothing else, so
  * they cannot disagree (docs/architecture.md "One decision path").
  *
- * No allocation, no lock, no system call. */
+ * No allocation, no lock, no system call (the grace register is a table
+ * of atomics). */
 #ifndef SIPHON_DECIDE_H
 #define SIPHON_DECIDE_H
 
@@ -17,6 +18,10 @@ struct decide_ctx {
 	struct ratelimit *buckets;    /* NULL: every source is within every limit (explain) */
 	uint64_t now_s;               /* CLOCK_MONOTONIC seconds: the grace table */
 	uint64_t now_ms;              /* the token buckets */
+	struct grace_calls *grace_calls; /* the calls begun during a grace period on a slot
+					  * that moved (grace_calls.h); NULL: none, dialogs
+					  * follow the previous table (explain of one
+					  * message, siphond) */
 };
 
 struct msg_decision {

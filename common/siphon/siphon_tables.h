@@ -69,7 +69,7 @@ struct sk_pool {
 	unsigned int size;       /* Maglev slots; 0: no table */
 	unsigned int first_node; /* into kt_nodes of the half */
 	unsigned int n_nodes;
-	unsigned long long previous_until; /* CLOCK_MONOTONIC seconds; in-dialog traffic goes up before it */
+	unsigned long long previous_until; /* CLOCK_MONOTONIC seconds; the pool's messages go up before it */
 };
 
 /* kt_nodes[half * SK_MAX_NODES + node]. Without a configured MAC (has_mac

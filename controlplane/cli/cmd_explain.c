@@ -32,6 +32,9 @@ struct explain {
 	struct siphon_config *cfg; /* with --config: flags and rules too */
 	struct classifier cls;
 	struct packet_meta meta; /* for FILE inputs: --source, --transport */
+	/* --pcap with a config: the capture's grace register, as siphon keeps
+	 * one (a capture's dialog follows its INVITE); NULL: one message */
+	struct grace_calls *grace_calls;
 };
 
 /* Where a message came from: a file name, or a packet of a capture. */
@@ -104,6 +107,10 @@ static void print_rule_fields(const struct explain *ex, const struct msg_decisio
 		json_write_str(stdout, dispatch_by_name(oc->node.by));
 		if (oc->node.nid_unknown) {
 			json_key(stdout, "nid_unknown", first);
+			fputs("true", stdout);
+		}
+		if (oc->node.grace_noted || oc->node.grace_full) {
+			json_key(stdout, oc->node.grace_noted ? "grace_noted" : "grace_full", first);
 			fputs("true", stdout);
 		}
 		if (oc->stream_rule_ignored) {
@@ -282,7 +289,8 @@ static bool explain_one(struct explain *ex, const struct origin *o, const struct
 
 	if (ex->cfg) {
 		const uint64_t now_ms = monotonic_ms();
-		const struct decide_ctx ctx = { &ex->cls, NULL, now_ms / 1000, now_ms };
+		const struct decide_ctx ctx = { &ex->cls, NULL, now_ms / 1000, now_ms,
+						ex->grace_calls };
 		decide_message(&ctx, buf, len, pm, &oc);
 		if (oc.incomplete)
 			return false;
@@ -450,6 +458,11 @@ static int explain_pcap(struct explain *ex, const char *path)
 		return CLI_FAILED;
 	}
 	ex->name_width = 50;
+	if (ex->cfg && !(ex->grace_calls = grace_calls_new(GRACE_CALLS_BITS_DEFAULT))) {
+		cli_error("explain", "out of memory for the grace register");
+		pcap_close(p);
+		return CLI_FAILED;
+	}
 	while ((rc = pcap_next_ex(p, &hdr, &data)) == 1) {
 		enum link_frame_status st = link_frame((uint32_t)link, data, hdr->caplen, frame,
 						       sizeof(frame), &len);
@@ -463,6 +476,8 @@ static int explain_pcap(struct explain *ex, const char *path)
 	if (rc == -1)
 		cli_error("explain", "--pcap %s: packet %lu: %s", path, index + 1, pcap_geterr(p));
 	pcap_close(p);
+	grace_calls_free(ex->grace_calls);
+	ex->grace_calls = NULL;
 	return rc == -1 ? CLI_FAILED : CLI_OK;
 }
 

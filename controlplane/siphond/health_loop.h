@@ -37,6 +37,18 @@ struct health_set {
 	uint16_t *rule_pool; /* each rule's pool as configured (the tables may name a fallback) */
 };
 
+/* The previous_until of a pool's new table change: now_s + grace_s, but
+ * past the pool's running one, so that each change has its own value: the
+ * fast path's grace register remembers the calls begun during a grace
+ * period by it, and must not count them in the next one
+ * (docs/dispatch.md). */
+static inline uint64_t health_grace_until(uint64_t running, uint64_t now_s, uint32_t grace_s)
+{
+	const uint64_t until = now_s + grace_s;
+
+	return grace_s && until <= running ? running + 1 : until;
+}
+
 /* A set for cfg; node states carried over from `old` by pool and node name
  * (NULL: every node starts active). 0 or -ENOMEM. */
 int health_set_new(const struct siphon_config *cfg, const struct health_set *old, uint64_t now_ms,

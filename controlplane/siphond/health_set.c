@@ -172,7 +172,8 @@ int health_set_apply(struct health_set *s, struct siphon_config *cfg, uint64_t n
 				}
 				memcpy(hp->prev, cur, (size_t)size * sizeof(*cur));
 				hp->prev_size = size;
-				hp->prev_until = now_s + cfg->tables.grace_s;
+				hp->prev_until = health_grace_until(hp->prev_until, now_s,
+								    cfg->tables.grace_s);
 				hp->generations++;
 			}
 			memcpy(cur, next, (size_t)size * sizeof(*cur));

@@ -89,7 +89,8 @@ void punt_answer(const struct classifier *cls, uint64_t now_ms, const uint8_t *b
 		 size_t cap, struct punt_result *r)
 {
 	const struct compiled_tables *t = cls->tables;
-	const struct decide_ctx ctx = { cls, NULL, now_ms / 1000, now_ms };
+	/* no grace register: siphond answers, it forwards nothing to a node */
+	const struct decide_ctx ctx = { cls, NULL, now_ms / 1000, now_ms, NULL };
 	struct sip_endpoint src = { .ip = { .family = pm->family }, .port = pm->sport };
 	struct msg_decision d;
 	int rc;

@@ -74,7 +74,8 @@ static int grace(struct hl_pool *hp, struct pool_table *pt, const struct compile
 	prev = through(ot, opt, &opt->maglev, map, true, now_s);
 	if (!prev)
 		return -ENOMEM;
-	set_prev(hp, pt, prev, opt->maglev.size, now_s + grace_s);
+	set_prev(hp, pt, prev, opt->maglev.size,
+		 health_grace_until(opt->previous_until, now_s, grace_s));
 	return 0;
 }
 

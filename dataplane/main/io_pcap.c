@@ -190,16 +190,25 @@ int run_pcap(const struct options *o, const struct siphon_config *cfg,
 	pcap_t *in, *dead = NULL;
 	pcap_dumper_t *out = NULL, *punt = NULL;
 	struct capture_counters cc = { 0 };
+	struct grace_calls *gc;
 	int rc = pipeline_worker_init(&w, tables), first = 1;
 
 	if (rc) {
 		fprintf(stderr, "siphon: %s: the tables do not load: %s\n", o->config, strerror(-rc));
 		return 1;
 	}
+	/* one grace register for the run, as the AF_XDP workers share one */
+	gc = w.grace_calls = grace_calls_new(GRACE_CALLS_BITS_DEFAULT);
+	if (!gc) {
+		fprintf(stderr, "siphon: out of memory for the grace register\n");
+		pipeline_worker_free(&w);
+		return 1;
+	}
 	in = pcap_open_offline(o->in, errbuf);
 	if (!in) {
 		fprintf(stderr, "siphon: --in %s: %s\n", o->in, errbuf);
 		pipeline_worker_free(&w);
+		grace_calls_free(gc);
 		return 1;
 	}
 	rc = 1;
@@ -236,5 +245,6 @@ out:
 		pcap_close(dead);
 	pcap_close(in);
 	pipeline_worker_free(&w);
+	grace_calls_free(gc);
 	return rc;
 }

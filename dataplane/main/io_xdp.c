@@ -302,6 +302,7 @@ int run_xdp(const struct options *o, const struct siphon_config *cfg,
 	struct punt_tap tap = { .fd = -1 };
 	struct neigh_ctl nc;
 	struct xsk_worker *w = NULL;
+	struct grace_calls *gc = NULL;
 	unsigned n = o->queues ? o->queues : rx_queues(o->iface), opened = 0;
 	char err[512];
 	int rc = 1;
@@ -333,7 +334,9 @@ int run_xdp(const struct options *o, const struct siphon_config *cfg,
 		goto early;
 	}
 	w = aligned_alloc(64, sizeof(*w) * n);
-	if (!w) {
+	/* one for the process: a call's messages may come in on any queue */
+	gc = grace_calls_new(GRACE_CALLS_BITS_DEFAULT);
+	if (!w || !gc) {
 		fprintf(stderr, "siphon: out of memory for %u workers\n", n);
 		goto out;
 	}
@@ -343,7 +346,7 @@ int run_xdp(const struct options *o, const struct siphon_config *cfg,
 			.frames = o->frames, .frame_size = 2048, .ring_size = 1024,
 			.zero_copy_only = o->zero_copy, .copy_only = o->copy,
 			.tables = tables, .next_hops = &nc.hops,
-			.tap = tap.fd >= 0 ? &tap : NULL,
+			.tap = tap.fd >= 0 ? &tap : NULL, .grace_calls = gc,
 			.xsks_map_fd = bpf_map__fd(l.skel->maps.xsks),
 			.swap = r ? &xg.swap : NULL,
 		};
@@ -396,6 +399,7 @@ out:
 	for (unsigned i = 0; w && i < opened; i++)
 		xsk_worker_close(&w[i]);
 	free(w);
+	grace_calls_free(gc);
 	xdp_loader_close(&l);
 	neigh_close(&nc);
 	punt_tap_close(&tap);

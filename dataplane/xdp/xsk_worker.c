@@ -387,6 +387,7 @@ int xsk_worker_open(struct xsk_worker *w, const struct xsk_worker_config *cfg, c
 	}
 	w->pipe.emit = emit_frame;
 	w->pipe.emit_ctx = w;
+	w->pipe.grace_calls = cfg->grace_calls;
 	w->pipe.nh = w->pipe.own->nh = cfg->next_hops;
 	w->gen = w->pipe.own;
 	refill(w);

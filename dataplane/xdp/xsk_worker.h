@@ -49,6 +49,7 @@ struct xsk_worker_config {
 	const struct compiled_tables *tables;
 	const struct next_hops *next_hops; /* MACs from the kernel (neigh.h); NULL: the config's only */
 	const struct punt_tap *tap; /* NULL: punts are dropped and counted */
+	struct grace_calls *grace_calls; /* the process's, shared by its workers */
 	int xsks_map_fd;
 	/* NULL: the tables are fixed. Else slot `queue` holds the struct
 	 * pipeline_gen to run, read once per burst; the worker announces a

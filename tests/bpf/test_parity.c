@@ -333,6 +333,60 @@ static void generations_and_egress(void **state)
 	assert_int_equal(res.action, XDP_TX);
 }
 
+/* A pool in its grace period: the kernel lane sends its every message up
+ * (to_userspace_grace), the INVITE too, since the grace register is the
+ * pipeline's. There the INVITE is noted (the previous table moves every
+ * slot) and its ACK and BYE follow it to its node. */
+static void grace_period_goes_up(void **state)
+{
+	static uint8_t f[BUF_MAX];
+	const char *const msgs[] = { invite, ack, bye };
+	const char *const names[] = { "INVITE in a grace period", "ACK in a grace period",
+				      "BYE in a grace period" };
+	struct pool_table *pt = &cfg->tables.pools[0];
+	const struct pool_table saved = *pt;
+	const uint64_t now_s = worker.now_s, noted = worker.c.reason[PIPELINE_REASON_GRACE_NOTED];
+	uint16_t *prev = malloc(pt->maglev.size * sizeof(*prev));
+	struct grace_calls *gc = grace_calls_new(4);
+	struct timespec ts;
+	char err[256];
+	size_t len;
+	int node = -1;
+
+	(void)state;
+	assert_non_null(prev);
+	assert_non_null(gc);
+	for (uint32_t i = 0; i < pt->maglev.size; i++)
+		prev[i] = (uint16_t)((pt->maglev.slots[i] + 1) % pt->n_nodes);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	pt->previous = (struct maglev_table){ pt->maglev.size, prev };
+	pt->previous_until = (uint64_t)ts.tv_sec + 600;
+	worker.now_s = (uint64_t)ts.tv_sec;
+	worker.grace_calls = gc;
+	assert_int_equal(xdp_tables_publish(skel, &cfg->tables, 0, err, sizeof(err)), 0);
+	for (size_t m = 0; m < 3; m++) {
+		len = mk_frame(f, 4, 0, SRC_PLAIN, (const uint8_t *)msgs[m], strlen(msgs[m]), 0);
+		check_parity(names[m], f, len, &res);
+		assert_int_equal(res.why, XDP_REASON_UP_GRACE);
+		assert_int_equal(res.outcome, PIPELINE_FORWARD);
+		if (node < 0)
+			node = res.pnode;
+		assert_int_equal(res.pnode, node);
+	}
+	assert_int_equal(worker.c.reason[PIPELINE_REASON_GRACE_NOTED], noted + 1);
+
+	/* the grace period over: the kernel decides again */
+	*pt = saved;
+	worker.now_s = now_s;
+	worker.grace_calls = NULL;
+	assert_int_equal(xdp_tables_publish(skel, &cfg->tables, 0, err, sizeof(err)), 0);
+	len = mk_frame(f, 4, 0, SRC_PLAIN, (const uint8_t *)invite, strlen(invite), 0);
+	check_parity("INVITE after the grace period", f, len, &res);
+	assert_int_equal(res.reason, XDP_REASON_KERNEL_FORWARD);
+	grace_calls_free(gc);
+	free(prev);
+}
+
 /* Every request frame of the real SIPp capture, with the lab-like config:
  * decided in the kernel (forwarded), equal to the pipeline (node, bytes). */
 static void sipp_capture(void **state)
@@ -396,6 +450,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(to_tags),
 		cmocka_unit_test(corpus),
 		cmocka_unit_test(generations_and_egress),
+		cmocka_unit_test(grace_period_goes_up),
 		cmocka_unit_test(sipp_capture),
 		cmocka_unit_test(mutation_round),
 	};

@@ -107,7 +107,7 @@ static void decide_some(const struct compiled_tables *t)
 		return;
 	for (unsigned m = 0; m < sizeof(messages) / sizeof(messages[0]); m++)
 		for (unsigned k = 0; k < 16; k++) {
-			const struct decide_ctx ctx = { &cls, NULL, k & 8 ? 1u << 30 : 10, 1000 };
+			const struct decide_ctx ctx = { &cls, NULL, k & 8 ? 1u << 30 : 10, 1000, NULL };
 			struct packet_meta pm;
 			struct msg_decision d;
 

@@ -37,7 +37,7 @@ static void decide(const struct compiled_tables *t, uint16_t pool, bool initial,
 
 	r.node = -1;
 	if (sip_scan((const uint8_t *)text, (size_t)len, NULL, NULL, &msg) == SIP_VERDICT_FORWARD)
-		dispatch(t, (const uint8_t *)text, &msg, pool, now, &r);
+		dispatch(t, (const uint8_t *)text, &msg, pool, now, NULL, &r);
 	if (r.node < 0)
 		printf("%snull", comma ? ", " : "");
 	else

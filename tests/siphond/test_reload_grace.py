@@ -203,3 +203,23 @@ def test_inactive_node_stays_out_across_a_reload(tmp_path):
         for r in rs:
             if not r.stop:
                 r.close()
+
+
+def test_each_change_has_its_own_until(tmp_path):
+    """A change whose now + grace_s would not pass the running
+    previous_until (here grace_s lowered from 30 to 10) gets the running
+    one + 1: the fast path's grace register tells a pool's changes apart by
+    it (docs/dispatch.md)."""
+    d = Daemon(tmp_path, ["a0", "c0"])
+    try:
+        d.reload(["a0", "b0", "c0"])
+        first = slots(d.blob_path())["previous_until"]
+        assert abs(first - (time.monotonic() + 30)) <= 2
+        d.cfg.write_text(config(["a0", "b0", "c0", "e0"], 10))
+        r = subprocess.run([SIPHONCTL, "--socket", d.sock, "reload"], capture_output=True,
+                           text=True, timeout=10)
+        assert r.returncode == 0, r.stderr
+        after = slots(d.blob_path())
+        assert "e0" in after["maglev"] and after["previous_until"] == first + 1
+    finally:
+        d.close()

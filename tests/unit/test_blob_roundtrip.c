@@ -234,8 +234,8 @@ static void decide_file(const struct classifier *ca, const struct classifier *cb
 	for (unsigned s = 0; s < sizeof(sources) / sizeof(sources[0]); s++)
 		for (unsigned k = 0; k < 4; k++) {
 			/* inside and after the grace period of pool 0's previous table */
-			const struct decide_ctx xa = { ca, NULL, k & 1 ? 1000 : 3000, 5000 };
-			const struct decide_ctx xb = { cb, NULL, xa.now_s, xa.now_ms };
+			const struct decide_ctx xa = { ca, NULL, k & 1 ? 1000 : 3000, 5000, NULL };
+			const struct decide_ctx xb = { cb, NULL, xa.now_s, xa.now_ms, NULL };
 			struct msg_decision da, db;
 			struct packet_meta pm;
 

@@ -56,7 +56,7 @@ static struct dispatch_result in_pool(const char *m, uint16_t pool)
 	snprintf(text, sizeof(text), "%s", m);
 	if (sip_scan((const uint8_t *)text, strlen(text), NULL, NULL, &msg) != SIP_VERDICT_FORWARD)
 		fail_msg("the scanner says %s for: %s", sip_reason_name(msg.reason), text);
-	dispatch(&cfg->tables, (const uint8_t *)text, &msg, pool, 0, &r);
+	dispatch(&cfg->tables, (const uint8_t *)text, &msg, pool, 0, NULL, &r);
 	return r;
 }
 
@@ -67,7 +67,7 @@ static const char *node_of(const char *m, uint64_t now, enum dispatch_by *by)
 	snprintf(text, sizeof(text), "%s", m);
 	if (sip_scan((const uint8_t *)text, strlen(text), NULL, NULL, &msg) != SIP_VERDICT_FORWARD)
 		fail_msg("the scanner says %s for: %s", sip_reason_name(msg.reason), text);
-	dispatch(&cfg->tables, (const uint8_t *)text, &msg, 0, now, &r);
+	dispatch(&cfg->tables, (const uint8_t *)text, &msg, 0, now, NULL, &r);
 	if (by)
 		*by = r.by;
 	return r.node < 0 ? NULL : cfg->tables.nodes[r.node].id;
@@ -223,13 +223,13 @@ static void removing_a_node_moves_no_other_dialog(void **state)
 		pt->maglev.slots = before;
 		pt->previous_until = 0;
 		cfg->nodes[1].up = true;
-		dispatch(&cfg->tables, (const uint8_t *)m, &m0, 0, 100, &r0);
+		dispatch(&cfg->tables, (const uint8_t *)m, &m0, 0, 100, NULL, &r0);
 		/* after: b2 down, new current table, the old one kept until t=280 */
 		pt->maglev.slots = after;
 		pt->previous = (struct maglev_table){ pt->maglev.size, before };
 		pt->previous_until = 280;
 		cfg->nodes[1].up = false;
-		dispatch(&cfg->tables, (const uint8_t *)m, &m0, 0, 100, &r1);
+		dispatch(&cfg->tables, (const uint8_t *)m, &m0, 0, 100, NULL, &r1);
 		assert_int_not_equal(r1.node, 1);
 		if (r0.node == 1)
 			b2_calls++;
