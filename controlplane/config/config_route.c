@@ -10,10 +10,10 @@
 #include "rule_expr.h"
 #include "siphon/classify.h" /* DECISION_MAX_RATE_LIMITS */
 
-static int load_node(struct loader *L, const config_setting_t *e, const char *pool,
-		     struct cfg_node *node)
+int load_node(struct loader *L, const config_setting_t *e, const char *pool, struct cfg_node *node)
 {
-	static const char *const keys[] = { "name", "address", "port", "weight", "id", "mac", NULL };
+	static const char *const keys[] = { "name", "address", "port", "weight", "id", "mac", "host",
+					    "srv", "family", NULL };
 	const char *mac;
 	char where[2 * TABLES_NAME_MAX + 16];
 	const char *name, *addr, *id;
@@ -31,7 +31,13 @@ static int load_node(struct loader *L, const config_setting_t *e, const char *po
 	if (!cfg_valid_name(name, true))
 		return cfg_fail(L, e, "%s: name: '%s' is not a node name", where, name);
 	snprintf(where, sizeof(where), "pool %s: node %s", pool, name);
-	err = cfg_string(L, e, where, "address", true, &addr);
+	err = cfg_string(L, e, where, "address", false, &addr);
+	if (!err && !addr)
+		return cfg_fail(L, e, "%s: 'address' is required (or 'host', a name resolved by "
+				"siphond, or 'srv', a SIP domain: docs/dns.md)", where);
+	if (!err && config_setting_get_member(e, "family"))
+		return cfg_fail(L, config_setting_get_member(e, "family"),
+				"%s: family is for a node given by host or srv", where);
 	if (!err)
 		err = cfg_uint(L, e, where, "port", 1, 65535, &port);
 	if (!err)
@@ -47,7 +53,8 @@ static int load_node(struct loader *L, const config_setting_t *e, const char *po
 				where, mac);
 	node->has_mac = mac != NULL;
 	if (cfg_parse_addr(addr, &node->addr))
-		return cfg_fail(L, e, "%s: address: '%s' is not an IPv4 or IPv6 address", where, addr);
+		return cfg_fail(L, e, "%s: address: '%s' is not an IPv4 or IPv6 address (a host "
+				"name goes in 'host', a SIP domain in 'srv')", where, addr);
 	if (id && !cfg_valid_name(id, true))
 		return cfg_fail(L, e, "%s: id: '%s' is not a token of letters, digits, '-' or '_'",
 				where, id);
@@ -56,6 +63,7 @@ static int load_node(struct loader *L, const config_setting_t *e, const char *po
 	node->port = (uint16_t)port;
 	node->weight = weight;
 	node->line = config_setting_source_line(e);
+	node->from_name = -1;
 	return 0;
 }
 
@@ -115,7 +123,7 @@ static int load_pool(struct loader *L, const config_setting_t *e, struct cfg_poo
 	const config_setting_t *probe, *nodes;
 	char where[TABLES_NAME_MAX + 16];
 	const char *name, *mode = "dsr";
-	int err, n;
+	int err;
 
 	if (config_setting_type(e) != CONFIG_TYPE_GROUP)
 		return cfg_fail(L, e, "pools: expected a group { name = ...; nodes = (...); }");
@@ -202,31 +210,7 @@ static int load_pool(struct loader *L, const config_setting_t *e, struct cfg_poo
 	if (!nodes || config_setting_type(nodes) != CONFIG_TYPE_LIST || config_setting_length(nodes) == 0)
 		return cfg_fail(L, nodes ? nodes : e, "%s: nodes: expected a non-empty list ( { ... } )",
 				where);
-	n = config_setting_length(nodes);
-	if (n > (int)MAGLEV_MAX_NODES)
-		return cfg_fail(L, nodes, "%s: nodes: %d nodes; at most %u", where, n, MAGLEV_MAX_NODES);
-	pool->nodes = calloc((size_t)n, sizeof(*pool->nodes));
-	if (!pool->nodes)
-		return cfg_fail(L, e, "%s: out of memory", where);
-	for (int i = 0; i < n; i++) {
-		err = load_node(L, config_setting_get_elem(nodes, (unsigned)i), name, &pool->nodes[i]);
-		if (err)
-			return err;
-		for (int k = 0; k < i; k++)
-			if (!strcmp(pool->nodes[k].name, pool->nodes[i].name) ||
-			    !strcmp(pool->nodes[k].id, pool->nodes[i].id))
-				return cfg_fail(L, config_setting_get_elem(nodes, (unsigned)i),
-						"%s: node %s: its name or id is used twice", where,
-						pool->nodes[i].name);
-		pool->n_nodes++;
-		/* nat rewrites the destination address in place: one family */
-		if (pool->mode == POOL_MODE_NAT && pool->nodes[i].addr.family != pool->nodes[0].addr.family)
-			return cfg_fail(L, config_setting_get_elem(nodes, (unsigned)i),
-					"%s: node %s: mode nat cannot mix IPv4 and IPv6 nodes in one pool "
-					"(a packet is rewritten within its family); use two pools",
-					where, pool->nodes[i].name);
-	}
-	return 0;
+	return load_pool_nodes(L, nodes, pool, where);
 }
 
 /* fallback = "POOL": a known pool, not itself, no cycle (docs/config.md). */

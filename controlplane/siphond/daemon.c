@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dns.h"
 #include "health_loop.h"
 #include "siphon/table_blob.h"
 #include "siphond.h"
@@ -38,6 +39,7 @@ static int open_signals(struct siphond *d, char *err, size_t errlen)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD); /* on_node_change commands that end */
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -132,6 +134,10 @@ int siphond_start(struct siphond *d, char *err, size_t errlen)
 		return rc;
 	}
 	rc = publisher_new(&d->pub);
+	if (!rc)
+		rc = events_open(d);
+	if (!rc)
+		rc = dns_open(d);
 	if (rc) {
 		snprintf(err, errlen, "out of memory");
 		return rc;
@@ -152,6 +158,9 @@ int siphond_start(struct siphond *d, char *err, size_t errlen)
 	rc = rpc_server_open(&d->rpc, d->o.socket, &d->table, NULL, err, errlen);
 	if (rc)
 		return rc;
+	/* names resolved before the first generation (a bounded wait), so
+	 * that a restart with the same answers is the same generation */
+	dns_start_wait(d, DNS_START_MS);
 	rc = health_loop_open(d, err, errlen);
 	if (!rc)
 		rc = first_generation(d, err, errlen);
@@ -168,7 +177,9 @@ static void on_signal(struct siphond *d)
 	struct signalfd_siginfo si;
 
 	while (read(d->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGHUP) {
+		if (si.ssi_signo == SIGCHLD) {
+			events_reap(d);
+		} else if (si.ssi_signo == SIGHUP) {
 			json_t *result = NULL;
 			char err[SIPHOND_ERR_MAX];
 
@@ -185,15 +196,19 @@ static void on_signal(struct siphond *d)
 int siphond_run(struct siphond *d)
 {
 	while (!d->stop) {
-		struct pollfd fds[1 + RPC_SERVER_FDS_MAX + PUB_MAX_FASTPATHS + PUNT_POLL_MAX + 2];
+		struct pollfd fds[1 + RPC_SERVER_FDS_MAX + PUB_MAX_FASTPATHS + PUNT_POLL_MAX + 2 +
+				  DNS_POLL_MAX];
 		size_t n = 0;
+		int timeout;
 
 		fds[n++] = (struct pollfd){ .fd = d->sigfd, .events = POLLIN };
 		n += rpc_server_poll_fds(d->rpc, fds + n, RPC_SERVER_FDS_MAX);
 		n += publisher_poll_fds(d->pub, fds + n, PUB_MAX_FASTPATHS);
 		n += punt_poll_fds(d, fds + n, PUNT_POLL_MAX);
 		n += health_loop_poll_fds(d->hl, fds + n, 2);
-		if (poll(fds, n, health_loop_timeout(d->hl, TICK_MS)) < 0) {
+		n += dns_poll_fds(d, fds + n, DNS_POLL_MAX);
+		timeout = events_timeout(d, dns_timeout(d, health_loop_timeout(d->hl, TICK_MS)));
+		if (poll(fds, n, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			siphond_log("poll: %s", strerror(errno));
@@ -207,6 +222,8 @@ int siphond_run(struct siphond *d)
 		rpc_server_handle(d->rpc, fds + 1, n - 1);
 		punt_handle(d, fds + 1, n - 1);
 		health_loop_handle(d, fds + 1, n - 1);
+		dns_handle(d, fds + 1, n - 1);
+		events_tick(d); /* after the turn's generation is published */
 		publisher_tick(d->pub);
 	}
 	return 0;
@@ -215,6 +232,8 @@ int siphond_run(struct siphond *d)
 void siphond_stop(struct siphond *d)
 {
 	punt_close(d);
+	events_close(d);
+	dns_close(d);
 	rpc_server_close(d->rpc);
 	publisher_free(d->pub);
 	health_loop_close(d->hl);

@@ -82,6 +82,8 @@ json_t *health_set_json(const struct health_set *s, const char *pool, uint64_t n
 /* The next time (ms) a node needs the loop: a probe due, a timeout, a hold's end. */
 uint64_t health_set_next_ms(const struct health_set *s, uint64_t now_ms);
 
+struct siphond;
+
 struct hl_counters {
 	uint64_t probes_sent, send_failed, build_failed, answers, answers_not_probe,
 		answers_unmatched, answers_wrong_source, icmp_unreachable, icmp_other,
@@ -96,9 +98,8 @@ struct health_loop {
 	uint32_t instance;             /* this run, in every probe (docs/health.md) */
 	struct health_set *set;
 	struct hl_counters c;
+	struct siphond *d;             /* state changes go to its on_node_change events */
 };
-
-struct siphond;
 
 uint64_t health_now_ms(void); /* CLOCK_MONOTONIC */
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dns.h"
 #include "health_loop.h"
 #include "siphond.h"
 
@@ -93,6 +94,8 @@ static int m_pool_show(const json_t *params, void *ctx, json_t **result, struct 
 	if (!*result && pool)
 		return rpc_fail(err, RPC_E_NOT_FOUND, "no pool named '%.64s'", pool);
 	if (*result)
+		dns_pool_show(d, *result); /* each pool's nodes given by name */
+	if (*result)
 		json_object_set_new(*result, "counters", health_loop_counters_json(d->hl));
 	if (*result)
 		json_object_set_new(*result, "generation", json_integer((json_int_t)d->cur->number));
@@ -129,6 +132,7 @@ static int admin(void *ctx, const json_t *params, bool enable, json_t **result,
 					    health_state_name(before), health_state_name(n->state),
 					    enable ? "enabled" : "disabled");
 				health_loop_changes(d, enable ? "node.enable" : "node.disable");
+				events_node_change(d, p, i, before);
 			}
 			*result = json_pack("{s:s, s:s, s:s, s:s, s:b, s:I}", "pool", pool, "node", node,
 					    "state", health_state_name(n->state), "before",

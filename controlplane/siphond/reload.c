@@ -5,16 +5,19 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dns.h"
 #include "health_loop.h"
 #include "siphond.h"
 
-static int reject(struct siphond *d, const char *why, const char *text, char *err,
+/* what: "reload (rpc)", "reload (SIGHUP)", "dns" */
+static int reject(struct siphond *d, const char *what, const char *text, char *err,
 		  size_t errlen)
 {
-	d->c.reloads_rejected++;
+	if (strncmp(what, "reload", 6) == 0)
+		d->c.reloads_rejected++;
 	if (text != err)
 		snprintf(err, errlen, "%s", text);
-	siphond_log("reload (%s) rejected: %s; generation %llu stays", why, text,
+	siphond_log("%s rejected: %s; generation %llu stays", what, text,
 		    (unsigned long long)d->cur->number);
 	return -EINVAL;
 }
@@ -28,13 +31,15 @@ static void adopt(struct siphond *d, struct siphon_config *cfg, struct health_se
 	d->hl->set = hs;
 	health_loop_rebind(d);
 	punt_tables_changed(d); /* the classifier pointed into the old config */
+	dns_sync(d);            /* new names resolved, gone ones forgotten */
 }
 
-int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **result,
-		   char *err, size_t errlen)
+/* cfg (taken) becomes the running config, as a reload (what: "reload
+ * (why)") or the resolver's new answers ("dns"). */
+static int install(struct siphond *d, struct siphon_config *cfg, bool dry_run, const char *what,
+		   json_t **result, char *err, size_t errlen)
 {
-	struct siphon_config *cfg;
-	struct config_error cerr;
+	const bool reload = strncmp(what, "reload", 6) == 0;
 	struct generation *g;
 	json_t *changes;
 	bool unchanged;
@@ -44,8 +49,6 @@ int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **re
 	const uint64_t now_ms = health_now_ms();
 
 	*result = NULL;
-	if (config_load(d->o.config, &cfg, &cerr))
-		return reject(d, why, cerr.text, err, errlen);
 	/* node states carry over by pool and node name: a reload does not
 	 * bring a dead node back; dialogs of nodes that stay keep their node
 	 * through the running table, kept as `previous` for grace_s */
@@ -70,7 +73,7 @@ int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **re
 		json_decref(changes);
 		health_set_free(hs);
 		config_free(cfg);
-		return reject(d, why, err, err, errlen);
+		return reject(d, what, err, err, errlen);
 	}
 	if (dry_run) {
 		d->c.dry_runs++;
@@ -80,19 +83,19 @@ int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **re
 		gen_unref(g);
 		health_set_free(hs);
 		config_free(cfg);
-		siphond_log("reload (%s, dry run): %s", why,
+		siphond_log("%.*s, dry run): %s", (int)strlen(what) - 1, what,
 			    unchanged ? "no change" : "changes reported, nothing published");
 		return *result ? 0 : -ENOMEM;
 	}
-	d->c.reloads++;
+	d->c.reloads += reload;
 	if (unchanged) {
 		/* the same tables, but siphond's own settings (probe, fallback,
 		 * retry_after_s) may have changed: they are taken all the same */
-		d->c.reloads_unchanged++;
+		d->c.reloads_unchanged += reload;
 		adopt(d, cfg, hs);
 		*result = json_pack("{s:b, s:I, s:b, s:o}", "dry_run", false, "generation",
 				    (json_int_t)d->cur->number, "unchanged", true, "changes", changes);
-		siphond_log("reload (%s): %s holds the same tables; generation %llu stays", why,
+		siphond_log("%s: %s holds the same tables; generation %llu stays", what,
 			    d->o.config, (unsigned long long)d->cur->number);
 		return *result ? 0 : -ENOMEM;
 	}
@@ -103,7 +106,7 @@ int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **re
 		gen_unref(g);
 		health_set_free(hs);
 		config_free(cfg);
-		siphond_log("reload (%s) failed: %s; generation %llu stays", why, err,
+		siphond_log("%s failed: %s; generation %llu stays", what, err,
 			    (unsigned long long)d->cur->number);
 		return rc;
 	}
@@ -111,12 +114,37 @@ int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **re
 	gen_unref(d->cur);
 	d->cur = g;
 	adopt(d, cfg, hs);
-	siphond_log("reload (%s): generation %llu published: %s (%zu bytes)", why,
+	siphond_log("%s: generation %llu published: %s (%zu bytes)", what,
 		    (unsigned long long)g->number, d->o.config, g->len);
 	publisher_publish(d->pub, g);
 	*result = json_pack("{s:b, s:I, s:b, s:o}", "dry_run", false, "generation",
 			    (json_int_t)g->number, "unchanged", false, "changes", changes);
 	return *result ? 0 : -ENOMEM;
+}
+
+int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **result,
+		   char *err, size_t errlen)
+{
+	struct siphon_config *cfg;
+	struct config_error cerr;
+	char what[64];
+
+	*result = NULL;
+	snprintf(what, sizeof(what), "reload (%s)", why);
+	/* nodes given by name take the answers the running config has */
+	if (config_load(d->o.config, &cfg, &cerr) || dns_resolved_config(d, &cfg, &cerr))
+		return reject(d, what, cerr.text, err, errlen);
+	return install(d, cfg, dry_run, what, result, err, errlen);
+}
+
+int siphond_install(struct siphond *d, struct siphon_config *cfg, const char *what)
+{
+	char err[SIPHOND_ERR_MAX];
+	json_t *result = NULL;
+	int rc = install(d, cfg, false, what, &result, err, sizeof(err));
+
+	json_decref(result);
+	return rc;
 }
 
 int siphond_republish(struct siphond *d, const char *why, char *err, size_t errlen)

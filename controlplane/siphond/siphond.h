@@ -116,6 +116,8 @@ struct siphond {
 	struct publisher *pub;
 	struct punt *punt; /* punt.c: the sockets that answer punted messages */
 	struct health_loop *hl; /* health_loop.h */
+	struct dns *dns;        /* dns.h: nodes given by name */
+	struct events *ev;      /* events.c: on_node_change */
 	int sigfd;
 	bool stop;
 	struct siphond_counters c;
@@ -131,6 +133,12 @@ void siphond_stop(struct siphond *d);
  * -errno with err (the config's FILE:LINE: reason when rejected). */
 int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **result,
 		   char *err, size_t errlen);
+
+/* reload.c: cfg (taken) becomes the running config as after a reload,
+ * node states and dialogs carried over by name: the resolver's answers
+ * changed (docs/dns.md). `what` names it in the log. 0 (published or
+ * the same tables) or -errno. */
+int siphond_install(struct siphond *d, struct siphon_config *cfg, const char *what);
 
 /* Publishes d->cfg's tables as they are now (health verdicts applied) as
  * the next generation, persisted first; nothing when they are the same
@@ -170,5 +178,18 @@ json_t *punt_json(const struct siphond *d); /* state's "punts" */
 
 /* methods.c */
 int siphond_methods_add(struct siphond *d);
+
+/* events.c: balancer.on_node_change (docs/siphond.md "Events"). A state
+ * change is queued in the turn, run by events_tick after the turn's
+ * generation is published; children reaped on SIGCHLD (events_reap). */
+struct hl_pool;
+int events_open(struct siphond *d);
+void events_close(struct siphond *d);
+void events_node_change(struct siphond *d, const struct hl_pool *p, uint32_t node,
+			enum health_state before);
+void events_reap(struct siphond *d);
+void events_tick(struct siphond *d);
+int events_timeout(const struct siphond *d, int max_ms);
+json_t *events_json(const struct siphond *d);
 
 #endif
