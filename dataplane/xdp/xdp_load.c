@@ -85,19 +85,31 @@ static uint32_t mode_flag(bool skb_mode)
 	return skb_mode ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 }
 
-/* The name of program `id`, or "" when it cannot be read. */
-static void prog_name(uint32_t id, char *name, size_t len)
+/* A descriptor of program `id`: its pin from an earlier run when it is
+ * that program (no CAP_SYS_ADMIN needed), else by id; its name in name. */
+static int prog_fd(const char *pin_dir, uint32_t id, char *name, size_t len)
 {
 	struct bpf_prog_info info = { 0 };
 	uint32_t ilen = sizeof(info);
-	int fd = bpf_prog_get_fd_by_id(id);
+	char path[PATH_MAX + 8];
+	int fd;
 
 	name[0] = 0;
+	snprintf(path, sizeof(path), "%s/prog", pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd >= 0 && (bpf_obj_get_info_by_fd(fd, &info, &ilen) || info.id != id)) {
+		close(fd);
+		fd = -1;
+	}
 	if (fd < 0)
-		return;
+		fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return -1;
+	memset(&info, 0, sizeof(info));
+	ilen = sizeof(info);
 	if (!bpf_obj_get_info_by_fd(fd, &info, &ilen))
 		snprintf(name, len, "%s", info.name);
-	close(fd);
+	return fd;
 }
 
 static int attach(struct xdp_loader *l, const struct xdp_load_options *o, char *err, size_t errlen)
@@ -114,14 +126,15 @@ static int attach(struct xdp_loader *l, const struct xdp_load_options *o, char *
 	if (old_id) {
 		/* siphon's own program from an earlier run: swapped atomically */
 		LIBBPF_OPTS(bpf_xdp_attach_opts, ao);
-		prog_name(old_id, name, sizeof(name));
+		ao.old_prog_fd = prog_fd(l->pin_dir, old_id, name, sizeof(name));
 		if (strcmp(name, PROG_NAME) != 0) {
+			if (ao.old_prog_fd >= 0)
+				close(ao.old_prog_fd);
 			snprintf(err, errlen, "%s already runs XDP program %u (%s); siphon takes over "
 				 "only its own (%s): detach it first (ip link set dev %s xdp off)",
 				 o->ifname, old_id, name[0] ? name : "?", PROG_NAME, o->ifname);
 			return -EBUSY;
 		}
-		ao.old_prog_fd = bpf_prog_get_fd_by_id(old_id);
 		if (ao.old_prog_fd < 0) {
 			rc = -errno;
 			snprintf(err, errlen, "%s: program %u: %s", o->ifname, old_id, strerror(errno));
@@ -136,14 +149,8 @@ static int attach(struct xdp_loader *l, const struct xdp_load_options *o, char *
 		}
 		l->replaced = true;
 	} else {
-		struct xdp_program *p = xdp_program__from_fd(fd);
-
-		rc = libxdp_get_error(p);
-		if (!rc) {
-			rc = xdp_program__attach(p, l->ifindex,
-						 o->skb_mode ? XDP_MODE_SKB : XDP_MODE_NATIVE, 0);
-			xdp_program__close(p);
-		}
+		rc = bpf_xdp_attach(l->ifindex, fd, XDP_FLAGS_UPDATE_IF_NOEXIST | mode_flag(o->skb_mode),
+				    NULL);
 		if (rc) {
 			snprintf(err, errlen, "%s: attaching in %s mode: %s%s", o->ifname,
 				 o->skb_mode ? "skb" : "native", strerror(-rc),
@@ -267,9 +274,15 @@ int xdp_detach(const char *ifname, const char *bpffs, bool skb_mode, char *err, 
 		snprintf(err, errlen, "--iface %s: no such interface here", ifname);
 		return -ENODEV;
 	}
+	rc = pin_dir_of(dir, sizeof(dir), bpffs, ifname, err, errlen);
+	if (rc)
+		return rc;
 	bpf_xdp_query_id(ifindex, (int)mode_flag(skb_mode), &id);
 	if (id) {
-		prog_name(id, name, sizeof(name));
+		int fd = prog_fd(dir, id, name, sizeof(name));
+
+		if (fd >= 0)
+			close(fd);
 		if (strcmp(name, PROG_NAME) != 0) {
 			snprintf(err, errlen, "%s runs XDP program %u (%s), not siphon's: left alone",
 				 ifname, id, name[0] ? name : "?");
@@ -281,9 +294,6 @@ int xdp_detach(const char *ifname, const char *bpffs, bool skb_mode, char *err, 
 			return rc;
 		}
 	}
-	rc = pin_dir_of(dir, sizeof(dir), bpffs, ifname, err, errlen);
-	if (rc)
-		return rc;
 	/* every pin siphon made: the program and the maps pinned by name */
 	{
 		static const char *const pins[] = { "prog" };
