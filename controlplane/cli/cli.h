@@ -31,6 +31,7 @@ struct cli_command {
 #define RELOAD_USAGE "reload [--dry-run] [--json]"
 #define POOL_USAGE "pool show [POOL] [--json]"
 #define NODE_USAGE "node enable|disable POOL NODE"
+#define STATS_USAGE "stats [--json]"
 
 int cmd_explain(int argc, char **argv);
 int cmd_reasons(int argc, char **argv);
@@ -42,6 +43,7 @@ int cmd_state(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
 int cmd_pool(int argc, char **argv);
 int cmd_node(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
 
 /* Calls a siphond method: CLI_OK with *result (a new reference), or
  * CLI_FAILED after saying why (cmd_siphond.c). */

@@ -52,6 +52,10 @@ static const struct cli_command commands[] = {
 	  "Take a node out (disable: no longer probed, no new calls, whatever its probes say) or "
 	  "give it back to the probes (enable: active after the pool's `up` answers). Exits 1 "
 	  "when the pool or node does not exist." },
+	{ "stats", cmd_stats, STATS_USAGE,
+	  "Show the traffic counters siphond has from each attached fast path (AF_XDP lane and "
+	  "kernel lane: per node, pool, flag, rule and reason) and its nodes' health and probe "
+	  "round trips; --json prints the 'stats' method's result as one line (docs/metrics.md)." },
 	{ "help", cmd_help, "help [COMMAND | --man]",
 	  "Show the commands, or one command's usage; --man prints this table as a man page." },
 	{ "version", cmd_version, "version | --version",
