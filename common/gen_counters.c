@@ -107,7 +107,8 @@ int gen_counters_check(const void *p, size_t len, const struct gen_counters_limi
 		const struct gen_wire_indexed *e = &ix[i];
 
 		if (e->kind == GEN_COUNTER__NONE || e->kind >= GEN_COUNTER__COUNT || e->zero) {
-			snprintf(err, errlen, "counters: indexed entry %u: kind %u unknown", i, e->kind);
+			snprintf(err, errlen, "counters: indexed entry %u: kind %u, zero %u (want a known "
+				 "kind, 0)", i, e->kind, e->zero);
 			return -EPROTO;
 		}
 		if (i && (ix[i - 1].kind > e->kind ||

@@ -33,7 +33,7 @@ void mbuf_printf(struct mbuf *b, const char *fmt, ...)
 		va_start(ap, fmt);
 		n = vsnprintf(b->p ? b->p + b->len : NULL, room, fmt, ap);
 		va_end(ap);
-		if (n < 0) {
+		if (n < 0 || b->len + (size_t)n + 1 > b->max) {
 			b->over = true;
 			return;
 		}
@@ -46,7 +46,7 @@ void mbuf_printf(struct mbuf *b, const char *fmt, ...)
 
 		while (cap < b->len + (size_t)n + 1)
 			cap *= 2;
-		if (b->len + (size_t)n + 1 > b->max || !(p = realloc(b->p, cap))) {
+		if (!(p = realloc(b->p, cap))) {
 			b->over = true;
 			return;
 		}
