@@ -93,6 +93,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		     MHD_RESPMEM_MUST_FREE);
 }
 
+static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char line[512];
