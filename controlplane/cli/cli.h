@@ -33,6 +33,7 @@ struct cli_command {
 #define POOL_USAGE "pool show [POOL] [--json]"
 #define NODE_USAGE "node enable|disable POOL NODE"
 #define IMPORT_USAGE "import-dispatcher FILE [--out FILE] [--control ADDR] [--json]"
+#define STATS_USAGE "stats [--json]"
 
 int cmd_explain(int argc, char **argv);
 int cmd_reasons(int argc, char **argv);
@@ -45,6 +46,7 @@ int cmd_reload(int argc, char **argv);
 int cmd_pool(int argc, char **argv);
 int cmd_node(int argc, char **argv);
 int cmd_import_dispatcher(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
 
 /* Calls a siphond method: CLI_OK with *result (a new reference), or
  * CLI_FAILED after saying why (cmd_siphond.c). */

@@ -60,6 +60,10 @@ static const struct cli_command commands[] = {
 	  "equivalent is listed on stderr as FILE:LINE: not carried over: ...; --json prints "
 	  "the report. Exits 0, 3 when written without something, 1 with FILE:LINE when the "
 	  "list is malformed (nothing written). docs/migrating.md." },
+	{ "stats", cmd_stats, STATS_USAGE,
+	  "Show the traffic counters siphond has from each attached fast path (AF_XDP lane and "
+	  "kernel lane: per node, pool, flag, rule and reason) and its nodes' health and probe "
+	  "round trips; --json prints the 'stats' method's result as one line (docs/metrics.md)." },
 	{ "help", cmd_help, "help [COMMAND | --man]",
 	  "Show the commands, or one command's usage; --man prints this table as a man page." },
 	{ "version", cmd_version, "version | --version",

@@ -13,6 +13,8 @@
 #define CONFIG_ERROR_MAX 768
 #define CONFIG_RETRY_AFTER_DEFAULT_S 30u /* a pool's retry_after_s (docs/config.md) */
 #define CONFIG_RETRY_AFTER_MAX_S     86400u
+#define CONFIG_METRICS_DEFAULT_ADDR  "127.0.0.1" /* balancer.metrics (docs/metrics.md) */
+#define CONFIG_METRICS_DEFAULT_PORT  9109u
 
 /* "FILE:LINE: where: what 'value'" for the first problem found. */
 struct config_error {
@@ -71,6 +73,12 @@ struct siphon_config {
 	uint32_t n_pools;
 	struct cfg_pool *pools;
 	int grace_s_line; /* where balancer.grace_s is set, 0 when left at its default */
+	/* balancer.metrics: where siphond serves /metrics; siphond's alone */
+	bool metrics_on;
+	struct self_addr metrics_addr;
+	uint16_t metrics_port;
+	char metrics[64]; /* as written ("127.0.0.1:9109", "[::1]:9109") or "off" */
+	int metrics_line; /* 0 when left at its default */
 	/* what tables point to */
 	struct dnf_term *expr_terms, *rule_terms;
 	struct rule_action *actions;

@@ -196,7 +196,7 @@ static int load_balancer(struct loader *L, const config_setting_t *bal)
 {
 	static const char *const keys[] = { "addresses", "names", "control", "max_bytes",
 					    "max_vias", "hash_seed", "grace_s", "mac", "gateway_mac", "ports",
-					    NULL };
+					    "metrics", NULL };
 	const char *gw;
 	const config_setting_t *ports;
 	const config_setting_t *seed;
@@ -220,6 +220,8 @@ static int load_balancer(struct loader *L, const config_setting_t *bal)
 		err = cfg_uint(L, bal, "balancer", "max_vias", 1, 1000, &max_vias);
 	if (!err)
 		err = cfg_uint(L, bal, "balancer", "grace_s", 0, 86400, &t->grace_s);
+	if (!err)
+		err = load_metrics(L, bal);
 	if (err)
 		return err;
 	if (config_setting_get_member(bal, "grace_s"))
@@ -327,6 +329,7 @@ static int load(const char *path, FILE *f, const char *text, struct siphon_confi
 	snprintf(L.cfg->path, sizeof(L.cfg->path), "%s", path);
 	L.cfg->tables.limits = SIP_LIMITS_DEFAULT;
 	L.cfg->tables.grace_s = 180;
+	config_metrics_default(L.cfg);
 	L.cfg->tables.n_ports = 1;
 	L.cfg->tables.ports[0] = 5060;
 	L.cfg->tables.hash_seed = 0x5349504850484f4eull; /* "SIPHPHON": any fixed value */

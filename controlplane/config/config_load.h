@@ -48,6 +48,9 @@ int cfg_flag_index(const struct siphon_config *cfg, const char *name, size_t len
 int load_flags(struct loader *L, const config_setting_t *flags);
 int load_pools(struct loader *L, const config_setting_t *pools);
 int load_route(struct loader *L, const config_setting_t *route);
+/* config_metrics.c: balancer.metrics, and its default */
+int load_metrics(struct loader *L, const config_setting_t *balancer);
+void config_metrics_default(struct siphon_config *cfg);
 /* Hyperscan database and prefix tables; points the tables at them. */
 int compile_tables(struct loader *L);
 void loader_release(struct loader *L);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "health_loop.h"
+#include "metrics.h"
 #include "siphon/table_blob.h"
 #include "siphond.h"
 
@@ -159,6 +160,8 @@ int siphond_start(struct siphond *d, char *err, size_t errlen)
 		rc = punt_open(d, err, errlen);
 	if (rc)
 		return rc;
+	publisher_set_limits(d->pub, metrics_limits, d);
+	metrics_http_sync(d);
 	siphond_log("listening on %s; state in %s", d->o.socket, d->o.state_dir);
 	return 0;
 }
@@ -185,15 +188,17 @@ static void on_signal(struct siphond *d)
 int siphond_run(struct siphond *d)
 {
 	while (!d->stop) {
-		struct pollfd fds[1 + RPC_SERVER_FDS_MAX + PUB_MAX_FASTPATHS + PUNT_POLL_MAX + 2];
+		struct pollfd fds[1 + RPC_SERVER_FDS_MAX + PUB_MAX_FASTPATHS + PUNT_POLL_MAX + 2 + 1];
 		size_t n = 0;
 
+		metrics_http_sync(d); /* a reload may have moved it */
 		fds[n++] = (struct pollfd){ .fd = d->sigfd, .events = POLLIN };
 		n += rpc_server_poll_fds(d->rpc, fds + n, RPC_SERVER_FDS_MAX);
 		n += publisher_poll_fds(d->pub, fds + n, PUB_MAX_FASTPATHS);
 		n += punt_poll_fds(d, fds + n, PUNT_POLL_MAX);
 		n += health_loop_poll_fds(d->hl, fds + n, 2);
-		if (poll(fds, n, health_loop_timeout(d->hl, TICK_MS)) < 0) {
+		n += metrics_http_poll_fds(d, fds + n, 1);
+		if (poll(fds, n, metrics_http_timeout(d, health_loop_timeout(d->hl, TICK_MS))) < 0) {
 			if (errno == EINTR)
 				continue;
 			siphond_log("poll: %s", strerror(errno));
@@ -207,6 +212,7 @@ int siphond_run(struct siphond *d)
 		rpc_server_handle(d->rpc, fds + 1, n - 1);
 		punt_handle(d, fds + 1, n - 1);
 		health_loop_handle(d, fds + 1, n - 1);
+		metrics_http_handle(d, fds + 1, n - 1);
 		publisher_tick(d->pub);
 	}
 	return 0;
@@ -214,6 +220,7 @@ int siphond_run(struct siphond *d)
 
 void siphond_stop(struct siphond *d)
 {
+	metrics_http_close(d);
 	punt_close(d);
 	rpc_server_close(d->rpc);
 	publisher_free(d->pub);

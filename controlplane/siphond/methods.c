@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "metrics.h"
 #include "siphon/gen_wire.h"
 #include "siphond.h"
 
@@ -145,5 +146,7 @@ int siphond_methods_add(struct siphond *d)
 {
 	int rc = rpc_table_add(&d->table, methods, sizeof(methods) / sizeof(methods[0]), d);
 
+	if (!rc)
+		rc = stats_methods_add(d);
 	return rc ? rc : health_methods_add(d);
 }

@@ -349,8 +349,8 @@ static int main_siphond(const struct options *o)
 	if (strcmp(o->io, "xdp") == 0)
 		return run_xdp(o, NULL, &g->t, &r, g); /* g is taken over */
 	rc = gen_receiver_ack_pending(&r); /* pcap runs it from now on */
+	rc = rc ? 1 : run_pcap(o, NULL, &g->t, &r); /* its counters go to siphond at the end */
 	gen_receiver_close(&r);
-	rc = rc ? 1 : run_pcap(o, NULL, &g->t);
 	gen_generation_free(g);
 	return rc;
 }
@@ -381,7 +381,7 @@ int main(int argc, char **argv)
 		rc = 1;
 	else
 		rc = strcmp(o.io, "xdp") == 0 ? run_xdp(&o, cfg, &tables, NULL, NULL) :
-						run_pcap(&o, cfg, &tables);
+						run_pcap(&o, cfg, &tables, NULL);
 	free(blob);
 	config_free(cfg);
 	return rc;

@@ -23,6 +23,7 @@
 #include "siphon/siphon_tables.h"
 #include "siphon.skel.h"
 #include "xdp_load.h"
+#include "siphon/gen_counters.h"
 #include "xdp_tables.h"
 
 #define PROG_NAME "siphon_xdp"
@@ -381,6 +382,52 @@ void xdp_print_counters(FILE *f, const struct xdp_counter_fds *m, const char *co
 	for (unsigned i = 0; i < n_rules; i++)
 		fprintf(f, "%s%llu", i ? "," : "", (unsigned long long)sums[i]);
 	fputs("]}", f);
+	free(percpu);
+}
+
+/* Key base+i of a per-CPU counter map summed over CPUs: packets, bytes. */
+static void percpu_one(int fd, uint32_t key, struct siphon_xdp_counter *percpu, int ncpu,
+		       uint64_t *packets, uint64_t *bytes)
+{
+	*packets = *bytes = 0;
+	if (fd >= 0 && !bpf_map_lookup_elem(fd, &key, percpu))
+		for (int c = 0; c < ncpu; c++) {
+			*packets += percpu[c].packets;
+			*bytes += percpu[c].bytes;
+		}
+}
+
+void xdp_counters_snap(struct gen_counters_builder *b, const struct xdp_counter_fds *m,
+		       unsigned n_nodes, unsigned n_rules)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct siphon_xdp_counter *percpu = ncpu > 0 ? calloc((size_t)ncpu, sizeof(*percpu)) : NULL;
+	uint64_t pk, by;
+
+	if (!percpu)
+		return;
+	n_nodes = n_nodes < SK_MAX_NODES ? n_nodes : SK_MAX_NODES;
+	n_rules = n_rules < SK_MAX_RULES ? n_rules : SK_MAX_RULES;
+	for (unsigned i = 0; i < PKT_STATUS__COUNT; i++) {
+		percpu_one(m->counters, i, percpu, ncpu, &pk, &by);
+		gen_counters_add_named(b, "kernel_packet", pkt_status_name(i), pk);
+	}
+	for (unsigned i = 0; i < XDP_REASON__COUNT; i++) {
+		percpu_one(m->counters, SIPHON_XDP_REASON_INDEX(PKT_STATUS__COUNT, i), percpu, ncpu,
+			   &pk, &by);
+		gen_counters_add_named(b, "kernel_reason", xdp_reason_name(i), pk);
+		percpu_one(m->up_why, i, percpu, ncpu, &pk, &by);
+		gen_counters_add_named(b, "kernel_up", xdp_reason_name(i), pk);
+	}
+	for (unsigned i = 0; i < n_nodes; i++) {
+		percpu_one(m->nodes, i, percpu, ncpu, &pk, &by);
+		gen_counters_add_indexed(b, GEN_COUNTER_KERNEL_NODE_PACKETS, i, pk);
+		gen_counters_add_indexed(b, GEN_COUNTER_KERNEL_NODE_BYTES, i, by);
+	}
+	for (unsigned i = 0; i < n_rules; i++) {
+		percpu_one(m->rules, i, percpu, ncpu, &pk, &by);
+		gen_counters_add_indexed(b, GEN_COUNTER_KERNEL_RULE, i, pk);
+	}
 	free(percpu);
 }
 
