@@ -12,12 +12,6 @@ static void add_list(struct gen_counters_builder *b, const char *group, const ui
 		gen_counters_add_named(b, group, name(i), v[i]);
 }
 
-static void sum(uint64_t *s, const uint64_t *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		s[i] += v[i];
-}
-
 void counters_snap_pipeline(struct gen_counters_builder *b, struct pipeline_worker *const *w,
 			    unsigned n, const struct compiled_tables *t,
 			    const struct pipeline_gen *const *gens)
@@ -30,15 +24,7 @@ void counters_snap_pipeline(struct gen_counters_builder *b, struct pipeline_work
 		const uint64_t *rule = gens ? gens[i]->rule : x->rule;
 		const uint64_t *node = gens ? gens[i]->node : x->node;
 
-		c.packets += x->packets, c.bytes_in += x->bytes_in, c.bytes_out += x->bytes_out;
-		c.tcp += x->tcp;
-		sum(c.outcome, x->outcome, PIPELINE__COUNT);
-		sum(c.pkt_status, x->pkt_status, PKT_STATUS__COUNT);
-		sum(c.sip_reason, x->sip_reason, SIP_REASON__COUNT);
-		sum(c.reason, x->reason, PIPELINE_REASON__COUNT);
-		sum(c.dispatch_by, x->dispatch_by, DISPATCH_BY__COUNT);
-		sum(c.fragments, x->fragments, FRAG_RESULT__COUNT);
-		sum(c.flag, x->flag, SIPHON_MAX_FLAGS);
+		pipeline_counters_add(&c, x);
 		reused += w[i]->buckets.reused;
 		/* indexed entries of one (kind, index) are summed by finish */
 		for (uint32_t k = 0; rule && k < t->n_rules; k++)

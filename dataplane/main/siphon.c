@@ -244,15 +244,7 @@ void print_pipeline_summary(FILE *f, struct pipeline_worker *const *w, unsigned 
 	for (unsigned i = 0; i < n; i++) {
 		const struct pipeline_counters *x = &w[i]->c;
 
-		c.packets += x->packets, c.bytes_in += x->bytes_in, c.bytes_out += x->bytes_out;
-		c.tcp += x->tcp;
-		add(c.outcome, x->outcome, PIPELINE__COUNT);
-		add(c.pkt_status, x->pkt_status, PKT_STATUS__COUNT);
-		add(c.sip_reason, x->sip_reason, SIP_REASON__COUNT);
-		add(c.reason, x->reason, PIPELINE_REASON__COUNT);
-		add(c.dispatch_by, x->dispatch_by, DISPATCH_BY__COUNT);
-		add(c.fragments, x->fragments, FRAG_RESULT__COUNT);
-		add(c.flag, x->flag, SIPHON_MAX_FLAGS);
+		pipeline_counters_add(&c, x);
 		add(rule, gens ? gens[i]->rule : x->rule, t->n_rules);
 		add(node, gens ? gens[i]->node : x->node, t->n_nodes);
 		reused += w[i]->buckets.reused;
