@@ -417,3 +417,23 @@ enum pipeline_outcome pipeline_process(struct pipeline_worker *w, uint8_t *frame
 		return done(w, (enum pipeline_outcome)ud.outcome);
 	return forward_to(w, frame, len, cap, &l, ud.node, ud.msg_len, (enum dispatch_by)ud.by);
 }
+
+static void add_each(uint64_t *sum, const uint64_t *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sum[i] += v[i];
+}
+
+void pipeline_counters_add(struct pipeline_counters *sum, const struct pipeline_counters *x)
+{
+	sum->packets += x->packets, sum->bytes_in += x->bytes_in, sum->bytes_out += x->bytes_out;
+	sum->tcp += x->tcp;
+	add_each(sum->outcome, x->outcome, PIPELINE__COUNT);
+	add_each(sum->pkt_status, x->pkt_status, PKT_STATUS__COUNT);
+	add_each(sum->sip_reason, x->sip_reason, SIP_REASON__COUNT);
+	add_each(sum->reason, x->reason, PIPELINE_REASON__COUNT);
+	add_each(sum->dispatch_by, x->dispatch_by, DISPATCH_BY__COUNT);
+	add_each(sum->fragments, x->fragments, FRAG_RESULT__COUNT);
+	add_each(sum->flag, x->flag, SIPHON_MAX_FLAGS);
+	add_each(sum->emitted, x->emitted, PIPELINE__COUNT);
+}

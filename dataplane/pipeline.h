@@ -65,6 +65,10 @@ struct pipeline_counters {
 	uint64_t emitted[PIPELINE__COUNT]; /* fragments that left through emit() */
 };
 
+/* Adds x's fixed-size counters to sum (not rule/node: their sizes are a
+ * generation's): the exit summary and the COUNTERS snapshot merge workers. */
+void pipeline_counters_add(struct pipeline_counters *sum, const struct pipeline_counters *x);
+
 /* How held fragments leave: the backend transmits FORWARD frames, gives
  * PUNT and PASS ones to the kernel, and frees nothing (the frame is the
  * pipeline's until emit returns). */

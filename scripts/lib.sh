@@ -10,6 +10,7 @@ SIPHON_PACKAGES=(
 	gcc clang llvm libclang-rt-14-dev
 	meson ninja-build pkg-config
 	libcmocka-dev libpcap-dev libhyperscan-dev libconfig-dev libxxhash-dev libjansson-dev
+	libmicrohttpd-dev
 	python3 python3-pytest
 	valgrind
 	libbpf-dev libxdp-dev bpftool linux-libc-dev libmnl-dev

@@ -9,6 +9,7 @@ enum {
 	CLI_OK = 0,
 	CLI_FAILED = 1, /* the command ran and something failed (a file, a check) */
 	CLI_USAGE = 2,  /* bad arguments: nothing was done */
+	CLI_PARTIAL = 3, /* import-dispatcher: written, but not everything was carried over */
 };
 
 struct cli_command {
@@ -31,6 +32,8 @@ struct cli_command {
 #define RELOAD_USAGE "reload [--dry-run] [--json]"
 #define POOL_USAGE "pool show [POOL] [--json]"
 #define NODE_USAGE "node enable|disable POOL NODE"
+#define IMPORT_USAGE "import-dispatcher FILE [--out FILE] [--control ADDR] [--json]"
+#define STATS_USAGE "stats [--json]"
 
 int cmd_explain(int argc, char **argv);
 int cmd_reasons(int argc, char **argv);
@@ -42,6 +45,8 @@ int cmd_state(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
 int cmd_pool(int argc, char **argv);
 int cmd_node(int argc, char **argv);
+int cmd_import_dispatcher(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
 
 /* Calls a siphond method: CLI_OK with *result (a new reference), or
  * CLI_FAILED after saying why (cmd_siphond.c). */

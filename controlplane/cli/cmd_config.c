@@ -118,6 +118,10 @@ static void print_not_yet(const char *path, const struct siphon_config *cfg)
 		printf("%s: note: grace_s (line %d) is applied by siphond, which keeps the previous "
 		       "Maglev table that long after a node leaves or joins; siphon --config alone "
 		       "loads its tables once and keeps none\n", path, cfg->grace_s_line);
+	if (cfg->metrics_line)
+		printf("%s: note: metrics (line %d) is served by siphond%s%s; siphon --config alone "
+		       "serves none\n", path, cfg->metrics_line, cfg->metrics_on ? " on " : ": off",
+		       cfg->metrics_on ? cfg->metrics : "");
 	for (uint32_t i = 0; i < cfg->n_pools; i++) {
 		if (cfg->pools[i].probe_line && !probed++)
 			probe_line = cfg->pools[i].probe_line;

@@ -52,6 +52,18 @@ static const struct cli_command commands[] = {
 	  "Take a node out (disable: no longer probed, no new calls, whatever its probes say) or "
 	  "give it back to the probes (enable: active after the pool's `up` answers). Exits 1 "
 	  "when the pool or node does not exist." },
+	{ "import-dispatcher", cmd_import_dispatcher, IMPORT_USAGE,
+	  "Write the siphon config equivalent to a Kamailio dispatcher.list: a pool per set "
+	  "(set<ID>), a node per destination with its weight= and duid (as id), a probe group "
+	  "where flag 8 asks for probing; --control ADDR sets where siphond probes from. The "
+	  "config is loaded before it is written (to --out FILE, else stdout). What has no "
+	  "equivalent is listed on stderr as FILE:LINE: not carried over: ...; --json prints "
+	  "the report. Exits 0, 3 when written without something, 1 with FILE:LINE when the "
+	  "list is malformed (nothing written). docs/migrating.md." },
+	{ "stats", cmd_stats, STATS_USAGE,
+	  "Show the traffic counters siphond has from each attached fast path (AF_XDP lane and "
+	  "kernel lane: per node, pool, flag, rule and reason) and its nodes' health and probe "
+	  "round trips; --json prints the 'stats' method's result as one line (docs/metrics.md)." },
 	{ "help", cmd_help, "help [COMMAND | --man]",
 	  "Show the commands, or one command's usage; --man prints this table as a man page." },
 	{ "version", cmd_version, "version | --version",
@@ -150,7 +162,8 @@ static void print_man(void)
 		print_roff(commands[i].doc);
 	}
 	puts(".SH EXIT STATUS\n0: done. 1: the command ran and something failed. "
-	     "2: bad arguments, nothing was done.");
+	     "2: bad arguments, nothing was done. 3 (import-dispatcher): the config was written "
+	     "but something of the input was not carried over.");
 	puts(".SH ENVIRONMENT\n.TP\n.B SIPHON_SOCKET\nsiphond's socket when --socket is not given.");
 	puts(".SH SEE ALSO\ndocs/scanner.md, docs/rpc.md, docs/architecture.md");
 }

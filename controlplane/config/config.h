@@ -17,6 +17,8 @@
 #define CONFIG_HOST_MAX      253 /* a DNS name's length */
 #define CONFIG_DNS_SERVERS   4   /* balancer.dns_servers */
 #define CONFIG_PATH_MAX      256
+#define CONFIG_METRICS_DEFAULT_ADDR  "127.0.0.1" /* balancer.metrics (docs/metrics.md) */
+#define CONFIG_METRICS_DEFAULT_PORT  9109u
 
 /* "FILE:LINE: where: what 'value'" for the first problem found. */
 struct config_error {
@@ -118,6 +120,12 @@ struct siphon_config {
 	int dns_servers_line;
 	uint32_t n_names; /* nodes given by name, all pools */
 	struct cfg_source *src; /* the parsed file, kept for config_rebuild() */
+	/* balancer.metrics: where siphond serves /metrics; siphond's alone */
+	bool metrics_on;
+	struct self_addr metrics_addr;
+	uint16_t metrics_port;
+	char metrics[64]; /* as written ("127.0.0.1:9109", "[::1]:9109") or "off" */
+	int metrics_line; /* 0 when left at its default */
 	/* what tables point to */
 	struct dnf_term *expr_terms, *rule_terms;
 	struct rule_action *actions;

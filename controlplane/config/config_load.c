@@ -197,7 +197,7 @@ static int load_balancer(struct loader *L, const config_setting_t *bal)
 	static const char *const keys[] = { "addresses", "names", "control", "max_bytes",
 					    "max_vias", "hash_seed", "grace_s", "mac", "gateway_mac", "ports",
 					    "dns_servers", "on_node_change", "on_node_change_timeout_s",
-					    "on_node_change_max", NULL };
+					    "on_node_change_max", "metrics", NULL };
 	const char *gw;
 	const config_setting_t *ports;
 	const config_setting_t *seed;
@@ -221,6 +221,8 @@ static int load_balancer(struct loader *L, const config_setting_t *bal)
 		err = cfg_uint(L, bal, "balancer", "max_vias", 1, 1000, &max_vias);
 	if (!err)
 		err = cfg_uint(L, bal, "balancer", "grace_s", 0, 86400, &t->grace_s);
+	if (!err)
+		err = load_metrics(L, bal);
 	if (err)
 		return err;
 	if (config_setting_get_member(bal, "grace_s"))
@@ -339,6 +341,7 @@ static int build(struct loader *L, struct cfg_source *src)
 		snprintf(L->cfg->path, sizeof(L->cfg->path), "%s", L->path);
 		L->cfg->tables.limits = SIP_LIMITS_DEFAULT;
 		L->cfg->tables.grace_s = 180;
+		config_metrics_default(L->cfg);
 		L->cfg->tables.n_ports = 1;
 		L->cfg->tables.ports[0] = 5060;
 		L->cfg->tables.hash_seed = 0x5349504850484f4eull; /* "SIPHPHON": any fixed value */

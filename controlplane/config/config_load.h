@@ -67,6 +67,9 @@ bool cfg_srv_waits(const struct cfg_pool *p, uint32_t i);
 int load_siphond_keys(struct loader *L, const config_setting_t *bal);
 int load_pools(struct loader *L, const config_setting_t *pools);
 int load_route(struct loader *L, const config_setting_t *route);
+/* config_metrics.c: balancer.metrics, and its default */
+int load_metrics(struct loader *L, const config_setting_t *balancer);
+void config_metrics_default(struct siphon_config *cfg);
 /* Hyperscan database and prefix tables; points the tables at them. */
 int compile_tables(struct loader *L);
 void loader_release(struct loader *L);

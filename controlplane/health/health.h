@@ -110,6 +110,9 @@ struct health_node {
 	enum health_why held_why;
 	uint64_t last_change_ms;
 	uint64_t counters[HEALTH_CNT__COUNT];
+	/* round trips of answered probes, on siphond's microsecond clock
+	 * (metrics); the state machine does not read them */
+	uint64_t sent_us, rtt_last_us, rtt_sum_us, rtt_count;
 };
 
 /* A new node: active (Kamailio loads destinations active), probed at once.

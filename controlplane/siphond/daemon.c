@@ -13,6 +13,7 @@
 
 #include "dns.h"
 #include "health_loop.h"
+#include "metrics.h"
 #include "siphon/table_blob.h"
 #include "siphond.h"
 
@@ -168,6 +169,8 @@ int siphond_start(struct siphond *d, char *err, size_t errlen)
 		rc = punt_open(d, err, errlen);
 	if (rc)
 		return rc;
+	publisher_set_limits(d->pub, metrics_limits, d);
+	metrics_http_sync(d);
 	siphond_log("listening on %s; state in %s", d->o.socket, d->o.state_dir);
 	return 0;
 }
@@ -196,18 +199,21 @@ static void on_signal(struct siphond *d)
 int siphond_run(struct siphond *d)
 {
 	while (!d->stop) {
-		struct pollfd fds[1 + RPC_SERVER_FDS_MAX + PUB_MAX_FASTPATHS + PUNT_POLL_MAX + 2 +
+		struct pollfd fds[1 + RPC_SERVER_FDS_MAX + PUB_MAX_FASTPATHS + PUNT_POLL_MAX + 2 + 1 +
 				  DNS_POLL_MAX];
 		size_t n = 0;
 		int timeout;
 
+		metrics_http_sync(d); /* a reload may have moved it */
 		fds[n++] = (struct pollfd){ .fd = d->sigfd, .events = POLLIN };
 		n += rpc_server_poll_fds(d->rpc, fds + n, RPC_SERVER_FDS_MAX);
 		n += publisher_poll_fds(d->pub, fds + n, PUB_MAX_FASTPATHS);
 		n += punt_poll_fds(d, fds + n, PUNT_POLL_MAX);
 		n += health_loop_poll_fds(d->hl, fds + n, 2);
+		n += metrics_http_poll_fds(d, fds + n, 1);
 		n += dns_poll_fds(d, fds + n, DNS_POLL_MAX);
-		timeout = events_timeout(d, dns_timeout(d, health_loop_timeout(d->hl, TICK_MS)));
+		timeout = events_timeout(d, dns_timeout(d, metrics_http_timeout(d, health_loop_timeout(
+						     d->hl, TICK_MS))));
 		if (poll(fds, n, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -222,6 +228,7 @@ int siphond_run(struct siphond *d)
 		rpc_server_handle(d->rpc, fds + 1, n - 1);
 		punt_handle(d, fds + 1, n - 1);
 		health_loop_handle(d, fds + 1, n - 1);
+		metrics_http_handle(d, fds + 1, n - 1);
 		dns_handle(d, fds + 1, n - 1);
 		events_tick(d); /* after the turn's generation is published */
 		publisher_tick(d->pub);
@@ -231,6 +238,7 @@ int siphond_run(struct siphond *d)
 
 void siphond_stop(struct siphond *d)
 {
+	metrics_http_close(d);
 	punt_close(d);
 	events_close(d);
 	dns_close(d);

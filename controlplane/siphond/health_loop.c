@@ -17,6 +17,14 @@
 #include "health_loop.h"
 #include "siphond.h"
 
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 uint64_t health_now_ms(void)
 {
 	struct timespec ts;
@@ -268,6 +276,13 @@ void siphond_probe_answer(struct siphond *d, const uint8_t *buf, size_t len,
 		return;
 	}
 	h->c.answers++;
+	if (a.result.kind == HEALTH_RESULT_REPLY && a.result.code >= 200 && n->sent_us) {
+		uint64_t us = now_us();
+
+		n->rtt_last_us = us > n->sent_us ? us - n->sent_us : 0;
+		n->rtt_sum_us += n->rtt_last_us;
+		n->rtt_count++;
+	}
 	result(h, p, n, now_ms, &a.result);
 }
 
@@ -381,6 +396,7 @@ static void send_probe(struct health_loop *h, struct hl_pool *p, uint32_t i, uin
 		h->c.send_failed++;
 		return;
 	}
+	n->sent_us = now_us();
 	h->c.probes_sent++;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dns.h"
+#include "metrics.h"
 #include "siphon/gen_wire.h"
 #include "siphond.h"
 
@@ -150,5 +151,7 @@ int siphond_methods_add(struct siphond *d)
 {
 	int rc = rpc_table_add(&d->table, methods, sizeof(methods) / sizeof(methods[0]), d);
 
+	if (!rc)
+		rc = stats_methods_add(d);
 	return rc ? rc : health_methods_add(d);
 }

@@ -1,5 +1,6 @@
 /* The attached fast paths: each a non-blocking socket handed over by the
- * RPC server, GENERATION messages out, ACKs in. Per fast path at most two
+ * RPC server, GENERATION messages out, ACKs and COUNTERS snapshots in
+ * (the last snapshot that checks is kept per fast path). Per fast path at most two
  * generations are referenced: the one being written and the newest one
  * waiting (a newer publication replaces it), so memory stays bounded and a
  * slow or stuck fast path never holds the daemon up; one that takes no
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "ack_reader.h"
+#include "siphon/gen_counters.h"
 #include "siphond.h"
 
 struct fastpath {
@@ -30,11 +32,29 @@ struct fastpath {
 	size_t off;                 /* bytes of hdr + blob written */
 	struct timespec last_progress;
 	struct ack_reader in;
+	void *snap;                 /* the last COUNTERS payload that checked */
+	size_t snap_len;
+	struct timespec snap_at;
+	uint64_t snaps_refused;
+};
+
+/* The last snapshot of a fast path that detached, shown until one of the
+ * same name attaches (a restarted siphon counts from 0 again). */
+struct gone {
+	char name[PUB_NAME_MAX];
+	uint64_t acked;
+	void *snap; /* NULL: a free slot */
+	size_t snap_len;
+	struct timespec snap_at;
+	uint64_t refused;
 };
 
 struct publisher {
 	struct fastpath fp[PUB_MAX_FASTPATHS];
+	struct gone gone[PUB_MAX_FASTPATHS];
 	struct pub_counters c;
+	pub_limits_fn limits;
+	void *limits_ctx;
 };
 
 static void mono_now(struct timespec *ts)
@@ -59,13 +79,48 @@ static void fp_close(struct fastpath *f)
 	close(f->fd);
 	gen_unref(f->sending);
 	gen_unref(f->next);
+	ack_reader_free(&f->in);
+	free(f->snap);
 	*f = (struct fastpath){ .fd = -1 };
+}
+
+static void forget_gone(struct publisher *p, const char *name)
+{
+	for (unsigned i = 0; i < PUB_MAX_FASTPATHS; i++)
+		if (p->gone[i].snap && strcmp(p->gone[i].name, name) == 0) {
+			free(p->gone[i].snap);
+			p->gone[i] = (struct gone){ 0 };
+		}
+}
+
+/* Keeps f's snapshot (the oldest kept one makes room). */
+static void keep_gone(struct publisher *p, struct fastpath *f)
+{
+	struct gone *g = &p->gone[0];
+
+	if (!f->snap)
+		return;
+	forget_gone(p, f->name);
+	for (unsigned i = 0; i < PUB_MAX_FASTPATHS; i++) {
+		if (!p->gone[i].snap) {
+			g = &p->gone[i];
+			break;
+		}
+		if (p->gone[i].snap_at.tv_sec < g->snap_at.tv_sec)
+			g = &p->gone[i];
+	}
+	free(g->snap);
+	*g = (struct gone){ .acked = f->acked, .snap = f->snap, .snap_len = f->snap_len,
+			    .snap_at = f->snap_at, .refused = f->snaps_refused };
+	snprintf(g->name, sizeof(g->name), "%s", f->name);
+	f->snap = NULL;
 }
 
 static void detach(struct publisher *p, struct fastpath *f, const char *why)
 {
 	siphond_log("fast path %s detached: %s", f->name, why);
 	p->c.detached++;
+	keep_gone(p, f);
 	fp_close(f);
 }
 
@@ -76,6 +131,8 @@ void publisher_free(struct publisher *p)
 	for (unsigned i = 0; i < PUB_MAX_FASTPATHS; i++)
 		if (p->fp[i].fd >= 0)
 			detach(p, &p->fp[i], "siphond stops");
+	for (unsigned i = 0; i < PUB_MAX_FASTPATHS; i++)
+		free(p->gone[i].snap);
 	free(p);
 }
 
@@ -193,6 +250,43 @@ static bool on_ack(struct publisher *p, struct fastpath *f, const struct gen_wir
 	return true;
 }
 
+/* Logs the 1st, 2nd, 4th, 8th... occurrence: visible, never a flood. */
+static bool log_now(uint64_t count)
+{
+	return (count & (count - 1)) == 0;
+}
+
+/* A COUNTERS payload: checked against the generation it names when siphond
+ * knows it (else against any generation's bounds), kept or refused. A
+ * refusal is counted and logged; the connection stays: the framing held. */
+static double age_s(const struct timespec *at, const struct timespec *now)
+{
+	return (double)(now->tv_sec - at->tv_sec) + (now->tv_nsec - at->tv_nsec) / 1e9;
+}
+
+static void on_counters(struct publisher *p, struct fastpath *f, void *payload, size_t len)
+{
+	struct gen_counters_limits lim = gen_counters_any;
+	const struct gen_wire_counters *h = payload;
+	char err[256];
+
+	p->c.counters++;
+	if (p->limits && len >= sizeof(*h))
+		p->limits(p->limits_ctx, h->generation, &lim);
+	if (gen_counters_check(payload, len, &lim, err, sizeof(err))) {
+		p->c.counters_refused++;
+		if (log_now(++f->snaps_refused))
+			siphond_log("fast path %s: counters refused: %s; %llu so far", f->name, err,
+				    (unsigned long long)f->snaps_refused);
+		free(payload);
+		return;
+	}
+	free(f->snap);
+	f->snap = payload;
+	f->snap_len = len;
+	mono_now(&f->snap_at);
+}
+
 /* Feeds bytes read from the fast path; false when it was dropped. */
 static bool take_input(struct publisher *p, struct fastpath *f, const uint8_t *b, size_t len)
 {
@@ -212,6 +306,13 @@ static bool take_input(struct publisher *p, struct fastpath *f, const uint8_t *b
 		len -= used;
 		if (rc == 1 && !on_ack(p, f, &a))
 			return false;
+		if (rc == 2) {
+			size_t plen;
+			void *payload = ack_reader_take(&f->in, &plen);
+
+			if (payload)
+				on_counters(p, f, payload, plen);
+		}
 	}
 	return true;
 }
@@ -230,6 +331,7 @@ int publisher_attach(struct publisher *p, int fd, const char *name, uint64_t run
 		return -ENOSPC;
 	*f = (struct fastpath){ .fd = fd, .runs = runs, .attached = time(NULL) };
 	snprintf(f->name, sizeof(f->name), "%s", name);
+	forget_gone(p, f->name);
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0)
 		f->pid = cred.pid;
 	p->c.attached++;
@@ -320,6 +422,41 @@ void publisher_tick(struct publisher *p)
 			 (unsigned long long)f->sending->number, PUB_STALL_S);
 		detach(p, f, why);
 	}
+}
+
+void publisher_set_limits(struct publisher *p, pub_limits_fn fn, void *ctx)
+{
+	p->limits = fn;
+	p->limits_ctx = ctx;
+}
+
+size_t publisher_snapshots(const struct publisher *p, struct pub_snapshot *out, size_t max)
+{
+	struct timespec now;
+	size_t k = 0;
+
+	mono_now(&now);
+	for (unsigned i = 0; i < PUB_MAX_FASTPATHS && k < max; i++) {
+		const struct fastpath *f = &p->fp[i];
+
+		if (f->fd < 0)
+			continue;
+		out[k++] = (struct pub_snapshot){
+			.name = f->name, .attached = true, .acked = f->acked, .p = f->snap,
+			.len = f->snap_len, .age_s = f->snap ? age_s(&f->snap_at, &now) : 0,
+			.refused = f->snaps_refused,
+		};
+	}
+	for (unsigned i = 0; i < PUB_MAX_FASTPATHS && k < max; i++) {
+		const struct gone *g = &p->gone[i];
+
+		if (g->snap)
+			out[k++] = (struct pub_snapshot){
+				.name = g->name, .acked = g->acked, .p = g->snap, .len = g->snap_len,
+				.age_s = age_s(&g->snap_at, &now), .refused = g->refused,
+			};
+	}
+	return k;
 }
 
 json_t *publisher_json(const struct publisher *p)

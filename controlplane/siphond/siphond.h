@@ -73,6 +73,7 @@ int gen_persist(const char *dir, const struct generation *g, char *err, size_t e
 struct pub_counters {
 	uint64_t attached, detached, refused, acks, refusals, protocol_errors, stalled,
 		write_failed, published;
+	uint64_t counters, counters_refused; /* COUNTERS snapshots received, refused */
 };
 
 struct publisher;
@@ -96,6 +97,27 @@ json_t *publisher_json(const struct publisher *p);
 const struct pub_counters *publisher_counters(const struct publisher *p);
 void publisher_count_refused(struct publisher *p);
 
+/* COUNTERS snapshots (docs/metrics.md): each is checked against the
+ * indices of the generation it names, which fn fills in when it knows
+ * that generation (else the bounds of any generation stay). */
+struct gen_counters_limits;
+typedef void (*pub_limits_fn)(void *ctx, uint64_t generation, struct gen_counters_limits *lim);
+void publisher_set_limits(struct publisher *p, pub_limits_fn fn, void *ctx);
+/* An attached fast path and its last snapshot that checked (p NULL: none
+ * yet), or the last snapshot of one that detached (until one of its name
+ * attaches again); valid until the next turn of the loop. */
+struct pub_snapshot {
+	const char *name;
+	bool attached;
+	uint64_t acked;   /* the generation it last acknowledged */
+	const void *p;    /* a checked COUNTERS payload */
+	size_t len;
+	double age_s;     /* since it arrived */
+	uint64_t refused; /* its snapshots refused */
+};
+/* out: room for 2 * PUB_MAX_FASTPATHS */
+size_t publisher_snapshots(const struct publisher *p, struct pub_snapshot *out, size_t max);
+
 /* The daemon. */
 struct siphond_opts {
 	const char *config, *socket, *state_dir;
@@ -118,6 +140,7 @@ struct siphond {
 	struct health_loop *hl; /* health_loop.h */
 	struct dns *dns;        /* dns.h: nodes given by name */
 	struct events *ev;      /* events.c: on_node_change */
+	struct metrics_http *mh; /* metrics.h: /metrics */
 	int sigfd;
 	bool stop;
 	struct siphond_counters c;

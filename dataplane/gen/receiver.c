@@ -5,8 +5,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <linux/sockios.h>
 
 #include <jansson.h>
 
@@ -338,7 +340,9 @@ int gen_receiver_step(struct gen_receiver *r)
 	if (rc)
 		return malformed(r, 0, rc, why);
 	if (h.type != GEN_WIRE_GENERATION)
-		return malformed(r, 0, -EPROTO, "publish channel: an ack from siphond");
+		return malformed(r, 0, -EPROTO, h.type == GEN_WIRE_ACK ?
+				 "publish channel: an ack from siphond" :
+				 "publish channel: counters from siphond");
 	if (h.length > r->max_payload) {
 		snprintf(why, sizeof(why), "a generation of %llu bytes refused (at most %llu)",
 			 (unsigned long long)h.length, (unsigned long long)r->max_payload);
@@ -368,6 +372,34 @@ int gen_receiver_step(struct gen_receiver *r)
 		drop(r);
 	}
 	return rc;
+}
+
+int gen_receiver_send_counters(struct gen_receiver *r, const void *payload, size_t len)
+{
+	struct gen_wire_hdr h = { .magic = GEN_WIRE_MAGIC, .version = GEN_WIRE_VERSION,
+				  .type = GEN_WIRE_COUNTERS, .length = len };
+	int queued = 0, sndbuf = 0, rc;
+	socklen_t sl = sizeof(sndbuf);
+
+	if (r->fd < 0)
+		return -ENOTCONN;
+	/* bytes not yet taken by siphond: skip rather than block on them */
+	if (ioctl(r->fd, SIOCOUTQ, &queued) == 0 &&
+	    getsockopt(r->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) == 0 &&
+	    (size_t)queued + sizeof(h) + len > (size_t)sndbuf / 2 && queued > 0) {
+		r->c.counters_skipped++;
+		return -EAGAIN;
+	}
+	rc = write_full(r->fd, &h, sizeof(h));
+	if (!rc)
+		rc = write_full(r->fd, payload, len);
+	if (rc) {
+		snprintf(r->last_error, sizeof(r->last_error), "sending counters: %s", strerror(-rc));
+		drop(r);
+		return rc;
+	}
+	r->c.counters_sent++;
+	return 0;
 }
 
 int gen_receiver_ack_pending(struct gen_receiver *r)

@@ -46,7 +46,9 @@ typedef int (*gen_apply_fn)(void *ctx, struct gen_generation *g, char *err, size
 	X(unchanged, "generations received that were already running (acknowledged)")      \
 	X(refused, "generations refused: corrupt, foreign or not applicable")             \
 	X(protocol_errors, "malformed messages (header, truncation, size)")                 \
-	X(ack_failed, "acknowledgements that could not be sent")
+	X(ack_failed, "acknowledgements that could not be sent")                            \
+	X(counters_sent, "COUNTERS snapshots sent to siphond")                              \
+	X(counters_skipped, "snapshots not sent: siphond had not read the previous ones")
 
 struct gen_receiver_counters {
 #define X(id, help) uint64_t id;
@@ -94,6 +96,13 @@ int gen_receiver_tick(struct gen_receiver *r, unsigned wait_ms);
 /* Sends the ACK a defer_ack receiver held back (the generation now runs
  * everywhere). 0 or -errno (the connection is then dropped). */
 int gen_receiver_ack_pending(struct gen_receiver *r);
+
+/* Sends a COUNTERS snapshot (payload: common/siphon/gen_counters.h) when
+ * attached. Skipped (-EAGAIN, counted) while what was sent before still
+ * fills half the socket's buffer, so a siphond that does not read never
+ * stalls the control thread; it is made for the next one. 0 or -errno
+ * (the connection is then dropped, as after any failed write). */
+int gen_receiver_send_counters(struct gen_receiver *r, const void *payload, size_t len);
 
 void gen_generation_free(struct gen_generation *g);
 

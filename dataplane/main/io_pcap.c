@@ -12,6 +12,7 @@
 #include "siphon/json_write.h"
 #include "siphon/link_frame.h"
 #include "siphon_main.h"
+#include "counters_snap.h"
 
 /* The longest frame the pipeline can be given: a 65535-byte IP packet
  * behind Ethernet with two VLAN tags. The buffer has room behind it for
@@ -182,7 +183,7 @@ static int replay(const struct options *o, struct pipeline_worker *w, pcap_t *in
 }
 
 int run_pcap(const struct options *o, const struct siphon_config *cfg,
-	     const struct compiled_tables *tables)
+	     const struct compiled_tables *tables, struct gen_receiver *r)
 {
 	static struct pipeline_worker w;
 	struct pipeline_worker *wp = &w;
@@ -236,6 +237,14 @@ int run_pcap(const struct options *o, const struct siphon_config *cfg,
 	print_capture(stdout, &cc, &first);
 	print_pipeline_summary(stdout, &wp, 1, tables, cfg, NULL, &first);
 	fputs("}\n", stdout);
+	if (r && r->fd >= 0) { /* siphond sees what the replay counted */
+		struct gen_counters_builder b;
+
+		gen_counters_init(&b);
+		counters_snap_pipeline(&b, &wp, 1, tables, NULL);
+		counters_snap_receiver(&b, r);
+		counters_snap_send(r, &b, GEN_COUNTERS_LANE_AFXDP);
+	}
 out:
 	if (out)
 		pcap_dump_close(out);

@@ -18,6 +18,7 @@
 #include "siphon/json_write.h"
 #include "siphon.skel.h"
 #include "siphon_main.h"
+#include "counters_snap.h"
 #include "neigh.h"
 #include "xdp_gen.h"
 #include "xdp_load.h"
@@ -262,13 +263,48 @@ int run_xdp_admin(const struct options *o)
 	return 0;
 }
 
-/* Until SIGINT/SIGTERM or --seconds; the summary every --stats-interval. */
+/* With siphond: the counters the summary shows, as a snapshot on the
+ * publish channel (docs/metrics.md). This thread reads them as the
+ * summary does; the workers never wait for it. */
+static void send_counters(const struct xdp_loader *l, struct xsk_worker *w, unsigned n,
+			  const struct run_view *v)
+{
+	const struct compiled_tables *t = xdp_gen_tables(v->xg);
+	struct pipeline_worker **pw = calloc(n ? n : 1, sizeof(*pw));
+	struct gen_counters_builder b;
+	struct xdp_counter_fds m;
+
+	if (!pw)
+		return;
+	gen_counters_init(&b);
+	for (unsigned i = 0; i < n; i++)
+		pw[i] = &w[i].pipe;
+	counters_snap_pipeline(&b, pw, n, t, (const struct pipeline_gen *const *)v->xg->cur->pw);
+	free(pw);
+	xdp_counter_fds_of(&m, l->skel);
+	xdp_counters_snap(&b, &m, t->n_nodes, t->n_rules);
+	for (unsigned k = 0; k < xsk_worker_counter_count(); k++) {
+		uint64_t sum = 0;
+
+		for (unsigned i = 0; i < n; i++)
+			sum += xsk_worker_counter(&w[i], k);
+		gen_counters_add_named(&b, "xsk", xsk_worker_counter_name(k), sum);
+	}
+	for (unsigned k = 0; k < xdp_gen_counter_count(); k++)
+		gen_counters_add_named(&b, "swap", xdp_gen_counter_name(k), xdp_gen_counter(v->xg, k));
+	counters_snap_receiver(&b, v->r);
+	counters_snap_send(v->r, &b, GEN_COUNTERS_LANE_AFXDP | GEN_COUNTERS_LANE_KERNEL);
+}
+
+/* Until SIGINT/SIGTERM or --seconds; the summary every --stats-interval;
+ * with siphond, a counters snapshot about every second. */
 static void run_until_stopped(const struct options *o, const struct xdp_loader *l,
 			      struct xsk_worker *w, unsigned n, const struct run_view *v)
 {
 	struct timespec t0, t;
 	struct sigaction sa = { .sa_handler = on_signal };
 	time_t last;
+	uint64_t last_snap_ms = 0;
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -280,6 +316,12 @@ static void run_until_stopped(const struct options *o, const struct xdp_loader *
 		else
 			usleep(50 * 1000);
 		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (v->r && v->r->fd >= 0 &&
+		    (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000 - last_snap_ms >=
+			    COUNTERS_SNAP_INTERVAL_MS) {
+			send_counters(l, w, n, v);
+			last_snap_ms = (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+		}
 		if (o->seconds && (unsigned)(t.tv_sec - t0.tv_sec) >= o->seconds)
 			stop = 1;
 		else if (o->stats_interval && (unsigned)(t.tv_sec - last) >= o->stats_interval) {

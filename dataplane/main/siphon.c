@@ -244,15 +244,7 @@ void print_pipeline_summary(FILE *f, struct pipeline_worker *const *w, unsigned 
 	for (unsigned i = 0; i < n; i++) {
 		const struct pipeline_counters *x = &w[i]->c;
 
-		c.packets += x->packets, c.bytes_in += x->bytes_in, c.bytes_out += x->bytes_out;
-		c.tcp += x->tcp;
-		add(c.outcome, x->outcome, PIPELINE__COUNT);
-		add(c.pkt_status, x->pkt_status, PKT_STATUS__COUNT);
-		add(c.sip_reason, x->sip_reason, SIP_REASON__COUNT);
-		add(c.reason, x->reason, PIPELINE_REASON__COUNT);
-		add(c.dispatch_by, x->dispatch_by, DISPATCH_BY__COUNT);
-		add(c.fragments, x->fragments, FRAG_RESULT__COUNT);
-		add(c.flag, x->flag, SIPHON_MAX_FLAGS);
+		pipeline_counters_add(&c, x);
 		add(rule, gens ? gens[i]->rule : x->rule, t->n_rules);
 		add(node, gens ? gens[i]->node : x->node, t->n_nodes);
 		reused += w[i]->buckets.reused;
@@ -365,8 +357,8 @@ static int main_siphond(const struct options *o)
 	if (strcmp(o->io, "xdp") == 0)
 		return run_xdp(o, NULL, &g->t, &r, g); /* g is taken over */
 	rc = gen_receiver_ack_pending(&r); /* pcap runs it from now on */
+	rc = rc ? 1 : run_pcap(o, NULL, &g->t, &r); /* its counters go to siphond at the end */
 	gen_receiver_close(&r);
-	rc = rc ? 1 : run_pcap(o, NULL, &g->t);
 	gen_generation_free(g);
 	return rc;
 }
@@ -401,7 +393,7 @@ int main(int argc, char **argv)
 		rc = 1;
 	else
 		rc = strcmp(o.io, "xdp") == 0 ? run_xdp(&o, cfg, &tables, NULL, NULL) :
-						run_pcap(&o, cfg, &tables);
+						run_pcap(&o, cfg, &tables, NULL);
 	free(blob);
 	config_free(cfg);
 	return rc;

@@ -28,9 +28,10 @@ void print_pipeline_summary(FILE *f, struct pipeline_worker *const *w, unsigned 
 			    const struct pipeline_gen *const *gens, int *first);
 
 /* The backends run `tables`, opened from a table blob (docs/tables.md): of
- * cfg's tables (standalone), or siphond's (cfg NULL). */
+ * cfg's tables (standalone), or siphond's (cfg NULL). With r attached
+ * (siphond), --io pcap sends one counters snapshot after the replay. */
 int run_pcap(const struct options *o, const struct siphon_config *cfg,
-	     const struct compiled_tables *tables);
+	     const struct compiled_tables *tables, struct gen_receiver *r);
 
 /* --io xdp: runs until SIGINT/SIGTERM (or --seconds). With siphond (cfg
  * NULL), r is attached (or reconnecting) and g the first generation, taken

@@ -23,6 +23,7 @@
 #include "siphon/siphon_tables.h"
 #include "siphon.skel.h"
 #include "xdp_load.h"
+#include "siphon/gen_counters.h"
 #include "xdp_tables.h"
 
 #define PROG_NAME "siphon_xdp"
@@ -85,19 +86,31 @@ static uint32_t mode_flag(bool skb_mode)
 	return skb_mode ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 }
 
-/* The name of program `id`, or "" when it cannot be read. */
-static void prog_name(uint32_t id, char *name, size_t len)
+/* A descriptor of program `id`: its pin from an earlier run when it is
+ * that program (no CAP_SYS_ADMIN needed), else by id; its name in name. */
+static int prog_fd(const char *pin_dir, uint32_t id, char *name, size_t len)
 {
 	struct bpf_prog_info info = { 0 };
 	uint32_t ilen = sizeof(info);
-	int fd = bpf_prog_get_fd_by_id(id);
+	char path[PATH_MAX + 8];
+	int fd;
 
 	name[0] = 0;
+	snprintf(path, sizeof(path), "%s/prog", pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd >= 0 && (bpf_obj_get_info_by_fd(fd, &info, &ilen) || info.id != id)) {
+		close(fd);
+		fd = -1;
+	}
 	if (fd < 0)
-		return;
+		fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return -1;
+	memset(&info, 0, sizeof(info));
+	ilen = sizeof(info);
 	if (!bpf_obj_get_info_by_fd(fd, &info, &ilen))
 		snprintf(name, len, "%s", info.name);
-	close(fd);
+	return fd;
 }
 
 static int attach(struct xdp_loader *l, const struct xdp_load_options *o, char *err, size_t errlen)
@@ -114,14 +127,15 @@ static int attach(struct xdp_loader *l, const struct xdp_load_options *o, char *
 	if (old_id) {
 		/* siphon's own program from an earlier run: swapped atomically */
 		LIBBPF_OPTS(bpf_xdp_attach_opts, ao);
-		prog_name(old_id, name, sizeof(name));
+		ao.old_prog_fd = prog_fd(l->pin_dir, old_id, name, sizeof(name));
 		if (strcmp(name, PROG_NAME) != 0) {
+			if (ao.old_prog_fd >= 0)
+				close(ao.old_prog_fd);
 			snprintf(err, errlen, "%s already runs XDP program %u (%s); siphon takes over "
 				 "only its own (%s): detach it first (ip link set dev %s xdp off)",
 				 o->ifname, old_id, name[0] ? name : "?", PROG_NAME, o->ifname);
 			return -EBUSY;
 		}
-		ao.old_prog_fd = bpf_prog_get_fd_by_id(old_id);
 		if (ao.old_prog_fd < 0) {
 			rc = -errno;
 			snprintf(err, errlen, "%s: program %u: %s", o->ifname, old_id, strerror(errno));
@@ -136,14 +150,8 @@ static int attach(struct xdp_loader *l, const struct xdp_load_options *o, char *
 		}
 		l->replaced = true;
 	} else {
-		struct xdp_program *p = xdp_program__from_fd(fd);
-
-		rc = libxdp_get_error(p);
-		if (!rc) {
-			rc = xdp_program__attach(p, l->ifindex,
-						 o->skb_mode ? XDP_MODE_SKB : XDP_MODE_NATIVE, 0);
-			xdp_program__close(p);
-		}
+		rc = bpf_xdp_attach(l->ifindex, fd, XDP_FLAGS_UPDATE_IF_NOEXIST | mode_flag(o->skb_mode),
+				    NULL);
 		if (rc) {
 			snprintf(err, errlen, "%s: attaching in %s mode: %s%s", o->ifname,
 				 o->skb_mode ? "skb" : "native", strerror(-rc),
@@ -267,9 +275,15 @@ int xdp_detach(const char *ifname, const char *bpffs, bool skb_mode, char *err, 
 		snprintf(err, errlen, "--iface %s: no such interface here", ifname);
 		return -ENODEV;
 	}
+	rc = pin_dir_of(dir, sizeof(dir), bpffs, ifname, err, errlen);
+	if (rc)
+		return rc;
 	bpf_xdp_query_id(ifindex, (int)mode_flag(skb_mode), &id);
 	if (id) {
-		prog_name(id, name, sizeof(name));
+		int fd = prog_fd(dir, id, name, sizeof(name));
+
+		if (fd >= 0)
+			close(fd);
 		if (strcmp(name, PROG_NAME) != 0) {
 			snprintf(err, errlen, "%s runs XDP program %u (%s), not siphon's: left alone",
 				 ifname, id, name[0] ? name : "?");
@@ -281,9 +295,6 @@ int xdp_detach(const char *ifname, const char *bpffs, bool skb_mode, char *err, 
 			return rc;
 		}
 	}
-	rc = pin_dir_of(dir, sizeof(dir), bpffs, ifname, err, errlen);
-	if (rc)
-		return rc;
 	/* every pin siphon made: the program and the maps pinned by name */
 	{
 		static const char *const pins[] = { "prog" };
@@ -371,6 +382,52 @@ void xdp_print_counters(FILE *f, const struct xdp_counter_fds *m, const char *co
 	for (unsigned i = 0; i < n_rules; i++)
 		fprintf(f, "%s%llu", i ? "," : "", (unsigned long long)sums[i]);
 	fputs("]}", f);
+	free(percpu);
+}
+
+/* Key base+i of a per-CPU counter map summed over CPUs: packets, bytes. */
+static void percpu_one(int fd, uint32_t key, struct siphon_xdp_counter *percpu, int ncpu,
+		       uint64_t *packets, uint64_t *bytes)
+{
+	*packets = *bytes = 0;
+	if (fd >= 0 && !bpf_map_lookup_elem(fd, &key, percpu))
+		for (int c = 0; c < ncpu; c++) {
+			*packets += percpu[c].packets;
+			*bytes += percpu[c].bytes;
+		}
+}
+
+void xdp_counters_snap(struct gen_counters_builder *b, const struct xdp_counter_fds *m,
+		       unsigned n_nodes, unsigned n_rules)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct siphon_xdp_counter *percpu = ncpu > 0 ? calloc((size_t)ncpu, sizeof(*percpu)) : NULL;
+	uint64_t pk, by;
+
+	if (!percpu)
+		return;
+	n_nodes = n_nodes < SK_MAX_NODES ? n_nodes : SK_MAX_NODES;
+	n_rules = n_rules < SK_MAX_RULES ? n_rules : SK_MAX_RULES;
+	for (unsigned i = 0; i < PKT_STATUS__COUNT; i++) {
+		percpu_one(m->counters, i, percpu, ncpu, &pk, &by);
+		gen_counters_add_named(b, "kernel_packet", pkt_status_name(i), pk);
+	}
+	for (unsigned i = 0; i < XDP_REASON__COUNT; i++) {
+		percpu_one(m->counters, SIPHON_XDP_REASON_INDEX(PKT_STATUS__COUNT, i), percpu, ncpu,
+			   &pk, &by);
+		gen_counters_add_named(b, "kernel_reason", xdp_reason_name(i), pk);
+		percpu_one(m->up_why, i, percpu, ncpu, &pk, &by);
+		gen_counters_add_named(b, "kernel_up", xdp_reason_name(i), pk);
+	}
+	for (unsigned i = 0; i < n_nodes; i++) {
+		percpu_one(m->nodes, i, percpu, ncpu, &pk, &by);
+		gen_counters_add_indexed(b, GEN_COUNTER_KERNEL_NODE_PACKETS, i, pk);
+		gen_counters_add_indexed(b, GEN_COUNTER_KERNEL_NODE_BYTES, i, by);
+	}
+	for (unsigned i = 0; i < n_rules; i++) {
+		percpu_one(m->rules, i, percpu, ncpu, &pk, &by);
+		gen_counters_add_indexed(b, GEN_COUNTER_KERNEL_RULE, i, pk);
+	}
 	free(percpu);
 }
 

@@ -65,6 +65,13 @@ void xdp_counter_fds_of(struct xdp_counter_fds *m, const struct siphon_bpf *skel
 void xdp_print_counters(FILE *f, const struct xdp_counter_fds *m, const char *const *node_names,
 			unsigned n_nodes, unsigned n_rules);
 
+/* The same counters into a COUNTERS snapshot (docs/metrics.md): named
+ * groups kernel_packet, kernel_reason, kernel_up; indexed kernel rules
+ * and nodes (packets and bytes) of the running generation. */
+struct gen_counters_builder;
+void xdp_counters_snap(struct gen_counters_builder *b, const struct xdp_counter_fds *m,
+		       unsigned n_nodes, unsigned n_rules);
+
 const char *xdp_reason_name(unsigned r);
 
 #endif

@@ -4,6 +4,7 @@ The bad configs are tests/config/bad/*.conf, one problem each; what the
 error must say about each is tests/config/errors.tsv."""
 import json
 import os
+import re
 import struct
 import subprocess
 from pathlib import Path
@@ -528,3 +529,20 @@ def test_explain_bad_config_fails_before_any_output():
             check_rc=1)
     assert "route-no-default.conf:5: " in p.stderr.decode()
     assert p.stdout == b""
+
+
+# --- packaging/: the example config meson installs as /etc/siphon/siphon.conf
+
+def test_packaged_example_config_passes_check():
+    p = run("check", SOURCE / "packaging" / "siphon.conf")
+    assert b"siphon.conf: ok: 4 flags, 1 header patterns, 4 rules, 1 pools, 2 nodes" in p.stdout
+
+
+def test_units_are_configured():
+    """The units meson writes from packaging/systemd/*.in: every @VAR@ replaced."""
+    units = Path(os.environ["SIPHON_UNITS"])
+    for name in ("siphond.service", "siphon@.service"):
+        text = (units / name).read_text()
+        assert not re.search(r"@[A-Z_]+@", text), name
+        assert "ExecStart=/" in text and "NoNewPrivileges=yes" in text
+        assert "CAP_SYS_ADMIN" not in text.split("CapabilityBoundingSet=")[1].splitlines()[0]

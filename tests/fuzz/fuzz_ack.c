@@ -1,13 +1,15 @@
-/* Fuzz harness over the ACK reader of siphond's publisher
+/* Fuzz harness over the message reader of siphond's publisher
  * (controlplane/siphond/ack_reader.c, common/siphon/gen_wire.h); abort()
  * on a breach.
  *
  * The input's first byte picks a piece size; the rest is the byte stream
  * a fast path sent. Fed whole and fed in pieces, the reader must give the
- * same ACKs, stop at the same byte with the same error, never take more
- * than it was given, and every ACK it gives must hold what the reader
- * promises: generation > 0, status <= 0, a NUL inside the reason. */
+ * same ACKs and COUNTERS payloads, stop at the same byte with the same
+ * error, never take more than it was given, and every ACK it gives must
+ * hold what the reader promises: generation > 0, status <= 0, a NUL
+ * inside the reason; every payload the size its header allows. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fuzz_check.h"
@@ -20,6 +22,7 @@ struct run {
 	struct gen_wire_ack acks[MAX_ACKS];
 	size_t n_acks, taken;
 	int error;
+	uint64_t payloads, payload_sum; /* COUNTERS: how many, and their bytes hashed */
 };
 
 static void feed(const uint8_t *p, size_t len, size_t piece, struct run *out)
@@ -37,12 +40,25 @@ static void feed(const uint8_t *p, size_t len, size_t piece, struct run *out)
 		off += used;
 		out->taken = off;
 		if (rc < 0) {
-			CHECK(rc == -EPROTO || rc == -EMSGSIZE);
+			CHECK(rc == -EPROTO || rc == -EMSGSIZE || rc == -ENOMEM);
 			CHECK(memchr(err, '\0', sizeof(err)) && err[0]);
 			out->error = rc;
+			ack_reader_free(&r);
 			return;
 		}
-		CHECK(rc == 0 || rc == 1);
+		CHECK(rc == 0 || rc == 1 || rc == 2);
+		if (rc == 2) {
+			size_t plen;
+			uint8_t *pl = ack_reader_take(&r, &plen);
+
+			CHECK(pl && plen >= sizeof(struct gen_wire_counters) && plen % 16 == 0 &&
+			      plen <= GEN_WIRE_COUNTERS_MAX);
+			out->payloads++;
+			for (size_t i = 0; i < plen; i++)
+				out->payload_sum = out->payload_sum * 31 + pl[i];
+			free(pl);
+			continue;
+		}
 		if (rc == 0) {
 			CHECK(used == n);
 			continue;
@@ -52,6 +68,7 @@ static void feed(const uint8_t *p, size_t len, size_t piece, struct run *out)
 		if (out->n_acks < MAX_ACKS)
 			out->acks[out->n_acks++] = a;
 	}
+	ack_reader_free(&r);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -66,6 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	feed(data + 1, size - 1, piece, &pieces);
 	CHECK(whole.error == pieces.error && whole.taken == pieces.taken);
 	CHECK(whole.n_acks == pieces.n_acks);
+	CHECK(whole.payloads == pieces.payloads && whole.payload_sum == pieces.payload_sum);
 	CHECK(memcmp(whole.acks, pieces.acks, whole.n_acks * sizeof(whole.acks[0])) == 0);
 	return 0;
 }

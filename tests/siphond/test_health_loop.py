@@ -195,6 +195,20 @@ def test_dead_node_out_and_back(daemon, nodes, tmp_path):
     assert re.search(r"health: generation %d published" % (g0 + 2), daemon.log())
 
 
+def test_probe_round_trips(daemon, nodes):
+    """Answered probes have their round trip measured (stats, /metrics):
+    loopback answers within the probe timeout."""
+    def answered():
+        r = daemon.ctl("stats", "--json")
+        assert r.returncode == 0, r.stderr
+        n = {x["node"]: x for x in json.loads(r.stdout)["nodes"]}["n1"]
+        return n if n["rtt_count"] >= 3 else None
+    n = wait_for(answered, timeout=5, what="three answered probes of n1")
+    print("probe round trip on loopback: last %.3f ms, average %.3f ms" %
+          (n["rtt_last_ms"], n["rtt_avg_ms"]))
+    assert 0 < n["rtt_avg_ms"] < TIMEOUT and 0 < n["rtt_last_ms"] < TIMEOUT
+
+
 def test_closed_port_icmp(daemon, nodes):
     """A closed port: ICMP port unreachable, inactive at the next probe
     (no timeouts needed)."""

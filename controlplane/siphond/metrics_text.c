@@ -1,0 +1,525 @@
+/* The Prometheus text exposition of /metrics (format 0.0.4): siphond's
+ * generation, node health and probes, punt answers, and each attached
+ * fast path's last counters snapshot, one family after the other, every
+ * family's HELP and TYPE once (docs/metrics.md lists them all). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+
+void mbuf_init(struct mbuf *b, size_t max)
+{
+	*b = (struct mbuf){ .max = max };
+}
+
+void mbuf_free(struct mbuf *b)
+{
+	free(b->p);
+	*b = (struct mbuf){ 0 };
+}
+
+void mbuf_printf(struct mbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->over)
+		return;
+	for (;;) {
+		size_t room = b->cap - b->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(b->p ? b->p + b->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0 || b->len + (size_t)n + 1 > b->max) {
+			b->over = true;
+			return;
+		}
+		if ((size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t cap = b->cap ? b->cap * 2 : 65536;
+		char *p;
+
+		while (cap < b->len + (size_t)n + 1)
+			cap *= 2;
+		if (!(p = realloc(b->p, cap))) {
+			b->over = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+}
+
+void mbuf_label(struct mbuf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			mbuf_printf(b, "\\%c", *s);
+		else if (*s == '\n')
+			mbuf_printf(b, "\\n");
+		else
+			mbuf_printf(b, "%c", *s);
+	}
+}
+
+static void family(struct mbuf *b, const char *name, const char *type, const char *help)
+{
+	mbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void node_labels(struct mbuf *b, const char *pool, const char *node)
+{
+	mbuf_printf(b, "pool=\"");
+	mbuf_label(b, pool);
+	mbuf_printf(b, "\",node=\"");
+	mbuf_label(b, node);
+	mbuf_printf(b, "\"");
+}
+
+static void generation(struct mbuf *b, const struct metrics_src *s)
+{
+	family(b, "siphon_generation", "gauge", "The table generation siphond runs and publishes.");
+	mbuf_printf(b, "siphon_generation %llu\n", (unsigned long long)s->generation);
+	family(b, "siphon_generation_age_seconds", "gauge",
+	       "Seconds since the running generation was built.");
+	mbuf_printf(b, "siphon_generation_age_seconds %.0f\n", s->generation_age_s);
+	family(b, "siphon_generation_bytes", "gauge", "The running generation's table blob, in bytes.");
+	mbuf_printf(b, "siphon_generation_bytes %zu\n", s->generation_bytes);
+	if (s->dc) {
+		family(b, "siphon_reloads_total", "counter",
+		       "Reloads by outcome: published (a new generation), unchanged (the same "
+		       "tables), rejected (the config did not load), failed (not persisted).");
+		mbuf_printf(b, "siphon_reloads_total{outcome=\"published\"} %llu\n",
+			    (unsigned long long)(s->dc->reloads - s->dc->reloads_unchanged));
+		mbuf_printf(b, "siphon_reloads_total{outcome=\"unchanged\"} %llu\n",
+			    (unsigned long long)s->dc->reloads_unchanged);
+		mbuf_printf(b, "siphon_reloads_total{outcome=\"rejected\"} %llu\n",
+			    (unsigned long long)s->dc->reloads_rejected);
+		mbuf_printf(b, "siphon_reloads_total{outcome=\"failed\"} %llu\n",
+			    (unsigned long long)s->dc->persist_failed);
+	}
+}
+
+/* One line per node of the health set: f picks the value. */
+typedef void (*node_line_fn)(struct mbuf *b, const char *metric, const struct hl_pool *p,
+			     uint32_t i);
+
+static void per_node(struct mbuf *b, const struct metrics_src *s, const char *metric,
+		     node_line_fn f)
+{
+	for (uint32_t q = 0; q < s->health->n_pools; q++) {
+		const struct hl_pool *p = &s->health->pools[q];
+
+		for (uint32_t i = 0; i < p->cp->n_nodes; i++)
+			f(b, metric, p, i);
+	}
+}
+
+static void start(struct mbuf *b, const char *metric, const struct hl_pool *p, uint32_t i)
+{
+	mbuf_printf(b, "%s{", metric);
+	node_labels(b, p->cp->name, p->cp->nodes[i].name);
+}
+
+static void l_up(struct mbuf *b, const char *m, const struct hl_pool *p, uint32_t i)
+{
+	const struct health_node *n = &p->nodes[i];
+
+	start(b, m, p, i);
+	mbuf_printf(b, ",state=\"%s\"} %d\n", health_state_name(n->state),
+		    health_effective_weight(n) > 0);
+}
+
+static void l_weight(struct mbuf *b, const char *m, const struct hl_pool *p, uint32_t i)
+{
+	start(b, m, p, i);
+	mbuf_printf(b, "} %u\n", health_effective_weight(&p->nodes[i]));
+}
+
+static void l_changes(struct mbuf *b, const char *m, const struct hl_pool *p, uint32_t i)
+{
+	start(b, m, p, i);
+	mbuf_printf(b, "} %llu\n",
+		    (unsigned long long)p->nodes[i].counters[HEALTH_CNT_STATE_CHANGES]);
+}
+
+static void l_sent(struct mbuf *b, const char *m, const struct hl_pool *p, uint32_t i)
+{
+	start(b, m, p, i);
+	mbuf_printf(b, "} %llu\n", (unsigned long long)p->nodes[i].counters[HEALTH_CNT_PROBES_SENT]);
+}
+
+static void l_replies(struct mbuf *b, const char *m, const struct hl_pool *p, uint32_t i)
+{
+	for (unsigned c = 1; c <= 6; c++) {
+		start(b, m, p, i);
+		mbuf_printf(b, ",class=\"%uxx\"} %llu\n", c,
+			    (unsigned long long)p->nodes[i].counters[HEALTH_CNT_REPLIES_1XX + c - 1]);
+	}
+}
+
+static void l_failures(struct mbuf *b, const char *m, const struct hl_pool *p, uint32_t i)
+{
+	start(b, m, p, i);
+	mbuf_printf(b, ",result=\"timeout\"} %llu\n",
+		    (unsigned long long)p->nodes[i].counters[HEALTH_CNT_TIMEOUTS]);
+	start(b, m, p, i);
+	mbuf_printf(b, ",result=\"icmp_unreachable\"} %llu\n",
+		    (unsigned long long)p->nodes[i].counters[HEALTH_CNT_ICMP]);
+}
+
+static void l_rtt(struct mbuf *b, const char *m, const struct hl_pool *p, uint32_t i)
+{
+	const struct health_node *n = &p->nodes[i];
+
+	start(b, "siphon_probe_rtt_seconds_sum", p, i);
+	mbuf_printf(b, "} %.6f\n", (double)n->rtt_sum_us / 1e6);
+	start(b, "siphon_probe_rtt_seconds_count", p, i);
+	mbuf_printf(b, "} %llu\n", (unsigned long long)n->rtt_count);
+	(void)m;
+}
+
+static void l_last_rtt(struct mbuf *b, const char *m, const struct hl_pool *p, uint32_t i)
+{
+	start(b, m, p, i);
+	mbuf_printf(b, "} %.6f\n", (double)p->nodes[i].rtt_last_us / 1e6);
+}
+
+static void health(struct mbuf *b, const struct metrics_src *s)
+{
+	static const struct {
+		const char *name, *type, *help;
+		node_line_fn f;
+	} fams[] = {
+		{ "siphon_node_up", "gauge", "1 when the node takes new calls, else 0; state: active, "
+		  "trying, inactive, disabled.", l_up },
+		{ "siphon_node_effective_weight", "gauge", "The node's Maglev weight now (its weight "
+		  "lowered by oc; 0 out of service).", l_weight },
+		{ "siphon_node_state_changes_total", "counter", "Changes of the node's state.", l_changes },
+		{ "siphon_probe_sent_total", "counter", "OPTIONS probes sent to the node.", l_sent },
+		{ "siphon_probe_replies_total", "counter", "Answers to the probes by class.", l_replies },
+		{ "siphon_probe_failures_total", "counter", "Probes that failed without an answer: "
+		  "timeout, or ICMP port unreachable.", l_failures },
+		{ "siphon_probe_rtt_seconds", "summary", "Round trip of the probes the node answered "
+		  "with a final response.", l_rtt },
+		{ "siphon_probe_last_rtt_seconds", "gauge", "Round trip of the last answered probe.",
+		  l_last_rtt },
+	};
+
+	if (!s->health)
+		return;
+	for (size_t k = 0; k < sizeof(fams) / sizeof(fams[0]); k++) {
+		family(b, fams[k].name, fams[k].type, fams[k].help);
+		per_node(b, s, fams[k].name, fams[k].f);
+	}
+}
+
+static void codes(struct mbuf *b, const char *answer, const struct punt_code *c)
+{
+	for (unsigned i = 0; i < 600; i++)
+		if (c->n[i])
+			mbuf_printf(b, "siphon_punts_answered_total{answer=\"%s\",code=\"%u\"} %llu\n",
+				    answer, i + 100, (unsigned long long)c->n[i]);
+}
+
+static void whys(struct mbuf *b, const char *metric, const struct punt_why *w, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		mbuf_printf(b, "%s{why=\"", metric);
+		mbuf_label(b, w[i].name);
+		mbuf_printf(b, "\"} %llu\n", (unsigned long long)w[i].count);
+	}
+}
+
+static void punts(struct mbuf *b, const struct metrics_src *s)
+{
+	const struct punt_counters *c = s->punts;
+
+	if (!c)
+		return;
+	family(b, "siphon_punts_received_total", "counter",
+	       "Datagrams read on the punt sockets (the balancer's addresses).");
+	mbuf_printf(b, "siphon_punts_received_total %llu\n", (unsigned long long)c->received);
+	family(b, "siphon_punts_answered_total", "counter",
+	       "Punted messages siphond answered: by answer (options, reply: a reply rule; "
+	       "no_live_node: 503; stun) and SIP code.");
+	codes(b, "options", &c->options);
+	codes(b, "reply", &c->replies);
+	mbuf_printf(b, "siphon_punts_answered_total{answer=\"no_live_node\",code=\"503\"} %llu\n",
+		    (unsigned long long)c->no_live_node);
+	mbuf_printf(b, "siphon_punts_answered_total{answer=\"stun\"} %llu\n",
+		    (unsigned long long)c->stun);
+	family(b, "siphon_punts_unanswered_total", "counter",
+	       "Punted messages decided and left unanswered, by why.");
+	whys(b, "siphon_punts_unanswered_total", c->unanswered, c->n_unanswered);
+	family(b, "siphon_punts_bad_total", "counter",
+	       "Punted datagrams siphond could not answer, by why.");
+	whys(b, "siphon_punts_bad_total", c->bad, c->n_bad);
+	family(b, "siphon_punts_send_failed_total", "counter", "Answers that could not be sent.");
+	mbuf_printf(b, "siphon_punts_send_failed_total %llu\n", (unsigned long long)c->send_failed);
+}
+
+static void fp_label(struct mbuf *b, const struct fp_view *v)
+{
+	mbuf_printf(b, "fastpath=\"");
+	mbuf_label(b, v->s->name);
+	mbuf_printf(b, "\"");
+}
+
+static void fastpaths(struct mbuf *b, const struct metrics_src *s, const struct fp_view *v)
+{
+	family(b, "siphon_fastpath_attached", "gauge",
+	       "1 while the fast path is attached; 0: it detached, its last snapshot is still "
+	       "shown (until one of its name attaches again).");
+	for (size_t i = 0; i < s->n_fp; i++) {
+		mbuf_printf(b, "siphon_fastpath_attached{");
+		fp_label(b, &v[i]);
+		mbuf_printf(b, "} %d\n", v[i].s->attached);
+	}
+	family(b, "siphon_fastpath_generation", "gauge",
+	       "The generation each fast path last acknowledged.");
+	for (size_t i = 0; i < s->n_fp; i++) {
+		mbuf_printf(b, "siphon_fastpath_generation{");
+		fp_label(b, &v[i]);
+		mbuf_printf(b, "} %llu\n", (unsigned long long)v[i].s->acked);
+	}
+	family(b, "siphon_fastpath_counters_generation", "gauge",
+	       "The generation the fast path's last counters snapshot counts against (the "
+	       "flag, rule and node series are shown only while it is the running one).");
+	for (size_t i = 0; i < s->n_fp; i++) {
+		if (!v[i].h)
+			continue;
+		mbuf_printf(b, "siphon_fastpath_counters_generation{");
+		fp_label(b, &v[i]);
+		mbuf_printf(b, "} %llu\n", (unsigned long long)v[i].h->generation);
+	}
+	family(b, "siphon_fastpath_counters_age_seconds", "gauge",
+	       "Seconds since the fast path's last counters snapshot arrived.");
+	for (size_t i = 0; i < s->n_fp; i++) {
+		if (!v[i].h)
+			continue;
+		mbuf_printf(b, "siphon_fastpath_counters_age_seconds{");
+		fp_label(b, &v[i]);
+		mbuf_printf(b, "} %.3f\n", v[i].s->age_s);
+	}
+	if (s->pub) {
+		family(b, "siphon_fastpath_snapshots_total", "counter",
+		       "Counters snapshots from fast paths: received, refused (malformed, or indices "
+		       "beyond their generation: logged, not kept).");
+		mbuf_printf(b, "siphon_fastpath_snapshots_total{result=\"received\"} %llu\n",
+			    (unsigned long long)s->pub->counters);
+		mbuf_printf(b, "siphon_fastpath_snapshots_total{result=\"refused\"} %llu\n",
+			    (unsigned long long)s->pub->counters_refused);
+	}
+}
+
+/* Named counters: group -> family; a row without help goes on the
+ * family of the row before. Other groups: siphon_fastpath_counter_total. */
+static const struct named_family {
+	const char *group, *metric, *label, *lane, *help;
+} named_families[] = {
+	{ "packets", "siphon_packets_total", "kind", "afxdp",
+	  "Packets the AF_XDP lane took in (in), TCP segments among them (tcp)." },
+	{ "bytes", "siphon_bytes_total", "direction", "afxdp",
+	  "Bytes the AF_XDP lane took in and sent out." },
+	{ "outcome", "siphon_outcome_packets_total", "outcome", "afxdp",
+	  "What became of the AF_XDP lane's packets: forward, drop, punt, pass, hold." },
+	{ "reason", "siphon_reason_packets_total", "reason", "afxdp",
+	  "Packets by reason (siphonctl reasons; the kernel lane's own in docs/xdp.md)." },
+	{ "kernel_reason", NULL, "reason", "kernel", NULL },
+	{ "packet", "siphon_parse_packets_total", "status", "afxdp",
+	  "Packets by what the frame parser made of them." },
+	{ "kernel_packet", NULL, "status", "kernel", NULL },
+	{ "kernel_up", "siphon_kernel_up_packets_total", "reason", "kernel",
+	  "Packets the kernel lane sent up to the AF_XDP lane, by why." },
+	{ "dispatch", "siphon_dispatch_packets_total", "by", "afxdp",
+	  "Forwarded messages by how their node was chosen." },
+	{ "fragments", "siphon_fragments_total", "result", "afxdp",
+	  "IP fragments by what the fragment table did with them." },
+};
+#define N_NAMED_FAMILIES (sizeof(named_families) / sizeof(named_families[0]))
+
+static const struct named_family *family_of(const char *name)
+{
+	size_t g = strcspn(name, ".");
+
+	for (size_t k = 0; k < N_NAMED_FAMILIES; k++)
+		if (strlen(named_families[k].group) == g &&
+		    memcmp(named_families[k].group, name, g) == 0)
+			return &named_families[k];
+	return NULL;
+}
+
+static void named_rows(struct mbuf *b, const struct metrics_src *s, const struct fp_view *v,
+		       const struct named_family *f, const char *metric)
+{
+	size_t g = strlen(f->group);
+
+	for (size_t i = 0; i < s->n_fp; i++)
+		for (uint32_t k = 0; v[i].h && k < v[i].h->n_named; k++) {
+			const char *n = v[i].named[k].name;
+
+			if (strncmp(n, f->group, g) != 0 || n[g] != '.')
+				continue;
+			mbuf_printf(b, "%s{", metric);
+			fp_label(b, &v[i]);
+			mbuf_printf(b, ",lane=\"%s\",%s=\"%s\"} %llu\n", f->lane, f->label, n + g + 1,
+				    (unsigned long long)v[i].named[k].value);
+		}
+}
+
+static void named(struct mbuf *b, const struct metrics_src *s, const struct fp_view *v)
+{
+	const char *metric = NULL;
+
+	for (size_t k = 0; k < N_NAMED_FAMILIES; k++) {
+		const struct named_family *f = &named_families[k];
+
+		if (f->metric) {
+			metric = f->metric;
+			family(b, metric, "counter", f->help);
+		}
+		named_rows(b, s, v, f, metric);
+	}
+	family(b, "siphon_fastpath_counter_total", "counter",
+	       "The fast path's other counters by group (xsk, channel, swap, ratelimit, ...) and "
+	       "name, as its summary shows them.");
+	for (size_t i = 0; i < s->n_fp; i++)
+		for (uint32_t k = 0; v[i].h && k < v[i].h->n_named; k++) {
+			const char *n = v[i].named[k].name;
+			size_t g = strcspn(n, ".");
+
+			if (family_of(n))
+				continue;
+			mbuf_printf(b, "siphon_fastpath_counter_total{");
+			fp_label(b, &v[i]);
+			mbuf_printf(b, ",group=\"%.*s\",counter=\"%s\"} %llu\n", (int)g, n, n + g + 1,
+				    (unsigned long long)v[i].named[k].value);
+		}
+}
+
+static void node_series(struct mbuf *b, const struct metrics_src *s, const struct fp_view *v,
+			const char *metric, unsigned kind, const char *lane, uint32_t lanebit)
+{
+	for (size_t i = 0; i < s->n_fp; i++) {
+		if (!v[i].current || !(v[i].h->lanes & lanebit))
+			continue;
+		for (uint32_t k = 0; k < v[i].n[kind]; k++) {
+			const char *pool, *node;
+
+			metrics_node_names(s->cfg, k, &pool, &node);
+			mbuf_printf(b, "%s{", metric);
+			fp_label(b, &v[i]);
+			mbuf_printf(b, ",lane=\"%s\",", lane);
+			node_labels(b, pool, node);
+			mbuf_printf(b, "} %llu\n", (unsigned long long)v[i].v[kind][k]);
+		}
+	}
+}
+
+static void pool_series(struct mbuf *b, const struct metrics_src *s, const struct fp_view *v,
+			unsigned kind, const char *lane, uint32_t lanebit)
+{
+	for (size_t i = 0; i < s->n_fp; i++) {
+		if (!v[i].current || !(v[i].h->lanes & lanebit))
+			continue;
+		for (uint32_t p = 0; p < s->cfg->n_pools; p++) {
+			const struct pool_table *pt = &s->cfg->tables.pools[p];
+			uint64_t sum = 0;
+
+			for (uint32_t k = pt->first_node; k < pt->first_node + pt->n_nodes; k++)
+				sum += k < v[i].n[kind] ? v[i].v[kind][k] : 0;
+			mbuf_printf(b, "siphon_pool_forwarded_packets_total{");
+			fp_label(b, &v[i]);
+			mbuf_printf(b, ",lane=\"%s\",pool=\"", lane);
+			mbuf_label(b, s->cfg->pools[p].name);
+			mbuf_printf(b, "\"} %llu\n", (unsigned long long)sum);
+		}
+	}
+}
+
+static void rule_series(struct mbuf *b, const struct metrics_src *s, const struct fp_view *v,
+			unsigned kind, const char *lane, uint32_t lanebit)
+{
+	for (size_t i = 0; i < s->n_fp; i++) {
+		if (!v[i].current || !(v[i].h->lanes & lanebit))
+			continue;
+		for (uint32_t k = 0; k < v[i].n[kind]; k++) {
+			mbuf_printf(b, "siphon_rule_matches_total{");
+			fp_label(b, &v[i]);
+			mbuf_printf(b, ",lane=\"%s\",rule=\"%d\"} %llu\n", lane, s->cfg->rules[k].line,
+				    (unsigned long long)v[i].v[kind][k]);
+		}
+	}
+}
+
+static void indexed(struct mbuf *b, const struct metrics_src *s, const struct fp_view *v)
+{
+	family(b, "siphon_flag_set_total", "counter",
+	       "Messages the AF_XDP lane classified with the flag set (the kernel lane keeps no "
+	       "flag counters).");
+	for (size_t i = 0; i < s->n_fp; i++) {
+		if (!v[i].current || !(v[i].h->lanes & GEN_COUNTERS_LANE_AFXDP))
+			continue;
+		for (uint32_t k = 0; k < v[i].n[GEN_COUNTER_FLAG]; k++) {
+			mbuf_printf(b, "siphon_flag_set_total{");
+			fp_label(b, &v[i]);
+			mbuf_printf(b, ",flag=\"");
+			mbuf_label(b, s->cfg->flags[k].name);
+			mbuf_printf(b, "\"} %llu\n", (unsigned long long)v[i].v[GEN_COUNTER_FLAG][k]);
+		}
+	}
+	family(b, "siphon_rule_matches_total", "counter",
+	       "Messages each rule decided (or metered: rate-limit), by the rule's line in the "
+	       "config; the running generation's, from 0 at each generation.");
+	rule_series(b, s, v, GEN_COUNTER_RULE, "afxdp", GEN_COUNTERS_LANE_AFXDP);
+	rule_series(b, s, v, GEN_COUNTER_KERNEL_RULE, "kernel", GEN_COUNTERS_LANE_KERNEL);
+	family(b, "siphon_node_forwarded_packets_total", "counter",
+	       "Packets forwarded to the node; the running generation's, from 0 at each "
+	       "generation.");
+	node_series(b, s, v, "siphon_node_forwarded_packets_total", GEN_COUNTER_NODE_PACKETS,
+		    "afxdp", GEN_COUNTERS_LANE_AFXDP);
+	node_series(b, s, v, "siphon_node_forwarded_packets_total", GEN_COUNTER_KERNEL_NODE_PACKETS,
+		    "kernel", GEN_COUNTERS_LANE_KERNEL);
+	family(b, "siphon_node_forwarded_bytes_total", "counter",
+	       "Bytes the kernel lane forwarded to the node (the AF_XDP lane counts packets only).");
+	node_series(b, s, v, "siphon_node_forwarded_bytes_total", GEN_COUNTER_KERNEL_NODE_BYTES,
+		    "kernel", GEN_COUNTERS_LANE_KERNEL);
+	family(b, "siphon_pool_forwarded_packets_total", "counter",
+	       "Packets forwarded to the pool's nodes (the sum of its nodes).");
+	pool_series(b, s, v, GEN_COUNTER_NODE_PACKETS, "afxdp", GEN_COUNTERS_LANE_AFXDP);
+	pool_series(b, s, v, GEN_COUNTER_KERNEL_NODE_PACKETS, "kernel", GEN_COUNTERS_LANE_KERNEL);
+}
+
+int metrics_render(const struct metrics_src *s, struct mbuf *b)
+{
+	struct fp_view *v = calloc(s->n_fp + 1, sizeof(*v));
+	int rc = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n_fp && !rc; i++)
+		rc = fp_view_open(&v[i], &s->fp[i], s);
+	if (!rc) {
+		generation(b, s);
+		health(b, s);
+		punts(b, s);
+		fastpaths(b, s, v);
+		named(b, s, v);
+		indexed(b, s, v);
+		family(b, "siphon_metrics_scrapes_total", "counter",
+		       "/metrics requests answered before this one.");
+		mbuf_printf(b, "siphon_metrics_scrapes_total %llu\n", (unsigned long long)s->scrapes);
+		if (b->over) /* over METRICS_MAX_BYTES, or out of memory */
+			rc = -EFBIG;
+	}
+	for (size_t i = 0; i < s->n_fp; i++)
+		fp_view_close(&v[i]);
+	free(v);
+	return rc;
+}

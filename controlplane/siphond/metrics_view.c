@@ -1,0 +1,95 @@
+/* What /metrics and `stats` share: siphond's state gathered in one place,
+ * and a fast path's snapshot made ready to read by index. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "metrics.h"
+
+void metrics_node_names(const struct siphon_config *cfg, uint32_t i, const char **pool,
+			const char **node)
+{
+	const struct pool_node *pn = &cfg->tables.nodes[i];
+	const struct cfg_pool *cp = &cfg->pools[pn->pool];
+
+	*pool = cp->name;
+	*node = cp->nodes[i - cfg->tables.pools[pn->pool].first_node].name;
+}
+
+static uint32_t limit(const struct siphon_config *cfg, unsigned kind)
+{
+	switch (kind) {
+	case GEN_COUNTER_FLAG:
+		return cfg->n_flags;
+	case GEN_COUNTER_RULE:
+	case GEN_COUNTER_KERNEL_RULE:
+		return cfg->n_rules;
+	default:
+		return cfg->tables.n_nodes;
+	}
+}
+
+int fp_view_open(struct fp_view *v, const struct pub_snapshot *s, const struct metrics_src *src)
+{
+	const struct gen_wire_indexed *ix;
+
+	memset(v, 0, sizeof(*v));
+	v->s = s;
+	if (!s->p)
+		return 0;
+	v->h = s->p;
+	v->named = gen_counters_named(s->p);
+	/* indices name flags, rules and nodes only in the generation they
+	 * were counted in: the running one, whose config siphond has */
+	v->current = v->h->generation == src->generation && src->cfg;
+	if (!v->current)
+		return 0;
+	for (unsigned k = 1; k < GEN_COUNTER__COUNT; k++) {
+		v->n[k] = limit(src->cfg, k);
+		v->v[k] = calloc(v->n[k] + 1, sizeof(uint64_t));
+		if (!v->v[k]) {
+			fp_view_close(v);
+			return -ENOMEM;
+		}
+	}
+	ix = gen_counters_indexed(s->p);
+	for (uint32_t i = 0; i < v->h->n_indexed; i++)
+		if (ix[i].kind < GEN_COUNTER__COUNT && ix[i].index < v->n[ix[i].kind])
+			v->v[ix[i].kind][ix[i].index] = ix[i].value;
+	return 0;
+}
+
+void fp_view_close(struct fp_view *v)
+{
+	for (unsigned k = 0; k < GEN_COUNTER__COUNT; k++)
+		free(v->v[k]);
+	memset(v, 0, sizeof(*v));
+}
+
+void metrics_src_of(const struct siphond *d, struct metrics_src *s, struct pub_snapshot *fp)
+{
+	*s = (struct metrics_src){
+		.cfg = d->cfg,
+		.generation = d->cur->number,
+		.generation_age_s = difftime(time(NULL), d->cur->made),
+		.generation_bytes = d->cur->len,
+		.health = d->hl ? d->hl->set : NULL,
+		.punts = d->punt ? &d->punt->c : NULL,
+		.pub = publisher_counters(d->pub),
+		.dc = &d->c,
+		.fp = fp,
+		.n_fp = publisher_snapshots(d->pub, fp, 2 * PUB_MAX_FASTPATHS),
+		.scrapes = metrics_http_scrapes(d),
+	};
+}
+
+void metrics_limits(void *ctx, uint64_t generation, struct gen_counters_limits *lim)
+{
+	const struct siphond *d = ctx;
+
+	if (!d->cur || !d->cfg || generation != d->cur->number)
+		return;
+	*lim = (struct gen_counters_limits){ d->cfg->n_flags, d->cfg->n_rules,
+					     d->cfg->tables.n_nodes };
+}

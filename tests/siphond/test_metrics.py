@@ -1,0 +1,330 @@
+"""siphond's /metrics and `stats` (docs/metrics.md): a fake fast path sends
+COUNTERS snapshots over the publish channel, /metrics is scraped over HTTP
+on 127.0.0.1 (a free port) and must show what was sent; malformed
+snapshots are refused and counted; then the real pair, `siphon --io pcap
+--siphond`, whose one snapshot after the replay counts its packets."""
+import ipaddress
+import json
+import os
+import re
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from packets import eth, ip4, udp4, write_pcap  # noqa: E402
+from waiting import wait_for  # noqa: E402
+
+SIPHOND = os.environ["SIPHOND"]
+SIPHONCTL = os.environ["SIPHONCTL"]
+SIPHON = os.environ["SIPHON"]
+ROOT = Path(os.environ["SIPHON_SOURCE"])
+EDGE = (ROOT / "docs" / "examples" / "edge.conf").read_text()
+DP_CONF = (ROOT / "tests" / "dp" / "dp.conf").read_text()
+
+MAGIC, GENERATION, ACK, COUNTERS = 0x42555053, 1, 2, 3
+FLAG, RULE, NODE, KRULE, KNODE, KBYTES = 1, 2, 3, 4, 5, 6
+AFXDP, KERNEL = 1, 2
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def line_of(text, needle):
+    return text.splitlines().index(next(l for l in text.splitlines() if needle in l)) + 1
+
+
+def with_metrics(text, port):
+    return text.replace("balancer = {", 'balancer = {\n  metrics = "127.0.0.1:%d";' % port, 1)
+
+
+def snapshot(generation, named, indexed, lanes=AFXDP | KERNEL, seq=1, sort=True):
+    """A COUNTERS payload: named {"group.counter": n}, indexed [(kind, index, n)]."""
+    names = sorted(named) if sort else list(named)
+    body = struct.pack("<IIIIQQ", 1, lanes, len(names), len(indexed), generation, seq)
+    for n in names:
+        body += struct.pack("<40sQ", n.encode(), named[n])
+    for kind, index, value in (sorted(indexed) if sort else indexed):
+        body += struct.pack("<HHIQ", kind, 0, index, value)
+    return body
+
+
+class Siphond:
+    def __init__(self, tmp, config_text):
+        self.tmp = tmp
+        self.conf = tmp / "siphond.conf"
+        self.conf.write_text(config_text)
+        self.sock = str(tmp / "siphond.sock")
+        self.log_path = tmp / "siphond.log"
+        self.logf = open(self.log_path, "w")
+        self.proc = subprocess.Popen([SIPHOND, "--config", str(self.conf), "--socket", self.sock,
+                                      "--state-dir", str(tmp / "state"), "--no-probes"],
+                                     stderr=self.logf)
+        wait_for(lambda: "listening on" in self.log() or self.proc.poll() is not None)
+        assert self.proc.poll() is None, self.log()
+
+    def log(self):
+        return self.log_path.read_text()
+
+    def ctl(self, *args):
+        return subprocess.run([SIPHONCTL, "--socket", self.sock, *args], capture_output=True,
+                              text=True, timeout=20)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        assert self.proc.wait(timeout=20) == 0
+        self.logf.close()
+
+
+class FastPath:
+    def __init__(self, d, name):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.settimeout(10)
+        self.s.connect(d.sock)
+        self.s.sendall((json.dumps({"method": "fastpath.attach",
+                                    "params": {"name": name, "generation": 0}, "id": 1})
+                        + "\n").encode())
+        line = b""
+        while not line.endswith(b"\n"):
+            line += self.s.recv(1)
+        magic, _, kind, length = struct.unpack("<IHHQ", self.recv(16))
+        assert (magic, kind) == (MAGIC, GENERATION)
+        self.generation = struct.unpack_from("<Q", self.recv(length), 24)[0]
+        self.s.sendall(struct.pack("<IHHQ", MAGIC, 1, ACK, 128) +
+                       struct.pack("<Qi116s", self.generation, 0, b""))
+
+    def recv(self, n):
+        buf = b""
+        while len(buf) < n:
+            chunk = self.s.recv(n - len(buf))
+            assert chunk, "closed"
+            buf += chunk
+        return buf
+
+    def counters(self, payload, length=None):
+        self.s.sendall(struct.pack("<IHHQ", MAGIC, 1, COUNTERS,
+                                   len(payload) if length is None else length) + payload)
+
+
+def scrape(port, path="/metrics"):
+    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=10) as r:
+        assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        return r.read().decode()
+
+
+def value(text, series):
+    """The value of one exact series line, or None."""
+    for line in text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.split()[-1])
+    return None
+
+
+def families_well_formed(text):
+    """Every sample's family has HELP and TYPE before it, each family once."""
+    seen, current = set(), None
+    for line in text.splitlines():
+        m = re.match(r"# TYPE (\S+) (counter|gauge|summary)$", line)
+        if m:
+            assert m.group(1) not in seen, "family %s twice" % m.group(1)
+            seen.add(m.group(1))
+            current = m.group(1)
+            continue
+        if line.startswith("#"):
+            assert re.match(r"# HELP \S+ .+", line), line
+            continue
+        name = re.match(r"([a-z_]+)[{ ]", line).group(1)
+        assert name == current or name in (current + "_sum", current + "_count"), line
+        assert re.match(r'[a-z_]+(\{([a-z_]+="[^"\\]*",)*[a-z_]+="[^"\\]*"\})? \S+$', line), line
+
+
+@pytest.fixture
+def edge(tmp_path):
+    port = free_port()
+    d = Siphond(tmp_path, with_metrics(EDGE, port))
+    d.port = port
+    yield d
+    d.stop()
+
+
+def test_snapshots_to_metrics_and_stats(edge):
+    assert "metrics: serving http://127.0.0.1:%d/metrics" % edge.port in edge.log()
+    fp = FastPath(edge, "fp1")
+    g = fp.generation
+    first = {"reason.too_big": 5, "reason.rule_pool": 40, "outcome.forward": 40,
+             "kernel_reason.forwarded": 9, "xsk.rx": 77}
+    fp.counters(snapshot(g, first, [(FLAG, 1, 3), (RULE, 0, 2), (NODE, 0, 11), (NODE, 3, 1),
+                                    (KNODE, 1, 4), (KBYTES, 1, 400), (KRULE, 7, 6)]))
+    b1 = 'fastpath="fp1",lane="afxdp",pool="core",node="b1"'
+    wait_for(lambda: value(scrape(edge.port), "siphon_node_forwarded_packets_total{%s}" % b1) == 11,
+             what="the first snapshot in /metrics")
+    text = scrape(edge.port)
+    families_well_formed(text)
+    assert value(text, 'siphon_reason_packets_total{fastpath="fp1",lane="afxdp",reason="too_big"}') == 5
+    assert value(text, 'siphon_reason_packets_total{fastpath="fp1",lane="kernel",reason="forwarded"}') == 9
+    assert value(text, 'siphon_outcome_packets_total{fastpath="fp1",lane="afxdp",outcome="forward"}') == 40
+    assert value(text, 'siphon_flag_set_total{fastpath="fp1",flag="CARRIER_A"}') == 3
+    assert value(text, 'siphon_flag_set_total{fastpath="fp1",flag="INTERNALLY_SOURCED"}') == 0
+    conf = edge.conf.read_text()
+    first_rule, last_rule = line_of(conf, 'when = "SCANNER"'), line_of(conf, '  { then = "pool core"; }')
+    assert value(text, 'siphon_rule_matches_total{fastpath="fp1",lane="afxdp",rule="%d"}'
+                 % first_rule) == 2
+    assert value(text, 'siphon_rule_matches_total{fastpath="fp1",lane="kernel",rule="%d"}'
+                 % last_rule) == 6
+    assert value(text, 'siphon_node_forwarded_packets_total{fastpath="fp1",lane="kernel",'
+                       'pool="core",node="b2"}') == 4
+    assert value(text, 'siphon_node_forwarded_bytes_total{fastpath="fp1",lane="kernel",'
+                       'pool="core",node="b2"}') == 400
+    assert value(text, 'siphon_pool_forwarded_packets_total{fastpath="fp1",lane="afxdp",'
+                       'pool="core"}') == 11
+    assert value(text, 'siphon_fastpath_counter_total{fastpath="fp1",group="xsk",counter="rx"}') == 77
+    assert value(text, 'siphon_fastpath_generation{fastpath="fp1"}') == g
+    assert value(text, 'siphon_fastpath_attached{fastpath="fp1"}') == 1
+    assert value(text, 'siphon_generation') == g
+    assert value(text, 'siphon_node_up{pool="core",node="b1",state="active"}') == 1
+    assert value(text, 'siphon_fastpath_snapshots_total{result="received"}') == 1
+
+    # the next snapshot: the counters move by what moved
+    more = dict(first, **{"reason.too_big": 8})
+    fp.counters(snapshot(g, more, [(NODE, 0, 25)], seq=2))
+    wait_for(lambda: value(scrape(edge.port), "siphon_node_forwarded_packets_total{%s}" % b1) == 25)
+    text = scrape(edge.port)
+    assert value(text, 'siphon_reason_packets_total{fastpath="fp1",lane="afxdp",reason="too_big"}') == 8
+    assert value(text, 'siphon_flag_set_total{fastpath="fp1",flag="CARRIER_A"}') == 0
+
+    # refused, counted, logged; the connection stays and the last good one is kept
+    bad = [snapshot(g, {"b.x": 1, "a.x": 2}, [], sort=False),          # names out of order
+           snapshot(g, {"reason.ok": 1}, [(NODE, 999, 1)]),              # no node 999
+           snapshot(g, {"reason.Bad": 1}, []),                            # not [a-z0-9_]
+           snapshot(0, {}, []),                                           # generation 0
+           snapshot(g, {}, [(NODE, 2, 1), (NODE, 2, 1)], sort=False)]     # twice
+    for p in bad:
+        fp.counters(p)
+    wait_for(lambda: value(scrape(edge.port),
+                           'siphon_fastpath_snapshots_total{result="refused"}') == len(bad))
+    log = edge.log()
+    assert "fast path fp1: counters refused: counters: named entry 1 (a.x) out of order; 1 so far" in log
+    assert "counters refused: counters: node_packets 999, generation %d has 5; 2 so far" % g in log
+    assert "; 4 so far" in log and "; 3 so far" not in log  # 1st, 2nd, 4th...
+    text = scrape(edge.port)
+    assert value(text, "siphon_node_forwarded_packets_total{%s}" % b1) == 25
+
+    # stats: the same figures by name
+    r = edge.ctl("stats", "--json")
+    assert r.returncode == 0, r.stderr
+    st = json.loads(r.stdout)
+    (f,) = st["fast_paths"]
+    c = f["counters"]
+    assert (f["name"], f["attached"], f["refused"], c["generation"], c["seq"], c["current"]) == \
+        ("fp1", True, len(bad), g, 2, True)
+    assert c["groups"]["reason"] == {"rule_pool": 40, "too_big": 8}
+    assert c["nodes"][0] == {"pool": "core", "node": "b1", "afxdp_packets": 25,
+                             "kernel_packets": 0, "kernel_bytes": 0}
+    assert st["snapshots"] == {"received": 2 + len(bad), "refused": len(bad)}
+    assert st["metrics"]["listen"] == "127.0.0.1:%d" % edge.port
+    people = edge.ctl("stats")
+    assert people.returncode == 0, people.stderr
+    assert re.search(r"core/b1\s+25\s+0\s+0", people.stdout), people.stdout
+    assert re.search(r"too_big\s+8\s+0", people.stdout), people.stdout
+
+    # a header that does not frame a snapshot: the fast path is detached
+    fp.counters(b"\0" * 20, length=20)
+    wait_for(lambda: "fast path fp1 detached: protocol error: publish channel: "
+                     "a counters snapshot of 20 bytes refused" in edge.log())
+    text = scrape(edge.port)  # its last snapshot is still shown, as detached
+    assert value(text, 'siphon_fastpath_attached{fastpath="fp1"}') == 0
+    assert value(text, "siphon_node_forwarded_packets_total{%s}" % b1) == 25
+
+
+def test_http_edges_and_bound(edge):
+    with pytest.raises(urllib.error.HTTPError) as e:
+        scrape(edge.port, "/")
+    assert e.value.code == 404
+    req = urllib.request.Request("http://127.0.0.1:%d/metrics" % edge.port, data=b"x",
+                                 method="POST")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=10)
+    assert e.value.code == 405
+    # many idle connections do not keep siphond from answering
+    idle = [socket.create_connection(("127.0.0.1", edge.port)) for _ in range(20)]
+    r = edge.ctl("ping")
+    assert r.stdout == "pong\n"
+    for s in idle:
+        s.close()
+    wait_for(lambda: value(scrape(edge.port), "siphon_generation") == 1)
+
+
+def test_metrics_off_and_taken_port(tmp_path):
+    d = Siphond(tmp_path, EDGE.replace("balancer = {", 'balancer = {\n  metrics = "off";', 1))
+    try:
+        assert "metrics: serving" not in d.log()
+        st = json.loads(d.ctl("stats", "--json").stdout)
+        assert st["metrics"]["listen"] is None and st["fast_paths"] == []
+    finally:
+        d.stop()
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    port = taken.getsockname()[1]
+    (tmp_path / "b").mkdir()
+    d = Siphond(tmp_path / "b", with_metrics(EDGE, port))
+    try:
+        assert ("metrics: cannot listen on 127.0.0.1:%d: Address already in use; /metrics is "
+                "not served" % port) in d.log()
+        assert d.ctl("ping").stdout == "pong\n"
+    finally:
+        d.stop()
+        taken.close()
+
+
+def invites(path, n):
+    src, vip = ipaddress.ip_address("192.0.2.7").packed, ipaddress.ip_address("198.51.100.10").packed
+    frames = []
+    for i in range(n):
+        msg = (f"INVITE sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bK-{i}\r\n"
+               f"From: <sip:a@example.com>;tag=f{i}\r\nTo: <sip:b@example.com>\r\n"
+               f"Call-ID: m-{i}@192.0.2.7\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n").encode()
+        frames.append(eth(bytes.fromhex("02000000000a"), bytes.fromhex("020000000099"),
+                          ip4(src, vip, 17, udp4(src, vip, 5062, 5060, msg))))
+    write_pcap(path, frames)
+
+
+def test_siphon_pcap_snapshot(tmp_path):
+    port = free_port()
+    d = Siphond(tmp_path, with_metrics(DP_CONF, port))
+    try:
+        invites(tmp_path / "in.pcap", 60)
+        p = subprocess.run([SIPHON, "--io", "pcap", "--siphond", d.sock, "--state-dir",
+                            str(tmp_path / "state"), "--in", str(tmp_path / "in.pcap"), "--out",
+                            str(tmp_path / "out.pcap")], capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        summary = json.loads(p.stdout)
+        wait_for(lambda: value(scrape(port), 'siphon_fastpath_attached{fastpath="siphon-pcap"}') == 0)
+        text = scrape(port)
+        families_well_formed(text)
+        fp = 'fastpath="siphon-pcap",lane="afxdp"'
+        d1 = value(text, 'siphon_node_forwarded_packets_total{%s,pool="dsr",node="d1"}' % fp)
+        d2 = value(text, 'siphon_node_forwarded_packets_total{%s,pool="dsr",node="d2"}' % fp)
+        assert (d1, d2) == (summary["nodes"]["d1"], summary["nodes"]["d2"])
+        assert d1 + d2 == 60
+        assert value(text, 'siphon_pool_forwarded_packets_total{%s,pool="dsr"}' % fp) == 60
+        assert value(text, 'siphon_reason_packets_total{%s,reason="rule_pool"}' % fp) == 60
+        assert value(text, 'siphon_packets_total{%s,kind="in"}' % fp) == 60
+        default = line_of(d.conf.read_text(), 'then = "pool dsr"; }')
+        assert value(text, 'siphon_rule_matches_total{%s,rule="%d"}' % (fp, default)) == 60
+        assert value(text, 'siphon_fastpath_counter_total{fastpath="siphon-pcap",group="channel",'
+                           'counter="applied"}') == 1
+    finally:
+        d.stop()
