@@ -130,8 +130,8 @@ static int load_named(struct loader *L, const config_setting_t *e, const char *p
 	if (config_setting_get_member(e, "address") || (host && srv))
 		return cfg_fail(L, e, "%s: give one of address, host and srv", where);
 	if (config_setting_get_member(e, "mac"))
-		return cfg_fail(L, e, "%s: mac: a node given by name has no fixed next hop; its "
-				"addresses' come from the kernel", where);
+		return cfg_fail(L, e, "%s: mac: a node given by name has no fixed next hop (its "
+				"addresses change); the kernel gives it", where);
 	if (srv && (config_setting_get_member(e, "port") || config_setting_get_member(e, "weight")))
 		return cfg_fail(L, e, "%s: port and weight come from the SRV records of '%s'", where,
 				srv);
