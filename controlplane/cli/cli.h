@@ -30,8 +30,10 @@ struct cli_command {
 #define RPC_USAGE "METHOD [JSON-PARAMS]"
 #define STATE_USAGE "state [--json]"
 #define RELOAD_USAGE "reload [--dry-run] [--json]"
-#define POOL_USAGE "pool show [POOL] [--json]"
-#define NODE_USAGE "node enable|disable POOL NODE"
+#define POOL_USAGE "pool list [--json] | pool show [POOL] [--json]"
+#define NODE_USAGE                                                                   \
+	"node add POOL NODE ADDRESS[:PORT] [--weight W] [--id ID] [--json] | "       \
+	"node remove|drain|enable|disable POOL NODE [--json] | node weight POOL NODE W [--json]"
 #define IMPORT_USAGE "import-dispatcher FILE [--out FILE] [--control ADDR] [--json]"
 #define STATS_USAGE "stats [--json]"
 

@@ -1,5 +1,5 @@
-/* siphonctl pool show and node enable|disable: siphond's pools and nodes
- * (docs/health.md, docs/rpc.md). */
+/* siphonctl pool list|show: siphond's pools and nodes (docs/health.md,
+ * docs/siphond.md "Pool management", docs/rpc.md). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,9 +51,44 @@ static void print_names(const json_t *p)
 	}
 }
 
+static void print_json(const json_t *r)
+{
+	char *s = json_dumps(r, JSON_COMPACT);
+
+	if (s)
+		puts(s);
+	free(s);
+}
+
+static bool has(const json_t *node, const char *change)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach (json_object_get(node, "changes"), i, v)
+		if (strcmp(json_string_value(v), change) == 0)
+			return true;
+	return false;
+}
+
+/* Where the node differs from the config file, for people. */
+static void print_marks(const json_t *n)
+{
+	if (has(n, "added"))
+		printf("  [added by rpc]");
+	if (has(n, "replaced"))
+		printf("  [replaced by rpc]");
+	if (has(n, "weight"))
+		printf("  [weight by rpc; %lld in the config]", num(n, "config_weight"));
+	if (has(n, "draining"))
+		printf("  [drained by rpc]");
+	if (json_is_true(json_object_get(n, "admin_disabled")))
+		printf("  [disabled by an operator]");
+}
+
 static void print_pools(const json_t *r)
 {
-	const json_t *p, *n;
+	const json_t *p, *n, *v;
 	size_t i, k;
 
 	printf("generation %lld\n", num(r, "generation"));
@@ -69,6 +104,8 @@ static void print_pools(const json_t *r)
 			printf("; none live: 503, Retry-After %lld s", num(p, "retry_after_s"));
 		else
 			printf("; none live: 503, no Retry-After");
+		json_array_foreach (json_object_get(p, "removed"), k, v)
+			printf("%s%s", k ? ", " : "; removed by rpc: ", json_string_value(v));
 		printf("\n%-16s %-9s %-17s %6s %6s %8s %7s %7s %8s %5s  %s\n", "NODE", "STATE", "WHY",
 		       "WEIGHT", "EFFECT", "PROBES", "2XX", "OTHER", "TIMEOUTS", "ICMP",
 		       "LAST CHANGE");
@@ -80,77 +117,73 @@ static void print_pools(const json_t *r)
 			char at[32];
 
 			strftime(at, sizeof(at), "%Y-%m-%d %H:%M:%S", localtime(&when));
-			printf("%-16s %-9s %-17s %6lld %6lld %8lld %7lld %7lld %8lld %5lld  %s (%.1f s ago)%s\n",
+			printf("%-16s %-9s %-17s %6lld %6lld %8lld %7lld %7lld %8lld %5lld  %s (%.1f s ago)",
 			       str(n, "name"), str(n, "state"), str(n, "why"), num(n, "weight"),
 			       num(n, "effective_weight"), num(n, "probes_sent"), num(rep, "2xx"), other,
 			       num(n, "timeouts"), num(n, "icmp_unreachable"), at,
-			       json_real_value(json_object_get(n, "last_change_age_s")),
-			       json_is_true(json_object_get(n, "admin_disabled"))
-				       ? "  [disabled by an operator]"
-				       : "");
+			       json_real_value(json_object_get(n, "last_change_age_s")));
+			print_marks(n);
+			putchar('\n');
 		}
 		print_names(p);
 	}
 }
 
+static void print_list(const json_t *r)
+{
+	const json_t *p, *c;
+	size_t i;
+
+	printf("generation %lld\n%-16s %5s %5s %9s %9s %9s %8s  %s\n", num(r, "generation"), "POOL",
+	       "NODES", "LIVE", "DRAINING", "INACTIVE", "DISABLED", "CHANGED", "FALLBACK");
+	json_array_foreach (json_object_get(r, "pools"), i, p)
+		printf("%-16s %5lld %5lld %9lld %9lld %9lld %8lld  %s\n", str(p, "name"), num(p, "nodes"),
+		       num(p, "live"), num(p, "draining"), num(p, "inactive"), num(p, "disabled"),
+		       num(p, "changed"), str(p, "fallback"));
+	json_array_foreach (json_object_get(r, "changes"), i, c)
+		printf("%s%s", i ? ", " : "changed by rpc (until a reload): ", json_string_value(c));
+	if (json_array_size(json_object_get(r, "changes")))
+		putchar('\n');
+}
+
+static int usage(const char *arg)
+{
+	if (arg)
+		cli_error("pool", "'%s': usage: siphonctl [--socket PATH] %s", arg, POOL_USAGE);
+	else
+		cli_error("pool", "usage: siphonctl [--socket PATH] %s", POOL_USAGE);
+	return CLI_USAGE;
+}
+
 int cmd_pool(int argc, char **argv)
 {
 	const char *pool = NULL;
-	bool as_json = false;
+	bool as_json = false, list;
 	json_t *params, *r;
-	char *s;
 	int rc;
 
-	if (argc < 2 || strcmp(argv[1], "show") != 0) {
-		cli_error("pool", "usage: siphonctl [--socket PATH] %s", POOL_USAGE);
-		return CLI_USAGE;
-	}
+	if (argc < 2 || (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "list") != 0))
+		return usage(argc < 2 ? NULL : argv[1]);
+	list = argv[1][0] == 'l';
 	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
+		if (strcmp(argv[i], "--json") == 0)
 			as_json = true;
-		} else if (argv[i][0] != '-' && !pool) {
+		else if (argv[i][0] != '-' && !pool && !list)
 			pool = argv[i];
-		} else {
-			cli_error("pool", "'%s': usage: siphonctl [--socket PATH] %s", argv[i],
-				  POOL_USAGE);
-			return CLI_USAGE;
-		}
+		else
+			return usage(argv[i]);
 	}
 	params = pool ? json_pack("{s:s}", "pool", pool) : json_object();
-	rc = cli_call("pool", "pool.show", params, &r);
+	rc = cli_call("pool", list ? "pool.list" : "pool.show", params, &r);
 	json_decref(params);
 	if (rc)
 		return rc;
-	if (as_json) {
-		s = json_dumps(r, JSON_COMPACT);
-		if (s)
-			puts(s);
-		free(s);
-	} else {
+	if (as_json)
+		print_json(r);
+	else if (list)
+		print_list(r);
+	else
 		print_pools(r);
-	}
-	json_decref(r);
-	return CLI_OK;
-}
-
-int cmd_node(int argc, char **argv)
-{
-	json_t *params, *r;
-	int rc;
-
-	if (argc != 4 || (strcmp(argv[1], "enable") != 0 && strcmp(argv[1], "disable") != 0)) {
-		cli_error("node", "usage: siphonctl [--socket PATH] %s", NODE_USAGE);
-		return CLI_USAGE;
-	}
-	params = json_pack("{s:s, s:s}", "pool", argv[2], "node", argv[3]);
-	rc = cli_call("node", argv[1][0] == 'e' ? "node.enable" : "node.disable", params, &r);
-	json_decref(params);
-	if (rc)
-		return rc;
-	printf("%s/%s: %s%s%s (generation %lld)\n", argv[2], argv[3],
-	       json_is_true(json_object_get(r, "changed")) ? str(r, "before") : "",
-	       json_is_true(json_object_get(r, "changed")) ? " -> " : "", str(r, "state"),
-	       num(r, "generation"));
 	json_decref(r);
 	return CLI_OK;
 }

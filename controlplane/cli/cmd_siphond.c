@@ -227,6 +227,16 @@ int cmd_reload(int argc, char **argv)
 			printf("generation %lld published:\n", (long long)num(r, "generation"));
 		print_changes(r);
 	}
+	if (!as_json && json_array_size(json_object_get(r, "overrides_dropped"))) {
+		const json_t *v;
+		size_t i;
+
+		/* the RPC's pool changes do not survive a reload (docs/siphond.md) */
+		json_array_foreach (json_object_get(r, "overrides_dropped"), i, v)
+			printf("%s%s", i ? ", " : dry ? "RPC changes it would drop: " : "RPC changes dropped: ",
+			       json_string_value(v));
+		putchar('\n');
+	}
 	json_decref(r);
 	return CLI_OK;
 }

@@ -44,14 +44,19 @@ static const struct cli_command commands[] = {
 	  "and per pool the share of Maglev slots that would move. Exits 1 with FILE:LINE: reason "
 	  "when the config is rejected (the running generation stays)." },
 	{ "pool", cmd_pool, POOL_USAGE,
-	  "Show siphond's pools and their nodes: state (active, trying, inactive, disabled) and "
-	  "why, weight and effective weight, probes sent, replies, timeouts, ICMP unreachables "
-	  "and the time of the last state change; a node an operator disabled is marked. --json "
-	  "prints the 'pool.show' method's result as one line." },
+	  "list: siphond's pools with their node counts (nodes, live, draining, inactive, "
+	  "disabled, changed over the RPC). show: the nodes: state (active, trying, inactive, "
+	  "disabled, draining) and why, weight and effective weight, probes sent, replies, "
+	  "timeouts, ICMP unreachables, the last state change, and where a node differs from the "
+	  "config file (added, weight, drained, disabled over the RPC; nodes removed). --json "
+	  "prints the method's result (pool.list, pool.show) as one line." },
 	{ "node", cmd_node, NODE_USAGE,
-	  "Take a node out (disable: no longer probed, no new calls, whatever its probes say) or "
-	  "give it back to the probes (enable: active after the pool's `up` answers). Exits 1 "
-	  "when the pool or node does not exist." },
+	  "Change a pool at once, as a new generation: add a node (port 5060, weight 100, id its "
+	  "name by default), remove one, set its weight (0-65535), drain it (no new calls, its "
+	  "dialogs still reach it), disable it (out, not probed) or enable it (ends a drain or a "
+	  "disable). The changes survive a restart of siphond and are dropped by a reload. Exits "
+	  "1 when siphond refuses (unknown pool or node, a name or address taken, a bad address "
+	  "or weight, the pool's last node, too many nodes), 2 on bad arguments." },
 	{ "import-dispatcher", cmd_import_dispatcher, IMPORT_USAGE,
 	  "Write the siphon config equivalent to a Kamailio dispatcher.list: a pool per set "
 	  "(set<ID>), a node per destination with its weight= and duid (as id), a probe group "

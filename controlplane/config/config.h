@@ -159,6 +159,27 @@ const char *config_name_kind(enum cfg_name_kind kind); /* "host", "srv" */
 /* The first node given by name, for siphon --config's refusal; NULL: none. */
 const struct cfg_name *config_first_name(const struct siphon_config *cfg, const char **pool);
 
+/* The config file's text, whole (at most 4 MiB), after the checks of
+ * config_load(); *text is NUL-terminated, the caller frees it. 0 or
+ * -errno with err. siphond keeps it: its pool changes are compiled over
+ * the text it loaded, not over a file edited since. */
+int config_read_text(const char *path, char **text, struct config_error *err);
+
+/* An edit of the parsed file before it is validated and compiled
+ * (siphond's pool changes, docs/siphond.md "Pool management"): 0, or
+ * -errno with a message in err (errlen bytes). */
+struct config_t;
+typedef int (*config_edit_fn)(struct config_t *tree, void *ctx, char *err, size_t errlen);
+/* config_load_text() with `edit` run over the tree first (NULL: none). */
+int config_load_edited(const char *name, const char *text, config_edit_fn edit, void *ctx,
+		       struct siphon_config **out, struct config_error *err);
+
+/* The loader's own rules, for names and addresses given elsewhere (RPC):
+ * a letter, then letters, digits, '_' and '-', 1-63 bytes; an IPv4 or
+ * IPv6 literal. */
+bool config_valid_name(const char *name);
+int config_parse_addr(const char *text, struct self_addr *out);
+
 /* Says what each lane of the fast path makes of the config (siphonctl
  * check): the kernel lane's limits, and rule by rule what it decides. */
 void config_describe_lanes(const struct siphon_config *cfg, FILE *out);

@@ -363,9 +363,10 @@ static int build(struct loader *L, struct cfg_source *src)
 }
 
 /* Reads from f (named `path` in messages), or from `text` when f is NULL. */
-static int load(const char *path, FILE *f, const char *text, struct siphon_config **out,
-		struct config_error *err)
+static int load(const char *path, FILE *f, const char *text, config_edit_fn edit, void *ctx,
+		struct siphon_config **out, struct config_error *err)
 {
+	char why[CONFIG_ERROR_MAX - 300];
 	struct loader L = { .path = path, .err = err };
 	struct cfg_source *src = calloc(1, sizeof(*src));
 	int rc;
@@ -383,8 +384,10 @@ static int load(const char *path, FILE *f, const char *text, struct siphon_confi
 			 config_error_file(L.lc) ? config_error_file(L.lc) : path,
 			 config_error_line(L.lc), config_error_text(L.lc));
 		rc = -EINVAL;
+	} else if (edit && (rc = edit(L.lc, ctx, why, sizeof(why))) != 0) {
+		snprintf(err->text, sizeof(err->text), "%s: %s", path, why);
 	} else {
-		rc = build(&L, src);
+		rc = build(&L, src); /* the tree as edited: config_rebuild keeps the edit */
 	}
 	source_unref(src); /* the config holds it now, if it loaded */
 	if (rc)
@@ -516,18 +519,72 @@ int config_load(const char *path, struct siphon_config **out, struct config_erro
 		snprintf(err->text, sizeof(err->text), "%s: %s", path, strerror(errno));
 		return rc;
 	}
-	rc = load(path, f, NULL, out, err);
+	rc = load(path, f, NULL, NULL, NULL, out, err);
 	fclose(f);
 	return rc;
 }
 
-int config_load_text(const char *name, const char *text, struct siphon_config **out,
-		     struct config_error *err)
+int config_load_edited(const char *name, const char *text, config_edit_fn edit, void *ctx,
+		       struct siphon_config **out, struct config_error *err)
 {
 	int rc;
 
 	err->text[0] = 0;
 	*out = NULL;
 	rc = check_includes_in(name, text, 0, err);
-	return rc ? rc : load(name, NULL, text, out, err);
+	return rc ? rc : load(name, NULL, text, edit, ctx, out, err);
+}
+
+int config_load_text(const char *name, const char *text, struct siphon_config **out,
+		     struct config_error *err)
+{
+	return config_load_edited(name, text, NULL, NULL, out, err);
+}
+
+int config_read_text(const char *path, char **text, struct config_error *err)
+{
+	FILE *f;
+	size_t len;
+	int rc;
+
+	err->text[0] = 0;
+	*text = NULL;
+	rc = check_regular(path, NULL, 0, err);
+	if (rc)
+		return rc;
+	f = fopen(path, "r");
+	if (!f) {
+		rc = -errno;
+		snprintf(err->text, sizeof(err->text), "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	*text = calloc(1, CONFIG_MAX_BYTES + 1);
+	if (!*text) {
+		fclose(f);
+		snprintf(err->text, sizeof(err->text), "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	len = fread(*text, 1, CONFIG_MAX_BYTES + 1, f);
+	fclose(f);
+	if (len > CONFIG_MAX_BYTES) {
+		free(*text);
+		*text = NULL;
+		snprintf(err->text, sizeof(err->text), "%s: larger than %d bytes", path, CONFIG_MAX_BYTES);
+		return -EFBIG;
+	}
+	char *fit = realloc(*text, len + 1); /* the text is kept: only its size */
+
+	if (fit)
+		*text = fit;
+	return 0;
+}
+
+bool config_valid_name(const char *name)
+{
+	return cfg_valid_name(name, true);
+}
+
+int config_parse_addr(const char *text, struct self_addr *out)
+{
+	return cfg_parse_addr(text, out);
 }

@@ -235,3 +235,15 @@ int health_enable(struct health_node *n, uint64_t now_ms)
 	set_state(n, HEALTH_INACTIVE, HEALTH_WHY_START, now_ms);
 	return 0;
 }
+
+int health_enable_unprobed(struct health_node *n, uint64_t now_ms)
+{
+	if (n->state != HEALTH_DISABLED)
+		return 0;
+	n->failures = 0;
+	n->successes = 0;
+	n->oc = 0;
+	n->next_ms = now_ms;
+	set_state(n, HEALTH_ACTIVE, HEALTH_WHY_NONE, now_ms);
+	return 0;
+}

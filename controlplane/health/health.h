@@ -135,6 +135,10 @@ int health_probe_result(struct health_node *n, uint64_t now_ms, const struct hea
  * starts the node over as inactive (why start), probed at once. */
 int health_disable(struct health_node *n, uint64_t now_ms);
 int health_enable(struct health_node *n, uint64_t now_ms);
+/* enable for a node nothing probes (siphond --no-probes, no control
+ * address of its family): back as at load, active (why none), since no
+ * answer would ever bring it back from inactive. */
+int health_enable_unprobed(struct health_node *n, uint64_t now_ms);
 
 /* Ends a Retry-After hold whose time has come; the scheduler calls it. */
 void health_expire(struct health_node *n, uint64_t now_ms);

@@ -125,15 +125,12 @@ static int first_generation(struct siphond *d, char *err, size_t errlen)
 
 int siphond_start(struct siphond *d, char *err, size_t errlen)
 {
-	struct config_error cerr;
 	int rc;
 
 	d->sigfd = -1;
-	rc = config_load(d->o.config, &d->cfg, &cerr);
-	if (rc) {
-		snprintf(err, errlen, "%s", cerr.text);
+	rc = siphond_load_start(d, err, errlen);
+	if (rc)
 		return rc;
-	}
 	rc = publisher_new(&d->pub);
 	if (!rc)
 		rc = events_open(d);
@@ -163,6 +160,14 @@ int siphond_start(struct siphond *d, char *err, size_t errlen)
 	 * that a restart with the same answers is the same generation */
 	dns_start_wait(d, DNS_START_MS);
 	rc = health_loop_open(d, err, errlen);
+	if (!rc) {
+		/* the nodes disabled over the RPC before a restart stay so */
+		siphond_overrides_states(d, d->hl->set, &d->ovr, OVR_FILE);
+		if (health_set_apply(d->hl->set, d->cfg, health_now_ms() / 1000, false)) {
+			snprintf(err, errlen, "out of memory");
+			rc = -ENOMEM;
+		}
+	}
 	if (!rc)
 		rc = first_generation(d, err, errlen);
 	if (!rc)
@@ -247,6 +252,8 @@ void siphond_stop(struct siphond *d)
 	health_loop_close(d->hl);
 	gen_unref(d->cur);
 	config_free(d->cfg);
+	free(d->cfg_text);
+	ovr_free(&d->ovr);
 	if (d->sigfd >= 0)
 		close(d->sigfd);
 	*d = (struct siphond){ .sigfd = -1 };

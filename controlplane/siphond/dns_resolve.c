@@ -14,6 +14,7 @@
 
 #include "dns.h"
 #include "health_loop.h"
+#include "siphon/lane_limits.h"
 #include "siphond.h"
 
 /* What a c-ares callback needs to find its resolution again. */
@@ -433,8 +434,9 @@ size_t dns_poll_fds(struct siphond *d, struct pollfd *fds, size_t n)
 	bits = ares_getsock(dns->ch, socks, ARES_GETSOCK_MAXNUM);
 	dns->n_socks = 0;
 	for (int i = 0; i < ARES_GETSOCK_MAXNUM && k < n && dns->n_socks < DNS_POLL_MAX; i++) {
-		short ev = (short)((ARES_GETSOCK_READABLE(bits, i) ? POLLIN : 0) |
-				   (ARES_GETSOCK_WRITABLE(bits, i) ? POLLOUT : 0));
+		/* ARES_GETSOCK_WRITABLE shifts a signed 1 into bit 31 */
+		short ev = (short)(((unsigned)bits & (1u << i) ? POLLIN : 0) |
+				   ((unsigned)bits & (1u << (i + ARES_GETSOCK_MAXNUM)) ? POLLOUT : 0));
 
 		if (!ev)
 			continue;
@@ -465,11 +467,66 @@ int dns_timeout(const struct siphond *d, int max_ms)
 	return (int)wait;
 }
 
-/* The config rebuilt with the answers, installed like a reload. */
+/* cfg (taken) becomes the running config as after a reload: node
+ * states carried over by name (the RPC's disabled nodes stay so), the
+ * running table kept as `previous` for grace_s; persisted, published. */
+static int install(struct siphond *d, struct siphon_config *cfg, char *err, size_t errlen)
+{
+	const uint64_t now = health_now_ms();
+	struct health_set *hs = NULL;
+	struct generation *g = NULL;
+	bool unchanged = false;
+	char lane[512];
+	int rc = -ENOMEM;
+
+	snprintf(err, errlen, "out of memory");
+	/* a config the fast paths ran may not become one siphon --io xdp refuses */
+	if (kernel_lane_fits(&d->cfg->tables, lane, sizeof(lane)) == 0 &&
+	    kernel_lane_fits(&cfg->tables, lane, sizeof(lane)) != 0) {
+		snprintf(err, errlen, "refused: %s", lane);
+		rc = -E2BIG;
+		goto fail;
+	}
+	if (health_set_new(cfg, d->hl->set, now, &hs))
+		goto fail;
+	siphond_overrides_states(d, hs, &d->ovr, NULL);
+	if (health_set_apply(hs, cfg, now / 1000, false) ||
+	    health_set_reload_grace(hs, d->hl->set, cfg, now / 1000))
+		goto fail;
+	rc = gen_build(cfg, d->last_number + 1, d->cur->blob, d->cur->len, &g, &unchanged, err,
+		       errlen);
+	if (!rc && !unchanged && (rc = gen_persist(d->o.state_dir, g, err, errlen)) != 0)
+		d->c.persist_failed++;
+	if (rc)
+		goto fail;
+	siphond_adopt(d, cfg, hs);
+	if (unchanged) {
+		siphond_log("dns: the same tables; generation %llu stays",
+			    (unsigned long long)d->cur->number);
+		gen_unref(g);
+		return 1;
+	}
+	d->last_number = g->number;
+	gen_unref(d->cur);
+	d->cur = g;
+	siphond_log("dns: generation %llu published (%zu bytes)", (unsigned long long)g->number,
+		    g->len);
+	publisher_publish(d->pub, g);
+	return 0;
+fail:
+	gen_unref(g);
+	health_set_free(hs);
+	config_free(cfg);
+	return rc;
+}
+
+/* The config rebuilt with the answers (from the tree as parsed and as
+ * the RPC's changes edited it), installed like a reload. */
 static void apply(struct siphond *d)
 {
 	struct siphon_config *cfg;
 	struct config_error cerr;
+	char err[SIPHOND_ERR_MAX];
 
 	d->dns->changed = false;
 	if (config_rebuild(d->cfg, dns_lookup, d->dns, &cfg, &cerr)) {
@@ -478,8 +535,15 @@ static void apply(struct siphond *d)
 			    cerr.text, (unsigned long long)d->cur->number);
 		return;
 	}
-	if (siphond_install(d, cfg, "dns") == 0)
+	int rc = install(d, cfg, err, sizeof(err));
+
+	if (rc == 0)
 		d->dns->c.generations++;
+	if (rc < 0) {
+		d->dns->c.rebuild_failed++;
+		siphond_log("dns: no new generation: %s; generation %llu stays", err,
+			    (unsigned long long)d->cur->number);
+	}
 }
 
 void dns_handle(struct siphond *d, const struct pollfd *fds, size_t n)

@@ -180,49 +180,89 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int gen_persist(const char *dir, const struct generation *g, char *err, size_t errlen)
+/* DIR/NAME written whole or not at all: NAME.tmp, fsync, rename, and
+ * the directory fsync'ed so that the rename itself survives a crash. */
+static int write_atomic(const char *dir, const char *name, const void *buf, size_t len,
+			const char **step)
 {
-	char path[4096], tmp[4096], d[4096];
-	const char *step = "creating the directory";
+	char path[4096], tmp[4200], d[4096];
 	int fd = -1, dfd = -1, rc;
 
 	snprintf(d, sizeof(d), "%s", dir);
-	path_of(path, sizeof(path), dir, SIPHOND_STATE_BLOB);
-	path_of(tmp, sizeof(tmp), dir, SIPHOND_STATE_BLOB ".tmp");
+	path_of(path, sizeof(path), dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	*step = "creating the directory";
 	rc = mkdirs(d);
 	if (rc)
-		goto fail;
-	step = "writing";
+		return rc;
+	*step = "writing";
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || (rc = write_all(fd, g->blob, g->len)) != 0)
-		goto fail_errno;
-	step = "fsync";
+	if (fd < 0 || (rc = write_all(fd, buf, len)) != 0)
+		goto fail;
+	*step = "fsync";
 	if (fsync(fd) < 0)
-		goto fail_errno;
+		goto fail;
 	close(fd);
 	fd = -1;
-	step = "rename";
+	*step = "rename";
 	if (rename(tmp, path) < 0)
-		goto fail_errno;
-	/* the rename itself is durable only once the directory is */
-	step = "fsync of the directory";
+		goto fail;
+	*step = "fsync of the directory";
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0 || fsync(dfd) < 0)
-		goto fail_errno;
+		goto fail;
 	close(dfd);
 	return 0;
-
-fail_errno:
+fail:
 	if (!rc)
 		rc = -errno;
-fail:
 	if (fd >= 0) {
 		close(fd);
 		unlink(tmp);
 	}
 	if (dfd >= 0)
 		close(dfd);
-	snprintf(err, errlen, "persisting generation %llu to %s: %s: %s",
-		 (unsigned long long)g->number, path, step, strerror(-rc));
+	return rc;
+}
+
+int state_write(const char *dir, const char *name, const void *buf, size_t len, char *err,
+		size_t errlen)
+{
+	const char *step;
+	int rc = write_atomic(dir, name, buf, len, &step);
+
+	if (rc)
+		snprintf(err, errlen, "writing %s/%s: %s: %s", dir, name, step, strerror(-rc));
+	return rc;
+}
+
+int state_remove(const char *dir, const char *name, char *err, size_t errlen)
+{
+	char path[4096];
+	int dfd;
+
+	path_of(path, sizeof(path), dir, name);
+	if (unlink(path) < 0 && errno != ENOENT) {
+		snprintf(err, errlen, "removing %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
+int gen_persist(const char *dir, const struct generation *g, char *err, size_t errlen)
+{
+	char path[4096];
+	const char *step;
+	int rc = write_atomic(dir, SIPHOND_STATE_BLOB, g->blob, g->len, &step);
+
+	path_of(path, sizeof(path), dir, SIPHOND_STATE_BLOB);
+	if (rc)
+		snprintf(err, errlen, "persisting generation %llu to %s: %s: %s",
+			 (unsigned long long)g->number, path, step, strerror(-rc));
 	return rc;
 }

@@ -157,10 +157,12 @@ void health_loop_rebind(struct siphond *d)
 			close(h->fd[f]);
 			h->fd[f] = -1;
 		}
-	if (d->o.no_probes)
+	/* said once, not at every reload or pool change */
+	if (d->o.no_probes && !h->told_unprobed)
 		siphond_log("--no-probes: nodes are not probed and stay as they are");
-	else if (!t->n_control_addrs && d->cfg->n_pools)
+	else if (!d->o.no_probes && !t->n_control_addrs && d->cfg->n_pools && !h->told_unprobed)
 		siphond_log("no balancer control address: nodes are not probed and stay as they are");
+	h->told_unprobed = d->o.no_probes || (!t->n_control_addrs && d->cfg->n_pools);
 }
 
 int health_loop_open(struct siphond *d, char *err, size_t errlen)

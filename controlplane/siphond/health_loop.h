@@ -65,9 +65,12 @@ int health_set_apply(struct health_set *s, struct siphon_config *cfg, uint64_t n
  * keeps where the running generation sends dialogs (its previous table
  * where that is live and its node up, else its current one), nodes
  * matched by name into the new order (a node that left: no node), as
- * `previous` until now_s + grace_s. A start over a persisted generation
- * `was` does the same, nodes matched by id, and when nothing moves keeps
- * the persisted live previous table as it was. The slots belong to s, as
+ * `previous` until now_s + grace_s; when nothing moves, the running live
+ * previous table stays as carry_over kept it (the same nodes) or mapped
+ * into the new order, with its until (the RPC's pool changes use this
+ * too). A start over a persisted generation `was` does the same, nodes
+ * matched by id, and when nothing moves keeps the persisted live previous
+ * table as it was. The slots belong to s, as
  * health previous tables do (s lives and dies with cfg). 0 or -ENOMEM. */
 int health_set_reload_grace(struct health_set *s, const struct health_set *old,
 			    struct siphon_config *cfg, uint64_t now_s);
@@ -77,8 +80,12 @@ int health_set_start_grace(struct health_set *s, const struct compiled_tables *w
 struct health_node *health_set_node(struct health_set *s, uint32_t global, struct hl_pool **pool);
 /* The pool's nodes that take new calls (up and a weight above 0). */
 uint32_t health_set_live(const struct hl_pool *p);
-/* pool.show: {"pools": [...]} (one pool when `pool` is given), NULL if unknown. */
-json_t *health_set_json(const struct health_set *s, const char *pool, uint64_t now_ms);
+/* pool.show: {"pools": [...]} (one pool when `pool` is given), NULL if
+ * unknown; each node marked where the RPC's changes `ovr` make it differ
+ * from the config file. */
+struct overrides;
+json_t *health_set_json(const struct health_set *s, const char *pool, const struct overrides *ovr,
+			uint64_t now_ms);
 /* The next time (ms) a node needs the loop: a probe due, a timeout, a hold's end. */
 uint64_t health_set_next_ms(const struct health_set *s, uint64_t now_ms);
 
@@ -96,6 +103,7 @@ struct health_loop {
 	struct sip_endpoint control[2]; /* what the probes' Via says */
 	char sock_error[2][256];
 	uint32_t instance;             /* this run, in every probe (docs/health.md) */
+	bool told_unprobed;            /* "nodes are not probed" was logged */
 	struct health_set *set;
 	struct hl_counters c;
 	struct siphond *d;             /* state changes go to its on_node_change events */

@@ -1,6 +1,5 @@
-/* Pool management over the RPC (docs/rpc.md): pool.show, node.enable,
- * node.disable. An admin change is applied at once: a new generation
- * when it changes the tables. */
+/* pool.show (docs/rpc.md): the pools, their nodes' health, and where a
+ * node differs from the config file (the RPC's changes, pool_rpc.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,11 +18,35 @@ static double wall_of(uint64_t mono_ms, uint64_t now_ms)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9 - (double)(now_ms - mono_ms) / 1000.0;
 }
 
-static json_t *node_json(const struct hl_pool *p, uint32_t i, uint64_t now_ms)
+/* What the RPC changed of the node: ["added" or "replaced", "weight",
+ * "draining", "disabled"], and the weight it has when not draining. */
+static json_t *changes_json(const struct ovr_node *e, uint32_t *weight)
+{
+	json_t *a = json_array();
+
+	if (!e)
+		return a;
+	if (e->added)
+		json_array_append_new(a, json_string(e->removed ? "replaced" : "added"));
+	if (e->weighted && !e->added)
+		json_array_append_new(a, json_string("weight"));
+	if (e->drained)
+		json_array_append_new(a, json_string("draining"));
+	if (e->disabled)
+		json_array_append_new(a, json_string("disabled"));
+	if (e->drained)
+		*weight = e->weighted ? e->weight : e->config_weight;
+	return a;
+}
+
+static json_t *node_json(const struct hl_pool *p, uint32_t i, const struct overrides *ovr,
+			 uint64_t now_ms)
 {
 	const struct health_node *n = &p->nodes[i];
 	const struct cfg_node *cn = &p->cp->nodes[i];
-	json_t *replies = json_object(), *o;
+	const struct ovr_node *e = ovr_find(ovr, p->cp->name, cn->name);
+	uint32_t weight = n->weight;
+	json_t *replies = json_object(), *changes = changes_json(e, &weight), *o;
 
 	for (unsigned c = 1; c <= 6; c++) {
 		char key[4] = { (char)('0' + c), 'x', 'x', 0 };
@@ -33,8 +56,8 @@ static json_t *node_json(const struct hl_pool *p, uint32_t i, uint64_t now_ms)
 	}
 	o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:i, s:b, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, "
 		      "s:f, s:f, s:b}",
-		      "name", cn->name, "state", health_state_name(n->state), "why",
-		      health_why_name(n->why), "weight", (json_int_t)n->weight, "effective_weight",
+		      "name", cn->name, "state", siphond_node_state(n, e), "why",
+		      health_why_name(n->why), "weight", (json_int_t)weight, "effective_weight",
 		      (json_int_t)health_effective_weight(n), "oc", n->oc, "takes_calls",
 		      health_state_takes_calls(n->state), "probes_sent",
 		      (json_int_t)n->counters[HEALTH_CNT_PROBES_SENT], "replies", replies, "timeouts",
@@ -47,13 +70,22 @@ static json_t *node_json(const struct hl_pool *p, uint32_t i, uint64_t now_ms)
 		      "last_change_age_s", (double)(now_ms - n->last_change_ms) / 1000.0,
 		      /* differs from the config: only an operator makes that */
 		      "admin_disabled", n->state == HEALTH_DISABLED);
+	if (o) {
+		json_object_set_new(o, "draining", json_boolean(e && e->drained));
+		json_object_set_new(o, "changes", changes);
+	} else {
+		json_decref(changes);
+	}
+	if (o && e && e->weighted && e->in_config && !e->added)
+		json_object_set_new(o, "config_weight", json_integer(e->config_weight));
 	if (o && n->state == HEALTH_INACTIVE && n->why == HEALTH_WHY_RETRY_AFTER)
 		json_object_set_new(o, "until_s",
 				    json_real((double)(n->until_ms - now_ms) / 1000.0));
 	return o;
 }
 
-json_t *health_set_json(const struct health_set *s, const char *pool, uint64_t now_ms)
+json_t *health_set_json(const struct health_set *s, const char *pool, const struct overrides *ovr,
+			uint64_t now_ms)
 {
 	json_t *pools = json_array();
 
@@ -66,7 +98,7 @@ json_t *health_set_json(const struct health_set *s, const char *pool, uint64_t n
 			continue;
 		nodes = json_array();
 		for (uint32_t i = 0; i < p->cp->n_nodes; i++)
-			json_array_append_new(nodes, node_json(p, i, now_ms));
+			json_array_append_new(nodes, node_json(p, i, ovr, now_ms));
 		o = json_pack("{s:s, s:I, s:I, s:{s:I, s:I, s:i, s:i, s:I}, s:s?, s:I, s:I, s:o}",
 			      "name", p->cp->name, "live", (json_int_t)health_set_live(p), "generations",
 			      (json_int_t)p->generations, "probe", "interval_ms",
@@ -76,6 +108,16 @@ json_t *health_set_json(const struct health_set *s, const char *pool, uint64_t n
 			      p->cp->fallback >= 0 ? s->pools[p->cp->fallback].cp->name : NULL,
 			      "previous_s", (json_int_t)p->prev_until, "retry_after_s",
 			      (json_int_t)p->cp->retry_after_s, "nodes", nodes);
+		if (o) {
+			json_t *removed = json_array();
+
+			/* the config file's nodes the RPC removed */
+			for (uint32_t k = 0; k < ovr->n; k++)
+				if (ovr->v[k].removed && !ovr->v[k].added &&
+				    strcmp(ovr->v[k].pool, p->cp->name) == 0)
+					json_array_append_new(removed, json_string(ovr->v[k].node));
+			json_object_set_new(o, "removed", removed);
+		}
 		json_array_append_new(pools, o);
 	}
 	if (pool && json_array_size(pools) == 0) {
@@ -90,7 +132,7 @@ static int m_pool_show(const json_t *params, void *ctx, json_t **result, struct 
 	struct siphond *d = ctx;
 	const char *pool = json_string_value(json_object_get(params, "pool"));
 
-	*result = health_set_json(d->hl->set, pool, health_now_ms());
+	*result = health_set_json(d->hl->set, pool, &d->ovr, health_now_ms());
 	if (!*result && pool)
 		return rpc_fail(err, RPC_E_NOT_FOUND, "no pool named '%.64s'", pool);
 	if (*result)
@@ -102,68 +144,8 @@ static int m_pool_show(const json_t *params, void *ctx, json_t **result, struct 
 	return *result ? 0 : -ENOMEM;
 }
 
-static int admin(void *ctx, const json_t *params, bool enable, json_t **result,
-		 struct rpc_error *err)
-{
-	struct siphond *d = ctx;
-	const char *pool = json_string_value(json_object_get(params, "pool"));
-	const char *node = json_string_value(json_object_get(params, "node"));
-	struct health_set *s = d->hl->set;
-	uint64_t now = health_now_ms();
-
-	for (uint32_t q = 0; q < s->n_pools; q++) {
-		struct hl_pool *p = &s->pools[q];
-
-		if (strcmp(p->cp->name, pool) != 0)
-			continue;
-		for (uint32_t i = 0; i < p->cp->n_nodes; i++) {
-			struct health_node *n = &p->nodes[i];
-			enum health_state before = n->state;
-
-			if (strcmp(p->cp->nodes[i].name, node) != 0)
-				continue;
-			if (enable ? before == HEALTH_DISABLED : before != HEALTH_DISABLED) {
-				if (enable)
-					health_enable(n, now);
-				else
-					health_disable(n, now);
-				d->hl->c.admin++;
-				siphond_log("node %s/%s: %s -> %s (%s by rpc)", pool, node,
-					    health_state_name(before), health_state_name(n->state),
-					    enable ? "enabled" : "disabled");
-				health_loop_changes(d, enable ? "node.enable" : "node.disable");
-				events_node_change(d, p, i, before);
-			}
-			*result = json_pack("{s:s, s:s, s:s, s:s, s:b, s:I}", "pool", pool, "node", node,
-					    "state", health_state_name(n->state), "before",
-					    health_state_name(before), "changed", n->state != before,
-					    "generation", (json_int_t)d->cur->number);
-			return *result ? 0 : -ENOMEM;
-		}
-		return rpc_fail(err, RPC_E_NOT_FOUND, "pool %.64s has no node named '%.64s'", pool,
-				node);
-	}
-	return rpc_fail(err, RPC_E_NOT_FOUND, "no pool named '%.64s'", pool);
-}
-
-static int m_enable(const json_t *params, void *ctx, json_t **result, struct rpc_error *err)
-{
-	return admin(ctx, params, true, result, err);
-}
-
-static int m_disable(const json_t *params, void *ctx, json_t **result, struct rpc_error *err)
-{
-	return admin(ctx, params, false, result, err);
-}
-
 static const struct rpc_param show_params[] = {
 	{ "pool", RPC_STRING, false, "one pool (default: every pool)" },
-	{ NULL },
-};
-
-static const struct rpc_param node_params[] = {
-	{ "pool", RPC_STRING, true, "the pool's name" },
-	{ "node", RPC_STRING, true, "the node's name in that pool" },
 	{ NULL },
 };
 
@@ -171,13 +153,8 @@ static const struct rpc_method methods[] = {
 	{ "pool.show", m_pool_show, show_params,
 	  "Pools and their nodes: state (active, trying, inactive, disabled) and why, weight and "
 	  "effective weight (oc), probes sent, replies by class, timeouts, ICMP unreachables, the "
-	  "last state change, and which nodes an operator disabled; the probe counters." },
-	{ "node.enable", m_enable, node_params,
-	  "Give a disabled node back to the probes: inactive until `up` answers in a row. "
-	  "not_found for an unknown pool or node." },
-	{ "node.disable", m_disable, node_params,
-	  "Take a node out whatever its probes say (it is no longer probed); a new generation "
-	  "without it. not_found for an unknown pool or node." },
+	  "last state change, and where a node differs from the config file (added, weight, "
+	  "draining, disabled over the RPC; the config's nodes removed); the probe counters." },
 };
 
 int health_methods_add(struct siphond *d)

@@ -1,6 +1,6 @@
 /* siphond's RPC methods (docs/rpc.md, docs/siphond.md): state, reload,
  * and fastpath.attach, whose success hands the connection to the
- * publisher. */
+ * publisher; the pool methods are health_rpc.c's and pool_rpc.c's. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,12 +14,16 @@ static json_t *counters_json(const struct siphond *d)
 {
 	const struct pub_counters *p = publisher_counters(d->pub);
 
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, "
-			 "s:o}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I, "
+			 "s:I, s:I, s:I, s:I}, s:o}",
 			 "reloads", (json_int_t)d->c.reloads, "reloads_rejected",
 			 (json_int_t)d->c.reloads_rejected, "reloads_unchanged",
 			 (json_int_t)d->c.reloads_unchanged, "dry_runs", (json_int_t)d->c.dry_runs,
-			 "persist_failed", (json_int_t)d->c.persist_failed, "fast_paths",
+			 "persist_failed", (json_int_t)d->c.persist_failed, "pool_changes",
+			 (json_int_t)d->c.pool_changes, "pool_changes_refused",
+			 (json_int_t)d->c.pool_changes_refused, "overrides_refused",
+			 (json_int_t)d->c.overrides_refused, "overrides_dropped",
+			 (json_int_t)d->c.overrides_dropped, "fast_paths",
 			 "attached", (json_int_t)p->attached, "detached", (json_int_t)p->detached,
 			 "refused", (json_int_t)p->refused, "acks", (json_int_t)p->acks,
 			 "refusals", (json_int_t)p->refusals, "protocol_errors",
@@ -34,12 +38,12 @@ static int m_state(const json_t *params, void *ctx, json_t **result, struct rpc_
 	time_t now = time(NULL);
 
 	(void)params, (void)err;
-	*result = json_pack("{s:I, s:I, s:I, s:I, s:s, s:s, s:o, s:o, s:o}", "generation",
+	*result = json_pack("{s:I, s:I, s:I, s:I, s:s, s:s, s:o, s:o, s:o, s:o}", "generation",
 			    (json_int_t)d->cur->number, "made", (json_int_t)d->cur->made, "age_s",
 			    (json_int_t)(now - d->cur->made), "bytes", (json_int_t)d->cur->len,
-			    "config", d->o.config, "state_dir", d->o.state_dir, "fast_paths",
-			    publisher_json(d->pub), "counters", counters_json(d), "punts",
-			    punt_json(d));
+			    "config", d->o.config, "state_dir", d->o.state_dir, "pool_changes",
+			    ovr_list_json(&d->ovr), "fast_paths", publisher_json(d->pub), "counters",
+			    counters_json(d), "punts", punt_json(d));
 	if (*result) { /* docs/siphond.md "Events", docs/dns.md */
 		json_object_set_new(*result, "events", events_json(d));
 		json_object_set_new(*result, "dns", dns_counters_json(d));
@@ -153,5 +157,7 @@ int siphond_methods_add(struct siphond *d)
 
 	if (!rc)
 		rc = stats_methods_add(d);
-	return rc ? rc : health_methods_add(d);
+	if (!rc)
+		rc = health_methods_add(d);
+	return rc ? rc : pool_methods_add(d);
 }

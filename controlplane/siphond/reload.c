@@ -3,27 +3,25 @@
  * generation is persisted, then published. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dns.h"
 #include "health_loop.h"
 #include "siphond.h"
 
-/* what: "reload (rpc)", "reload (SIGHUP)", "dns" */
-static int reject(struct siphond *d, const char *what, const char *text, char *err,
+static int reject(struct siphond *d, const char *why, const char *text, char *err,
 		  size_t errlen)
 {
-	if (strncmp(what, "reload", 6) == 0)
-		d->c.reloads_rejected++;
+	d->c.reloads_rejected++;
 	if (text != err)
 		snprintf(err, errlen, "%s", text);
-	siphond_log("%s rejected: %s; generation %llu stays", what, text,
+	siphond_log("reload (%s) rejected: %s; generation %llu stays", why, text,
 		    (unsigned long long)d->cur->number);
 	return -EINVAL;
 }
 
-/* cfg and its health set become the running ones. */
-static void adopt(struct siphond *d, struct siphon_config *cfg, struct health_set *hs)
+void siphond_adopt(struct siphond *d, struct siphon_config *cfg, struct health_set *hs)
 {
 	config_free(d->cfg);
 	d->cfg = cfg;
@@ -31,41 +29,82 @@ static void adopt(struct siphond *d, struct siphon_config *cfg, struct health_se
 	d->hl->set = hs;
 	health_loop_rebind(d);
 	punt_tables_changed(d); /* the classifier pointed into the old config */
-	dns_sync(d);            /* new names resolved, gone ones forgotten */
+	dns_sync(d);            /* names new to it resolved, gone ones forgotten (docs/dns.md) */
 }
 
-/* cfg (taken) becomes the running config, as a reload (what: "reload
- * (why)") or the resolver's new answers ("dns"). */
-static int install(struct siphond *d, struct siphon_config *cfg, bool dry_run, const char *what,
-		   json_t **result, char *err, size_t errlen)
+/* The running overrides are dropped by a reload that goes through:
+ * overrides.json first (a crash before the generation is persisted then
+ * starts from the file alone, which is what the reload publishes). */
+static void drop_overrides(struct siphond *d, char *dropped, size_t size)
 {
-	const bool reload = strncmp(what, "reload", 6) == 0;
-	struct generation *g;
-	json_t *changes;
+	char err[SIPHOND_ERR_MAX];
+
+	snprintf(dropped, size, "%s", "");
+	if (!d->ovr.n)
+		return;
+	snprintf(dropped, size, "; RPC changes dropped: ");
+	ovr_describe(&d->ovr, dropped + strlen(dropped), size - strlen(dropped));
+	d->c.overrides_dropped += d->ovr.n;
+	ovr_free(&d->ovr);
+	if (state_remove(d->o.state_dir, OVR_FILE, err, sizeof(err)))
+		siphond_log("overrides: %s", err);
+}
+
+static json_t *reply(bool dry_run, uint64_t generation, bool unchanged, json_t *changes,
+		     const struct overrides *dropped)
+{
+	return json_pack("{s:b, s:I, s:b, s:o, s:o}", "dry_run", dry_run, "generation",
+			 (json_int_t)generation, "unchanged", unchanged, "changes", changes,
+			 "overrides_dropped", ovr_list_json(dropped));
+}
+
+/* cfg, hs and text taken, or freed */
+static void adopt_text(struct siphond *d, struct siphon_config *cfg, struct health_set *hs,
+		       char *text)
+{
+	siphond_adopt(d, cfg, hs);
+	free(d->cfg_text);
+	d->cfg_text = text;
+}
+
+int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **result,
+		   char *err, size_t errlen)
+{
+	struct siphon_config *cfg = NULL;
+	struct config_error cerr;
+	struct generation *g = NULL;
+	json_t *changes = NULL;
 	bool unchanged;
 	int rc;
-
 	struct health_set *hs = NULL;
 	const uint64_t now_ms = health_now_ms();
+	const struct overrides none = { 0 };
+	char *text = NULL, dropped[SIPHOND_ERR_MAX];
 
 	*result = NULL;
+	/* nodes given by name take the answers the running config has */
+	if (config_read_text(d->o.config, &text, &cerr) ||
+	    config_load_text(d->o.config, text, &cfg, &cerr) ||
+	    dns_resolved_config(d, &cfg, &cerr)) {
+		free(text);
+		return reject(d, why, cerr.text, err, errlen);
+	}
 	/* node states carry over by pool and node name: a reload does not
 	 * bring a dead node back; dialogs of nodes that stay keep their node
-	 * through the running table, kept as `previous` for grace_s */
-	if (health_set_new(cfg, d->hl->set, now_ms, &hs) ||
-	    health_set_apply(hs, cfg, now_ms / 1000, false) ||
-	    health_set_reload_grace(hs, d->hl->set, cfg, now_ms / 1000)) {
-		health_set_free(hs);
-		config_free(cfg);
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
+	 * through the running table, kept as `previous` for grace_s. The RPC's
+	 * pool changes are dropped: the nodes it disabled come back. */
+	rc = health_set_new(cfg, d->hl->set, now_ms, &hs);
+	if (!rc) {
+		siphond_overrides_states(d, hs, &none, NULL);
+		rc = health_set_apply(hs, cfg, now_ms / 1000, false);
 	}
-	changes = config_diff(d->cfg, cfg);
-	if (!changes) {
-		health_set_free(hs);
-		config_free(cfg);
+	if (!rc)
+		rc = health_set_reload_grace(hs, d->hl->set, cfg, now_ms / 1000);
+	if (!rc && !(changes = config_diff(d->cfg, cfg)))
+		rc = -ENOMEM;
+	if (rc) {
 		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
+		goto fail;
 	}
 	rc = gen_build(cfg, d->last_number + 1, d->cur->blob, d->cur->len, &g, &unchanged, err,
 		       errlen);
@@ -73,77 +112,63 @@ static int install(struct siphond *d, struct siphon_config *cfg, bool dry_run, c
 		json_decref(changes);
 		health_set_free(hs);
 		config_free(cfg);
-		return reject(d, what, err, err, errlen);
+		free(text);
+		return reject(d, why, err, err, errlen);
 	}
 	if (dry_run) {
 		d->c.dry_runs++;
-		*result = json_pack("{s:b, s:I, s:b, s:o}", "dry_run", true, "generation",
-				    (json_int_t)d->cur->number, "unchanged", unchanged, "changes",
-				    changes);
-		gen_unref(g);
-		health_set_free(hs);
-		config_free(cfg);
-		siphond_log("%.*s, dry run): %s", (int)strlen(what) - 1, what,
+		*result = reply(true, d->cur->number, unchanged, changes, &d->ovr);
+		changes = NULL;
+		siphond_log("reload (%s, dry run): %s", why,
 			    unchanged ? "no change" : "changes reported, nothing published");
-		return *result ? 0 : -ENOMEM;
+		rc = *result ? 0 : -ENOMEM;
+		goto fail; /* nothing of it is kept */
 	}
-	d->c.reloads += reload;
+	d->c.reloads++;
 	if (unchanged) {
 		/* the same tables, but siphond's own settings (probe, fallback,
 		 * retry_after_s) may have changed: they are taken all the same */
-		d->c.reloads_unchanged += reload;
-		adopt(d, cfg, hs);
-		*result = json_pack("{s:b, s:I, s:b, s:o}", "dry_run", false, "generation",
-				    (json_int_t)d->cur->number, "unchanged", true, "changes", changes);
-		siphond_log("%s: %s holds the same tables; generation %llu stays", what,
-			    d->o.config, (unsigned long long)d->cur->number);
+		d->c.reloads_unchanged++;
+		*result = reply(false, d->cur->number, true, changes, &d->ovr);
+		drop_overrides(d, dropped, sizeof(dropped));
+		adopt_text(d, cfg, hs, text);
+		gen_unref(g);
+		siphond_log("reload (%s): %s holds the same tables; generation %llu stays%s", why,
+			    d->o.config, (unsigned long long)d->cur->number, dropped);
 		return *result ? 0 : -ENOMEM;
 	}
-	rc = gen_persist(d->o.state_dir, g, err, errlen);
+	*result = reply(false, g->number, false, changes, &d->ovr);
+	changes = NULL;
+	rc = d->ovr.n ? state_remove(d->o.state_dir, OVR_FILE, err, errlen) : 0;
+	if (!rc)
+		rc = gen_persist(d->o.state_dir, g, err, errlen);
 	if (rc) {
+		char ignored[SIPHOND_ERR_MAX];
+
 		d->c.persist_failed++;
-		json_decref(changes);
-		gen_unref(g);
-		health_set_free(hs);
-		config_free(cfg);
-		siphond_log("%s failed: %s; generation %llu stays", what, err,
+		/* the overrides run on: their file back */
+		ovr_save(d->o.state_dir, &d->ovr, d->o.config, d->cfg_text, ignored, sizeof(ignored));
+		siphond_log("reload (%s) failed: %s; generation %llu stays", why, err,
 			    (unsigned long long)d->cur->number);
-		return rc;
+		json_decref(*result);
+		*result = NULL;
+		goto fail;
 	}
+	drop_overrides(d, dropped, sizeof(dropped));
 	d->last_number = g->number;
 	gen_unref(d->cur);
 	d->cur = g;
-	adopt(d, cfg, hs);
-	siphond_log("%s: generation %llu published: %s (%zu bytes)", what,
-		    (unsigned long long)g->number, d->o.config, g->len);
+	adopt_text(d, cfg, hs, text);
+	siphond_log("reload (%s): generation %llu published: %s (%zu bytes)%s", why,
+		    (unsigned long long)g->number, d->o.config, g->len, dropped);
 	publisher_publish(d->pub, g);
-	*result = json_pack("{s:b, s:I, s:b, s:o}", "dry_run", false, "generation",
-			    (json_int_t)g->number, "unchanged", false, "changes", changes);
 	return *result ? 0 : -ENOMEM;
-}
-
-int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **result,
-		   char *err, size_t errlen)
-{
-	struct siphon_config *cfg;
-	struct config_error cerr;
-	char what[64];
-
-	*result = NULL;
-	snprintf(what, sizeof(what), "reload (%s)", why);
-	/* nodes given by name take the answers the running config has */
-	if (config_load(d->o.config, &cfg, &cerr) || dns_resolved_config(d, &cfg, &cerr))
-		return reject(d, what, cerr.text, err, errlen);
-	return install(d, cfg, dry_run, what, result, err, errlen);
-}
-
-int siphond_install(struct siphond *d, struct siphon_config *cfg, const char *what)
-{
-	char err[SIPHOND_ERR_MAX];
-	json_t *result = NULL;
-	int rc = install(d, cfg, false, what, &result, err, sizeof(err));
-
-	json_decref(result);
+fail:
+	json_decref(changes);
+	gen_unref(g);
+	health_set_free(hs);
+	config_free(cfg);
+	free(text);
 	return rc;
 }
 

@@ -59,10 +59,12 @@ static int grace(struct hl_pool *hp, struct pool_table *pt, const struct compile
 	if (opt->maglev.size == pt->maglev.size &&
 	    memcmp(cur, pt->maglev.slots, (size_t)pt->maglev.size * sizeof(*cur)) == 0) {
 		free(cur);
-		/* nothing moves: a reload keeps what carry_over kept (so that a
-		 * reload that changes nothing publishes nothing); a restart the
-		 * persisted live previous table, as it was */
-		if (!restart || opt->previous_until <= now_s || !opt->previous.size)
+		/* nothing moves: the running live previous table stays, with its
+		 * until (the grace register knows its calls by it). A reload keeps
+		 * what carry_over kept (the same nodes: a reload that changes
+		 * nothing publishes nothing), else, as a restart, the table mapped
+		 * into the new node order (a node removed after its drain: none) */
+		if ((!restart && hp->prev) || opt->previous_until <= now_s || !opt->previous.size)
 			return 0;
 		prev = through(ot, opt, &opt->previous, map, false, now_s);
 		if (!prev)

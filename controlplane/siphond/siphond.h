@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "overrides.h"
 #include "rpc.h"
 #include "rpc_server.h"
 
@@ -64,6 +65,12 @@ int gen_build(const struct siphon_config *cfg, uint64_t number, const void *same
 /* Writes g to DIR/generation.blob atomically: a temp file, fsync, rename,
  * fsync of the directory (made 0755 when missing). 0 or -errno with err. */
 int gen_persist(const char *dir, const struct generation *g, char *err, size_t errlen);
+
+/* Any file of the state dir written the same way (overrides.json), and
+ * removed (a missing file is fine). 0 or -errno with err. */
+int state_write(const char *dir, const char *name, const void *buf, size_t len, char *err,
+		size_t errlen);
+int state_remove(const char *dir, const char *name, char *err, size_t errlen);
 
 /* publisher.c: the attached fast paths. */
 #define PUB_MAX_FASTPATHS 16
@@ -126,11 +133,16 @@ struct siphond_opts {
 
 struct siphond_counters {
 	uint64_t reloads, reloads_rejected, reloads_unchanged, persist_failed, dry_runs;
+	/* pool management (docs/siphond.md): changes applied and refused over
+	 * the RPC, overrides files refused at start, changes dropped by reloads */
+	uint64_t pool_changes, pool_changes_refused, overrides_refused, overrides_dropped;
 };
 
 struct siphond {
 	struct siphond_opts o;
 	struct siphon_config *cfg; /* the running generation's config */
+	char *cfg_text;            /* its file's text, as loaded: pool changes edit it */
+	struct overrides ovr;      /* the RPC's pool changes over it (overrides.h) */
 	struct generation *cur;
 	uint64_t last_number;      /* the highest number given out */
 	struct rpc_table table;
@@ -157,12 +169,6 @@ void siphond_stop(struct siphond *d);
 int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **result,
 		   char *err, size_t errlen);
 
-/* reload.c: cfg (taken) becomes the running config as after a reload,
- * node states and dialogs carried over by name: the resolver's answers
- * changed (docs/dns.md). `what` names it in the log. 0 (published or
- * the same tables) or -errno. */
-int siphond_install(struct siphond *d, struct siphon_config *cfg, const char *what);
-
 /* Publishes d->cfg's tables as they are now (health verdicts applied) as
  * the next generation, persisted first; nothing when they are the same
  * as the running one (returns 1). 0, 1, or -errno with err. */
@@ -175,7 +181,7 @@ void siphond_probe_answer(struct siphond *d, const uint8_t *buf, size_t len,
 /* health_loop.c: a's address and port as a sockaddr; its length. */
 socklen_t siphond_sockaddr(const struct self_addr *a, uint16_t port, struct sockaddr_storage *ss);
 
-/* health_rpc.c: pool.show, node.enable, node.disable */
+/* health_rpc.c: pool.show */
 int health_methods_add(struct siphond *d);
 
 /* diff.c: what changes from a to b (flags, rules, pools, nodes, Maglev share). */
@@ -214,5 +220,39 @@ void events_reap(struct siphond *d);
 void events_tick(struct siphond *d);
 int events_timeout(const struct siphond *d, int max_ms);
 json_t *events_json(const struct siphond *d);
+
+/* reload.c: cfg and its health set become the running ones. */
+struct health_set;
+void siphond_adopt(struct siphond *d, struct siphon_config *cfg, struct health_set *hs);
+
+/* pool_apply.c: the RPC's pool changes (docs/siphond.md "Pool management").
+ * siphond_pool_change: `next` becomes the running overrides: the config
+ * text compiled with them, node states carried over by name, the previous
+ * table kept as by a reload; overrides.json written, then a new generation
+ * persisted and published when the tables change. 0 (published), 1 (the
+ * same tables), or -errno with err and nothing changed. `next` is taken
+ * either way. */
+int siphond_pool_change(struct siphond *d, struct overrides *next, char *err, size_t errlen);
+/* The same when only node states change (disable, enable): persisted,
+ * no compile. Taken either way. */
+int siphond_overrides_set(struct siphond *d, struct overrides *next, char *err, size_t errlen);
+/* At start: the config's text, and overrides.json applied over it when it
+ * is sound and made over this text (else refused: logged, counted, set
+ * aside). d->cfg, d->cfg_text, d->ovr. 0, or -errno with err. */
+int siphond_load_start(struct siphond *d, char *err, size_t errlen);
+/* Node states as `o` wants them: disabled there, disabled here; disabled
+ * here and not there, enabled (siphond_node_enable). `why` for the log,
+ * NULL: not logged. */
+void siphond_overrides_states(struct siphond *d, struct health_set *s, const struct overrides *o,
+			      const char *why);
+/* node.enable: back to the probes, or active when nothing probes it. */
+struct health_node;
+void siphond_node_enable(struct siphond *d, struct health_node *n, int family, uint64_t now_ms);
+
+/* pool_rpc.c: node.add, node.remove, node.weight, node.drain, node.enable,
+ * node.disable, pool.list */
+int pool_methods_add(struct siphond *d);
+/* A node's state as pool.show says it: "draining" while drained and up. */
+const char *siphond_node_state(const struct health_node *n, const struct ovr_node *e);
 
 #endif

@@ -91,7 +91,7 @@ class Dnsmasq:
 
 
 CONF = """
-balancer = { control = ["127.0.4.1"]; grace_s = 30; dns_servers = "127.0.0.1:%d"; };
+balancer = { control = ["127.0.4.1"]; grace_s = 30; metrics = "off"; dns_servers = "127.0.0.1:%d"; };
 pools = ( { name = "core"; nodes = (
     { name = "sip"; srv = "example.test"; },
     { name = "h"; host = "h.example.test"; port = 5070; weight = 50; family = "ipv4"; } ); } );

@@ -19,7 +19,7 @@ INTERVAL, TIMEOUT, DOWN, UP = 200, 150, 2, 2
 def config(nodes, command, extra=""):
     ns = ",\n".join('{ name = "%s"; address = "%s"; port = %d; }' % n for n in nodes)
     return """
-balancer = { control = ["127.0.3.1"]; grace_s = 30; on_node_change = "%s"; %s };
+balancer = { control = ["127.0.3.1"]; grace_s = 30; metrics = "off"; on_node_change = "%s"; %s };
 pools = ( { name = "core";
     probe = { interval_ms = %d; timeout_ms = %d; down = %d; up = %d; };
     nodes = ( %s ); } );

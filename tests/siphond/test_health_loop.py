@@ -250,7 +250,8 @@ def test_admin_disable_wins(daemon, nodes):
     assert r.returncode == 1 and "no pool named 'nopool'" in r.stderr
     assert daemon.ctl("node", "stop", "core", "n1").returncode == 2
     assert daemon.ctl("pool", "show", "nopool").returncode == 1
-    assert daemon.ctl("pool", "list").returncode == 2
+    assert daemon.ctl("pool", "list", "core").returncode == 2
+    assert daemon.ctl("pool", "stats").returncode == 2
 
 
 def test_503_retry_after_and_oc(daemon, nodes):

@@ -195,6 +195,27 @@ static void enable_then_fail(void **state)
 	expect(&n, HEALTH_INACTIVE, HEALTH_WHY_FAILURES);
 }
 
+/* enabled with nothing to probe it: active at once, one state change */
+static void enable_unprobed(void **state)
+{
+	struct health_node n;
+	uint64_t changes;
+
+	(void)state;
+	health_node_init(&n, &params, 100, 0);
+	health_disable(&n, 10);
+	assert_true(health_take_changed(&n));
+	changes = n.counters[HEALTH_CNT_STATE_CHANGES];
+	assert_int_equal(health_enable_unprobed(&n, 20), 0);
+	expect(&n, HEALTH_ACTIVE, HEALTH_WHY_NONE);
+	assert_int_equal(n.counters[HEALTH_CNT_STATE_CHANGES], changes + 1);
+	assert_int_equal(n.last_change_ms, 20);
+	assert_true(health_take_changed(&n));
+	assert_int_equal(health_effective_weight(&n), 100);
+	assert_int_equal(health_enable_unprobed(&n, 30), 0); /* not disabled: nothing */
+	assert_false(health_take_changed(&n));
+}
+
 /* ICMP port unreachable: out at once, back after `up` answers */
 static void icmp_at_once(void **state)
 {
@@ -422,6 +443,7 @@ int main(void)
 		cmocka_unit_test_setup(trying_recovers, setup),
 		cmocka_unit_test_setup(disable_wins, setup),
 		cmocka_unit_test_setup(enable_then_fail, setup),
+		cmocka_unit_test_setup(enable_unprobed, setup),
 		cmocka_unit_test_setup(icmp_at_once, setup),
 		cmocka_unit_test_setup(retry_after_hold, setup),
 		cmocka_unit_test_setup(retry_after_bounded, setup),

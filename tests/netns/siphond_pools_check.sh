@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Suite netns: pool management from siphonctl under load (docs/siphond.md
+# "Pool management", docs/lab.md). siphond on the lab config (b1, b2, b3)
+# with grace_s = 8, siphon --siphond (XDP); 1,250 SIPp calls of 2 s at
+# 50/s; each node's link captured.
+#   1. after 5 s `node drain core b1`: acked by siphon (the time is
+#      printed); no INVITE reaches b1 from the ack on; the ACK and BYE of
+#      the calls up on b1 still do (the drain's previous table);
+#   2. after 10 s `node remove core b1` (drained: no call left on it);
+#   3. after 17 s, the drain's grace period over, `node add core b1
+#      ADDRESS` (back as a node of the RPC's): it takes new calls again;
+#   4. at the end: 0 failed calls (SIPp's count and a 200 to every BYE),
+#      every call's ACK and BYE at the node that took its INVITE; every
+#      call that went wrong is printed with its node.
+# Then, without load: `node disable` / `node enable` / `node drain` to
+# siphon's ack, and the RPC round trip of `pool show` (median of 50).
+# The add waits for the drain's grace period to end: a second change of
+# the pool that moves slots within grace_s sends the dialogs of the calls
+# begun in the first one's grace period on its moved slots by the table
+# before it (docs/dispatch.md "Two changes within grace_s").
+# On failure (or KEEP=1) its files are kept in /tmp/siphond-pools.last.
+set -euo pipefail
+lab=$1
+ctl=${2:?usage: siphond_pools_check.sh LAB SIPHONCTL}
+here=$(dirname "$0")
+# shellcheck source=tests/netns/netns_lib.sh
+source "$here/netns_lib.sh"
+keep=/tmp/siphond-pools.last
+trap siphond_exit EXIT
+trap 'exit 143' TERM INT # meson's timeout: still clean up
+CALLS=1250 # at 50/s: 25 s of calls
+GRACE=8    # s: longer than a call (2 s), shorter than the test
+NODE=b1 NODE_ADDR=198.18.2.21
+
+change() { # LABEL SIPHONCTL-ARGS...: the change, until siphon acks it; its JSON in $work/LABEL.json
+	local label=$1
+	shift
+	$py "$here/rpc_timing.py" change "$sock" -- "$ctl" --socket "$sock" "$@" --json >"$work/$label.json" ||
+		fail "$label: siphonctl $* failed or was not acked"
+}
+field() { jq_py "d['$2']" <"$work/$1.json"; } # LABEL KEY
+at() { # SECONDS: sleep until that long after t_start
+	sleep "$(awk -v a="$t_start" -v s="$1" -v b="$(now)" 'BEGIN { d = a + s - b; print (d > 0 ? d : 0) }')"
+}
+
+"$lab" down >/dev/null 2>&1 || true
+"$lab" up
+conf=$run/lab.conf
+sed -i "s/^balancer = {/balancer = {\n  grace_s   = $GRACE;/" "$conf"
+grep -q "grace_s   = $GRACE;" "$conf" || fail "could not set grace_s in $conf"
+"$ctl" check "$conf" >/dev/null || fail "$conf does not load"
+
+"$lab" siphond start
+"$lab" siphon start --siphond
+wait_for 50 acked_ge 1 || fail "siphon did not ack generation 1"
+echo "siphond runs generation $(running_gen), acked by siphon; grace_s = $GRACE"
+
+for n in b1 b2 b3; do tcpdump_start $n "$work/$n.pcap"; done
+t_start=$(now)
+calls_bg pools $CALLS
+
+echo "--- 1. drain $NODE under load"
+at 5
+change drain node drain core $NODE
+t_drain=$(field drain start)
+t_drain_ack=$(awk -v a="$t_drain" -v m="$(field drain ack_ms)" 'BEGIN { printf "%.6f", a + m / 1000 }')
+[[ $(node_field $NODE state) == draining ]] || fail "$NODE is $(node_field $NODE state), not draining"
+echo "FIGURE drain: siphonctl node drain -> generation $(field drain generation) acked by siphon in $(field drain ack_ms) ms (the command $(field drain rpc_ms) ms; polled every 5 ms)"
+
+echo "--- 2. remove $NODE (drained)"
+at 10
+change remove node remove core $NODE
+t_remove=$(field remove start)
+nodes=$("$ctl" --socket "$sock" pool show --json | jq_py "' '.join(n['name'] for n in d['pools'][0]['nodes'])")
+[[ $nodes == "b2 b3" ]] || fail "pool core is '$nodes' after the removal"
+echo "FIGURE remove: siphonctl node remove -> generation $(field remove generation) acked in $(field remove ack_ms) ms"
+
+echo "--- 3. add $NODE again, the drain's grace period over"
+at 17
+change add node add core $NODE $NODE_ADDR
+t_add=$(field add start)
+t_add_ack=$(awk -v a="$t_add" -v m="$(field add ack_ms)" 'BEGIN { printf "%.6f", a + m / 1000 }')
+changes=$(node_field $NODE changes)
+[[ $changes == "['replaced']" ]] || fail "$NODE's changes are $changes, not ['replaced']"
+echo "FIGURE add: siphonctl node add -> generation $(field add generation) acked in $(field add ack_ms) ms"
+
+calls_wait pools may-fail # sorted out below
+sleep 1 # the last BYEs' 200s
+tcpdump_stop
+sipp_failed=$(sed -n 's/^  vip .* calls: [0-9]* ok, \([0-9]*\) failed.*/\1/p' "$work/pools.out")
+cp "$run/check/vip.msgs" "$work/caller.msgs"
+wires=()
+for n in b1 b2 b3; do
+	$py "$here/sip_pcap.py" "$work/$n.pcap" >"$work/$n.wire"
+	wires+=("$n=$work/$n.wire")
+done
+$py "$here/pools_calls.py" "$work/caller.msgs" $NODE "$t_drain" "$t_drain_ack" "$t_remove" \
+	"$t_add" "$t_add_ack" "${wires[@]}" | tee "$work/calls.json"
+
+echo "--- 4. the calls"
+$py - "$work/calls.json" "$NODE" "$CALLS" "${sipp_failed:-unknown}" <<'PY' || fail "calls went wrong across the pool changes"
+import json, sys
+d = json.load(open(sys.argv[1]))
+node, want, sipp_failed = sys.argv[2], int(sys.argv[3]), sys.argv[4]
+inv = d["invites_at_node"]
+print("FIGURE calls: %d (SIPp: %s failed); no 200 to the BYE: %d; ACK lost %d, BYE lost %d, at two "
+      "nodes %d; broken by node %s" % (d["calls"], sipp_failed, d["failed"], d["ack_lost"],
+                                       d["bye_lost"], d["split_calls"], d["broken_by_node"]))
+print("FIGURE calls per node: %s" % d["calls_per_node"])
+print("FIGURE INVITEs at %s: %d before the drain, %d between it and siphon's ack, %d drained or "
+      "removed, %d between the add and its ack, %d after" % (
+          node, inv["before_drain"], inv["drain_to_ack"], inv["drained_or_out"], inv["add_to_ack"],
+          inv["after_add"]))
+print("FIGURE drain: calls up on %s at the ack kept there %d of %d (%d ACK and BYE reached it after "
+      "the ack)" % (node, d["calls_up_across_drain_kept"], d["calls_up_across_drain"],
+                    d["indialog_at_node_after_drain_ack"]))
+print("FIGURE remove/add: calls up on b2, b3 across the removal kept %d of %d, across the add %d of "
+      "%d; calls %s took after the add kept %d of %d" % (
+          d["calls_up_across_remove_on_others_kept"], d["calls_up_across_remove_on_others"],
+          d["calls_up_across_add_on_others_kept"], d["calls_up_across_add_on_others"], node,
+          d["calls_taken_after_add_kept"], d["calls_taken_after_add"]))
+bad = []
+def check(ok, what):
+    if not ok:
+        bad.append(what)
+check(d["calls"] == want, "%d calls in the caller's log, not %d" % (d["calls"], want))
+check(d["calls_not_at_any_node"] == 0, "%d calls reached no node" % d["calls_not_at_any_node"])
+check(sipp_failed == "0", "SIPp counts %s failed calls" % sipp_failed)
+check(d["failed"] == 0, "%d calls got no 200 to their BYE" % d["failed"])
+check(d["ack_lost"] == 0 and d["bye_lost"] == 0 and d["split_calls"] == 0,
+      "ACK or BYE away from the INVITE's node: %s" % d["broken_examples"])
+check(inv["before_drain"] > 0, "%s took no call before the drain" % node)
+check(inv["drained_or_out"] == 0, "%d INVITEs reached %s after the drain's ack" % (inv["drained_or_out"], node))
+check(d["calls_up_across_drain"] > 0 and d["calls_up_across_drain_kept"] == d["calls_up_across_drain"],
+      "calls up on %s across the drain: %d of %d kept" % (node, d["calls_up_across_drain_kept"],
+                                                         d["calls_up_across_drain"]))
+check(d["indialog_at_node_after_drain_ack"] > 0, "no ACK or BYE reached %s after the drain" % node)
+for w in ("remove", "add"):
+    up, kept = d["calls_up_across_%s_on_others" % w], d["calls_up_across_%s_on_others_kept" % w]
+    check(up > 0 and kept == up, "calls up on b2, b3 across the %s: %d of %d kept" % (w, kept, up))
+check(inv["after_add"] > 0 and d["calls_taken_after_add_kept"] == d["calls_taken_after_add"],
+      "%s after the add: %d INVITEs, %d of %d calls kept" % (
+          node, inv["after_add"], d["calls_taken_after_add_kept"], d["calls_taken_after_add"]))
+for b in bad:
+    print("FAIL: " + b)
+sys.exit(1 if bad else 0)
+PY
+
+echo "--- 5. without load: changes to siphon's ack, pool show's round trip"
+change disable node disable core b3
+echo "FIGURE disable: siphonctl node disable -> generation $(field disable generation) acked in $(field disable ack_ms) ms (the command $(field disable rpc_ms) ms)"
+"$ctl" --socket "$sock" node enable core b3 >/dev/null || fail "node enable b3"
+wait_for 30 is_state b3 active || fail "b3 not active 3 s after node enable"
+change drain2 node drain core b2
+echo "FIGURE drain (no load): siphonctl node drain -> generation $(field drain2 generation) acked in $(field drain2 ack_ms) ms (the command $(field drain2 rpc_ms) ms)"
+$py "$here/rpc_timing.py" rtt "$sock" pool.show 50 >"$work/rtt.json"
+t0=$(now)
+for ((i = 0; i < 50; i++)); do "$ctl" --socket "$sock" pool show >/dev/null; done
+per=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", (b - a) * 1000 / 50 }')
+echo "FIGURE pool show: RPC round trip median $(field rtt median_ms) ms (min $(field rtt min_ms), max $(field rtt max_ms); 50 on one connection); siphonctl pool show $per ms a run (its start included)"
+grep -c "by rpc" "$lb/siphond.log" | xargs -I{} echo "siphond logged {} changes by rpc"
+echo "siphond pool management under load: ok"
