@@ -261,6 +261,19 @@ def test_resolve_change_fail(tmp_path, dns):
         gen, slots = d.slots()
         assert slots["sip-127-0-4-43"] > 0 and slots["sip-127-0-4-41"] == 0
         assert not d.names()["sip"]["nodes"][2]["standby"]
+        # only disable and enable apply to a resolved node; the disables
+        # persist (overrides.json) across a restart and across answers
+        r = d.ctl("node", "weight", "core", "sip@127.0.4.43", "50")
+        assert r.returncode == 1 and "is resolved from a name (docs/dns.md): only disable and " \
+            "enable apply to it" in r.stderr, r.stderr
+        d.stop()
+        d.start()
+        assert "generation %d kept" % gen in d.log()
+        states = {n["name"]: n["state"] for n in d.pool()["nodes"]}
+        assert states["sip@127.0.4.41"] == states["sip@127.0.4.46:5062"] == "disabled"
+        time.sleep(TTL + 0.5)  # answered again: the same, still disabled
+        assert d.slots()[0] == gen
+        assert {n["name"]: n["state"] for n in d.pool()["nodes"]} == states
     finally:
         d.stop()
 
