@@ -135,7 +135,10 @@ def test_slow_command_holds_nothing_up(tmp_path, nodes):
     counted, and after on_node_change_timeout_s it is killed with what it
     started (its process group)."""
     cmd = script(tmp_path / "hang.sh", "sleep 600")  # not exec: a child in its group
-    d = start(tmp_path, nodes, cmd, "on_node_change_timeout_s = 1; on_node_change_max = 1;")
+    # a 3 s bound leaves the RPC checks time to run while the command still
+    # runs, also under ASan on a loaded machine: what is checked is that
+    # siphond answers meanwhile, not how fast a siphonctl process starts
+    d = start(tmp_path, nodes, cmd, "on_node_change_timeout_s = 3; on_node_change_max = 1;")
     try:
         t0 = time.time()
         nodes[1].silent = True
@@ -143,23 +146,23 @@ def test_slow_command_holds_nothing_up(tmp_path, nodes):
         n = d.wait_state("n2", "inactive", timeout=5)
         assert n["last_change"] - t0 <= (DOWN + 1) * INTERVAL / 1000 + 0.25
         worst = 0.0
-        for _ in range(10):  # the RPC answers at once meanwhile
+        for _ in range(3):  # the RPC answers meanwhile
             t = time.monotonic()
             assert d.ctl("ping").returncode == 0
             worst = max(worst, time.monotonic() - t)
         print("ping while the command hangs: worst %.3f s" % worst)
-        assert worst < 0.5
         ev = events(d)
+        assert ev["running"] == 1, "the pings were answered after the command was killed: %s" % ev
         assert ev["started"] == 1 and ev["dropped"] == 1
         assert re.search(r"on_node_change: core/n2 trying -> inactive not run: 1 commands still running", d.log())
         m = wait_for(lambda: re.search(r"on_node_change \(core/n2 active -> trying, pid (\d+)\): "
-                                       r"still running after 1 s: killed", d.log()), 3, "the kill")
+                                       r"still running after 3 s: killed", d.log()), 6, "the kill")
         killed_at = time.time()
         pid = int(m.group(1))
         ev = wait_for(lambda: (lambda v: v if v["running"] == 0 else None)(events(d)), 3, "reaped")
         assert ev["killed"] == 1 and ev["failed"] == 0 and ev["succeeded"] == 0
-        print("killed %.2f s after the first change (bound 1 s)" % (killed_at - t0))
-        assert killed_at - t0 < 1 + 1.5
+        print("killed %.2f s after the first change (bound 3 s)" % (killed_at - t0))
+        assert killed_at - t0 < 3 + 1.5
         wait_for(lambda: not group_alive(pid), 3, "the sleep gone too")
         # the probes went on all along: it comes back as usual
         nodes[1].silent = False

@@ -30,7 +30,7 @@ def config(nodes=("a0", "b0", "c0"), solo=1):
     solo_nodes = ",\n".join('{ name = "s%d"; address = "127.0.1.%d"; }' % (i, i)
                             for i in range(1, solo + 1))
     return """
-balancer = { addresses = ["127.0.0.1"]; control = ["127.0.0.1"]; grace_s = %d; };
+balancer = { addresses = ["127.0.6.1"]; control = ["127.0.0.1"]; grace_s = %d; metrics = "off"; };
 pools = ( { name = "core"; maglev_size = 4099; nodes = ( %s ); },
           { name = "solo"; maglev_size = 4099; nodes = ( %s ); } );
 route = ( { then = "pool core"; } );
