@@ -6,12 +6,93 @@
 #include "siphon/classify.h"
 #include "siphon/node_index.h"
 
+static bool overlaps(const struct flagset *a, const struct flagset *b)
+{
+	uint64_t any = 0;
+	for (unsigned i = 0; i < FLAGSET_WORDS; i++)
+		any |= a->w[i] & b->w[i];
+	return any != 0;
+}
+
+/* The flag masks of each kind and the derived flags' term ranges; false
+ * when the tables do not allow evaluating flags one kind at a time (a bit
+ * of two kinds, a derived flag's terms not together, or a term reading a
+ * derived flag not complete before it): the loader never builds such
+ * tables, and then every flag is computed. */
+static bool lazy_init(struct classifier *c, const struct compiled_tables *t)
+{
+	struct flagset *g = c->group, seen = { { 0 } }, derived = { { 0 } };
+
+	if (t->n_flags > SIPHON_MAX_FLAGS || t->headers.count > SIP_EXTRA_MAX)
+		return false;
+	for (uint32_t b = 0; b < t->n_flags; b++)
+		flagset_set(&c->all, b);
+	for (uint32_t i = 0; i < t->n_methods; i++)
+		flagset_or(&g[FLAG_GROUP_METHOD], &t->methods[i].flags);
+	for (unsigned i = 0; i < TRANSPORT__COUNT; i++)
+		flagset_or(&g[FLAG_GROUP_SOURCE], &t->transports[i]);
+	g[FLAG_GROUP_DIALOG] = t->in_dialog;
+	for (unsigned i = 0; i < t->headers.count; i++)
+		flagset_or(&g[FLAG_GROUP_PRESENT], &t->header_present[i]);
+	g[FLAG_GROUP_TO_SELF] = t->to_self;
+	g[FLAG_GROUP_PROBE] = t->own_probe_answer;
+	for (uint32_t i = 0; i < t->n_patterns; i++) {
+		if (t->patterns[i].header >= t->headers.count || t->patterns[i].flag >= t->n_flags)
+			return false;
+		flagset_set(&c->header_match[t->patterns[i].header], t->patterns[i].flag);
+	}
+	for (unsigned h = 0; h < t->headers.count; h++)
+		flagset_or(&g[FLAG_GROUP_MATCH], &c->header_match[h]);
+	for (uint32_t k = 0; k < t->n_expr_terms; k++) {
+		const struct dnf_term *term = &t->expr_terms[k];
+		const unsigned d = term->target;
+
+		if (d >= t->n_flags)
+			return false;
+		if (!flagset_has(&derived, d)) {
+			flagset_set(&derived, d);
+			c->expr_first[d] = (uint16_t)k;
+		} else if (c->expr_end[d] != k) {
+			return false; /* not together */
+		}
+		c->expr_end[d] = (uint16_t)(k + 1);
+	}
+	g[FLAG_GROUP_DERIVED] = derived;
+	/* each term reads only flags complete before it: not its own target,
+	 * nor a derived flag with a term at or after it */
+	for (uint32_t k = 0; k < t->n_expr_terms; k++) {
+		const struct dnf_term *term = &t->expr_terms[k];
+		for (uint32_t b = 0; b < t->n_flags; b++)
+			if ((flagset_has(&term->must, b) || flagset_has(&term->must_not, b)) &&
+			    flagset_has(&derived, b) && c->expr_end[b] > k)
+				return false;
+	}
+	/* the kinds are disjoint; what no other kind sets is a source flag */
+	for (unsigned k = 0; k < FLAG_GROUP__COUNT; k++) {
+		if (k == FLAG_GROUP_SOURCE)
+			continue;
+		if (overlaps(&seen, &g[k]))
+			return false;
+		flagset_or(&seen, &g[k]);
+	}
+	for (unsigned h = 0; h < t->headers.count; h++)
+		for (unsigned h2 = h + 1; h2 < t->headers.count; h2++)
+			if (overlaps(&c->header_match[h], &c->header_match[h2]))
+				return false;
+	if (overlaps(&seen, &g[FLAG_GROUP_SOURCE]))
+		return false; /* a transport flag of another kind too */
+	for (unsigned i = 0; i < FLAGSET_WORDS; i++)
+		g[FLAG_GROUP_SOURCE].w[i] |= c->all.w[i] & ~seen.w[i];
+	return true;
+}
+
 int classifier_init(struct classifier *c, const struct compiled_tables *t)
 {
 	memset(c, 0, sizeof(*c));
 	c->tables = t;
 	for (uint32_t i = 0; i < t->n_patterns; i++)
 		c->pattern_headers |= 1u << t->patterns[i].header;
+	c->lazy_ok = lazy_init(c, t);
 	if (!t->n_patterns)
 		return 0;
 	if (hs_deserialize_database(t->hs_db, t->hs_db_len, &c->db) != HS_SUCCESS)
@@ -143,43 +224,234 @@ void classify_connection(const struct classifier *c, const struct packet_meta *p
 	source_flags(c->tables, pm, flags);
 }
 
+static bool is_to_self(const struct compiled_tables *t, const uint8_t *buf,
+		       const struct sip_msg *msg)
+{
+	const uint8_t *host;
+	size_t host_len;
+
+	return msg->is_request &&
+	       sip_uri_host(buf + msg->ruri.off, msg->ruri.len, &host, &host_len) &&
+	       host_is(host, host_len, t->self_addrs, t->n_self_addrs, t->self_names,
+		       t->n_self_names);
+}
+
+/* an answer to our own probe names a control address in its top Via
+ * and comes from a node: anyone can write the Via, not the source */
+static bool is_own_probe_answer(const struct compiled_tables *t, const uint8_t *buf,
+				const struct sip_msg *msg, const struct packet_meta *pm)
+{
+	return !msg->is_request &&
+	       host_is(buf + msg->via.host.off, msg->via.host.len, t->control_addrs,
+		       t->n_control_addrs, NULL, 0) &&
+	       node_index_has_addr(t, pm->family, pm->src, 0, false);
+}
+
+static const struct sip_span *method_span(const struct sip_msg *msg)
+{
+	return msg->is_request ? &msg->method_name : &msg->cseq_method_name;
+}
+
+/* Hyperscan over the first value of header i: its match flags into flags. */
+static void scan_header(const struct classifier *c, const uint8_t *buf, const struct sip_msg *msg,
+			unsigned i, struct flagset *flags)
+{
+	struct match_ctx ctx = { c->tables, flags, i };
+
+	hs_scan(c->db, (const char *)buf + msg->extra[i].off, msg->extra[i].len, 0, c->scratch,
+		on_match, &ctx);
+}
+
 void classify(const struct classifier *c, const uint8_t *buf, const struct sip_msg *msg,
 	      const struct packet_meta *pm, struct flagset *flags)
 {
 	const struct compiled_tables *t = c->tables;
-	const struct sip_span *m = msg->is_request ? &msg->method_name : &msg->cseq_method_name;
-	const uint8_t *host;
-	size_t host_len;
+	const struct sip_span *m = method_span(msg);
 
 	memset(flags, 0, sizeof(*flags));
 	source_flags(t, pm, flags);
 	method_flags(t, buf + m->off, m->len, flags);
 	if (sip_in_dialog(msg))
 		flagset_or(flags, &t->in_dialog);
-	if (!flagset_empty(&t->to_self) && msg->is_request &&
-	    sip_uri_host(buf + msg->ruri.off, msg->ruri.len, &host, &host_len) &&
-	    host_is(host, host_len, t->self_addrs, t->n_self_addrs, t->self_names, t->n_self_names))
+	if (!flagset_empty(&t->to_self) && is_to_self(t, buf, msg))
 		flagset_or(flags, &t->to_self);
-	/* an answer to our own probe names a control address in its top Via
-	 * and comes from a node: anyone can write the Via, not the source */
-	if (!flagset_empty(&t->own_probe_answer) && !msg->is_request &&
-	    host_is(buf + msg->via.host.off, msg->via.host.len, t->control_addrs, t->n_control_addrs,
-		    NULL, 0) &&
-	    node_index_has_addr(t, pm->family, pm->src, 0, false))
+	if (!flagset_empty(&t->own_probe_answer) && is_own_probe_answer(t, buf, msg, pm))
 		flagset_or(flags, &t->own_probe_answer);
 	for (unsigned i = 0; i < t->headers.count; i++) {
 		if (!msg->extra_count[i])
 			continue;
 		flagset_or(flags, &t->header_present[i]);
-		if (c->pattern_headers & (1u << i)) {
-			struct match_ctx ctx = { t, flags, i };
-			hs_scan(c->db, (const char *)buf + msg->extra[i].off, msg->extra[i].len, 0,
-				c->scratch, on_match, &ctx);
-		}
+		if (c->pattern_headers & (1u << i))
+			scan_header(c, buf, msg, i, flags);
 	}
 }
 
-void decide(const struct compiled_tables *t, struct flagset *flags, struct decision *d)
+/* ---- lazy evaluation ------------------------------------------------ */
+
+void flag_eval_init(struct flag_eval *e, const struct classifier *c, const uint8_t *buf,
+		    const struct sip_msg *msg, const struct packet_meta *pm)
+{
+	e->c = c, e->buf = buf, e->msg = msg, e->pm = pm;
+	memset(&e->known, 0, sizeof(e->known));
+	memset(&e->value, 0, sizeof(e->value));
+	e->groups_done = 0;
+	e->headers_scanned = 0;
+	e->hs_scans = 0;
+}
+
+static void learn(struct flag_eval *e, const struct flagset *mask)
+{
+	flagset_or(&e->known, mask);
+}
+
+/* Computes one whole kind (not DERIVED or MATCH, which go flag by flag
+ * and header by header). */
+static void compute_group(struct flag_eval *e, enum flag_group g)
+{
+	const struct classifier *c = e->c;
+	const struct compiled_tables *t = c->tables;
+	const struct sip_msg *msg = e->msg;
+
+	e->groups_done |= 1u << g;
+	switch (g) {
+	case FLAG_GROUP_SOURCE:
+		source_flags(t, e->pm, &e->value);
+		break;
+	case FLAG_GROUP_METHOD: {
+		const struct sip_span *m = method_span(msg);
+		method_flags(t, e->buf + m->off, m->len, &e->value);
+		break;
+	}
+	case FLAG_GROUP_DIALOG:
+		if (sip_in_dialog(msg))
+			flagset_or(&e->value, &t->in_dialog);
+		break;
+	case FLAG_GROUP_PRESENT:
+		for (unsigned i = 0; i < t->headers.count; i++) {
+			if (msg->extra_count[i]) {
+				flagset_or(&e->value, &t->header_present[i]);
+			} else {
+				/* no value, no match: settled without a scan */
+				learn(e, &c->header_match[i]);
+				e->headers_scanned |= 1u << i;
+			}
+		}
+		break;
+	case FLAG_GROUP_TO_SELF:
+		if (is_to_self(t, e->buf, msg))
+			flagset_or(&e->value, &t->to_self);
+		break;
+	case FLAG_GROUP_PROBE:
+		if (is_own_probe_answer(t, e->buf, msg, e->pm))
+			flagset_or(&e->value, &t->own_probe_answer);
+		break;
+	default:
+		return;
+	}
+	learn(e, &c->group[g]);
+}
+
+static void scan_lazy(struct flag_eval *e, unsigned h)
+{
+	e->headers_scanned |= 1u << h;
+	if (e->msg->extra_count[h]) {
+		scan_header(e->c, e->buf, e->msg, h, &e->value);
+		e->hs_scans++;
+	}
+	learn(e, &e->c->header_match[h]);
+}
+
+static bool term_holds(struct flag_eval *e, const struct dnf_term *term);
+
+/* A derived flag from its terms: an or of them, stopping at the first that
+ * holds (each reads only flags complete before it: lazy_init()). */
+static void derive(struct flag_eval *e, unsigned bit)
+{
+	const struct compiled_tables *t = e->c->tables;
+
+	for (unsigned k = e->c->expr_first[bit]; k < e->c->expr_end[bit]; k++)
+		if (term_holds(e, &t->expr_terms[k])) {
+			flagset_set(&e->value, bit);
+			break;
+		}
+	flagset_set(&e->known, bit);
+}
+
+/* What a term still needs (open), and whether a known flag already makes
+ * it fail (the return value). */
+static bool term_fails(const struct flag_eval *e, const struct dnf_term *term,
+		       struct flagset *open)
+{
+	uint64_t dead = 0;
+
+	for (unsigned i = 0; i < FLAGSET_WORDS; i++) {
+		const uint64_t k = e->known.w[i], v = e->value.w[i];
+		dead |= (term->must.w[i] & k & ~v) | (term->must_not.w[i] & k & v);
+		open->w[i] = (term->must.w[i] | term->must_not.w[i]) & ~k;
+	}
+	return dead != 0;
+}
+
+static bool needs(const struct flagset *open, const struct flagset *mask)
+{
+	return overlaps(open, mask);
+}
+
+/* Whether the term holds, computing what it needs in cost order and
+ * stopping as soon as a known flag decides it. */
+static bool term_holds(struct flag_eval *e, const struct dnf_term *term)
+{
+	const struct classifier *c = e->c;
+	struct flagset open;
+
+	for (unsigned g = 0; g < FLAG_GROUP__COUNT; g++) {
+		if (term_fails(e, term, &open))
+			return false;
+		if (flagset_empty(&open))
+			return true;
+		if (!needs(&open, &c->group[g]))
+			continue;
+		if (g == FLAG_GROUP_DERIVED) {
+			for (unsigned i = 0; i < FLAGSET_WORDS; i++)
+				for (uint64_t bits = open.w[i] & c->group[g].w[i]; bits;
+				     bits &= bits - 1) {
+					derive(e, i * 64 + (unsigned)__builtin_ctzll(bits));
+					if (term_fails(e, term, &open))
+						return false;
+				}
+		} else if (g == FLAG_GROUP_MATCH) {
+			for (unsigned h = 0; h < c->tables->headers.count; h++) {
+				if (!needs(&open, &c->header_match[h]))
+					continue;
+				scan_lazy(e, h);
+				if (term_fails(e, term, &open))
+					return false;
+			}
+		} else {
+			compute_group(e, (enum flag_group)g);
+		}
+	}
+	return !term_fails(e, term, &open) && flagset_empty(&open);
+}
+
+void flag_eval_all(struct flag_eval *e)
+{
+	const struct classifier *c = e->c;
+	const struct compiled_tables *t = c->tables;
+
+	for (unsigned g = 0; g < FLAG_GROUP__COUNT; g++)
+		if (g != FLAG_GROUP_DERIVED && g != FLAG_GROUP_MATCH && !(e->groups_done & (1u << g)))
+			compute_group(e, (enum flag_group)g);
+	for (unsigned h = 0; h < t->headers.count; h++)
+		if (!(e->headers_scanned & (1u << h)) && (c->pattern_headers & (1u << h)))
+			scan_lazy(e, h);
+	for (uint32_t b = 0; b < t->n_flags; b++)
+		if (flagset_has(&c->group[FLAG_GROUP_DERIVED], b) && !flagset_has(&e->known, b))
+			derive(e, b);
+	e->known = c->all;
+}
+
+static enum sip_reason action_reason(enum action_kind k)
 {
 	static const enum sip_reason by_action[ACTION__COUNT] = {
 		[ACTION_POOL] = SIP_REASON_RULE_POOL,
@@ -188,6 +460,11 @@ void decide(const struct compiled_tables *t, struct flagset *flags, struct decis
 		[ACTION_REPLY] = SIP_REASON_RULE_REPLY,
 		[ACTION_RATE_LIMIT] = SIP_REASON_RATE_LIMITED,
 	};
+	return by_action[k];
+}
+
+void decide(const struct compiled_tables *t, struct flagset *flags, struct decision *d)
+{
 	uint32_t i = 0;
 
 	/* derived flags, in definition order: each sees the ones before it */
@@ -208,7 +485,7 @@ void decide(const struct compiled_tables *t, struct flagset *flags, struct decis
 		a = &t->actions[term->target];
 		if (a->kind != ACTION_RATE_LIMIT) {
 			d->rule = term->target;
-			d->reason = by_action[a->kind];
+			d->reason = action_reason(a->kind);
 			d->verdict = sip_reason_verdict(d->reason);
 			return;
 		}
@@ -220,6 +497,37 @@ void decide(const struct compiled_tables *t, struct flagset *flags, struct decis
 			i++;
 	}
 	/* unreachable with a loaded config: its last rule always holds */
+	d->reason = SIP_REASON_RULE_DROP;
+	d->verdict = SIP_VERDICT_DROP;
+}
+
+void decide_lazy(struct flag_eval *e, struct decision *d)
+{
+	const struct compiled_tables *t = e->c->tables;
+	uint32_t i = 0;
+
+	memset(d, 0, sizeof(*d));
+	d->rule = -1;
+	while (i < t->n_rule_terms) {
+		const struct dnf_term *term = &t->rule_terms[i];
+		const struct rule_action *a;
+
+		if (!term_holds(e, term)) {
+			i++;
+			continue;
+		}
+		a = &t->actions[term->target];
+		if (a->kind != ACTION_RATE_LIMIT) {
+			d->rule = term->target;
+			d->reason = action_reason(a->kind);
+			d->verdict = sip_reason_verdict(d->reason);
+			return;
+		}
+		if (d->n_rate_limits < DECISION_MAX_RATE_LIMITS)
+			d->rate_limits[d->n_rate_limits++] = term->target;
+		while (i < t->n_rule_terms && t->rule_terms[i].target == term->target)
+			i++;
+	}
 	d->reason = SIP_REASON_RULE_DROP;
 	d->verdict = SIP_VERDICT_DROP;
 }
