@@ -83,6 +83,8 @@ static bool lazy_init(struct classifier *c, const struct compiled_tables *t)
 		return false; /* a transport flag of another kind too */
 	for (unsigned i = 0; i < FLAGSET_WORDS; i++)
 		g[FLAG_GROUP_SOURCE].w[i] |= c->all.w[i] & ~seen.w[i];
+	for (unsigned k = FLAG_GROUP_SOURCE; k <= FLAG_GROUP_PRESENT; k++)
+		flagset_or(&c->cheap, &g[k]);
 	return true;
 }
 
@@ -149,6 +151,33 @@ bool sip_uri_host(const uint8_t *uri, size_t len, const uint8_t **host, size_t *
 	return end > h;
 }
 
+/* inet_pton(AF_INET) over [p, p+len) without a copy: four decimal parts,
+ * each at most 255, no leading zero but "0" itself (glibc's rules; a NUL
+ * ends the text, as it ends the copy inet_pton would read); -1 when it is
+ * not that, 1 when it is. */
+static int ipv4_parse(const uint8_t *p, size_t len, uint8_t addr[4])
+{
+	const uint8_t *end = p + len;
+
+	for (unsigned part = 0; part < 4; part++) {
+		unsigned v = 0, digits = 0;
+
+		if (part && (p >= end || *p++ != '.'))
+			return -1;
+		for (; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
+			if (digits && v == 0)
+				return -1; /* a leading zero */
+			v = v * 10 + (unsigned)(*p - '0');
+			if (v > 255)
+				return -1;
+		}
+		if (!digits)
+			return -1;
+		addr[part] = (uint8_t)v;
+	}
+	return p == end || *p == 0 ? 1 : -1;
+}
+
 /* A host as text (IPv6 in brackets, or a name) against a list of addresses
  * and, if names is not NULL, of lower-case names. */
 static bool host_is(const uint8_t *host, size_t len, const struct self_addr *addrs, uint32_t n_addrs,
@@ -163,11 +192,18 @@ static bool host_is(const uint8_t *host, size_t len, const struct self_addr *add
 	}
 	if (len == 0 || len >= sizeof(text))
 		return false;
+	/* a name starting with a letter is never an address; an IPv4 address
+	 * is read in place */
+	if (family == AF_INET && host[0] >= '0' && host[0] <= '9' &&
+	    ipv4_parse(host, len, addr) == 1) {
+		for (uint32_t i = 0; i < n_addrs; i++)
+			if (addrs[i].family == AF_INET && memcmp(addrs[i].addr, addr, 4) == 0)
+				return true;
+		return false;
+	}
 	memcpy(text, host, len);
 	text[len] = 0;
-	/* a name starting with a letter is never an address: skip inet_pton */
-	if ((family == AF_INET6 || (text[0] >= '0' && text[0] <= '9')) &&
-	    inet_pton(family, text, addr) == 1) {
+	if (family == AF_INET6 && inet_pton(family, text, addr) == 1) {
 		for (uint32_t i = 0; i < n_addrs; i++)
 			if (addrs[i].family == family &&
 			    memcmp(addrs[i].addr, addr, family == AF_INET ? 4 : 16) == 0)
@@ -241,10 +277,9 @@ static bool is_to_self(const struct compiled_tables *t, const uint8_t *buf,
 static bool is_own_probe_answer(const struct compiled_tables *t, const uint8_t *buf,
 				const struct sip_msg *msg, const struct packet_meta *pm)
 {
-	return !msg->is_request &&
+	return !msg->is_request && node_index_has_addr(t, pm->family, pm->src, 0, false) &&
 	       host_is(buf + msg->via.host.off, msg->via.host.len, t->control_addrs,
-		       t->n_control_addrs, NULL, 0) &&
-	       node_index_has_addr(t, pm->family, pm->src, 0, false);
+		       t->n_control_addrs, NULL, 0);
 }
 
 static const struct sip_span *method_span(const struct sip_msg *msg)
@@ -288,6 +323,10 @@ void classify(const struct classifier *c, const uint8_t *buf, const struct sip_m
 
 /* ---- lazy evaluation ------------------------------------------------ */
 
+#define CHEAP_GROUPS                                                                        \
+	((1u << FLAG_GROUP_SOURCE) | (1u << FLAG_GROUP_METHOD) | (1u << FLAG_GROUP_DIALOG) | \
+	 (1u << FLAG_GROUP_PRESENT))
+
 void flag_eval_init(struct flag_eval *e, const struct classifier *c, const uint8_t *buf,
 		    const struct sip_msg *msg, const struct packet_meta *pm)
 {
@@ -304,50 +343,18 @@ static void learn(struct flag_eval *e, const struct flagset *mask)
 	flagset_or(&e->known, mask);
 }
 
-/* Computes one whole kind (not DERIVED or MATCH, which go flag by flag
- * and header by header). */
+/* Computes TO_SELF or PROBE (the cheap kinds go together in
+ * compute_cheap(), DERIVED and MATCH flag by flag and header by header). */
 static void compute_group(struct flag_eval *e, enum flag_group g)
 {
 	const struct classifier *c = e->c;
 	const struct compiled_tables *t = c->tables;
-	const struct sip_msg *msg = e->msg;
 
 	e->groups_done |= 1u << g;
-	switch (g) {
-	case FLAG_GROUP_SOURCE:
-		source_flags(t, e->pm, &e->value);
-		break;
-	case FLAG_GROUP_METHOD: {
-		const struct sip_span *m = method_span(msg);
-		method_flags(t, e->buf + m->off, m->len, &e->value);
-		break;
-	}
-	case FLAG_GROUP_DIALOG:
-		if (sip_in_dialog(msg))
-			flagset_or(&e->value, &t->in_dialog);
-		break;
-	case FLAG_GROUP_PRESENT:
-		for (unsigned i = 0; i < t->headers.count; i++) {
-			if (msg->extra_count[i]) {
-				flagset_or(&e->value, &t->header_present[i]);
-			} else {
-				/* no value, no match: settled without a scan */
-				learn(e, &c->header_match[i]);
-				e->headers_scanned |= 1u << i;
-			}
-		}
-		break;
-	case FLAG_GROUP_TO_SELF:
-		if (is_to_self(t, e->buf, msg))
-			flagset_or(&e->value, &t->to_self);
-		break;
-	case FLAG_GROUP_PROBE:
-		if (is_own_probe_answer(t, e->buf, msg, e->pm))
-			flagset_or(&e->value, &t->own_probe_answer);
-		break;
-	default:
-		return;
-	}
+	if (g == FLAG_GROUP_TO_SELF && is_to_self(t, e->buf, e->msg))
+		flagset_or(&e->value, &t->to_self);
+	if (g == FLAG_GROUP_PROBE && is_own_probe_answer(t, e->buf, e->msg, e->pm))
+		flagset_or(&e->value, &t->own_probe_answer);
 	learn(e, &c->group[g]);
 }
 
@@ -361,7 +368,25 @@ static void scan_lazy(struct flag_eval *e, unsigned h)
 	learn(e, &e->c->header_match[h]);
 }
 
-static bool term_holds(struct flag_eval *e, const struct dnf_term *term);
+static bool term_holds_slow(struct flag_eval *e, const struct dnf_term *term);
+
+/* Whether the term holds: at once when the known flags decide it (most
+ * terms, once the cheap kinds are in), else term_holds_slow(). */
+static inline bool term_holds(struct flag_eval *e, const struct dnf_term *term)
+{
+	uint64_t dead = 0, open = 0;
+
+	for (unsigned i = 0; i < FLAGSET_WORDS; i++) {
+		const uint64_t k = e->known.w[i], v = e->value.w[i];
+		dead |= (term->must.w[i] & k & ~v) | (term->must_not.w[i] & k & v);
+		open |= (term->must.w[i] | term->must_not.w[i]) & ~k;
+	}
+	if (dead)
+		return false;
+	if (!open)
+		return true;
+	return term_holds_slow(e, term);
+}
 
 /* A derived flag from its terms: an or of them, stopping at the first that
  * holds (each reads only flags complete before it: lazy_init()). */
@@ -379,8 +404,8 @@ static void derive(struct flag_eval *e, unsigned bit)
 
 /* What a term still needs (open), and whether a known flag already makes
  * it fail (the return value). */
-static bool term_fails(const struct flag_eval *e, const struct dnf_term *term,
-		       struct flagset *open)
+static inline bool term_fails(const struct flag_eval *e, const struct dnf_term *term,
+			      struct flagset *open)
 {
 	uint64_t dead = 0;
 
@@ -392,46 +417,78 @@ static bool term_fails(const struct flag_eval *e, const struct dnf_term *term,
 	return dead != 0;
 }
 
-static bool needs(const struct flagset *open, const struct flagset *mask)
+static inline bool needs(const struct flagset *open, const struct flagset *mask)
 {
-	return overlaps(open, mask);
+	uint64_t any = 0;
+	for (unsigned i = 0; i < FLAGSET_WORDS; i++)
+		any |= open->w[i] & mask->w[i];
+	return any != 0;
+}
+
+/* The cheap kinds, together, before the first term: a trie lookup, a few
+ * compares and bit tests, less than the bookkeeping to avoid them would
+ * cost. */
+static void compute_cheap(struct flag_eval *e)
+{
+	const struct classifier *c = e->c;
+	const struct compiled_tables *t = c->tables;
+	const struct sip_msg *msg = e->msg;
+	const struct sip_span *m = method_span(msg);
+
+	source_flags(t, e->pm, &e->value);
+	method_flags(t, e->buf + m->off, m->len, &e->value);
+	if (sip_in_dialog(msg))
+		flagset_or(&e->value, &t->in_dialog);
+	flagset_or(&e->known, &c->cheap);
+	for (unsigned i = 0; i < t->headers.count; i++) {
+		if (msg->extra_count[i]) {
+			flagset_or(&e->value, &t->header_present[i]);
+		} else {
+			/* no value, no match: settled without a scan */
+			flagset_or(&e->known, &c->header_match[i]);
+			e->headers_scanned |= 1u << i;
+		}
+	}
+	e->groups_done |= CHEAP_GROUPS;
 }
 
 /* Whether the term holds, computing what it needs in cost order and
- * stopping as soon as a known flag decides it. */
-static bool term_holds(struct flag_eval *e, const struct dnf_term *term)
+ * stopping as soon as the known flags decide it: term_holds() when the
+ * known flags do not decide it already. */
+static __attribute__((noinline)) bool term_holds_slow(struct flag_eval *e,
+						      const struct dnf_term *term)
 {
 	const struct classifier *c = e->c;
 	struct flagset open;
 
-	for (unsigned g = 0; g < FLAG_GROUP__COUNT; g++) {
+	if (term_fails(e, term, &open))
+		return false;
+	/* what is left costs more: each kind in turn, then a new look */
+	if (needs(&open, &c->group[FLAG_GROUP_TO_SELF])) {
+		compute_group(e, FLAG_GROUP_TO_SELF);
 		if (term_fails(e, term, &open))
 			return false;
-		if (flagset_empty(&open))
-			return true;
-		if (!needs(&open, &c->group[g]))
-			continue;
-		if (g == FLAG_GROUP_DERIVED) {
-			for (unsigned i = 0; i < FLAGSET_WORDS; i++)
-				for (uint64_t bits = open.w[i] & c->group[g].w[i]; bits;
-				     bits &= bits - 1) {
-					derive(e, i * 64 + (unsigned)__builtin_ctzll(bits));
-					if (term_fails(e, term, &open))
-						return false;
-				}
-		} else if (g == FLAG_GROUP_MATCH) {
-			for (unsigned h = 0; h < c->tables->headers.count; h++) {
-				if (!needs(&open, &c->header_match[h]))
-					continue;
-				scan_lazy(e, h);
-				if (term_fails(e, term, &open))
-					return false;
-			}
-		} else {
-			compute_group(e, (enum flag_group)g);
-		}
 	}
-	return !term_fails(e, term, &open) && flagset_empty(&open);
+	if (needs(&open, &c->group[FLAG_GROUP_PROBE])) {
+		compute_group(e, FLAG_GROUP_PROBE);
+		if (term_fails(e, term, &open))
+			return false;
+	}
+	for (unsigned i = 0; i < FLAGSET_WORDS; i++)
+		for (uint64_t bits = open.w[i] & c->group[FLAG_GROUP_DERIVED].w[i]; bits;
+		     bits &= bits - 1) {
+			derive(e, i * 64 + (unsigned)__builtin_ctzll(bits));
+			if (term_fails(e, term, &open))
+				return false;
+		}
+	for (unsigned h = 0; !flagset_empty(&open) && h < c->tables->headers.count; h++) {
+		if (!needs(&open, &c->header_match[h]))
+			continue;
+		scan_lazy(e, h);
+		if (term_fails(e, term, &open))
+			return false;
+	}
+	return flagset_empty(&open); /* always: every flag is of some kind */
 }
 
 void flag_eval_all(struct flag_eval *e)
@@ -439,8 +496,10 @@ void flag_eval_all(struct flag_eval *e)
 	const struct classifier *c = e->c;
 	const struct compiled_tables *t = c->tables;
 
-	for (unsigned g = 0; g < FLAG_GROUP__COUNT; g++)
-		if (g != FLAG_GROUP_DERIVED && g != FLAG_GROUP_MATCH && !(e->groups_done & (1u << g)))
+	if (!(e->groups_done & CHEAP_GROUPS))
+		compute_cheap(e);
+	for (unsigned g = FLAG_GROUP_TO_SELF; g <= FLAG_GROUP_PROBE; g++)
+		if (!(e->groups_done & (1u << g)))
 			compute_group(e, (enum flag_group)g);
 	for (unsigned h = 0; h < t->headers.count; h++)
 		if (!(e->headers_scanned & (1u << h)) && (c->pattern_headers & (1u << h)))
@@ -508,6 +567,8 @@ void decide_lazy(struct flag_eval *e, struct decision *d)
 
 	memset(d, 0, sizeof(*d));
 	d->rule = -1;
+	if (!(e->groups_done & CHEAP_GROUPS))
+		compute_cheap(e);
 	while (i < t->n_rule_terms) {
 		const struct dnf_term *term = &t->rule_terms[i];
 		const struct rule_action *a;

@@ -196,10 +196,10 @@ static struct udp_decision decide_l4(struct pipeline_worker *w, const uint8_t *f
 				     const struct pkt_layout *l, const uint8_t *payload,
 				     size_t payload_len, size_t datagram_len)
 {
-	/* only the flags the route needs: the flag counters count what was
-	 * computed (docs/design.md "Classify") */
+	/* only the flags the route needs, unless asked for all: the flag
+	 * counters count what was computed (docs/design.md "Classify") */
 	const struct decide_ctx ctx = { &w->cls, &w->buckets, w->now_s, w->now_ms, w->grace_calls,
-					.lazy_flags = true };
+					.lazy_flags = !w->all_flags };
 	struct udp_decision ud = { .outcome = PIPELINE_DROP, .node = -1 };
 	struct packet_meta pm;
 	struct msg_decision md;

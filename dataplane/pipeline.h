@@ -106,6 +106,11 @@ struct pipeline_worker {
 	pipeline_emit_fn emit;
 	void *emit_ctx;
 	struct pipeline_gen *own; /* what pipeline_worker_init built; NULL once disowned */
+	bool all_flags; /* compute every flag of every message, so that c.flag counts
+			 * every message (slower: Hyperscan over every header with a
+			 * pattern); false, the default: only the flags the route
+			 * needs, and c.flag counts a flag set among the messages
+			 * whose route evaluated it (docs/design.md "Classify") */
 } __attribute__((aligned(64)));
 
 /* Runs g from the next packet on (no allocation: pointers and the

@@ -9,7 +9,9 @@
 #include "siphon/tables.h"
 
 /* The kinds of flags, in the order a lazy evaluation computes them: the
- * cheap ones first, Hyperscan last (docs/design.md "Classify"). */
+ * cheap ones (SOURCE .. PRESENT) together before the first rule, the others
+ * only when a term still in play needs them, Hyperscan last
+ * (docs/design.md "Classify"). */
 enum flag_group {
 	FLAG_GROUP_SOURCE,  /* source prefixes and transport: one trie lookup */
 	FLAG_GROUP_METHOD,  /* the request method, or the CSeq method of a response */
@@ -31,6 +33,7 @@ struct classifier {
 	bool lazy_ok; /* the tables allow it (flag kinds disjoint, derived flags in
 		       * order); false: decide_message() computes every flag */
 	struct flagset all;                     /* bits 0 .. n_flags-1 */
+	struct flagset cheap;                   /* SOURCE .. PRESENT */
 	struct flagset group[FLAG_GROUP__COUNT]; /* the flags of each kind */
 	struct flagset header_match[SIP_EXTRA_MAX]; /* the match flags of each header */
 	uint16_t expr_first[SIPHON_MAX_FLAGS], expr_end[SIPHON_MAX_FLAGS]; /* a derived
