@@ -58,14 +58,25 @@ static bool lazy_init(struct classifier *c, const struct compiled_tables *t)
 		c->expr_end[d] = (uint16_t)(k + 1);
 	}
 	g[FLAG_GROUP_DERIVED] = derived;
+	c->has_derived = t->n_expr_terms > 0;
+	c->one_word = t->n_flags <= 64;
 	/* each term reads only flags complete before it: not its own target,
-	 * nor a derived flag with a term at or after it */
+	 * nor a derived flag with a term at or after it; a derived flag's base
+	 * flags are those of its terms, derived ones replaced by theirs */
 	for (uint32_t k = 0; k < t->n_expr_terms; k++) {
 		const struct dnf_term *term = &t->expr_terms[k];
-		for (uint32_t b = 0; b < t->n_flags; b++)
-			if ((flagset_has(&term->must, b) || flagset_has(&term->must_not, b)) &&
-			    flagset_has(&derived, b) && c->expr_end[b] > k)
+		struct flagset *deps = &c->derived_deps[term->target];
+
+		for (uint32_t b = 0; b < t->n_flags; b++) {
+			if (!flagset_has(&term->must, b) && !flagset_has(&term->must_not, b))
+				continue;
+			if (!flagset_has(&derived, b))
+				flagset_set(deps, b);
+			else if (c->expr_end[b] > k)
 				return false;
+			else
+				flagset_or(deps, &c->derived_deps[b]);
+		}
 	}
 	/* the kinds are disjoint; what no other kind sets is a source flag */
 	for (unsigned k = 0; k < FLAG_GROUP__COUNT; k++) {
@@ -323,10 +334,6 @@ void classify(const struct classifier *c, const uint8_t *buf, const struct sip_m
 
 /* ---- lazy evaluation ------------------------------------------------ */
 
-#define CHEAP_GROUPS                                                                        \
-	((1u << FLAG_GROUP_SOURCE) | (1u << FLAG_GROUP_METHOD) | (1u << FLAG_GROUP_DIALOG) | \
-	 (1u << FLAG_GROUP_PRESENT))
-
 void flag_eval_init(struct flag_eval *e, const struct classifier *c, const uint8_t *buf,
 		    const struct sip_msg *msg, const struct packet_meta *pm)
 {
@@ -338,96 +345,57 @@ void flag_eval_init(struct flag_eval *e, const struct classifier *c, const uint8
 	e->hs_scans = 0;
 }
 
-static void learn(struct flag_eval *e, const struct flagset *mask)
+/* The derived flags, in definition order as decide() computes them, over
+ * e->value; those whose base flags are all known are known. A derived flag
+ * with a base flag not computed may come out wrong here (that flag reads
+ * as clear), and is not marked known: no term that reads it is decided
+ * before its base flags are in (decide_lazy()). */
+static inline __attribute__((always_inline)) bool matches_w(const struct flagset *f,
+								   const struct dnf_term *term,
+								   unsigned nw)
 {
-	flagset_or(&e->known, mask);
+	uint64_t miss = 0;
+	for (unsigned i = 0; i < nw; i++)
+		miss |= (term->must.w[i] & ~f->w[i]) | (term->must_not.w[i] & f->w[i]);
+	return miss == 0;
 }
 
-/* Computes TO_SELF or PROBE (the cheap kinds go together in
- * compute_cheap(), DERIVED and MATCH flag by flag and header by header). */
-static void compute_group(struct flag_eval *e, enum flag_group g)
+static inline __attribute__((always_inline)) void derive_w(struct flag_eval *e, unsigned nw)
 {
 	const struct classifier *c = e->c;
 	const struct compiled_tables *t = c->tables;
 
-	e->groups_done |= 1u << g;
-	if (g == FLAG_GROUP_TO_SELF && is_to_self(t, e->buf, e->msg))
-		flagset_or(&e->value, &t->to_self);
-	if (g == FLAG_GROUP_PROBE && is_own_probe_answer(t, e->buf, e->msg, e->pm))
-		flagset_or(&e->value, &t->own_probe_answer);
-	learn(e, &c->group[g]);
-}
+	for (unsigned i = 0; i < nw; i++)
+		e->value.w[i] &= ~c->group[FLAG_GROUP_DERIVED].w[i];
+	for (uint32_t k = 0; k < t->n_expr_terms; k++)
+		if (matches_w(&e->value, &t->expr_terms[k], nw))
+			flagset_set(&e->value, t->expr_terms[k].target);
+	for (unsigned i = 0; i < nw; i++)
+		for (uint64_t bits = c->group[FLAG_GROUP_DERIVED].w[i] & ~e->known.w[i]; bits;
+		     bits &= bits - 1) {
+			const unsigned d = i * 64 + (unsigned)__builtin_ctzll(bits);
+			const struct flagset *deps = &c->derived_deps[d];
+			uint64_t missing = 0;
 
-static void scan_lazy(struct flag_eval *e, unsigned h)
-{
-	e->headers_scanned |= 1u << h;
-	if (e->msg->extra_count[h]) {
-		scan_header(e->c, e->buf, e->msg, h, &e->value);
-		e->hs_scans++;
-	}
-	learn(e, &e->c->header_match[h]);
-}
-
-static bool term_holds_slow(struct flag_eval *e, const struct dnf_term *term);
-
-/* Whether the term holds: at once when the known flags decide it (most
- * terms, once the cheap kinds are in), else term_holds_slow(). */
-static inline bool term_holds(struct flag_eval *e, const struct dnf_term *term)
-{
-	uint64_t dead = 0, open = 0;
-
-	for (unsigned i = 0; i < FLAGSET_WORDS; i++) {
-		const uint64_t k = e->known.w[i], v = e->value.w[i];
-		dead |= (term->must.w[i] & k & ~v) | (term->must_not.w[i] & k & v);
-		open |= (term->must.w[i] | term->must_not.w[i]) & ~k;
-	}
-	if (dead)
-		return false;
-	if (!open)
-		return true;
-	return term_holds_slow(e, term);
-}
-
-/* A derived flag from its terms: an or of them, stopping at the first that
- * holds (each reads only flags complete before it: lazy_init()). */
-static void derive(struct flag_eval *e, unsigned bit)
-{
-	const struct compiled_tables *t = e->c->tables;
-
-	for (unsigned k = e->c->expr_first[bit]; k < e->c->expr_end[bit]; k++)
-		if (term_holds(e, &t->expr_terms[k])) {
-			flagset_set(&e->value, bit);
-			break;
+			for (unsigned j = 0; j < nw; j++)
+				missing |= deps->w[j] & ~e->known.w[j];
+			if (!missing)
+				flagset_set(&e->known, d);
 		}
-	flagset_set(&e->known, bit);
 }
 
-/* What a term still needs (open), and whether a known flag already makes
- * it fail (the return value). */
-static inline bool term_fails(const struct flag_eval *e, const struct dnf_term *term,
-			      struct flagset *open)
+/* Configs of at most 64 flags (most) look at one word of each set. */
+static void derive(struct flag_eval *e)
 {
-	uint64_t dead = 0;
-
-	for (unsigned i = 0; i < FLAGSET_WORDS; i++) {
-		const uint64_t k = e->known.w[i], v = e->value.w[i];
-		dead |= (term->must.w[i] & k & ~v) | (term->must_not.w[i] & k & v);
-		open->w[i] = (term->must.w[i] | term->must_not.w[i]) & ~k;
-	}
-	return dead != 0;
+	if (e->c->one_word)
+		derive_w(e, 1);
+	else
+		derive_w(e, FLAGSET_WORDS);
 }
 
-static inline bool needs(const struct flagset *open, const struct flagset *mask)
-{
-	uint64_t any = 0;
-	for (unsigned i = 0; i < FLAGSET_WORDS; i++)
-		any |= open->w[i] & mask->w[i];
-	return any != 0;
-}
-
-/* The cheap kinds, together, before the first term: a trie lookup, a few
+/* The cheap kinds, together, before the first rule: a trie lookup, a few
  * compares and bit tests, less than the bookkeeping to avoid them would
- * cost. */
+ * cost. The derived flags come when a term needs one. */
 static void compute_cheap(struct flag_eval *e)
 {
 	const struct classifier *c = e->c;
@@ -449,64 +417,121 @@ static void compute_cheap(struct flag_eval *e)
 			e->headers_scanned |= 1u << i;
 		}
 	}
-	e->groups_done |= CHEAP_GROUPS;
+	e->groups_done |= 1u << FLAG_GROUP_SOURCE | 1u << FLAG_GROUP_METHOD |
+			  1u << FLAG_GROUP_DIALOG | 1u << FLAG_GROUP_PRESENT;
 }
 
-/* Whether the term holds, computing what it needs in cost order and
- * stopping as soon as the known flags decide it: term_holds() when the
- * known flags do not decide it already. */
-static __attribute__((noinline)) bool term_holds_slow(struct flag_eval *e,
-						      const struct dnf_term *term)
+/* The costly flags (to_self, own_probe_answer, match) in `need`, the
+ * cheaper kinds first, Hyperscan once per header; then the derived flags
+ * again. */
+static void compute_costly(struct flag_eval *e, const struct flagset *need)
 {
 	const struct classifier *c = e->c;
-	struct flagset open;
+	const struct compiled_tables *t = c->tables;
 
-	if (term_fails(e, term, &open))
-		return false;
-	/* what is left costs more: each kind in turn, then a new look */
-	if (needs(&open, &c->group[FLAG_GROUP_TO_SELF])) {
-		compute_group(e, FLAG_GROUP_TO_SELF);
-		if (term_fails(e, term, &open))
-			return false;
+	if (overlaps(need, &c->group[FLAG_GROUP_TO_SELF])) {
+		e->groups_done |= 1u << FLAG_GROUP_TO_SELF;
+		if (is_to_self(t, e->buf, e->msg))
+			flagset_or(&e->value, &t->to_self);
+		flagset_or(&e->known, &t->to_self);
 	}
-	if (needs(&open, &c->group[FLAG_GROUP_PROBE])) {
-		compute_group(e, FLAG_GROUP_PROBE);
-		if (term_fails(e, term, &open))
-			return false;
+	if (overlaps(need, &c->group[FLAG_GROUP_PROBE])) {
+		e->groups_done |= 1u << FLAG_GROUP_PROBE;
+		if (is_own_probe_answer(t, e->buf, e->msg, e->pm))
+			flagset_or(&e->value, &t->own_probe_answer);
+		flagset_or(&e->known, &t->own_probe_answer);
 	}
-	for (unsigned i = 0; i < FLAGSET_WORDS; i++)
-		for (uint64_t bits = open.w[i] & c->group[FLAG_GROUP_DERIVED].w[i]; bits;
-		     bits &= bits - 1) {
-			derive(e, i * 64 + (unsigned)__builtin_ctzll(bits));
-			if (term_fails(e, term, &open))
-				return false;
+	if (overlaps(need, &c->group[FLAG_GROUP_MATCH]))
+		for (unsigned h = 0; h < t->headers.count; h++) {
+			if (!overlaps(need, &c->header_match[h]))
+				continue;
+			e->headers_scanned |= 1u << h;
+			scan_header(c, e->buf, e->msg, h, &e->value);
+			e->hs_scans++;
+			flagset_or(&e->known, &c->header_match[h]);
 		}
-	for (unsigned h = 0; !flagset_empty(&open) && h < c->tables->headers.count; h++) {
-		if (!needs(&open, &c->header_match[h]))
-			continue;
-		scan_lazy(e, h);
-		if (term_fails(e, term, &open))
-			return false;
+	if (c->has_derived)
+		derive(e);
+}
+
+/* A term over what is known: 0 fails (a known flag contradicts it), 1
+ * holds (every flag known, all agree), 2 open (it needs flags not known). */
+static inline __attribute__((always_inline)) int term_state(const struct flag_eval *e,
+								   const struct dnf_term *term,
+								   unsigned nw)
+{
+	uint64_t dead = 0, open = 0;
+
+	for (unsigned i = 0; i < nw; i++) {
+		const uint64_t k = e->known.w[i], v = e->value.w[i];
+		dead |= (term->must.w[i] & k & ~v) | (term->must_not.w[i] & k & v);
+		open |= (term->must.w[i] | term->must_not.w[i]) & ~k;
 	}
-	return flagset_empty(&open); /* always: every flag is of some kind */
+	return dead ? 0 : open ? 2 : 1;
+}
+
+/* What the rules from term `from` on still need: the costly base flags of
+ * every term not failing already, up to the first terminal one that surely
+ * holds (no rule after it is reached). */
+static inline __attribute__((always_inline)) void look_ahead(struct flag_eval *e, uint32_t from,
+						 struct flagset *need, unsigned nw)
+{
+	const struct classifier *c = e->c;
+	const struct compiled_tables *t = c->tables;
+
+	memset(need, 0, sizeof(*need));
+	for (uint32_t i = from; i < t->n_rule_terms; i++) {
+		const struct dnf_term *term = &t->rule_terms[i];
+		const int st = term_state(e, term, nw);
+
+		if (st == 1 && t->actions[term->target].kind != ACTION_RATE_LIMIT)
+			break;
+		if (st != 2)
+			continue;
+		for (unsigned w = 0; w < nw; w++) {
+			const uint64_t open = (term->must.w[w] | term->must_not.w[w]) & ~e->known.w[w];
+			need->w[w] |= open & ~c->group[FLAG_GROUP_DERIVED].w[w];
+			for (uint64_t bits = open & c->group[FLAG_GROUP_DERIVED].w[w]; bits;
+			     bits &= bits - 1)
+				flagset_or(need, &c->derived_deps[w * 64 +
+								   (unsigned)__builtin_ctzll(bits)]);
+		}
+	}
+	for (unsigned w = 0; w < FLAGSET_WORDS; w++)
+		need->w[w] &= ~e->known.w[w];
+}
+
+/* Whether every base flag of a term's open flags is known (its derived
+ * flags can be computed without any costly flag). */
+static inline __attribute__((always_inline)) bool base_known(const struct flag_eval *e,
+							    const struct dnf_term *term,
+							    unsigned nw)
+{
+	const struct classifier *c = e->c;
+	uint64_t missing = 0;
+
+	for (unsigned w = 0; w < nw; w++) {
+		const uint64_t open = (term->must.w[w] | term->must_not.w[w]) & ~e->known.w[w];
+		missing |= open & ~c->group[FLAG_GROUP_DERIVED].w[w];
+		for (uint64_t bits = open & c->group[FLAG_GROUP_DERIVED].w[w]; bits; bits &= bits - 1) {
+			const struct flagset *deps = &c->derived_deps[w * 64 + (unsigned)__builtin_ctzll(bits)];
+			for (unsigned j = 0; j < nw; j++)
+				missing |= deps->w[j] & ~e->known.w[j];
+		}
+	}
+	return missing == 0;
 }
 
 void flag_eval_all(struct flag_eval *e)
 {
 	const struct classifier *c = e->c;
-	const struct compiled_tables *t = c->tables;
+	struct flagset need;
 
-	if (!(e->groups_done & CHEAP_GROUPS))
+	if (!(e->groups_done & (1u << FLAG_GROUP_SOURCE)))
 		compute_cheap(e);
-	for (unsigned g = FLAG_GROUP_TO_SELF; g <= FLAG_GROUP_PROBE; g++)
-		if (!(e->groups_done & (1u << g)))
-			compute_group(e, (enum flag_group)g);
-	for (unsigned h = 0; h < t->headers.count; h++)
-		if (!(e->headers_scanned & (1u << h)) && (c->pattern_headers & (1u << h)))
-			scan_lazy(e, h);
-	for (uint32_t b = 0; b < t->n_flags; b++)
-		if (flagset_has(&c->group[FLAG_GROUP_DERIVED], b) && !flagset_has(&e->known, b))
-			derive(e, b);
+	for (unsigned i = 0; i < FLAGSET_WORDS; i++)
+		need.w[i] = c->all.w[i] & ~e->known.w[i];
+	compute_costly(e, &need);
 	e->known = c->all;
 }
 
@@ -560,20 +585,46 @@ void decide(const struct compiled_tables *t, struct flagset *flags, struct decis
 	d->verdict = SIP_VERDICT_DROP;
 }
 
-void decide_lazy(struct flag_eval *e, struct decision *d)
+static inline __attribute__((always_inline)) void decide_lazy_w(struct flag_eval *e,
+								 struct decision *d, unsigned nw)
 {
 	const struct compiled_tables *t = e->c->tables;
+	bool looked = false, derived = !e->c->has_derived;
 	uint32_t i = 0;
 
 	memset(d, 0, sizeof(*d));
 	d->rule = -1;
-	if (!(e->groups_done & CHEAP_GROUPS))
+	if (!(e->groups_done & (1u << FLAG_GROUP_SOURCE)))
 		compute_cheap(e);
 	while (i < t->n_rule_terms) {
 		const struct dnf_term *term = &t->rule_terms[i];
 		const struct rule_action *a;
+		int st = term_state(e, term, nw);
 
-		if (!term_holds(e, term)) {
+		if (st == 2 && !derived && base_known(e, term, nw)) {
+			/* open on derived flags of known flags only */
+			derive(e);
+			derived = true;
+			st = term_state(e, term, nw);
+		}
+		if (st == 2) {
+			/* the first term the cheap flags leave open: the costly
+			 * flags of every rule still in play, in one go */
+			struct flagset need;
+
+			derived = true; /* compute_costly() derives */
+			if (!looked) {
+				look_ahead(e, i, &need, nw);
+				compute_costly(e, &need);
+				looked = true;
+			} else { /* unreachable: the look-ahead covered it */
+				for (unsigned w = 0; w < FLAGSET_WORDS; w++)
+					need.w[w] = e->c->all.w[w] & ~e->known.w[w];
+				compute_costly(e, &need);
+			}
+			st = term_state(e, term, nw);
+		}
+		if (st != 1) {
 			i++;
 			continue;
 		}
@@ -582,13 +633,26 @@ void decide_lazy(struct flag_eval *e, struct decision *d)
 			d->rule = term->target;
 			d->reason = action_reason(a->kind);
 			d->verdict = sip_reason_verdict(d->reason);
-			return;
+			break;
 		}
 		if (d->n_rate_limits < DECISION_MAX_RATE_LIMITS)
 			d->rate_limits[d->n_rate_limits++] = term->target;
 		while (i < t->n_rule_terms && t->rule_terms[i].target == term->target)
 			i++;
 	}
-	d->reason = SIP_REASON_RULE_DROP;
-	d->verdict = SIP_VERDICT_DROP;
+	/* what derive() could not settle is not reported */
+	for (unsigned w = 0; w < FLAGSET_WORDS; w++)
+		e->value.w[w] &= e->known.w[w];
+	if (d->rule < 0) { /* unreachable with a loaded config: its last rule always holds */
+		d->reason = SIP_REASON_RULE_DROP;
+		d->verdict = SIP_VERDICT_DROP;
+	}
+}
+
+void decide_lazy(struct flag_eval *e, struct decision *d)
+{
+	if (e->c->one_word)
+		decide_lazy_w(e, d, 1);
+	else
+		decide_lazy_w(e, d, FLAGSET_WORDS);
 }

@@ -9,8 +9,9 @@
 #include "siphon/tables.h"
 
 /* The kinds of flags, in the order a lazy evaluation computes them: the
- * cheap ones (SOURCE .. PRESENT) together before the first rule, the others
- * only when a term still in play needs them, Hyperscan last
+ * cheap ones (SOURCE .. PRESENT) together before the first rule, with the
+ * derived flags they settle; the costly ones (TO_SELF, PROBE, MATCH) only
+ * when a term still in play needs them, Hyperscan last and once per header
  * (docs/design.md "Classify"). */
 enum flag_group {
 	FLAG_GROUP_SOURCE,  /* source prefixes and transport: one trie lookup */
@@ -38,6 +39,10 @@ struct classifier {
 	struct flagset header_match[SIP_EXTRA_MAX]; /* the match flags of each header */
 	uint16_t expr_first[SIPHON_MAX_FLAGS], expr_end[SIPHON_MAX_FLAGS]; /* a derived
 		       * flag's terms: expr_terms[first .. end) */
+	bool has_derived;
+	bool one_word; /* n_flags <= 64: the second word of every set is clear */
+	struct flagset derived_deps[SIPHON_MAX_FLAGS]; /* a derived flag's base flags (the
+		       * flags of its terms, derived ones by their own) */
 };
 
 /* The flags of one message as far as they have been computed: `known`
@@ -50,7 +55,8 @@ struct flag_eval {
 	const struct sip_msg *msg;
 	const struct packet_meta *pm;
 	struct flagset known, value;
-	uint32_t groups_done; /* 1 << enum flag_group, for the groups computed whole */
+	uint32_t groups_done; /* 1 << enum flag_group: the kinds computed (MATCH: see
+			       * headers_scanned) */
 	uint32_t headers_scanned; /* 1 << header: Hyperscan has run over its value */
 	unsigned hs_scans;    /* Hyperscan calls made (a test hook; the budget) */
 };
@@ -101,11 +107,12 @@ void decide(const struct compiled_tables *t, struct flagset *flags, struct decis
 void flag_eval_init(struct flag_eval *e, const struct classifier *c, const uint8_t *buf,
 		    const struct sip_msg *msg, const struct packet_meta *pm);
 
-/* decide() over a message's flags, computing only the flags the rules it
- * reaches need, cheap kinds first; Hyperscan runs only when a reached term
- * still depends on a match flag, once per header it needs. The decision is
- * decide()'s over classify()'s flags, and every bit of e->known has the
- * value classify() + decide() give it. Needs c->lazy_ok. */
+/* decide() over a message's flags, computing only the costly flags the
+ * rules it reaches need (the cheap kinds first, for all); Hyperscan runs
+ * only when a reached term still depends on a match flag, once per header
+ * it needs. The decision is decide()'s over classify()'s flags, and every
+ * bit of e->known has the value classify() + decide() give it. Needs
+ * c->lazy_ok. */
 void decide_lazy(struct flag_eval *e, struct decision *d);
 
 /* Completes e: every flag known, e->value then equal to classify()'s flags
