@@ -104,6 +104,10 @@ static enum pipeline_outcome drop_for(struct pipeline_worker *w, enum pipeline_r
 	return done(w, PIPELINE_DROP);
 }
 
+/* The flags set, among those computed: with lazy flags (the default) a
+ * costly flag is counted only where the route needed it, so its counter
+ * means "set, among the messages where it was evaluated" (docs/config.md
+ * "When flags are computed"); md->flags holds no bit outside md->known. */
 static void count_flags(struct pipeline_counters *c, const struct flagset *f)
 {
 	for (unsigned i = 0; i < FLAGSET_WORDS; i++)

@@ -57,7 +57,8 @@ struct pipeline_counters {
 	uint64_t sip_reason[SIP_REASON__COUNT];
 	uint64_t reason[PIPELINE_REASON__COUNT];
 	uint64_t dispatch_by[DISPATCH_BY__COUNT];
-	uint64_t flag[SIPHON_MAX_FLAGS];
+	uint64_t flag[SIPHON_MAX_FLAGS]; /* set, among the messages where it was computed
+					  * (all of them with all_flags; docs/config.md) */
 	uint64_t *rule; /* n_rules */
 	uint64_t *node; /* n_nodes */
 	uint64_t tcp;
