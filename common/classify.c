@@ -422,8 +422,7 @@ static void compute_cheap(struct flag_eval *e)
 }
 
 /* The costly flags (to_self, own_probe_answer, match) in `need`, the
- * cheaper kinds first, Hyperscan once per header; then the derived flags
- * again. */
+ * cheaper kinds first, Hyperscan once per header. */
 static void compute_costly(struct flag_eval *e, const struct flagset *need)
 {
 	const struct classifier *c = e->c;
@@ -450,8 +449,6 @@ static void compute_costly(struct flag_eval *e, const struct flagset *need)
 			e->hs_scans++;
 			flagset_or(&e->known, &c->header_match[h]);
 		}
-	if (c->has_derived)
-		derive(e);
 }
 
 /* A term over what is known: 0 fails (a known flag contradicts it), 1
@@ -470,34 +467,22 @@ static inline __attribute__((always_inline)) int term_state(const struct flag_ev
 	return dead ? 0 : open ? 2 : 1;
 }
 
-/* What the rules from term `from` on still need: the costly base flags of
- * every term not failing already, up to the first terminal one that surely
- * holds (no rule after it is reached). */
-static inline __attribute__((always_inline)) void look_ahead(struct flag_eval *e, uint32_t from,
-						 struct flagset *need, unsigned nw)
+/* The costly base flags a term's open flags stand on (a derived flag
+ * stands on its base flags). */
+static inline __attribute__((always_inline)) void costly_needs(const struct flag_eval *e,
+							      const struct dnf_term *term,
+							      struct flagset *need, unsigned nw)
 {
 	const struct classifier *c = e->c;
-	const struct compiled_tables *t = c->tables;
 
 	memset(need, 0, sizeof(*need));
-	for (uint32_t i = from; i < t->n_rule_terms; i++) {
-		const struct dnf_term *term = &t->rule_terms[i];
-		const int st = term_state(e, term, nw);
-
-		if (st == 1 && t->actions[term->target].kind != ACTION_RATE_LIMIT)
-			break;
-		if (st != 2)
-			continue;
-		for (unsigned w = 0; w < nw; w++) {
-			const uint64_t open = (term->must.w[w] | term->must_not.w[w]) & ~e->known.w[w];
-			need->w[w] |= open & ~c->group[FLAG_GROUP_DERIVED].w[w];
-			for (uint64_t bits = open & c->group[FLAG_GROUP_DERIVED].w[w]; bits;
-			     bits &= bits - 1)
-				flagset_or(need, &c->derived_deps[w * 64 +
-								   (unsigned)__builtin_ctzll(bits)]);
-		}
+	for (unsigned w = 0; w < nw; w++) {
+		const uint64_t open = (term->must.w[w] | term->must_not.w[w]) & ~e->known.w[w];
+		need->w[w] |= open & ~c->group[FLAG_GROUP_DERIVED].w[w];
+		for (uint64_t bits = open & c->group[FLAG_GROUP_DERIVED].w[w]; bits; bits &= bits - 1)
+			flagset_or(need, &c->derived_deps[w * 64 + (unsigned)__builtin_ctzll(bits)]);
 	}
-	for (unsigned w = 0; w < FLAGSET_WORDS; w++)
+	for (unsigned w = 0; w < nw; w++)
 		need->w[w] &= ~e->known.w[w];
 }
 
@@ -532,6 +517,8 @@ void flag_eval_all(struct flag_eval *e)
 	for (unsigned i = 0; i < FLAGSET_WORDS; i++)
 		need.w[i] = c->all.w[i] & ~e->known.w[i];
 	compute_costly(e, &need);
+	if (c->has_derived)
+		derive(e);
 	e->known = c->all;
 }
 
@@ -589,7 +576,6 @@ static inline __attribute__((always_inline)) void decide_lazy_w(struct flag_eval
 								 struct decision *d, unsigned nw)
 {
 	const struct compiled_tables *t = e->c->tables;
-	bool looked = false, derived = !e->c->has_derived;
 	uint32_t i = 0;
 
 	memset(d, 0, sizeof(*d));
@@ -601,25 +587,17 @@ static inline __attribute__((always_inline)) void decide_lazy_w(struct flag_eval
 		const struct rule_action *a;
 		int st = term_state(e, term, nw);
 
-		if (st == 2 && !derived && base_known(e, term, nw)) {
-			/* open on derived flags of known flags only */
-			derive(e);
-			derived = true;
-			st = term_state(e, term, nw);
-		}
-		if (st == 2) {
-			/* the first term the cheap flags leave open: the costly
-			 * flags of every rule still in play, in one go */
-			struct flagset need;
+		/* open: its derived flags once their base flags are known, else
+		 * the costly flags it stands on (at most these two rounds) */
+		for (unsigned round = 0; st == 2; round++) {
+			if (round >= 2) { /* unreachable: every flag known by now */
+				flag_eval_all(e);
+			} else if (base_known(e, term, nw)) {
+				derive(e);
+			} else {
+				struct flagset need;
 
-			derived = true; /* compute_costly() derives */
-			if (!looked) {
-				look_ahead(e, i, &need, nw);
-				compute_costly(e, &need);
-				looked = true;
-			} else { /* unreachable: the look-ahead covered it */
-				for (unsigned w = 0; w < FLAGSET_WORDS; w++)
-					need.w[w] = e->c->all.w[w] & ~e->known.w[w];
+				costly_needs(e, term, &need, nw);
 				compute_costly(e, &need);
 			}
 			st = term_state(e, term, nw);
