@@ -9,10 +9,10 @@
 #include "siphon/tables.h"
 
 /* The kinds of flags, in the order a lazy evaluation computes them: the
- * cheap ones (SOURCE .. PRESENT) together before the first rule, with the
- * derived flags they settle; the costly ones (TO_SELF, PROBE, MATCH) only
- * when a term still in play needs them, Hyperscan last and once per header
- * (docs/design.md "Classify"). */
+ * cheap ones (SOURCE .. PRESENT) together before the first rule; the
+ * costly ones (TO_SELF, PROBE, MATCH) only when a term the message reaches
+ * is open without them, Hyperscan last and once per header; DERIVED when
+ * such a term needs them (docs/config.md "When flags are computed"). */
 enum flag_group {
 	FLAG_GROUP_SOURCE,  /* source prefixes and transport: one trie lookup */
 	FLAG_GROUP_METHOD,  /* the request method, or the CSeq method of a response */
@@ -20,7 +20,8 @@ enum flag_group {
 	FLAG_GROUP_PRESENT, /* present; and every match flag of an absent header (clear) */
 	FLAG_GROUP_TO_SELF, /* Request-URI host against the balancer's addresses and names */
 	FLAG_GROUP_PROBE,   /* own_probe_answer: top Via host and the node index */
-	FLAG_GROUP_DERIVED, /* expr: each from its own terms, lazily in turn */
+	FLAG_GROUP_DERIVED, /* expr: decide()'s own pass, when a term needs one whose
+			     * base flags are known */
 	FLAG_GROUP_MATCH,   /* match: one Hyperscan scan per header a reached term needs */
 	FLAG_GROUP__COUNT
 };
