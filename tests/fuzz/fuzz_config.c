@@ -235,6 +235,25 @@ static void run_messages(const struct siphon_config *cfg, const struct classifie
 			for (unsigned i = 0; i < d.n_rate_limits; i++)
 				CHECK(d.rate_limits[i] < d.rule &&
 				      cfg->tables.actions[d.rate_limits[i]].kind == ACTION_RATE_LIMIT);
+			/* the lazy evaluation (the fast path's) decides alike, and
+			 * every flag it computed has this value */
+			CHECK(cls->lazy_ok);
+			{
+				struct flag_eval e;
+				struct decision ld;
+
+				flag_eval_init(&e, cls, buf, &msg, &pm);
+				decide_lazy(&e, &ld);
+				CHECK(ld.rule == d.rule && ld.reason == d.reason &&
+				      ld.verdict == d.verdict && ld.n_rate_limits == d.n_rate_limits);
+				CHECK(memcmp(ld.rate_limits, d.rate_limits,
+					     d.n_rate_limits * sizeof(d.rate_limits[0])) == 0);
+				for (unsigned w = 0; w < FLAGSET_WORDS; w++)
+					CHECK((e.value.w[w] & ~e.known.w[w]) == 0 &&
+					      ((e.value.w[w] ^ flags.w[w]) & e.known.w[w]) == 0);
+				flag_eval_all(&e);
+				CHECK(flagset_equal(&e.value, &flags));
+			}
 		}
 	}
 }
