@@ -54,8 +54,6 @@ void roff_inline(FILE *f, const char *text)
 	for (; *text; text++) {
 		if (*text == '\\')
 			fputs("\\e", f);
-		else if (*text == '-')
-			fputs("\\-", f);
 		else if (text[0] == '\n' && text[1] == '\n') {
 			fputs("\n.PP\n", f);
 			text++;

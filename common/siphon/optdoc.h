@@ -29,8 +29,9 @@ void optdoc_help(FILE *f, const struct optdoc *o, size_t n);
 /* .TP entries for a man page's OPTIONS. */
 void optdoc_man(FILE *f, const struct optdoc *o, size_t n);
 
-/* Text for roff, on its own line(s): backslashes, '-' and a leading '.' or
- * '\'' escaped; "\n\n" in text starts a new paragraph (.PP). */
+/* Text for roff, on its own line(s): backslashes and a leading '.' or '\''
+ * escaped; "\n\n" starts a new paragraph (.PP). '-' is left as it is, as
+ * siphonctl's page always had it. */
 void roff_text(FILE *f, const char *text);
 /* The same without the final newline, for inside a line. */
 void roff_inline(FILE *f, const char *text);

@@ -35,10 +35,10 @@ void rpc_doc_text(FILE *f, const json_t *methods)
 	json_array_foreach (methods, i, m) {
 		char line[1024];
 
-		fprintf(f, "%s\n    %s\n", str(m, "name"), str(m, "doc"));
+		fprintf(f, "  %s\n      %s\n", str(m, "name"), str(m, "doc"));
 		json_array_foreach (json_object_get(m, "params"), j, p) {
 			rpc_doc_param(p, line, sizeof(line));
-			fprintf(f, "      %s\n", line);
+			fprintf(f, "        %s\n", line);
 		}
 	}
 }

@@ -10,7 +10,7 @@
 
 /* "name (string, required; 0 to 65535): doc" into buf. */
 void rpc_doc_param(const json_t *param, char *buf, size_t size);
-/* Each method, its params indented under it. */
+/* Each method's name indented by two spaces, its doc and params by more. */
 void rpc_doc_text(FILE *f, const json_t *methods);
 /* .TP entries for a man page's METHODS section. */
 void rpc_doc_man(FILE *f, const json_t *methods);
