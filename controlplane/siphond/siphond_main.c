@@ -53,15 +53,18 @@ static int usage(const char *fmt, ...)
 /* siphond(8): the options and the methods of the table it serves. */
 static int print_man(struct siphond *d)
 {
-	json_t *help;
+	json_t *help, *none = json_object();
 	struct rpc_error err;
 	const struct rpc_entry *e;
+	int rc;
 
 	rpc_table_init(&d->table);
-	if (rpc_builtin_add(&d->table) || siphond_methods_add(d))
-		return 1;
+	if (!none || rpc_builtin_add(&d->table) || siphond_methods_add(d))
+		return json_decref(none), 1;
 	e = rpc_table_find(&d->table, "help");
-	if (e->method->handler(json_object(), e->ctx, &help, &err))
+	rc = e->method->handler(none, e->ctx, &help, &err);
+	json_decref(none);
+	if (rc)
 		return 1;
 	roff_head(stdout, "SIPHOND", 8, "siphond", "the siphon control-plane daemon");
 	puts(".SH SYNOPSIS\n.B siphond\n.B \\-\\-config\n.I FILE\n.RB [ \\-\\-socket\n.IR PATH ]\n"
