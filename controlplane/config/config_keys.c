@@ -139,7 +139,7 @@ const char *config_key_type_name(enum config_key_type t)
 	static const char *const names[] = {
 		[CK_GROUP] = "group",    [CK_LIST] = "list",       [CK_STRING] = "string",
 		[CK_STRINGS] = "string or list of strings",        [CK_INT] = "integer",
-		[CK_INTS] = "array of integers", [CK_NUMBER] = "integer", [CK_TRUE] = "true",
+		[CK_INTS] = "array of integers", [CK_NUMBER] = "integer",
 		[CK_BOOL] = "boolean",   [CK_KIND] = "flag kind",
 	};
 

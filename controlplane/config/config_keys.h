@@ -15,7 +15,6 @@ enum config_key_type {
 	CK_INT,     /* a whole number in [min, max] */
 	CK_INTS,    /* an array of numbers */
 	CK_NUMBER,  /* any 64-bit number */
-	CK_TRUE,    /* true (false is refused) */
 	CK_BOOL,
 	CK_KIND,    /* a flag's kind key: its value depends on the kind */
 };
