@@ -49,6 +49,17 @@ static const struct config_key keys[] = {
 	{ "balancer", "ports", OPTIONAL(CK_INTS, "[5060]"),
 	  "The SIP ports of addresses: 1 to 8 ports from 1 to 65535; other traffic passes to "
 	  "the kernel." },
+	{ "balancer", "dns_servers", OPTIONAL(CK_STRINGS, "the system's"),
+	  "The DNS servers siphond asks for nodes given by name: 1 to 4 of ADDRESS, ADDRESS:PORT, "
+	  "[IPv6]:PORT (port 53 by default)." },
+	{ "balancer", "on_node_change", OPTIONAL(CK_STRING, NULL),
+	  "An absolute path to an executable siphond runs on each node state change, with the "
+	  "change in its environment; never waited for." },
+	{ "balancer", "on_node_change_timeout_s", INT(1, 3600, 10),
+	  "Only with on_node_change: a command still running after this long is killed." },
+	{ "balancer", "on_node_change_max", INT(1, 64, 4),
+	  "Only with on_node_change: commands running at once; a change beyond is dropped and "
+	  "counted." },
 	{ "balancer", "metrics", OPTIONAL(CK_STRING, "\"" CONFIG_METRICS_DEFAULT_ADDR ":9109\""),
 	  "Where siphond serves Prometheus /metrics: \"ADDRESS:PORT\" (\"[IPv6]:PORT\"), or "
 	  "\"off\"; a build without libmicrohttpd takes only \"off\"." },
@@ -102,8 +113,8 @@ static const struct config_key keys[] = {
 
 	{ "pools[].nodes[]", "name", REQUIRED(CK_STRING),
 	  "The node's name in logs, counters and the CLI; unique in the pool." },
-	{ "pools[].nodes[]", "address", REQUIRED(CK_STRING),
-	  "Where the node listens: an IPv4 or IPv6 literal." },
+	{ "pools[].nodes[]", "address", OPTIONAL(CK_STRING, NULL),
+	  "Where the node listens: an IPv4 or IPv6 literal (required, unless host or srv)." },
 	{ "pools[].nodes[]", "port", INT(1, 65535, 5060), "Its SIP port." },
 	{ "pools[].nodes[]", "weight", INT(0, 65535, 100),
 	  "Its share of new calls; 0 takes none." },
@@ -111,6 +122,14 @@ static const struct config_key keys[] = {
 	  "The token in the nid that routes in-dialog requests back to it." },
 	{ "pools[].nodes[]", "mac", OPTIONAL(CK_STRING, NULL),
 	  "Override of the node's MAC (dsr), xx:xx:xx:xx:xx:xx." },
+	{ "pools[].nodes[]", "host", OPTIONAL(CK_STRING, NULL),
+	  "Instead of address: a DNS name siphond resolves (A/AAAA); each address becomes a node "
+	  "NAME@ADDRESS with this entry's port and weight." },
+	{ "pools[].nodes[]", "srv", OPTIONAL(CK_STRING, NULL),
+	  "Instead of address: a SIP domain siphond resolves by _sip._udp SRV records, each "
+	  "address a node with the record's port and weight." },
+	{ "pools[].nodes[]", "family", OPTIONAL(CK_STRING, "\"any\""),
+	  "With host or srv: which addresses a name gives: ipv4, ipv6 or any." },
 
 	{ "route[]", "when", OPTIONAL(CK_STRING, "always"),
 	  "An and/or/not expression over flags; the last entry has none." },

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dns.h"
 #include "metrics.h"
 #include "siphon/gen_wire.h"
 #include "siphond.h"
@@ -43,6 +44,10 @@ static int m_state(const json_t *params, void *ctx, json_t **result, struct rpc_
 			    "config", d->o.config, "state_dir", d->o.state_dir, "pool_changes",
 			    ovr_list_json(&d->ovr), "fast_paths", publisher_json(d->pub), "counters",
 			    counters_json(d), "punts", punt_json(d));
+	if (*result) { /* docs/siphond.md "Events", docs/dns.md */
+		json_object_set_new(*result, "events", events_json(d));
+		json_object_set_new(*result, "dns", dns_counters_json(d));
+	}
 	return *result ? 0 : -ENOMEM;
 }
 

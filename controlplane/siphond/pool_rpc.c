@@ -455,6 +455,8 @@ static int admin(void *ctx, const json_t *params, bool enable, json_t **result,
 		log_state(d, &t, before, "enabled");
 		log_generation(d, method, rc);
 	} else {
+		const enum health_state was = n->state;
+
 		rc = set_states(d, &next, method, err);
 		if (rc)
 			return rc;
@@ -465,6 +467,7 @@ static int admin(void *ctx, const json_t *params, bool enable, json_t **result,
 		d->hl->c.admin++;
 		log_state(d, &t, before, enable ? "enabled" : "disabled");
 		health_loop_changes(d, method);
+		events_node_change(d, t.p, t.i, was); /* on_node_change (docs/siphond.md "Events") */
 	}
 	*result = node_result(d, &t, before, state_now(d, &t), true);
 	return *result ? 0 : -ENOMEM;

@@ -388,6 +388,22 @@ static int open_as_blob(const struct siphon_config *cfg, void **blob, struct com
 	return rc;
 }
 
+/* Nodes given by name are resolved by siphond (docs/dns.md): alone, siphon
+ * would run without them, so it refuses the config. */
+static int refuse_names(const struct siphon_config *cfg)
+{
+	const char *pool;
+	const struct cfg_name *n = config_first_name(cfg, &pool);
+
+	if (!n)
+		return 0;
+	fprintf(stderr, "siphon: %s:%d: pool %s: node %s: %s \"%s\" is a name, which siphond "
+		"resolves (docs/dns.md); siphon --config alone does not: give the node an "
+		"address, or run siphon --siphond with siphond\n", cfg->path, n->line, pool, n->name,
+		config_name_kind(n->kind), n->host);
+	return 1;
+}
+
 /* --siphond: the first generation, then the backend. */
 static int main_siphond(const struct options *o)
 {
@@ -426,6 +442,10 @@ int main(int argc, char **argv)
 		return main_siphond(&o);
 	if (config_load(o.config, &cfg, &err)) {
 		fprintf(stderr, "siphon: %s\n", err.text);
+		return 1;
+	}
+	if (refuse_names(cfg)) {
+		config_free(cfg);
 		return 1;
 	}
 	if (open_as_blob(cfg, &blob, &tables))
