@@ -58,6 +58,20 @@ int cfg_check_keys(struct loader *L, const config_setting_t *group, const char *
 	return 0;
 }
 
+int cfg_check_section(struct loader *L, const config_setting_t *group, const char *where,
+		      const char *section)
+{
+	const struct config_key *k;
+	const char *known[64];
+	size_t n = 0, all = config_keys(&k);
+
+	for (size_t i = 0; i < all && n + 1 < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(k[i].section, section) == 0)
+			known[n++] = k[i].key;
+	known[n] = NULL;
+	return cfg_check_keys(L, group, where, known);
+}
+
 int cfg_string(struct loader *L, const config_setting_t *group, const char *where,
 	       const char *key, bool required, const char **out)
 {
@@ -89,6 +103,28 @@ int cfg_uint(struct loader *L, const config_setting_t *group, const char *where,
 				max);
 	*out = (uint32_t)v;
 	return 0;
+}
+
+/* A key missing from config_keys.c is a bug: it fails loudly in the tests. */
+static const struct config_key *key_of(const char *section, const char *key)
+{
+	static const struct config_key none = { .min = 1, .max = 0 };
+	const struct config_key *k = config_key_find(section, key);
+
+	return k && k->type == CK_INT ? k : &none;
+}
+
+int cfg_int_key(struct loader *L, const config_setting_t *group, const char *where,
+		const char *section, const char *key, uint32_t *out)
+{
+	const struct config_key *k = key_of(section, key);
+
+	return cfg_uint(L, group, where, key, k->min, k->max, out);
+}
+
+uint32_t cfg_int_default(const char *section, const char *key)
+{
+	return (uint32_t)key_of(section, key)->dflt;
 }
 
 int cfg_true(struct loader *L, const config_setting_t *s, const char *where)
@@ -194,10 +230,6 @@ static int load_self_list(struct loader *L, const config_setting_t *bal, const c
 
 static int load_balancer(struct loader *L, const config_setting_t *bal)
 {
-	static const char *const keys[] = { "addresses", "names", "control", "max_bytes",
-					    "max_vias", "hash_seed", "grace_s", "mac", "gateway_mac", "ports",
-					    "dns_servers", "on_node_change", "on_node_change_timeout_s",
-					    "on_node_change_max", "metrics", NULL };
 	const char *gw;
 	const config_setting_t *ports;
 	const config_setting_t *seed;
@@ -209,18 +241,17 @@ static int load_balancer(struct loader *L, const config_setting_t *bal)
 
 	if (config_setting_type(bal) != CONFIG_TYPE_GROUP)
 		return cfg_fail(L, bal, "balancer: expected a group { ... }");
-	err = cfg_check_keys(L, bal, "balancer", keys);
+	err = cfg_check_section(L, bal, "balancer", "balancer");
 	if (!err)
 		err = load_self_list(L, bal, "addresses", t->self_addrs, &t->n_self_addrs);
 	if (!err)
 		err = load_self_list(L, bal, "control", t->control_addrs, &t->n_control_addrs);
 	if (!err)
-		err = cfg_uint(L, bal, "balancer", "max_bytes", 64, SIP_SCAN_MAX_INPUT,
-			       &t->limits.max_msg_bytes);
+		err = cfg_int_key(L, bal, "balancer", "balancer", "max_bytes", &t->limits.max_msg_bytes);
 	if (!err)
-		err = cfg_uint(L, bal, "balancer", "max_vias", 1, 1000, &max_vias);
+		err = cfg_int_key(L, bal, "balancer", "balancer", "max_vias", &max_vias);
 	if (!err)
-		err = cfg_uint(L, bal, "balancer", "grace_s", 0, 86400, &t->grace_s);
+		err = cfg_int_key(L, bal, "balancer", "balancer", "grace_s", &t->grace_s);
 	if (!err)
 		err = load_metrics(L, bal);
 	if (err)
@@ -290,9 +321,8 @@ static int load_balancer(struct loader *L, const config_setting_t *bal)
 
 static int load_config_tree(struct loader *L)
 {
-	static const char *const keys[] = { "balancer", "flags", "pools", "route", NULL };
 	const config_setting_t *root = config_root_setting(L->lc), *s;
-	int err = cfg_check_keys(L, root, "top level", keys);
+	int err = cfg_check_section(L, root, "top level", "");
 
 	if (!err && (s = config_setting_get_member(root, "balancer")) != NULL)
 		err = load_balancer(L, s);
@@ -340,13 +370,13 @@ static int build(struct loader *L, struct cfg_source *src)
 	} else {
 		snprintf(L->cfg->path, sizeof(L->cfg->path), "%s", L->path);
 		L->cfg->tables.limits = SIP_LIMITS_DEFAULT;
-		L->cfg->tables.grace_s = 180;
+		L->cfg->tables.grace_s = cfg_int_default("balancer", "grace_s");
 		config_metrics_default(L->cfg);
 		L->cfg->tables.n_ports = 1;
 		L->cfg->tables.ports[0] = 5060;
 		L->cfg->tables.hash_seed = 0x5349504850484f4eull; /* "SIPHPHON": any fixed value */
-		L->cfg->on_node_change_timeout_s = 10;
-		L->cfg->on_node_change_max = 4;
+		L->cfg->on_node_change_timeout_s = cfg_int_default("balancer", "on_node_change_timeout_s");
+		L->cfg->on_node_change_max = cfg_int_default("balancer", "on_node_change_max");
 		rc = load_config_tree(L);
 		if (!rc)
 			rc = compile_tables(L);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "config_keys.h"
 #include "prefix_build.h"
 
 struct pending_pattern {
@@ -39,10 +40,23 @@ int cfg_fail(struct loader *L, const config_setting_t *s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int cfg_check_keys(struct loader *L, const config_setting_t *group, const char *where,
 		   const char *const *known);
+/* Sections of config_keys.c. */
+#define KEYS_POOL "pools[]"
+#define KEYS_PROBE "pools[].probe"
+#define KEYS_NODE "pools[].nodes[]"
+
+/* The same with the known keys of a section of config_keys.c ("balancer"). */
+int cfg_check_section(struct loader *L, const config_setting_t *group, const char *where,
+		      const char *section);
 int cfg_string(struct loader *L, const config_setting_t *group, const char *where,
 	       const char *key, bool required, const char **out);
 int cfg_uint(struct loader *L, const config_setting_t *group, const char *where, const char *key,
 	     unsigned long min, unsigned long max, uint32_t *out);
+/* cfg_uint with the key's range from config_keys.c. */
+int cfg_int_key(struct loader *L, const config_setting_t *group, const char *where,
+		const char *section, const char *key, uint32_t *out);
+/* An integer key's default in config_keys.c. */
+uint32_t cfg_int_default(const char *section, const char *key);
 int cfg_true(struct loader *L, const config_setting_t *s, const char *where);
 /* A string or a list of strings: its length, or -EINVAL. */
 int cfg_list_length(struct loader *L, const config_setting_t *s, const char *where);

@@ -107,7 +107,8 @@ static int load_named(struct loader *L, const config_setting_t *e, const char *p
 {
 	char where[2 * TABLES_NAME_MAX + 16];
 	const char *name, *host, *srv, *id;
-	uint32_t port = 5060, weight = 100;
+	uint32_t port = cfg_int_default(KEYS_NODE, "port");
+	uint32_t weight = cfg_int_default(KEYS_NODE, "weight");
 	size_t name_room, id_room;
 	int err;
 
@@ -135,9 +136,9 @@ static int load_named(struct loader *L, const config_setting_t *e, const char *p
 	if (srv && (config_setting_get_member(e, "port") || config_setting_get_member(e, "weight")))
 		return cfg_fail(L, e, "%s: port and weight come from the SRV records of '%s'", where,
 				srv);
-	err = cfg_uint(L, e, where, "port", 1, 65535, &port);
+	err = cfg_int_key(L, e, where, KEYS_NODE, "port", &port);
 	if (!err)
-		err = cfg_uint(L, e, where, "weight", 0, 65535, &weight);
+		err = cfg_int_key(L, e, where, KEYS_NODE, "weight", &weight);
 	if (err)
 		return err;
 	if (!valid_host(host ? host : srv))

@@ -12,18 +12,17 @@
 
 int load_node(struct loader *L, const config_setting_t *e, const char *pool, struct cfg_node *node)
 {
-	static const char *const keys[] = { "name", "address", "port", "weight", "id", "mac", "host",
-					    "srv", "family", NULL };
 	const char *mac;
 	char where[2 * TABLES_NAME_MAX + 16];
 	const char *name, *addr, *id;
-	uint32_t port = 5060, weight = 100;
+	uint32_t port = cfg_int_default(KEYS_NODE, "port");
+	uint32_t weight = cfg_int_default(KEYS_NODE, "weight");
 	int err;
 
 	snprintf(where, sizeof(where), "pool %s: node", pool);
 	if (config_setting_type(e) != CONFIG_TYPE_GROUP)
 		return cfg_fail(L, e, "%s: expected a group { name = ...; address = ...; }", where);
-	err = cfg_check_keys(L, e, where, keys);
+	err = cfg_check_section(L, e, where, KEYS_NODE);
 	if (!err)
 		err = cfg_string(L, e, where, "name", true, &name);
 	if (err)
@@ -39,9 +38,9 @@ int load_node(struct loader *L, const config_setting_t *e, const char *pool, str
 		return cfg_fail(L, config_setting_get_member(e, "family"),
 				"%s: family is for a node given by host or srv", where);
 	if (!err)
-		err = cfg_uint(L, e, where, "port", 1, 65535, &port);
+		err = cfg_int_key(L, e, where, KEYS_NODE, "port", &port);
 	if (!err)
-		err = cfg_uint(L, e, where, "weight", 0, 65535, &weight);
+		err = cfg_int_key(L, e, where, KEYS_NODE, "weight", &weight);
 	if (!err)
 		err = cfg_string(L, e, where, "id", false, &id);
 	if (!err)
@@ -76,15 +75,15 @@ static int load_probe(struct loader *L, const config_setting_t *probe, const cha
 	uint32_t down = hp->down, up = hp->up;
 	int err, n;
 
-	err = cfg_uint(L, probe, pwhere, "interval_ms", 50, 600000, &hp->interval_ms);
+	err = cfg_int_key(L, probe, pwhere, KEYS_PROBE, "interval_ms", &hp->interval_ms);
 	if (!err)
-		err = cfg_uint(L, probe, pwhere, "timeout_ms", 50, 600000, &hp->timeout_ms);
+		err = cfg_int_key(L, probe, pwhere, KEYS_PROBE, "timeout_ms", &hp->timeout_ms);
 	if (!err)
-		err = cfg_uint(L, probe, pwhere, "down", 1, 100, &down);
+		err = cfg_int_key(L, probe, pwhere, KEYS_PROBE, "down", &down);
 	if (!err)
-		err = cfg_uint(L, probe, pwhere, "up", 1, 100, &up);
+		err = cfg_int_key(L, probe, pwhere, KEYS_PROBE, "up", &up);
 	if (!err)
-		err = cfg_uint(L, probe, pwhere, "retry_after_max_s", 1, 86400, &hp->retry_after_max_s);
+		err = cfg_int_key(L, probe, pwhere, KEYS_PROBE, "retry_after_max_s", &hp->retry_after_max_s);
 	if (err)
 		return err;
 	hp->down = (uint16_t)down, hp->up = (uint16_t)up;
@@ -109,12 +108,7 @@ static int load_probe(struct loader *L, const config_setting_t *probe, const cha
 
 static int load_pool(struct loader *L, const config_setting_t *e, struct cfg_pool *pool)
 {
-	static const char *const keys[] = { "name", "mode", "probe", "nodes", "maglev_size",
-					    "encap_source", "gue_port", "fallback", "retry_after_s",
-					    NULL };
 	const config_setting_t *encap;
-	static const char *const probe_keys[] = { "interval_ms", "timeout_ms", "down", "up",
-						  "codes", "retry_after_max_s", NULL };
 	static const char *const modes[] = {
 #define POOL_MODE(id, key, help) [POOL_MODE_##id] = key,
 #include "siphon/pool_modes.def"
@@ -127,7 +121,7 @@ static int load_pool(struct loader *L, const config_setting_t *e, struct cfg_poo
 
 	if (config_setting_type(e) != CONFIG_TYPE_GROUP)
 		return cfg_fail(L, e, "pools: expected a group { name = ...; nodes = (...); }");
-	err = cfg_check_keys(L, e, "pool", keys);
+	err = cfg_check_section(L, e, "pool", KEYS_POOL);
 	if (!err)
 		err = cfg_string(L, e, "pool", "name", true, &name);
 	if (err)
@@ -154,10 +148,9 @@ static int load_pool(struct loader *L, const config_setting_t *e, struct cfg_poo
 	pool->fallback = -1;
 	pool->maglev_size = MAGLEV_DEFAULT_SIZE;
 	pool->retry_after_s = CONFIG_RETRY_AFTER_DEFAULT_S;
-	err = cfg_uint(L, e, where, "maglev_size", 3, MAGLEV_MAX_SIZE, &pool->maglev_size);
+	err = cfg_int_key(L, e, where, KEYS_POOL, "maglev_size", &pool->maglev_size);
 	if (!err) /* 0: a 503 without Retry-After (RFC 3261 21.5.4: try another server now) */
-		err = cfg_uint(L, e, where, "retry_after_s", 0, CONFIG_RETRY_AFTER_MAX_S,
-			       &pool->retry_after_s);
+		err = cfg_int_key(L, e, where, KEYS_POOL, "retry_after_s", &pool->retry_after_s);
 	if (err)
 		return err;
 	if (config_setting_get_member(e, "retry_after_s"))
@@ -173,7 +166,7 @@ static int load_pool(struct loader *L, const config_setting_t *e, struct cfg_poo
 			return cfg_fail(L, probe, "%s: probe: expected a group { interval_ms = ...; }", where);
 		char pwhere[TABLES_NAME_MAX + 24];
 		snprintf(pwhere, sizeof(pwhere), "%s: probe", where);
-		err = cfg_check_keys(L, probe, pwhere, probe_keys);
+		err = cfg_check_section(L, probe, pwhere, KEYS_PROBE);
 		if (!err)
 			err = load_probe(L, probe, pwhere, &pool->probe);
 		if (err)
@@ -198,7 +191,7 @@ static int load_pool(struct loader *L, const config_setting_t *e, struct cfg_poo
 		if (count < 0)
 			return count;
 	}
-	err = cfg_uint(L, e, where, "gue_port", 1, 65535, &pool->gue_port);
+	err = cfg_int_key(L, e, where, KEYS_POOL, "gue_port", &pool->gue_port);
 	if (err)
 		return err;
 	if (pool->mode == POOL_MODE_ENCAP && !encap)
@@ -392,7 +385,6 @@ static int any_flag(void *ctx, const char *name, size_t len)
 
 static int load_rule(struct loader *L, const config_setting_t *e, unsigned idx, bool last)
 {
-	static const char *const keys[] = { "when", "then", NULL };
 	struct siphon_config *cfg = L->cfg;
 	struct rule_action *a = &cfg->actions[idx];
 	struct expr_result *res;
@@ -401,7 +393,7 @@ static int load_rule(struct loader *L, const config_setting_t *e, unsigned idx, 
 
 	if (config_setting_type(e) != CONFIG_TYPE_GROUP)
 		return cfg_fail(L, e, "route: expected a group { when = \"...\"; then = \"...\"; }");
-	err = cfg_check_keys(L, e, "route", keys);
+	err = cfg_check_section(L, e, "route", "route[]");
 	if (!err)
 		err = cfg_string(L, e, "route", "when", false, &when);
 	if (!err)

@@ -92,15 +92,15 @@ static int load_on_node_change(struct loader *L, const config_setting_t *bal)
 	struct stat st;
 	int err;
 
-	cfg->on_node_change_timeout_s = 10;
-	cfg->on_node_change_max = 4;
+	cfg->on_node_change_timeout_s = cfg_int_default("balancer", "on_node_change_timeout_s");
+	cfg->on_node_change_max = cfg_int_default("balancer", "on_node_change_max");
 	err = cfg_string(L, bal, "balancer", "on_node_change", false, &path);
 	if (!err)
-		err = cfg_uint(L, bal, "balancer", "on_node_change_timeout_s", 1, 3600,
-			       &cfg->on_node_change_timeout_s);
+		err = cfg_int_key(L, bal, "balancer", "balancer", "on_node_change_timeout_s",
+				  &cfg->on_node_change_timeout_s);
 	if (!err)
-		err = cfg_uint(L, bal, "balancer", "on_node_change_max", 1, 64,
-			       &cfg->on_node_change_max);
+		err = cfg_int_key(L, bal, "balancer", "balancer", "on_node_change_max",
+				  &cfg->on_node_change_max);
 	if (err)
 		return err;
 	if (!path) {

@@ -250,9 +250,6 @@ static int m_add(const json_t *params, void *ctx, json_t **result, struct rpc_er
 		return refuse(d, err, RPC_E_BAD_PARAMS, "node.add", "params.address: '%.80s' is not an "
 			      "IPv4 or IPv6 address with an optional :PORT (1-65535; [IPv6]:PORT)",
 			      json_string_value(address));
-	if (weight < 0 || weight > WEIGHT_MAX)
-		return refuse(d, err, RPC_E_BAD_PARAMS, "node.add", "params.weight: %lld is out of "
-			      "range (0 to %d)", (long long)weight, WEIGHT_MAX);
 	if (id && !is_name(id))
 		return refuse(d, err, RPC_E_BAD_PARAMS, "node.add", "params.id: '%.64s' is not a "
 			      "node-id token (a letter, then letters, digits, '_' or '-')",
@@ -352,9 +349,6 @@ static int m_weight(const json_t *params, void *ctx, json_t **result, struct rpc
 
 	if (rc)
 		return rc;
-	if (weight < 0 || weight > WEIGHT_MAX)
-		return refuse(d, err, RPC_E_BAD_PARAMS, "node.weight", "params.weight: %lld is out of "
-			      "range (0 to %d)", (long long)weight, WEIGHT_MAX);
 	e = ovr_find(&d->ovr, t.pool, t.node);
 	/* no entry: the node runs with the config's weight */
 	in_config = e ? e->config_weight : t.p->cp->nodes[t.i].weight;
@@ -536,7 +530,7 @@ static const struct rpc_param add_params[] = {
 	{ "pool", RPC_STRING, true, "the pool's name" },
 	{ "node", RPC_STRING, true, "the new node's name, unique in the pool" },
 	{ "address", RPC_STRING, true, "ADDRESS or ADDRESS:PORT ([IPv6]:PORT); port 5060 by default" },
-	{ "weight", RPC_INTEGER, false, "0 to 65535, default 100" },
+	{ "weight", RPC_INTEGER, false, "its share of new calls; default 100", RPC_RANGE(0, WEIGHT_MAX) },
 	{ "id", RPC_STRING, false, "its nid token, unique in the pool (default: its name)" },
 	{ NULL },
 };
@@ -544,7 +538,7 @@ static const struct rpc_param add_params[] = {
 static const struct rpc_param weight_params[] = {
 	{ "pool", RPC_STRING, true, "the pool's name" },
 	{ "node", RPC_STRING, true, "the node's name in that pool" },
-	{ "weight", RPC_INTEGER, true, "0 to 65535" },
+	{ "weight", RPC_INTEGER, true, "its share of new calls", RPC_RANGE(0, WEIGHT_MAX) },
 	{ NULL },
 };
 
