@@ -2,12 +2,14 @@
  * poll() loop over the RPC server, the fast paths and a signalfd, and a
  * clean stop. Nothing here blocks on a client. */
 #include <errno.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +32,31 @@ void siphond_log(const char *fmt, ...)
 	/* one write per line: lines of concurrent writers never interleave */
 	fprintf(stderr, "siphond: %s\n", line);
 	fflush(stderr);
+}
+
+/* --socket-group: the group's members may connect too (0660). Set after
+ * the socket appears 0600, so it is never wider than asked. */
+static int share_socket(const char *path, const char *group, char *err, size_t errlen)
+{
+	struct group *g;
+
+	if (!group)
+		return 0;
+	errno = 0;
+	g = getgrnam(group);
+	if (!g) {
+		snprintf(err, errlen, "--socket-group '%s': %s", group,
+			 errno ? strerror(errno) : "no such group");
+		return -ENOENT;
+	}
+	if (chown(path, (uid_t)-1, g->gr_gid) != 0 || chmod(path, 0660) != 0) {
+		int rc = -errno;
+
+		snprintf(err, errlen, "%s: cannot give the socket to group '%s': %s", path, group,
+			 strerror(-rc));
+		return rc;
+	}
+	return 0;
 }
 
 static int open_signals(struct siphond *d, char *err, size_t errlen)
@@ -154,6 +181,9 @@ int siphond_start(struct siphond *d, char *err, size_t errlen)
 	/* the socket before the state: a second siphond is refused here,
 	 * before it could persist anything */
 	rc = rpc_server_open(&d->rpc, d->o.socket, &d->table, NULL, err, errlen);
+	if (rc)
+		return rc;
+	rc = share_socket(d->o.socket, d->o.socket_group, err, errlen);
 	if (rc)
 		return rc;
 	/* names resolved before the first generation (a bounded wait), so

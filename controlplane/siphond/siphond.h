@@ -128,6 +128,7 @@ size_t publisher_snapshots(const struct publisher *p, struct pub_snapshot *out, 
 /* The daemon. */
 struct siphond_opts {
 	const char *config, *socket, *state_dir;
+	const char *socket_group; /* NULL: the socket stays mode 0600 */
 	bool no_probes; /* --no-probes: no probe socket, no probe sent */
 };
 

@@ -16,13 +16,16 @@
 #include "siphon_version.h"
 #include "siphond.h"
 
-enum { O_CONFIG, O_SOCKET, O_STATE_DIR, O_NO_PROBES, O_VERSION, O_HELP, O_MAN, O_COUNT };
+enum { O_CONFIG, O_SOCKET, O_SOCKET_GROUP, O_STATE_DIR, O_NO_PROBES, O_VERSION, O_HELP, O_MAN, O_COUNT };
 
 static const struct optdoc opts[O_COUNT] = {
 	[O_CONFIG] = { "config", 0, "FILE", "The config to compile and publish (required)." },
 	[O_SOCKET] = { "socket", 0, "PATH",
 		       "The RPC socket siphonctl and the fast paths connect to (default "
 		       RPC_DEFAULT_SOCKET ")." },
+	[O_SOCKET_GROUP] = { "socket-group", 0, "GROUP",
+			     "Let the members of GROUP use the RPC socket too (mode 0660, that "
+			     "group); without it the socket is mode 0600, its owner's alone." },
 	[O_STATE_DIR] = { "state-dir", 0, "DIR",
 			  "Where the last generation and the pool changes are kept across restarts "
 			  "(default " SIPHOND_STATE_DIR ")." },
@@ -34,7 +37,7 @@ static const struct optdoc opts[O_COUNT] = {
 	[O_MAN] = { "man", 0, NULL, "Print siphond(8), with the RPC methods, and exit." },
 };
 
-#define USAGE "usage: siphond --config FILE [--socket PATH] [--state-dir DIR] [--no-probes] [--version]\n"
+#define USAGE "usage: siphond --config FILE [--socket PATH] [--socket-group GROUP] [--state-dir DIR] [--no-probes] [--version]\n"
 
 static int usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -93,6 +96,7 @@ static int parse(int argc, char **argv, struct siphond *d)
 {
 	struct siphond_opts *o = &d->o;
 	const char **dest[] = { [O_CONFIG] = &o->config, [O_SOCKET] = &o->socket,
+				[O_SOCKET_GROUP] = &o->socket_group,
 				[O_STATE_DIR] = &o->state_dir };
 	struct option longopts[O_COUNT + 1];
 	char shorts[16] = ":";
@@ -107,6 +111,7 @@ static int parse(int argc, char **argv, struct siphond *d)
 		switch (i) {
 		case O_CONFIG:
 		case O_SOCKET:
+		case O_SOCKET_GROUP:
 		case O_STATE_DIR:
 			if (!*optarg)
 				return usage("--%s: the value is empty", opts[i].name);

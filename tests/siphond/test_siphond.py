@@ -376,3 +376,33 @@ def test_ctl_arguments(daemon):
     r = subprocess.run([SIPHONCTL, "--socket", daemon.sock + ".none", "state"],
                        capture_output=True, text=True)
     assert r.returncode == 1 and "siphond is not running at" in r.stderr
+
+
+def test_socket_group(tmp_path):
+    """--socket-group: mode 0660 and that group; an unknown group is a clear
+    refusal (exit 1) with no socket left behind; without it, mode 0600."""
+    import grp
+    cfg = tmp_path / "edge.conf"
+    cfg.write_text(EDGE)
+    d = Daemon(tmp_path, str(cfg))
+    d.start()
+    try:
+        st = os.stat(d.sock)
+        assert (st.st_mode & 0o777) == 0o600
+    finally:
+        assert d.stop() == 0
+    gid = grp.getgrnam("nogroup").gr_gid
+    p = subprocess.Popen([SIPHOND, "--config", str(cfg), "--socket", d.sock, "--state-dir", d.state,
+                          "--no-probes", "--socket-group", "nogroup"], stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: os.path.exists(d.sock) and os.stat(d.sock).st_gid == gid, what="the group")
+        assert (os.stat(d.sock).st_mode & 0o777) == 0o660
+    finally:
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(timeout=20) == 0
+    r = subprocess.run([SIPHOND, "--config", str(cfg), "--socket", d.sock, "--state-dir", d.state,
+                        "--no-probes", "--socket-group", "no-such-group-here"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1
+    assert "--socket-group 'no-such-group-here': no such group" in r.stderr
+    assert not os.path.exists(d.sock)
