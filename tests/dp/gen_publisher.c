@@ -64,8 +64,26 @@ static int publish(int fd, const void *blob, size_t len)
 	struct gen_wire_hdr h = { GEN_WIRE_MAGIC, GEN_WIRE_VERSION, GEN_WIRE_GENERATION, len };
 	struct gen_wire_ack a;
 
-	if (full(fd, &h, sizeof(h), true) || full(fd, (void *)blob, len, true) ||
-	    full(fd, &h, sizeof(h), false) || full(fd, &a, sizeof(a), false))
+	if (full(fd, &h, sizeof(h), true) || full(fd, (void *)blob, len, true))
+		return -1;
+	/* the fast path's COUNTERS snapshots (docs/metrics.md) may come first:
+	 * skipped, the next ACK is the answer */
+	for (;;) {
+		char err[128], skip[4096];
+
+		if (full(fd, &h, sizeof(h), false) || gen_wire_check(&h, err, sizeof(err)))
+			return -1;
+		if (h.type == GEN_WIRE_ACK)
+			break;
+		for (uint64_t left = h.length; left;) {
+			size_t k = left < sizeof(skip) ? (size_t)left : sizeof(skip);
+
+			if (full(fd, skip, k, false))
+				return -1;
+			left -= k;
+		}
+	}
+	if (full(fd, &a, sizeof(a), false))
 		return -1;
 	a.reason[sizeof(a.reason) - 1] = 0;
 	printf("{\"event\":\"ack\",\"generation\":%llu,\"status\":%d,\"reason\":\"%s\"}\n",
