@@ -30,8 +30,16 @@ EDGE = (ROOT / "docs" / "examples" / "edge.conf").read_text()
 DP_CONF = (ROOT / "tests" / "dp" / "dp.conf").read_text()
 
 MAGIC, GENERATION, ACK, COUNTERS = 0x42555053, 1, 2, 3
-FLAG, RULE, NODE, KRULE, KNODE, KBYTES = 1, 2, 3, 4, 5, 6
+FLAG, RULE, NODE, KRULE, KNODE, KBYTES, NODE_MSG, KNODE_MSG = 1, 2, 3, 4, 5, 6, 7, 8
+FINAL = 1
 AFXDP, KERNEL = 1, 2
+
+
+def rule_key(text, line):
+    """The key of the rule at a line of the config, from siphon_rule_info."""
+    m = re.search(r'siphon_rule_info\{rule="([0-9a-f-]+)",line="%d"\} 1' % line, text)
+    assert m, text
+    return m.group(1)
 
 
 def free_port():
@@ -50,10 +58,12 @@ def with_metrics(text, port):
     return text.replace("balancer = {", 'balancer = {\n  metrics = "127.0.0.1:%d";' % port, 1)
 
 
-def snapshot(generation, named, indexed, lanes=AFXDP | KERNEL, seq=1, sort=True):
+def snapshot(generation, named, indexed, lanes=AFXDP | KERNEL, seq=1, sort=True, instance=1,
+             flags=0, version=2):
     """A COUNTERS payload: named {"group.counter": n}, indexed [(kind, index, n)]."""
     names = sorted(named) if sort else list(named)
-    body = struct.pack("<IIIIQQ", 1, lanes, len(names), len(indexed), generation, seq)
+    body = struct.pack("<IIIIQQQII", version, lanes, len(names), len(indexed), generation, seq,
+                       instance, flags, 0)
     for n in names:
         body += struct.pack("<40sQ", n.encode(), named[n])
     for kind, index, value in (sorted(indexed) if sort else indexed):
@@ -179,10 +189,10 @@ def test_snapshots_to_metrics_and_stats(edge):
     assert value(text, 'siphon_flag_set_total{fastpath="fp1",flag="INTERNALLY_SOURCED"}') == 0
     conf = edge.conf.read_text()
     first_rule, last_rule = line_of(conf, 'when = "SCANNER"'), line_of(conf, '  { then = "pool core"; }')
-    assert value(text, 'siphon_rule_matches_total{fastpath="fp1",lane="afxdp",rule="%d"}'
-                 % first_rule) == 2
-    assert value(text, 'siphon_rule_matches_total{fastpath="fp1",lane="kernel",rule="%d"}'
-                 % last_rule) == 6
+    assert value(text, 'siphon_rule_matches_total{fastpath="fp1",lane="afxdp",rule="%s"}'
+                 % rule_key(text, first_rule)) == 2
+    assert value(text, 'siphon_rule_matches_total{fastpath="fp1",lane="kernel",rule="%s"}'
+                 % rule_key(text, last_rule)) == 6
     assert value(text, 'siphon_node_forwarded_packets_total{fastpath="fp1",lane="kernel",'
                        'pool="core",node="b2"}') == 4
     assert value(text, 'siphon_node_forwarded_bytes_total{fastpath="fp1",lane="kernel",'
@@ -196,20 +206,21 @@ def test_snapshots_to_metrics_and_stats(edge):
     assert value(text, 'siphon_node_up{pool="core",node="b1",state="active"}') == 1
     assert value(text, 'siphon_fastpath_snapshots_total{result="received"}') == 1
 
-    # the next snapshot: the counters move by what moved
+    # the next snapshot: the counters move by what moved (a total never goes down)
     more = dict(first, **{"reason.too_big": 8})
-    fp.counters(snapshot(g, more, [(NODE, 0, 25)], seq=2))
+    fp.counters(snapshot(g, more, [(FLAG, 1, 3), (NODE, 0, 25)], seq=2))
     wait_for(lambda: value(scrape(edge.port), "siphon_node_forwarded_packets_total{%s}" % b1) == 25)
     text = scrape(edge.port)
     assert value(text, 'siphon_reason_packets_total{fastpath="fp1",lane="afxdp",reason="too_big"}') == 8
-    assert value(text, 'siphon_flag_set_total{fastpath="fp1",flag="CARRIER_A"}') == 0
+    assert value(text, 'siphon_flag_set_total{fastpath="fp1",flag="CARRIER_A"}') == 3
 
     # refused, counted, logged; the connection stays and the last good one is kept
     bad = [snapshot(g, {"b.x": 1, "a.x": 2}, [], sort=False),          # names out of order
            snapshot(g, {"reason.ok": 1}, [(NODE, 999, 1)]),              # no node 999
            snapshot(g, {"reason.Bad": 1}, []),                            # not [a-z0-9_]
            snapshot(0, {}, []),                                           # generation 0
-           snapshot(g, {}, [(NODE, 2, 1), (NODE, 2, 1)], sort=False)]     # twice
+           snapshot(g, {}, [(NODE, 2, 1), (NODE, 2, 1)], sort=False),     # twice
+           snapshot(g, {}, [], version=1)]                                # another build
     for p in bad:
         fp.counters(p)
     wait_for(lambda: value(scrape(edge.port),
@@ -230,8 +241,9 @@ def test_snapshots_to_metrics_and_stats(edge):
     assert (f["name"], f["attached"], f["refused"], c["generation"], c["seq"], c["current"]) == \
         ("fp1", True, len(bad), g, 2, True)
     assert c["groups"]["reason"] == {"rule_pool": 40, "too_big": 8}
-    assert c["nodes"][0] == {"pool": "core", "node": "b1", "afxdp_packets": 25,
-                             "kernel_packets": 0, "kernel_bytes": 0}
+    assert {k: c["nodes"][0][k] for k in ("pool", "node", "afxdp_packets", "kernel_packets",
+                                          "kernel_bytes")} == \
+        {"pool": "core", "node": "b1", "afxdp_packets": 25, "kernel_packets": 0, "kernel_bytes": 0}
     assert st["snapshots"] == {"received": 2 + len(bad), "refused": len(bad)}
     assert st["metrics"]["listen"] == "127.0.0.1:%d" % edge.port
     people = edge.ctl("stats")
@@ -323,7 +335,8 @@ def test_siphon_pcap_snapshot(tmp_path):
         assert value(text, 'siphon_reason_packets_total{%s,reason="rule_pool"}' % fp) == 60
         assert value(text, 'siphon_packets_total{%s,kind="in"}' % fp) == 60
         default = line_of(d.conf.read_text(), 'then = "pool dsr"; }')
-        assert value(text, 'siphon_rule_matches_total{%s,rule="%d"}' % (fp, default)) == 60
+        assert value(text, 'siphon_rule_matches_total{%s,rule="%s"}'
+                     % (fp, rule_key(text, default))) == 60
         assert value(text, 'siphon_fastpath_counter_total{fastpath="siphon-pcap",group="channel",'
                            'counter="applied"}') == 1
     finally:
