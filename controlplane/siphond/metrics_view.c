@@ -119,6 +119,41 @@ void metrics_snap(void *ctx, const char *fastpath, const void *snap, size_t len)
 		siphond_log("fast path %s: counters: out of memory for the totals", fastpath);
 }
 
+void metrics_node_traffic(const struct siphond *d, const char *pool, const char *node,
+			  uint64_t *forwarded, double *rate)
+{
+	*rate = 0;
+	*forwarded = d->tot ? ctotals_node(d->tot, pool, node, mono_ms(), rate) : 0;
+}
+
+void metrics_traffic_json(const struct siphond *d, json_t *pools)
+{
+	size_t q, i;
+	json_t *p, *n;
+
+	json_array_foreach(pools, q, p) {
+		const char *pool = json_string_value(json_object_get(p, "name"));
+		uint64_t sum = 0;
+		double rsum = 0;
+
+		json_array_foreach(json_object_get(p, "nodes"), i, n) {
+			const char *node = json_string_value(json_object_get(n, "name"));
+			uint64_t fwd;
+			double rate;
+
+			if (!pool || !node)
+				continue;
+			metrics_node_traffic(d, pool, node, &fwd, &rate);
+			json_object_set_new(n, "forwarded", json_integer((json_int_t)fwd));
+			json_object_set_new(n, "rate_pps", json_real(rate));
+			sum += fwd;
+			rsum += rate;
+		}
+		json_object_set_new(p, "forwarded", json_integer((json_int_t)sum));
+		json_object_set_new(p, "rate_pps", json_real(rsum));
+	}
+}
+
 void metrics_generation(struct siphond *d)
 {
 	if (d->tot && d->cfg && d->cur && ctotals_note_generation(d->tot, d->cfg, d->cur->number))

@@ -498,25 +498,49 @@ static int m_list(const json_t *params, void *ctx, json_t **result, struct rpc_e
 	for (uint32_t q = 0; q < s->n_pools; q++) {
 		const struct hl_pool *p = &s->pools[q];
 		uint32_t draining = 0, inactive = 0, disabled = 0, changed = 0;
+		json_t *nodes = json_array(), *o;
 
 		for (uint32_t i = 0; i < p->cp->n_nodes; i++) {
 			const struct ovr_node *e = ovr_find(&d->ovr, p->cp->name, p->cp->nodes[i].name);
 			const char *st = siphond_node_state(&p->nodes[i], e);
 
+			json_array_append_new(nodes, json_pack("{s:s, s:s}", "name",
+							       p->cp->nodes[i].name, "state", st));
 			draining += strcmp(st, "draining") == 0;
 			inactive += p->nodes[i].state == HEALTH_INACTIVE;
 			disabled += p->nodes[i].state == HEALTH_DISABLED;
 		}
 		for (uint32_t k = 0; k < d->ovr.n; k++)
 			changed += strcmp(d->ovr.v[k].pool, p->cp->name) == 0;
-		json_array_append_new(
-			pools, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s?}", "name", p->cp->name,
+		o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s?}", "name", p->cp->name,
 					 "nodes", (json_int_t)p->cp->n_nodes, "live",
 					 (json_int_t)health_set_live(p), "draining",
 					 (json_int_t)draining, "inactive", (json_int_t)inactive,
 					 "disabled", (json_int_t)disabled, "changed", (json_int_t)changed,
 					 "fallback",
-					 p->cp->fallback >= 0 ? s->pools[p->cp->fallback].cp->name : NULL));
+					 p->cp->fallback >= 0 ? s->pools[p->cp->fallback].cp->name : NULL);
+		if (o)
+			json_object_set_new(o, "traffic", nodes);
+		else
+			json_decref(nodes);
+		json_array_append_new(pools, o);
+	}
+	/* per node and pool: forwarded packets and their rate */
+	{
+		size_t q;
+		json_t *p;
+
+		json_array_foreach(pools, q, p) {
+			json_t *tmp = json_pack("[{s:O, s:O}]", "name", json_object_get(p, "name"),
+						"nodes", json_object_get(p, "traffic"));
+
+			metrics_traffic_json(d, tmp);
+			json_object_set(p, "forwarded", json_object_get(json_array_get(tmp, 0),
+									 "forwarded"));
+			json_object_set(p, "rate_pps", json_object_get(json_array_get(tmp, 0),
+									"rate_pps"));
+			json_decref(tmp);
+		}
 	}
 	*result = json_pack("{s:I, s:o, s:o}", "generation", (json_int_t)d->cur->number, "changes",
 			    ovr_list_json(&d->ovr), "pools", pools);

@@ -187,6 +187,13 @@ socklen_t siphond_sockaddr(const struct self_addr *a, uint16_t port, struct sock
  * names kept for the snapshots of it that come after the next generation
  * is published (counters_total.h). */
 void metrics_generation(struct siphond *d);
+/* A node's forwarded packets (both lanes, every fast path, continuous)
+ * and their rate over the last ~5 s of snapshots (packets/s). */
+void metrics_node_traffic(const struct siphond *d, const char *pool, const char *node,
+			  uint64_t *forwarded, double *rate);
+/* Sets "forwarded" and "rate_pps" on each node object of pools (an array
+ * of {"name", "nodes": [{"name", ...}]}), and their sums on each pool. */
+void metrics_traffic_json(const struct siphond *d, json_t *pools);
 
 /* health_rpc.c: pool.show */
 int health_methods_add(struct siphond *d);

@@ -341,3 +341,77 @@ def test_siphon_pcap_snapshot(tmp_path):
                            'counter="applied"}') == 1
     finally:
         d.stop()
+
+
+def next_generation(fp):
+    """Reads the next GENERATION and acknowledges it; its number."""
+    magic, _, kind, length = struct.unpack("<IHHQ", fp.recv(16))
+    assert (magic, kind) == (MAGIC, GENERATION)
+    number = struct.unpack_from("<Q", fp.recv(length), 24)[0]
+    return number
+
+
+def ack(fp, number):
+    fp.s.sendall(struct.pack("<IHHQ", MAGIC, 1, ACK, 128) + struct.pack("<Qi116s", number, 0, b""))
+
+
+def test_totals_across_a_drain(edge):
+    """Snapshots across two generations (a drain publishes one): the node
+    series go on from where they were, exactly, the last snapshot of the
+    first generation (FINAL, sent after the second was published) counted;
+    pool show and pool list give the node's traffic and rate."""
+    fp = FastPath(edge, "fp1")
+    g = fp.generation
+    b1 = '{fastpath="fp1",lane="%s",pool="core",node="b1"}'
+    totals = []
+
+    def node_totals():
+        text = scrape(edge.port)
+        return (value(text, "siphon_node_forwarded_packets_total" + b1 % "afxdp"),
+                value(text, "siphon_node_forwarded_packets_total" + b1 % "kernel"),
+                value(text, 'siphon_node_requests_total{pool="core",node="b1",method="INVITE",'
+                            'lane="afxdp"}'),
+                value(text, 'siphon_node_responses_total{pool="core",node="b1",class="2xx",'
+                            'lane="kernel"}'))
+
+    def send(gen, seq, a, k, inv, ok, flags=0):
+        fp.counters(snapshot(gen, {"xsk.rx": seq}, [(NODE, 0, a), (KNODE, 0, k),
+                                                    (NODE_MSG, 0, inv), (KNODE_MSG, 8, ok)],
+                             seq=seq, flags=flags))
+
+    send(g, 1, 10, 5, 4, 1)
+    wait_for(lambda: node_totals() == (10, 5, 4, 1))
+    totals.append(node_totals())
+    send(g, 2, 11, 6, 4, 2)
+    wait_for(lambda: node_totals() == (11, 6, 4, 2))
+    totals.append(node_totals())
+    r = edge.ctl("node", "drain", "core", "b1")
+    assert r.returncode == 0, r.stderr
+    g2 = next_generation(fp)
+    assert g2 == g + 1
+    # what generation g counted after the last snapshot: in its final one
+    send(g, 3, 14, 6, 5, 3, flags=FINAL)
+    ack(fp, g2)
+    wait_for(lambda: node_totals() == (14, 6, 5, 3))
+    totals.append(node_totals())
+    # generation g2 counts from 0 again; the series go on
+    send(g2, 4, 2, 1, 1, 0)
+    wait_for(lambda: node_totals() == (16, 7, 6, 3))
+    totals.append(node_totals())
+    send(g2, 5, 3, 1, 1, 1)
+    wait_for(lambda: node_totals() == (17, 7, 6, 4))
+    totals.append(node_totals())
+    for a, b in zip(totals, totals[1:]):
+        assert all(y >= x for x, y in zip(a, b)), totals
+    assert "counters refused" not in edge.log()
+
+    show = json.loads(edge.ctl("pool", "show", "--json").stdout)
+    (n,) = [n for n in show["pools"][0]["nodes"] if n["name"] == "b1"]
+    assert n["state"] == "draining" and n["forwarded"] == 17 + 7
+    assert n["rate_pps"] > 0
+    lst = json.loads(edge.ctl("pool", "list", "--json").stdout)
+    core = next(p for p in lst["pools"] if p["name"] == "core")
+    assert core["forwarded"] == 24
+    assert next(t for t in core["traffic"] if t["name"] == "b1")["forwarded"] == 24
+    text = edge.ctl("pool", "show", "core").stdout
+    assert re.search(r"^b1 +draining .* 24 +\d+\.\d ", text, re.M), text
