@@ -11,6 +11,7 @@ import signal
 import socket
 import struct
 import subprocess
+import time
 import sys
 import urllib.error
 import urllib.request
@@ -415,3 +416,46 @@ def test_totals_across_a_drain(edge):
     assert next(t for t in core["traffic"] if t["name"] == "b1")["forwarded"] == 24
     text = edge.ctl("pool", "show", "core").stdout
     assert re.search(r"^b1 +draining .* 24 +\d+\.\d ", text, re.M), text
+
+
+def test_top_once(edge):
+    """siphonctl top --once: two samples an interval apart, one frame of
+    rates per node (per lane, by method and class), state and generation."""
+    fp = FastPath(edge, "fp1")
+    g = fp.generation
+    fp.counters(snapshot(g, {}, [(NODE, 0, 100), (KNODE, 1, 10), (NODE_MSG, 0, 50),
+                                 (KNODE_MSG, 13 + 8, 10)], seq=1))
+    b1 = 'siphon_node_forwarded_packets_total{fastpath="fp1",lane="afxdp",pool="core",node="b1"}'
+    wait_for(lambda: value(scrape(edge.port), b1) == 100)
+    top = subprocess.Popen([SIPHONCTL, "--socket", edge.sock, "top", "--once", "--interval", "2"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    # in the interval: b1 +200 (AF_XDP, 100 of them INVITEs), b2 +40 in the kernel (2xx)
+    fp.counters(snapshot(g, {}, [(NODE, 0, 300), (KNODE, 1, 50), (NODE_MSG, 0, 150),
+                                 (KNODE_MSG, 13 + 8, 50)], seq=2))
+    out, err = top.communicate(timeout=20)
+    assert top.returncode == 0, err
+    assert "\033" not in out  # --once: no escapes
+    lines = out.splitlines()
+    assert lines[0].startswith("siphon top: generation %d (" % g), out
+    assert "1 fast path," in lines[0]
+    header = lines[2].split()
+    assert header[:4] == ["POOL/NODE", "STATE", "AFXDP/s", "KERNEL/s"], out
+    rows = {l.split()[0]: l.split() for l in lines[3:] if l.startswith("core/")}
+    cols = [c for c in header if c != "|"]
+
+    def col(node, name):
+        vals = [v for v in rows[node] if v != "|"]
+        return vals[cols.index(name)]
+
+    assert col("core/b1", "STATE") == "active"
+    assert 200 / 2.6 <= float(col("core/b1", "AFXDP/s")) <= 200 / 1.9, out
+    assert 100 / 2.6 <= float(col("core/b1", "INVITE")) <= 100 / 1.9, out
+    assert float(col("core/b1", "KERNEL/s")) == 0.0
+    assert 40 / 2.6 <= float(col("core/b2", "KERNEL/s")) <= 40 / 1.9, out
+    assert 40 / 2.6 <= float(col("core/b2", "2xx")) <= 40 / 1.9, out
+    assert float(col("core/b2", "AFXDP/s")) == 0.0
+    assert col("core/b1", "RTT") == "-"  # no probes in this test
+    # usage
+    r = edge.ctl("top", "--interval", "0")
+    assert r.returncode == 2 and "--interval '0': seconds from 0.1 to 3600" in r.stderr
