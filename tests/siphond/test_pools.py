@@ -47,10 +47,12 @@ class Daemon:
         self.p = None
 
     def start(self):
+        started = self.log().count("listening on") if os.path.exists(self.logp) else 0
         self.logf = open(self.logp, "a")
         self.p = subprocess.Popen([SIPHOND, "--config", str(self.cfg), "--socket", self.sock,
                                    "--state-dir", self.state, "--no-probes"], stderr=self.logf)
-        wait_for(lambda: os.path.exists(self.sock) or self.p.poll() is not None)
+        # the socket is there before the generation is: wait for the whole start
+        wait_for(lambda: self.log().count("listening on") > started or self.p.poll() is not None)
         assert self.p.poll() is None, self.log()
         return self
 
