@@ -9,6 +9,7 @@ static void start(struct msg_decision *out, bool stream)
 	out->verdict = SIP_VERDICT_DROP;
 	out->reason = SIP_REASON_RULE_DROP;
 	out->classified = false;
+	out->hs_scans = 0;
 	out->rule = -1;
 	out->n_rate_limits = 0;
 	out->pool = -1;
@@ -19,14 +20,39 @@ static void start(struct msg_decision *out, bool stream)
 	out->incomplete = false;
 }
 
-/* The route over the message's flags, its rate-limit rules applied: false
- * when a bucket is empty (out then says rate_limited). */
+/* The message's flags and the route's decision over them: all flags, or
+ * (ctx->lazy_flags) only those the rules reached need. */
+static void classify_decide(const struct decide_ctx *ctx, const uint8_t *payload,
+			    const struct packet_meta *pm, struct decision *d,
+			    struct msg_decision *out)
+{
+	const struct classifier *c = ctx->cls;
+
+	out->classified = true;
+	if (ctx->lazy_flags && c->lazy_ok) {
+		struct flag_eval e;
+
+		flag_eval_init(&e, c, payload, &out->msg, pm);
+		decide_lazy(&e, d);
+		out->flags = e.value;
+		out->known = e.known;
+		out->hs_scans = e.hs_scans;
+		return;
+	}
+	classify(c, payload, &out->msg, pm, &out->flags);
+	decide(c->tables, &out->flags, d);
+	out->known = c->all;
+	for (unsigned i = 0; i < c->tables->headers.count; i++)
+		out->hs_scans += out->msg.extra_count[i] && (c->pattern_headers & (1u << i));
+}
+
+/* The rate-limit rules of the decision applied: false when a bucket is
+ * empty (out then says rate_limited). */
 static bool route(const struct decide_ctx *ctx, const struct packet_meta *pm,
-		  struct flagset *flags, struct decision *d, struct msg_decision *out)
+		  const struct decision *d, struct msg_decision *out)
 {
 	const struct compiled_tables *t = ctx->cls->tables;
 
-	decide(t, flags, d);
 	for (unsigned i = 0; i < d->n_rate_limits; i++) {
 		const struct rule_action *a = &t->actions[d->rate_limits[i]];
 		if (ctx->buckets && !ratelimit_take(ctx->buckets, d->rate_limits[i], pm->family,
@@ -60,9 +86,8 @@ static void decide_datagram(const struct decide_ctx *ctx, const uint8_t *payload
 		out->reason = out->msg.reason;
 		return;
 	}
-	classify(ctx->cls, payload, &out->msg, pm, &out->flags);
-	out->classified = true;
-	if (!route(ctx, pm, &out->flags, &d, out))
+	classify_decide(ctx, payload, pm, &d, out);
+	if (!route(ctx, pm, &d, out))
 		return;
 	take(out, &d);
 	if (out->verdict != SIP_VERDICT_FORWARD)
@@ -124,14 +149,14 @@ static void decide_stream(const struct decide_ctx *ctx, const uint8_t *payload, 
 	decide(t, &conn_flags, &conn);
 	if (conn.verdict == SIP_VERDICT_DROP) {
 		out->flags = conn_flags;
+		out->known = ctx->cls->all;
 		out->classified = true;
 		take(out, &conn);
 		return;
 	}
 	if (has_msg) {
-		classify(ctx->cls, payload, &out->msg, pm, &out->flags);
-		out->classified = true;
-		if (!route(ctx, pm, &out->flags, &d, out))
+		classify_decide(ctx, payload, pm, &d, out);
+		if (!route(ctx, pm, &d, out))
 			return;
 		if (d.verdict == SIP_VERDICT_DROP) {
 			take(out, &d);
@@ -139,6 +164,7 @@ static void decide_stream(const struct decide_ctx *ctx, const uint8_t *payload, 
 		}
 	} else {
 		out->flags = conn_flags;
+		out->known = ctx->cls->all;
 		out->classified = true;
 	}
 	if (conn.verdict != SIP_VERDICT_FORWARD) { /* punt or reply: siphond's business */

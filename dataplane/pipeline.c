@@ -107,6 +107,10 @@ static enum pipeline_outcome drop_for(struct pipeline_worker *w, enum pipeline_r
 	return done(w, PIPELINE_DROP);
 }
 
+/* The flags set, among those computed: with lazy flags (the default) a
+ * costly flag is counted only where the route needed it, so its counter
+ * means "set, among the messages where it was evaluated" (docs/config.md
+ * "When flags are computed"); md->flags holds no bit outside md->known. */
 static void count_flags(struct pipeline_counters *c, const struct flagset *f)
 {
 	for (unsigned i = 0; i < FLAGSET_WORDS; i++)
@@ -202,7 +206,10 @@ static struct udp_decision decide_l4(struct pipeline_worker *w, const uint8_t *f
 				     const struct pkt_layout *l, const uint8_t *payload,
 				     size_t payload_len, size_t datagram_len)
 {
-	const struct decide_ctx ctx = { &w->cls, &w->buckets, w->now_s, w->now_ms, w->grace_calls };
+	/* only the flags the route needs, unless asked for all: the flag
+	 * counters count what was computed (docs/design.md "Classify") */
+	const struct decide_ctx ctx = { &w->cls, &w->buckets, w->now_s, w->now_ms, w->grace_calls,
+					.lazy_flags = !w->all_flags };
 	struct udp_decision ud = { .outcome = PIPELINE_DROP, .node = -1 };
 	struct packet_meta pm;
 	struct msg_decision md;

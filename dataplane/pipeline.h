@@ -57,7 +57,8 @@ struct pipeline_counters {
 	uint64_t sip_reason[SIP_REASON__COUNT];
 	uint64_t reason[PIPELINE_REASON__COUNT];
 	uint64_t dispatch_by[DISPATCH_BY__COUNT];
-	uint64_t flag[SIPHON_MAX_FLAGS];
+	uint64_t flag[SIPHON_MAX_FLAGS]; /* set, among the messages where it was computed
+					  * (all of them with all_flags; docs/config.md) */
 	uint64_t *rule; /* n_rules */
 	uint64_t *node; /* n_nodes */
 	uint64_t *node_msg; /* n_nodes * GEN_NODE_MSG_SLOTS: by method / response class */
@@ -112,6 +113,11 @@ struct pipeline_worker {
 	pipeline_emit_fn emit;
 	void *emit_ctx;
 	struct pipeline_gen *own; /* what pipeline_worker_init built; NULL once disowned */
+	bool all_flags; /* compute every flag of every message, so that c.flag counts
+			 * every message (slower: Hyperscan over every header with a
+			 * pattern); false, the default: only the flags the route
+			 * needs, and c.flag counts a flag set among the messages
+			 * whose route evaluated it (docs/design.md "Classify") */
 } __attribute__((aligned(64)));
 
 /* Runs g from the next packet on (no allocation: pointers and the

@@ -14,6 +14,7 @@ SIPHON_PACKAGES=(
 	python3 python3-pytest
 	valgrind
 	libbpf-dev libxdp-dev bpftool linux-libc-dev libmnl-dev
+	libc-ares-dev dnsmasq-base
 )
 
 log() { printf '==> %s\n' "$*" >&2; }

@@ -2,7 +2,11 @@
  * realistic mix (initial INVITEs, responses, in-dialog requests, OPTIONS),
  * with the split per stage: each stage is timed as the pipeline cut after
  * it, so the differences are the stages' costs.
- *   bench-pipeline CONFIG EXAMPLES_DIR [--runs R] [--iters N] */
+ *   bench-pipeline CONFIG EXAMPLES_DIR [--runs R] [--iters N] [--all-flags] [--callgrind]
+ * --all-flags: every flag of every message (the pipeline before lazy
+ * classification; stage +classify+decide is then classify() + decide()).
+ * --callgrind: only the full pipeline, --iters times, for an instruction
+ * count (valgrind --tool=callgrind --toggle-collect=pipeline_process). */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +22,7 @@
 static volatile unsigned sink;
 static uint8_t frames[FRAMES][ROOM], work[ROOM];
 static size_t lens[FRAMES];
+static bool all_flags;
 
 
 
@@ -79,8 +84,14 @@ static unsigned run_stage(struct pipeline_worker *w, enum stage st, unsigned i)
 	if (st == SCAN)
 		return msg.reason;
 	memcpy(pm.src, frames[i] + l.l3_off + 12, 4);
-	classify(&w->cls, frames[i] + l.payload_off, &msg, &pm, &flags);
-	decide(w->t, &flags, &d);
+	if (all_flags) {
+		classify(&w->cls, frames[i] + l.payload_off, &msg, &pm, &flags);
+		decide(w->t, &flags, &d);
+	} else {
+		struct flag_eval e;
+		flag_eval_init(&e, &w->cls, frames[i] + l.payload_off, &msg, &pm);
+		decide_lazy(&e, &d);
+	}
 	if (st == CLASSIFY || d.rule < 0 || w->t->actions[d.rule].kind != ACTION_POOL)
 		return (unsigned)d.rule;
 	dispatch(w->t, frames[i] + l.payload_off, &msg, w->t->actions[d.rule].pool, 0, NULL, &r);
@@ -105,11 +116,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench-pipeline CONFIG EXAMPLES_DIR [--runs R] [--iters N]\n");
 		return 2;
 	}
-	for (int i = 3; i + 1 < argc; i += 2) {
-		if (!strcmp(argv[i], "--runs"))
-			runs = (unsigned)strtoul(argv[i + 1], NULL, 10);
-		else if (!strcmp(argv[i], "--iters"))
-			iters = strtoul(argv[i + 1], NULL, 10);
+	bool callgrind = false;
+	for (int i = 3; i < argc; i++) {
+		if (!strcmp(argv[i], "--all-flags"))
+			all_flags = true;
+		else if (!strcmp(argv[i], "--callgrind"))
+			callgrind = true;
+		else if (i + 1 < argc && !strcmp(argv[i], "--runs"))
+			runs = (unsigned)strtoul(argv[++i], NULL, 10);
+		else if (i + 1 < argc && !strcmp(argv[i], "--iters"))
+			iters = strtoul(argv[++i], NULL, 10);
 	}
 	if (!runs || runs > 1000 || !iters)
 		return 2;
@@ -126,6 +142,16 @@ int main(int argc, char **argv)
 		snprintf(path, sizeof(path), "%s/%s", argv[2], files[pick[i % 8]]);
 		sip = bench_slurp(path, &n);
 		lens[i] = build_frame(frames[i], sip, n, htonl(0xCB007100 | (i + 1)), (uint16_t)(5000 + i));
+	}
+	w.all_flags = all_flags;
+	if (callgrind) {
+		unsigned acc = 0;
+		for (unsigned long k = 0; k < iters; k++)
+			acc += run_stage(&w, FULL, (unsigned)(k % FRAMES));
+		sink = acc;
+		pipeline_worker_free(&w);
+		config_free(cfg);
+		return 0;
 	}
 	for (unsigned r = 0; r < runs; r++)
 		for (unsigned st = 0; st < STAGES; st++) {

@@ -8,11 +8,58 @@
 
 #include "siphon/tables.h"
 
+/* The kinds of flags, in the order a lazy evaluation computes them: the
+ * cheap ones (SOURCE .. PRESENT) together before the first rule; the
+ * costly ones (TO_SELF, PROBE, MATCH) only when a term the message reaches
+ * is open without them, Hyperscan last and once per header; DERIVED when
+ * such a term needs them (docs/config.md "When flags are computed"). */
+enum flag_group {
+	FLAG_GROUP_SOURCE,  /* source prefixes and transport: one trie lookup */
+	FLAG_GROUP_METHOD,  /* the request method, or the CSeq method of a response */
+	FLAG_GROUP_DIALOG,  /* in_dialog: To has a tag */
+	FLAG_GROUP_PRESENT, /* present; and every match flag of an absent header (clear) */
+	FLAG_GROUP_TO_SELF, /* Request-URI host against the balancer's addresses and names */
+	FLAG_GROUP_PROBE,   /* own_probe_answer: top Via host and the node index */
+	FLAG_GROUP_DERIVED, /* expr: decide()'s own pass, when a term needs one whose
+			     * base flags are known */
+	FLAG_GROUP_MATCH,   /* match: one Hyperscan scan per header a reached term needs */
+	FLAG_GROUP__COUNT
+};
+
 struct classifier {
 	const struct compiled_tables *tables;
 	hs_database_t *db;   /* deserialized from tables->hs_db */
 	hs_scratch_t *scratch; /* one per worker */
 	uint32_t pattern_headers; /* extra-header indices that have patterns */
+	/* lazy evaluation (classifier_init derives it from the tables) */
+	bool lazy_ok; /* the tables allow it (flag kinds disjoint, derived flags in
+		       * order); false: decide_message() computes every flag */
+	struct flagset all;                     /* bits 0 .. n_flags-1 */
+	struct flagset cheap;                   /* SOURCE .. PRESENT */
+	struct flagset group[FLAG_GROUP__COUNT]; /* the flags of each kind */
+	struct flagset header_match[SIP_EXTRA_MAX]; /* the match flags of each header */
+	uint16_t expr_first[SIPHON_MAX_FLAGS], expr_end[SIPHON_MAX_FLAGS]; /* a derived
+		       * flag's terms: expr_terms[first .. end) */
+	bool has_derived;
+	bool one_word; /* n_flags <= 64: the second word of every set is clear */
+	struct flagset derived_deps[SIPHON_MAX_FLAGS]; /* a derived flag's base flags (the
+		       * flags of its terms, derived ones by their own) */
+};
+
+/* The flags of one message as far as they have been computed: `known`
+ * says which bits are, `value` holds those that are set (a subset of
+ * known). Filled by flag_eval_init(), grown by decide_lazy() and
+ * flag_eval_all(). */
+struct flag_eval {
+	const struct classifier *c;
+	const uint8_t *buf;
+	const struct sip_msg *msg;
+	const struct packet_meta *pm;
+	struct flagset known, value;
+	uint32_t groups_done; /* 1 << enum flag_group: the kinds computed (MATCH: see
+			       * headers_scanned) */
+	uint32_t headers_scanned; /* 1 << header: Hyperscan has run over its value */
+	unsigned hs_scans;    /* Hyperscan calls made (a test hook; the budget) */
 };
 
 /* What the packet says besides the SIP message. */
@@ -55,6 +102,23 @@ void classify_connection(const struct classifier *c, const struct packet_meta *p
 
 /* The route's decision for those flags (derived flags are added to them). */
 void decide(const struct compiled_tables *t, struct flagset *flags, struct decision *d);
+
+/* Lazy classification: nothing computed yet. The pointers must stay valid
+ * while e is used. */
+void flag_eval_init(struct flag_eval *e, const struct classifier *c, const uint8_t *buf,
+		    const struct sip_msg *msg, const struct packet_meta *pm);
+
+/* decide() over a message's flags, computing only the costly flags the
+ * rules it reaches need (the cheap kinds first, for all); Hyperscan runs
+ * only when a reached term still depends on a match flag, once per header
+ * it needs. The decision is decide()'s over classify()'s flags, and every
+ * bit of e->known has the value classify() + decide() give it. Needs
+ * c->lazy_ok. */
+void decide_lazy(struct flag_eval *e, struct decision *d);
+
+/* Completes e: every flag known, e->value then equal to classify()'s flags
+ * with the derived flags decide() adds. */
+void flag_eval_all(struct flag_eval *e);
 
 /* The host of a SIP URI ("sip:user@host:port;params"): IPv6 keeps its
  * brackets. False when there is none. */

@@ -22,6 +22,8 @@ struct decide_ctx {
 					  * that moved (grace_calls.h); NULL: none, dialogs
 					  * follow the previous table (explain of one
 					  * message, siphond) */
+	bool lazy_flags; /* true: compute only the flags the route needs (the fast
+			  * path); false: every flag (explain, siphond) */
 };
 
 struct msg_decision {
@@ -29,7 +31,10 @@ struct msg_decision {
 	enum sip_reason reason;   /* the one counted for this packet */
 	struct sip_msg msg;       /* the scan; msg.parsed false when there was no message */
 	bool classified;          /* flags hold the message's flags */
-	struct flagset flags;
+	struct flagset flags;     /* the flags set, among those known */
+	struct flagset known;     /* the flags computed: all of them unless ctx->lazy_flags
+				   * (then those the rules reached needed) */
+	unsigned hs_scans;        /* Hyperscan calls made for this message */
 	int rule;                 /* the deciding rule, or -1 when the scanner decided */
 	unsigned n_rate_limits;   /* rate-limit rules passed (the last one dropped it when
 				   * reason is rate_limited) */

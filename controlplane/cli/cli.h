@@ -2,7 +2,11 @@
 #ifndef SIPHON_CLI_H
 #define SIPHON_CLI_H
 
+#include <stdio.h>
+
 #include <jansson.h>
+
+#include "siphon/optdoc.h"
 
 /* Exit codes of every command. */
 enum {
@@ -37,6 +41,18 @@ struct cli_command {
 #define IMPORT_USAGE "import-dispatcher FILE [--out FILE] [--control ADDR] [--json]"
 #define STATS_USAGE "stats [--json]"
 #define TOP_USAGE "top [--once] [--interval S]"
+
+#define CLI_GLOBAL_USAGE "[--socket PATH] [--timeout SECONDS]"
+
+/* The command table (siphonctl.c): its rows, and one by name (or NULL). */
+size_t cli_commands(const struct cli_command **out);
+const struct cli_command *cli_find_command(const char *name);
+
+/* cli_help.c: help, and the overview on stderr for a bad command line. */
+int cmd_help(int argc, char **argv);
+void cli_usage_overview(void);
+/* cli_complete.c: the bash completion, from the command table. */
+void cli_completion(FILE *f, const struct optdoc *globals, size_t n_globals);
 
 int cmd_explain(int argc, char **argv);
 int cmd_reasons(int argc, char **argv);

@@ -79,6 +79,32 @@ static void print_retry_after(const char *path, const struct siphon_config *cfg)
 		       "answer\n", CONFIG_RETRY_AFTER_DEFAULT_S);
 }
 
+/* Nodes given by name, on_node_change, dns_servers: siphond's alone. */
+static void print_siphond_keys(const char *path, const struct siphon_config *cfg)
+{
+	if (cfg->n_names) {
+		printf("%s: note: nodes given by name (", path);
+		for (uint32_t p = 0, k = 0; p < cfg->n_pools; p++)
+			for (uint32_t i = 0; i < cfg->pools[p].n_names; i++) {
+				const struct cfg_name *n = &cfg->pools[p].names[i];
+
+				printf("%s%s/%s %s %s, line %d", k++ ? "; " : "", cfg->pools[p].name,
+				       n->name, config_name_kind(n->kind), n->host, n->line);
+			}
+		printf(") are resolved by siphond (A/AAAA; SRV _sip._udp.DOMAIN, no NAPTR; "
+		       "docs/dns.md) and are no node until then; siphon --config alone refuses "
+		       "this config\n");
+	}
+	if (cfg->dns_servers_line)
+		printf("%s: note: dns_servers (line %d) are siphond's resolvers: %s\n", path,
+		       cfg->dns_servers_line, cfg->dns_servers);
+	if (cfg->on_node_change_line)
+		printf("%s: note: on_node_change (line %d) is run by siphond on each node state "
+		       "change: %s (at most %u at once, killed after %u s)\n", path,
+		       cfg->on_node_change_line, cfg->on_node_change, cfg->on_node_change_max,
+		       cfg->on_node_change_timeout_s);
+}
+
 /* Settings only siphond applies (and what does not yet apply): one
  * line each, only when the config uses them. */
 static void print_not_yet(const char *path, const struct siphon_config *cfg)
@@ -110,6 +136,7 @@ static void print_not_yet(const char *path, const struct siphon_config *cfg)
 		       "node; siphon --config alone never uses it\n", path, fallbacks,
 		       fallbacks == 1 ? "" : "s");
 	print_retry_after(path, cfg);
+	print_siphond_keys(path, cfg);
 	for (uint32_t i = 0; i < cfg->n_rules; i++)
 		replies += cfg->tables.actions[i].kind == ACTION_REPLY;
 	if (replies) {

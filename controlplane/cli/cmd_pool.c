@@ -20,6 +20,37 @@ static long long num(const json_t *o, const char *key)
 	return (long long)json_integer_value(json_object_get(o, key));
 }
 
+/* Nodes given by name (docs/dns.md): what each resolved to, the TTL
+ * left, the last error. */
+static void print_names(const json_t *p)
+{
+	const json_t *nm, *n;
+	size_t i, k;
+
+	json_array_foreach (json_object_get(p, "names"), i, nm) {
+		const json_t *err = json_object_get(nm, "last_error");
+
+		printf("name %s: %s %s (%s): %zu node%s, %s, next in %.1f s (TTL %lld s)%s%s",
+		       str(nm, "node"), str(nm, "kind"), str(nm, "query"), str(nm, "family"),
+		       json_array_size(json_object_get(nm, "nodes")),
+		       json_array_size(json_object_get(nm, "nodes")) == 1 ? "" : "s",
+		       !json_is_true(json_object_get(nm, "answered")) ? "no answer yet"
+		       : json_is_true(json_object_get(nm, "failing")) ? "DNS failing, last answer kept"
+								      : "resolved",
+		       json_real_value(json_object_get(nm, "ttl_left_s")), num(nm, "ttl_s"),
+		       json_is_string(err) ? "; last error: " : "",
+		       json_is_string(err) ? json_string_value(err) : "");
+		if (json_is_string(err))
+			printf(" (%.0f s ago)",
+			       json_real_value(json_object_get(nm, "last_error_age_s")));
+		putchar('\n');
+		json_array_foreach (json_object_get(nm, "nodes"), k, n)
+			printf("  %-28s id %-24s weight %5lld priority %5lld%s\n", str(n, "name"),
+			       str(n, "id"), num(n, "weight"), num(n, "priority"),
+			       json_is_true(json_object_get(n, "standby")) ? "  [standby]" : "");
+	}
+}
+
 static void print_json(const json_t *r)
 {
 	char *s = json_dumps(r, JSON_COMPACT);
@@ -96,6 +127,7 @@ static void print_pools(const json_t *r)
 			print_marks(n);
 			putchar('\n');
 		}
+		print_names(p);
 	}
 }
 

@@ -425,6 +425,8 @@ static void drop_repeats(struct imp *im)
 {
 	const struct dest *prev = NULL;
 
+	if (!im->n) /* im->d is NULL then, which qsort may not be given */
+		return;
 	qsort(im->d, im->n, sizeof(*im->d), by_set_name);
 	for (size_t i = 0; i < im->n; i++) {
 		struct dest *d = &im->d[i];

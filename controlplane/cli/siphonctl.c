@@ -1,5 +1,6 @@
 /* siphonctl: manage siphon and see what it does. One table of commands;
- * `siphonctl help` and the man page are written from it. */
+ * `siphonctl help`, the man page and the bash completion are written from it
+ * (cli_help.c, cli_complete.c). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,7 +11,6 @@
 #include "rpc.h"
 #include "siphon_version.h"
 
-static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 
 static const struct cli_command commands[] = {
@@ -74,15 +74,15 @@ static const struct cli_command commands[] = {
 	  "requests/s by method, responses/s by class, the last probe round trip; the generation "
 	  "and its age. q or Ctrl-C quits (the terminal is restored); --once prints one frame "
 	  "(two samples S apart) and exits (docs/metrics.md)." },
-	{ "help", cmd_help, "help [COMMAND | --man]",
-	  "Show the commands, or one command's usage; --man prints this table as a man page." },
+	{ "help", cmd_help, "help [COMMAND | rpc [METHOD] | --man [siphon.conf] | --completion]",
+	  "Show the commands, or one command's usage; 'help rpc' lists siphond's methods with "
+	  "their parameters (from the running siphond). --man prints this table as siphonctl(8), "
+	  "--man siphon.conf the config keys as siphon.conf(5), --completion the bash completion." },
 	{ "version", cmd_version, "version | --version",
 	  "Print siphonctl's version (the project's, from meson.build) and exit." },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
-
-#define GLOBAL_USAGE "[--socket PATH] [--timeout SECONDS]"
 
 static const char *socket_path;
 static unsigned long timeout_s = 5;
@@ -126,56 +126,18 @@ int cli_parse_uint(const char *cmd, const char *opt, const char *arg, unsigned l
 	return 0;
 }
 
-static const struct cli_command *find_command(const char *name)
+size_t cli_commands(const struct cli_command **out)
+{
+	*out = commands;
+	return N_COMMANDS;
+}
+
+const struct cli_command *cli_find_command(const char *name)
 {
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		if (strcmp(commands[i].name, name) == 0)
 			return &commands[i];
 	return NULL;
-}
-
-static void print_overview(FILE *out)
-{
-	fprintf(out, "usage: siphonctl " GLOBAL_USAGE " COMMAND [ARGS]\n       siphonctl --version\n\n"
-		     "  --socket PATH      siphond's socket (else $SIPHON_SOCKET, else %s)\n"
-		     "  --timeout SECONDS  how long to wait for siphond (default 5)\n\ncommands:\n",
-		RPC_DEFAULT_SOCKET);
-	for (size_t i = 0; i < N_COMMANDS; i++)
-		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].doc);
-}
-
-/* roff text: a leading '.' or '\'' and every backslash escaped. */
-static void print_roff(const char *text)
-{
-	if (*text == '.' || *text == '\'')
-		fputs("\\&", stdout);
-	for (; *text; text++)
-		fputs(*text == '\\' ? "\\e" : (char[]){ *text, 0 }, stdout);
-	putchar('\n');
-}
-
-/* The man page, written from the command table so the two never differ. */
-static void print_man(void)
-{
-	puts(".TH SIPHONCTL 8 \"\" \"siphon\" \"siphon manual\"");
-	puts(".SH NAME\nsiphonctl \\- manage the siphon SIP load balancer and explain its decisions");
-	puts(".SH SYNOPSIS\n.B siphonctl\n.RB [ --socket\n.IR PATH ]\n.RB [ --timeout\n.IR SECONDS ]\n"
-	     ".I COMMAND\n.RI [ ARGS ]\n.br\n.B siphonctl --version");
-	puts(".SH OPTIONS\n.TP\n.BI --socket \" PATH\"\nsiphond's socket for ping, rpc, state and reload; else "
-	     "$SIPHON_SOCKET, else " RPC_DEFAULT_SOCKET ".\n.TP\n.BI --timeout \" SECONDS\"\n"
-	     "How long the commands that call siphond wait for it (1 to 3600, default 5).");
-	puts(".SH COMMANDS");
-	for (size_t i = 0; i < N_COMMANDS; i++) {
-		puts(".TP");
-		fputs(".B siphonctl ", stdout);
-		print_roff(commands[i].usage);
-		print_roff(commands[i].doc);
-	}
-	puts(".SH EXIT STATUS\n0: done. 1: the command ran and something failed. "
-	     "2: bad arguments, nothing was done. 3 (import-dispatcher): the config was written "
-	     "but something of the input was not carried over.");
-	puts(".SH ENVIRONMENT\n.TP\n.B SIPHON_SOCKET\nsiphond's socket when --socket is not given.");
-	puts(".SH SEE ALSO\ndocs/scanner.md, docs/rpc.md, docs/architecture.md");
 }
 
 static int cmd_version(int argc, char **argv)
@@ -185,27 +147,6 @@ static int cmd_version(int argc, char **argv)
 		return CLI_USAGE;
 	}
 	printf("siphonctl %s\n", SIPHON_VERSION);
-	return CLI_OK;
-}
-
-static int cmd_help(int argc, char **argv)
-{
-	const struct cli_command *c;
-
-	if (argc < 2) {
-		print_overview(stdout);
-		return CLI_OK;
-	}
-	if (strcmp(argv[1], "--man") == 0) {
-		print_man();
-		return CLI_OK;
-	}
-	c = find_command(argv[1]);
-	if (!c) {
-		cli_error("help", "unknown command '%s' (try 'siphonctl help')", argv[1]);
-		return CLI_USAGE;
-	}
-	printf("usage: siphonctl %s\n\n%s\n", c->usage, c->doc);
 	return CLI_OK;
 }
 
@@ -254,14 +195,14 @@ int main(int argc, char **argv)
 	argc -= taken;
 	argv += taken;
 	if (argc < 2) {
-		print_overview(stderr);
+		cli_usage_overview();
 		return CLI_USAGE;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
 		return cmd_help(1, argv);
 	if (strcmp(argv[1], "--version") == 0)
 		return cmd_version(argc - 1, argv + 1);
-	c = find_command(argv[1]);
+	c = cli_find_command(argv[1]);
 	if (!c) {
 		fprintf(stderr, "siphonctl: unknown command '%s' (try 'siphonctl help')\n", argv[1]);
 		return CLI_USAGE;

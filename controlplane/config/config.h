@@ -13,6 +13,10 @@
 #define CONFIG_ERROR_MAX 768
 #define CONFIG_RETRY_AFTER_DEFAULT_S 30u /* a pool's retry_after_s (docs/config.md) */
 #define CONFIG_RETRY_AFTER_MAX_S     86400u
+#define CONFIG_MAX_NAMES     64  /* nodes given by name (host, srv) in one config: docs/dns.md */
+#define CONFIG_HOST_MAX      253 /* a DNS name's length */
+#define CONFIG_DNS_SERVERS   4   /* balancer.dns_servers */
+#define CONFIG_PATH_MAX      256
 #define CONFIG_METRICS_DEFAULT_ADDR  "127.0.0.1" /* balancer.metrics (docs/metrics.md) */
 #define CONFIG_METRICS_DEFAULT_PORT  9109u
 
@@ -39,7 +43,38 @@ struct cfg_node {
 	bool has_mac;
 	uint8_t mac[6];
 	int line;
+	int from_name;     /* resolved from the pool's names[from_name]; -1: given by address */
+	uint16_t priority; /* SRV priority (docs/dns.md); 0 otherwise */
 };
+
+enum cfg_name_kind { CFG_NAME_HOST, CFG_NAME_SRV };
+
+/* A node given by name (docs/dns.md): siphond resolves it, and each
+ * address becomes a node NAME@ADDRESS of the pool; until then, and
+ * without siphond, it is no node at all. */
+struct cfg_name {
+	char name[TABLES_NAME_MAX];
+	char id[TABLES_NAME_MAX];
+	char host[CONFIG_HOST_MAX + 1]; /* host: the name (A/AAAA); srv: the domain */
+	enum cfg_name_kind kind;
+	int family;      /* AF_UNSPEC (both), AF_INET or AF_INET6 */
+	uint16_t port;   /* host only: SRV records carry their own */
+	uint32_t weight; /* host only */
+	int line;
+};
+
+/* One address a name resolved to. A host name's nodes take the entry's
+ * port and weight; an SRV target's, its record's. */
+struct cfg_resolved {
+	struct self_addr addr;
+	uint16_t port, priority;
+	uint32_t weight;
+};
+
+/* What a node given by name resolved to: the count (0: nothing yet) and
+ * *out, valid until the loader returns. */
+typedef uint32_t (*cfg_lookup_fn)(void *ctx, const char *pool, const struct cfg_name *name,
+				  const struct cfg_resolved **out);
 
 struct cfg_pool {
 	char name[TABLES_NAME_MAX];
@@ -55,8 +90,12 @@ struct cfg_pool {
 	uint32_t gue_port;
 	uint32_t n_nodes;
 	struct cfg_node *nodes;
+	uint32_t n_names; /* nodes given by name, in config order */
+	struct cfg_name *names;
 	int line;
 };
+
+struct cfg_source; /* config_load.h */
 
 struct cfg_rule {
 	int line;
@@ -73,6 +112,14 @@ struct siphon_config {
 	uint32_t n_pools;
 	struct cfg_pool *pools;
 	int grace_s_line; /* where balancer.grace_s is set, 0 when left at its default */
+	/* siphond's own settings (docs/siphond.md "Events", docs/dns.md) */
+	char on_node_change[CONFIG_PATH_MAX]; /* "": none */
+	int on_node_change_line;
+	uint32_t on_node_change_timeout_s, on_node_change_max;
+	char dns_servers[CONFIG_DNS_SERVERS * 56]; /* c-ares form "127.0.0.1:53,[::1]:53"; "": the system's */
+	int dns_servers_line;
+	uint32_t n_names; /* nodes given by name, all pools */
+	struct cfg_source *src; /* the parsed file, kept for config_rebuild() */
 	/* balancer.metrics: where siphond serves /metrics; siphond's alone */
 	bool metrics_on;
 	struct self_addr metrics_addr;
@@ -96,6 +143,21 @@ int config_load(const char *path, struct siphon_config **out, struct config_erro
 int config_load_text(const char *name, const char *text, struct siphon_config **out,
 		     struct config_error *err);
 void config_free(struct siphon_config *cfg);
+
+/* The same config again, from the file as it was parsed then (not read
+ * again), with the nodes given by name expanded to what lookup says
+ * (docs/dns.md "Node names"). 0, or -EINVAL / -ENOMEM with err. */
+int config_rebuild(const struct siphon_config *from, cfg_lookup_fn lookup, void *ctx,
+		   struct siphon_config **out, struct config_error *err);
+/* A resolved node's name ("sip@198.18.0.1", "sip@[2001:db8::1]:5062")
+ * and nid ("sip-198-18-0-1", "sip-2001-db8--1_5062"). */
+void config_resolved_name(const struct cfg_name *n, const struct cfg_resolved *r,
+			  char name[TABLES_NAME_MAX], char id[TABLES_NAME_MAX]);
+/* What siphond asks DNS: the host name, or _sip._udp.DOMAIN. */
+void config_name_query(const struct cfg_name *n, char *buf, size_t len);
+const char *config_name_kind(enum cfg_name_kind kind); /* "host", "srv" */
+/* The first node given by name, for siphon --config's refusal; NULL: none. */
+const struct cfg_name *config_first_name(const struct siphon_config *cfg, const char **pool);
 
 /* The config file's text, whole (at most 4 MiB), after the checks of
  * config_load(); *text is NUL-terminated, the caller frees it. 0 or

@@ -162,7 +162,9 @@ static int build_pools(struct loader *L)
 			memcpy(pn->mac, cp->nodes[i].mac, 6);
 			pn->id_len = (uint8_t)strlen(cp->nodes[i].id);
 			memcpy(pn->id, cp->nodes[i].id, pn->id_len);
-			in[i] = (struct maglev_node){ cp->nodes[i].id, cp->nodes[i].weight, true };
+			/* SRV: a higher priority waits (siphond's health_set_apply too) */
+			in[i] = (struct maglev_node){ cp->nodes[i].id,
+						      cfg_srv_waits(cp, i) ? 0 : cp->nodes[i].weight, true };
 		}
 		err = maglev_build(in, cp->n_nodes, cp->maglev_size, cfg->tables.hash_seed,
 				   &cfg->maglev_slots[slot]);
@@ -226,8 +228,10 @@ void config_free(struct siphon_config *cfg)
 {
 	if (!cfg)
 		return;
-	for (uint32_t i = 0; cfg->pools && i <= cfg->n_pools; i++) /* and a half-loaded one */
+	for (uint32_t i = 0; cfg->pools && i <= cfg->n_pools; i++) { /* and a half-loaded one */
 		free(cfg->pools[i].nodes);
+		free(cfg->pools[i].names);
+	}
 	free(cfg->pools);
 	free(cfg->pool_names);
 	free(cfg->rules);
@@ -241,5 +245,6 @@ void config_free(struct siphon_config *cfg)
 	free(cfg->addr_slots);
 	free_builder(cfg->prefixes4);
 	free_builder(cfg->prefixes6);
+	config_source_unref(cfg->src);
 	free(cfg);
 }

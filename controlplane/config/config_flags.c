@@ -277,7 +277,6 @@ int cfg_flag_index(const struct siphon_config *cfg, const char *name, size_t len
 
 static int load_flag(struct loader *L, const config_setting_t *entry, unsigned bit)
 {
-	const char *keys[FLAG_KIND__COUNT + 5] = { "name", "doc", "header", "caseless" };
 	struct flag_ctx c = { .L = L, .entry = entry, .bit = bit, .flag = &L->cfg->flags[bit] };
 	const char *name, *doc;
 	int kind = -1, err;
@@ -285,9 +284,7 @@ static int load_flag(struct loader *L, const config_setting_t *entry, unsigned b
 	snprintf(c.where, sizeof(c.where), "flags[%u]", bit + 1);
 	if (config_setting_type(entry) != CONFIG_TYPE_GROUP)
 		return cfg_fail(L, entry, "%s: expected a group { name = ...; ... }", c.where);
-	for (unsigned k = 0; k < FLAG_KIND__COUNT; k++)
-		keys[4 + k] = flag_kind_key(k);
-	err = cfg_check_keys(L, entry, c.where, keys);
+	err = cfg_check_section(L, entry, c.where, "flags[]");
 	if (!err)
 		err = cfg_string(L, entry, c.where, "name", true, &name);
 	if (err)

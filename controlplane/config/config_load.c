@@ -58,6 +58,20 @@ int cfg_check_keys(struct loader *L, const config_setting_t *group, const char *
 	return 0;
 }
 
+int cfg_check_section(struct loader *L, const config_setting_t *group, const char *where,
+		      const char *section)
+{
+	const struct config_key *k;
+	const char *known[64];
+	size_t n = 0, all = config_keys(&k);
+
+	for (size_t i = 0; i < all && n + 1 < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(k[i].section, section) == 0)
+			known[n++] = k[i].key;
+	known[n] = NULL;
+	return cfg_check_keys(L, group, where, known);
+}
+
 int cfg_string(struct loader *L, const config_setting_t *group, const char *where,
 	       const char *key, bool required, const char **out)
 {
@@ -89,6 +103,28 @@ int cfg_uint(struct loader *L, const config_setting_t *group, const char *where,
 				max);
 	*out = (uint32_t)v;
 	return 0;
+}
+
+/* A key missing from config_keys.c is a bug: it fails loudly in the tests. */
+static const struct config_key *key_of(const char *section, const char *key)
+{
+	static const struct config_key none = { .min = 1, .max = 0 };
+	const struct config_key *k = config_key_find(section, key);
+
+	return k && k->type == CK_INT ? k : &none;
+}
+
+int cfg_int_key(struct loader *L, const config_setting_t *group, const char *where,
+		const char *section, const char *key, uint32_t *out)
+{
+	const struct config_key *k = key_of(section, key);
+
+	return cfg_uint(L, group, where, key, k->min, k->max, out);
+}
+
+uint32_t cfg_int_default(const char *section, const char *key)
+{
+	return (uint32_t)key_of(section, key)->dflt;
 }
 
 int cfg_true(struct loader *L, const config_setting_t *s, const char *where)
@@ -194,9 +230,6 @@ static int load_self_list(struct loader *L, const config_setting_t *bal, const c
 
 static int load_balancer(struct loader *L, const config_setting_t *bal)
 {
-	static const char *const keys[] = { "addresses", "names", "control", "max_bytes",
-					    "max_vias", "hash_seed", "grace_s", "mac", "gateway_mac", "ports",
-					    "metrics", NULL };
 	const char *gw;
 	const config_setting_t *ports;
 	const config_setting_t *seed;
@@ -208,25 +241,26 @@ static int load_balancer(struct loader *L, const config_setting_t *bal)
 
 	if (config_setting_type(bal) != CONFIG_TYPE_GROUP)
 		return cfg_fail(L, bal, "balancer: expected a group { ... }");
-	err = cfg_check_keys(L, bal, "balancer", keys);
+	err = cfg_check_section(L, bal, "balancer", "balancer");
 	if (!err)
 		err = load_self_list(L, bal, "addresses", t->self_addrs, &t->n_self_addrs);
 	if (!err)
 		err = load_self_list(L, bal, "control", t->control_addrs, &t->n_control_addrs);
 	if (!err)
-		err = cfg_uint(L, bal, "balancer", "max_bytes", 64, SIP_SCAN_MAX_INPUT,
-			       &t->limits.max_msg_bytes);
+		err = cfg_int_key(L, bal, "balancer", "balancer", "max_bytes", &t->limits.max_msg_bytes);
 	if (!err)
-		err = cfg_uint(L, bal, "balancer", "max_vias", 1, 1000, &max_vias);
+		err = cfg_int_key(L, bal, "balancer", "balancer", "max_vias", &max_vias);
 	if (!err)
-		err = cfg_uint(L, bal, "balancer", "grace_s", 0, 86400, &t->grace_s);
+		err = cfg_int_key(L, bal, "balancer", "balancer", "grace_s", &t->grace_s);
 	if (!err)
 		err = load_metrics(L, bal);
 	if (err)
 		return err;
 	if (config_setting_get_member(bal, "grace_s"))
 		L->cfg->grace_s_line = config_setting_source_line(config_setting_get_member(bal, "grace_s"));
-	err = cfg_string(L, bal, "balancer", "mac", false, &mac);
+	err = load_siphond_keys(L, bal);
+	if (!err)
+		err = cfg_string(L, bal, "balancer", "mac", false, &mac);
 	if (err)
 		return err;
 	if (mac && cfg_parse_mac(mac, t->mac))
@@ -287,9 +321,8 @@ static int load_balancer(struct loader *L, const config_setting_t *bal)
 
 static int load_config_tree(struct loader *L)
 {
-	static const char *const keys[] = { "balancer", "flags", "pools", "route", NULL };
-	const config_setting_t *root = config_root_setting(&L->lc), *s;
-	int err = cfg_check_keys(L, root, "top level", keys);
+	const config_setting_t *root = config_root_setting(L->lc), *s;
+	int err = cfg_check_section(L, root, "top level", "");
 
 	if (!err && (s = config_setting_get_member(root, "balancer")) != NULL)
 		err = load_balancer(L, s);
@@ -314,56 +347,103 @@ static void set_include_dir(config_t *lc, const char *path)
 	config_set_include_dir(lc, dir[0] ? dir : "/");
 }
 
+static void source_unref(struct cfg_source *src)
+{
+	if (src && --src->refs == 0) {
+		config_destroy(&src->lc);
+		free(src);
+	}
+}
+
+/* The tree (L->lc, parsed) to a config: L->cfg, or NULL and L->err. */
+static int build(struct loader *L, struct cfg_source *src)
+{
+	int rc;
+
+	L->cfg = calloc(1, sizeof(*L->cfg));
+	L->b4 = calloc(1, sizeof(*L->b4));
+	L->b6 = calloc(1, sizeof(*L->b6));
+	if (!L->cfg || !L->b4 || !L->b6 || prefix_builder_init(L->b4, 4) ||
+	    prefix_builder_init(L->b6, 16)) {
+		snprintf(L->err->text, sizeof(L->err->text), "%s: out of memory", L->path);
+		rc = -ENOMEM;
+	} else {
+		snprintf(L->cfg->path, sizeof(L->cfg->path), "%s", L->path);
+		L->cfg->tables.limits = SIP_LIMITS_DEFAULT;
+		L->cfg->tables.grace_s = cfg_int_default("balancer", "grace_s");
+		config_metrics_default(L->cfg);
+		L->cfg->tables.n_ports = 1;
+		L->cfg->tables.ports[0] = 5060;
+		L->cfg->tables.hash_seed = 0x5349504850484f4eull; /* "SIPHPHON": any fixed value */
+		L->cfg->on_node_change_timeout_s = cfg_int_default("balancer", "on_node_change_timeout_s");
+		L->cfg->on_node_change_max = cfg_int_default("balancer", "on_node_change_max");
+		rc = load_config_tree(L);
+		if (!rc)
+			rc = compile_tables(L);
+	}
+	loader_release(L);
+	if (rc) {
+		config_free(L->cfg);
+		L->cfg = NULL;
+		return rc;
+	}
+	L->cfg->src = src;
+	src->refs++;
+	return 0;
+}
+
 /* Reads from f (named `path` in messages), or from `text` when f is NULL. */
 static int load(const char *path, FILE *f, const char *text, config_edit_fn edit, void *ctx,
 		struct siphon_config **out, struct config_error *err)
 {
 	char why[CONFIG_ERROR_MAX - 300];
 	struct loader L = { .path = path, .err = err };
-	int rc, ok;
+	struct cfg_source *src = calloc(1, sizeof(*src));
+	int rc;
 
-	L.cfg = calloc(1, sizeof(*L.cfg));
-	if (!L.cfg) {
+	if (!src) {
 		snprintf(err->text, sizeof(err->text), "%s: out of memory", path);
 		return -ENOMEM;
 	}
-	snprintf(L.cfg->path, sizeof(L.cfg->path), "%s", path);
-	L.cfg->tables.limits = SIP_LIMITS_DEFAULT;
-	L.cfg->tables.grace_s = 180;
-	config_metrics_default(L.cfg);
-	L.cfg->tables.n_ports = 1;
-	L.cfg->tables.ports[0] = 5060;
-	L.cfg->tables.hash_seed = 0x5349504850484f4eull; /* "SIPHPHON": any fixed value */
-	config_init(&L.lc);
-	L.b4 = calloc(1, sizeof(*L.b4));
-	L.b6 = calloc(1, sizeof(*L.b6));
-	if (!L.b4 || !L.b6 || prefix_builder_init(L.b4, 4) || prefix_builder_init(L.b6, 16)) {
-		snprintf(err->text, sizeof(err->text), "%s: out of memory", path);
-		rc = -ENOMEM;
+	src->refs = 1;
+	config_init(&src->lc);
+	L.lc = &src->lc;
+	set_include_dir(L.lc, path);
+	if (!(f ? config_read(L.lc, f) : config_read_string(L.lc, text))) {
+		snprintf(err->text, sizeof(err->text), "%s:%d: syntax: %s",
+			 config_error_file(L.lc) ? config_error_file(L.lc) : path,
+			 config_error_line(L.lc), config_error_text(L.lc));
+		rc = -EINVAL;
+	} else if (edit && (rc = edit(L.lc, ctx, why, sizeof(why))) != 0) {
+		snprintf(err->text, sizeof(err->text), "%s: %s", path, why);
 	} else {
-		set_include_dir(&L.lc, path);
-		ok = f ? config_read(&L.lc, f) : config_read_string(&L.lc, text);
-		if (!ok) {
-			snprintf(err->text, sizeof(err->text), "%s:%d: syntax: %s",
-				 config_error_file(&L.lc) ? config_error_file(&L.lc) : path,
-				 config_error_line(&L.lc), config_error_text(&L.lc));
-			rc = -EINVAL;
-		} else if (edit && (rc = edit(&L.lc, ctx, why, sizeof(why))) != 0) {
-			snprintf(err->text, sizeof(err->text), "%s: %s", path, why);
-		} else {
-			rc = load_config_tree(&L);
-		}
+		rc = build(&L, src); /* the tree as edited: config_rebuild keeps the edit */
 	}
-	if (!rc)
-		rc = compile_tables(&L);
-	config_destroy(&L.lc);
-	loader_release(&L);
-	if (rc) {
-		config_free(L.cfg);
+	source_unref(src); /* the config holds it now, if it loaded */
+	if (rc)
 		return rc;
-	}
 	*out = L.cfg;
 	return 0;
+}
+
+int config_rebuild(const struct siphon_config *from, cfg_lookup_fn lookup, void *ctx,
+		   struct siphon_config **out, struct config_error *err)
+{
+	struct loader L = { .path = from->path, .err = err, .lc = &from->src->lc,
+			    .lookup = lookup, .lookup_ctx = ctx };
+	int rc;
+
+	err->text[0] = 0;
+	*out = NULL;
+	rc = build(&L, from->src);
+	if (!rc)
+		*out = L.cfg;
+	return rc;
+}
+
+void config_source_unref(struct cfg_source *src)
+{
+	source_unref(src);
 }
 
 /* libconfig 1.5 exits the process when asked to read a directory, also

@@ -10,20 +10,19 @@
 #include "rule_expr.h"
 #include "siphon/classify.h" /* DECISION_MAX_RATE_LIMITS */
 
-static int load_node(struct loader *L, const config_setting_t *e, const char *pool,
-		     struct cfg_node *node)
+int load_node(struct loader *L, const config_setting_t *e, const char *pool, struct cfg_node *node)
 {
-	static const char *const keys[] = { "name", "address", "port", "weight", "id", "mac", NULL };
 	const char *mac;
 	char where[2 * TABLES_NAME_MAX + 16];
 	const char *name, *addr, *id;
-	uint32_t port = 5060, weight = 100;
+	uint32_t port = cfg_int_default(KEYS_NODE, "port");
+	uint32_t weight = cfg_int_default(KEYS_NODE, "weight");
 	int err;
 
 	snprintf(where, sizeof(where), "pool %s: node", pool);
 	if (config_setting_type(e) != CONFIG_TYPE_GROUP)
 		return cfg_fail(L, e, "%s: expected a group { name = ...; address = ...; }", where);
-	err = cfg_check_keys(L, e, where, keys);
+	err = cfg_check_section(L, e, where, KEYS_NODE);
 	if (!err)
 		err = cfg_string(L, e, where, "name", true, &name);
 	if (err)
@@ -31,11 +30,17 @@ static int load_node(struct loader *L, const config_setting_t *e, const char *po
 	if (!cfg_valid_name(name, true))
 		return cfg_fail(L, e, "%s: name: '%s' is not a node name", where, name);
 	snprintf(where, sizeof(where), "pool %s: node %s", pool, name);
-	err = cfg_string(L, e, where, "address", true, &addr);
+	err = cfg_string(L, e, where, "address", false, &addr);
+	if (!err && !addr)
+		return cfg_fail(L, e, "%s: 'address' is required (or 'host', a name resolved by "
+				"siphond, or 'srv', a SIP domain: docs/dns.md)", where);
+	if (!err && config_setting_get_member(e, "family"))
+		return cfg_fail(L, config_setting_get_member(e, "family"),
+				"%s: family is for a node given by host or srv", where);
 	if (!err)
-		err = cfg_uint(L, e, where, "port", 1, 65535, &port);
+		err = cfg_int_key(L, e, where, KEYS_NODE, "port", &port);
 	if (!err)
-		err = cfg_uint(L, e, where, "weight", 0, 65535, &weight);
+		err = cfg_int_key(L, e, where, KEYS_NODE, "weight", &weight);
 	if (!err)
 		err = cfg_string(L, e, where, "id", false, &id);
 	if (!err)
@@ -47,7 +52,8 @@ static int load_node(struct loader *L, const config_setting_t *e, const char *po
 				where, mac);
 	node->has_mac = mac != NULL;
 	if (cfg_parse_addr(addr, &node->addr))
-		return cfg_fail(L, e, "%s: address: '%s' is not an IPv4 or IPv6 address", where, addr);
+		return cfg_fail(L, e, "%s: address: '%s' is not an IPv4 or IPv6 address (a host "
+				"name goes in 'host', a SIP domain in 'srv')", where, addr);
 	if (id && !cfg_valid_name(id, true))
 		return cfg_fail(L, e, "%s: id: '%s' is not a token of letters, digits, '-' or '_'",
 				where, id);
@@ -56,6 +62,7 @@ static int load_node(struct loader *L, const config_setting_t *e, const char *po
 	node->port = (uint16_t)port;
 	node->weight = weight;
 	node->line = config_setting_source_line(e);
+	node->from_name = -1;
 	return 0;
 }
 
@@ -68,15 +75,15 @@ static int load_probe(struct loader *L, const config_setting_t *probe, const cha
 	uint32_t down = hp->down, up = hp->up;
 	int err, n;
 
-	err = cfg_uint(L, probe, pwhere, "interval_ms", 50, 600000, &hp->interval_ms);
+	err = cfg_int_key(L, probe, pwhere, KEYS_PROBE, "interval_ms", &hp->interval_ms);
 	if (!err)
-		err = cfg_uint(L, probe, pwhere, "timeout_ms", 50, 600000, &hp->timeout_ms);
+		err = cfg_int_key(L, probe, pwhere, KEYS_PROBE, "timeout_ms", &hp->timeout_ms);
 	if (!err)
-		err = cfg_uint(L, probe, pwhere, "down", 1, 100, &down);
+		err = cfg_int_key(L, probe, pwhere, KEYS_PROBE, "down", &down);
 	if (!err)
-		err = cfg_uint(L, probe, pwhere, "up", 1, 100, &up);
+		err = cfg_int_key(L, probe, pwhere, KEYS_PROBE, "up", &up);
 	if (!err)
-		err = cfg_uint(L, probe, pwhere, "retry_after_max_s", 1, 86400, &hp->retry_after_max_s);
+		err = cfg_int_key(L, probe, pwhere, KEYS_PROBE, "retry_after_max_s", &hp->retry_after_max_s);
 	if (err)
 		return err;
 	hp->down = (uint16_t)down, hp->up = (uint16_t)up;
@@ -101,12 +108,7 @@ static int load_probe(struct loader *L, const config_setting_t *probe, const cha
 
 static int load_pool(struct loader *L, const config_setting_t *e, struct cfg_pool *pool)
 {
-	static const char *const keys[] = { "name", "mode", "probe", "nodes", "maglev_size",
-					    "encap_source", "gue_port", "fallback", "retry_after_s",
-					    NULL };
 	const config_setting_t *encap;
-	static const char *const probe_keys[] = { "interval_ms", "timeout_ms", "down", "up",
-						  "codes", "retry_after_max_s", NULL };
 	static const char *const modes[] = {
 #define POOL_MODE(id, key, help) [POOL_MODE_##id] = key,
 #include "siphon/pool_modes.def"
@@ -115,11 +117,11 @@ static int load_pool(struct loader *L, const config_setting_t *e, struct cfg_poo
 	const config_setting_t *probe, *nodes;
 	char where[TABLES_NAME_MAX + 16];
 	const char *name, *mode = "dsr";
-	int err, n;
+	int err;
 
 	if (config_setting_type(e) != CONFIG_TYPE_GROUP)
 		return cfg_fail(L, e, "pools: expected a group { name = ...; nodes = (...); }");
-	err = cfg_check_keys(L, e, "pool", keys);
+	err = cfg_check_section(L, e, "pool", KEYS_POOL);
 	if (!err)
 		err = cfg_string(L, e, "pool", "name", true, &name);
 	if (err)
@@ -146,10 +148,9 @@ static int load_pool(struct loader *L, const config_setting_t *e, struct cfg_poo
 	pool->fallback = -1;
 	pool->maglev_size = MAGLEV_DEFAULT_SIZE;
 	pool->retry_after_s = CONFIG_RETRY_AFTER_DEFAULT_S;
-	err = cfg_uint(L, e, where, "maglev_size", 3, MAGLEV_MAX_SIZE, &pool->maglev_size);
+	err = cfg_int_key(L, e, where, KEYS_POOL, "maglev_size", &pool->maglev_size);
 	if (!err) /* 0: a 503 without Retry-After (RFC 3261 21.5.4: try another server now) */
-		err = cfg_uint(L, e, where, "retry_after_s", 0, CONFIG_RETRY_AFTER_MAX_S,
-			       &pool->retry_after_s);
+		err = cfg_int_key(L, e, where, KEYS_POOL, "retry_after_s", &pool->retry_after_s);
 	if (err)
 		return err;
 	if (config_setting_get_member(e, "retry_after_s"))
@@ -165,7 +166,7 @@ static int load_pool(struct loader *L, const config_setting_t *e, struct cfg_poo
 			return cfg_fail(L, probe, "%s: probe: expected a group { interval_ms = ...; }", where);
 		char pwhere[TABLES_NAME_MAX + 24];
 		snprintf(pwhere, sizeof(pwhere), "%s: probe", where);
-		err = cfg_check_keys(L, probe, pwhere, probe_keys);
+		err = cfg_check_section(L, probe, pwhere, KEYS_PROBE);
 		if (!err)
 			err = load_probe(L, probe, pwhere, &pool->probe);
 		if (err)
@@ -190,7 +191,7 @@ static int load_pool(struct loader *L, const config_setting_t *e, struct cfg_poo
 		if (count < 0)
 			return count;
 	}
-	err = cfg_uint(L, e, where, "gue_port", 1, 65535, &pool->gue_port);
+	err = cfg_int_key(L, e, where, KEYS_POOL, "gue_port", &pool->gue_port);
 	if (err)
 		return err;
 	if (pool->mode == POOL_MODE_ENCAP && !encap)
@@ -202,31 +203,7 @@ static int load_pool(struct loader *L, const config_setting_t *e, struct cfg_poo
 	if (!nodes || config_setting_type(nodes) != CONFIG_TYPE_LIST || config_setting_length(nodes) == 0)
 		return cfg_fail(L, nodes ? nodes : e, "%s: nodes: expected a non-empty list ( { ... } )",
 				where);
-	n = config_setting_length(nodes);
-	if (n > (int)MAGLEV_MAX_NODES)
-		return cfg_fail(L, nodes, "%s: nodes: %d nodes; at most %u", where, n, MAGLEV_MAX_NODES);
-	pool->nodes = calloc((size_t)n, sizeof(*pool->nodes));
-	if (!pool->nodes)
-		return cfg_fail(L, e, "%s: out of memory", where);
-	for (int i = 0; i < n; i++) {
-		err = load_node(L, config_setting_get_elem(nodes, (unsigned)i), name, &pool->nodes[i]);
-		if (err)
-			return err;
-		for (int k = 0; k < i; k++)
-			if (!strcmp(pool->nodes[k].name, pool->nodes[i].name) ||
-			    !strcmp(pool->nodes[k].id, pool->nodes[i].id))
-				return cfg_fail(L, config_setting_get_elem(nodes, (unsigned)i),
-						"%s: node %s: its name or id is used twice", where,
-						pool->nodes[i].name);
-		pool->n_nodes++;
-		/* nat rewrites the destination address in place: one family */
-		if (pool->mode == POOL_MODE_NAT && pool->nodes[i].addr.family != pool->nodes[0].addr.family)
-			return cfg_fail(L, config_setting_get_elem(nodes, (unsigned)i),
-					"%s: node %s: mode nat cannot mix IPv4 and IPv6 nodes in one pool "
-					"(a packet is rewritten within its family); use two pools",
-					where, pool->nodes[i].name);
-	}
-	return 0;
+	return load_pool_nodes(L, nodes, pool, where);
 }
 
 /* fallback = "POOL": a known pool, not itself, no cycle (docs/config.md). */
@@ -408,7 +385,6 @@ static int any_flag(void *ctx, const char *name, size_t len)
 
 static int load_rule(struct loader *L, const config_setting_t *e, unsigned idx, bool last)
 {
-	static const char *const keys[] = { "when", "then", NULL };
 	struct siphon_config *cfg = L->cfg;
 	struct rule_action *a = &cfg->actions[idx];
 	struct expr_result *res;
@@ -417,7 +393,7 @@ static int load_rule(struct loader *L, const config_setting_t *e, unsigned idx, 
 
 	if (config_setting_type(e) != CONFIG_TYPE_GROUP)
 		return cfg_fail(L, e, "route: expected a group { when = \"...\"; then = \"...\"; }");
-	err = cfg_check_keys(L, e, "route", keys);
+	err = cfg_check_section(L, e, "route", "route[]");
 	if (!err)
 		err = cfg_string(L, e, "route", "when", false, &when);
 	if (!err)

@@ -4,6 +4,7 @@
 #ifndef SIPHON_RPC_H
 #define SIPHON_RPC_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,12 +49,20 @@ enum rpc_type { RPC_STRING, RPC_INTEGER, RPC_BOOLEAN, RPC_OBJECT, RPC_ARRAY, RPC
 /* "string", "integer", ... */
 const char *rpc_type_name(enum rpc_type t);
 
+/* A declared parameter; the dispatcher checks it before the handler runs.
+ * An integer may have a range: `{ "weight", RPC_INTEGER, true, "...", RPC_RANGE(0, 65535) }`
+ * (a max of RPC_NO_MAX: at least min). */
 struct rpc_param {
 	const char *name;
 	enum rpc_type type;
 	bool required;
 	const char *doc;
+	bool ranged;
+	json_int_t min, max;
 };
+
+#define RPC_RANGE(lo, hi) true, (lo), (hi)
+#define RPC_NO_MAX LLONG_MAX
 
 struct rpc_error {
 	enum rpc_code code;
@@ -113,7 +122,8 @@ void rpc_table_init(struct rpc_table *t);
 int rpc_table_add(struct rpc_table *t, const struct rpc_method *methods, size_t n, void *ctx);
 const struct rpc_entry *rpc_table_find(const struct rpc_table *t, const char *name);
 
-/* A method's description: {"name", "doc", "params": [{"name", "type", "required", "doc"}]}. */
+/* A method's description: {"name", "doc", "params": [{"name", "type", "required", "doc"}]},
+ * a ranged parameter with "min" and "max" too (no "max" for RPC_NO_MAX). */
 json_t *rpc_method_json(const struct rpc_method *m);
 
 /* help, version and ping (rpc_builtin.c); help's context is t itself. */

@@ -41,6 +41,16 @@ static void join_names(char *buf, size_t size, const char *const *names, size_t 
 	}
 }
 
+static int range_error(const struct rpc_param *p, json_int_t v, struct rpc_error *err)
+{
+	if (p->max == RPC_NO_MAX)
+		return rpc_fail(err, RPC_E_BAD_PARAMS, "params.%s: %lld is out of range (at least %lld)",
+				p->name, (long long)v, (long long)p->min);
+	return rpc_fail(err, RPC_E_BAD_PARAMS, "params.%s: %lld is out of range (%lld to %lld)",
+			p->name, (long long)v, (long long)p->min, (long long)p->max);
+}
+
+/* Every member declared and of its type (and range), the required ones there. */
 static int check_params(const struct rpc_method *m, const json_t *params, struct rpc_error *err)
 {
 	const char *key;
@@ -63,6 +73,8 @@ static int check_params(const struct rpc_method *m, const json_t *params, struct
 							"an" :
 							"a",
 						rpc_type_name(p->type));
+			if (p->ranged && (json_integer_value(v) < p->min || json_integer_value(v) > p->max))
+				return range_error(p, json_integer_value(v), err);
 			continue;
 		}
 		for (; p && p->name; p++)

@@ -67,14 +67,18 @@ static int clear_stale(const struct sockaddr_un *sa, char *err, size_t errlen)
 
 int rpc_listen(const char *path, char *err, size_t errlen)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX }, tmp = { .sun_family = AF_UNIX };
+	size_t len = strlen(path);
 	mode_t old;
 	int fd, rc;
 
-	if (!*path || strlen(path) >= sizeof(sa.sun_path))
+	/* room for the temporary name, path + "~" */
+	if (!len || len + 1 >= sizeof(sa.sun_path))
 		return fail(err, errlen, -ENAMETOOLONG, path,
-			    "a socket path must be 1 to 107 bytes long");
-	memcpy(sa.sun_path, path, strlen(path) + 1);
+			    "a socket path must be 1 to 106 bytes long");
+	memcpy(sa.sun_path, path, len + 1);
+	memcpy(tmp.sun_path, path, len);
+	tmp.sun_path[len] = '~';
 	rc = make_parents(path, err, errlen);
 	if (rc == 0)
 		rc = clear_stale(&sa, err, errlen);
@@ -83,15 +87,23 @@ int rpc_listen(const char *path, char *err, size_t errlen)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return fail(err, errlen, -errno, path, "socket");
-	/* the mode is set at bind, from the umask: no moment when others may connect */
-	old = umask(0177);
-	rc = bind(fd, (const struct sockaddr *)&sa, sizeof(sa)) == 0 ? 0 : -errno;
-	umask(old);
-	if (rc == 0 && listen(fd, RPC_MAX_CLIENTS) != 0) {
+	/* bound and listening under a temporary name, then renamed: the path
+	 * appears only when a client can connect (a client that waits for the
+	 * file is never refused); the mode is set at bind, from the umask */
+	if (unlink(tmp.sun_path) != 0 && errno != ENOENT) {
 		rc = -errno;
-		unlink(path);
+		close(fd);
+		return fail(err, errlen, rc, tmp.sun_path, "cannot remove a leftover temporary socket");
 	}
+	old = umask(0177);
+	rc = bind(fd, (const struct sockaddr *)&tmp, sizeof(tmp)) == 0 ? 0 : -errno;
+	umask(old);
+	if (rc == 0 && listen(fd, RPC_MAX_CLIENTS) != 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp.sun_path, path) != 0)
+		rc = -errno;
 	if (rc) {
+		unlink(tmp.sun_path);
 		close(fd);
 		return fail(err, errlen, rc, path, "cannot listen");
 	}

@@ -71,15 +71,25 @@ int rpc_table_add(struct rpc_table *t, const struct rpc_method *methods, size_t 
 	return 0;
 }
 
+static json_t *param_json(const struct rpc_param *p)
+{
+	json_t *o = json_pack("{s:s, s:s, s:b, s:s}", "name", p->name, "type",
+			      rpc_type_name(p->type), "required", p->required, "doc",
+			      p->doc ? p->doc : "");
+
+	if (o && p->ranged &&
+	    (json_object_set_new(o, "min", json_integer(p->min)) ||
+	     (p->max != RPC_NO_MAX && json_object_set_new(o, "max", json_integer(p->max)))))
+		return json_decref(o), NULL;
+	return o;
+}
+
 json_t *rpc_method_json(const struct rpc_method *m)
 {
 	json_t *params = json_array();
 
 	for (const struct rpc_param *p = m->params; params && p && p->name; p++)
-		if (json_array_append_new(params, json_pack("{s:s, s:s, s:b, s:s}", "name", p->name,
-							     "type", rpc_type_name(p->type),
-							     "required", p->required, "doc",
-							     p->doc ? p->doc : "")))
+		if (json_array_append_new(params, param_json(p)))
 			return json_decref(params), NULL;
 	if (!params)
 		return NULL;

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dns.h"
 #include "health_loop.h"
 #include "metrics.h"
 #include "siphon/table_blob.h"
@@ -39,6 +40,7 @@ static int open_signals(struct siphond *d, char *err, size_t errlen)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD); /* on_node_change commands that end */
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -130,6 +132,10 @@ int siphond_start(struct siphond *d, char *err, size_t errlen)
 	if (rc)
 		return rc;
 	rc = publisher_new(&d->pub);
+	if (!rc)
+		rc = events_open(d);
+	if (!rc)
+		rc = dns_open(d);
 	if (rc) {
 		snprintf(err, errlen, "out of memory");
 		return rc;
@@ -150,6 +156,9 @@ int siphond_start(struct siphond *d, char *err, size_t errlen)
 	rc = rpc_server_open(&d->rpc, d->o.socket, &d->table, NULL, err, errlen);
 	if (rc)
 		return rc;
+	/* names resolved before the first generation (a bounded wait), so
+	 * that a restart with the same answers is the same generation */
+	dns_start_wait(d, DNS_START_MS);
 	rc = health_loop_open(d, err, errlen);
 	if (!rc) {
 		/* the nodes disabled over the RPC before a restart stay so */
@@ -183,7 +192,9 @@ static void on_signal(struct siphond *d)
 	struct signalfd_siginfo si;
 
 	while (read(d->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGHUP) {
+		if (si.ssi_signo == SIGCHLD) {
+			events_reap(d);
+		} else if (si.ssi_signo == SIGHUP) {
 			json_t *result = NULL;
 			char err[SIPHOND_ERR_MAX];
 
@@ -200,8 +211,10 @@ static void on_signal(struct siphond *d)
 int siphond_run(struct siphond *d)
 {
 	while (!d->stop) {
-		struct pollfd fds[1 + RPC_SERVER_FDS_MAX + PUB_MAX_FASTPATHS + PUNT_POLL_MAX + 2 + 1];
+		struct pollfd fds[1 + RPC_SERVER_FDS_MAX + PUB_MAX_FASTPATHS + PUNT_POLL_MAX + 2 + 1 +
+				  DNS_POLL_MAX];
 		size_t n = 0;
+		int timeout;
 
 		metrics_http_sync(d); /* a reload may have moved it */
 		fds[n++] = (struct pollfd){ .fd = d->sigfd, .events = POLLIN };
@@ -210,7 +223,10 @@ int siphond_run(struct siphond *d)
 		n += punt_poll_fds(d, fds + n, PUNT_POLL_MAX);
 		n += health_loop_poll_fds(d->hl, fds + n, 2);
 		n += metrics_http_poll_fds(d, fds + n, 1);
-		if (poll(fds, n, metrics_http_timeout(d, health_loop_timeout(d->hl, TICK_MS))) < 0) {
+		n += dns_poll_fds(d, fds + n, DNS_POLL_MAX);
+		timeout = events_timeout(d, dns_timeout(d, metrics_http_timeout(d, health_loop_timeout(
+						     d->hl, TICK_MS))));
+		if (poll(fds, n, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			siphond_log("poll: %s", strerror(errno));
@@ -225,6 +241,8 @@ int siphond_run(struct siphond *d)
 		punt_handle(d, fds + 1, n - 1);
 		health_loop_handle(d, fds + 1, n - 1);
 		metrics_http_handle(d, fds + 1, n - 1);
+		dns_handle(d, fds + 1, n - 1);
+		events_tick(d); /* after the turn's generation is published */
 		publisher_tick(d->pub);
 	}
 	return 0;
@@ -234,6 +252,8 @@ void siphond_stop(struct siphond *d)
 {
 	metrics_http_close(d);
 	punt_close(d);
+	events_close(d);
+	dns_close(d);
 	rpc_server_close(d->rpc);
 	publisher_free(d->pub);
 	ctotals_free(d->tot);

@@ -175,6 +175,7 @@ int health_loop_open(struct siphond *d, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	h->fd[0] = h->fd[1] = -1;
+	h->d = d;
 	if (getrandom(&h->instance, sizeof(h->instance), GRND_NONBLOCK) != sizeof(h->instance))
 		h->instance = (uint32_t)health_now_ms() ^ (uint32_t)getpid();
 	d->hl = h;
@@ -236,6 +237,7 @@ static void note(struct health_loop *h, const struct hl_pool *p, const struct he
 	node_name(p, n, name, sizeof(name));
 	siphond_log("node %s: %s -> %s (%s)", name, health_state_name(before),
 		    health_state_name(n->state), health_why_name(n->why));
+	events_node_change(h->d, p, (uint32_t)(n - p->nodes), before);
 }
 
 static void result(struct health_loop *h, struct hl_pool *p, struct health_node *n,

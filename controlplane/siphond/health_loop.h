@@ -89,6 +89,8 @@ json_t *health_set_json(const struct health_set *s, const char *pool, const stru
 /* The next time (ms) a node needs the loop: a probe due, a timeout, a hold's end. */
 uint64_t health_set_next_ms(const struct health_set *s, uint64_t now_ms);
 
+struct siphond;
+
 struct hl_counters {
 	uint64_t probes_sent, send_failed, build_failed, answers, answers_not_probe,
 		answers_unmatched, answers_wrong_source, icmp_unreachable, icmp_other,
@@ -104,9 +106,8 @@ struct health_loop {
 	bool told_unprobed;            /* "nodes are not probed" was logged */
 	struct health_set *set;
 	struct hl_counters c;
+	struct siphond *d;             /* state changes go to its on_node_change events */
 };
-
-struct siphond;
 
 uint64_t health_now_ms(void); /* CLOCK_MONOTONIC */
 

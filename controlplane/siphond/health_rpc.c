@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dns.h"
 #include "health_loop.h"
 #include "siphond.h"
 
@@ -134,6 +135,8 @@ static int m_pool_show(const json_t *params, void *ctx, json_t **result, struct 
 	*result = health_set_json(d->hl->set, pool, &d->ovr, health_now_ms());
 	if (!*result && pool)
 		return rpc_fail(err, RPC_E_NOT_FOUND, "no pool named '%.64s'", pool);
+	if (*result)
+		dns_pool_show(d, *result); /* each pool's nodes given by name */
 	if (*result)
 		json_object_set_new(*result, "counters", health_loop_counters_json(d->hl));
 	if (*result)

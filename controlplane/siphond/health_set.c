@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dns.h"
 #include "health_loop.h"
 #include "maglev_build.h"
 
@@ -149,7 +150,8 @@ int health_set_apply(struct health_set *s, struct siphon_config *cfg, uint64_t n
 			return -ENOMEM;
 		}
 		for (uint32_t i = 0; i < hp->cp->n_nodes; i++) {
-			uint32_t w = health_effective_weight(&hp->nodes[i]);
+			/* SRV: a higher priority waits while a lower one lives (docs/dns.md) */
+			uint32_t w = dns_standby(hp, i) ? 0 : health_effective_weight(&hp->nodes[i]);
 
 			cfg->nodes[hp->first + i].up = health_state_takes_calls(hp->nodes[i].state);
 			in[i] = (struct maglev_node){ hp->cp->nodes[i].id, w, w > 0 };

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dns.h"
 #include "metrics.h"
 #include "siphon/gen_wire.h"
 #include "siphond.h"
@@ -43,6 +44,10 @@ static int m_state(const json_t *params, void *ctx, json_t **result, struct rpc_
 			    "config", d->o.config, "state_dir", d->o.state_dir, "pool_changes",
 			    ovr_list_json(&d->ovr), "fast_paths", publisher_json(d->pub), "counters",
 			    counters_json(d), "punts", punt_json(d));
+	if (*result) { /* docs/siphond.md "Events", docs/dns.md */
+		json_object_set_new(*result, "events", events_json(d));
+		json_object_set_new(*result, "dns", dns_counters_json(d));
+	}
 	return *result ? 0 : -ENOMEM;
 }
 
@@ -84,10 +89,6 @@ static int m_attach(const json_t *params, void *ctx, json_t **result, struct rpc
 		return rpc_fail(err, RPC_E_BAD_PARAMS,
 				"params.name: 1 to %d printable characters, no spaces",
 				PUB_NAME_MAX - 1);
-	if (gen < 0)
-		return rpc_fail(err, RPC_E_BAD_PARAMS,
-				"params.generation: %lld; 0 (none) or the generation it runs",
-				(long long)gen);
 	if (publisher_full(d->pub))
 		return rpc_fail(err, RPC_E_FAILED, "%d fast paths are attached already",
 				PUB_MAX_FASTPATHS);
@@ -128,7 +129,8 @@ static const struct rpc_param reload_params[] = {
 
 static const struct rpc_param attach_params[] = {
 	{ "name", RPC_STRING, true, "the fast path's name, for logs and state" },
-	{ "generation", RPC_INTEGER, true, "the generation it runs (0: none)" },
+	{ "generation", RPC_INTEGER, true, "the generation it runs (0: none)",
+	  RPC_RANGE(0, RPC_NO_MAX) },
 	{ NULL },
 };
 

@@ -135,6 +135,22 @@ static int add_node(config_setting_t *nodes, const struct ovr_node *e)
 	return 0;
 }
 
+/* A node resolved from a name (docs/dns.md): "NAME@ADDRESS", never in the
+ * config's tree; only its state (disable) applies to it. */
+static bool resolved(const char *node)
+{
+	const char *at = strchr(node, '@');
+	char name[TABLES_NAME_MAX];
+
+	if (!at || at == node || (size_t)(at - node) >= sizeof(name) || strlen(node) >= TABLES_NAME_MAX)
+		return false;
+	snprintf(name, sizeof(name), "%.*s", (int)(at - node), node);
+	for (const char *c = at + 1; *c; c++)
+		if (*c <= ' ' || *c >= 0x7f)
+			return false;
+	return at[1] && config_valid_name(name);
+}
+
 static int edit_one(config_setting_t *pools, struct ovr_node *e, char *err, size_t errlen)
 {
 	int idx = -1;
@@ -149,6 +165,13 @@ static int edit_one(config_setting_t *pools, struct ovr_node *e, char *err, size
 	}
 	e->in_config = node != NULL;
 	e->config_weight = w ? (uint32_t)config_setting_get_int(w) : 100;
+	if (!node && resolved(e->node)) {
+		if (!e->removed && !e->added && !e->weighted && !e->drained)
+			return 0; /* disabled: a state, applied by name */
+		snprintf(err, errlen, "overrides: %s/%s is resolved from a name (docs/dns.md): only "
+			 "disable and enable apply to it", e->pool, e->node);
+		return -EINVAL;
+	}
 	if (!node && (e->removed || !e->added)) {
 		snprintf(err, errlen, "overrides: pool %s has no node named '%s' in the config",
 			 e->pool, e->node);
@@ -286,7 +309,8 @@ static int read_entry(const json_t *j, const char *path, size_t i, struct ovr_no
 	if (!json_is_object(j) || !has_only(j, keys))
 		return bad(err, errlen, path, i, "expected an object of pool, node, removed, added, "
 			   "weight, drained, disabled");
-	if (!pool || !node || !config_valid_name(pool) || !config_valid_name(node))
+	if (!pool || !node || !config_valid_name(pool) ||
+	    !(config_valid_name(node) || resolved(node)))
 		return bad(err, errlen, path, i, "pool and node: names");
 	if (!is_flag(json_object_get(j, "removed")) || !is_flag(json_object_get(j, "drained")) ||
 	    !is_flag(json_object_get(j, "disabled")))

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dns.h"
 #include "health_loop.h"
 #include "siphon/lane_limits.h"
 #include "siphond.h"
@@ -97,6 +98,8 @@ int siphond_pool_change(struct siphond *d, struct overrides *next, char *err, si
 	bool unchanged = false;
 	int rc = config_load_edited(d->o.config, d->cfg_text, ovr_edit, next, &cfg, &cerr);
 
+	if (!rc) /* nodes given by name keep their answers (docs/dns.md) */
+		rc = dns_resolved_config(d, &cfg, &cerr);
 	if (rc) {
 		snprintf(err, errlen, "the change does not load: %s", cerr.text);
 		goto fail;

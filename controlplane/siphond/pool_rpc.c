@@ -250,9 +250,6 @@ static int m_add(const json_t *params, void *ctx, json_t **result, struct rpc_er
 		return refuse(d, err, RPC_E_BAD_PARAMS, "node.add", "params.address: '%.80s' is not an "
 			      "IPv4 or IPv6 address with an optional :PORT (1-65535; [IPv6]:PORT)",
 			      json_string_value(address));
-	if (weight < 0 || weight > WEIGHT_MAX)
-		return refuse(d, err, RPC_E_BAD_PARAMS, "node.add", "params.weight: %lld is out of "
-			      "range (0 to %d)", (long long)weight, WEIGHT_MAX);
 	if (id && !is_name(id))
 		return refuse(d, err, RPC_E_BAD_PARAMS, "node.add", "params.id: '%.64s' is not a "
 			      "node-id token (a letter, then letters, digits, '_' or '-')",
@@ -352,9 +349,6 @@ static int m_weight(const json_t *params, void *ctx, json_t **result, struct rpc
 
 	if (rc)
 		return rc;
-	if (weight < 0 || weight > WEIGHT_MAX)
-		return refuse(d, err, RPC_E_BAD_PARAMS, "node.weight", "params.weight: %lld is out of "
-			      "range (0 to %d)", (long long)weight, WEIGHT_MAX);
 	e = ovr_find(&d->ovr, t.pool, t.node);
 	/* no entry: the node runs with the config's weight */
 	in_config = e ? e->config_weight : t.p->cp->nodes[t.i].weight;
@@ -461,6 +455,8 @@ static int admin(void *ctx, const json_t *params, bool enable, json_t **result,
 		log_state(d, &t, before, "enabled");
 		log_generation(d, method, rc);
 	} else {
+		const enum health_state was = n->state;
+
 		rc = set_states(d, &next, method, err);
 		if (rc)
 			return rc;
@@ -471,6 +467,7 @@ static int admin(void *ctx, const json_t *params, bool enable, json_t **result,
 		d->hl->c.admin++;
 		log_state(d, &t, before, enable ? "enabled" : "disabled");
 		health_loop_changes(d, method);
+		events_node_change(d, t.p, t.i, was); /* on_node_change (docs/siphond.md "Events") */
 	}
 	*result = node_result(d, &t, before, state_now(d, &t), true);
 	return *result ? 0 : -ENOMEM;
@@ -499,13 +496,24 @@ static int m_list(const json_t *params, void *ctx, json_t **result, struct rpc_e
 		const struct hl_pool *p = &s->pools[q];
 		uint32_t draining = 0, inactive = 0, disabled = 0, changed = 0;
 		json_t *nodes = json_array(), *o;
+		uint64_t fwd_sum = 0;
+		double rate_sum = 0;
 
 		for (uint32_t i = 0; i < p->cp->n_nodes; i++) {
 			const struct ovr_node *e = ovr_find(&d->ovr, p->cp->name, p->cp->nodes[i].name);
 			const char *st = siphond_node_state(&p->nodes[i], e);
 
-			json_array_append_new(nodes, json_pack("{s:s, s:s}", "name",
-							       p->cp->nodes[i].name, "state", st));
+			uint64_t fwd;
+			double rate;
+
+			/* "node", not "name": the completion takes the pools' names */
+			metrics_node_traffic(d, p->cp->name, p->cp->nodes[i].name, &fwd, &rate);
+			json_array_append_new(nodes, json_pack("{s:s, s:s, s:I, s:f}", "node",
+							       p->cp->nodes[i].name, "state", st,
+							       "forwarded", (json_int_t)fwd, "rate_pps",
+							       rate));
+			fwd_sum += fwd;
+			rate_sum += rate;
 			draining += strcmp(st, "draining") == 0;
 			inactive += p->nodes[i].state == HEALTH_INACTIVE;
 			disabled += p->nodes[i].state == HEALTH_DISABLED;
@@ -519,28 +527,14 @@ static int m_list(const json_t *params, void *ctx, json_t **result, struct rpc_e
 					 "disabled", (json_int_t)disabled, "changed", (json_int_t)changed,
 					 "fallback",
 					 p->cp->fallback >= 0 ? s->pools[p->cp->fallback].cp->name : NULL);
-		if (o)
+		if (o) {
 			json_object_set_new(o, "traffic", nodes);
-		else
+			json_object_set_new(o, "forwarded", json_integer((json_int_t)fwd_sum));
+			json_object_set_new(o, "rate_pps", json_real(rate_sum));
+		} else {
 			json_decref(nodes);
-		json_array_append_new(pools, o);
-	}
-	/* per node and pool: forwarded packets and their rate */
-	{
-		size_t q;
-		json_t *p;
-
-		json_array_foreach(pools, q, p) {
-			json_t *tmp = json_pack("[{s:O, s:O}]", "name", json_object_get(p, "name"),
-						"nodes", json_object_get(p, "traffic"));
-
-			metrics_traffic_json(d, tmp);
-			json_object_set(p, "forwarded", json_object_get(json_array_get(tmp, 0),
-									 "forwarded"));
-			json_object_set(p, "rate_pps", json_object_get(json_array_get(tmp, 0),
-									"rate_pps"));
-			json_decref(tmp);
 		}
+		json_array_append_new(pools, o);
 	}
 	*result = json_pack("{s:I, s:o, s:o}", "generation", (json_int_t)d->cur->number, "changes",
 			    ovr_list_json(&d->ovr), "pools", pools);
@@ -557,7 +551,7 @@ static const struct rpc_param add_params[] = {
 	{ "pool", RPC_STRING, true, "the pool's name" },
 	{ "node", RPC_STRING, true, "the new node's name, unique in the pool" },
 	{ "address", RPC_STRING, true, "ADDRESS or ADDRESS:PORT ([IPv6]:PORT); port 5060 by default" },
-	{ "weight", RPC_INTEGER, false, "0 to 65535, default 100" },
+	{ "weight", RPC_INTEGER, false, "its share of new calls; default 100", RPC_RANGE(0, WEIGHT_MAX) },
 	{ "id", RPC_STRING, false, "its nid token, unique in the pool (default: its name)" },
 	{ NULL },
 };
@@ -565,7 +559,7 @@ static const struct rpc_param add_params[] = {
 static const struct rpc_param weight_params[] = {
 	{ "pool", RPC_STRING, true, "the pool's name" },
 	{ "node", RPC_STRING, true, "the node's name in that pool" },
-	{ "weight", RPC_INTEGER, true, "0 to 65535" },
+	{ "weight", RPC_INTEGER, true, "its share of new calls", RPC_RANGE(0, WEIGHT_MAX) },
 	{ NULL },
 };
 

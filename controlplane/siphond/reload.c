@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dns.h"
 #include "health_loop.h"
 #include "siphond.h"
 
@@ -28,6 +29,7 @@ void siphond_adopt(struct siphond *d, struct siphon_config *cfg, struct health_s
 	d->hl->set = hs;
 	health_loop_rebind(d);
 	punt_tables_changed(d); /* the classifier pointed into the old config */
+	dns_sync(d);            /* names new to it resolved, gone ones forgotten (docs/dns.md) */
 }
 
 /* The running overrides are dropped by a reload that goes through:
@@ -80,8 +82,10 @@ int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **re
 	char *text = NULL, dropped[SIPHOND_ERR_MAX];
 
 	*result = NULL;
+	/* nodes given by name take the answers the running config has */
 	if (config_read_text(d->o.config, &text, &cerr) ||
-	    config_load_text(d->o.config, text, &cfg, &cerr)) {
+	    config_load_text(d->o.config, text, &cfg, &cerr) ||
+	    dns_resolved_config(d, &cfg, &cerr)) {
 		free(text);
 		return reject(d, why, cerr.text, err, errlen);
 	}

@@ -153,6 +153,8 @@ struct siphond {
 	struct publisher *pub;
 	struct punt *punt; /* punt.c: the sockets that answer punted messages */
 	struct health_loop *hl; /* health_loop.h */
+	struct dns *dns;        /* dns.h: nodes given by name */
+	struct events *ev;      /* events.c: on_node_change */
 	struct metrics_http *mh; /* metrics.h: /metrics */
 	struct ctotals *tot;     /* counters_total.h: continuous flag, rule, node counters */
 	int sigfd;
@@ -221,6 +223,19 @@ json_t *punt_json(const struct siphond *d); /* state's "punts" */
 
 /* methods.c */
 int siphond_methods_add(struct siphond *d);
+
+/* events.c: balancer.on_node_change (docs/siphond.md "Events"). A state
+ * change is queued in the turn, run by events_tick after the turn's
+ * generation is published; children reaped on SIGCHLD (events_reap). */
+struct hl_pool;
+int events_open(struct siphond *d);
+void events_close(struct siphond *d);
+void events_node_change(struct siphond *d, const struct hl_pool *p, uint32_t node,
+			enum health_state before);
+void events_reap(struct siphond *d);
+void events_tick(struct siphond *d);
+int events_timeout(const struct siphond *d, int max_ms);
+json_t *events_json(const struct siphond *d);
 
 /* reload.c: cfg and its health set become the running ones. */
 struct health_set;

@@ -23,23 +23,34 @@
 
 #include "blob_write.h"
 #include "siphon/json_write.h"
+#include "siphon/optdoc.h"
 #include "siphon/table_blob.h"
 #include "siphon_main.h"
 #include "siphon_version.h"
 
+#define USAGE_LINES \
+	"siphon --io pcap --config FILE --in IN.pcap --out OUT.pcap [--punt PUNT.pcap]\n" \
+	"siphon --io pcap --siphond PATH [--state-dir DIR] --in IN.pcap --out OUT.pcap [...]\n" \
+	"siphon --io xdp --iface IF --config FILE [--egress IF2] [--queues N]\n" \
+	"siphon --io xdp --iface IF --siphond PATH [--state-dir DIR] [the same options]\n" \
+	"       [--bpffs DIR] [--skb-mode] [--kernel-lane on|off] [--punt-tap NAME]\n" \
+	"       [--zero-copy | --copy] [--frames N] [--cpu N] [--seconds S]\n" \
+	"       [--summary FILE] [--stats-interval S]\n" \
+	"siphon --io xdp --iface IF --counters [--bpffs DIR]\n" \
+	"siphon --io xdp --iface IF --detach [--bpffs DIR] [--skb-mode]\n" \
+	"siphon --version\n"
+
 static void usage(FILE *f)
 {
-	fputs("usage: siphon --io pcap --config FILE --in IN.pcap --out OUT.pcap [--punt PUNT.pcap]\n"
-	      "       siphon --io pcap --siphond PATH [--state-dir DIR] --in IN.pcap --out OUT.pcap [...]\n"
-	      "       siphon --io xdp --iface IF --config FILE [--egress IF2] [--queues N]\n"
-	      "       siphon --io xdp --iface IF --siphond PATH [--state-dir DIR] [the same options]\n"
-	      "              [--bpffs DIR] [--skb-mode] [--kernel-lane on|off] [--punt-tap NAME]\n"
-	      "              [--zero-copy | --copy] [--frames N] [--cpu N] [--seconds S]\n"
-	      "              [--summary FILE] [--stats-interval S]\n"
-	      "       siphon --io xdp --iface IF --counters [--bpffs DIR]\n"
-	      "       siphon --io xdp --iface IF --detach [--bpffs DIR] [--skb-mode]\n"
-	      "       siphon --version\n"
-	      "See docs/afxdp.md (xdp) and docs/packets.md (pcap).\n", f);
+	const char *l = USAGE_LINES;
+
+	for (int i = 0; *l; i++) {
+		const char *nl = strchr(l, '\n');
+
+		fprintf(f, "%s%.*s\n", i ? "       " : "usage: ", (int)(nl - l), l);
+		l = nl + 1;
+	}
+	fputs("See docs/afxdp.md (xdp) and docs/packets.md (pcap).\n", f);
 }
 
 static int parse_uint(const char *opt, const char *s, unsigned lo, unsigned hi, unsigned *out)
@@ -83,32 +94,79 @@ static int check_xdp_args(struct options *o)
 	return 0;
 }
 
+enum { O_IO, O_CONFIG, O_SIPHOND, O_STATE_DIR, O_IN, O_OUT, O_PUNT, O_IFACE, O_EGRESS, O_QUEUES,
+       O_BPFFS, O_SKB, O_LANE, O_TAP, O_ZC, O_COPY, O_FRAMES, O_CPU, O_SECONDS, O_SUMMARY, O_STATS,
+       O_COUNTERS, O_DETACH, O_VERSION, O_HELP, O_MAN, O_COUNT };
+
+/* The options, once: getopt_long, --help and siphon(8) come from here. */
+static const struct optdoc opts[O_COUNT] = {
+	[O_IO] = { "io", 0, "pcap|xdp", "The I/O backend: replay a capture, or the live AF_XDP path." },
+	[O_CONFIG] = { "config", 0, "FILE", "Run standalone on this config (siphon.conf(5))." },
+	[O_SIPHOND] = { "siphond", 0, "PATH",
+			"Run siphond's generations, attached to its socket at PATH." },
+	[O_STATE_DIR] = { "state-dir", 0, "DIR",
+			  "With --siphond: where the last generation is, to cold-start from "
+			  "(default /var/lib/siphon)." },
+	[O_IN] = { "in", 0, "IN.pcap", "pcap: the capture to replay." },
+	[O_OUT] = { "out", 0, "OUT.pcap", "pcap: where the forwarded frames go." },
+	[O_PUNT] = { "punt", 0, "PUNT.pcap", "pcap: where the punted and passed frames go." },
+	[O_IFACE] = { "iface", 0, "IF", "xdp: the interface that receives SIP." },
+	[O_EGRESS] = { "egress", 0, "IF2", "xdp: send forwarded frames out of another interface." },
+	[O_QUEUES] = { "queues", 0, "N", "xdp: receive queues, one worker each (1 to 64)." },
+	[O_BPFFS] = { "bpffs", 0, "DIR",
+		      "xdp: the BPF file system for the pins (default $SIPHON_BPFFS, else /sys/fs/bpf)." },
+	[O_SKB] = { "skb-mode", 0, NULL, "xdp: attach in generic (SKB) mode." },
+	[O_LANE] = { "kernel-lane", 0, "on|off",
+		     "xdp: forward what it can in the XDP program itself (default on)." },
+	[O_TAP] = { "punt-tap", 0, "NAME", "xdp: hand punted frames to the kernel through this TAP." },
+	[O_ZC] = { "zero-copy", 0, NULL, "xdp: require AF_XDP zero-copy." },
+	[O_COPY] = { "copy", 0, NULL, "xdp: force AF_XDP copy mode." },
+	[O_FRAMES] = { "frames", 0, "N", "xdp: UMEM frames per queue (512 to 1048576, default 4096)." },
+	[O_CPU] = { "cpu", 0, "N", "xdp: pin the workers from this CPU on (0 to 4095)." },
+	[O_SECONDS] = { "seconds", 0, "S", "xdp: stop after S seconds." },
+	[O_SUMMARY] = { "summary", 0, "FILE", "xdp: write the JSON summary here at exit." },
+	[O_STATS] = { "stats-interval", 0, "S", "xdp: print the counters every S seconds (1 to 86400)." },
+	[O_COUNTERS] = { "counters", 0, NULL, "xdp: print the pinned program's counters and exit." },
+	[O_DETACH] = { "detach", 0, NULL, "xdp: remove siphon's XDP program and pins from IF and exit." },
+	[O_VERSION] = { "version", 0, NULL, "Print the version and exit." },
+	[O_HELP] = { "help", 'h', NULL, "Print this help and exit." },
+	[O_MAN] = { "man", 0, NULL, "Print siphon(8) and exit." },
+};
+
+static void print_man(void)
+{
+	roff_head(stdout, "SIPHON", 8, "siphon", "the siphon fast path: a kernel-bypass SIP load balancer");
+	puts(".SH SYNOPSIS");
+	for (const char *l = USAGE_LINES; *l;) {
+		const char *nl = strchr(l, '\n');
+		char line[256];
+
+		snprintf(line, sizeof(line), "%.*s", (int)(nl - l), l);
+		roff_text(stdout, line + strspn(line, " "));
+		puts(".br");
+		l = nl + 1;
+	}
+	puts(".SH DESCRIPTION\nsiphon scans SIP over UDP, decides where each message goes (a pool's "
+	     "node by Maglev, the kernel, or a drop) and forwards it. With \\-\\-io pcap it replays "
+	     "a capture deterministically; with \\-\\-io xdp it runs on an interface: the XDP program "
+	     "and one AF_XDP worker per receive queue. It runs its own config (\\-\\-config) or the "
+	     "generations siphond publishes (\\-\\-siphond).");
+	puts(".SH OPTIONS");
+	optdoc_man(stdout, opts, O_COUNT);
+	puts(".SH ENVIRONMENT\n.TP\n.B SIPHON_BPFFS\nThe BPF file system when \\-\\-bpffs is not given.");
+	puts(".SH EXIT STATUS\n0: done (or stopped by SIGTERM). Not 0: bad arguments or a failure, "
+	     "said on stderr.");
+	puts(".SH SEE ALSO\n.BR siphond (8),\n.BR siphonctl (8),\n.BR siphon.conf (5)");
+}
+
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { O_IO = 256, O_CONFIG, O_IN, O_OUT, O_PUNT, O_IFACE, O_EGRESS, O_QUEUES, O_BPFFS,
-	       O_SKB, O_LANE, O_TAP, O_ZC, O_COPY, O_FRAMES, O_SECONDS, O_SUMMARY, O_DETACH,
-	       O_COUNTERS, O_CPU, O_STATS, O_VERSION, O_SIPHOND, O_STATE_DIR };
-	static const struct option opts[] = {
-		{ "io", required_argument, NULL, O_IO },         { "config", required_argument, NULL, O_CONFIG },
-		{ "in", required_argument, NULL, O_IN },         { "out", required_argument, NULL, O_OUT },
-		{ "punt", required_argument, NULL, O_PUNT },     { "iface", required_argument, NULL, O_IFACE },
-		{ "egress", required_argument, NULL, O_EGRESS }, { "queues", required_argument, NULL, O_QUEUES },
-		{ "bpffs", required_argument, NULL, O_BPFFS },   { "skb-mode", no_argument, NULL, O_SKB },
-		{ "kernel-lane", required_argument, NULL, O_LANE },
-		{ "punt-tap", required_argument, NULL, O_TAP },  { "zero-copy", no_argument, NULL, O_ZC },
-		{ "copy", no_argument, NULL, O_COPY },           { "frames", required_argument, NULL, O_FRAMES },
-		{ "seconds", required_argument, NULL, O_SECONDS },
-		{ "summary", required_argument, NULL, O_SUMMARY },
-		{ "cpu", required_argument, NULL, O_CPU },
-		{ "stats-interval", required_argument, NULL, O_STATS },
-		{ "detach", no_argument, NULL, O_DETACH },       { "counters", no_argument, NULL, O_COUNTERS },
-		{ "version", no_argument, NULL, O_VERSION },
-		{ "siphond", required_argument, NULL, O_SIPHOND },
-		{ "state-dir", required_argument, NULL, O_STATE_DIR },
-		{ "help", no_argument, NULL, 'h' },              { NULL, 0, NULL, 0 },
-	};
+	struct option longopts[O_COUNT + 1];
+	char shorts[8];
 	int c;
 
+	optdoc_getopt(opts, O_COUNT, longopts);
+	optdoc_shorts(opts, O_COUNT, shorts, sizeof(shorts));
 	if (argc < 2) { /* nothing asked: what can be asked */
 		usage(stderr);
 		return -EINVAL;
@@ -116,8 +174,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 	o->kernel_lane = true;
 	o->cpu = -1;
 	o->frames = 4096;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
+	while ((c = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {
+		switch (optdoc_index(opts, O_COUNT, c)) {
 		case O_IO: o->io = optarg; break;
 		case O_CONFIG: o->config = optarg; break;
 		case O_IN: o->in = optarg; break;
@@ -165,7 +223,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			}
 			o->kernel_lane = strcmp(optarg, "on") == 0;
 			break;
-		case 'h': usage(stdout); exit(0);
+		case O_HELP: usage(stdout); putchar('\n'); optdoc_help(stdout, opts, O_COUNT); exit(0);
+		case O_MAN: print_man(); exit(0);
 		case O_VERSION: printf("siphon %s\n", SIPHON_VERSION); exit(0);
 		default: usage(stderr); return -EINVAL;
 		}
@@ -329,6 +388,22 @@ static int open_as_blob(const struct siphon_config *cfg, void **blob, struct com
 	return rc;
 }
 
+/* Nodes given by name are resolved by siphond (docs/dns.md): alone, siphon
+ * would run without them, so it refuses the config. */
+static int refuse_names(const struct siphon_config *cfg)
+{
+	const char *pool;
+	const struct cfg_name *n = config_first_name(cfg, &pool);
+
+	if (!n)
+		return 0;
+	fprintf(stderr, "siphon: %s:%d: pool %s: node %s: %s \"%s\" is a name, which siphond "
+		"resolves (docs/dns.md); siphon --config alone does not: give the node an "
+		"address, or run siphon --siphond with siphond\n", cfg->path, n->line, pool, n->name,
+		config_name_kind(n->kind), n->host);
+	return 1;
+}
+
 /* --siphond: the first generation, then the backend. */
 static int main_siphond(const struct options *o)
 {
@@ -367,6 +442,10 @@ int main(int argc, char **argv)
 		return main_siphond(&o);
 	if (config_load(o.config, &cfg, &err)) {
 		fprintf(stderr, "siphon: %s\n", err.text);
+		return 1;
+	}
+	if (refuse_names(cfg)) {
+		config_free(cfg);
 		return 1;
 	}
 	if (open_as_blob(cfg, &blob, &tables))

@@ -148,8 +148,60 @@ static void check_tables(const struct siphon_config *cfg)
 			CHECK(a->rate_per_sec >= 1 && a->burst >= 1);
 	}
 	CHECK(action_is_terminal(t->actions[cfg->n_rules - 1].kind));
-	for (uint32_t i = 0; i < cfg->n_pools; i++)
-		CHECK(cfg->pools[i].n_nodes >= 1);
+	/* nodes given by name are no node until resolved (docs/dns.md) */
+	for (uint32_t i = 0; i < cfg->n_pools; i++) {
+		CHECK(cfg->pools[i].n_nodes + cfg->pools[i].n_names >= 1);
+		for (uint32_t k = 0; k < cfg->pools[i].n_nodes; k++)
+			CHECK(cfg->pools[i].nodes[k].from_name < (int)cfg->pools[i].n_names);
+	}
+}
+
+/* What siphond's resolver could answer for any name: IPv4 and IPv6
+ * addresses, ports, priorities (the same answer for each). */
+static uint32_t lookup(void *ctx, const char *pool, const struct cfg_name *name,
+		       const struct cfg_resolved **out)
+{
+	static const struct cfg_resolved answer[] = {
+		{ { AF_INET, { 198, 18, 0, 1 } }, 5060, 10, 60 },
+		{ { AF_INET, { 198, 18, 0, 2 } }, 5062, 10, 1 },
+		{ { AF_INET6, { 0x20, 0x01, 0x0d, 0xb8, [15] = 3 } }, 5060, 20, 5 },
+	};
+
+	(void)ctx, (void)pool;
+	CHECK(name->host[0] && name->name[0] && name->id[0]);
+	*out = answer;
+	return 3;
+}
+
+/* The config rebuilt with its names resolved: consistent tables, every
+ * resolved node named NAME@ADDRESS after its entry. */
+static void check_rebuilt(const struct siphon_config *cfg)
+{
+	struct siphon_config *with;
+	struct config_error err;
+	int rc;
+
+	if (!cfg->n_names)
+		return;
+	rc = config_rebuild(cfg, lookup, NULL, &with, &err);
+	CHECK(memchr(err.text, 0, sizeof(err.text)) != NULL);
+	if (rc) { /* limits, or a resolved name twice */
+		CHECK(with == NULL && strncmp(err.text, NAME ":", strlen(NAME ":")) == 0);
+		return;
+	}
+	check_tables(with);
+	CHECK(with->n_names == cfg->n_names && with->n_pools == cfg->n_pools);
+	for (uint32_t i = 0; i < with->n_pools; i++)
+		for (uint32_t k = 0; k < with->pools[i].n_nodes; k++) {
+			const struct cfg_node *n = &with->pools[i].nodes[k];
+
+			if (n->from_name < 0)
+				continue;
+			CHECK(strchr(n->name, '@') && !strchr(n->id, '@') && !strchr(n->id, '.'));
+			CHECK(strncmp(n->name, with->pools[i].names[n->from_name].name,
+				      strlen(with->pools[i].names[n->from_name].name)) == 0);
+		}
+	config_free(with);
 }
 
 static void run_messages(const struct siphon_config *cfg, const struct classifier *cls)
@@ -183,6 +235,25 @@ static void run_messages(const struct siphon_config *cfg, const struct classifie
 			for (unsigned i = 0; i < d.n_rate_limits; i++)
 				CHECK(d.rate_limits[i] < d.rule &&
 				      cfg->tables.actions[d.rate_limits[i]].kind == ACTION_RATE_LIMIT);
+			/* the lazy evaluation (the fast path's) decides alike, and
+			 * every flag it computed has this value */
+			CHECK(cls->lazy_ok);
+			{
+				struct flag_eval e;
+				struct decision ld;
+
+				flag_eval_init(&e, cls, buf, &msg, &pm);
+				decide_lazy(&e, &ld);
+				CHECK(ld.rule == d.rule && ld.reason == d.reason &&
+				      ld.verdict == d.verdict && ld.n_rate_limits == d.n_rate_limits);
+				CHECK(memcmp(ld.rate_limits, d.rate_limits,
+					     d.n_rate_limits * sizeof(d.rate_limits[0])) == 0);
+				for (unsigned w = 0; w < FLAGSET_WORDS; w++)
+					CHECK((e.value.w[w] & ~e.known.w[w]) == 0 &&
+					      ((e.value.w[w] ^ flags.w[w]) & e.known.w[w]) == 0);
+				flag_eval_all(&e);
+				CHECK(flagset_equal(&e.value, &flags));
+			}
 		}
 	}
 }
@@ -213,6 +284,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	CHECK(cfg != NULL);
 	check_tables(cfg);
+	check_rebuilt(cfg);
 	CHECK(classifier_init(&cls, &cfg->tables) == 0);
 	run_messages(cfg, &cls);
 	classifier_free(&cls);

@@ -7,7 +7,11 @@
  *     (a nid never leads out of it), with no more bytes than it has;
  *   - the same input decides the same twice;
  *   - every segment of a TCP connection that is forwarded goes to the node
- *     its SYN went to, unless the grace register had no room for it.
+ *     its SYN went to, unless the grace register had no room for it;
+ *   - the fast path's lazy flags (ctx.lazy_flags) decide the same verdict,
+ *     reason, rule, rate-limit rules, pool, node and bytes as every flag,
+ *     every flag they computed has its full value, and they make no more
+ *     Hyperscan calls (docs/design.md "Classify").
  * The pools with two nodes are in the grace period of a previous table
  * that differs in a third of the slots (or past it: bit 4 of the first
  * byte), with a tiny grace register shared by the inputs, so that notes,
@@ -36,7 +40,11 @@ static const char conf[] =
 	"  { name = \"PROBE\"; own_probe_answer = true; },\n"
 	"  { name = \"DIALOG\"; in_dialog = true; },\n"
 	"  { name = \"UA\"; header = \"User-Agent\"; caseless = true; match = \"scanner\"; },\n"
-	"  { name = \"PRIO\"; header = \"Resource-Priority\"; present = true; }\n"
+	"  { name = \"PRIO\"; header = \"Resource-Priority\"; present = true; },\n"
+	"  { name = \"FROMX\"; header = \"From\"; caseless = true; match = \"^\\\"?evil\"; },\n"
+	"  { name = \"EMERG\"; header = \"Resource-Priority\"; match = \"esnet\\\\.[0-9]\"; },\n"
+	"  { name = \"TRUST\"; expr = \"INSIDE or CARRIER\"; },\n"
+	"  { name = \"BAD\"; expr = \"FROMX and not DIALOG and not TRUST\"; }\n"
 	");\n"
 	"pools = (\n"
 	"  { name = \"core\"; nodes = ( { name = \"b1\"; address = \"198.51.100.21\"; },\n"
@@ -47,6 +55,7 @@ static const char conf[] =
 	");\n"
 	"route = (\n"
 	"  { when = \"UA\"; then = \"drop\"; },\n"
+	"  { when = \"BAD or (EMERG and TO_SELF)\"; then = \"drop\"; },\n"
 	"  { when = \"PROBE\"; then = \"punt\"; },\n"
 	"  { when = \"OPTIONS and not INSIDE\"; then = \"rate-limit 10/s\"; },\n"
 	"  { when = \"OPTIONS and TO_SELF\"; then = \"reply 200 \\\"OK\\\"\"; },\n"
@@ -130,6 +139,26 @@ static void meta_from(uint8_t sel, struct packet_meta *pm)
 	}
 }
 
+/* The lazy decision against the full one of the same input. */
+static void check_lazy(const struct msg_decision *full, const struct msg_decision *lazy)
+{
+	CHECK(full->verdict == lazy->verdict && full->reason == lazy->reason &&
+	      full->rule == lazy->rule && full->pool == lazy->pool &&
+	      full->node.node == lazy->node.node && full->fwd_len == lazy->fwd_len &&
+	      full->incomplete == lazy->incomplete && full->classified == lazy->classified &&
+	      full->stream_rule_ignored == lazy->stream_rule_ignored);
+	CHECK(full->n_rate_limits == lazy->n_rate_limits);
+	CHECK(memcmp(full->rate_limits, lazy->rate_limits,
+		     full->n_rate_limits * sizeof(full->rate_limits[0])) == 0);
+	CHECK(lazy->hs_scans <= full->hs_scans);
+	if (!full->classified)
+		return;
+	for (unsigned i = 0; i < FLAGSET_WORDS; i++) {
+		CHECK((lazy->flags.w[i] & ~lazy->known.w[i]) == 0);
+		CHECK(((full->flags.w[i] ^ lazy->flags.w[i]) & lazy->known.w[i]) == 0);
+	}
+}
+
 static void check_one(const struct msg_decision *d, size_t len)
 {
 	const struct compiled_tables *t = &cfg->tables;
@@ -150,7 +179,8 @@ static void check_one(const struct msg_decision *d, size_t len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct decide_ctx ctx = { &cls, NULL, 1000, 1000000, NULL };
-	struct msg_decision a, b, syn;
+	struct msg_decision a, b, syn, lz;
+	struct decide_ctx lazy;
 	struct packet_meta pm;
 
 	setup();
@@ -164,6 +194,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	decide_message(&ctx, data + 1, size - 1, &pm, &b);
 	CHECK(a.verdict == b.verdict && a.reason == b.reason && a.rule == b.rule &&
 	      a.node.node == b.node.node && a.fwd_len == b.fwd_len);
+	lazy = ctx;
+	lazy.lazy_flags = true;
+	decide_message(&lazy, data + 1, size - 1, &pm, &lz);
+	check_lazy(&b, &lz);
 	CHECK(!a.node.grace_noted || ctx.now_s < GRACE_UNTIL);
 	if (pm.transport == TRANSPORT_TCP && !pm.tcp_syn && a.verdict == SIP_VERDICT_FORWARD) {
 		/* the SYN first: in the grace period a connection opened before

@@ -37,6 +37,9 @@ static const struct rpc_param echo_params[] = {
 	{ "s", RPC_STRING, false, "" },  { "i", RPC_INTEGER, false, "" },
 	{ "b", RPC_BOOLEAN, false, "" }, { "o", RPC_OBJECT, false, "" },
 	{ "a", RPC_ARRAY, false, "" },   { "x", RPC_ANY, false, "" },
+	{ "w", RPC_INTEGER, false, "", RPC_RANGE(0, 65535) },
+	{ "g", RPC_INTEGER, false, "", RPC_RANGE(0, RPC_NO_MAX) },
+	{ "n", RPC_INTEGER, false, "", RPC_RANGE(-5, 5) },
 	{ NULL },
 };
 

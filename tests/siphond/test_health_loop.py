@@ -79,7 +79,7 @@ class Responder:
 def config(nodes, extra_pools="", fallback="", grace_s=30):
     ns = ",\n".join('{ name = "%s"; address = "%s"; port = %d; weight = %d; }' % n for n in nodes)
     return """
-balancer = { addresses = ["127.0.0.1"]; control = ["127.0.0.1"]; grace_s = %d; };
+balancer = { addresses = ["127.0.5.1"]; control = ["127.0.0.1"]; grace_s = %d; metrics = "off"; };
 pools = (
   { name = "core"; %s
     probe = { interval_ms = %d; timeout_ms = %d; down = %d; up = %d; codes = ["2xx"]; };

@@ -413,7 +413,7 @@ def test_totals_across_a_drain(edge):
     lst = json.loads(edge.ctl("pool", "list", "--json").stdout)
     core = next(p for p in lst["pools"] if p["name"] == "core")
     assert core["forwarded"] == 24
-    assert next(t for t in core["traffic"] if t["name"] == "b1")["forwarded"] == 24
+    assert next(t for t in core["traffic"] if t["node"] == "b1")["forwarded"] == 24
     text = edge.ctl("pool", "show", "core").stdout
     assert re.search(r"^b1 +draining .* 24 +\d+\.\d ", text, re.M), text
 

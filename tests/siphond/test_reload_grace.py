@@ -22,7 +22,7 @@ def config(names, grace_s=30):
     ns = ",\n".join('{ name = "%s"; address = "127.0.0.%d"; port = 5060; }' % (n, 30 + ord(n[-1]))
                     for n in names)
     return """
-balancer = { addresses = ["127.0.0.1"]; control = ["127.0.0.1"]; grace_s = %d; };
+balancer = { addresses = ["127.0.7.1"]; control = ["127.0.0.1"]; grace_s = %d; metrics = "off"; };
 pools = ( { name = "core"; maglev_size = 4099; nodes = ( %s ); } );
 route = ( { then = "pool core"; } );
 """ % (grace_s, ns)

@@ -333,7 +333,7 @@ def test_bad_handshakes_and_acks(daemon):
             ({"name": "a b", "generation": 0}, "bad_params",
              "params.name: 1 to 63 printable characters, no spaces"),
             ({"name": "x", "generation": -1}, "bad_params",
-             "params.generation: -1; 0 (none) or the generation it runs")]:
+             "params.generation: -1 is out of range (at least 0)")]:
         s = raw((json.dumps({"method": "fastpath.attach", "params": params, "id": 5}) + "\n").encode())
         assert recv_line(s) == {"id": 5, "error": {"code": code, "message": msg}}
         assert s.recv(1) == b""

@@ -59,6 +59,8 @@ static int m_big(const json_t *params, void *ctx, json_t **result, struct rpc_er
 static const struct rpc_param pool_params[] = {
 	{ "pool", RPC_STRING, true, "the pool" },
 	{ "verbose", RPC_BOOLEAN, false, "more" },
+	{ "depth", RPC_INTEGER, false, "how deep", RPC_RANGE(1, 9) },
+	{ "from", RPC_INTEGER, false, "where to start", RPC_RANGE(0, RPC_NO_MAX) },
 	{ NULL },
 };
 
@@ -119,9 +121,16 @@ static void test_valid_calls(void **state)
 	expect_reply("{\"method\":\"help\",\"params\":{\"method\":\"pool.show\"},\"id\":5}",
 		     "{\"id\":5,\"result\":{\"name\":\"pool.show\",\"doc\":\"Show a pool.\",\"params\":["
 		     "{\"name\":\"pool\",\"type\":\"string\",\"required\":true,\"doc\":\"the pool\"},"
-		     "{\"name\":\"verbose\",\"type\":\"boolean\",\"required\":false,\"doc\":\"more\"}]}}");
-	assert_int_equal(counters.requests, 8);
-	assert_int_equal(counters.ok, 8);
+		     "{\"name\":\"verbose\",\"type\":\"boolean\",\"required\":false,\"doc\":\"more\"},"
+		     "{\"name\":\"depth\",\"type\":\"integer\",\"required\":false,\"doc\":\"how deep\","
+		     "\"min\":1,\"max\":9},"
+		     "{\"name\":\"from\",\"type\":\"integer\",\"required\":false,"
+		     "\"doc\":\"where to start\",\"min\":0}]}}");
+	/* the ends of a range are in it */
+	expect_reply("{\"method\":\"pool.show\",\"params\":{\"pool\":\"a\",\"depth\":9,\"from\":0}}",
+		     "{\"id\":null,\"result\":{\"pool\":\"a\",\"ctx\":42}}");
+	assert_int_equal(counters.requests, 9);
+	assert_int_equal(counters.ok, 9);
 }
 
 static void test_help_lists_the_table_in_order(void **state)
@@ -206,12 +215,20 @@ static void test_bad_params(void **state)
 	expect_reply("{\"method\":\"pool.show\",\"id\":1}",
 		     ERR("1", "bad_params", "params.pool: missing (a required string)"));
 	expect_reply("{\"method\":\"pool.show\",\"params\":{\"pool\":\"a\",\"x\":1},\"id\":1}",
-		     ERR("1", "bad_params", "params.x: unknown parameter (known: pool, verbose)"));
+		     ERR("1", "bad_params", "params.x: unknown parameter (known: pool, verbose, depth, from)"));
+	expect_reply("{\"method\":\"pool.show\",\"params\":{\"pool\":\"a\",\"depth\":0},\"id\":1}",
+		     ERR("1", "bad_params", "params.depth: 0 is out of range (1 to 9)"));
+	expect_reply("{\"method\":\"pool.show\",\"params\":{\"pool\":\"a\",\"depth\":10},\"id\":1}",
+		     ERR("1", "bad_params", "params.depth: 10 is out of range (1 to 9)"));
+	expect_reply("{\"method\":\"pool.show\",\"params\":{\"pool\":\"a\",\"from\":-1},\"id\":1}",
+		     ERR("1", "bad_params", "params.from: -1 is out of range (at least 0)"));
+	expect_reply("{\"method\":\"pool.show\",\"params\":{\"pool\":\"a\",\"depth\":2.5},\"id\":1}",
+		     ERR("1", "bad_params", "params.depth: expected an integer"));
 	expect_reply("{\"method\":\"ping\",\"params\":{\"x\":1},\"id\":1}",
 		     ERR("1", "bad_params", "params.x: unknown parameter (ping takes none)"));
 	expect_reply("{\"method\":\"ping\",\"params\":[1],\"id\":1}",
 		     ERR("1", "bad_params", "params: expected an object"));
-	assert_int_equal(counters.errors[RPC_E_BAD_PARAMS], 6);
+	assert_int_equal(counters.errors[RPC_E_BAD_PARAMS], 10);
 }
 
 static void test_method_failures(void **state)

@@ -115,6 +115,31 @@ static struct packet_meta meta(const char *src, enum transport tr)
 	return pm;
 }
 
+/* The lazy evaluation (the fast path's) against the result of classify +
+ * decide: the same decision, every flag it computed with the same value,
+ * and all of them once completed. Every run_*() checks it. */
+static void check_lazy(const uint8_t *buf, const struct sip_msg *m, const struct packet_meta *pm,
+		       const struct result *r)
+{
+	struct flag_eval e;
+	struct decision d;
+
+	assert_true(cls.lazy_ok);
+	flag_eval_init(&e, &cls, buf, m, pm);
+	decide_lazy(&e, &d);
+	assert_int_equal(d.verdict, r->d.verdict);
+	assert_int_equal(d.reason, r->d.reason);
+	assert_int_equal(d.rule, r->d.rule);
+	assert_int_equal(d.n_rate_limits, r->d.n_rate_limits);
+	assert_memory_equal(d.rate_limits, r->d.rate_limits, d.n_rate_limits * sizeof(d.rate_limits[0]));
+	for (unsigned i = 0; i < FLAGSET_WORDS; i++) {
+		assert_int_equal(e.value.w[i] & ~e.known.w[i], 0);
+		assert_int_equal(e.value.w[i], r->flags.w[i] & e.known.w[i]);
+	}
+	flag_eval_all(&e);
+	assert_true(flagset_equal(&e.value, &r->flags));
+}
+
 static struct result run_pm(const char *msg, const struct packet_meta *pm)
 {
 	struct result r = { .d = { .rule = -1 } };
@@ -125,6 +150,7 @@ static struct result run_pm(const char *msg, const struct packet_meta *pm)
 	if (r.scan == SIP_VERDICT_FORWARD) {
 		classify(&cls, (const uint8_t *)msg, &m, pm, &r.flags);
 		decide(&cfg->tables, &r.flags, &r.d);
+		check_lazy((const uint8_t *)msg, &m, pm, &r);
 	}
 	return r;
 }
@@ -140,6 +166,7 @@ static struct result run_bytes(const uint8_t *buf, size_t len, const char *src)
 	if (r.scan == SIP_VERDICT_FORWARD) {
 		classify(&cls, buf, &m, &pm, &r.flags);
 		decide(&cfg->tables, &r.flags, &r.d);
+		check_lazy(buf, &m, &pm, &r);
 	}
 	return r;
 }
