@@ -208,6 +208,17 @@ struct {
 	SIPHON_PIN;
 } rule_stats SEC(".maps");
 
+/* kernel-lane forwards per node x message: node * 13 + slot (slots of
+ * common/siphon/node_msg.h: INVITE ACK BYE CANCEL OPTIONS REGISTER other,
+ * then the response classes 1xx-6xx) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SK_MAX_NODES * 13);
+	__type(key, __u32);
+	__type(value, struct siphon_xdp_counter);
+	SIPHON_PIN;
+} node_msg_stats SEC(".maps");
+
 /* why packets went to user space, also when no AF_XDP socket took them
  * (then the reason counter says pass_no_xsk): index = enum xdp_reason */
 struct {

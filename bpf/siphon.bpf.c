@@ -90,6 +90,34 @@ static __always_inline void count_at(void *map, __u32 idx, __u32 bytes)
 	}
 }
 
+/* The node_msg_stats slot of a forwarded message (node_msg_slot() in
+ * common/siphon/node_msg.h): the method is the scan key's first word
+ * (zero-padded) when it is 8 bytes or shorter. */
+#define MSG_W(a, b, c, d, e, f, g, h)                                                   \
+	((__u64)(a) | (__u64)(b) << 8 | (__u64)(c) << 16 | (__u64)(d) << 24 |            \
+	 (__u64)(e) << 32 | (__u64)(f) << 40 | (__u64)(g) << 48 | (__u64)(h) << 56)
+
+static __always_inline __u32 msg_slot(const struct sk_scan *t, __u64 w0)
+{
+	if (!t->is_request)
+		return t->status >= 100 && t->status <= 699 ? 6 + t->status / 100 : 12;
+	if (t->method_len > 8)
+		return 6;
+	if (w0 == MSG_W('I', 'N', 'V', 'I', 'T', 'E', 0, 0))
+		return 0;
+	if (w0 == MSG_W('A', 'C', 'K', 0, 0, 0, 0, 0))
+		return 1;
+	if (w0 == MSG_W('B', 'Y', 'E', 0, 0, 0, 0, 0))
+		return 2;
+	if (w0 == MSG_W('C', 'A', 'N', 'C', 'E', 'L', 0, 0))
+		return 3;
+	if (w0 == MSG_W('O', 'P', 'T', 'I', 'O', 'N', 'S', 0))
+		return 4;
+	if (w0 == MSG_W('R', 'E', 'G', 'I', 'S', 'T', 'E', 'R'))
+		return 5;
+	return 6;
+}
+
 /* To the AF_XDP lane, counted by why (up_why) and by the reason counter
  * (pass_no_xsk when no socket is bound on the queue). */
 static __always_inline int to_user(struct xdp_md *ctx, enum xdp_reason why, enum xdp_reason *r,
@@ -465,6 +493,11 @@ static __always_inline int kernel_lane_udp(struct xdp_md *ctx, const struct xdp_
 		__builtin_memcpy(d, mac, 12);
 	}
 	count_at(&node_stats, node, bytes);
+	{
+		__u32 slot = msg_slot(t, *(const __u64 *)s->key.name);
+
+		count_at(&node_msg_stats, node * 13 + (slot < 13 ? slot : 12), bytes);
+	}
 	count_at(&rule_stats, (__u32)e.rule, bytes);
 	*r = XDP_REASON_KERNEL_FORWARD;
 	return bpf_redirect_map(&tx_ports, 0, XDP_TX);

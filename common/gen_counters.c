@@ -56,6 +56,9 @@ static uint32_t kind_limit(const struct gen_counters_limits *lim, unsigned kind)
 	case GEN_COUNTER_RULE:
 	case GEN_COUNTER_KERNEL_RULE:
 		return lim->n_rules;
+	case GEN_COUNTER_NODE_MSG:
+	case GEN_COUNTER_KERNEL_NODE_MSG:
+		return lim->n_nodes * GEN_NODE_MSG_SLOTS;
 	default:
 		return lim->n_nodes;
 	}
@@ -68,17 +71,24 @@ int gen_counters_check(const void *p, size_t len, const struct gen_counters_limi
 	const struct gen_wire_named *nm;
 	const struct gen_wire_indexed *ix;
 
+	/* the version first, alone: a siphon of another build is told so */
+	if (len >= sizeof(h->version) && h->version != GEN_COUNTERS_VERSION) {
+		snprintf(err, errlen, "counters: version %u, this siphond reads version %u only "
+			 "(siphon and siphond are of different builds: run the same version of both)",
+			 h->version, GEN_COUNTERS_VERSION);
+		return -EPROTO;
+	}
 	if (len < sizeof(*h)) {
 		snprintf(err, errlen, "counters: %zu bytes, shorter than the header", len);
 		return -EMSGSIZE;
 	}
-	if (h->version != GEN_COUNTERS_VERSION || h->lanes & ~(GEN_COUNTERS_LANE_AFXDP |
-							       GEN_COUNTERS_LANE_KERNEL) ||
-	    h->generation == 0) {
-		snprintf(err, errlen, "counters: version %u, lanes %#x, generation %llu (want %u, "
-			 "lanes of %#x, a generation)", h->version, h->lanes,
-			 (unsigned long long)h->generation, GEN_COUNTERS_VERSION,
-			 GEN_COUNTERS_LANE_AFXDP | GEN_COUNTERS_LANE_KERNEL);
+	if (h->lanes & ~(GEN_COUNTERS_LANE_AFXDP | GEN_COUNTERS_LANE_KERNEL) ||
+	    h->generation == 0 || h->instance == 0 || h->flags & ~GEN_COUNTERS_FINAL || h->zero) {
+		snprintf(err, errlen, "counters: lanes %#x, generation %llu, instance %llu, flags %#x, "
+			 "zero %u (want lanes of %#x, a generation, an instance, flags of %#x, 0)",
+			 h->lanes, (unsigned long long)h->generation,
+			 (unsigned long long)h->instance, h->flags, h->zero,
+			 GEN_COUNTERS_LANE_AFXDP | GEN_COUNTERS_LANE_KERNEL, GEN_COUNTERS_FINAL);
 		return -EPROTO;
 	}
 	if (h->n_named > GEN_COUNTERS_MAX_NAMED || h->n_indexed > GEN_COUNTERS_MAX_INDEXED ||
@@ -206,11 +216,12 @@ static int by_kind_index(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
-int gen_counters_finish(struct gen_counters_builder *b, uint64_t generation, uint32_t lanes,
-			uint64_t seq, void **payload, size_t *len)
+int gen_counters_finish(struct gen_counters_builder *b, const struct gen_counters_head *head,
+			void **payload, size_t *len)
 {
-	struct gen_wire_counters h = { .version = GEN_COUNTERS_VERSION, .lanes = lanes,
-				       .generation = generation, .seq = seq };
+	struct gen_wire_counters h = { .version = GEN_COUNTERS_VERSION, .lanes = head->lanes,
+				       .generation = head->generation, .seq = head->seq,
+				       .instance = head->instance, .flags = head->flags };
 	uint32_t n = 0, k = 0;
 	uint8_t *out;
 

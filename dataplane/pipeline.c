@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include "pipeline.h"
+#include "siphon/node_msg.h"
 
 static const char *const outcome_names[] = {
 #define X(id, name, help) [PIPELINE_##id] = name,
@@ -37,7 +38,8 @@ int pipeline_gen_init(struct pipeline_gen *g, const struct compiled_tables *t,
 	g->nh = nh;
 	g->rule = calloc(t->n_rules + 1, sizeof(uint64_t));
 	g->node = calloc(t->n_nodes + 1, sizeof(uint64_t));
-	if (!g->rule || !g->node) {
+	g->node_msg = calloc((size_t)t->n_nodes * GEN_NODE_MSG_SLOTS + 1, sizeof(uint64_t));
+	if (!g->rule || !g->node || !g->node_msg) {
 		pipeline_gen_free(g);
 		return -ENOMEM;
 	}
@@ -51,6 +53,7 @@ void pipeline_gen_free(struct pipeline_gen *g)
 {
 	free(g->rule);
 	free(g->node);
+	free(g->node_msg);
 	classifier_free(&g->cls);
 	memset(g, 0, sizeof(*g));
 }
@@ -139,7 +142,7 @@ static int next_hop_mac(const struct pipeline_worker *w, bool has, const uint8_t
 /* Rewrites toward node `node_idx` of the tables; the outcome. */
 static enum pipeline_outcome forward_to(struct pipeline_worker *w, uint8_t *frame, size_t *len,
 					size_t cap, const struct pkt_layout *l, int node_idx,
-					uint16_t msg_len, enum dispatch_by by)
+					uint16_t msg_len, enum dispatch_by by, unsigned slot)
 {
 	const struct compiled_tables *t = w->t;
 	const struct pool_node *node = &t->nodes[node_idx];
@@ -159,6 +162,8 @@ static enum pipeline_outcome forward_to(struct pipeline_worker *w, uint8_t *fram
 		return drop_for(w, PIPELINE_REASON_REWRITE_FAILED);
 	}
 	w->c.node[node_idx]++;
+	if (slot < GEN_NODE_MSG_SLOTS)
+		w->c.node_msg[(size_t)node_idx * GEN_NODE_MSG_SLOTS + slot]++;
 	w->c.dispatch_by[by]++;
 	w->c.bytes_out += *len;
 	return done(w, PIPELINE_FORWARD);
@@ -172,6 +177,7 @@ struct udp_decision {
 	int32_t node;      /* FORWARD: index into tables->nodes */
 	uint16_t msg_len;  /* FORWARD: the L4 payload bytes to keep */
 	uint8_t by;        /* FORWARD: enum dispatch_by */
+	uint8_t slot;      /* FORWARD: node_msg_slot, or 0xff (a TCP segment without a message start) */
 };
 
 static void count_decision(struct pipeline_counters *c, const struct msg_decision *md)
@@ -222,6 +228,8 @@ static struct udp_decision decide_l4(struct pipeline_worker *w, const uint8_t *f
 		ud.node = md.node.node;
 		ud.msg_len = md.fwd_len;
 		ud.by = (uint8_t)md.node.by;
+		ud.slot = md.msg.parsed ? (uint8_t)node_msg_slot(md.msg.is_request, md.msg.method,
+								 md.msg.status) : 0xff;
 		break;
 	case SIP_VERDICT_DROP:
 		break;
@@ -239,7 +247,8 @@ static void emit_fragment(struct pipeline_worker *w, uint8_t *frame, size_t len,
 	enum pipeline_outcome o = (enum pipeline_outcome)ud->outcome;
 
 	if (o == PIPELINE_FORWARD) /* a fragment cannot be cut: keep every byte */
-		o = forward_to(w, frame, &len, cap, l, ud->node, UINT16_MAX, (enum dispatch_by)ud->by);
+		o = forward_to(w, frame, &len, cap, l, ud->node, UINT16_MAX, (enum dispatch_by)ud->by,
+			       ud->slot);
 	else
 		done(w, o);
 	w->c.emitted[o]++;
@@ -294,7 +303,8 @@ static enum pipeline_outcome forward_current(struct pipeline_worker *w, uint8_t 
 	if (ud->outcome != PIPELINE_FORWARD)
 		return done(w, (enum pipeline_outcome)ud->outcome);
 	/* a fragment cannot be cut: keep every byte */
-	return forward_to(w, frame, len, cap, l, ud->node, UINT16_MAX, (enum dispatch_by)ud->by);
+	return forward_to(w, frame, len, cap, l, ud->node, UINT16_MAX, (enum dispatch_by)ud->by,
+			  ud->slot);
 }
 
 static enum pipeline_outcome take_fragment(struct pipeline_worker *w, uint8_t *frame, size_t *len,
@@ -422,7 +432,8 @@ enum pipeline_outcome pipeline_process(struct pipeline_worker *w, uint8_t *frame
 	ud = decide_l4(w, frame, &l, frame + l.payload_off, l.payload_len, l.payload_len);
 	if (ud.outcome != PIPELINE_FORWARD)
 		return done(w, (enum pipeline_outcome)ud.outcome);
-	return forward_to(w, frame, len, cap, &l, ud.node, ud.msg_len, (enum dispatch_by)ud.by);
+	return forward_to(w, frame, len, cap, &l, ud.node, ud.msg_len, (enum dispatch_by)ud.by,
+			  ud.slot);
 }
 
 static void add_each(uint64_t *sum, const uint64_t *v, size_t n)

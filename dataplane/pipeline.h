@@ -61,6 +61,7 @@ struct pipeline_counters {
 					  * (all of them with all_flags; docs/config.md) */
 	uint64_t *rule; /* n_rules */
 	uint64_t *node; /* n_nodes */
+	uint64_t *node_msg; /* n_nodes * GEN_NODE_MSG_SLOTS: by method / response class */
 	uint64_t tcp;
 	uint64_t fragments[FRAG_RESULT__COUNT];
 	uint64_t emitted[PIPELINE__COUNT]; /* fragments that left through emit() */
@@ -86,6 +87,7 @@ struct pipeline_gen {
 	struct classifier cls;
 	uint64_t *rule; /* n_rules + 1 */
 	uint64_t *node; /* n_nodes + 1 */
+	uint64_t *node_msg; /* n_nodes * GEN_NODE_MSG_SLOTS + 1 */
 	const struct next_hops *nh;
 };
 
@@ -126,6 +128,7 @@ static inline void pipeline_worker_adopt(struct pipeline_worker *w, const struct
 	w->cls = g->cls;
 	w->c.rule = g->rule;
 	w->c.node = g->node;
+	w->c.node_msg = g->node_msg;
 	w->nh = g->nh;
 }
 

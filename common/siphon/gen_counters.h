@@ -19,7 +19,8 @@ struct gen_counters_limits {
  * TABLES_MAX_NODES): for a snapshot of a generation one does not know. */
 extern const struct gen_counters_limits gen_counters_any;
 
-/* 0, or -EPROTO (version, lanes, generation 0, a bad or unsorted name or
+/* 0, or -EPROTO (version first: another build's snapshot is refused by
+ * its version alone; lanes, flags, instance 0, generation 0, a bad or unsorted name or
  * entry), -EMSGSIZE (counts over the bounds or not matching len), -ERANGE
  * (an index beyond lim) with err saying which entry. p: len bytes, 8-byte
  * aligned. */
@@ -58,7 +59,14 @@ void gen_counters_add_named(struct gen_counters_builder *b, const char *group, c
 void gen_counters_add_indexed(struct gen_counters_builder *b, enum gen_counter_kind kind,
 			      uint32_t index, uint64_t value);
 /* The payload (malloc'ed, *len bytes). 0, -ENOMEM, -EINVAL (failed). */
-int gen_counters_finish(struct gen_counters_builder *b, uint64_t generation, uint32_t lanes,
-			uint64_t seq, void **payload, size_t *len);
+struct gen_counters_head {
+	uint64_t generation;
+	uint32_t lanes;  /* GEN_COUNTERS_LANE_* */
+	uint64_t seq;
+	uint64_t instance; /* not 0 */
+	uint32_t flags;  /* GEN_COUNTERS_FINAL */
+};
+int gen_counters_finish(struct gen_counters_builder *b, const struct gen_counters_head *head,
+			void **payload, size_t *len);
 
 #endif

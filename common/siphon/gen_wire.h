@@ -50,12 +50,22 @@ struct gen_wire_ack {
  * Named counters do not depend on the generation ("group.counter", e.g.
  * "reason.too_big"); indexed ones are the flags, rules and nodes of
  * `generation`. Checked whole by gen_counters_check (gen_counters.h). */
-#define GEN_COUNTERS_VERSION     1u
+#define GEN_COUNTERS_VERSION     2u /* 1: a 32-byte header, no instance, no method kinds */
+#define GEN_COUNTERS_MIN_LEN     32u /* what frames: a version-1 header (refused by version) */
 #define GEN_COUNTERS_NAME_MAX    40 /* with its NUL */
 #define GEN_COUNTERS_MAX_NAMED   1024u
 #define GEN_COUNTERS_MAX_INDEXED (1u << 17)
 #define GEN_COUNTERS_LANE_AFXDP  1u /* the pipeline's counters are in it */
 #define GEN_COUNTERS_LANE_KERNEL 2u /* the XDP program's are */
+#define GEN_COUNTERS_FINAL       1u /* flags: the last snapshot of its generation (sent once
+				     * every worker left it: nothing counts into it any more) */
+
+/* Per node x message: index = node * GEN_NODE_MSG_SLOTS + slot, slot
+ * 0-6 the request methods, 7-12 the response classes 1xx-6xx. */
+#define GEN_NODE_MSG_SLOTS       13u
+#define GEN_NODE_MSG_METHODS(X) \
+	X(INVITE, "INVITE") X(ACK, "ACK") X(BYE, "BYE") X(CANCEL, "CANCEL") \
+	X(OPTIONS, "OPTIONS") X(REGISTER, "REGISTER") X(OTHER, "other")
 
 struct gen_wire_counters {
 	uint32_t version;    /* GEN_COUNTERS_VERSION */
@@ -64,6 +74,9 @@ struct gen_wire_counters {
 	uint32_t n_indexed;
 	uint64_t generation; /* what the fast path runs: indexed entries are its */
 	uint64_t seq;        /* the fast path's snapshots, counted from 1 */
+	uint64_t instance;   /* the fast path process (random, not 0): its counters start at 0 */
+	uint32_t flags;      /* GEN_COUNTERS_FINAL */
+	uint32_t zero;
 };
 
 struct gen_wire_named {
@@ -78,7 +91,9 @@ struct gen_wire_named {
 	X(NODE_PACKETS, "node_packets", "packets forwarded to the node (AF_XDP lane)") \
 	X(KERNEL_RULE, "kernel_rule", "packets the rule decided in the kernel lane")   \
 	X(KERNEL_NODE_PACKETS, "kernel_node_packets", "packets the kernel lane forwarded to the node") \
-	X(KERNEL_NODE_BYTES, "kernel_node_bytes", "bytes the kernel lane forwarded to the node")
+	X(KERNEL_NODE_BYTES, "kernel_node_bytes", "bytes the kernel lane forwarded to the node") \
+	X(NODE_MSG, "node_msg", "messages forwarded to the node by method / class (AF_XDP lane; index node*13+slot)") \
+	X(KERNEL_NODE_MSG, "kernel_node_msg", "the same in the kernel lane")
 
 enum gen_counter_kind {
 	GEN_COUNTER__NONE = 0, /* never on the wire */
@@ -102,7 +117,7 @@ struct gen_wire_indexed {
 
 _Static_assert(sizeof(struct gen_wire_hdr) == 16, "the header is 16 bytes");
 _Static_assert(sizeof(struct gen_wire_ack) == 128, "an ack is 128 bytes");
-_Static_assert(sizeof(struct gen_wire_counters) == 32, "the counters header is 32 bytes");
+_Static_assert(sizeof(struct gen_wire_counters) == 48, "the counters header is 48 bytes");
 _Static_assert(sizeof(struct gen_wire_named) == 48, "a named counter is 48 bytes");
 _Static_assert(sizeof(struct gen_wire_indexed) == 16, "an indexed counter is 16 bytes");
 
@@ -130,7 +145,7 @@ static inline int gen_wire_check(const struct gen_wire_hdr *h, char *err, size_t
 	if (h->length > GEN_WIRE_MAX_PAYLOAD ||
 	    (h->type == GEN_WIRE_ACK && h->length != sizeof(struct gen_wire_ack)) ||
 	    (h->type == GEN_WIRE_COUNTERS &&
-	     (h->length < sizeof(struct gen_wire_counters) || h->length > GEN_WIRE_COUNTERS_MAX ||
+	     (h->length < GEN_COUNTERS_MIN_LEN || h->length > GEN_WIRE_COUNTERS_MAX ||
 	      h->length % 16))) {
 		snprintf(err, errlen, "publish channel: %s of %llu bytes refused",
 			 h->type == GEN_WIRE_ACK ? "an ack" :

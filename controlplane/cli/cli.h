@@ -40,6 +40,7 @@ struct cli_command {
 	"node remove|drain|enable|disable POOL NODE [--json] | node weight POOL NODE W [--json]"
 #define IMPORT_USAGE "import-dispatcher FILE [--out FILE] [--control ADDR] [--json]"
 #define STATS_USAGE "stats [--json]"
+#define TOP_USAGE "top [--once] [--interval S]"
 
 #define CLI_GLOBAL_USAGE "[--socket PATH] [--timeout SECONDS]"
 
@@ -65,6 +66,7 @@ int cmd_pool(int argc, char **argv);
 int cmd_node(int argc, char **argv);
 int cmd_import_dispatcher(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 /* Calls a siphond method: CLI_OK with *result (a new reference), or
  * CLI_FAILED after saying why (cmd_siphond.c). */

@@ -106,9 +106,9 @@ static void print_pools(const json_t *r)
 			printf("; none live: 503, no Retry-After");
 		json_array_foreach (json_object_get(p, "removed"), k, v)
 			printf("%s%s", k ? ", " : "; removed by rpc: ", json_string_value(v));
-		printf("\n%-16s %-9s %-17s %6s %6s %8s %7s %7s %8s %5s  %s\n", "NODE", "STATE", "WHY",
-		       "WEIGHT", "EFFECT", "PROBES", "2XX", "OTHER", "TIMEOUTS", "ICMP",
-		       "LAST CHANGE");
+		printf("\n%-16s %-9s %-17s %6s %6s %8s %7s %7s %8s %5s %11s %8s  %s\n", "NODE", "STATE",
+		       "WHY", "WEIGHT", "EFFECT", "PROBES", "2XX", "OTHER", "TIMEOUTS", "ICMP",
+		       "FORWARDED", "PKT/S", "LAST CHANGE");
 		json_array_foreach (json_object_get(p, "nodes"), k, n) {
 			const json_t *rep = json_object_get(n, "replies");
 			long long other = num(rep, "1xx") + num(rep, "3xx") + num(rep, "4xx") +
@@ -117,10 +117,12 @@ static void print_pools(const json_t *r)
 			char at[32];
 
 			strftime(at, sizeof(at), "%Y-%m-%d %H:%M:%S", localtime(&when));
-			printf("%-16s %-9s %-17s %6lld %6lld %8lld %7lld %7lld %8lld %5lld  %s (%.1f s ago)",
+			printf("%-16s %-9s %-17s %6lld %6lld %8lld %7lld %7lld %8lld %5lld %11lld %8.1f  "
+			       "%s (%.1f s ago)",
 			       str(n, "name"), str(n, "state"), str(n, "why"), num(n, "weight"),
 			       num(n, "effective_weight"), num(n, "probes_sent"), num(rep, "2xx"), other,
-			       num(n, "timeouts"), num(n, "icmp_unreachable"), at,
+			       num(n, "timeouts"), num(n, "icmp_unreachable"), num(n, "forwarded"),
+			       json_number_value(json_object_get(n, "rate_pps")), at,
 			       json_real_value(json_object_get(n, "last_change_age_s")));
 			print_marks(n);
 			putchar('\n');
@@ -134,12 +136,14 @@ static void print_list(const json_t *r)
 	const json_t *p, *c;
 	size_t i;
 
-	printf("generation %lld\n%-16s %5s %5s %9s %9s %9s %8s  %s\n", num(r, "generation"), "POOL",
-	       "NODES", "LIVE", "DRAINING", "INACTIVE", "DISABLED", "CHANGED", "FALLBACK");
+	printf("generation %lld\n%-16s %5s %5s %9s %9s %9s %8s %11s %8s  %s\n", num(r, "generation"),
+	       "POOL", "NODES", "LIVE", "DRAINING", "INACTIVE", "DISABLED", "CHANGED", "FORWARDED",
+	       "PKT/S", "FALLBACK");
 	json_array_foreach (json_object_get(r, "pools"), i, p)
-		printf("%-16s %5lld %5lld %9lld %9lld %9lld %8lld  %s\n", str(p, "name"), num(p, "nodes"),
-		       num(p, "live"), num(p, "draining"), num(p, "inactive"), num(p, "disabled"),
-		       num(p, "changed"), str(p, "fallback"));
+		printf("%-16s %5lld %5lld %9lld %9lld %9lld %8lld %11lld %8.1f  %s\n", str(p, "name"),
+		       num(p, "nodes"), num(p, "live"), num(p, "draining"), num(p, "inactive"),
+		       num(p, "disabled"), num(p, "changed"), num(p, "forwarded"),
+		       json_number_value(json_object_get(p, "rate_pps")), str(p, "fallback"));
 	json_array_foreach (json_object_get(r, "changes"), i, c)
 		printf("%s%s", i ? ", " : "changed by rpc (until a reload): ", json_string_value(c));
 	if (json_array_size(json_object_get(r, "changes")))

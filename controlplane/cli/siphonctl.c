@@ -69,6 +69,11 @@ static const struct cli_command commands[] = {
 	  "Show the traffic counters siphond has from each attached fast path (AF_XDP lane and "
 	  "kernel lane: per node, pool, flag, rule and reason) and its nodes' health and probe "
 	  "round trips; --json prints the 'stats' method's result as one line (docs/metrics.md)." },
+	{ "top", cmd_top, TOP_USAGE,
+	  "A live view, every S seconds (1): per pool and node its state, packets/s per lane, "
+	  "requests/s by method, responses/s by class, the last probe round trip; the generation "
+	  "and its age. q or Ctrl-C quits (the terminal is restored); --once prints one frame "
+	  "(two samples S apart) and exits (docs/metrics.md)." },
 	{ "help", cmd_help, "help [COMMAND | rpc [METHOD] | --man [siphon.conf] | --completion]",
 	  "Show the commands, or one command's usage; 'help rpc' lists siphond's methods with "
 	  "their parameters (from the running siphond). --man prints this table as siphonctl(8), "

@@ -204,7 +204,14 @@ int siphond_start(struct siphond *d, char *err, size_t errlen)
 		rc = punt_open(d, err, errlen);
 	if (rc)
 		return rc;
+	d->tot = ctotals_new();
+	if (!d->tot) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	metrics_generation(d);
 	publisher_set_limits(d->pub, metrics_limits, d);
+	publisher_set_snap_hook(d->pub, metrics_snap, d);
 	metrics_http_sync(d);
 	siphond_log("listening on %s; state in %s", d->o.socket, d->o.state_dir);
 	return 0;
@@ -279,6 +286,8 @@ void siphond_stop(struct siphond *d)
 	dns_close(d);
 	rpc_server_close(d->rpc);
 	publisher_free(d->pub);
+	ctotals_free(d->tot);
+	d->tot = NULL;
 	health_loop_close(d->hl);
 	gen_unref(d->cur);
 	config_free(d->cfg);

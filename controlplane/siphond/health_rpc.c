@@ -141,6 +141,8 @@ static int m_pool_show(const json_t *params, void *ctx, json_t **result, struct 
 		json_object_set_new(*result, "counters", health_loop_counters_json(d->hl));
 	if (*result)
 		json_object_set_new(*result, "generation", json_integer((json_int_t)d->cur->number));
+	if (*result) /* the traffic each node still gets (a drained one: until 0) */
+		metrics_traffic_json(d, json_object_get(*result, "pools"));
 	return *result ? 0 : -ENOMEM;
 }
 

@@ -16,6 +16,7 @@
 #include "punt_sock.h"
 #include "siphon/gen_counters.h"
 #include "siphond.h"
+#include "counters_total.h"
 
 #define METRICS_MAX_BYTES (16u << 20) /* a larger exposition is refused (500) */
 #define METRICS_MAX_CONNECTIONS 8
@@ -47,6 +48,8 @@ struct metrics_src {
 	const struct pub_snapshot *fp; /* the attached fast paths */
 	size_t n_fp;
 	uint64_t scrapes; /* /metrics answered before this one */
+	struct ctotals *tot; /* the continuous flag, rule and node counters; NULL: none */
+	uint64_t now_ms;     /* monotonic, for rates */
 };
 
 /* One fast path's snapshot, its indexed entries spread out by index when
@@ -77,6 +80,9 @@ json_t *metrics_stats_json(const struct metrics_src *s);
 void metrics_src_of(const struct siphond *d, struct metrics_src *s, struct pub_snapshot *fp);
 /* The publisher's hook: the running generation's bounds. */
 void metrics_limits(void *d, uint64_t generation, struct gen_counters_limits *lim);
+/* The publisher's snapshot hook: into d->tot. */
+void metrics_snap(void *d, const char *fastpath, const void *snap, size_t len);
+
 int stats_methods_add(struct siphond *d);
 
 /* metrics_http.c: the server on cfg's balancer.metrics, run by the poll

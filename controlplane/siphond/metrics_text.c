@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "siphon/node_msg.h"
 
 void mbuf_init(struct mbuf *b, size_t max)
 {
@@ -403,97 +404,167 @@ static void named(struct mbuf *b, const struct metrics_src *s, const struct fp_v
 		}
 }
 
-static void node_series(struct mbuf *b, const struct metrics_src *s, const struct fp_view *v,
-			const char *metric, unsigned kind, const char *lane, uint32_t lanebit)
+static const char *lane_of(unsigned kind)
 {
-	for (size_t i = 0; i < s->n_fp; i++) {
-		if (!v[i].current || !(v[i].h->lanes & lanebit))
-			continue;
-		for (uint32_t k = 0; k < v[i].n[kind]; k++) {
-			const char *pool, *node;
-
-			metrics_node_names(s->cfg, k, &pool, &node);
-			mbuf_printf(b, "%s{", metric);
-			fp_label(b, &v[i]);
-			mbuf_printf(b, ",lane=\"%s\",", lane);
-			node_labels(b, pool, node);
-			mbuf_printf(b, "} %llu\n", (unsigned long long)v[i].v[kind][k]);
-		}
+	switch (kind) {
+	case GEN_COUNTER_KERNEL_RULE:
+	case GEN_COUNTER_KERNEL_NODE_PACKETS:
+	case GEN_COUNTER_KERNEL_NODE_BYTES:
+	case GEN_COUNTER_KERNEL_NODE_MSG:
+		return "kernel";
+	default:
+		return "afxdp";
 	}
 }
 
-static void pool_series(struct mbuf *b, const struct metrics_src *s, const struct fp_view *v,
-			unsigned kind, const char *lane, uint32_t lanebit)
+static void entry_fp(struct mbuf *b, const struct ctot_entry *e)
 {
-	for (size_t i = 0; i < s->n_fp; i++) {
-		if (!v[i].current || !(v[i].h->lanes & lanebit))
+	mbuf_printf(b, "fastpath=\"");
+	mbuf_label(b, e->fp);
+	mbuf_printf(b, "\"");
+}
+
+/* The series of kinds k1 and k2 (0: none) from the totals: node or rule. */
+static void total_series(struct mbuf *b, const struct ctot_entry *const *e, size_t n,
+			 const char *metric, unsigned k1, unsigned k2)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (e[i]->kind != k1 && e[i]->kind != k2)
 			continue;
-		for (uint32_t p = 0; p < s->cfg->n_pools; p++) {
-			const struct pool_table *pt = &s->cfg->tables.pools[p];
+		mbuf_printf(b, "%s{", metric);
+		entry_fp(b, e[i]);
+		if (k1 == GEN_COUNTER_FLAG) {
+			mbuf_printf(b, ",flag=\"");
+			mbuf_label(b, e[i]->a);
+			mbuf_printf(b, "\"");
+		} else if (k1 == GEN_COUNTER_RULE) {
+			mbuf_printf(b, ",lane=\"%s\",rule=\"", lane_of(e[i]->kind));
+			mbuf_label(b, e[i]->a);
+			mbuf_printf(b, "\"");
+		} else {
+			mbuf_printf(b, ",lane=\"%s\",", lane_of(e[i]->kind));
+			node_labels(b, e[i]->a, e[i]->b);
+		}
+		mbuf_printf(b, "} %llu\n", (unsigned long long)e[i]->total);
+	}
+}
+
+/* Pools: the runs of one (fast path, kind, pool) in the sorted totals. */
+static void pool_totals(struct mbuf *b, const struct ctot_entry *const *e, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		uint64_t sum = 0;
+
+		if (e[i]->kind != GEN_COUNTER_NODE_PACKETS &&
+		    e[i]->kind != GEN_COUNTER_KERNEL_NODE_PACKETS) {
+			i++;
+			continue;
+		}
+		for (; j < n && e[j]->kind == e[i]->kind && !strcmp(e[j]->fp, e[i]->fp) &&
+		       !strcmp(e[j]->a, e[i]->a); j++)
+			sum += e[j]->total;
+		mbuf_printf(b, "siphon_pool_forwarded_packets_total{");
+		entry_fp(b, e[i]);
+		mbuf_printf(b, ",lane=\"%s\",pool=\"", lane_of(e[i]->kind));
+		mbuf_label(b, e[i]->a);
+		mbuf_printf(b, "\"} %llu\n", (unsigned long long)sum);
+		i = j;
+	}
+}
+
+static int by_node_msg(const void *x, const void *y)
+{
+	const struct ctot_entry *a = *(const struct ctot_entry *const *)x;
+	const struct ctot_entry *b = *(const struct ctot_entry *const *)y;
+	int c;
+
+	if ((c = strcmp(a->a, b->a)) || (c = strcmp(a->b, b->b)))
+		return c;
+	if (a->sub != b->sub)
+		return a->sub < b->sub ? -1 : 1;
+	return a->kind < b->kind ? -1 : a->kind > b->kind;
+}
+
+/* Per node x method / class, every fast path summed. */
+static void node_msg_totals(struct mbuf *b, const struct ctot_entry *const *e, size_t n)
+{
+	const struct ctot_entry **m = calloc(n + 1, sizeof(*m));
+	size_t k = 0;
+
+	if (!m) {
+		b->over = true;
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (e[i]->kind == GEN_COUNTER_NODE_MSG || e[i]->kind == GEN_COUNTER_KERNEL_NODE_MSG)
+			m[k++] = e[i];
+	qsort(m, k, sizeof(*m), by_node_msg);
+	for (int resp = 0; resp < 2; resp++) {
+		const char *metric = resp ? "siphon_node_responses_total" : "siphon_node_requests_total";
+
+		family(b, metric, "counter",
+		       resp ? "Responses forwarded to the node by class (1xx-6xx), every fast path "
+			      "summed; continuous across generations." :
+			      "Requests forwarded to the node by method (INVITE, ACK, BYE, CANCEL, "
+			      "OPTIONS, REGISTER, other), every fast path summed; continuous across "
+			      "generations.");
+		for (size_t i = 0; i < k;) {
+			size_t j = i;
 			uint64_t sum = 0;
+			bool req;
+			const char *slot = node_msg_slot_name(m[i]->sub, &req);
 
-			for (uint32_t k = pt->first_node; k < pt->first_node + pt->n_nodes; k++)
-				sum += k < v[i].n[kind] ? v[i].v[kind][k] : 0;
-			mbuf_printf(b, "siphon_pool_forwarded_packets_total{");
-			fp_label(b, &v[i]);
-			mbuf_printf(b, ",lane=\"%s\",pool=\"", lane);
-			mbuf_label(b, s->cfg->pools[p].name);
-			mbuf_printf(b, "\"} %llu\n", (unsigned long long)sum);
+			for (; j < k && !by_node_msg(&m[i], &m[j]); j++)
+				sum += m[j]->total;
+			if (req == !resp) {
+				mbuf_printf(b, "%s{", metric);
+				node_labels(b, m[i]->a, m[i]->b);
+				mbuf_printf(b, ",%s=\"%s\",lane=\"%s\"} %llu\n", resp ? "class" : "method",
+					    slot, lane_of(m[i]->kind), (unsigned long long)sum);
+			}
+			i = j;
 		}
 	}
+	free(m);
 }
 
-static void rule_series(struct mbuf *b, const struct metrics_src *s, const struct fp_view *v,
-			unsigned kind, const char *lane, uint32_t lanebit)
+static void indexed(struct mbuf *b, const struct metrics_src *s)
 {
-	for (size_t i = 0; i < s->n_fp; i++) {
-		if (!v[i].current || !(v[i].h->lanes & lanebit))
-			continue;
-		for (uint32_t k = 0; k < v[i].n[kind]; k++) {
-			mbuf_printf(b, "siphon_rule_matches_total{");
-			fp_label(b, &v[i]);
-			mbuf_printf(b, ",lane=\"%s\",rule=\"%d\"} %llu\n", lane, s->cfg->rules[k].line,
-				    (unsigned long long)v[i].v[kind][k]);
-		}
-	}
-}
+	const struct ctot_entry *const *e = NULL;
+	size_t n = s->tot ? ctotals_sorted(s->tot, &e) : 0;
 
-static void indexed(struct mbuf *b, const struct metrics_src *s, const struct fp_view *v)
-{
 	family(b, "siphon_flag_set_total", "counter",
 	       "Messages the AF_XDP lane classified with the flag set (the kernel lane keeps no "
-	       "flag counters).");
-	for (size_t i = 0; i < s->n_fp; i++) {
-		if (!v[i].current || !(v[i].h->lanes & GEN_COUNTERS_LANE_AFXDP))
-			continue;
-		for (uint32_t k = 0; k < v[i].n[GEN_COUNTER_FLAG]; k++) {
-			mbuf_printf(b, "siphon_flag_set_total{");
-			fp_label(b, &v[i]);
-			mbuf_printf(b, ",flag=\"");
-			mbuf_label(b, s->cfg->flags[k].name);
-			mbuf_printf(b, "\"} %llu\n", (unsigned long long)v[i].v[GEN_COUNTER_FLAG][k]);
-		}
-	}
+	       "flag counters); continuous across generations.");
+	total_series(b, e, n, "siphon_flag_set_total", GEN_COUNTER_FLAG, 0);
 	family(b, "siphon_rule_matches_total", "counter",
-	       "Messages each rule decided (or metered: rate-limit), by the rule's line in the "
-	       "config; the running generation's, from 0 at each generation.");
-	rule_series(b, s, v, GEN_COUNTER_RULE, "afxdp", GEN_COUNTERS_LANE_AFXDP);
-	rule_series(b, s, v, GEN_COUNTER_KERNEL_RULE, "kernel", GEN_COUNTERS_LANE_KERNEL);
+	       "Messages each rule decided (or metered: rate-limit), by the rule's key (a hash of "
+	       "its text: siphon_rule_info); continuous across generations.");
+	total_series(b, e, n, "siphon_rule_matches_total", GEN_COUNTER_RULE,
+		     GEN_COUNTER_KERNEL_RULE);
+	family(b, "siphon_rule_info", "gauge",
+	       "The running generation's rules: key, line in the config (1).");
+	for (uint32_t i = 0; s->cfg && i < s->cfg->n_rules; i++) {
+		char key[CTOT_RULE_KEY_MAX];
+
+		rule_key(s->cfg, i, key);
+		mbuf_printf(b, "siphon_rule_info{rule=\"%s\",line=\"%d\"} 1\n", key,
+			    s->cfg->rules[i].line);
+	}
 	family(b, "siphon_node_forwarded_packets_total", "counter",
-	       "Packets forwarded to the node; the running generation's, from 0 at each "
-	       "generation.");
-	node_series(b, s, v, "siphon_node_forwarded_packets_total", GEN_COUNTER_NODE_PACKETS,
-		    "afxdp", GEN_COUNTERS_LANE_AFXDP);
-	node_series(b, s, v, "siphon_node_forwarded_packets_total", GEN_COUNTER_KERNEL_NODE_PACKETS,
-		    "kernel", GEN_COUNTERS_LANE_KERNEL);
+	       "Packets forwarded to the node; continuous across generations (a node removed "
+	       "keeps its total until siphond restarts).");
+	total_series(b, e, n, "siphon_node_forwarded_packets_total", GEN_COUNTER_NODE_PACKETS,
+		     GEN_COUNTER_KERNEL_NODE_PACKETS);
 	family(b, "siphon_node_forwarded_bytes_total", "counter",
 	       "Bytes the kernel lane forwarded to the node (the AF_XDP lane counts packets only).");
-	node_series(b, s, v, "siphon_node_forwarded_bytes_total", GEN_COUNTER_KERNEL_NODE_BYTES,
-		    "kernel", GEN_COUNTERS_LANE_KERNEL);
+	total_series(b, e, n, "siphon_node_forwarded_bytes_total", GEN_COUNTER_KERNEL_NODE_BYTES,
+		     GEN_COUNTER_KERNEL_NODE_BYTES);
 	family(b, "siphon_pool_forwarded_packets_total", "counter",
 	       "Packets forwarded to the pool's nodes (the sum of its nodes).");
-	pool_series(b, s, v, GEN_COUNTER_NODE_PACKETS, "afxdp", GEN_COUNTERS_LANE_AFXDP);
-	pool_series(b, s, v, GEN_COUNTER_KERNEL_NODE_PACKETS, "kernel", GEN_COUNTERS_LANE_KERNEL);
+	pool_totals(b, e, n);
+	node_msg_totals(b, e, n);
 }
 
 int metrics_render(const struct metrics_src *s, struct mbuf *b)
@@ -511,7 +582,7 @@ int metrics_render(const struct metrics_src *s, struct mbuf *b)
 		punts(b, s);
 		fastpaths(b, s, v);
 		named(b, s, v);
-		indexed(b, s, v);
+		indexed(b, s);
 		family(b, "siphon_metrics_scrapes_total", "counter",
 		       "/metrics requests answered before this one.");
 		mbuf_printf(b, "siphon_metrics_scrapes_total %llu\n", (unsigned long long)s->scrapes);

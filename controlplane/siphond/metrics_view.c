@@ -67,6 +67,14 @@ void fp_view_close(struct fp_view *v)
 	memset(v, 0, sizeof(*v));
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 void metrics_src_of(const struct siphond *d, struct metrics_src *s, struct pub_snapshot *fp)
 {
 	*s = (struct metrics_src){
@@ -81,15 +89,74 @@ void metrics_src_of(const struct siphond *d, struct metrics_src *s, struct pub_s
 		.fp = fp,
 		.n_fp = publisher_snapshots(d->pub, fp, 2 * PUB_MAX_FASTPATHS),
 		.scrapes = metrics_http_scrapes(d),
+		.tot = d->tot,
+		.now_ms = mono_ms(),
 	};
 }
 
 void metrics_limits(void *ctx, uint64_t generation, struct gen_counters_limits *lim)
 {
 	const struct siphond *d = ctx;
+	const struct gen_names *g;
 
-	if (!d->cur || !d->cfg || generation != d->cur->number)
+	if (d->cur && d->cfg && generation == d->cur->number) {
+		*lim = (struct gen_counters_limits){ d->cfg->n_flags, d->cfg->n_rules,
+						     d->cfg->tables.n_nodes };
 		return;
-	*lim = (struct gen_counters_limits){ d->cfg->n_flags, d->cfg->n_rules,
-					     d->cfg->tables.n_nodes };
+	}
+	/* an earlier generation's (its final snapshot comes after the next
+	 * one is published) */
+	if (d->tot && (g = ctotals_names(d->tot, generation)))
+		*lim = (struct gen_counters_limits){ g->n_flags, g->n_rules, g->n_nodes };
+}
+
+
+void metrics_snap(void *ctx, const char *fastpath, const void *snap, size_t len)
+{
+	struct siphond *d = ctx;
+
+	if (d->tot && ctotals_feed(d->tot, fastpath, snap, len, mono_ms()))
+		siphond_log("fast path %s: counters: out of memory for the totals", fastpath);
+}
+
+void metrics_node_traffic(const struct siphond *d, const char *pool, const char *node,
+			  uint64_t *forwarded, double *rate)
+{
+	*rate = 0;
+	*forwarded = d->tot ? ctotals_node(d->tot, pool, node, mono_ms(), rate) : 0;
+}
+
+void metrics_traffic_json(const struct siphond *d, json_t *pools)
+{
+	size_t q, i;
+	json_t *p, *n;
+
+	json_array_foreach(pools, q, p) {
+		const char *pool = json_string_value(json_object_get(p, "name"));
+		uint64_t sum = 0;
+		double rsum = 0;
+
+		json_array_foreach(json_object_get(p, "nodes"), i, n) {
+			const char *node = json_string_value(json_object_get(n, "name"));
+			uint64_t fwd;
+			double rate;
+
+			if (!pool || !node)
+				continue;
+			metrics_node_traffic(d, pool, node, &fwd, &rate);
+			json_object_set_new(n, "forwarded", json_integer((json_int_t)fwd));
+			json_object_set_new(n, "rate_pps", json_real(rate));
+			sum += fwd;
+			rsum += rate;
+		}
+		json_object_set_new(p, "forwarded", json_integer((json_int_t)sum));
+		json_object_set_new(p, "rate_pps", json_real(rsum));
+	}
+}
+
+void metrics_generation(struct siphond *d)
+{
+	if (d->tot && d->cfg && d->cur && ctotals_note_generation(d->tot, d->cfg, d->cur->number))
+		siphond_log("generation %llu: out of memory for its counters' names",
+			    (unsigned long long)d->cur->number);
 }

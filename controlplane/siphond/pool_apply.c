@@ -125,6 +125,7 @@ int siphond_pool_change(struct siphond *d, struct overrides *next, char *err, si
 	d->last_number = g->number;
 	gen_unref(d->cur);
 	d->cur = g;
+	metrics_generation(d);
 	publisher_publish(d->pub, g);
 	return 0;
 fail:

@@ -55,6 +55,8 @@ struct publisher {
 	struct pub_counters c;
 	pub_limits_fn limits;
 	void *limits_ctx;
+	pub_snap_fn snap_fn;
+	void *snap_ctx;
 };
 
 static void mono_now(struct timespec *ts)
@@ -281,6 +283,8 @@ static void on_counters(struct publisher *p, struct fastpath *f, void *payload, 
 		free(payload);
 		return;
 	}
+	if (p->snap_fn)
+		p->snap_fn(p->snap_ctx, f->name, payload, len);
 	free(f->snap);
 	f->snap = payload;
 	f->snap_len = len;
@@ -422,6 +426,12 @@ void publisher_tick(struct publisher *p)
 			 (unsigned long long)f->sending->number, PUB_STALL_S);
 		detach(p, f, why);
 	}
+}
+
+void publisher_set_snap_hook(struct publisher *p, pub_snap_fn fn, void *ctx)
+{
+	p->snap_fn = fn;
+	p->snap_ctx = ctx;
 }
 
 void publisher_set_limits(struct publisher *p, pub_limits_fn fn, void *ctx)

@@ -161,6 +161,7 @@ int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **re
 	adopt_text(d, cfg, hs, text);
 	siphond_log("reload (%s): generation %llu published: %s (%zu bytes)%s", why,
 		    (unsigned long long)g->number, d->o.config, g->len, dropped);
+	metrics_generation(d);
 	publisher_publish(d->pub, g);
 	return *result ? 0 : -ENOMEM;
 fail:
@@ -195,6 +196,7 @@ int siphond_republish(struct siphond *d, const char *why, char *err, size_t errl
 	d->cur = g;
 	siphond_log("%s: generation %llu published (%zu bytes)", why, (unsigned long long)g->number,
 		    g->len);
+	metrics_generation(d);
 	publisher_publish(d->pub, g);
 	return 0;
 }

@@ -110,6 +110,9 @@ void publisher_count_refused(struct publisher *p);
 struct gen_counters_limits;
 typedef void (*pub_limits_fn)(void *ctx, uint64_t generation, struct gen_counters_limits *lim);
 void publisher_set_limits(struct publisher *p, pub_limits_fn fn, void *ctx);
+/* Called with each snapshot that checked, before it is kept. */
+typedef void (*pub_snap_fn)(void *ctx, const char *fastpath, const void *snap, size_t len);
+void publisher_set_snap_hook(struct publisher *p, pub_snap_fn fn, void *ctx);
 /* An attached fast path and its last snapshot that checked (p NULL: none
  * yet), or the last snapshot of one that detached (until one of its name
  * attaches again); valid until the next turn of the loop. */
@@ -154,6 +157,7 @@ struct siphond {
 	struct dns *dns;        /* dns.h: nodes given by name */
 	struct events *ev;      /* events.c: on_node_change */
 	struct metrics_http *mh; /* metrics.h: /metrics */
+	struct ctotals *tot;     /* counters_total.h: continuous flag, rule, node counters */
 	int sigfd;
 	bool stop;
 	struct siphond_counters c;
@@ -181,6 +185,18 @@ void siphond_probe_answer(struct siphond *d, const uint8_t *buf, size_t len,
 			  const struct sockaddr_storage *from, uint64_t now_ms);
 /* health_loop.c: a's address and port as a sockaddr; its length. */
 socklen_t siphond_sockaddr(const struct self_addr *a, uint16_t port, struct sockaddr_storage *ss);
+
+/* metrics_view.c: after d->cur changed (start, reload, republish): its
+ * names kept for the snapshots of it that come after the next generation
+ * is published (counters_total.h). */
+void metrics_generation(struct siphond *d);
+/* A node's forwarded packets (both lanes, every fast path, continuous)
+ * and their rate over the last ~5 s of snapshots (packets/s). */
+void metrics_node_traffic(const struct siphond *d, const char *pool, const char *node,
+			  uint64_t *forwarded, double *rate);
+/* Sets "forwarded" and "rate_pps" on each node object of pools (an array
+ * of {"name", "nodes": [{"name", ...}]}), and their sums on each pool. */
+void metrics_traffic_json(const struct siphond *d, json_t *pools);
 
 /* health_rpc.c: pool.show */
 int health_methods_add(struct siphond *d);

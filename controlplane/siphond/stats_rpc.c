@@ -7,15 +7,18 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "siphon/node_msg.h"
 
 static json_t *u64(uint64_t v)
 {
 	return json_integer((json_int_t)v);
 }
 
-static uint64_t at(const struct fp_view *v, unsigned kind, uint32_t i)
+/* A series of fast path fp from the totals. */
+static uint64_t at(const struct metrics_src *s, const char *fp, unsigned kind, unsigned sub,
+		   const char *a, const char *b)
 {
-	return v->v[kind] && i < v->n[kind] ? v->v[kind][i] : 0;
+	return s->tot ? ctotals_get(s->tot, fp, kind, sub, a, b) : 0;
 }
 
 /* {"group": {"counter": n}} of the named entries */
@@ -40,41 +43,100 @@ static json_t *groups(const struct fp_view *v)
 	return o;
 }
 
-static json_t *indexed(const struct metrics_src *s, const struct fp_view *v)
+/* {"INVITE": n, ...} or {"1xx": n, ...} of one lane's node x message kind */
+static json_t *msg_counts(const struct metrics_src *s, const char *fp, unsigned kind,
+			  const char *pool, const char *node, bool requests)
+{
+	json_t *o = json_object();
+
+	for (unsigned k = 0; o && k < GEN_NODE_MSG_SLOTS; k++) {
+		bool req;
+		const char *name = node_msg_slot_name(k, &req);
+
+		if (req == requests)
+			json_object_set_new(o, name, u64(at(s, fp, kind, k, pool, node)));
+	}
+	return o;
+}
+
+static json_t *node_json(const struct metrics_src *s, const char *fp, const char *pool,
+			 const char *node, bool removed)
+{
+	json_t *o = json_pack(
+		"{s:s, s:s, s:o, s:o, s:o, s:{s:o, s:o}, s:{s:o, s:o}}", "pool", pool, "node", node,
+		"afxdp_packets", u64(at(s, fp, GEN_COUNTER_NODE_PACKETS, 0, pool, node)),
+		"kernel_packets", u64(at(s, fp, GEN_COUNTER_KERNEL_NODE_PACKETS, 0, pool, node)),
+		"kernel_bytes", u64(at(s, fp, GEN_COUNTER_KERNEL_NODE_BYTES, 0, pool, node)),
+		"requests", "afxdp", msg_counts(s, fp, GEN_COUNTER_NODE_MSG, pool, node, true),
+		"kernel", msg_counts(s, fp, GEN_COUNTER_KERNEL_NODE_MSG, pool, node, true),
+		"responses", "afxdp", msg_counts(s, fp, GEN_COUNTER_NODE_MSG, pool, node, false),
+		"kernel", msg_counts(s, fp, GEN_COUNTER_KERNEL_NODE_MSG, pool, node, false));
+
+	if (o && removed)
+		json_object_set_new(o, "removed", json_true());
+	return o;
+}
+
+static bool in_config(const struct siphon_config *cfg, const char *pool, const char *node)
+{
+	for (uint32_t i = 0; i < cfg->tables.n_nodes; i++) {
+		const char *p, *n;
+
+		metrics_node_names(cfg, i, &p, &n);
+		if (!strcmp(p, pool) && !strcmp(n, node))
+			return true;
+	}
+	return false;
+}
+
+/* The continuous totals of fast path fp: the running config's flags,
+ * rules, nodes and pools, then nodes that left the config ("removed"). */
+static json_t *indexed(const struct metrics_src *s, const char *fp)
 {
 	const struct siphon_config *cfg = s->cfg;
 	json_t *flags = json_object(), *rules = json_array(), *nodes = json_array(),
 	       *pools = json_array();
+	const struct ctot_entry *const *e = NULL;
+	size_t n = s->tot ? ctotals_sorted(s->tot, &e) : 0;
 
 	for (uint32_t i = 0; i < cfg->n_flags; i++)
-		json_object_set_new(flags, cfg->flags[i].name, u64(at(v, GEN_COUNTER_FLAG, i)));
-	for (uint32_t i = 0; i < cfg->n_rules; i++)
-		json_array_append_new(rules, json_pack("{s:i, s:s, s:o, s:o}", "line",
-						       cfg->rules[i].line, "rule", cfg->rules[i].text,
-						       "afxdp", u64(at(v, GEN_COUNTER_RULE, i)),
-						       "kernel", u64(at(v, GEN_COUNTER_KERNEL_RULE, i))));
+		json_object_set_new(flags, cfg->flags[i].name,
+				    u64(at(s, fp, GEN_COUNTER_FLAG, 0, cfg->flags[i].name, "")));
+	for (uint32_t i = 0; i < cfg->n_rules; i++) {
+		char key[CTOT_RULE_KEY_MAX];
+
+		rule_key(cfg, i, key);
+		json_array_append_new(rules, json_pack("{s:i, s:s, s:s, s:o, s:o}", "line",
+						       cfg->rules[i].line, "key", key, "rule",
+						       cfg->rules[i].text, "afxdp",
+						       u64(at(s, fp, GEN_COUNTER_RULE, 0, key, "")),
+						       "kernel",
+						       u64(at(s, fp, GEN_COUNTER_KERNEL_RULE, 0, key, ""))));
+	}
 	for (uint32_t i = 0; i < cfg->tables.n_nodes; i++) {
 		const char *pool, *node;
 
 		metrics_node_names(cfg, i, &pool, &node);
-		json_array_append_new(nodes, json_pack(
-			"{s:s, s:s, s:o, s:o, s:o}", "pool", pool, "node", node, "afxdp_packets",
-			u64(at(v, GEN_COUNTER_NODE_PACKETS, i)), "kernel_packets",
-			u64(at(v, GEN_COUNTER_KERNEL_NODE_PACKETS, i)), "kernel_bytes",
-			u64(at(v, GEN_COUNTER_KERNEL_NODE_BYTES, i))));
+		json_array_append_new(nodes, node_json(s, fp, pool, node, false));
 	}
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(e[i]->fp, fp) && e[i]->kind == GEN_COUNTER_NODE_PACKETS &&
+		    !in_config(cfg, e[i]->a, e[i]->b))
+			json_array_append_new(nodes, node_json(s, fp, e[i]->a, e[i]->b, true));
 	for (uint32_t p = 0; p < cfg->n_pools; p++) {
-		const struct pool_table *pt = &cfg->tables.pools[p];
+		const char *pool = cfg->pools[p].name;
 		uint64_t a = 0, k = 0, b = 0;
 
-		for (uint32_t i = pt->first_node; i < pt->first_node + pt->n_nodes; i++) {
-			a += at(v, GEN_COUNTER_NODE_PACKETS, i);
-			k += at(v, GEN_COUNTER_KERNEL_NODE_PACKETS, i);
-			b += at(v, GEN_COUNTER_KERNEL_NODE_BYTES, i);
+		for (size_t i = 0; i < n; i++) {
+			if (strcmp(e[i]->fp, fp) || strcmp(e[i]->a, pool))
+				continue;
+			a += e[i]->kind == GEN_COUNTER_NODE_PACKETS ? e[i]->total : 0;
+			k += e[i]->kind == GEN_COUNTER_KERNEL_NODE_PACKETS ? e[i]->total : 0;
+			b += e[i]->kind == GEN_COUNTER_KERNEL_NODE_BYTES ? e[i]->total : 0;
 		}
-		json_array_append_new(pools, json_pack("{s:s, s:o, s:o, s:o}", "pool",
-						       cfg->pools[p].name, "afxdp_packets", u64(a),
-						       "kernel_packets", u64(k), "kernel_bytes", u64(b)));
+		json_array_append_new(pools, json_pack("{s:s, s:o, s:o, s:o}", "pool", pool,
+						       "afxdp_packets", u64(a), "kernel_packets", u64(k),
+						       "kernel_bytes", u64(b)));
 	}
 	return json_pack("{s:o, s:o, s:o, s:o}", "flags", flags, "rules", rules, "nodes", nodes,
 			 "pools", pools);
@@ -97,8 +159,8 @@ static json_t *fast_path(const struct metrics_src *s, const struct fp_view *v)
 		      v->s->age_s, "current", v->current, "afxdp",
 		      (v->h->lanes & GEN_COUNTERS_LANE_AFXDP) != 0, "kernel",
 		      (v->h->lanes & GEN_COUNTERS_LANE_KERNEL) != 0, "groups", groups(v));
-	if (c && v->current)
-		json_object_update_new(c, indexed(s, v));
+	if (c && s->cfg)
+		json_object_update_new(c, indexed(s, v->s->name));
 	json_object_set_new(o, "counters", c);
 	return o;
 }

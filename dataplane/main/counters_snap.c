@@ -2,6 +2,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/random.h>
 
 #include "counters_snap.h"
 
@@ -23,6 +27,7 @@ void counters_snap_pipeline(struct gen_counters_builder *b, struct pipeline_work
 		const struct pipeline_counters *x = &w[i]->c;
 		const uint64_t *rule = gens ? gens[i]->rule : x->rule;
 		const uint64_t *node = gens ? gens[i]->node : x->node;
+		const uint64_t *node_msg = gens ? gens[i]->node_msg : x->node_msg;
 
 		pipeline_counters_add(&c, x);
 		reused += w[i]->buckets.reused;
@@ -31,6 +36,8 @@ void counters_snap_pipeline(struct gen_counters_builder *b, struct pipeline_work
 			gen_counters_add_indexed(b, GEN_COUNTER_RULE, k, rule[k]);
 		for (uint32_t k = 0; node && k < t->n_nodes; k++)
 			gen_counters_add_indexed(b, GEN_COUNTER_NODE_PACKETS, k, node[k]);
+		for (uint32_t k = 0; node_msg && k < t->n_nodes * GEN_NODE_MSG_SLOTS; k++)
+			gen_counters_add_indexed(b, GEN_COUNTER_NODE_MSG, k, node_msg[k]);
 	}
 	gen_counters_add_named(b, "packets", "in", c.packets);
 	gen_counters_add_named(b, "packets", "tcp", c.tcp);
@@ -55,12 +62,37 @@ void counters_snap_receiver(struct gen_counters_builder *b, const struct gen_rec
 				       gen_receiver_counter(r, k));
 }
 
+uint64_t counters_snap_instance(void)
+{
+	static uint64_t id;
+
+	if (!id) {
+		struct timespec ts;
+
+		if (getrandom(&id, sizeof(id), GRND_NONBLOCK) != (ssize_t)sizeof(id)) {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			id = (uint64_t)ts.tv_sec * 1000000007u ^ (uint64_t)ts.tv_nsec ^
+			     (uint64_t)getpid() << 32;
+		}
+		id += !id;
+	}
+	return id;
+}
+
 int counters_snap_send(struct gen_receiver *r, struct gen_counters_builder *b, uint32_t lanes)
 {
+	return counters_snap_send_gen(r, b, r->running, lanes, 0);
+}
+
+int counters_snap_send_gen(struct gen_receiver *r, struct gen_counters_builder *b,
+			   uint64_t generation, uint32_t lanes, uint32_t flags)
+{
 	static uint64_t seq;
+	const struct gen_counters_head head = { generation, lanes, ++seq, counters_snap_instance(),
+						flags };
 	void *payload;
 	size_t len;
-	int rc = gen_counters_finish(b, r->running, lanes, ++seq, &payload, &len);
+	int rc = gen_counters_finish(b, &head, &payload, &len);
 
 	gen_counters_free(b);
 	if (rc) {

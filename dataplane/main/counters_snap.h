@@ -27,5 +27,12 @@ void counters_snap_receiver(struct gen_counters_builder *b, const struct gen_rec
  * frees b. 0 or -errno (not attached, skipped, failed: the receiver
  * counts and logs as for its other writes). */
 int counters_snap_send(struct gen_receiver *r, struct gen_counters_builder *b, uint32_t lanes);
+/* The same for `generation` with flags (GEN_COUNTERS_FINAL: its last). */
+int counters_snap_send_gen(struct gen_receiver *r, struct gen_counters_builder *b,
+			   uint64_t generation, uint32_t lanes, uint32_t flags);
+/* This process's instance number (random, not 0): siphond tells a
+ * restarted fast path, whose counters start from 0, from one that
+ * reconnected. */
+uint64_t counters_snap_instance(void);
 
 #endif

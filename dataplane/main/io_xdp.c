@@ -265,11 +265,13 @@ int run_xdp_admin(const struct options *o)
 
 /* With siphond: the counters the summary shows, as a snapshot on the
  * publish channel (docs/metrics.md). This thread reads them as the
- * summary does; the workers never wait for it. */
-static void send_counters(const struct xdp_loader *l, struct xsk_worker *w, unsigned n,
-			  const struct run_view *v)
+ * summary does; the workers never wait for it. gs: the generation whose
+ * indexed counters go in (the running one; or one every worker left, with
+ * final set: its last snapshot, the kernel's values taken at its swap). */
+static void send_counters_of(const struct xdp_loader *l, struct xsk_worker *w, unsigned n,
+			     const struct run_view *v, const struct xdp_gen_state *gs, bool final)
 {
-	const struct compiled_tables *t = xdp_gen_tables(v->xg);
+	const struct compiled_tables *t = &gs->g->t;
 	struct pipeline_worker **pw = calloc(n ? n : 1, sizeof(*pw));
 	struct gen_counters_builder b;
 	struct xdp_counter_fds m;
@@ -279,10 +281,10 @@ static void send_counters(const struct xdp_loader *l, struct xsk_worker *w, unsi
 	gen_counters_init(&b);
 	for (unsigned i = 0; i < n; i++)
 		pw[i] = &w[i].pipe;
-	counters_snap_pipeline(&b, pw, n, t, (const struct pipeline_gen *const *)v->xg->cur->pw);
+	counters_snap_pipeline(&b, pw, n, t, (const struct pipeline_gen *const *)gs->pw);
 	free(pw);
 	xdp_counter_fds_of(&m, l->skel);
-	xdp_counters_snap(&b, &m, t->n_nodes, t->n_rules);
+	xdp_counters_snap(&b, &m, t->n_nodes, t->n_rules, gs->kbase, final ? gs->kfinal : NULL);
 	for (unsigned k = 0; k < xsk_worker_counter_count(); k++) {
 		uint64_t sum = 0;
 
@@ -293,7 +295,32 @@ static void send_counters(const struct xdp_loader *l, struct xsk_worker *w, unsi
 	for (unsigned k = 0; k < xdp_gen_counter_count(); k++)
 		gen_counters_add_named(&b, "swap", xdp_gen_counter_name(k), xdp_gen_counter(v->xg, k));
 	counters_snap_receiver(&b, v->r);
-	counters_snap_send(v->r, &b, GEN_COUNTERS_LANE_AFXDP | GEN_COUNTERS_LANE_KERNEL);
+	counters_snap_send_gen(v->r, &b, gs->g->number,
+			       GEN_COUNTERS_LANE_AFXDP | GEN_COUNTERS_LANE_KERNEL,
+			       final ? GEN_COUNTERS_FINAL : 0);
+}
+
+static void send_counters(const struct xdp_loader *l, struct xsk_worker *w, unsigned n,
+			  const struct run_view *v)
+{
+	send_counters_of(l, w, n, v, v->xg->cur, false);
+}
+
+struct final_ctx {
+	const struct xdp_loader *l;
+	struct xsk_worker *w;
+	unsigned n;
+	const struct run_view *v;
+};
+
+/* xdp_gen_retired_fn: a generation every worker left, so that siphond
+ * loses nothing of what it counted between the last snapshot and the swap. */
+static void send_final(void *ctx, const struct xdp_gen_state *s)
+{
+	const struct final_ctx *f = ctx;
+
+	if (f->v->r && f->v->r->fd >= 0)
+		send_counters_of(f->l, f->w, f->n, f->v, s, true);
 }
 
 /* Until SIGINT/SIGTERM or --seconds; the summary every --stats-interval;
@@ -345,6 +372,7 @@ int run_xdp(const struct options *o, const struct siphon_config *cfg,
 	struct neigh_ctl nc;
 	struct xsk_worker *w = NULL;
 	struct grace_calls *gc = NULL;
+	struct final_ctx fin;
 	unsigned n = o->queues ? o->queues : rx_queues(o->iface), opened = 0;
 	char err[512];
 	int rc = 1;
@@ -406,6 +434,9 @@ int run_xdp(const struct options *o, const struct siphon_config *cfg,
 		r->apply = xdp_gen_apply;
 		r->ctx = &xg;
 		v.xg = &xg;
+		fin = (struct final_ctx){ &l, w, n, &v };
+		xg.retired_fn = send_final;
+		xg.retired_ctx = &fin;
 	}
 	v.nc = &nc;
 	fprintf(stderr, "siphon: xdp on %s (%s mode, program %u%s), %u AF_XDP queue%s (%s), "

@@ -66,6 +66,30 @@ int xdp_gen_init(struct xdp_gen *x, unsigned n)
 	return gen_swap_init(&x->swap, n);
 }
 
+/* The kernel lane's indexed counters of s's tables now (NULL: no memory,
+ * or no maps: the unit tests). */
+static uint64_t *kernel_read(const struct xdp_gen *x, const struct compiled_tables *t)
+{
+	struct xdp_counter_fds m;
+	uint64_t *v;
+
+	if (!x->l || !x->l->skel)
+		return NULL;
+	v = calloc(XDP_KINDEX_LEN(t->n_nodes, t->n_rules) + 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	xdp_counter_fds_of(&m, x->l->skel);
+	xdp_counters_read_indexed(&m, t->n_nodes, t->n_rules, v);
+	return v;
+}
+
+/* s is left by every worker: its final snapshot, then free. */
+static void state_retire(struct xdp_gen *x, struct xdp_gen_state *s)
+{
+	if (s && x->retired_fn)
+		x->retired_fn(x->retired_ctx, s);
+}
+
 static void state_free(struct xdp_gen_state *s)
 {
 	if (!s)
@@ -76,6 +100,8 @@ static void state_free(struct xdp_gen_state *s)
 		free(s->pw[i]);
 	}
 	free(s->pw);
+	free(s->kbase);
+	free(s->kfinal);
 	if (s->nc) {
 		neigh_close(s->nc);
 		free(s->nc);
@@ -103,6 +129,7 @@ int xdp_gen_start(struct xdp_gen *x, struct xdp_loader *l, struct xsk_worker *w,
 		gen_swap_set(&x->swap, i, s->pw[i]);
 	}
 	x->cur = s;
+	s->kbase = kernel_read(x, &g->t);
 	grace_open(x);
 	return 0;
 }
@@ -175,6 +202,7 @@ int xdp_gen_apply(void *ctx, struct gen_generation *g, char *err, size_t errlen)
 					      "%llu was replaced", (unsigned long long)x->retired->g->number);
 			return -EBUSY;
 		}
+		state_retire(x, x->retired);
 		state_free(x->retired);
 		x->retired = NULL;
 	}
@@ -194,6 +222,10 @@ int xdp_gen_apply(void *ctx, struct gen_generation *g, char *err, size_t errlen)
 		return rc;
 	}
 	kernel_grace(x);
+	/* no run of the old tables is left: what the kernel counted for them
+	 * is final (the new ones count into the same maps from here on) */
+	x->cur->kfinal = kernel_read(x, &x->cur->g->t);
+	s->kbase = kernel_read(x, &g->t);
 	rc = neigh_start(s->nc);
 	if (rc)
 		fprintf(stderr, "siphon: generation %llu: the next-hop thread did not start (%s): "
@@ -212,6 +244,7 @@ int xdp_gen_apply(void *ctx, struct gen_generation *g, char *err, size_t errlen)
 			(unsigned long long)old->g->number);
 		x->retired = old;
 	} else {
+		state_retire(x, old);
 		state_free(old);
 	}
 	x->c.swapped++;

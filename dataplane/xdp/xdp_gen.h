@@ -35,7 +35,15 @@ struct xdp_gen_state {
 	struct neigh_ctl *nc;      /* owned; NULL: the caller's (the first generation) */
 	struct pipeline_gen **pw;  /* one per worker */
 	unsigned n;
+	/* the kernel lane's indexed counters (XDP_KINDEX_LEN of its tables):
+	 * their values when it started, and when it was replaced (after the
+	 * kernel grace period: no run of it is left) */
+	uint64_t *kbase, *kfinal;
 };
+
+/* Called with a generation every worker has left, before it is freed:
+ * its counters will not move again (the final COUNTERS snapshot). */
+typedef void (*xdp_gen_retired_fn)(void *ctx, const struct xdp_gen_state *s);
 
 struct xdp_gen {
 	struct gen_swap swap;      /* give &swap to the workers' config */
@@ -45,6 +53,8 @@ struct xdp_gen {
 	const char *egress;        /* the interface the next hops are on */
 	struct xdp_gen_state *cur, *retired;
 	int grace_outer, grace_inner; /* map-in-map for the kernel grace period; -1: none */
+	xdp_gen_retired_fn retired_fn; /* NULL: none */
+	void *retired_ctx;
 	struct xdp_gen_counters c;
 };
 

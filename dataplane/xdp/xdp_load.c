@@ -397,17 +397,42 @@ static void percpu_one(int fd, uint32_t key, struct siphon_xdp_counter *percpu, 
 		}
 }
 
-void xdp_counters_snap(struct gen_counters_builder *b, const struct xdp_counter_fds *m,
-		       unsigned n_nodes, unsigned n_rules)
+void xdp_counters_read_indexed(const struct xdp_counter_fds *m, unsigned n_nodes,
+			       unsigned n_rules, uint64_t *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct siphon_xdp_counter *percpu = ncpu > 0 ? calloc((size_t)ncpu, sizeof(*percpu)) : NULL;
-	uint64_t pk, by;
+	uint64_t *pk = out, *by = out + n_nodes, *rl = by + n_nodes, *nm = rl + n_rules, x;
+	unsigned nn = n_nodes < SK_MAX_NODES ? n_nodes : SK_MAX_NODES;
+	unsigned nr = n_rules < SK_MAX_RULES ? n_rules : SK_MAX_RULES;
 
+	memset(out, 0, XDP_KINDEX_LEN(n_nodes, n_rules) * sizeof(*out));
 	if (!percpu)
 		return;
-	n_nodes = n_nodes < SK_MAX_NODES ? n_nodes : SK_MAX_NODES;
-	n_rules = n_rules < SK_MAX_RULES ? n_rules : SK_MAX_RULES;
+	for (unsigned i = 0; i < nn; i++) {
+		percpu_one(m->nodes, i, percpu, ncpu, &pk[i], &by[i]);
+		for (unsigned k = 0; k < 13; k++)
+			percpu_one(m->node_msg, i * 13 + k, percpu, ncpu, &nm[i * 13 + k], &x);
+	}
+	for (unsigned i = 0; i < nr; i++)
+		percpu_one(m->rules, i, percpu, ncpu, &rl[i], &x);
+	free(percpu);
+}
+
+void xdp_counters_snap(struct gen_counters_builder *b, const struct xdp_counter_fds *m,
+		       unsigned n_nodes, unsigned n_rules, const uint64_t *base,
+		       const uint64_t *kernel)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct siphon_xdp_counter *percpu = ncpu > 0 ? calloc((size_t)ncpu, sizeof(*percpu)) : NULL;
+	size_t n = XDP_KINDEX_LEN(n_nodes, n_rules);
+	uint64_t pk, by, *v = calloc(n + 1, sizeof(*v));
+
+	if (!percpu || !v) {
+		free(percpu);
+		free(v);
+		return;
+	}
 	for (unsigned i = 0; i < PKT_STATUS__COUNT; i++) {
 		percpu_one(m->counters, i, percpu, ncpu, &pk, &by);
 		gen_counters_add_named(b, "kernel_packet", pkt_status_name(i), pk);
@@ -419,15 +444,22 @@ void xdp_counters_snap(struct gen_counters_builder *b, const struct xdp_counter_
 		percpu_one(m->up_why, i, percpu, ncpu, &pk, &by);
 		gen_counters_add_named(b, "kernel_up", xdp_reason_name(i), pk);
 	}
+	if (kernel)
+		memcpy(v, kernel, n * sizeof(*v));
+	else
+		xdp_counters_read_indexed(m, n_nodes, n_rules, v);
+	for (size_t i = 0; base && i < n; i++)
+		v[i] = v[i] > base[i] ? v[i] - base[i] : 0;
 	for (unsigned i = 0; i < n_nodes; i++) {
-		percpu_one(m->nodes, i, percpu, ncpu, &pk, &by);
-		gen_counters_add_indexed(b, GEN_COUNTER_KERNEL_NODE_PACKETS, i, pk);
-		gen_counters_add_indexed(b, GEN_COUNTER_KERNEL_NODE_BYTES, i, by);
+		gen_counters_add_indexed(b, GEN_COUNTER_KERNEL_NODE_PACKETS, i, v[i]);
+		gen_counters_add_indexed(b, GEN_COUNTER_KERNEL_NODE_BYTES, i, v[n_nodes + i]);
+		for (unsigned k = 0; k < 13; k++)
+			gen_counters_add_indexed(b, GEN_COUNTER_KERNEL_NODE_MSG, i * 13 + k,
+						 v[2 * n_nodes + n_rules + i * 13 + k]);
 	}
-	for (unsigned i = 0; i < n_rules; i++) {
-		percpu_one(m->rules, i, percpu, ncpu, &pk, &by);
-		gen_counters_add_indexed(b, GEN_COUNTER_KERNEL_RULE, i, pk);
-	}
+	for (unsigned i = 0; i < n_rules; i++)
+		gen_counters_add_indexed(b, GEN_COUNTER_KERNEL_RULE, i, v[2 * n_nodes + i]);
+	free(v);
 	free(percpu);
 }
 
@@ -437,13 +469,14 @@ void xdp_counter_fds_of(struct xdp_counter_fds *m, const struct siphon_bpf *skel
 	m->up_why = bpf_map__fd(skel->maps.up_why);
 	m->nodes = bpf_map__fd(skel->maps.node_stats);
 	m->rules = bpf_map__fd(skel->maps.rule_stats);
+	m->node_msg = bpf_map__fd(skel->maps.node_msg_stats);
 }
 
 int xdp_print_pinned_counters(FILE *f, const char *ifname, const char *bpffs, char *err,
 			      size_t errlen)
 {
 	static const char *const names[] = { "counters", "up_why", "node_stats", "rule_stats" };
-	struct xdp_counter_fds m;
+	struct xdp_counter_fds m = { .node_msg = -1 };
 	int *fds[] = { &m.counters, &m.up_why, &m.nodes, &m.rules };
 	char path[PATH_MAX + 16];
 	int rc = 0;

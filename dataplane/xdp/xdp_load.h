@@ -53,7 +53,7 @@ int xdp_print_pinned_counters(FILE *f, const char *ifname, const char *bpffs, ch
 
 /* The kernel's per-CPU counter maps (fd -1: not there). */
 struct xdp_counter_fds {
-	int counters, up_why, nodes, rules;
+	int counters, up_why, nodes, rules, node_msg;
 };
 
 void xdp_counter_fds_of(struct xdp_counter_fds *m, const struct siphon_bpf *skel);
@@ -69,8 +69,20 @@ void xdp_print_counters(FILE *f, const struct xdp_counter_fds *m, const char *co
  * groups kernel_packet, kernel_reason, kernel_up; indexed kernel rules
  * and nodes (packets and bytes) of the running generation. */
 struct gen_counters_builder;
+/* The indexed kernel counters of a generation of n_nodes and n_rules as
+ * one array: XDP_KINDEX_LEN(n_nodes, n_rules) values (node packets, node
+ * bytes, rules, node x message), read from the maps now. The maps are
+ * not reset at a swap (and outlive siphon: pinned), so each generation
+ * keeps their values when it started as its base, and reports what it
+ * counted since (xdp_counters_snap's base; NULL: the raw values). */
+#define XDP_KINDEX_LEN(n_nodes, n_rules) ((size_t)(n_nodes) * (2 + 13) + (n_rules))
+void xdp_counters_read_indexed(const struct xdp_counter_fds *m, unsigned n_nodes,
+			       unsigned n_rules, uint64_t *out);
+/* kernel: NULL, or values read by xdp_counters_read_indexed to report
+ * instead of the maps' (a generation's final snapshot). */
 void xdp_counters_snap(struct gen_counters_builder *b, const struct xdp_counter_fds *m,
-		       unsigned n_nodes, unsigned n_rules);
+		       unsigned n_nodes, unsigned n_rules, const uint64_t *base,
+		       const uint64_t *kernel);
 
 const char *xdp_reason_name(unsigned r);
 

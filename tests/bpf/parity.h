@@ -64,11 +64,13 @@ struct result {
 	unsigned reason;     /* enum xdp_reason */
 	unsigned why;        /* up_why reason, or ~0u */
 	int knode;           /* node counted by the kernel, or -1 */
+	int kmsg;            /* node x message slot counted by the kernel (node*13+slot), or -1 */
 	uint8_t out[BUF_MAX];
 	uint32_t out_len;
 	enum pipeline_outcome outcome;
 	int preason;         /* the scanner's reason (sip_reason_name()), or -1 */
 	int pnode;           /* node counted by the pipeline, or -1 */
+	int pmsg;            /* node x message slot counted by the pipeline, or -1 */
 	uint8_t pout[BUF_MAX];
 	size_t pout_len;
 };

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "bpf_test.h"
+#include "siphon/node_msg.h"
 #include "parity.h"
 
 const char *config_path, *corpus_dir, *lab_config_path, *pcap_path;
@@ -137,20 +138,25 @@ void run_both(const uint8_t *f, size_t len, struct result *r)
 {
 	static uint64_t c0[N_COUNTERS], c1[N_COUNTERS], w0[XDP_REASON__COUNT],
 		w1[XDP_REASON__COUNT], n0[SK_MAX_NODES], n1[SK_MAX_NODES],
-		s0[SIP_REASON__COUNT];
+		s0[SIP_REASON__COUNT], m0[SK_MAX_NODES * GEN_NODE_MSG_SLOTS],
+		m1[SK_MAX_NODES * GEN_NODE_MSG_SLOTS];
+	const uint32_t n_msg = cfg->tables.n_nodes * GEN_NODE_MSG_SLOTS;
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = (uint32_t)len,
 		    .data_out = r->out, .data_size_out = sizeof(r->out), .repeat = 1);
 	uint64_t *pn0 = calloc(cfg->tables.n_nodes + 1, sizeof(uint64_t));
+	uint64_t *pm0 = calloc(n_msg + 1, sizeof(uint64_t));
 	int k;
 
-	assert_non_null(pn0);
+	assert_true(pn0 && pm0);
 	sum_percpu(skel->maps.counters, N_COUNTERS, c0);
 	sum_percpu(skel->maps.up_why, XDP_REASON__COUNT, w0);
 	sum_percpu(skel->maps.node_stats, SK_MAX_NODES, n0);
+	sum_percpu(skel->maps.node_msg_stats, n_msg, m0);
 	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.siphon_xdp), &o), 0);
 	sum_percpu(skel->maps.counters, N_COUNTERS, c1);
 	sum_percpu(skel->maps.up_why, XDP_REASON__COUNT, w1);
 	sum_percpu(skel->maps.node_stats, SK_MAX_NODES, n1);
+	sum_percpu(skel->maps.node_msg_stats, n_msg, m1);
 	r->action = (int)o.retval;
 	r->out_len = o.data_size_out;
 	k = moved(c0 + PKT_STATUS__COUNT, c1 + PKT_STATUS__COUNT, XDP_REASON__COUNT);
@@ -159,15 +165,19 @@ void run_both(const uint8_t *f, size_t len, struct result *r)
 	k = moved(w0, w1, XDP_REASON__COUNT);
 	r->why = k < 0 ? ~0u : (unsigned)k;
 	r->knode = moved(n0, n1, SK_MAX_NODES);
+	r->kmsg = moved(m0, m1, n_msg);
 
 	memcpy(pn0, worker.c.node, cfg->tables.n_nodes * sizeof(uint64_t));
+	memcpy(pm0, worker.c.node_msg, n_msg * sizeof(uint64_t));
 	memcpy(s0, worker.c.sip_reason, sizeof(s0));
 	memcpy(r->pout, f, len);
 	r->pout_len = len;
 	r->outcome = pipeline_process(&worker, r->pout, &r->pout_len, sizeof(r->pout));
 	r->pnode = moved(pn0, worker.c.node, cfg->tables.n_nodes);
+	r->pmsg = moved(pm0, worker.c.node_msg, n_msg);
 	r->preason = moved(s0, worker.c.sip_reason, SIP_REASON__COUNT);
 	free(pn0);
+	free(pm0);
 
 	n_frames++;
 	n_kernel[r->reason]++;
@@ -204,6 +214,10 @@ const char *parity_break(const struct result *r, char *msg, size_t cap)
 			snprintf(msg, cap, "kernel_forward with action %d", r->action);
 		else if (r->knode != r->pnode)
 			snprintf(msg, cap, "kernel node %d, pipeline node %d", r->knode, r->pnode);
+		else if (r->kmsg < 0 || r->kmsg / (int)GEN_NODE_MSG_SLOTS != r->knode ||
+			 r->kmsg != r->pmsg)
+			snprintf(msg, cap, "node x message: kernel %d, pipeline %d (node %d)", r->kmsg,
+				 r->pmsg, r->knode);
 		else if (r->out_len != r->pout_len || memcmp(r->out, r->pout, r->out_len) != 0)
 			snprintf(msg, cap, "output differs (kernel %u bytes, pipeline %zu)", r->out_len,
 				 r->pout_len);

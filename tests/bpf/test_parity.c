@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "bpf_test.h"
+#include "siphon/node_msg.h"
 #include "parity.h"
 
 /* ---- the SIPp-like call ---- */
@@ -132,6 +133,7 @@ static void sipp_call(void **state)
 	static uint8_t f[BUF_MAX];
 	const char *const msgs[] = { invite, ack, bye, ok200 };
 	const char *const names[] = { "INVITE", "ACK", "BYE", "200 to BYE" };
+	const unsigned slot[] = { NODE_MSG_INVITE, NODE_MSG_ACK, NODE_MSG_BYE, NODE_MSG__METHODS + 1 };
 	int node = -1;
 
 	(void)state;
@@ -156,6 +158,9 @@ static void sipp_call(void **state)
 					if (node < 0)
 						node = res.knode;
 					assert_int_equal(res.knode, node);
+					/* node_msg_stats: INVITE, ACK, BYE, then 2xx */
+					assert_int_equal(res.kmsg, node * (int)GEN_NODE_MSG_SLOTS +
+									   (int)slot[m]);
 				}
 	}
 	printf("# the SIPp call went to node %d (%s)\n", node, cfg->tables.nodes[node].id);

@@ -51,7 +51,7 @@ static void feed(const uint8_t *p, size_t len, size_t piece, struct run *out)
 			size_t plen;
 			uint8_t *pl = ack_reader_take(&r, &plen);
 
-			CHECK(pl && plen >= sizeof(struct gen_wire_counters) && plen % 16 == 0 &&
+			CHECK(pl && plen >= GEN_COUNTERS_MIN_LEN && plen % 16 == 0 &&
 			      plen <= GEN_WIRE_COUNTERS_MAX);
 			out->payloads++;
 			for (size_t i = 0; i < plen; i++)

@@ -57,11 +57,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (uint32_t i = 0; i < h->n_indexed; i++) {
 		CHECK(ix[i].kind > GEN_COUNTER__NONE && ix[i].kind < GEN_COUNTER__COUNT);
-		CHECK(ix[i].index < 256);
+		CHECK(ix[i].index < 256 * GEN_NODE_MSG_SLOTS);
 		zeros += ix[i].value == 0;
 		gen_counters_add_indexed(&b, (enum gen_counter_kind)ix[i].kind, ix[i].index, ix[i].value);
 	}
-	CHECK(gen_counters_finish(&b, h->generation, h->lanes, h->seq, &again, &again_len) == 0);
+	{
+		const struct gen_counters_head head = { h->generation, h->lanes, h->seq, h->instance,
+							h->flags };
+
+		CHECK(gen_counters_finish(&b, &head, &again, &again_len) == 0);
+	}
 	gen_counters_free(&b);
 	CHECK(again_len == len - zeros * sizeof(*ix));
 	CHECK(gen_counters_check(again, again_len, &lim, err, sizeof(err)) == 0);

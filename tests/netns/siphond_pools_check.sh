@@ -12,8 +12,19 @@
 #   4. at the end: 0 failed calls (SIPp's count and a 200 to every BYE),
 #      every call's ACK and BYE at the node that took its INVITE; every
 #      call that went wrong is printed with its node.
+# Traffic in pool show (docs/siphond.md): the drained node's forwarded
+# count (both lanes, from siphond's continuous totals) read at the drain's
+# ack and once its rate came to 0 (before the removal, which waits for
+# it): what it gained is at most the ACK and BYE (retransmissions
+# included) that reached it on the wire since the drain began, and its
+# total is exactly what reached it on the wire (messages to the VIP on its
+# link: siphond's probes go to its own address).
 # Then, without load: `node disable` / `node enable` / `node drain` to
 # siphon's ack, and the RPC round trip of `pool show` (median of 50).
+#   6. /metrics (127.0.0.1:9109 in sph-lb) scraped before and after a batch
+#      of 100 calls: the node series moved by exactly what reached the
+#      nodes on the wire: 100 INVITE, ACK and BYE (DSR: the nodes' answers
+#      go to the caller, not through siphon; no response is forwarded).
 # The add waits for the drain's grace period to end: a second change of
 # the pool that moves slots within grace_s sends the dialogs of the calls
 # begun in the first one's grace period on its moved slots by the table
@@ -39,6 +50,8 @@ change() { # LABEL SIPHONCTL-ARGS...: the change, until siphon acks it; its JSON
 		fail "$label: siphonctl $* failed or was not acked"
 }
 field() { jq_py "d['$2']" <"$work/$1.json"; } # LABEL KEY
+scrape() { ip netns exec sph-lb curl -sf --max-time 5 http://127.0.0.1:9109/metrics | $py "$here/metrics_wire.py" scrape; }
+rate_zero() { [[ $(node_field $NODE rate_pps) == 0.0 ]]; }
 at() { # SECONDS: sleep until that long after t_start
 	sleep "$(awk -v a="$t_start" -v s="$1" -v b="$(now)" 'BEGIN { d = a + s - b; print (d > 0 ? d : 0) }')"
 }
@@ -65,10 +78,16 @@ change drain node drain core $NODE
 t_drain=$(field drain start)
 t_drain_ack=$(awk -v a="$t_drain" -v m="$(field drain ack_ms)" 'BEGIN { printf "%.6f", a + m / 1000 }')
 [[ $(node_field $NODE state) == draining ]] || fail "$NODE is $(node_field $NODE state), not draining"
+# the last snapshot of the generation before the drain came before the ack
+fwd_ack=$(node_field $NODE forwarded)
 echo "FIGURE drain: siphonctl node drain -> generation $(field drain generation) acked by siphon in $(field drain ack_ms) ms (the command $(field drain rpc_ms) ms; polled every 5 ms)"
 
-echo "--- 2. remove $NODE (drained)"
+echo "--- 2. remove $NODE (drained), once its traffic stopped"
 at 10
+wait_for 100 rate_zero || fail "$NODE's rate is $(node_field $NODE rate_pps) packets/s 20 s after the drain"
+t_rate0=$(now)
+fwd_rm=$(node_field $NODE forwarded)
+echo "FIGURE drain traffic: $NODE forwarded $fwd_ack at the ack, $fwd_rm when its rate came to 0 ($(ms "$t_drain_ack" "$t_rate0") ms after the ack)"
 change remove node remove core $NODE
 t_remove=$(field remove start)
 nodes=$("$ctl" --socket "$sock" pool show --json | jq_py "' '.join(n['name'] for n in d['pools'][0]['nodes'])")
@@ -146,6 +165,34 @@ for b in bad:
 sys.exit(1 if bad else 0)
 PY
 
+echo "--- 4b. $NODE's traffic in pool show against the wire"
+vips=$(sed -n 's/^ *addresses *= *\[\(.*\)\];.*/\1/p' "$conf" | tr -d ' "')
+$py "$here/metrics_wire.py" wire 0 "$t_remove" "$vips" "$NODE=$work/$NODE.wire" >"$work/w_all.json"
+$py "$here/metrics_wire.py" wire "$t_drain" "$t_remove" "$vips" "$NODE=$work/$NODE.wire" >"$work/w_drain.json"
+$py "$here/metrics_wire.py" wire "$t_drain_ack" "$t_remove" "$vips" "$NODE=$work/$NODE.wire" >"$work/w_ack.json"
+$py - "$work" "$NODE" "$fwd_ack" "$fwd_rm" <<'PY' || fail "$NODE's forwarded count does not match the wire"
+import json, sys
+work, node, fwd_ack, fwd_rm = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+w = {k: json.load(open("%s/w_%s.json" % (work, k))) for k in ("all", "drain", "ack")}
+wire_total = w["all"]["per_node"][node]
+since_drain, since_ack = w["drain"]["indialog"][node], w["ack"]["indialog"][node]
+gained = fwd_rm - fwd_ack
+print("FIGURE drain traffic: %s gained %d after the ack; ACK+BYE on its wire since the drain began "
+      "%d, since the ack %d; its total %d, on the wire %d" % (node, gained, since_drain, since_ack,
+                                                              fwd_rm, wire_total))
+bad = []
+if fwd_rm != wire_total:
+    bad.append("%s forwarded %d, %d reached it on the wire" % (node, fwd_rm, wire_total))
+if not 0 <= gained <= since_drain:
+    bad.append("%s gained %d after the ack, more than the %d ACK and BYE since the drain" % (
+        node, gained, since_drain))
+if w["drain"]["requests"].get("INVITE", 0) > w["all"]["requests"].get("INVITE", 0):
+    bad.append("INVITEs counted twice")
+for b in bad:
+    print("FAIL: " + b)
+sys.exit(1 if bad else 0)
+PY
+
 echo "--- 5. without load: changes to siphon's ack, pool show's round trip"
 change disable node disable core b3
 echo "FIGURE disable: siphonctl node disable -> generation $(field disable generation) acked in $(field disable ack_ms) ms (the command $(field disable rpc_ms) ms)"
@@ -159,4 +206,50 @@ for ((i = 0; i < 50; i++)); do "$ctl" --socket "$sock" pool show >/dev/null; don
 per=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", (b - a) * 1000 / 50 }')
 echo "FIGURE pool show: RPC round trip median $(field rtt median_ms) ms (min $(field rtt min_ms), max $(field rtt max_ms); 50 on one connection); siphonctl pool show $per ms a run (its start included)"
 grep -c "by rpc" "$lb/siphond.log" | xargs -I{} echo "siphond logged {} changes by rpc"
+
+echo "--- 6. /metrics before and after a batch of calls"
+BATCH=100
+stable() { # the node series unchanged across a snapshot interval; the scrape in $work/before.json
+	scrape >"$work/s1.json" && sleep 1.2 && scrape >"$work/s2.json" && cmp -s "$work/s1.json" "$work/s2.json"
+}
+wait_for 100 stable || fail "/metrics does not settle (is siphond serving 127.0.0.1:9109 in sph-lb?)"
+cp "$work/s2.json" "$work/before.json"
+for n in b1 b2 b3; do tcpdump_start $n "$work/batch-$n.pcap"; done
+t_batch=$(now)
+calls_bg batch $BATCH
+calls_wait batch
+sleep 1 # the last BYEs' 200s
+tcpdump_stop
+wait_for 100 stable || fail "/metrics does not settle after the batch"
+cp "$work/s2.json" "$work/after.json"
+bw=()
+for n in b1 b2 b3; do
+	$py "$here/sip_pcap.py" "$work/batch-$n.pcap" >"$work/batch-$n.wire"
+	bw+=("$n=$work/batch-$n.wire")
+done
+$py "$here/metrics_wire.py" wire "$t_batch" 1e12 "$vips" "${bw[@]}" >"$work/batch-wire.json"
+$py - "$work" "$BATCH" <<'PY' || fail "the node series did not move by what reached the nodes"
+import json, sys
+work, n = sys.argv[1], int(sys.argv[2])
+b, a = (json.load(open("%s/%s.json" % (work, k))) for k in ("before", "after"))
+w = json.load(open("%s/batch-wire.json" % work))
+delta = lambda k: {x: a[k].get(x, 0) - b[k].get(x, 0) for x in set(a[k]) | set(b[k])
+                   if a[k].get(x, 0) != b[k].get(x, 0)}
+req, resp, fwd = delta("requests"), delta("responses"), delta("forwarded")
+print("FIGURE /metrics over %d calls: requests %s, responses %s, forwarded per node %s; on the "
+      "wire: requests %s, responses %d, per node %s" % (n, req, resp, fwd, w["requests"],
+                                                       w["responses"], w["per_node"]))
+bad = []
+if req != {m: c for m, c in w["requests"].items() if c}:
+    bad.append("requests moved by %s, the wire has %s" % (req, w["requests"]))
+if resp or w["responses"]:
+    bad.append("responses forwarded: /metrics %s, wire %d (DSR: none pass siphon)" % (resp, w["responses"]))
+if fwd != {k: v for k, v in w["per_node"].items() if v}:
+    bad.append("forwarded per node moved by %s, the wire has %s" % (fwd, w["per_node"]))
+if w["requests"] == {"INVITE": n, "ACK": n, "BYE": n} and sum(fwd.values()) != 3 * n:
+    bad.append("%d forwarded for %d calls, not %d" % (sum(fwd.values()), n, 3 * n))
+for x in bad:
+    print("FAIL: " + x)
+sys.exit(1 if bad else 0)
+PY
 echo "siphond pool management under load: ok"

@@ -11,6 +11,7 @@ import signal
 import socket
 import struct
 import subprocess
+import time
 import sys
 import urllib.error
 import urllib.request
@@ -30,8 +31,16 @@ EDGE = (ROOT / "docs" / "examples" / "edge.conf").read_text()
 DP_CONF = (ROOT / "tests" / "dp" / "dp.conf").read_text()
 
 MAGIC, GENERATION, ACK, COUNTERS = 0x42555053, 1, 2, 3
-FLAG, RULE, NODE, KRULE, KNODE, KBYTES = 1, 2, 3, 4, 5, 6
+FLAG, RULE, NODE, KRULE, KNODE, KBYTES, NODE_MSG, KNODE_MSG = 1, 2, 3, 4, 5, 6, 7, 8
+FINAL = 1
 AFXDP, KERNEL = 1, 2
+
+
+def rule_key(text, line):
+    """The key of the rule at a line of the config, from siphon_rule_info."""
+    m = re.search(r'siphon_rule_info\{rule="([0-9a-f-]+)",line="%d"\} 1' % line, text)
+    assert m, text
+    return m.group(1)
 
 
 def free_port():
@@ -50,10 +59,12 @@ def with_metrics(text, port):
     return text.replace("balancer = {", 'balancer = {\n  metrics = "127.0.0.1:%d";' % port, 1)
 
 
-def snapshot(generation, named, indexed, lanes=AFXDP | KERNEL, seq=1, sort=True):
+def snapshot(generation, named, indexed, lanes=AFXDP | KERNEL, seq=1, sort=True, instance=1,
+             flags=0, version=2):
     """A COUNTERS payload: named {"group.counter": n}, indexed [(kind, index, n)]."""
     names = sorted(named) if sort else list(named)
-    body = struct.pack("<IIIIQQ", 1, lanes, len(names), len(indexed), generation, seq)
+    body = struct.pack("<IIIIQQQII", version, lanes, len(names), len(indexed), generation, seq,
+                       instance, flags, 0)
     for n in names:
         body += struct.pack("<40sQ", n.encode(), named[n])
     for kind, index, value in (sorted(indexed) if sort else indexed):
@@ -179,10 +190,10 @@ def test_snapshots_to_metrics_and_stats(edge):
     assert value(text, 'siphon_flag_set_total{fastpath="fp1",flag="INTERNALLY_SOURCED"}') == 0
     conf = edge.conf.read_text()
     first_rule, last_rule = line_of(conf, 'when = "SCANNER"'), line_of(conf, '  { then = "pool core"; }')
-    assert value(text, 'siphon_rule_matches_total{fastpath="fp1",lane="afxdp",rule="%d"}'
-                 % first_rule) == 2
-    assert value(text, 'siphon_rule_matches_total{fastpath="fp1",lane="kernel",rule="%d"}'
-                 % last_rule) == 6
+    assert value(text, 'siphon_rule_matches_total{fastpath="fp1",lane="afxdp",rule="%s"}'
+                 % rule_key(text, first_rule)) == 2
+    assert value(text, 'siphon_rule_matches_total{fastpath="fp1",lane="kernel",rule="%s"}'
+                 % rule_key(text, last_rule)) == 6
     assert value(text, 'siphon_node_forwarded_packets_total{fastpath="fp1",lane="kernel",'
                        'pool="core",node="b2"}') == 4
     assert value(text, 'siphon_node_forwarded_bytes_total{fastpath="fp1",lane="kernel",'
@@ -196,20 +207,21 @@ def test_snapshots_to_metrics_and_stats(edge):
     assert value(text, 'siphon_node_up{pool="core",node="b1",state="active"}') == 1
     assert value(text, 'siphon_fastpath_snapshots_total{result="received"}') == 1
 
-    # the next snapshot: the counters move by what moved
+    # the next snapshot: the counters move by what moved (a total never goes down)
     more = dict(first, **{"reason.too_big": 8})
-    fp.counters(snapshot(g, more, [(NODE, 0, 25)], seq=2))
+    fp.counters(snapshot(g, more, [(FLAG, 1, 3), (NODE, 0, 25)], seq=2))
     wait_for(lambda: value(scrape(edge.port), "siphon_node_forwarded_packets_total{%s}" % b1) == 25)
     text = scrape(edge.port)
     assert value(text, 'siphon_reason_packets_total{fastpath="fp1",lane="afxdp",reason="too_big"}') == 8
-    assert value(text, 'siphon_flag_set_total{fastpath="fp1",flag="CARRIER_A"}') == 0
+    assert value(text, 'siphon_flag_set_total{fastpath="fp1",flag="CARRIER_A"}') == 3
 
     # refused, counted, logged; the connection stays and the last good one is kept
     bad = [snapshot(g, {"b.x": 1, "a.x": 2}, [], sort=False),          # names out of order
            snapshot(g, {"reason.ok": 1}, [(NODE, 999, 1)]),              # no node 999
            snapshot(g, {"reason.Bad": 1}, []),                            # not [a-z0-9_]
            snapshot(0, {}, []),                                           # generation 0
-           snapshot(g, {}, [(NODE, 2, 1), (NODE, 2, 1)], sort=False)]     # twice
+           snapshot(g, {}, [(NODE, 2, 1), (NODE, 2, 1)], sort=False),     # twice
+           snapshot(g, {}, [], version=1)]                                # another build
     for p in bad:
         fp.counters(p)
     wait_for(lambda: value(scrape(edge.port),
@@ -230,8 +242,9 @@ def test_snapshots_to_metrics_and_stats(edge):
     assert (f["name"], f["attached"], f["refused"], c["generation"], c["seq"], c["current"]) == \
         ("fp1", True, len(bad), g, 2, True)
     assert c["groups"]["reason"] == {"rule_pool": 40, "too_big": 8}
-    assert c["nodes"][0] == {"pool": "core", "node": "b1", "afxdp_packets": 25,
-                             "kernel_packets": 0, "kernel_bytes": 0}
+    assert {k: c["nodes"][0][k] for k in ("pool", "node", "afxdp_packets", "kernel_packets",
+                                          "kernel_bytes")} == \
+        {"pool": "core", "node": "b1", "afxdp_packets": 25, "kernel_packets": 0, "kernel_bytes": 0}
     assert st["snapshots"] == {"received": 2 + len(bad), "refused": len(bad)}
     assert st["metrics"]["listen"] == "127.0.0.1:%d" % edge.port
     people = edge.ctl("stats")
@@ -323,8 +336,126 @@ def test_siphon_pcap_snapshot(tmp_path):
         assert value(text, 'siphon_reason_packets_total{%s,reason="rule_pool"}' % fp) == 60
         assert value(text, 'siphon_packets_total{%s,kind="in"}' % fp) == 60
         default = line_of(d.conf.read_text(), 'then = "pool dsr"; }')
-        assert value(text, 'siphon_rule_matches_total{%s,rule="%d"}' % (fp, default)) == 60
+        assert value(text, 'siphon_rule_matches_total{%s,rule="%s"}'
+                     % (fp, rule_key(text, default))) == 60
         assert value(text, 'siphon_fastpath_counter_total{fastpath="siphon-pcap",group="channel",'
                            'counter="applied"}') == 1
     finally:
         d.stop()
+
+
+def next_generation(fp):
+    """Reads the next GENERATION and acknowledges it; its number."""
+    magic, _, kind, length = struct.unpack("<IHHQ", fp.recv(16))
+    assert (magic, kind) == (MAGIC, GENERATION)
+    number = struct.unpack_from("<Q", fp.recv(length), 24)[0]
+    return number
+
+
+def ack(fp, number):
+    fp.s.sendall(struct.pack("<IHHQ", MAGIC, 1, ACK, 128) + struct.pack("<Qi116s", number, 0, b""))
+
+
+def test_totals_across_a_drain(edge):
+    """Snapshots across two generations (a drain publishes one): the node
+    series go on from where they were, exactly, the last snapshot of the
+    first generation (FINAL, sent after the second was published) counted;
+    pool show and pool list give the node's traffic and rate."""
+    fp = FastPath(edge, "fp1")
+    g = fp.generation
+    b1 = '{fastpath="fp1",lane="%s",pool="core",node="b1"}'
+    totals = []
+
+    def node_totals():
+        text = scrape(edge.port)
+        return (value(text, "siphon_node_forwarded_packets_total" + b1 % "afxdp"),
+                value(text, "siphon_node_forwarded_packets_total" + b1 % "kernel"),
+                value(text, 'siphon_node_requests_total{pool="core",node="b1",method="INVITE",'
+                            'lane="afxdp"}'),
+                value(text, 'siphon_node_responses_total{pool="core",node="b1",class="2xx",'
+                            'lane="kernel"}'))
+
+    def send(gen, seq, a, k, inv, ok, flags=0):
+        fp.counters(snapshot(gen, {"xsk.rx": seq}, [(NODE, 0, a), (KNODE, 0, k),
+                                                    (NODE_MSG, 0, inv), (KNODE_MSG, 8, ok)],
+                             seq=seq, flags=flags))
+
+    send(g, 1, 10, 5, 4, 1)
+    wait_for(lambda: node_totals() == (10, 5, 4, 1))
+    totals.append(node_totals())
+    send(g, 2, 11, 6, 4, 2)
+    wait_for(lambda: node_totals() == (11, 6, 4, 2))
+    totals.append(node_totals())
+    r = edge.ctl("node", "drain", "core", "b1")
+    assert r.returncode == 0, r.stderr
+    g2 = next_generation(fp)
+    assert g2 == g + 1
+    # what generation g counted after the last snapshot: in its final one
+    send(g, 3, 14, 6, 5, 3, flags=FINAL)
+    ack(fp, g2)
+    wait_for(lambda: node_totals() == (14, 6, 5, 3))
+    totals.append(node_totals())
+    # generation g2 counts from 0 again; the series go on
+    send(g2, 4, 2, 1, 1, 0)
+    wait_for(lambda: node_totals() == (16, 7, 6, 3))
+    totals.append(node_totals())
+    send(g2, 5, 3, 1, 1, 1)
+    wait_for(lambda: node_totals() == (17, 7, 6, 4))
+    totals.append(node_totals())
+    for a, b in zip(totals, totals[1:]):
+        assert all(y >= x for x, y in zip(a, b)), totals
+    assert "counters refused" not in edge.log()
+
+    show = json.loads(edge.ctl("pool", "show", "--json").stdout)
+    (n,) = [n for n in show["pools"][0]["nodes"] if n["name"] == "b1"]
+    assert n["state"] == "draining" and n["forwarded"] == 17 + 7
+    assert n["rate_pps"] > 0
+    lst = json.loads(edge.ctl("pool", "list", "--json").stdout)
+    core = next(p for p in lst["pools"] if p["name"] == "core")
+    assert core["forwarded"] == 24
+    assert next(t for t in core["traffic"] if t["node"] == "b1")["forwarded"] == 24
+    text = edge.ctl("pool", "show", "core").stdout
+    assert re.search(r"^b1 +draining .* 24 +\d+\.\d ", text, re.M), text
+
+
+def test_top_once(edge):
+    """siphonctl top --once: two samples an interval apart, one frame of
+    rates per node (per lane, by method and class), state and generation."""
+    fp = FastPath(edge, "fp1")
+    g = fp.generation
+    fp.counters(snapshot(g, {}, [(NODE, 0, 100), (KNODE, 1, 10), (NODE_MSG, 0, 50),
+                                 (KNODE_MSG, 13 + 8, 10)], seq=1))
+    b1 = 'siphon_node_forwarded_packets_total{fastpath="fp1",lane="afxdp",pool="core",node="b1"}'
+    wait_for(lambda: value(scrape(edge.port), b1) == 100)
+    top = subprocess.Popen([SIPHONCTL, "--socket", edge.sock, "top", "--once", "--interval", "2"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    # in the interval: b1 +200 (AF_XDP, 100 of them INVITEs), b2 +40 in the kernel (2xx)
+    fp.counters(snapshot(g, {}, [(NODE, 0, 300), (KNODE, 1, 50), (NODE_MSG, 0, 150),
+                                 (KNODE_MSG, 13 + 8, 50)], seq=2))
+    out, err = top.communicate(timeout=20)
+    assert top.returncode == 0, err
+    assert "\033" not in out  # --once: no escapes
+    lines = out.splitlines()
+    assert lines[0].startswith("siphon top: generation %d (" % g), out
+    assert "1 fast path," in lines[0]
+    header = lines[2].split()
+    assert header[:4] == ["POOL/NODE", "STATE", "AFXDP/s", "KERNEL/s"], out
+    rows = {l.split()[0]: l.split() for l in lines[3:] if l.startswith("core/")}
+    cols = [c for c in header if c != "|"]
+
+    def col(node, name):
+        vals = [v for v in rows[node] if v != "|"]
+        return vals[cols.index(name)]
+
+    assert col("core/b1", "STATE") == "active"
+    assert 200 / 2.6 <= float(col("core/b1", "AFXDP/s")) <= 200 / 1.9, out
+    assert 100 / 2.6 <= float(col("core/b1", "INVITE")) <= 100 / 1.9, out
+    assert float(col("core/b1", "KERNEL/s")) == 0.0
+    assert 40 / 2.6 <= float(col("core/b2", "KERNEL/s")) <= 40 / 1.9, out
+    assert 40 / 2.6 <= float(col("core/b2", "2xx")) <= 40 / 1.9, out
+    assert float(col("core/b2", "AFXDP/s")) == 0.0
+    assert col("core/b1", "RTT") == "-"  # no probes in this test
+    # usage
+    r = edge.ctl("top", "--interval", "0")
+    assert r.returncode == 2 and "--interval '0': seconds from 0.1 to 3600" in r.stderr

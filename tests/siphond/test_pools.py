@@ -144,8 +144,8 @@ def test_every_method(daemon):
     fp = FastPath(d, "fp", 0)
     g = synced(fp, d)
     assert d.ok("pool", "list").splitlines()[1:3] == [
-        "POOL             NODES  LIVE  DRAINING  INACTIVE  DISABLED  CHANGED  FALLBACK",
-        "core                 3     3         0         0         0        0  -"]
+        "POOL             NODES  LIVE  DRAINING  INACTIVE  DISABLED  CHANGED   FORWARDED    PKT/S  FALLBACK",
+        "core                 3     3         0         0         0        0           0      0.0  -"]
 
     out = d.ok("node", "add", "core", "d0", "127.0.0.40:5070", "--weight", "50", "--id", "dee")
     assert out == "core/d0 added: 127.0.0.40:5070 weight 50 id dee, active (generation %d)\n" % (g + 1)

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "pipeline.h"
 #include "frag_build.h"
+#include "siphon/node_msg.h"
 
 static const char CONF[] =
 	"balancer = { addresses = [\"198.51.100.10\"]; mac = \"02:00:00:00:00:0a\";\n"
@@ -224,6 +225,47 @@ static void flood_of_first_fragments(void **state)
 			 w.c.fragments[FRAG_RESULT_EVICTED]);
 }
 
+
+/* Per node x message (common/siphon/node_msg.h): each forwarded message
+ * counted once at its node, requests by method, responses by class. */
+static void node_msg_counts(void **state)
+{
+	static const struct {
+		const char *start, *cseq;
+		unsigned slot;
+	} m[] = {
+		{ "INVITE sip:b@example.com SIP/2.0", "1 INVITE", 0 },
+		{ "ACK sip:b@example.com SIP/2.0", "1 ACK", 1 },
+		{ "BYE sip:b@example.com SIP/2.0", "2 BYE", 2 },
+		{ "MESSAGE sip:b@example.com SIP/2.0", "3 MESSAGE", 6 },
+		{ "SIP/2.0 180 Ringing", "1 INVITE", 7 },
+		{ "SIP/2.0 200 OK", "1 INVITE", 8 },
+		{ "SIP/2.0 486 Busy Here", "1 INVITE", 10 },
+		{ "SIP/2.0 200 OK", "2 BYE", 8 },
+	};
+	uint64_t want[GEN_NODE_MSG_SLOTS] = { 0 }, total = 0;
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		int len = snprintf(msg, sizeof(msg),
+				   "%s\r\nVia: SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bK-%u\r\n"
+				   "From: <sip:a@example.com>;tag=a\r\nTo: <sip:b@example.com>%s\r\n"
+				   "Call-ID: node-msg@192.0.2.7\r\nCSeq: %s\r\nContent-Length: 0\r\n\r\n",
+				   m[i].start, i, i ? ";tag=b" : "", m[i].cseq);
+
+		fb_datagram(&dg, AF_INET, DSR_CLIENT, VIP4, 0x100 + i, msg, (size_t)len);
+		fb_frag(&fr[0], &dg, 0, dg.len, false);
+		assert_int_equal(process(&fr[0]), PIPELINE_FORWARD);
+		want[m[i].slot]++;
+		total++;
+	}
+	assert_int_equal(w.c.node[0], total); /* d1 */
+	for (unsigned k = 0; k < GEN_NODE_MSG_SLOTS; k++) {
+		assert_int_equal(w.c.node_msg[0 * GEN_NODE_MSG_SLOTS + k], want[k]);
+		assert_int_equal(w.c.node_msg[1 * GEN_NODE_MSG_SLOTS + k], 0); /* e1 */
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +273,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(first_fragment_out_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(callid_in_a_later_fragment, setup, teardown),
 		cmocka_unit_test_setup_teardown(flood_of_first_fragments, setup, teardown),
+		cmocka_unit_test_setup_teardown(node_msg_counts, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
