@@ -534,6 +534,27 @@ static enum sip_reason action_reason(enum action_kind k)
 	return by_action[k];
 }
 
+/* A matching term: its rule decides (true), or it is a rate-limit rule
+ * the message is within (the fast path keeps the buckets): noted, and the
+ * walk goes on after this rule's terms (*i moved past them). */
+static inline bool term_decides(const struct compiled_tables *t, const struct dnf_term *term,
+				struct decision *d, uint32_t *i)
+{
+	const struct rule_action *a = &t->actions[term->target];
+
+	if (a->kind != ACTION_RATE_LIMIT) {
+		d->rule = term->target;
+		d->reason = action_reason(a->kind);
+		d->verdict = sip_reason_verdict(d->reason);
+		return true;
+	}
+	if (d->n_rate_limits < DECISION_MAX_RATE_LIMITS)
+		d->rate_limits[d->n_rate_limits++] = term->target;
+	while (*i < t->n_rule_terms && t->rule_terms[*i].target == term->target)
+		(*i)++;
+	return false;
+}
+
 void decide(const struct compiled_tables *t, struct flagset *flags, struct decision *d)
 {
 	uint32_t i = 0;
@@ -547,25 +568,13 @@ void decide(const struct compiled_tables *t, struct flagset *flags, struct decis
 	d->rule = -1;
 	while (i < t->n_rule_terms) {
 		const struct dnf_term *term = &t->rule_terms[i];
-		const struct rule_action *a;
 
 		if (!flagset_matches(flags, &term->must, &term->must_not)) {
 			i++;
 			continue;
 		}
-		a = &t->actions[term->target];
-		if (a->kind != ACTION_RATE_LIMIT) {
-			d->rule = term->target;
-			d->reason = action_reason(a->kind);
-			d->verdict = sip_reason_verdict(d->reason);
+		if (term_decides(t, term, d, &i))
 			return;
-		}
-		/* within the bucket (the fast path keeps the buckets): go on
-		 * after this rule's terms */
-		if (d->n_rate_limits < DECISION_MAX_RATE_LIMITS)
-			d->rate_limits[d->n_rate_limits++] = term->target;
-		while (i < t->n_rule_terms && t->rule_terms[i].target == term->target)
-			i++;
 	}
 	/* unreachable with a loaded config: its last rule always holds */
 	d->reason = SIP_REASON_RULE_DROP;
@@ -584,7 +593,6 @@ static inline __attribute__((always_inline)) void decide_lazy_w(struct flag_eval
 		compute_cheap(e);
 	while (i < t->n_rule_terms) {
 		const struct dnf_term *term = &t->rule_terms[i];
-		const struct rule_action *a;
 		int st = term_state(e, term, nw);
 
 		/* open: its derived flags once their base flags are known, else
@@ -606,17 +614,8 @@ static inline __attribute__((always_inline)) void decide_lazy_w(struct flag_eval
 			i++;
 			continue;
 		}
-		a = &t->actions[term->target];
-		if (a->kind != ACTION_RATE_LIMIT) {
-			d->rule = term->target;
-			d->reason = action_reason(a->kind);
-			d->verdict = sip_reason_verdict(d->reason);
+		if (term_decides(t, term, d, &i))
 			break;
-		}
-		if (d->n_rate_limits < DECISION_MAX_RATE_LIMITS)
-			d->rate_limits[d->n_rate_limits++] = term->target;
-		while (i < t->n_rule_terms && t->rule_terms[i].target == term->target)
-			i++;
 	}
 	/* what derive() could not settle is not reported */
 	for (unsigned w = 0; w < FLAGSET_WORDS; w++)

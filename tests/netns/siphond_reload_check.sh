@@ -14,9 +14,9 @@
 #      across either reload kept there. Every call that went wrong is
 #      sorted out and printed; with the node each config's Maglev table
 #      gives its INVITE (siphonctl explain over the captures).
-# Until the grace-table fix, the calls set up after the reload on a slot
-# that moved have their ACK and BYE sent to the slot's old owner
-# (docs/siphond.md "Figures"): the test fails, and says when that is all.
+# Before the grace register (docs/dispatch.md "Calls begun during the grace
+# period"), the calls set up after the reload on a slot that moved had
+# their ACK and BYE sent to the slot's old owner: 208-235 a run.
 # On failure (or KEEP=1) its files are kept in /tmp/siphond-reload.last.
 set -euo pipefail
 lab=$1
