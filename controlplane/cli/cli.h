@@ -13,7 +13,6 @@ enum {
 	CLI_OK = 0,
 	CLI_FAILED = 1, /* the command ran and something failed (a file, a check) */
 	CLI_USAGE = 2,  /* bad arguments: nothing was done */
-	CLI_PARTIAL = 3, /* import-dispatcher: written, but not everything was carried over */
 };
 
 struct cli_command {
@@ -38,7 +37,7 @@ struct cli_command {
 #define NODE_USAGE                                                                   \
 	"node add POOL NODE ADDRESS[:PORT] [--weight W] [--id ID] [--json] | "       \
 	"node remove|drain|enable|disable POOL NODE [--json] | node weight POOL NODE W [--json]"
-#define IMPORT_USAGE "import-dispatcher FILE [--out FILE] [--control ADDR] [--json]"
+#define IMPORT_USAGE "import-dispatcher FILE [--out FILE] [--control ADDR] [--strict] [--json]"
 #define STATS_USAGE "stats [--json]"
 #define TOP_USAGE "top [--once] [--interval S]"
 

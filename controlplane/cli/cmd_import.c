@@ -112,7 +112,8 @@ int cmd_import_dispatcher(int argc, char **argv)
 	struct config_error cerr;
 	struct dsi_result r;
 	unsigned char bin[16];
-	bool json = false;
+	bool json = false, strict = false;
+	char why[96];
 	size_t len = 0;
 	char *text;
 	int rc;
@@ -124,6 +125,8 @@ int cmd_import_dispatcher(int argc, char **argv)
 			control = argv[++i];
 		else if (!strcmp(argv[i], "--json"))
 			json = true;
+		else if (!strcmp(argv[i], "--strict"))
+			strict = true;
 		else if (argv[i][0] == '-' || in)
 			return usage(argv[i]);
 		else
@@ -145,6 +148,11 @@ int cmd_import_dispatcher(int argc, char **argv)
 	if (rc) {
 		error = r.error;
 		cli_error(CMD, "%s", error);
+	} else if (strict && r.n_notes) {
+		snprintf(why, sizeof(why), "%zu thing%s not carried over (--strict): nothing written",
+			 r.n_notes, r.n_notes == 1 ? "" : "s");
+		error = why;
+		cli_error(CMD, "%s", error);
 	} else if (config_load_text(out ? out : "(stdout)", r.config, &cfg, &cerr)) {
 		/* a bug of the importer: say so rather than write an inert file */
 		error = cerr.text;
@@ -157,7 +165,7 @@ int cmd_import_dispatcher(int argc, char **argv)
 	}
 	if (json)
 		print_json(in, out, &r, error);
-	rc = error ? CLI_FAILED : r.n_notes ? CLI_PARTIAL : CLI_OK;
+	rc = error ? CLI_FAILED : CLI_OK;
 	dsi_result_free(&r);
 	return rc;
 }

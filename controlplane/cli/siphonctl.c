@@ -63,8 +63,9 @@ static const struct cli_command commands[] = {
 	  "where flag 8 asks for probing; --control ADDR sets where siphond probes from. The "
 	  "config is loaded before it is written (to --out FILE, else stdout). What has no "
 	  "equivalent is listed on stderr as FILE:LINE: not carried over: ...; --json prints "
-	  "the report. Exits 0, 3 when written without something, 1 with FILE:LINE when the "
-	  "list is malformed (nothing written). docs/migrating.md." },
+	  "the report. Exits 0 when written (notes or not), 1 with FILE:LINE when the list is "
+	  "malformed, or with --strict when anything was not carried over (nothing written "
+	  "either way). docs/migrating.md." },
 	{ "stats", cmd_stats, STATS_USAGE,
 	  "Show the traffic counters siphond has from each attached fast path (AF_XDP lane and "
 	  "kernel lane: per node, pool, flag, rule and reason) and its nodes' health and probe "

@@ -30,7 +30,7 @@ def lines(p):
 
 def test_sample_gives_the_expected_config(tmp_path):
     out = tmp_path / "siphon.conf"
-    p = run("import-dispatcher", SAMPLE, "--control", "198.51.100.2", "--out", out, rc=3)
+    p = run("import-dispatcher", SAMPLE, "--control", "198.51.100.2", "--out", out)
     assert p.stdout == b""
     assert out.read_bytes() == EXPECTED.read_bytes()
     assert [PREFIX + n for n in NOTES.read_text().splitlines()] == lines(p)
@@ -38,7 +38,7 @@ def test_sample_gives_the_expected_config(tmp_path):
 
 
 def test_stdout_is_the_same_config():
-    p = run("import-dispatcher", SAMPLE, "--control", "198.51.100.2", rc=3)
+    p = run("import-dispatcher", SAMPLE, "--control", "198.51.100.2")
     assert p.stdout == EXPECTED.read_bytes()
 
 
@@ -48,7 +48,7 @@ def test_expected_config_passes_check():
 
 
 def test_without_control_probing_is_reported():
-    p = run("import-dispatcher", SAMPLE, rc=3)
+    p = run("import-dispatcher", SAMPLE)
     assert b"balancer" not in p.stdout and b"probe = {" in p.stdout
     assert (f"{PREFIX}{SAMPLE}:6: not carried over: flag 8 (probing): siphond probes from "
             "balancer.control, which dispatcher.list does not hold: give --control ADDR "
@@ -75,7 +75,7 @@ def test_everything_mapped_exits_0(tmp_path):
 
 def test_json_report(tmp_path):
     out = tmp_path / "out.conf"
-    p = run("import-dispatcher", SAMPLE, "--out", out, "--json", "--control", "198.51.100.2", rc=3)
+    p = run("import-dispatcher", SAMPLE, "--out", out, "--json", "--control", "198.51.100.2")
     report = json.loads(p.stdout)
     assert report["written"] is True and report["output"] == str(out)
     assert [(x["pool"], x["set"], x["nodes"], x["probe"], x["line"]) for x in report["pools"]] == [
@@ -157,6 +157,15 @@ def test_missing_input(tmp_path):
 
 def test_help_names_the_command():
     p = run("help", "import-dispatcher")
-    assert b"usage: siphonctl import-dispatcher FILE [--out FILE] [--control ADDR] [--json]" in p.stdout
+    assert b"usage: siphonctl import-dispatcher FILE [--out FILE] [--control ADDR] [--strict] [--json]" in p.stdout
     assert b"3 (import-dispatcher)" in run("help", "--man").stdout
 
+
+
+def test_strict_refuses_what_is_not_carried(tmp_path):
+    """--strict: the sample has notes, so nothing is written and it exits 1;
+    a list that maps completely is written as without --strict."""
+    out = tmp_path / "strict.conf"
+    p = run("import-dispatcher", SAMPLE, "--control", "198.51.100.2", "--out", out, "--strict", rc=1)
+    assert b"not carried over (--strict): nothing written" in p.stderr
+    assert not out.exists()
