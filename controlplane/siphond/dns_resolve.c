@@ -472,33 +472,19 @@ int dns_timeout(const struct siphond *d, int max_ms)
  * running table kept as `previous` for grace_s; persisted, published. */
 static int install(struct siphond *d, struct siphon_config *cfg, char *err, size_t errlen)
 {
-	const uint64_t now = health_now_ms();
 	struct health_set *hs = NULL;
 	struct generation *g = NULL;
 	bool unchanged = false;
-	char lane[512];
-	int rc = -ENOMEM;
+	int rc = siphond_prepare(d, cfg, &d->ovr, &hs, &g, &unchanged, err, errlen);
 
-	snprintf(err, errlen, "out of memory");
-	/* a config the fast paths ran may not become one siphon --io xdp refuses */
-	if (kernel_lane_fits(&d->cfg->tables, lane, sizeof(lane)) == 0 &&
-	    kernel_lane_fits(&cfg->tables, lane, sizeof(lane)) != 0) {
-		snprintf(err, errlen, "refused: %s", lane);
-		rc = -E2BIG;
-		goto fail;
-	}
-	if (health_set_new(cfg, d->hl->set, now, &hs))
-		goto fail;
-	siphond_overrides_states(d, hs, &d->ovr, NULL);
-	if (health_set_apply(hs, cfg, now / 1000, false) ||
-	    health_set_reload_grace(hs, d->hl->set, cfg, now / 1000))
-		goto fail;
-	rc = gen_build(cfg, d->last_number + 1, d->cur->blob, d->cur->len, &g, &unchanged, err,
-		       errlen);
 	if (!rc && !unchanged && (rc = gen_persist(d->o.state_dir, g, err, errlen)) != 0)
 		d->c.persist_failed++;
-	if (rc)
-		goto fail;
+	if (rc) {
+		gen_unref(g);
+		health_set_free(hs);
+		config_free(cfg);
+		return rc;
+	}
 	siphond_adopt(d, cfg, hs);
 	if (unchanged) {
 		siphond_log("dns: the same tables; generation %llu stays",
@@ -506,18 +492,10 @@ static int install(struct siphond *d, struct siphon_config *cfg, char *err, size
 		gen_unref(g);
 		return 1;
 	}
-	d->last_number = g->number;
-	gen_unref(d->cur);
-	d->cur = g;
 	siphond_log("dns: generation %llu published (%zu bytes)", (unsigned long long)g->number,
 		    g->len);
-	publisher_publish(d->pub, g);
+	siphond_set_current(d, g);
 	return 0;
-fail:
-	gen_unref(g);
-	health_set_free(hs);
-	config_free(cfg);
-	return rc;
 }
 
 /* The config rebuilt with the answers (from the tree as parsed and as

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -109,7 +110,14 @@ struct health_loop {
 	struct siphond *d;             /* state changes go to its on_node_change events */
 };
 
-uint64_t health_now_ms(void); /* CLOCK_MONOTONIC */
+/* CLOCK_MONOTONIC in ms: siphond's one clock for probes, states and rates. */
+static inline uint64_t health_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 /* health_loop.c: sockets bound to the config's control addresses; a
  * socket that cannot be opened is logged and counted, not fatal. */

@@ -49,7 +49,6 @@ struct metrics_src {
 	size_t n_fp;
 	uint64_t scrapes; /* /metrics answered before this one */
 	struct ctotals *tot; /* the continuous flag, rule and node counters; NULL: none */
-	uint64_t now_ms;     /* monotonic, for rates */
 };
 
 /* One fast path's snapshot, its indexed entries spread out by index when
@@ -59,8 +58,6 @@ struct fp_view {
 	const struct gen_wire_counters *h; /* NULL: no snapshot yet */
 	const struct gen_wire_named *named;
 	bool current;
-	uint64_t *v[GEN_COUNTER__COUNT];
-	uint32_t n[GEN_COUNTER__COUNT];
 };
 
 /* 0 or -ENOMEM. */

@@ -17,23 +17,8 @@ void metrics_node_names(const struct siphon_config *cfg, uint32_t i, const char 
 	*node = cp->nodes[i - cfg->tables.pools[pn->pool].first_node].name;
 }
 
-static uint32_t limit(const struct siphon_config *cfg, unsigned kind)
-{
-	switch (kind) {
-	case GEN_COUNTER_FLAG:
-		return cfg->n_flags;
-	case GEN_COUNTER_RULE:
-	case GEN_COUNTER_KERNEL_RULE:
-		return cfg->n_rules;
-	default:
-		return cfg->tables.n_nodes;
-	}
-}
-
 int fp_view_open(struct fp_view *v, const struct pub_snapshot *s, const struct metrics_src *src)
 {
-	const struct gen_wire_indexed *ix;
-
 	memset(v, 0, sizeof(*v));
 	v->s = s;
 	if (!s->p)
@@ -43,36 +28,12 @@ int fp_view_open(struct fp_view *v, const struct pub_snapshot *s, const struct m
 	/* indices name flags, rules and nodes only in the generation they
 	 * were counted in: the running one, whose config siphond has */
 	v->current = v->h->generation == src->generation && src->cfg;
-	if (!v->current)
-		return 0;
-	for (unsigned k = 1; k < GEN_COUNTER__COUNT; k++) {
-		v->n[k] = limit(src->cfg, k);
-		v->v[k] = calloc(v->n[k] + 1, sizeof(uint64_t));
-		if (!v->v[k]) {
-			fp_view_close(v);
-			return -ENOMEM;
-		}
-	}
-	ix = gen_counters_indexed(s->p);
-	for (uint32_t i = 0; i < v->h->n_indexed; i++)
-		if (ix[i].kind < GEN_COUNTER__COUNT && ix[i].index < v->n[ix[i].kind])
-			v->v[ix[i].kind][ix[i].index] = ix[i].value;
 	return 0;
 }
 
 void fp_view_close(struct fp_view *v)
 {
-	for (unsigned k = 0; k < GEN_COUNTER__COUNT; k++)
-		free(v->v[k]);
 	memset(v, 0, sizeof(*v));
-}
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 void metrics_src_of(const struct siphond *d, struct metrics_src *s, struct pub_snapshot *fp)
@@ -90,7 +51,6 @@ void metrics_src_of(const struct siphond *d, struct metrics_src *s, struct pub_s
 		.n_fp = publisher_snapshots(d->pub, fp, 2 * PUB_MAX_FASTPATHS),
 		.scrapes = metrics_http_scrapes(d),
 		.tot = d->tot,
-		.now_ms = mono_ms(),
 	};
 }
 
@@ -115,7 +75,7 @@ void metrics_snap(void *ctx, const char *fastpath, const void *snap, size_t len)
 {
 	struct siphond *d = ctx;
 
-	if (d->tot && ctotals_feed(d->tot, fastpath, snap, len, mono_ms()))
+	if (d->tot && ctotals_feed(d->tot, fastpath, snap, len, health_now_ms()))
 		siphond_log("fast path %s: counters: out of memory for the totals", fastpath);
 }
 
@@ -123,7 +83,7 @@ void metrics_node_traffic(const struct siphond *d, const char *pool, const char 
 			  uint64_t *forwarded, double *rate)
 {
 	*rate = 0;
-	*forwarded = d->tot ? ctotals_node(d->tot, pool, node, mono_ms(), rate) : 0;
+	*forwarded = d->tot ? ctotals_node(d->tot, pool, node, health_now_ms(), rate) : 0;
 }
 
 void metrics_traffic_json(const struct siphond *d, json_t *pools)

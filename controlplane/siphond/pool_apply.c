@@ -59,11 +59,9 @@ int siphond_overrides_set(struct siphond *d, struct overrides *next, char *err, 
 	return 0;
 }
 
-/* cfg (compiled with next) as the running config would be: its health set,
- * the tables made of it, the generation. */
-static int prepare(struct siphond *d, struct siphon_config *cfg, const struct overrides *next,
-		   struct health_set **hs, struct generation **g, bool *unchanged, char *err,
-		   size_t errlen)
+int siphond_prepare(struct siphond *d, struct siphon_config *cfg, const struct overrides *ovr,
+		    struct health_set **hs, struct generation **g, bool *unchanged, char *err,
+		    size_t errlen)
 {
 	const uint64_t now = health_now_ms();
 	char lane[512];
@@ -76,7 +74,7 @@ static int prepare(struct siphond *d, struct siphon_config *cfg, const struct ov
 	}
 	if (health_set_new(cfg, d->hl->set, now, hs))
 		goto nomem;
-	siphond_overrides_states(d, *hs, next, NULL);
+	siphond_overrides_states(d, *hs, ovr, NULL);
 	/* as a reload: dialogs of the nodes that stay keep their node for
 	 * grace_s through the running table, kept as `previous` */
 	if (health_set_apply(*hs, cfg, now / 1000, false) ||
@@ -104,7 +102,7 @@ int siphond_pool_change(struct siphond *d, struct overrides *next, char *err, si
 		snprintf(err, errlen, "the change does not load: %s", cerr.text);
 		goto fail;
 	}
-	rc = prepare(d, cfg, next, &hs, &g, &unchanged, err, errlen);
+	rc = siphond_prepare(d, cfg, next, &hs, &g, &unchanged, err, errlen);
 	if (!rc)
 		rc = ovr_save(d->o.state_dir, next, d->o.config, d->cfg_text, err, errlen);
 	if (rc)
@@ -122,11 +120,7 @@ int siphond_pool_change(struct siphond *d, struct overrides *next, char *err, si
 	*next = (struct overrides){ 0 };
 	if (unchanged)
 		return 1;
-	d->last_number = g->number;
-	gen_unref(d->cur);
-	d->cur = g;
-	metrics_generation(d);
-	publisher_publish(d->pub, g);
+	siphond_set_current(d, g);
 	return 0;
 fail:
 	gen_unref(g);

@@ -67,6 +67,15 @@ static void adopt_text(struct siphond *d, struct siphon_config *cfg, struct heal
 	d->cfg_text = text;
 }
 
+void siphond_set_current(struct siphond *d, struct generation *g)
+{
+	d->last_number = g->number;
+	gen_unref(d->cur);
+	d->cur = g;
+	metrics_generation(d);
+	publisher_publish(d->pub, g);
+}
+
 int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **result,
 		   char *err, size_t errlen)
 {
@@ -155,14 +164,10 @@ int siphond_reload(struct siphond *d, bool dry_run, const char *why, json_t **re
 		goto fail;
 	}
 	drop_overrides(d, dropped, sizeof(dropped));
-	d->last_number = g->number;
-	gen_unref(d->cur);
-	d->cur = g;
 	adopt_text(d, cfg, hs, text);
 	siphond_log("reload (%s): generation %llu published: %s (%zu bytes)%s", why,
 		    (unsigned long long)g->number, d->o.config, g->len, dropped);
-	metrics_generation(d);
-	publisher_publish(d->pub, g);
+	siphond_set_current(d, g);
 	return *result ? 0 : -ENOMEM;
 fail:
 	json_decref(changes);
@@ -191,12 +196,8 @@ int siphond_republish(struct siphond *d, const char *why, char *err, size_t errl
 			    (unsigned long long)d->cur->number);
 		return rc;
 	}
-	d->last_number = g->number;
-	gen_unref(d->cur);
-	d->cur = g;
 	siphond_log("%s: generation %llu published (%zu bytes)", why, (unsigned long long)g->number,
 		    g->len);
-	metrics_generation(d);
-	publisher_publish(d->pub, g);
+	siphond_set_current(d, g);
 	return 0;
 }

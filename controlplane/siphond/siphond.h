@@ -241,6 +241,17 @@ json_t *events_json(const struct siphond *d);
 /* reload.c: cfg and its health set become the running ones. */
 struct health_set;
 void siphond_adopt(struct siphond *d, struct siphon_config *cfg, struct health_set *hs);
+/* reload.c: g (taken) becomes the running generation, after the config it
+ * was built from was adopted: its counters' names noted (metrics), then
+ * published. Every new generation goes through here. */
+void siphond_set_current(struct siphond *d, struct generation *g);
+/* pool_apply.c: cfg as the running config would be, as after a reload:
+ * its health set (node states carried over by name, `ovr`'s disabled
+ * nodes), the running table kept as previous for grace_s, the generation
+ * built (and *unchanged when its tables are the running ones). */
+int siphond_prepare(struct siphond *d, struct siphon_config *cfg, const struct overrides *ovr,
+		    struct health_set **hs, struct generation **g, bool *unchanged, char *err,
+		    size_t errlen);
 
 /* pool_apply.c: the RPC's pool changes (docs/siphond.md "Pool management").
  * siphond_pool_change: `next` becomes the running overrides: the config

@@ -282,7 +282,6 @@ static void known_src(struct known *k)
 	assert_int_equal(ctotals_note_generation(k->tot, k->cfg, 3), 0);
 	assert_int_equal(ctotals_feed(k->tot, "xdp\"0", k->snap, len, 1000), 0);
 	k->src.tot = k->tot;
-	k->src.now_ms = 1500;
 }
 
 static void known_free(struct known *k)
