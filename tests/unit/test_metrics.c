@@ -321,6 +321,7 @@ static void test_exposition_text(void **state)
 
 		fputs(b.p, f);
 		fclose(f);
+		fail_msg("%s written (METRICS_GOLDEN_WRITE): check it, then run without", path);
 	}
 	want = read_file(path);
 	assert_string_equal(b.p, want);
@@ -369,6 +370,7 @@ static void test_stats_json(void **state)
 
 		fprintf(f, "%s\n", s);
 		fclose(f);
+		fail_msg("%s written (METRICS_GOLDEN_WRITE): check it, then run without", path);
 	}
 	want = read_file(path);
 	want[strcspn(want, "\n")] = '\0';
