@@ -444,34 +444,37 @@ double ctot_entry_rate(const struct ctot_entry *e, uint64_t now_ms)
 	       (double)(newest->t_ms - oldest->t_ms);
 }
 
+/* By lookup per fast path seen (a handful), not a walk of every series:
+ * pool show and pool.list ask for each node. */
 uint64_t ctotals_node(const struct ctotals *t, const char *pool, const char *node,
 		      uint64_t now_ms, double *rate)
 {
+	static const unsigned kinds[] = { GEN_COUNTER_NODE_PACKETS,
+					  GEN_COUNTER_KERNEL_NODE_PACKETS };
 	uint64_t sum = 0;
 
 	*rate = 0;
-	for (size_t i = 0; i < t->n; i++) {
-		const struct ctot_entry *e = t->e[i];
+	for (size_t f = 0; f < t->n_fp; f++)
+		for (size_t k = 0; k < 2; k++) {
+			const struct ctot_entry *e = entry_find(t, t->fp[f].name, kinds[k], 0,
+								pool, node);
 
-		if ((e->kind == GEN_COUNTER_NODE_PACKETS ||
-		     e->kind == GEN_COUNTER_KERNEL_NODE_PACKETS) &&
-		    !strcmp(e->a, pool) && !strcmp(e->b, node)) {
-			sum += e->total;
-			*rate += ctot_entry_rate(e, now_ms);
+			if (e) {
+				sum += e->total;
+				*rate += ctot_entry_rate(e, now_ms);
+			}
 		}
-	}
 	return sum;
 }
 
 void ctotals_node_msg(const struct ctotals *t, const char *pool, const char *node,
 		      uint64_t out[2][GEN_NODE_MSG_SLOTS])
 {
-	memset(out, 0, sizeof(uint64_t) * 2 * GEN_NODE_MSG_SLOTS);
-	for (size_t i = 0; i < t->n; i++) {
-		const struct ctot_entry *e = t->e[i];
+	static const unsigned kinds[] = { GEN_COUNTER_NODE_MSG, GEN_COUNTER_KERNEL_NODE_MSG };
 
-		if ((e->kind == GEN_COUNTER_NODE_MSG || e->kind == GEN_COUNTER_KERNEL_NODE_MSG) &&
-		    e->sub < GEN_NODE_MSG_SLOTS && !strcmp(e->a, pool) && !strcmp(e->b, node))
-			out[e->kind == GEN_COUNTER_KERNEL_NODE_MSG][e->sub] += e->total;
-	}
+	memset(out, 0, sizeof(uint64_t) * 2 * GEN_NODE_MSG_SLOTS);
+	for (size_t f = 0; f < t->n_fp; f++)
+		for (size_t k = 0; k < 2; k++)
+			for (unsigned s = 0; s < GEN_NODE_MSG_SLOTS; s++)
+				out[k][s] += ctotals_get(t, t->fp[f].name, kinds[k], s, pool, node);
 }

@@ -86,32 +86,39 @@ void metrics_node_traffic(const struct siphond *d, const char *pool, const char 
 	*forwarded = d->tot ? ctotals_node(d->tot, pool, node, health_now_ms(), rate) : 0;
 }
 
+void metrics_traffic_nodes(const struct siphond *d, const char *pool, json_t *nodes,
+			   const char *name_key, json_t *owner)
+{
+	uint64_t sum = 0;
+	double rsum = 0;
+	size_t i;
+	json_t *n;
+
+	json_array_foreach(nodes, i, n) {
+		const char *node = json_string_value(json_object_get(n, name_key));
+		uint64_t fwd;
+		double rate;
+
+		if (!pool || !node)
+			continue;
+		metrics_node_traffic(d, pool, node, &fwd, &rate);
+		json_object_set_new(n, "forwarded", json_integer((json_int_t)fwd));
+		json_object_set_new(n, "rate_pps", json_real(rate));
+		sum += fwd;
+		rsum += rate;
+	}
+	json_object_set_new(owner, "forwarded", json_integer((json_int_t)sum));
+	json_object_set_new(owner, "rate_pps", json_real(rsum));
+}
+
 void metrics_traffic_json(const struct siphond *d, json_t *pools)
 {
-	size_t q, i;
-	json_t *p, *n;
+	size_t q;
+	json_t *p;
 
-	json_array_foreach(pools, q, p) {
-		const char *pool = json_string_value(json_object_get(p, "name"));
-		uint64_t sum = 0;
-		double rsum = 0;
-
-		json_array_foreach(json_object_get(p, "nodes"), i, n) {
-			const char *node = json_string_value(json_object_get(n, "name"));
-			uint64_t fwd;
-			double rate;
-
-			if (!pool || !node)
-				continue;
-			metrics_node_traffic(d, pool, node, &fwd, &rate);
-			json_object_set_new(n, "forwarded", json_integer((json_int_t)fwd));
-			json_object_set_new(n, "rate_pps", json_real(rate));
-			sum += fwd;
-			rsum += rate;
-		}
-		json_object_set_new(p, "forwarded", json_integer((json_int_t)sum));
-		json_object_set_new(p, "rate_pps", json_real(rsum));
-	}
+	json_array_foreach(pools, q, p)
+		metrics_traffic_nodes(d, json_string_value(json_object_get(p, "name")),
+				      json_object_get(p, "nodes"), "name", p);
 }
 
 void metrics_generation(struct siphond *d)

@@ -496,24 +496,14 @@ static int m_list(const json_t *params, void *ctx, json_t **result, struct rpc_e
 		const struct hl_pool *p = &s->pools[q];
 		uint32_t draining = 0, inactive = 0, disabled = 0, changed = 0;
 		json_t *nodes = json_array(), *o;
-		uint64_t fwd_sum = 0;
-		double rate_sum = 0;
 
 		for (uint32_t i = 0; i < p->cp->n_nodes; i++) {
 			const struct ovr_node *e = ovr_find(&d->ovr, p->cp->name, p->cp->nodes[i].name);
 			const char *st = siphond_node_state(&p->nodes[i], e);
 
-			uint64_t fwd;
-			double rate;
-
 			/* "node", not "name": the completion takes the pools' names */
-			metrics_node_traffic(d, p->cp->name, p->cp->nodes[i].name, &fwd, &rate);
-			json_array_append_new(nodes, json_pack("{s:s, s:s, s:I, s:f}", "node",
-							       p->cp->nodes[i].name, "state", st,
-							       "forwarded", (json_int_t)fwd, "rate_pps",
-							       rate));
-			fwd_sum += fwd;
-			rate_sum += rate;
+			json_array_append_new(nodes, json_pack("{s:s, s:s}", "node",
+							       p->cp->nodes[i].name, "state", st));
 			draining += strcmp(st, "draining") == 0;
 			inactive += p->nodes[i].state == HEALTH_INACTIVE;
 			disabled += p->nodes[i].state == HEALTH_DISABLED;
@@ -528,9 +518,8 @@ static int m_list(const json_t *params, void *ctx, json_t **result, struct rpc_e
 					 "fallback",
 					 p->cp->fallback >= 0 ? s->pools[p->cp->fallback].cp->name : NULL);
 		if (o) {
+			metrics_traffic_nodes(d, p->cp->name, nodes, "node", o);
 			json_object_set_new(o, "traffic", nodes);
-			json_object_set_new(o, "forwarded", json_integer((json_int_t)fwd_sum));
-			json_object_set_new(o, "rate_pps", json_real(rate_sum));
 		} else {
 			json_decref(nodes);
 		}

@@ -194,8 +194,12 @@ void metrics_generation(struct siphond *d);
  * and their rate over the last ~5 s of snapshots (packets/s). */
 void metrics_node_traffic(const struct siphond *d, const char *pool, const char *node,
 			  uint64_t *forwarded, double *rate);
-/* Sets "forwarded" and "rate_pps" on each node object of pools (an array
- * of {"name", "nodes": [{"name", ...}]}), and their sums on each pool. */
+/* Each node object of nodes (its name under name_key) gets its
+ * "forwarded" and "rate_pps"; owner gets their sums. */
+void metrics_traffic_nodes(const struct siphond *d, const char *pool, json_t *nodes,
+			   const char *name_key, json_t *owner);
+/* metrics_traffic_nodes for each pool of pools (an array of {"name",
+ * "nodes": [{"name", ...}]}). */
 void metrics_traffic_json(const struct siphond *d, json_t *pools);
 
 /* health_rpc.c: pool.show */
