@@ -72,7 +72,7 @@ cmd_check() {
 		--node) node=${2:-}; shift ;;
 		--vip) vip=1 ;;
 		--ipv6) v6=1 ;;
-		--routes) SCENARIO=(-sf "$SIPHON_ROOT/scripts/lab.d/uac-routes.xml") ;;
+		--routes) SCENARIO=(-sf "$SIPHON_ROOT/scenarios/uac-routes.xml") ;;
 		--calls) CALLS=${2:-}; shift ;;
 		--rate) RATE=${2:-}; shift ;;
 		--length) LENGTH=(-d "${2:-}"); shift ;; # ms between the ACK and the BYE

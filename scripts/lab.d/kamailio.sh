@@ -87,7 +87,7 @@ start_far_end() { # the SIPp UAS the Kamailio nodes relay calls to, in sph-calle
 	local what a
 	for what in far4 far6; do
 		[[ $what == far4 ]] && a=$CALLER4 || a=$CALLER6
-		start_bg "sipp-$what" "$NS_CALLER" sipp -sf "$SIPHON_ROOT/scripts/lab.d/uas-far.xml" -i "$a" -p "$FAR_PORT" -bind_local \
+		start_bg "sipp-$what" "$NS_CALLER" sipp -sf "$SIPHON_ROOT/scenarios/uas-far.xml" -i "$a" -p "$FAR_PORT" -bind_local \
 			-nostdin -trace_err -error_file "$RUN/$NS_CALLER/sipp-$what.errors"
 	done
 }
