@@ -39,6 +39,7 @@ probe() { # NS TARGET SOURCE: one OPTIONS from SOURCE, prints the reply's status
 uac() { # LABEL TARGET: one bounded SIPp UAC run from sph-caller; prints a line, returns 1 on failure
 	local label=$1 target=$2 src=$CALLER4 remote dir=$RUN/check rc=0 t0 t1 ok failed
 	if [[ $target == *:* ]]; then src=$CALLER6 remote="[$target]:5060"; else remote="$target:5060"; fi
+	[[ -n $FROM ]] && src=$FROM
 	mkdir -p "$dir"
 	rm -f "$dir/$label".*
 	t0=$(date +%s.%N)
@@ -64,15 +65,24 @@ uac() { # LABEL TARGET: one bounded SIPp UAC run from sph-caller; prints a line,
 	return 1
 }
 
+scenario_file() { # NAME (scenarios/NAME.xml) or a path: the UAC scenario's file
+	local f=$1
+	[[ $f == */* || $f == *.xml ]] || f=$SIPHON_ROOT/scenarios/$f.xml
+	[[ -f $f ]] || die "--scenario: no $f (scenarios/README.md lists them)"
+	echo "$f"
+}
+
 cmd_check() {
 	local node=all vip=0 v6=0 n targets=() bad=0 line addr src
-	CALLS=200 RATE=50 SCENARIO=(-sn uac) LENGTH=()
+	CALLS=200 RATE=50 SCENARIO=(-sn uac) LENGTH=() FROM=""
 	while (($#)); do
 		case $1 in
 		--node) node=${2:-}; shift ;;
 		--vip) vip=1 ;;
 		--ipv6) v6=1 ;;
-		--routes) SCENARIO=(-sf "$SIPHON_ROOT/scenarios/uac-routes.xml") ;;
+		--routes) SCENARIO=(-sf "$(scenario_file uac-routes)") ;;
+		--scenario) SCENARIO=(-sf "$(scenario_file "${2:-}")"); shift ;;
+		--from) FROM=${2:-}; shift ;; # a source address of sph-caller (198.18.9.9: the scanner network)
 		--calls) CALLS=${2:-}; shift ;;
 		--rate) RATE=${2:-}; shift ;;
 		--length) LENGTH=(-d "${2:-}"); shift ;; # ms between the ACK and the BYE
@@ -84,6 +94,7 @@ cmd_check() {
 	[[ $RATE =~ ^[1-9][0-9]{0,3}$ ]] || die "--rate: 1 to 9999 calls/s"
 	((${#LENGTH[@]} == 0)) || [[ ${LENGTH[1]} =~ ^[0-9]{1,5}$ ]] || die "--length: 0 to 99999 ms"
 	[[ $node == all || " ${NODES[*]} " == *" $node "* ]] || die "--node: b1, b2, b3 or all"
+	[[ -z $FROM || $FROM =~ ^[0-9a-f.:]+$ ]] || die "--from: an address of $NS_CALLER"
 	need_root check
 	lock -s
 	lab_is_up || die "the lab is not up: scripts/lab up"
