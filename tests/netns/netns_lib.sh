@@ -86,3 +86,28 @@ tcpdump_stop() { # TERM to every capture (each flushes its file), and wait for t
 	for pid in "${tcpdump_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 	tcpdump_pids=()
 }
+
+calls_to() { # LABEL B1 B2 B3: $CALLS calls through the VIP at $CALLS/s, then which node got
+	# the INVITEs (the nodes' SIPp message logs): each "+" (some), "0" or a number (exactly)
+	local label=$1 since out
+	since=$(date +%s.%N)
+	"$lab" check --vip --calls "$CALLS" --rate "$CALLS" >"$work/$label.check" 2>&1 ||
+		{ cat "$work/$label.check"; fail "$label: calls failed"; }
+	sleep 1 # the nodes' SIPp message logs
+	out=$("$lab" calls --since "$since")
+	echo "$out" >"$work/$label.calls"
+	echo "$label: $(grep -E '^check:' "$work/$label.check"); at the nodes: $out"
+	"$py" - "$out" "$CALLS" "$2" "$3" "$4" <<'PY' || fail "$label: the INVITEs reached the wrong nodes"
+import json, sys
+d, calls = json.loads(sys.argv[1]), int(sys.argv[2])
+by = d["invites_by_node"]
+want = dict(zip(("b1", "b2", "b3"), sys.argv[3:6]))
+total = sum(by.values())
+assert total == calls, "%d INVITEs at the nodes, %d calls made" % (total, calls)
+for n, w in want.items():
+    got = by.get(n, 0)
+    # "+": some, "0": none, a number: exactly
+    assert (got > 0) if w == "+" else got == int(w), "%s got %d INVITEs, want %s" % (n, got, w)
+assert d["split_calls"] == 0, d
+PY
+}
