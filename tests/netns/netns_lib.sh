@@ -75,10 +75,15 @@ calls_wait() { # LABEL [may-fail]: its result; 0 failed or the test fails
 	((rc == 0)) || [[ ${2:-} == may-fail ]] || fail "$1: calls failed"
 }
 tcpdump_start() { # NODE FILE: a capture of the SIP on NODE's link, in the background, until tcpdump_stop
+	tcpdump_on "sph-$1" "sph-$1-sw" "$2" udp port 5060
+}
+tcpdump_on() { # NS IF FILE FILTER...: a capture in the background, until tcpdump_stop
+	local ns=$1 ifc=$2 file=$3
+	shift 3
 	# (not in a subshell: $! must be tcpdump itself, which TERM flushes)
-	ip netns exec "sph-$1" tcpdump -U -n -i "sph-$1-sw" -w "$2" udp port 5060 2>"$work/tcpdump-$1.log" &
+	ip netns exec "$ns" tcpdump -U -n -i "$ifc" -w "$file" "$@" 2>"$work/tcpdump-$ifc.log" &
 	tcpdump_pids+=($!)
-	wait_for 50 grep -q 'listening on' "$work/tcpdump-$1.log" || fail "tcpdump on sph-$1-sw did not start"
+	wait_for 50 grep -q 'listening on' "$work/tcpdump-$ifc.log" || fail "tcpdump on $ifc did not start"
 }
 tcpdump_stop() { # TERM to every capture (each flushes its file), and wait for them
 	local pid

@@ -81,6 +81,27 @@ wait_synced() { # NODES WHAT
 		fail "$2: not [$1] active and acked within 5 s (pool: $(pool_nodes), generation $(running_gen), acked $(acked))"
 	echo "$2: [$1] active; generation $(running_gen) acked by siphon"
 }
+forwarded() { "$ctl" --socket "$sock" pool show --json | jq_py "json.dumps({n['name']: n['forwarded'] for n in d['pools'][0]['nodes']})"; }
+counted() { # BEFORE LABEL: siphond's forwarded counts moved by what the nodes received (lab calls)
+	"$py" - "$1" "$(forwarded)" "$work/$2.calls" <<'PY'
+import json, sys
+before, after, calls = json.loads(sys.argv[1]), json.loads(sys.argv[2]), json.load(open(sys.argv[3]))
+moved = {n: c - before.get(n, 0) for n, c in after.items()}
+r = calls["received"]  # by method, at every node; DSR: siphon forwards requests only
+want = r.get("INVITE", 0) + r.get("ACK", 0) + r.get("BYE", 0)
+by_node = {"sip@198.18.2.2%s" % b[1]: n for b, n in calls["invites_by_node"].items()}
+sys.exit(0 if sum(moved.values()) == want and
+         all((moved[n] > 0) == (by_node.get(n, 0) > 0) for n in moved) else 1)
+PY
+}
+calls_counted() { # LABEL B1 B2 B3: calls_to, and siphond's node counters agree with the nodes
+	local before
+	before=$(forwarded)
+	calls_to "$@"
+	wait_for 50 counted "$before" "$1" ||
+		fail "$1: siphond's forwarded counts, $before -> $(forwarded), are not what the nodes received"
+	echo "$1: siphond's forwarded counts $before -> $(forwarded)"
+}
 fresh_answer() { awk -v t="$(name_field ttl_left_s)" 'BEGIN { exit !(t > 1.2) }'; } # asked < 0.8 s ago
 failing() { [[ $(name_field failing) == True ]]; }
 expect() { # WHAT GOT WANT
@@ -94,6 +115,7 @@ ip -n "$DNS_NS" addr add "$DNS4/24" dev "$DNS_IF" # a DNS server on the core seg
 mkdir -p "$dns_dir"
 dns_records b1:60 b2:40
 dns_start
+tcpdump_on "$DNS_NS" "$DNS_IF" "$dns_dir/dns.pcap" udp port 53 # the queries' times
 "$lab" siphond start
 "$lab" siphon start --siphond
 wait_synced "sip@198.18.2.21 sip@198.18.2.22" "start"
@@ -102,7 +124,7 @@ echo "--- 1. the SRV name resolved: b1 and b2 with the records' priority and wei
 expect "resolved" "$(resolved)" "sip@198.18.2.21/p10/w60 sip@198.18.2.22/p10/w40"
 expect "pool core" "$(pool_nodes)" "sip@198.18.2.21 sip@198.18.2.22"
 expect "query, TTL, failing" "$(name_field query) $(name_field ttl_s) $(name_field failing)" "$SRV $TTL False"
-calls_to "srv-b1-b2" + + 0
+calls_counted "srv-b1-b2" + + 0
 
 echo "--- 2. the SRV record changed: b2's target replaced by b3"
 gen=$(running_gen) failures=$(name_field failures)
@@ -112,14 +134,14 @@ dns_stop
 dns_start
 t_served=$(now)
 wait_for 50 acked_ge $((gen + 1)) || fail "no generation $((gen + 1)) acked within 5 s of the change"
-t_acked=$(now)
+t_acked=$(now) gen_changed=$((gen + 1))
 echo "record change served -> generation $((gen + 1)) acked by siphon: $(ms "$t_served" "$t_acked") ms (TTL $TTL s)"
 expect "generation" "$(running_gen)" $((gen + 1))
 expect "resolved" "$(resolved)" "sip@198.18.2.21/p10/w60 sip@198.18.2.23/p10/w40"
 expect "failures during the change" "$(name_field failures)" "$failures"
 grep -q "^siphond: dns: generation $((gen + 1)) published" "$lb/siphond.log" || fail "no 'dns: generation $((gen + 1)) published' in siphond's log"
 wait_synced "sip@198.18.2.21 sip@198.18.2.23" "changed"
-calls_to "srv-b1-b3" + 0 +
+calls_counted "srv-b1-b3" + 0 +
 
 echo "--- 3. dnsmasq stopped: the last good answer kept"
 gen=$(running_gen) failures=$(name_field failures) dns_failures=$(dns_field failures)
@@ -137,11 +159,20 @@ sleep $((TTL + 1)) # another try, failed too
 expect "resolved, DNS down" "$(resolved)" "sip@198.18.2.21/p10/w60 sip@198.18.2.23/p10/w40"
 expect "generation, DNS down" "$(running_gen)" "$gen"
 wait_synced "sip@198.18.2.21 sip@198.18.2.23" "DNS down"
-calls_to "dns-down" + 0 +
+calls_counted "dns-down" + 0 +
 
 echo "--- dnsmasq back: the same answer, nothing published"
 dns_start
 wait_for $(((TTL + 3) * 10)) eval '! failing' || fail "the name still fails $((TTL + 3)) s after dnsmasq came back"
 grep -q "dns: core/sip: $SRV resolves again" "$lb/siphond.log" || fail "no 'resolves again' in siphond's log"
 expect "generation, DNS back" "$(running_gen)" "$gen"
+tcpdump_stop
+# the change on the wire (the capture flushed): siphond's first query to the new server, the last answer before the ack
+read -r t_query t_answer < <(tcpdump -r "$dns_dir/dns.pcap" -tt -n 2>/dev/null | awk -v s="$t_served" -v a="$t_acked" '
+	$1 > s && $1 < a && $5 == "'"$DNS4"'.53:" && !q { q = $1 }
+	$1 > s && $1 < a && $3 == "'"$DNS4"'.53" { r = $1 }
+	END { printf "%s %s\n", q ? q : s, r ? r : s }')
+echo "FIGURE record change served -> generation $gen_changed acked by siphon: $(ms "$t_served" "$t_acked") ms" \
+	"(TTL $TTL s): to siphond's next query $(ms "$t_served" "$t_query") ms (the TTL left)," \
+	"its last answer $(ms "$t_query" "$t_answer") ms later, then to the ack $(ms "$t_answer" "$t_acked") ms"
 echo "siphond dns: ok"
