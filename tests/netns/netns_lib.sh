@@ -1,7 +1,9 @@
 # Shared by the netns checks: root or skip (77, counted so), a work
 # directory, the lab taken down on any exit, fail() with a message; and
 # the siphond checks' helpers (below): siphond's state, waits, calls in the
-# background, captures on the nodes' links, the files of a failed run kept.
+# background, captures (the nodes' links or any), the files of a failed run
+# kept, and a batch of calls with the nodes that took them (calls_to: set
+# CALLS).
 # shellcheck shell=bash
 # Set `lab` before sourcing.
 if [[ $(id -u) != 0 ]]; then
