@@ -42,7 +42,7 @@ siphond_exit() { # EXIT trap: stop what runs; a failed run (or KEEP=1) keeps its
 	if ((rc)) || [[ -n ${KEEP:-} ]]; then # the evidence: wire, message logs
 		rm -rf "$keep"
 		mkdir -p "$keep"
-		cp -r "$work"/. "$run/check" "$run"/sph-b? "$keep"/ 2>/dev/null || true
+		cp -r "$work"/. "$run/check" "$run"/sph-b? "$lb" "$keep"/ 2>/dev/null || true
 		echo "kept in $keep"
 	fi
 	cleanup

@@ -21,8 +21,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/netns/netns_lib.sh
 source "$here/netns_lib.sh"
 conf=$here/answers_lab.conf
-lb=$run/sph-lb
-sock=$lb/siphond.sock
 keep=/tmp/siphond-answers.last
 VIP4=198.18.0.10 VIP6=2001:db8:18::10
 IN4=198.18.1.3 IN6=2001:db8:18:1::3    # INTERNALLY_SOURCED in the config
@@ -32,21 +30,7 @@ retry_after() { sed -n "s/.*name = \"$1\";.*retry_after_s = \([0-9]*\);.*/\1/p" 
 RA_CORE=$(retry_after core) RA_SPARE=$(retry_after spare)
 [[ -n $RA_CORE && -n $RA_SPARE && $RA_CORE != "$RA_SPARE" ]] || fail "$conf: no distinct retry_after_s for core and spare"
 
-on_exit() {
-	local rc=$?
-	if ((rc)); then
-		echo "--- siphond's log:"; tail -n 30 "$lb"/siphond.log 2>/dev/null || true
-		echo "--- siphon's log:"; tail -n 15 "$lb"/siphon.log 2>/dev/null || true
-	fi
-	if ((rc)) || [[ -n ${KEEP:-} ]]; then
-		rm -rf "$keep"
-		mkdir -p "$keep"
-		cp -r "$work"/. "$run/check" "$run"/sph-b? "$lb" "$keep"/ 2>/dev/null || true
-		echo "kept in $keep"
-	fi
-	cleanup
-}
-trap on_exit EXIT
+trap siphond_exit EXIT
 trap 'exit 143' TERM INT # meson's timeout: still clean up
 
 peer() { # KIND ARGS...: one request; "KIND N" (options: options_CODE) in sent.txt, N the times it was sent
@@ -57,17 +41,8 @@ peer() { # KIND ARGS...: one request; "KIND N" (options: options_CODE) in sent.t
 	((rc == 0)) || return "$rc"
 	echo "$kind $(sed -n 's/^sent \([0-9]\) time(s)$/\1/p' <<<"$out")" >>"$work/sent.txt"
 }
-jq_py() { "$py" -c "import json, sys; d = json.load(sys.stdin); print($1)"; } # EXPR on stdin's d
 ctl_json() { "$ctl" --socket "$sock" "$@" --json; }
-acked() { ctl_json state | jq_py "min([f['generation'] for f in d['fast_paths']] or [0])"; }
-running_gen() { ctl_json state | jq_py "d['generation']"; }
 live() { ctl_json pool show | jq_py "[p['live'] for p in d['pools'] if p['name'] == '$1'][0]"; }
-wait_for() { # TENTHS CMD...: until CMD succeeds, at most TENTHS x 0.1 s
-	local n=$1
-	shift
-	for ((; n > 0; n--)); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
 synced() { # siphon acked the running generation, whose pools have these live nodes
 	local g
 	g=$(running_gen)
