@@ -14,8 +14,12 @@ SIPHON_PACKAGES=(
 	python3 python3-pytest
 	valgrind
 	libbpf-dev libxdp-dev bpftool linux-libc-dev libmnl-dev
-	libc-ares-dev dnsmasq-base
+	libc-ares-dev dnsmasq-base dnsmasq
 )
+# Packages that come with a system service: the tests run their own
+# instance (dnsmasq inside the lab, on a lab address), never the machine's.
+# scripts/setup keeps it from starting while apt installs it and disables it.
+SIPHON_NO_SERVICE=(dnsmasq)
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -2,7 +2,8 @@
 """Suite netns: the sender of tests/netns/siphond_answers_check.sh, run in
 the caller's namespace. One request from SRC (an ephemeral port) to
 VIP:5060 over a plain UDP socket, up to 3 tries of 1 s; the answer is
-read from that socket and checked. Prints what it saw; exits 1 with
+read from that socket and checked. Prints how many times it sent the
+request ("sent N time(s)") and what it saw; exits 1 with
 "FAIL: ..." when the answer is not the one docs/answers.md describes.
 
   answers_peer.py options SRC VIP CODE REASON   OPTIONS to the balancer itself
@@ -42,10 +43,11 @@ def exchange(src, vip, payload):
     port = s.getsockname()[1]
     s.settimeout(1.0)
     data = payload(port) if callable(payload) else payload
-    for _ in range(3):
+    for tries in range(1, 4):
         s.sendto(data, (vip, 5060))
         try:
             got, frm = s.recvfrom(65536)
+            print("sent %d time(s)" % tries)  # the check counts siphond's answers by it
             return got, frm[:2], port
         except socket.timeout:
             continue

@@ -1,7 +1,9 @@
 # Shared by the netns checks: root or skip (77, counted so), a work
 # directory, the lab taken down on any exit, fail() with a message; and
 # the siphond checks' helpers (below): siphond's state, waits, calls in the
-# background, captures on the nodes' links, the files of a failed run kept.
+# background, captures (the nodes' links or any), the files of a failed run
+# kept, and a batch of calls with the nodes that took them (calls_to: set
+# CALLS).
 # shellcheck shell=bash
 # Set `lab` before sourcing.
 if [[ $(id -u) != 0 ]]; then
@@ -40,7 +42,7 @@ siphond_exit() { # EXIT trap: stop what runs; a failed run (or KEEP=1) keeps its
 	if ((rc)) || [[ -n ${KEEP:-} ]]; then # the evidence: wire, message logs
 		rm -rf "$keep"
 		mkdir -p "$keep"
-		cp -r "$work"/. "$run/check" "$run"/sph-b? "$keep"/ 2>/dev/null || true
+		cp -r "$work"/. "$run/check" "$run"/sph-b? "$lb" "$keep"/ 2>/dev/null || true
 		echo "kept in $keep"
 	fi
 	cleanup
@@ -75,14 +77,44 @@ calls_wait() { # LABEL [may-fail]: its result; 0 failed or the test fails
 	((rc == 0)) || [[ ${2:-} == may-fail ]] || fail "$1: calls failed"
 }
 tcpdump_start() { # NODE FILE: a capture of the SIP on NODE's link, in the background, until tcpdump_stop
+	tcpdump_on "sph-$1" "sph-$1-sw" "$2" udp port 5060
+}
+tcpdump_on() { # NS IF FILE FILTER...: a capture in the background, until tcpdump_stop
+	local ns=$1 ifc=$2 file=$3
+	shift 3
 	# (not in a subshell: $! must be tcpdump itself, which TERM flushes)
-	ip netns exec "sph-$1" tcpdump -U -n -i "sph-$1-sw" -w "$2" udp port 5060 2>"$work/tcpdump-$1.log" &
+	ip netns exec "$ns" tcpdump -U -n -i "$ifc" -w "$file" "$@" 2>"$work/tcpdump-$ifc.log" &
 	tcpdump_pids+=($!)
-	wait_for 50 grep -q 'listening on' "$work/tcpdump-$1.log" || fail "tcpdump on sph-$1-sw did not start"
+	wait_for 50 grep -q 'listening on' "$work/tcpdump-$ifc.log" || fail "tcpdump on $ifc did not start"
 }
 tcpdump_stop() { # TERM to every capture (each flushes its file), and wait for them
 	local pid
 	for pid in "${tcpdump_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
 	for pid in "${tcpdump_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 	tcpdump_pids=()
+}
+
+calls_to() { # LABEL B1 B2 B3: $CALLS calls through the VIP at $CALLS/s, then which node got
+	# the INVITEs (the nodes' SIPp message logs): each "+" (some), "0" or a number (exactly)
+	local label=$1 since out
+	since=$(date +%s.%N)
+	"$lab" check --vip --calls "$CALLS" --rate "$CALLS" >"$work/$label.check" 2>&1 ||
+		{ cat "$work/$label.check"; fail "$label: calls failed"; }
+	sleep 1 # the nodes' SIPp message logs
+	out=$("$lab" calls --since "$since")
+	echo "$out" >"$work/$label.calls"
+	echo "$label: $(grep -E '^check:' "$work/$label.check"); at the nodes: $out"
+	"$py" - "$out" "$CALLS" "$2" "$3" "$4" <<'PY' || fail "$label: the INVITEs reached the wrong nodes"
+import json, sys
+d, calls = json.loads(sys.argv[1]), int(sys.argv[2])
+by = d["invites_by_node"]
+want = dict(zip(("b1", "b2", "b3"), sys.argv[3:6]))
+total = sum(by.values())
+assert total == calls, "%d INVITEs at the nodes, %d calls made" % (total, calls)
+for n, w in want.items():
+    got = by.get(n, 0)
+    # "+": some, "0": none, a number: exactly
+    assert (got > 0) if w == "+" else got == int(w), "%s got %d INVITEs, want %s" % (n, got, w)
+assert d["split_calls"] == 0, d
+PY
 }

@@ -217,11 +217,20 @@ def test_resolve_change_fail(tmp_path, dns):
         gen, slots = d.slots()
         assert gen == 2 and "sip-127-0-4-46_5062" in slots
         after = d.table()
-        moved = sum(1 for a, b in zip(before, after) if a != b)
-        was = sum(1 for a in before if a == "sip-127-0-4-42_5062")
-        now = sum(1 for b in after if b == "sip-127-0-4-46_5062")
-        print("slots moved %d: the old address's %d, the new one's %d, of %d" % (moved, was, now, len(after)))
-        assert moved <= was + now + len(after) // 100
+        old, new, size = "sip-127-0-4-42_5062", "sip-127-0-4-46_5062", len(after)
+        assert old in before and old not in after and new not in before and new in after
+        moved = [(a, b) for a, b in zip(before, after) if a != b]
+        was, now = before.count(old), after.count(new)
+        direct = sum(1 for a, b in moved if a == old and b == new)
+        # Every slot that moved is one of the old address's, one the new one
+        # took, or a swap between nodes that stay: Maglev bounds those to 1%
+        # (tests/unit/test_maglev.c) and gives the new address, of the same
+        # SRV weight, the old one's share within 1%.
+        others = sum(1 for a, b in moved if a != old and b != new)
+        print("slots moved %d of %d: the old address's %d (%d straight to the new one), the new "
+              "one's %d, between the others %d" % (len(moved), size, was, direct, now, others))
+        assert others <= size // 100, others
+        assert abs(now - was) <= size // 100, (was, now)
         assert re.search(r"dns: core/sip: _sip._udp.example.test: 3 -> 3 nodes \(TTL 2 s\): "
                          r"127.0.4.41:5060/p10/w60 127.0.4.46:5062/p10/w30 127.0.4.43:5060/p20/w1", d.log())
         assert "dns: generation 2 published" in d.log()
