@@ -34,6 +34,8 @@ void mbuf_free(struct mbuf *b);
 void mbuf_printf(struct mbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* s as a label value: \ " and newline escaped */
 void mbuf_label(struct mbuf *b, const char *s);
+/* A family's # HELP and # TYPE lines. */
+void metrics_family(struct mbuf *b, const char *name, const char *type, const char *help);
 
 /* siphond at one moment; the pointers NULL where a part is not there. */
 struct metrics_src {
@@ -49,6 +51,7 @@ struct metrics_src {
 	size_t n_fp;
 	uint64_t scrapes; /* /metrics answered before this one */
 	struct ctotals *tot; /* the continuous flag, rule and node counters; NULL: none */
+	const struct dns *dns; /* the nodes given by name; NULL: none */
 };
 
 /* One fast path's snapshot, its indexed entries spread out by index when
@@ -66,6 +69,10 @@ void fp_view_close(struct fp_view *v);
 /* Global node index i of cfg: its pool and node names. */
 void metrics_node_names(const struct siphon_config *cfg, uint32_t i, const char **pool,
 			const char **node);
+
+struct dns;
+/* metrics_dns.c: the names' resolutions, failures, nodes */
+void metrics_dns(struct mbuf *b, const struct dns *dns);
 
 /* The exposition text (format 0.0.4) into b: 0, or -EFBIG (over b's
  * bound or out of memory) / -ENOMEM. */

@@ -68,7 +68,7 @@ void mbuf_label(struct mbuf *b, const char *s)
 	}
 }
 
-static void family(struct mbuf *b, const char *name, const char *type, const char *help)
+void metrics_family(struct mbuf *b, const char *name, const char *type, const char *help)
 {
 	mbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
@@ -84,15 +84,15 @@ static void node_labels(struct mbuf *b, const char *pool, const char *node)
 
 static void generation(struct mbuf *b, const struct metrics_src *s)
 {
-	family(b, "siphon_generation", "gauge", "The table generation siphond runs and publishes.");
+	metrics_family(b, "siphon_generation", "gauge", "The table generation siphond runs and publishes.");
 	mbuf_printf(b, "siphon_generation %llu\n", (unsigned long long)s->generation);
-	family(b, "siphon_generation_age_seconds", "gauge",
+	metrics_family(b, "siphon_generation_age_seconds", "gauge",
 	       "Seconds since the running generation was built.");
 	mbuf_printf(b, "siphon_generation_age_seconds %.0f\n", s->generation_age_s);
-	family(b, "siphon_generation_bytes", "gauge", "The running generation's table blob, in bytes.");
+	metrics_family(b, "siphon_generation_bytes", "gauge", "The running generation's table blob, in bytes.");
 	mbuf_printf(b, "siphon_generation_bytes %zu\n", s->generation_bytes);
 	if (s->dc) {
-		family(b, "siphon_reloads_total", "counter",
+		metrics_family(b, "siphon_reloads_total", "counter",
 		       "Reloads by outcome: published (a new generation), unchanged (the same "
 		       "tables), rejected (the config did not load), failed (not persisted).");
 		mbuf_printf(b, "siphon_reloads_total{outcome=\"published\"} %llu\n",
@@ -215,7 +215,7 @@ static void health(struct mbuf *b, const struct metrics_src *s)
 	if (!s->health)
 		return;
 	for (size_t k = 0; k < sizeof(fams) / sizeof(fams[0]); k++) {
-		family(b, fams[k].name, fams[k].type, fams[k].help);
+		metrics_family(b, fams[k].name, fams[k].type, fams[k].help);
 		per_node(b, s, fams[k].name, fams[k].f);
 	}
 }
@@ -243,10 +243,10 @@ static void punts(struct mbuf *b, const struct metrics_src *s)
 
 	if (!c)
 		return;
-	family(b, "siphon_punts_received_total", "counter",
+	metrics_family(b, "siphon_punts_received_total", "counter",
 	       "Datagrams read on the punt sockets (the balancer's addresses).");
 	mbuf_printf(b, "siphon_punts_received_total %llu\n", (unsigned long long)c->received);
-	family(b, "siphon_punts_answered_total", "counter",
+	metrics_family(b, "siphon_punts_answered_total", "counter",
 	       "Punted messages siphond answered: by answer (options, reply: a reply rule; "
 	       "no_live_node: 503; stun) and SIP code.");
 	codes(b, "options", &c->options);
@@ -255,13 +255,13 @@ static void punts(struct mbuf *b, const struct metrics_src *s)
 		    (unsigned long long)c->no_live_node);
 	mbuf_printf(b, "siphon_punts_answered_total{answer=\"stun\"} %llu\n",
 		    (unsigned long long)c->stun);
-	family(b, "siphon_punts_unanswered_total", "counter",
+	metrics_family(b, "siphon_punts_unanswered_total", "counter",
 	       "Punted messages decided and left unanswered, by why.");
 	whys(b, "siphon_punts_unanswered_total", c->unanswered, c->n_unanswered);
-	family(b, "siphon_punts_bad_total", "counter",
+	metrics_family(b, "siphon_punts_bad_total", "counter",
 	       "Punted datagrams siphond could not answer, by why.");
 	whys(b, "siphon_punts_bad_total", c->bad, c->n_bad);
-	family(b, "siphon_punts_send_failed_total", "counter", "Answers that could not be sent.");
+	metrics_family(b, "siphon_punts_send_failed_total", "counter", "Answers that could not be sent.");
 	mbuf_printf(b, "siphon_punts_send_failed_total %llu\n", (unsigned long long)c->send_failed);
 }
 
@@ -274,7 +274,7 @@ static void fp_label(struct mbuf *b, const struct fp_view *v)
 
 static void fastpaths(struct mbuf *b, const struct metrics_src *s, const struct fp_view *v)
 {
-	family(b, "siphon_fastpath_attached", "gauge",
+	metrics_family(b, "siphon_fastpath_attached", "gauge",
 	       "1 while the fast path is attached; 0: it detached, its last snapshot is still "
 	       "shown (until one of its name attaches again).");
 	for (size_t i = 0; i < s->n_fp; i++) {
@@ -282,14 +282,14 @@ static void fastpaths(struct mbuf *b, const struct metrics_src *s, const struct 
 		fp_label(b, &v[i]);
 		mbuf_printf(b, "} %d\n", v[i].s->attached);
 	}
-	family(b, "siphon_fastpath_generation", "gauge",
+	metrics_family(b, "siphon_fastpath_generation", "gauge",
 	       "The generation each fast path last acknowledged.");
 	for (size_t i = 0; i < s->n_fp; i++) {
 		mbuf_printf(b, "siphon_fastpath_generation{");
 		fp_label(b, &v[i]);
 		mbuf_printf(b, "} %llu\n", (unsigned long long)v[i].s->acked);
 	}
-	family(b, "siphon_fastpath_counters_generation", "gauge",
+	metrics_family(b, "siphon_fastpath_counters_generation", "gauge",
 	       "The generation the fast path's last counters snapshot counts against (the "
 	       "flag, rule and node series are shown only while it is the running one).");
 	for (size_t i = 0; i < s->n_fp; i++) {
@@ -299,7 +299,7 @@ static void fastpaths(struct mbuf *b, const struct metrics_src *s, const struct 
 		fp_label(b, &v[i]);
 		mbuf_printf(b, "} %llu\n", (unsigned long long)v[i].h->generation);
 	}
-	family(b, "siphon_fastpath_counters_age_seconds", "gauge",
+	metrics_family(b, "siphon_fastpath_counters_age_seconds", "gauge",
 	       "Seconds since the fast path's last counters snapshot arrived.");
 	for (size_t i = 0; i < s->n_fp; i++) {
 		if (!v[i].h)
@@ -309,7 +309,7 @@ static void fastpaths(struct mbuf *b, const struct metrics_src *s, const struct 
 		mbuf_printf(b, "} %.3f\n", v[i].s->age_s);
 	}
 	if (s->pub) {
-		family(b, "siphon_fastpath_snapshots_total", "counter",
+		metrics_family(b, "siphon_fastpath_snapshots_total", "counter",
 		       "Counters snapshots from fast paths: received, refused (malformed, or indices "
 		       "beyond their generation: logged, not kept).");
 		mbuf_printf(b, "siphon_fastpath_snapshots_total{result=\"received\"} %llu\n",
@@ -383,11 +383,11 @@ static void named(struct mbuf *b, const struct metrics_src *s, const struct fp_v
 
 		if (f->metric) {
 			metric = f->metric;
-			family(b, metric, "counter", f->help);
+			metrics_family(b, metric, "counter", f->help);
 		}
 		named_rows(b, s, v, f, metric);
 	}
-	family(b, "siphon_fastpath_counter_total", "counter",
+	metrics_family(b, "siphon_fastpath_counter_total", "counter",
 	       "The fast path's other counters by group (xsk, channel, swap, ratelimit, ...) and "
 	       "name, as its summary shows them.");
 	for (size_t i = 0; i < s->n_fp; i++)
@@ -503,7 +503,7 @@ static void node_msg_totals(struct mbuf *b, const struct ctot_entry *const *e, s
 	for (int resp = 0; resp < 2; resp++) {
 		const char *metric = resp ? "siphon_node_responses_total" : "siphon_node_requests_total";
 
-		family(b, metric, "counter",
+		metrics_family(b, metric, "counter",
 		       resp ? "Responses forwarded to the node by class (1xx-6xx), every fast path "
 			      "summed; continuous across generations." :
 			      "Requests forwarded to the node by method (INVITE, ACK, BYE, CANCEL, "
@@ -534,16 +534,16 @@ static void indexed(struct mbuf *b, const struct metrics_src *s)
 	const struct ctot_entry *const *e = NULL;
 	size_t n = s->tot ? ctotals_sorted(s->tot, &e) : 0;
 
-	family(b, "siphon_flag_set_total", "counter",
+	metrics_family(b, "siphon_flag_set_total", "counter",
 	       "Messages the AF_XDP lane classified with the flag set (the kernel lane keeps no "
 	       "flag counters); continuous across generations.");
 	total_series(b, e, n, "siphon_flag_set_total", GEN_COUNTER_FLAG, 0);
-	family(b, "siphon_rule_matches_total", "counter",
+	metrics_family(b, "siphon_rule_matches_total", "counter",
 	       "Messages each rule decided (or metered: rate-limit), by the rule's key (a hash of "
 	       "its text: siphon_rule_info); continuous across generations.");
 	total_series(b, e, n, "siphon_rule_matches_total", GEN_COUNTER_RULE,
 		     GEN_COUNTER_KERNEL_RULE);
-	family(b, "siphon_rule_info", "gauge",
+	metrics_family(b, "siphon_rule_info", "gauge",
 	       "The running generation's rules: key, line in the config (1).");
 	for (uint32_t i = 0; s->cfg && i < s->cfg->n_rules; i++) {
 		char key[CTOT_RULE_KEY_MAX];
@@ -552,16 +552,16 @@ static void indexed(struct mbuf *b, const struct metrics_src *s)
 		mbuf_printf(b, "siphon_rule_info{rule=\"%s\",line=\"%d\"} 1\n", key,
 			    s->cfg->rules[i].line);
 	}
-	family(b, "siphon_node_forwarded_packets_total", "counter",
+	metrics_family(b, "siphon_node_forwarded_packets_total", "counter",
 	       "Packets forwarded to the node; continuous across generations (a node removed "
 	       "keeps its total until siphond restarts).");
 	total_series(b, e, n, "siphon_node_forwarded_packets_total", GEN_COUNTER_NODE_PACKETS,
 		     GEN_COUNTER_KERNEL_NODE_PACKETS);
-	family(b, "siphon_node_forwarded_bytes_total", "counter",
+	metrics_family(b, "siphon_node_forwarded_bytes_total", "counter",
 	       "Bytes the kernel lane forwarded to the node (the AF_XDP lane counts packets only).");
 	total_series(b, e, n, "siphon_node_forwarded_bytes_total", GEN_COUNTER_KERNEL_NODE_BYTES,
 		     GEN_COUNTER_KERNEL_NODE_BYTES);
-	family(b, "siphon_pool_forwarded_packets_total", "counter",
+	metrics_family(b, "siphon_pool_forwarded_packets_total", "counter",
 	       "Packets forwarded to the pool's nodes (the sum of its nodes).");
 	pool_totals(b, e, n);
 	node_msg_totals(b, e, n);
@@ -583,7 +583,8 @@ int metrics_render(const struct metrics_src *s, struct mbuf *b)
 		fastpaths(b, s, v);
 		named(b, s, v);
 		indexed(b, s);
-		family(b, "siphon_metrics_scrapes_total", "counter",
+		metrics_dns(b, s->dns);
+		metrics_family(b, "siphon_metrics_scrapes_total", "counter",
 		       "/metrics requests answered before this one.");
 		mbuf_printf(b, "siphon_metrics_scrapes_total %llu\n", (unsigned long long)s->scrapes);
 		if (b->over) /* over METRICS_MAX_BYTES, or out of memory */

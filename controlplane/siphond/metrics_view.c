@@ -51,6 +51,7 @@ void metrics_src_of(const struct siphond *d, struct metrics_src *s, struct pub_s
 		.n_fp = publisher_snapshots(d->pub, fp, 2 * PUB_MAX_FASTPATHS),
 		.scrapes = metrics_http_scrapes(d),
 		.tot = d->tot,
+		.dns = d->dns,
 	};
 }
 

@@ -159,6 +159,12 @@ grep -q "dns: core/sip: $SRV SRV: Could not contact DNS servers; keeping the las
 sleep $((TTL + 1)) # another try, failed too: counted, not logged again (once per run of an error)
 (($(name_field failures) >= failures + 2)) || fail "the name's failures: $failures -> $(name_field failures) after two failed tries"
 expect "failure log lines" "$(grep -c "SRV: Could not contact DNS servers; keeping the last answer" "$lb/siphond.log")" 1
+# the same in /metrics (a further try may have failed since: at least as many)
+m=$(ip netns exec sph-lb curl -sf --max-time 5 http://127.0.0.1:9109/metrics) || fail "no /metrics"
+lbl='{pool="core",name="sip",query="'"$SRV"'"}'
+expect "/metrics: failing, nodes" "$(grep -F -e "siphon_dns_failing$lbl" -e "siphon_dns_nodes$lbl" <<<"$m" | awk '{ print $2 }' | paste -sd' ')" "2 1"
+(($(grep -F "siphon_dns_failures_total$lbl" <<<"$m" | awk '{ print $2 }') >= failures + 2)) ||
+	fail "/metrics: siphon_dns_failures_total: $(grep -F "siphon_dns_failures_total" <<<"$m")"
 expect "resolved, DNS down" "$(resolved)" "sip@198.18.2.21/p10/w60 sip@198.18.2.23/p10/w40"
 expect "generation, DNS down" "$(running_gen)" "$gen"
 wait_synced "sip@198.18.2.21 sip@198.18.2.23" "DNS down"

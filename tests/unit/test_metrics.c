@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "dns.h"
 #include "metrics.h"
 #include "siphon/gen_counters.h"
 
@@ -353,6 +354,45 @@ static void test_exposition_text(void **state)
 	known_free(&k);
 }
 
+/* The nodes given by name: one series per name and family, exact. */
+static void test_dns_names(void **state)
+{
+	struct dns *dns = calloc(1, sizeof(*dns));
+	struct dns_entry *e;
+	struct mbuf b;
+
+	(void)state;
+	assert_non_null(dns);
+	e = &dns->e[3]; /* the used ones, wherever they are */
+	e->used = e->failing = true;
+	snprintf(e->pool, sizeof(e->pool), "core");
+	snprintf(e->spec.name, sizeof(e->spec.name), "sip");
+	snprintf(e->query, sizeof(e->query), "_sip._udp.core.lab.test");
+	e->resolutions = 7;
+	e->failures = 2;
+	e->changes = 1;
+	e->n_nodes = 3;
+	mbuf_init(&b, 1 << 16);
+	metrics_dns(&b, dns);
+	mbuf_printf(&b, "%s", "");
+#define L "{pool=\"core\",name=\"sip\",query=\"_sip._udp.core.lab.test\"}"
+	assert_non_null(strstr(b.p, "siphon_dns_resolutions_total" L " 7\n"));
+	assert_non_null(strstr(b.p, "siphon_dns_failures_total" L " 2\n"));
+	assert_non_null(strstr(b.p, "siphon_dns_changes_total" L " 1\n"));
+	assert_non_null(strstr(b.p, "siphon_dns_nodes" L " 3\n"));
+	assert_non_null(strstr(b.p, "siphon_dns_failing" L " 1\n"));
+#undef L
+	assert_int_equal(strstr(b.p, "# TYPE siphon_dns_nodes gauge\n") != NULL, 1);
+	mbuf_free(&b);
+
+	/* no resolver: nothing at all */
+	mbuf_init(&b, 1 << 16);
+	metrics_dns(&b, NULL);
+	assert_int_equal(b.len, 0);
+	mbuf_free(&b);
+	free(dns);
+}
+
 static void test_stats_json(void **state)
 {
 	struct known k;
@@ -582,6 +622,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_corrupt_refused),
 		cmocka_unit_test(test_wire_header),
 		cmocka_unit_test(test_exposition_text),
+		cmocka_unit_test(test_dns_names),
 		cmocka_unit_test(test_stats_json),
 		cmocka_unit_test(test_stats_method),
 		cmocka_unit_test(test_totals_across_generations),
