@@ -284,7 +284,7 @@ static void send_counters_of(const struct xdp_loader *l, struct xsk_worker *w, u
 	counters_snap_pipeline(&b, pw, n, t, (const struct pipeline_gen *const *)gs->pw);
 	free(pw);
 	xdp_counter_fds_of(&m, l->skel);
-	xdp_counters_snap(&b, &m, t->n_nodes, t->n_rules, gs->kbase, final ? gs->kfinal : NULL);
+	xdp_counters_snap(&b, &m, t, gs->half, gs->kbase, final ? gs->kfinal : NULL);
 	for (unsigned k = 0; k < xsk_worker_counter_count(); k++) {
 		uint64_t sum = 0;
 
