@@ -323,6 +323,19 @@ static void send_final(void *ctx, const struct xdp_gen_state *s)
 		send_counters_of(f->l, f->w, f->n, f->v, s, true);
 }
 
+/* At exit, once the workers stopped: what was counted since the last
+ * periodic snapshot (up to a second) goes to siphond too; first the final
+ * snapshot of a generation whose grace period had not ended. The running
+ * generation's is not FINAL: the kernel lane keeps forwarding and
+ * counting with its tables until the next siphon takes over. */
+static void send_last(const struct xdp_loader *l, struct xsk_worker *w, unsigned n,
+		      const struct run_view *v)
+{
+	xdp_gen_retire_stopped(v->xg);
+	if (v->r->fd >= 0)
+		send_counters(l, w, n, v);
+}
+
 /* Until SIGINT/SIGTERM or --seconds; the summary every --stats-interval;
  * with siphond, a counters snapshot about every second. */
 static void run_until_stopped(const struct options *o, const struct xdp_loader *l,
@@ -464,6 +477,8 @@ int run_xdp(const struct options *o, const struct siphon_config *cfg,
 	run_until_stopped(o, &l, w, n, &v);
 	for (unsigned i = 0; i < n; i++)
 		xsk_worker_join(&w[i]);
+	if (v.xg)
+		send_last(&l, w, n, &v);
 	print_summary(o, &l, w, n, &v, false);
 	rc = 0;
 out:
