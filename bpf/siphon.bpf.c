@@ -392,7 +392,7 @@ static __always_inline int kernel_lane_decide(struct xdp_md *ctx, const struct x
 	const __u8 *pl;
 	__u64 hash;
 
-#define e (*ep)
+#define e (*ep) /* the caller's: it counts the flags of the verdict */
 	if (!g)
 		return to_user(ctx, XDP_REASON_UP_NO_TABLES, r, bytes);
 	half = g->active & 1;
