@@ -187,22 +187,6 @@ static int prepare(struct xdp_gen *x, struct gen_generation *g, struct xdp_gen_s
 	return 0;
 }
 
-/* s's half (the one the next publication writes) and its counters there
- * before the switch: s's base. 0, or -errno with a message. */
-static int kernel_base(struct xdp_gen *x, struct xdp_gen_state *s, const struct compiled_tables *t,
-		       char *err, size_t errlen)
-{
-	int half = xdp_tables_next_half(x->l->skel);
-
-	if (half < 0) {
-		snprintf(err, errlen, "generation: %s", strerror(-half));
-		return half;
-	}
-	s->half = (uint32_t)half;
-	s->kbase = kernel_read(x, t, s->half);
-	return 0;
-}
-
 int xdp_gen_apply(void *ctx, struct gen_generation *g, char *err, size_t errlen)
 {
 	struct xdp_gen *x = ctx;
@@ -231,7 +215,7 @@ int xdp_gen_apply(void *ctx, struct gen_generation *g, char *err, size_t errlen)
 	/* the kernel lane: the inactive half's counters (nothing counts into
 	 * it), its tables, the switch, then a grace period so that no run
 	 * still reads the half the next publication rewrites */
-	rc = kernel_base(x, s, &g->t, err, errlen);
+	rc = xdp_counters_next_base(x->l->skel, &g->t, &s->half, &s->kbase, err, errlen);
 	if (!rc)
 		rc = xdp_tables_publish(x->l->skel, &g->t, x->l->egress_ifindex, err, errlen);
 	if (rc) {

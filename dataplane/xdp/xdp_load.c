@@ -194,24 +194,6 @@ static int lock_pin_dir(struct xdp_loader *l, char *err, size_t errlen)
 	return 0;
 }
 
-/* The counters of the half the first tables go into, before they do: an
- * earlier siphon's program may be counting into the pinned maps already. */
-static int first_base(struct xdp_loader *l, const struct compiled_tables *t, char *err,
-		      size_t errlen)
-{
-	struct xdp_counter_fds m;
-	int half = xdp_tables_next_half(l->skel);
-
-	if (half < 0) {
-		snprintf(err, errlen, "generation: %s", strerror(-half));
-		return half;
-	}
-	l->first_half = (uint32_t)half;
-	xdp_counter_fds_of(&m, l->skel);
-	l->first_base = xdp_counters_read_new(&m, t, l->first_half);
-	return 0;
-}
-
 int xdp_loader_start(struct xdp_loader *l, const struct xdp_load_options *o,
 		     const struct compiled_tables *t, char *err, size_t errlen)
 {
@@ -257,7 +239,9 @@ int xdp_loader_start(struct xdp_loader *l, const struct xdp_load_options *o,
 					 "siphon --detach removes them)" : "");
 		goto fail;
 	}
-	rc = first_base(l, t, err, errlen);
+	/* the first generation's base, before its tables go in: an earlier
+	 * siphon's program may be counting into the pinned maps already */
+	rc = xdp_counters_next_base(l->skel, t, &l->first_half, &l->first_base, err, errlen);
 	if (!rc)
 		rc = xdp_tables_publish(l->skel, t, l->egress_ifindex, err, errlen);
 	if (rc)
@@ -471,6 +455,22 @@ uint64_t *xdp_counters_read_new(const struct xdp_counter_fds *m, const struct co
 	if (v)
 		xdp_counters_read_indexed(m, t, half, v);
 	return v;
+}
+
+int xdp_counters_next_base(const struct siphon_bpf *skel, const struct compiled_tables *t,
+			   uint32_t *half, uint64_t **base, char *err, size_t errlen)
+{
+	struct xdp_counter_fds m;
+	int h = xdp_tables_next_half(skel);
+
+	if (h < 0) {
+		snprintf(err, errlen, "generation: %s", strerror(-h));
+		return h;
+	}
+	*half = (uint32_t)h;
+	xdp_counter_fds_of(&m, skel);
+	*base = xdp_counters_read_new(&m, t, *half);
+	return 0;
 }
 
 /* The indexed kernel counters of v (XDP_KINDEX_LEN(t) values) into b. */

@@ -90,6 +90,12 @@ void xdp_counters_read_indexed(const struct xdp_counter_fds *m, const struct com
 /* The same into a new array (NULL: no memory). */
 uint64_t *xdp_counters_read_new(const struct xdp_counter_fds *m, const struct compiled_tables *t,
 				uint32_t half);
+/* The half the next publication of tables t goes into (*half), and its
+ * counters now as their base (*base, NULL: no memory): read before that
+ * publication, while nothing counts into the half. 0, or -errno with a
+ * message. */
+int xdp_counters_next_base(const struct siphon_bpf *skel, const struct compiled_tables *t,
+			   uint32_t *half, uint64_t **base, char *err, size_t errlen);
 /* kernel: NULL, or values read by xdp_counters_read_indexed to report
  * instead of the maps' (a generation's final snapshot). */
 void xdp_counters_snap(struct gen_counters_builder *b, const struct xdp_counter_fds *m,
