@@ -191,10 +191,12 @@ struct {
 } fib_scratch SEC(".maps");
 
 /* kernel-lane counters: per node (index into the tables' nodes) and per
- * rule, packets and bytes */
+ * rule, packets and bytes; double-buffered like the tables (key = half *
+ * SK_MAX_NODES + node, half * SK_MAX_RULES + rule), so that what a
+ * generation counts never mixes with the next one's (docs/generations.md) */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SK_MAX_NODES);
+	__uint(max_entries, 2 * SK_MAX_NODES);
 	__type(key, __u32);
 	__type(value, struct siphon_xdp_counter);
 	SIPHON_PIN;
@@ -202,22 +204,31 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SK_MAX_RULES);
+	__uint(max_entries, 2 * SK_MAX_RULES);
 	__type(key, __u32);
 	__type(value, struct siphon_xdp_counter);
 	SIPHON_PIN;
 } rule_stats SEC(".maps");
 
-/* kernel-lane forwards per node x message: node * 13 + slot (slots of
- * common/siphon/node_msg.h: INVITE ACK BYE CANCEL OPTIONS REGISTER other,
- * then the response classes 1xx-6xx) */
+/* kernel-lane forwards per node x message: (half * SK_MAX_NODES + node) *
+ * 13 + slot (slots of common/siphon/node_msg.h: INVITE ACK BYE CANCEL
+ * OPTIONS REGISTER other, then the response classes 1xx-6xx) */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SK_MAX_NODES * 13);
+	__uint(max_entries, 2 * SK_MAX_NODES * 13);
 	__type(key, __u32);
 	__type(value, struct siphon_xdp_counter);
 	SIPHON_PIN;
 } node_msg_stats SEC(".maps");
+
+/* kernel-lane flag counters: table half -> one counter per flag */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct siphon_xdp_flag_counts);
+	SIPHON_PIN;
+} flag_stats SEC(".maps");
 
 /* why packets went to user space, also when no AF_XDP socket took them
  * (then the reason counter says pass_no_xsk): index = enum xdp_reason */

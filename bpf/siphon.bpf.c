@@ -90,6 +90,19 @@ static __always_inline void count_at(void *map, __u32 idx, __u32 bytes)
 	}
 }
 
+/* The kernel lane's per-rule and per-node counters of table half `half`
+ * (maps.bpf.h: double-buffered like the tables). */
+static __always_inline void count_rule(__u32 half, __s32 rule, __u32 bytes)
+{
+	count_at(&rule_stats, half * SK_MAX_RULES + ((__u32)rule & (SK_MAX_RULES - 1)), bytes);
+}
+
+static __always_inline void count_node(__u32 half, __u32 node, __u32 slot, __u32 bytes)
+{
+	count_at(&node_stats, half * SK_MAX_NODES + node, bytes);
+	count_at(&node_msg_stats, (half * SK_MAX_NODES + node) * 13 + (slot < 13 ? slot : 12), bytes);
+}
+
 /* The node_msg_stats slot of a forwarded message (node_msg_slot() in
  * common/siphon/node_msg.h): the method is the scan key's first word
  * (zero-padded) when it is 8 bytes or shorter. */
@@ -318,9 +331,54 @@ static __always_inline __u32 next_hop(struct xdp_md *ctx, const struct xdp_pkt *
 /* XXH64 over the payload copy (every read masked with SKS_MASK) */
 XXH64_DEFINE(xxh64_sks, SKS_MASK)
 
-/* The kernel lane for UDP to a VIP:port: the action, and *r. */
-static __always_inline int kernel_lane_udp(struct xdp_md *ctx, const struct xdp_pkt *p,
-					   enum xdp_reason *r)
+/* The index of a word's lowest set bit, from that bit alone: BPF has no
+ * ctz, and a de Bruijn multiply is one multiply, a shift and a load. */
+#define DEBRUIJN64 0x03f79d71b4cb0a89ull
+static const __u8 debruijn_bit[64] = {
+	0,  1,  48, 2,  57, 49, 28, 3,  61, 58, 50, 42, 38, 29, 17, 4,
+	62, 55, 59, 36, 53, 51, 43, 22, 45, 39, 33, 30, 24, 18, 12, 5,
+	63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44, 32, 23, 11,
+	46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9,  13, 8,  7,  6,
+};
+
+/* One counter per set bit of `bits` (flags base..base+63): as many turns
+ * as bits set, at most 64. */
+static __always_inline void count_flag_word(struct siphon_xdp_flag_counts *c, __u64 bits,
+					    __u32 base)
+{
+#pragma clang loop unroll(disable)
+	for (__u32 k = 0; k < 64 && bits; k++) {
+		__u64 low = bits & -bits;
+
+		c->set[base + (debruijn_bit[(low * DEBRUIJN64) >> 58] & 63)]++;
+		bits ^= low;
+	}
+}
+
+/* The flags surely set in e into its half's counters: one lookup per
+ * message, then one increment per flag set. */
+static __always_inline void count_flags(const struct eval_ctx *e)
+{
+	struct siphon_xdp_flag_counts *c = bpf_map_lookup_elem(&flag_stats, &e->half);
+
+	if (!c)
+		return;
+	count_flag_word(c, e->val[0], 0);
+	count_flag_word(c, e->val[1], 64);
+}
+
+/* A verdict the kernel lane took on a rule itself (not one for user space,
+ * whose lane classifies and counts the message again). */
+static __always_inline int kernel_verdict(enum xdp_reason r)
+{
+	return r == XDP_REASON_KERNEL_DROP_RULE || r == XDP_REASON_KERNEL_PUNT_RULE ||
+	       r == XDP_REASON_KERNEL_FORWARD;
+}
+
+/* The kernel lane for UDP to a VIP:port: the action, and *r; e holds the
+ * flags the verdict was taken on. */
+static __always_inline int kernel_lane_decide(struct xdp_md *ctx, const struct xdp_pkt *p,
+					      struct eval_ctx *ep, enum xdp_reason *r)
 {
 	__u32 zero = 0, len = p->payload_len, half, idx, slot, node, bytes = p->len;
 	const struct sk_gen *g = bpf_map_lookup_elem(&generation, &zero);
@@ -330,11 +388,11 @@ static __always_inline int kernel_lane_udp(struct xdp_md *ctx, const struct xdp_
 	const __u32 *slotv;
 	struct sk_scratch *s;
 	struct sk_scan *t;
-	struct eval_ctx e = {};
 	struct sk_flags src = {};
 	const __u8 *pl;
 	__u64 hash;
 
+#define e (*ep) /* the caller's: it counts the flags of the verdict */
 	if (!g)
 		return to_user(ctx, XDP_REASON_UP_NO_TABLES, r, bytes);
 	half = g->active & 1;
@@ -354,7 +412,7 @@ static __always_inline int kernel_lane_udp(struct xdp_md *ctx, const struct xdp_
 	if (e.rule >= 0 && e.kind == SK_ACTION_DROP) {
 		pl = pkt_ptr(ctx, p->payload_off, 2);
 		if (!pl || len < 20 || pl[0] != 0 || pl[1] != 1) {
-			count_at(&rule_stats, (__u32)e.rule, bytes);
+			count_rule(half, e.rule, bytes);
 			*r = XDP_REASON_KERNEL_DROP_RULE;
 			return XDP_DROP;
 		}
@@ -422,12 +480,12 @@ static __always_inline int kernel_lane_udp(struct xdp_md *ctx, const struct xdp_
 		return to_user(ctx, (enum xdp_reason)e.why, r, bytes);
 	{
 		if (e.kind == SK_ACTION_DROP) {
-			count_at(&rule_stats, (__u32)e.rule, bytes);
+			count_rule(half, e.rule, bytes);
 			*r = XDP_REASON_KERNEL_DROP_RULE;
 			return XDP_DROP;
 		}
 		if (e.kind == SK_ACTION_PUNT || e.kind == SK_ACTION_REPLY) {
-			count_at(&rule_stats, (__u32)e.rule, bytes);
+			count_rule(half, e.rule, bytes);
 			*r = XDP_REASON_KERNEL_PUNT_RULE;
 			return XDP_PASS;
 		}
@@ -492,15 +550,23 @@ static __always_inline int kernel_lane_udp(struct xdp_md *ctx, const struct xdp_
 		}
 		__builtin_memcpy(d, mac, 12);
 	}
-	count_at(&node_stats, node, bytes);
-	{
-		__u32 slot = msg_slot(t, *(const __u64 *)s->key.name);
-
-		count_at(&node_msg_stats, node * 13 + (slot < 13 ? slot : 12), bytes);
-	}
-	count_at(&rule_stats, (__u32)e.rule, bytes);
+	count_node(half, node, msg_slot(t, *(const __u64 *)s->key.name), bytes);
+	count_rule(half, e.rule, bytes);
 	*r = XDP_REASON_KERNEL_FORWARD;
 	return bpf_redirect_map(&tx_ports, 0, XDP_TX);
+#undef e
+}
+
+/* The kernel lane, and its flag counters where it took the verdict. */
+static __always_inline int kernel_lane_udp(struct xdp_md *ctx, const struct xdp_pkt *p,
+					   enum xdp_reason *r)
+{
+	struct eval_ctx e = {};
+	int act = kernel_lane_decide(ctx, p, &e, r);
+
+	if (kernel_verdict(*r))
+		count_flags(&e);
+	return act;
 }
 
 SEC("xdp")

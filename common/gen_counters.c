@@ -52,6 +52,7 @@ static uint32_t kind_limit(const struct gen_counters_limits *lim, unsigned kind)
 {
 	switch (kind) {
 	case GEN_COUNTER_FLAG:
+	case GEN_COUNTER_KERNEL_FLAG:
 		return lim->n_flags;
 	case GEN_COUNTER_RULE:
 	case GEN_COUNTER_KERNEL_RULE:

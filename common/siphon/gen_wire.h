@@ -50,7 +50,8 @@ struct gen_wire_ack {
  * Named counters do not depend on the generation ("group.counter", e.g.
  * "reason.too_big"); indexed ones are the flags, rules and nodes of
  * `generation`. Checked whole by gen_counters_check (gen_counters.h). */
-#define GEN_COUNTERS_VERSION     2u /* 1: a 32-byte header, no instance, no method kinds */
+#define GEN_COUNTERS_VERSION     3u /* 1: a 32-byte header, no instance, no method kinds;
+					 * 2: no kernel_flag kind */
 #define GEN_COUNTERS_MIN_LEN     32u /* what frames: a version-1 header (refused by version) */
 #define GEN_COUNTERS_NAME_MAX    40 /* with its NUL */
 #define GEN_COUNTERS_MAX_NAMED   1024u
@@ -93,7 +94,8 @@ struct gen_wire_named {
 	X(KERNEL_NODE_PACKETS, "kernel_node_packets", "packets the kernel lane forwarded to the node") \
 	X(KERNEL_NODE_BYTES, "kernel_node_bytes", "bytes the kernel lane forwarded to the node") \
 	X(NODE_MSG, "node_msg", "messages forwarded to the node by method / class (AF_XDP lane; index node*13+slot)") \
-	X(KERNEL_NODE_MSG, "kernel_node_msg", "the same in the kernel lane")
+	X(KERNEL_NODE_MSG, "kernel_node_msg", "the same in the kernel lane")                \
+	X(KERNEL_FLAG, "kernel_flag", "messages the kernel lane took a verdict on with the flag set")
 
 enum gen_counter_kind {
 	GEN_COUNTER__NONE = 0, /* never on the wire */

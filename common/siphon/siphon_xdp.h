@@ -26,4 +26,17 @@ struct siphon_xdp_counter {
 	unsigned long long bytes;
 };
 
+/* The kernel lane's flag counters ("flag_stats", per-CPU array keyed by
+ * the table half): set[f] counts the messages the kernel lane itself took
+ * a verdict on (drop, punt / reply, forward) with flag f surely set. One
+ * value per half, so that one lookup per message reaches every flag. */
+#define SIPHON_XDP_FLAGS 128 /* two 64-bit words (struct sk_flags) */
+
+struct siphon_xdp_flag_counts {
+	unsigned long long set[SIPHON_XDP_FLAGS];
+};
+
+_Static_assert(sizeof(struct siphon_xdp_flag_counts) == SIPHON_XDP_FLAGS * 8,
+	       "flag counters are plain 64-bit words");
+
 #endif

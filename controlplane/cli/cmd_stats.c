@@ -100,9 +100,11 @@ static void print_fast_path(const json_t *fp)
 		json_array_foreach (json_object_get(c, "pools"), i, e)
 			printf("  %-24s %14lld %14lld %14lld\n", str(e, "pool"), num(e, "afxdp_packets"),
 			       num(e, "kernel_packets"), num(e, "kernel_bytes"));
-		printf("\n  %-24s %14s\n", "FLAG", "SET");
+		printf("\n  %-24s %14s %14s\n", "FLAG", "AFXDP SET", "KERNEL SET");
 		json_object_foreach (json_object_get(c, "flags"), name, v)
-			printf("  %-24s %14lld\n", name, (long long)json_integer_value(v));
+			printf("  %-24s %14lld %14lld\n", name, (long long)json_integer_value(v),
+			       (long long)json_integer_value(
+				       json_object_get(json_object_get(c, "kernel_flags"), name)));
 		printf("\n  %-6s %14s %14s  %s\n", "LINE", "AFXDP", "KERNEL", "RULE");
 		json_array_foreach (json_object_get(c, "rules"), i, e)
 			printf("  %-6lld %14lld %14lld  %s\n", num(e, "line"), num(e, "afxdp"),

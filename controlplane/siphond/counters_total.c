@@ -286,6 +286,7 @@ static struct ctot_entry *series(struct ctotals *t, const char *fp, const struct
 {
 	switch (kind) {
 	case GEN_COUNTER_FLAG:
+	case GEN_COUNTER_KERNEL_FLAG:
 		return i < g->n_flags ? entry_get(t, fp, kind, 0, g->flag[i], "") : NULL;
 	case GEN_COUNTER_RULE:
 	case GEN_COUNTER_KERNEL_RULE:
@@ -299,6 +300,21 @@ static struct ctot_entry *series(struct ctotals *t, const char *fp, const struct
 	default:
 		return node_kind(kind) && i < g->n_nodes ?
 			entry_get(t, fp, kind, 0, g->pool[i], g->node[i]) : NULL;
+	}
+}
+
+/* How many series of kind a generation has (flags, rules or nodes). */
+static uint32_t kind_count(const struct gen_names *g, unsigned kind)
+{
+	switch (kind) {
+	case GEN_COUNTER_FLAG:
+	case GEN_COUNTER_KERNEL_FLAG:
+		return g->n_flags;
+	case GEN_COUNTER_RULE:
+	case GEN_COUNTER_KERNEL_RULE:
+		return g->n_rules;
+	default:
+		return g->n_nodes;
 	}
 }
 
@@ -338,12 +354,11 @@ int ctotals_feed(struct ctotals *t, const char *fp, const void *snap, size_t len
 			{ GEN_COUNTER_KERNEL_RULE, GEN_COUNTERS_LANE_KERNEL },
 			{ GEN_COUNTER_KERNEL_NODE_PACKETS, GEN_COUNTERS_LANE_KERNEL },
 			{ GEN_COUNTER_KERNEL_NODE_BYTES, GEN_COUNTERS_LANE_KERNEL },
+			{ GEN_COUNTER_KERNEL_FLAG, GEN_COUNTERS_LANE_KERNEL },
 		};
 
 		for (size_t k = 0; k < sizeof(always) / sizeof(always[0]); k++) {
-			uint32_t n = always[k].kind == GEN_COUNTER_FLAG ? g->n_flags :
-				     always[k].kind == GEN_COUNTER_RULE ||
-				     always[k].kind == GEN_COUNTER_KERNEL_RULE ? g->n_rules : g->n_nodes;
+			uint32_t n = kind_count(g, always[k].kind);
 
 			if (!(h->lanes & always[k].lane))
 				continue;

@@ -411,6 +411,7 @@ static const char *lane_of(unsigned kind)
 	case GEN_COUNTER_KERNEL_NODE_PACKETS:
 	case GEN_COUNTER_KERNEL_NODE_BYTES:
 	case GEN_COUNTER_KERNEL_NODE_MSG:
+	case GEN_COUNTER_KERNEL_FLAG:
 		return "kernel";
 	default:
 		return "afxdp";
@@ -434,7 +435,7 @@ static void total_series(struct mbuf *b, const struct ctot_entry *const *e, size
 		mbuf_printf(b, "%s{", metric);
 		entry_fp(b, e[i]);
 		if (k1 == GEN_COUNTER_FLAG) {
-			mbuf_printf(b, ",flag=\"");
+			mbuf_printf(b, ",lane=\"%s\",flag=\"", lane_of(e[i]->kind));
 			mbuf_label(b, e[i]->a);
 			mbuf_printf(b, "\"");
 		} else if (k1 == GEN_COUNTER_RULE) {
@@ -535,9 +536,10 @@ static void indexed(struct mbuf *b, const struct metrics_src *s)
 	size_t n = s->tot ? ctotals_sorted(s->tot, &e) : 0;
 
 	metrics_family(b, "siphon_flag_set_total", "counter",
-	       "Messages the AF_XDP lane classified with the flag set (the kernel lane keeps no "
-	       "flag counters); continuous across generations.");
-	total_series(b, e, n, "siphon_flag_set_total", GEN_COUNTER_FLAG, 0);
+	       "Messages classified with the flag set, among those where it was computed: by the "
+	       "AF_XDP lane, or by the kernel lane where it took the verdict itself (what it sends "
+	       "up is counted by the AF_XDP lane); continuous across generations.");
+	total_series(b, e, n, "siphon_flag_set_total", GEN_COUNTER_FLAG, GEN_COUNTER_KERNEL_FLAG);
 	metrics_family(b, "siphon_rule_matches_total", "counter",
 	       "Messages each rule decided (or metered: rate-limit), by the rule's key (a hash of "
 	       "its text: siphon_rule_info); continuous across generations.");

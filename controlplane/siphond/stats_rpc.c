@@ -94,14 +94,17 @@ static bool in_config(const struct siphon_config *cfg, const char *pool, const c
 static json_t *indexed(const struct metrics_src *s, const char *fp)
 {
 	const struct siphon_config *cfg = s->cfg;
-	json_t *flags = json_object(), *rules = json_array(), *nodes = json_array(),
-	       *pools = json_array();
+	json_t *flags = json_object(), *kflags = json_object(), *rules = json_array(),
+	       *nodes = json_array(), *pools = json_array();
 	const struct ctot_entry *const *e = NULL;
 	size_t n = s->tot ? ctotals_sorted(s->tot, &e) : 0;
 
-	for (uint32_t i = 0; i < cfg->n_flags; i++)
-		json_object_set_new(flags, cfg->flags[i].name,
-				    u64(at(s, fp, GEN_COUNTER_FLAG, 0, cfg->flags[i].name, "")));
+	for (uint32_t i = 0; i < cfg->n_flags; i++) {
+		const char *name = cfg->flags[i].name;
+
+		json_object_set_new(flags, name, u64(at(s, fp, GEN_COUNTER_FLAG, 0, name, "")));
+		json_object_set_new(kflags, name, u64(at(s, fp, GEN_COUNTER_KERNEL_FLAG, 0, name, "")));
+	}
 	for (uint32_t i = 0; i < cfg->n_rules; i++) {
 		char key[CTOT_RULE_KEY_MAX];
 
@@ -138,8 +141,8 @@ static json_t *indexed(const struct metrics_src *s, const char *fp)
 						       "afxdp_packets", u64(a), "kernel_packets", u64(k),
 						       "kernel_bytes", u64(b)));
 	}
-	return json_pack("{s:o, s:o, s:o, s:o}", "flags", flags, "rules", rules, "nodes", nodes,
-			 "pools", pools);
+	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "flags", flags, "kernel_flags", kflags,
+			 "rules", rules, "nodes", nodes, "pools", pools);
 }
 
 static json_t *fast_path(const struct metrics_src *s, const struct fp_view *v)

@@ -284,7 +284,7 @@ static void send_counters_of(const struct xdp_loader *l, struct xsk_worker *w, u
 	counters_snap_pipeline(&b, pw, n, t, (const struct pipeline_gen *const *)gs->pw);
 	free(pw);
 	xdp_counter_fds_of(&m, l->skel);
-	xdp_counters_snap(&b, &m, t->n_nodes, t->n_rules, gs->kbase, final ? gs->kfinal : NULL);
+	xdp_counters_snap(&b, &m, t, gs->half, gs->kbase, final ? gs->kfinal : NULL);
 	for (unsigned k = 0; k < xsk_worker_counter_count(); k++) {
 		uint64_t sum = 0;
 
@@ -321,6 +321,19 @@ static void send_final(void *ctx, const struct xdp_gen_state *s)
 
 	if (f->v->r && f->v->r->fd >= 0)
 		send_counters_of(f->l, f->w, f->n, f->v, s, true);
+}
+
+/* At exit, once the workers stopped: what was counted since the last
+ * periodic snapshot (up to a second) goes to siphond too; first the final
+ * snapshot of a generation whose grace period had not ended. The running
+ * generation's is not FINAL: the kernel lane keeps forwarding and
+ * counting with its tables until the next siphon takes over. */
+static void send_last(const struct xdp_loader *l, struct xsk_worker *w, unsigned n,
+		      const struct run_view *v)
+{
+	xdp_gen_retire_stopped(v->xg);
+	if (v->r->fd >= 0)
+		send_counters(l, w, n, v);
 }
 
 /* Until SIGINT/SIGTERM or --seconds; the summary every --stats-interval;
@@ -464,6 +477,8 @@ int run_xdp(const struct options *o, const struct siphon_config *cfg,
 	run_until_stopped(o, &l, w, n, &v);
 	for (unsigned i = 0; i < n; i++)
 		xsk_worker_join(&w[i]);
+	if (v.xg)
+		send_last(&l, w, n, &v);
 	print_summary(o, &l, w, n, &v, false);
 	rc = 0;
 out:

@@ -66,21 +66,17 @@ int xdp_gen_init(struct xdp_gen *x, unsigned n)
 	return gen_swap_init(&x->swap, n);
 }
 
-/* The kernel lane's indexed counters of s's tables now (NULL: no memory,
- * or no maps: the unit tests). */
-static uint64_t *kernel_read(const struct xdp_gen *x, const struct compiled_tables *t)
+/* The kernel lane's indexed counters of tables t in table half `half` now
+ * (NULL: no memory, or no maps: the unit tests). */
+static uint64_t *kernel_read(const struct xdp_gen *x, const struct compiled_tables *t,
+			     uint32_t half)
 {
 	struct xdp_counter_fds m;
-	uint64_t *v;
 
 	if (!x->l || !x->l->skel)
 		return NULL;
-	v = calloc(XDP_KINDEX_LEN(t->n_nodes, t->n_rules) + 1, sizeof(*v));
-	if (!v)
-		return NULL;
 	xdp_counter_fds_of(&m, x->l->skel);
-	xdp_counters_read_indexed(&m, t->n_nodes, t->n_rules, v);
-	return v;
+	return xdp_counters_read_new(&m, t, half);
 }
 
 /* s is left by every worker: its final snapshot, then free. */
@@ -129,7 +125,10 @@ int xdp_gen_start(struct xdp_gen *x, struct xdp_loader *l, struct xsk_worker *w,
 		gen_swap_set(&x->swap, i, s->pw[i]);
 	}
 	x->cur = s;
-	s->kbase = kernel_read(x, &g->t);
+	/* the loader read the first half's counters before it published */
+	s->half = l->first_half;
+	s->kbase = l->first_base;
+	l->first_base = NULL;
 	grace_open(x);
 	return 0;
 }
@@ -213,19 +212,21 @@ int xdp_gen_apply(void *ctx, struct gen_generation *g, char *err, size_t errlen)
 		x->c.swap_refused++;
 		return rc;
 	}
-	/* the kernel lane: the inactive half, the switch, then a grace period
-	 * so that no run still reads the half the next publication rewrites */
-	rc = xdp_tables_publish(x->l->skel, &g->t, x->l->egress_ifindex, err, errlen);
+	/* the kernel lane: the inactive half's counters (nothing counts into
+	 * it), its tables, the switch, then a grace period so that no run
+	 * still reads the half the next publication rewrites */
+	rc = xdp_counters_next_base(x->l->skel, &g->t, &s->half, &s->kbase, err, errlen);
+	if (!rc)
+		rc = xdp_tables_publish(x->l->skel, &g->t, x->l->egress_ifindex, err, errlen);
 	if (rc) {
 		state_free(s);
 		x->c.swap_refused++;
 		return rc;
 	}
 	kernel_grace(x);
-	/* no run of the old tables is left: what the kernel counted for them
-	 * is final (the new ones count into the same maps from here on) */
-	x->cur->kfinal = kernel_read(x, &x->cur->g->t);
-	s->kbase = kernel_read(x, &g->t);
+	/* no run of the old tables is left: what the kernel counted in their
+	 * half is final (the new ones count into the other half) */
+	x->cur->kfinal = kernel_read(x, &x->cur->g->t, x->cur->half);
 	rc = neigh_start(s->nc);
 	if (rc)
 		fprintf(stderr, "siphon: generation %llu: the next-hop thread did not start (%s): "
@@ -259,6 +260,13 @@ const struct compiled_tables *xdp_gen_tables(const struct xdp_gen *x)
 const struct neigh_ctl *xdp_gen_neigh(const struct xdp_gen *x, const struct neigh_ctl *first)
 {
 	return x->cur && x->cur->nc ? x->cur->nc : first;
+}
+
+void xdp_gen_retire_stopped(struct xdp_gen *x)
+{
+	state_retire(x, x->retired);
+	state_free(x->retired);
+	x->retired = NULL;
 }
 
 void xdp_gen_close(struct xdp_gen *x)

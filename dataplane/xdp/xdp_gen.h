@@ -35,9 +35,13 @@ struct xdp_gen_state {
 	struct neigh_ctl *nc;      /* owned; NULL: the caller's (the first generation) */
 	struct pipeline_gen **pw;  /* one per worker */
 	unsigned n;
-	/* the kernel lane's indexed counters (XDP_KINDEX_LEN of its tables):
-	 * their values when it started, and when it was replaced (after the
-	 * kernel grace period: no run of it is left) */
+	/* the kernel lane's: the table half its tables and counters are in,
+	 * and the indexed counters of that half (XDP_KINDEX_LEN of its
+	 * tables) before it was published (nothing counts into an inactive
+	 * half) and when it was replaced (after the kernel grace period: no
+	 * run of it is left, and the next generation counts in the other
+	 * half): what it counted is exactly their difference */
+	uint32_t half;
 	uint64_t *kbase, *kfinal;
 };
 
@@ -69,6 +73,10 @@ int xdp_gen_apply(void *ctx, struct gen_generation *g, char *err, size_t errlen)
 /* The tables and next hops running now. */
 const struct compiled_tables *xdp_gen_tables(const struct xdp_gen *x);
 const struct neigh_ctl *xdp_gen_neigh(const struct xdp_gen *x, const struct neigh_ctl *first);
+/* After the workers stopped: a generation replaced earlier whose grace
+ * period had not ended is left by every worker now; its final snapshot
+ * (retired_fn), then it is freed. */
+void xdp_gen_retire_stopped(struct xdp_gen *x);
 /* After the workers stopped: frees every generation. */
 void xdp_gen_close(struct xdp_gen *x);
 

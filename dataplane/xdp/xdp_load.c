@@ -239,7 +239,11 @@ int xdp_loader_start(struct xdp_loader *l, const struct xdp_load_options *o,
 					 "siphon --detach removes them)" : "");
 		goto fail;
 	}
-	rc = xdp_tables_publish(l->skel, t, l->egress_ifindex, err, errlen);
+	/* the first generation's base, before its tables go in: an earlier
+	 * siphon's program may be counting into the pinned maps already */
+	rc = xdp_counters_next_base(l->skel, t, &l->first_half, &l->first_base, err, errlen);
+	if (!rc)
+		rc = xdp_tables_publish(l->skel, t, l->egress_ifindex, err, errlen);
 	if (rc)
 		goto fail;
 	rc = attach(l, o, err, errlen);
@@ -260,6 +264,8 @@ void xdp_loader_close(struct xdp_loader *l)
 {
 	siphon_bpf__destroy(l->skel); /* the attachment and the pins stay */
 	l->skel = NULL;
+	free(l->first_base);
+	l->first_base = NULL;
 	if (l->lock_fd >= 0)
 		close(l->lock_fd);
 	l->lock_fd = -1;
@@ -322,17 +328,20 @@ int xdp_detach(const char *ifname, const char *bpffs, bool skb_mode, char *err, 
 }
 
 /* Packet counts summed over CPUs of keys base+0..n-1 of a per-CPU counter
- * map into out; 0 where a key cannot be read (or fd is -1). */
-static void percpu_sums(int fd, uint32_t base, unsigned n, struct siphon_xdp_counter *percpu,
-			int ncpu, uint64_t *out)
+ * map into out, and over both table halves when half_stride is not 0 (keys
+ * half_stride + base + i too); 0 where a key cannot be read (or fd is -1). */
+static void percpu_sums(int fd, uint32_t base, uint32_t half_stride, unsigned n,
+			struct siphon_xdp_counter *percpu, int ncpu, uint64_t *out)
 {
 	for (unsigned i = 0; i < n; i++) {
-		uint32_t key = base + i;
-
 		out[i] = 0;
-		if (fd >= 0 && !bpf_map_lookup_elem(fd, &key, percpu))
-			for (int c = 0; c < ncpu; c++)
-				out[i] += percpu[c].packets;
+		for (uint32_t h = 0; h < (half_stride ? 2u : 1u); h++) {
+			uint32_t key = h * half_stride + base + i;
+
+			if (fd >= 0 && !bpf_map_lookup_elem(fd, &key, percpu))
+				for (int c = 0; c < ncpu; c++)
+					out[i] += percpu[c].packets;
+		}
 	}
 }
 
@@ -364,19 +373,21 @@ void xdp_print_counters(FILE *f, const struct xdp_counter_fds *m, const char *co
 	n_nodes = n_nodes < SK_MAX_NODES ? n_nodes : SK_MAX_NODES;
 	n_rules = n_rules < SK_MAX_RULES ? n_rules : SK_MAX_RULES;
 	fputc('{', f);
-	percpu_sums(m->counters, 0, PKT_STATUS__COUNT, percpu, ncpu, sums);
+	percpu_sums(m->counters, 0, 0, PKT_STATUS__COUNT, percpu, ncpu, sums);
 	json_counter_map(f, "packet", &first, sums, PKT_STATUS__COUNT, status_name, NULL, false);
-	percpu_sums(m->counters, SIPHON_XDP_REASON_INDEX(PKT_STATUS__COUNT, 0), XDP_REASON__COUNT,
+	percpu_sums(m->counters, SIPHON_XDP_REASON_INDEX(PKT_STATUS__COUNT, 0), 0, XDP_REASON__COUNT,
 		    percpu, ncpu, sums);
 	json_counter_map(f, "reasons", &first, sums, XDP_REASON__COUNT, reason_name, NULL, false);
 	/* why packets went up, also while no socket took them */
-	percpu_sums(m->up_why, 0, XDP_REASON__COUNT, percpu, ncpu, sums);
+	percpu_sums(m->up_why, 0, 0, XDP_REASON__COUNT, percpu, ncpu, sums);
 	json_counter_map(f, "to_userspace_why", &first, sums, XDP_REASON__COUNT, reason_name, NULL,
 			 true);
-	/* forwarded in the kernel, by node: all by name, or the busy ones by index */
-	percpu_sums(m->nodes, 0, n_nodes, percpu, ncpu, sums);
+	/* forwarded in the kernel, by node: all by name, or the busy ones by
+	 * index; both table halves summed (every generation since the maps
+	 * were pinned, by index) */
+	percpu_sums(m->nodes, 0, SK_MAX_NODES, n_nodes, percpu, ncpu, sums);
 	json_counter_map(f, "nodes", &first, sums, n_nodes, node_name, node_names, !node_names);
-	percpu_sums(m->rules, 0, n_rules, percpu, ncpu, sums);
+	percpu_sums(m->rules, 0, SK_MAX_RULES, n_rules, percpu, ncpu, sums);
 	json_key(f, "rules", &first);
 	fputc('[', f);
 	for (unsigned i = 0; i < n_rules; i++)
@@ -397,35 +408,98 @@ static void percpu_one(int fd, uint32_t key, struct siphon_xdp_counter *percpu, 
 		}
 }
 
-void xdp_counters_read_indexed(const struct xdp_counter_fds *m, unsigned n_nodes,
-			       unsigned n_rules, uint64_t *out)
+/* The flag counters of table half `half` summed over CPUs into out[0..n). */
+static void flag_sums(int fd, uint32_t half, unsigned n, int ncpu, uint64_t *out)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct siphon_xdp_counter *percpu = ncpu > 0 ? calloc((size_t)ncpu, sizeof(*percpu)) : NULL;
-	uint64_t *pk = out, *by = out + n_nodes, *rl = by + n_nodes, *nm = rl + n_rules, x;
-	unsigned nn = n_nodes < SK_MAX_NODES ? n_nodes : SK_MAX_NODES;
-	unsigned nr = n_rules < SK_MAX_RULES ? n_rules : SK_MAX_RULES;
+	struct siphon_xdp_flag_counts *percpu = calloc((size_t)ncpu, sizeof(*percpu));
 
-	memset(out, 0, XDP_KINDEX_LEN(n_nodes, n_rules) * sizeof(*out));
-	if (!percpu)
-		return;
-	for (unsigned i = 0; i < nn; i++) {
-		percpu_one(m->nodes, i, percpu, ncpu, &pk[i], &by[i]);
-		for (unsigned k = 0; k < 13; k++)
-			percpu_one(m->node_msg, i * 13 + k, percpu, ncpu, &nm[i * 13 + k], &x);
-	}
-	for (unsigned i = 0; i < nr; i++)
-		percpu_one(m->rules, i, percpu, ncpu, &rl[i], &x);
+	memset(out, 0, n * sizeof(*out));
+	if (percpu && fd >= 0 && !bpf_map_lookup_elem(fd, &half, percpu))
+		for (int c = 0; c < ncpu; c++)
+			for (unsigned i = 0; i < n && i < SIPHON_XDP_FLAGS; i++)
+				out[i] += percpu[c].set[i];
 	free(percpu);
 }
 
+void xdp_counters_read_indexed(const struct xdp_counter_fds *m, const struct compiled_tables *t,
+			       uint32_t half, uint64_t *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct siphon_xdp_counter *percpu = ncpu > 0 ? calloc((size_t)ncpu, sizeof(*percpu)) : NULL;
+	unsigned n_nodes = t->n_nodes, n_rules = t->n_rules;
+	uint64_t *pk = out, *by = out + n_nodes, *rl = by + n_nodes, *nm = rl + n_rules, x;
+	unsigned nn = n_nodes < SK_MAX_NODES ? n_nodes : SK_MAX_NODES;
+	unsigned nr = n_rules < SK_MAX_RULES ? n_rules : SK_MAX_RULES;
+	uint32_t node0 = (half & 1) * SK_MAX_NODES, rule0 = (half & 1) * SK_MAX_RULES;
+
+	memset(out, 0, XDP_KINDEX_LEN(t) * sizeof(*out));
+	if (!percpu)
+		return;
+	for (unsigned i = 0; i < nn; i++) {
+		percpu_one(m->nodes, node0 + i, percpu, ncpu, &pk[i], &by[i]);
+		for (unsigned k = 0; k < 13; k++)
+			percpu_one(m->node_msg, (node0 + i) * 13 + k, percpu, ncpu, &nm[i * 13 + k],
+				   &x);
+	}
+	for (unsigned i = 0; i < nr; i++)
+		percpu_one(m->rules, rule0 + i, percpu, ncpu, &rl[i], &x);
+	flag_sums(m->flags, half & 1, t->n_flags, ncpu, nm + (size_t)n_nodes * 13);
+	free(percpu);
+}
+
+uint64_t *xdp_counters_read_new(const struct xdp_counter_fds *m, const struct compiled_tables *t,
+				uint32_t half)
+{
+	uint64_t *v = calloc(XDP_KINDEX_LEN(t) + 1, sizeof(*v));
+
+	if (v)
+		xdp_counters_read_indexed(m, t, half, v);
+	return v;
+}
+
+int xdp_counters_next_base(const struct siphon_bpf *skel, const struct compiled_tables *t,
+			   uint32_t *half, uint64_t **base, char *err, size_t errlen)
+{
+	struct xdp_counter_fds m;
+	int h = xdp_tables_next_half(skel);
+
+	if (h < 0) {
+		snprintf(err, errlen, "generation: %s", strerror(-h));
+		return h;
+	}
+	*half = (uint32_t)h;
+	xdp_counter_fds_of(&m, skel);
+	*base = xdp_counters_read_new(&m, t, *half);
+	return 0;
+}
+
+/* The indexed kernel counters of v (XDP_KINDEX_LEN(t) values) into b. */
+static void snap_indexed(struct gen_counters_builder *b, const struct compiled_tables *t,
+			 const uint64_t *v)
+{
+	const uint64_t *pk = v, *by = v + t->n_nodes, *rl = by + t->n_nodes, *nm = rl + t->n_rules;
+	const uint64_t *fl = nm + (size_t)t->n_nodes * 13;
+
+	for (unsigned i = 0; i < t->n_nodes; i++) {
+		gen_counters_add_indexed(b, GEN_COUNTER_KERNEL_NODE_PACKETS, i, pk[i]);
+		gen_counters_add_indexed(b, GEN_COUNTER_KERNEL_NODE_BYTES, i, by[i]);
+		for (unsigned k = 0; k < 13; k++)
+			gen_counters_add_indexed(b, GEN_COUNTER_KERNEL_NODE_MSG, i * 13 + k,
+						 nm[i * 13 + k]);
+	}
+	for (unsigned i = 0; i < t->n_rules; i++)
+		gen_counters_add_indexed(b, GEN_COUNTER_KERNEL_RULE, i, rl[i]);
+	for (unsigned i = 0; i < t->n_flags; i++)
+		gen_counters_add_indexed(b, GEN_COUNTER_KERNEL_FLAG, i, fl[i]);
+}
+
 void xdp_counters_snap(struct gen_counters_builder *b, const struct xdp_counter_fds *m,
-		       unsigned n_nodes, unsigned n_rules, const uint64_t *base,
+		       const struct compiled_tables *t, uint32_t half, const uint64_t *base,
 		       const uint64_t *kernel)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct siphon_xdp_counter *percpu = ncpu > 0 ? calloc((size_t)ncpu, sizeof(*percpu)) : NULL;
-	size_t n = XDP_KINDEX_LEN(n_nodes, n_rules);
+	size_t n = XDP_KINDEX_LEN(t);
 	uint64_t pk, by, *v = calloc(n + 1, sizeof(*v));
 
 	if (!percpu || !v) {
@@ -447,18 +521,10 @@ void xdp_counters_snap(struct gen_counters_builder *b, const struct xdp_counter_
 	if (kernel)
 		memcpy(v, kernel, n * sizeof(*v));
 	else
-		xdp_counters_read_indexed(m, n_nodes, n_rules, v);
+		xdp_counters_read_indexed(m, t, half, v);
 	for (size_t i = 0; base && i < n; i++)
 		v[i] = v[i] > base[i] ? v[i] - base[i] : 0;
-	for (unsigned i = 0; i < n_nodes; i++) {
-		gen_counters_add_indexed(b, GEN_COUNTER_KERNEL_NODE_PACKETS, i, v[i]);
-		gen_counters_add_indexed(b, GEN_COUNTER_KERNEL_NODE_BYTES, i, v[n_nodes + i]);
-		for (unsigned k = 0; k < 13; k++)
-			gen_counters_add_indexed(b, GEN_COUNTER_KERNEL_NODE_MSG, i * 13 + k,
-						 v[2 * n_nodes + n_rules + i * 13 + k]);
-	}
-	for (unsigned i = 0; i < n_rules; i++)
-		gen_counters_add_indexed(b, GEN_COUNTER_KERNEL_RULE, i, v[2 * n_nodes + i]);
+	snap_indexed(b, t, v);
 	free(v);
 	free(percpu);
 }
@@ -470,13 +536,14 @@ void xdp_counter_fds_of(struct xdp_counter_fds *m, const struct siphon_bpf *skel
 	m->nodes = bpf_map__fd(skel->maps.node_stats);
 	m->rules = bpf_map__fd(skel->maps.rule_stats);
 	m->node_msg = bpf_map__fd(skel->maps.node_msg_stats);
+	m->flags = bpf_map__fd(skel->maps.flag_stats);
 }
 
 int xdp_print_pinned_counters(FILE *f, const char *ifname, const char *bpffs, char *err,
 			      size_t errlen)
 {
 	static const char *const names[] = { "counters", "up_why", "node_stats", "rule_stats" };
-	struct xdp_counter_fds m = { .node_msg = -1 };
+	struct xdp_counter_fds m = { .node_msg = -1, .flags = -1 };
 	int *fds[] = { &m.counters, &m.up_why, &m.nodes, &m.rules };
 	char path[PATH_MAX + 16];
 	int rc = 0;

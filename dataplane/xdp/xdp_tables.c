@@ -298,6 +298,16 @@ static int publish_maglev(int fd, const struct maglev_table *m, uint32_t base, c
 	return rc ? fail(err, errlen, rc, "kt_maglev") : 0;
 }
 
+int xdp_tables_next_half(const struct siphon_bpf *skel)
+{
+	struct sk_gen gen = { 0, 0 };
+	uint32_t zero = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.generation), &zero, &gen))
+		return -errno;
+	return (int)((gen.active & 1) ^ 1);
+}
+
 int xdp_tables_publish(struct siphon_bpf *skel, const struct compiled_tables *t,
 		       int egress_ifindex, char *err, size_t errlen)
 {
@@ -311,7 +321,7 @@ int xdp_tables_publish(struct siphon_bpf *skel, const struct compiled_tables *t,
 		return rc;
 	if (bpf_map_lookup_elem(gfd, &zero, &gen))
 		return fail(err, errlen, -errno, "generation");
-	half = (gen.active & 1) ^ 1;
+	half = (gen.active & 1) ^ 1; /* xdp_tables_next_half() */
 
 	/* the inactive half, whole; the program reads only the active one */
 	memset(&tb, 0, sizeof(tb));

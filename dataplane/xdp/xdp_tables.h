@@ -28,6 +28,11 @@ int xdp_tables_publish(struct siphon_bpf *skel, const struct compiled_tables *t,
  * SK_MAX_RULE_TERMS / SK_MAX_RULES / SK_MAX_EXPR_TERMS route terms, rules,
  * expr terms (bpf/siphon_tables.h), or SK_MAX_PREFIXES / 2 LPM entries. */
 
+/* The table half the next xdp_tables_publish writes (the inactive one: no
+ * program run reads or counts into it once the previous publication's
+ * kernel grace period ended), or -errno. */
+int xdp_tables_next_half(const struct siphon_bpf *skel);
+
 /* The table maps (bpf/siphon_tables.h) are pinned by name under the
  * pin_root_path siphon opens the object with, and reused from there by the
  * next run. Tests and benches want no pins: this opens the program with

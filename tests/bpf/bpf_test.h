@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 
 #include "siphon/packet.h"
+#include "siphon/siphon_tables.h"
 
 static inline void put16(uint8_t *p, unsigned v)
 {
@@ -37,6 +38,19 @@ static inline size_t put_eth(uint8_t *b, const uint8_t macs[12], int vlans, unsi
 	}
 	put16(b + off, type);
 	return off + 2;
+}
+
+/* The table half the program reads now (the `generation` map's): the
+ * kernel lane's per-node, per-rule and per-flag counters of the running
+ * tables are in that half (docs/xdp.md "Maps"). */
+static inline uint32_t active_half(int generation_fd)
+{
+	struct sk_gen g = { 0, 0 };
+	uint32_t zero = 0;
+
+	if (bpf_map_lookup_elem(generation_fd, &zero, &g))
+		return 0;
+	return g.active & 1;
 }
 
 /* false (said on stderr) when this process may not use bpf(): not root,

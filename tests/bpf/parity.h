@@ -65,6 +65,8 @@ struct result {
 	unsigned why;        /* up_why reason, or ~0u */
 	int knode;           /* node counted by the kernel, or -1 */
 	int kmsg;            /* node x message slot counted by the kernel (node*13+slot), or -1 */
+	struct flagset kflags; /* flags the kernel counted (active half, one each) */
+	struct flagset pflags; /* flags the pipeline counted */
 	uint8_t out[BUF_MAX];
 	uint32_t out_len;
 	enum pipeline_outcome outcome;

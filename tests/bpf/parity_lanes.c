@@ -87,33 +87,63 @@ size_t mk_frame(uint8_t *b, int family, int vlans, enum source src, const uint8_
 
 /* ---- counters ---- */
 
-/* The packets of entries 0..n-1 summed over the CPUs: one batch lookup
- * (a lookup per entry made the mutation round slow). */
-static void sum_percpu(struct bpf_map *map, uint32_t n, uint64_t *pkts)
+/* The packets of entries first..first+n-1 summed over the CPUs: one batch
+ * lookup from entry 0 (a lookup per entry made the mutation round slow). */
+static void sum_percpu(struct bpf_map *map, uint32_t first, uint32_t n, uint64_t *pkts)
 {
 	static struct siphon_xdp_counter *v;
 	static uint32_t *keys;
 	static size_t cap;
-	uint32_t token, count = n;
+	uint32_t token, all = first + n, count = all;
 	int rc;
 
-	if (cap < n) {
+	if (cap < all) {
 		free(v);
 		free(keys);
-		v = calloc((size_t)n * (size_t)ncpus, sizeof(*v));
-		keys = calloc(n, sizeof(*keys));
+		v = calloc((size_t)all * (size_t)ncpus, sizeof(*v));
+		keys = calloc(all, sizeof(*keys));
 		assert_true(v && keys);
-		cap = n;
+		cap = all;
 	}
 	rc = bpf_map_lookup_batch(bpf_map__fd(map), NULL, &token, keys, v, &count, NULL);
 	if (rc && errno != ENOENT)
 		fail_msg("lookup_batch %s: %s", bpf_map__name(map), strerror(errno));
-	assert_int_equal(count, n);
+	assert_int_equal(count, all);
 	for (uint32_t k = 0; k < n; k++) {
-		assert_int_equal(keys[k], k);
+		assert_int_equal(keys[first + k], first + k);
 		pkts[k] = 0;
 		for (int c = 0; c < ncpus; c++)
-			pkts[k] += v[(size_t)k * (size_t)ncpus + (size_t)c].packets;
+			pkts[k] += v[(size_t)(first + k) * (size_t)ncpus + (size_t)c].packets;
+	}
+}
+
+/* The kernel lane's flag counters of both table halves summed over CPUs. */
+static void kernel_flag_counts(uint64_t out[2][SIPHON_XDP_FLAGS])
+{
+	static struct siphon_xdp_flag_counts *v;
+
+	if (!v)
+		assert_non_null(v = calloc((size_t)ncpus, sizeof(*v)));
+	for (uint32_t half = 0; half < 2; half++) {
+		assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.flag_stats), &half, v), 0);
+		for (unsigned f = 0; f < SIPHON_XDP_FLAGS; f++) {
+			out[half][f] = 0;
+			for (int c = 0; c < ncpus; c++)
+				out[half][f] += v[c].set[f];
+		}
+	}
+}
+
+/* The flags whose counter moved, each by one at most (fails otherwise). */
+static void flags_moved(const uint64_t *a, const uint64_t *b, struct flagset *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned f = 0; f < SIPHON_MAX_FLAGS; f++) {
+		if (b[f] == a[f])
+			continue;
+		if (b[f] != a[f] + 1)
+			fail_msg("flag %u moved by %llu", f, (unsigned long long)(b[f] - a[f]));
+		out->w[f / 64] |= 1ull << (f % 64);
 	}
 }
 
@@ -139,8 +169,11 @@ void run_both(const uint8_t *f, size_t len, struct result *r)
 	static uint64_t c0[N_COUNTERS], c1[N_COUNTERS], w0[XDP_REASON__COUNT],
 		w1[XDP_REASON__COUNT], n0[SK_MAX_NODES], n1[SK_MAX_NODES],
 		s0[SIP_REASON__COUNT], m0[SK_MAX_NODES * GEN_NODE_MSG_SLOTS],
-		m1[SK_MAX_NODES * GEN_NODE_MSG_SLOTS];
+		m1[SK_MAX_NODES * GEN_NODE_MSG_SLOTS], f0[2][SIPHON_XDP_FLAGS],
+		f1[2][SIPHON_XDP_FLAGS], pf0[SIPHON_MAX_FLAGS];
 	const uint32_t n_msg = cfg->tables.n_nodes * GEN_NODE_MSG_SLOTS;
+	const uint32_t half = active_half(bpf_map__fd(skel->maps.generation));
+	struct flagset other;
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = (uint32_t)len,
 		    .data_out = r->out, .data_size_out = sizeof(r->out), .repeat = 1);
 	uint64_t *pn0 = calloc(cfg->tables.n_nodes + 1, sizeof(uint64_t));
@@ -148,15 +181,21 @@ void run_both(const uint8_t *f, size_t len, struct result *r)
 	int k;
 
 	assert_true(pn0 && pm0);
-	sum_percpu(skel->maps.counters, N_COUNTERS, c0);
-	sum_percpu(skel->maps.up_why, XDP_REASON__COUNT, w0);
-	sum_percpu(skel->maps.node_stats, SK_MAX_NODES, n0);
-	sum_percpu(skel->maps.node_msg_stats, n_msg, m0);
+	sum_percpu(skel->maps.counters, 0, N_COUNTERS, c0);
+	sum_percpu(skel->maps.up_why, 0, XDP_REASON__COUNT, w0);
+	sum_percpu(skel->maps.node_stats, half * SK_MAX_NODES, SK_MAX_NODES, n0);
+	sum_percpu(skel->maps.node_msg_stats, half * SK_MAX_NODES * GEN_NODE_MSG_SLOTS, n_msg, m0);
+	kernel_flag_counts(f0);
 	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.siphon_xdp), &o), 0);
-	sum_percpu(skel->maps.counters, N_COUNTERS, c1);
-	sum_percpu(skel->maps.up_why, XDP_REASON__COUNT, w1);
-	sum_percpu(skel->maps.node_stats, SK_MAX_NODES, n1);
-	sum_percpu(skel->maps.node_msg_stats, n_msg, m1);
+	sum_percpu(skel->maps.counters, 0, N_COUNTERS, c1);
+	sum_percpu(skel->maps.up_why, 0, XDP_REASON__COUNT, w1);
+	sum_percpu(skel->maps.node_stats, half * SK_MAX_NODES, SK_MAX_NODES, n1);
+	sum_percpu(skel->maps.node_msg_stats, half * SK_MAX_NODES * GEN_NODE_MSG_SLOTS, n_msg, m1);
+	kernel_flag_counts(f1);
+	flags_moved(f0[half], f1[half], &r->kflags);
+	flags_moved(f0[half ^ 1], f1[half ^ 1], &other);
+	if (other.w[0] | other.w[1])
+		fail_msg("flag counters of the inactive half moved");
 	r->action = (int)o.retval;
 	r->out_len = o.data_size_out;
 	k = moved(c0 + PKT_STATUS__COUNT, c1 + PKT_STATUS__COUNT, XDP_REASON__COUNT);
@@ -170,12 +209,14 @@ void run_both(const uint8_t *f, size_t len, struct result *r)
 	memcpy(pn0, worker.c.node, cfg->tables.n_nodes * sizeof(uint64_t));
 	memcpy(pm0, worker.c.node_msg, n_msg * sizeof(uint64_t));
 	memcpy(s0, worker.c.sip_reason, sizeof(s0));
+	memcpy(pf0, worker.c.flag, sizeof(pf0));
 	memcpy(r->pout, f, len);
 	r->pout_len = len;
 	r->outcome = pipeline_process(&worker, r->pout, &r->pout_len, sizeof(r->pout));
 	r->pnode = moved(pn0, worker.c.node, cfg->tables.n_nodes);
 	r->pmsg = moved(pm0, worker.c.node_msg, n_msg);
 	r->preason = moved(s0, worker.c.sip_reason, SIP_REASON__COUNT);
+	flags_moved(pf0, worker.c.flag, &r->pflags);
 	free(pn0);
 	free(pm0);
 
@@ -191,6 +232,42 @@ bool kernel_decided(unsigned reason)
 	       reason == XDP_REASON_KERNEL_PUNT_RULE;
 }
 
+/* The flags of cfg's expr flags: the kernel evaluates every one whose
+ * inputs it knows, the pipeline (lazy) only those a rule reached needs. */
+static void derived_flags(struct flagset *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (uint32_t i = 0; i < cfg->n_flags; i++)
+		if (cfg->flags[i].kind == FLAG_KIND_EXPR)
+			out->w[i / 64] |= 1ull << (i % 64);
+}
+
+/* The kernel's flag counters of a message it decided against the
+ * pipeline's: a forward or punt counts what the pipeline counted, plus
+ * derived flags; a drop counts a part of it (before the scan only the
+ * source's, which counts even a datagram the pipeline never classifies:
+ * then the pipeline counted nothing). */
+static bool flags_break(const struct result *r, char *msg, size_t cap)
+{
+	struct flagset d;
+	uint64_t extra = 0, missing = 0;
+
+	derived_flags(&d);
+	for (unsigned w = 0; w < FLAGSET_WORDS; w++) {
+		extra |= r->kflags.w[w] & ~r->pflags.w[w] & ~d.w[w];
+		if (r->reason != XDP_REASON_KERNEL_DROP_RULE)
+			missing |= r->pflags.w[w] & ~r->kflags.w[w];
+	}
+	if (r->reason == XDP_REASON_KERNEL_DROP_RULE && !(r->pflags.w[0] | r->pflags.w[1]))
+		extra = 0;
+	if (!extra && !missing)
+		return false;
+	snprintf(msg, cap, "kernel flag counters %#llx:%#llx, pipeline's %#llx:%#llx",
+		 (unsigned long long)r->kflags.w[1], (unsigned long long)r->kflags.w[0],
+		 (unsigned long long)r->pflags.w[1], (unsigned long long)r->pflags.w[0]);
+	return true;
+}
+
 /* The parity rule for one frame run by run_both(): NULL when it holds,
  * else what breaks it (in msg). */
 const char *parity_break(const struct result *r, char *msg, size_t cap)
@@ -203,8 +280,16 @@ const char *parity_break(const struct result *r, char *msg, size_t cap)
 				 r->action);
 			return msg;
 		}
+		/* the AF_XDP lane classifies and counts it: no double count */
+		if (r->kflags.w[0] | r->kflags.w[1]) {
+			snprintf(msg, cap, "sent up (why %s) with kernel flag counters moved",
+				 reason_names[r->why]);
+			return msg;
+		}
 		return NULL;
 	}
+	if (flags_break(r, msg, cap))
+		return msg;
 	switch (r->reason) {
 	case XDP_REASON_KERNEL_FORWARD:
 		if (r->outcome != PIPELINE_FORWARD)

@@ -151,9 +151,10 @@ static void run(struct outcome *r, enum xdp_reason expect_why)
 		    .data_out = r->out, .data_size_out = sizeof(r->out), .ctx_in = &ctx,
 		    .ctx_size_in = sizeof(ctx), .repeat = 1);
 	uint64_t n0[3], w0 = percpu_sum(skel->maps.up_why, expect_why), pn0[3];
+	uint32_t node0 = active_half(bpf_map__fd(skel->maps.generation)) * SK_MAX_NODES;
 
 	for (unsigned i = 0; i < 3; i++) {
-		n0[i] = percpu_sum(skel->maps.node_stats, i);
+		n0[i] = percpu_sum(skel->maps.node_stats, node0 + i);
 		pn0[i] = worker.c.node[i];
 	}
 	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.siphon_xdp), &o), 0);
@@ -172,7 +173,7 @@ static void run(struct outcome *r, enum xdp_reason expect_why)
 	r->why_moved = percpu_sum(skel->maps.up_why, expect_why) == w0 + 1;
 	r->knode = -1;
 	for (unsigned i = 0; i < 3; i++)
-		if (percpu_sum(skel->maps.node_stats, i) != n0[i])
+		if (percpu_sum(skel->maps.node_stats, node0 + i) != n0[i])
 			r->knode = (int)i;
 	memcpy(r->pout, f, len);
 	r->pout_len = len;

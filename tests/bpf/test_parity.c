@@ -35,6 +35,7 @@
 #include "bpf_test.h"
 #include "siphon/node_msg.h"
 #include "parity.h"
+#include "xdp_load.h"
 
 /* ---- the SIPp-like call ---- */
 
@@ -446,6 +447,119 @@ static void sipp_capture(void **state)
 	lab_leave(&sv);
 }
 
+/* ---- the kernel lane's counters ---- */
+
+/* cfg's flags by name ("A,B"; "" none) */
+static struct flagset flags_named(const char *names)
+{
+	struct flagset f;
+	char buf[256], *save = NULL;
+
+	memset(&f, 0, sizeof(f));
+	snprintf(buf, sizeof(buf), "%s", names);
+	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		uint32_t i = 0;
+
+		while (i < cfg->n_flags && strcmp(cfg->flags[i].name, tok) != 0)
+			i++;
+		assert_true(i < cfg->n_flags);
+		f.w[i / 64] |= 1ull << (i % 64);
+	}
+	return f;
+}
+
+/* One frame through both lanes: the kernel's reason, and exactly the flag
+ * counters of `flags` moved by one in the active half (none elsewhere:
+ * run_both checks the inactive half). */
+static void expect_kernel_flags(const char *what, const char *pl, size_t plen, enum source src,
+				unsigned reason, const char *flags)
+{
+	static uint8_t f[BUF_MAX];
+	struct flagset want = flags_named(flags);
+
+	check_parity(what, f, mk_frame(f, 4, 0, src, (const uint8_t *)pl, plen, 0), &res);
+	if (res.reason != reason)
+		fail_msg("%s: %s, want %s", what, reason_names[res.reason], reason_names[reason]);
+	if (memcmp(&want, &res.kflags, sizeof(want)) != 0)
+		fail_msg("%s: kernel flag counters %#llx moved, want %#llx (%s)", what,
+			 (unsigned long long)res.kflags.w[0], (unsigned long long)want.w[0], flags);
+}
+
+/* Each verdict the kernel takes counts the flags it took it on; what it
+ * sends up counts none (the AF_XDP lane counts it). */
+static void kernel_flag_counters(void **state)
+{
+	(void)state;
+	expect_kernel_flags("INVITE", invite, strlen(invite), SRC_PLAIN, XDP_REASON_KERNEL_FORWARD,
+			    "");
+	expect_kernel_flags("INVITE from inside", invite, strlen(invite), SRC_INTERNAL,
+			    XDP_REASON_KERNEL_FORWARD, "INTERNAL,TRUSTED");
+	expect_kernel_flags("ACK", ack, strlen(ack), SRC_PLAIN, XDP_REASON_KERNEL_FORWARD,
+			    "IN_DIALOG");
+	expect_kernel_flags("INVITE, blocked (before the scan)", invite, strlen(invite),
+			    SRC_BLOCKED, XDP_REASON_KERNEL_DROP_RULE, "BLOCKED");
+	expect_kernel_flags("garbage, blocked", "\x16\x03\x01 not sip at all", 24, SRC_BLOCKED,
+			    XDP_REASON_KERNEL_DROP_RULE, "BLOCKED");
+	expect_kernel_flags("MESSAGE", message, strlen(message), SRC_PLAIN,
+			    XDP_REASON_KERNEL_PUNT_RULE, "MESSAGE");
+	expect_kernel_flags("scanner (up)", scanner, strlen(scanner), SRC_PLAIN,
+			    XDP_REASON_PASS_NO_XSK, "");
+}
+
+/* What the maps moved between two reads (XDP_KINDEX_LEN values). */
+static void kindex_delta(const uint64_t *before, const uint64_t *after, uint64_t *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = after[i] - before[i];
+}
+
+/* A swap attributes exactly (docs/generations.md): the new half's base is
+ * read before the flip, the old half's final values after it, and a frame
+ * counted after the flip lands in the new half only. */
+static void swap_attributes_exactly(void **state)
+{
+	static uint8_t f[BUF_MAX];
+	const struct compiled_tables *t = &cfg->tables;
+	const size_t n = XDP_KINDEX_LEN(t);
+	struct xdp_counter_fds m;
+	uint32_t old = active_half(bpf_map__fd(skel->maps.generation));
+	int next = xdp_tables_next_half(skel);
+	uint64_t *old0, *base, *old1, *new1, *d_old = calloc(n, sizeof(uint64_t)),
+		 *d_new = calloc(n, sizeof(uint64_t)), packets = 0;
+	size_t len = mk_frame(f, 4, 0, SRC_INTERNAL, (const uint8_t *)invite, strlen(invite), 0);
+	char err[256];
+
+	(void)state;
+	assert_true(d_old && d_new);
+	assert_int_equal(next, (int)(old ^ 1));
+	xdp_counter_fds_of(&m, skel);
+	old0 = xdp_counters_read_new(&m, t, old);
+	base = xdp_counters_read_new(&m, t, (uint32_t)next); /* before the flip */
+	check_parity("INVITE before the swap", f, len, &res);
+	assert_int_equal(res.reason, XDP_REASON_KERNEL_FORWARD);
+	assert_int_equal(xdp_tables_publish(skel, t, 0, err, sizeof(err)), 0);
+	check_parity("INVITE after the swap", f, len, &res);
+	assert_int_equal(res.reason, XDP_REASON_KERNEL_FORWARD);
+	old1 = xdp_counters_read_new(&m, t, old);
+	new1 = xdp_counters_read_new(&m, t, (uint32_t)next);
+	assert_true(old0 && base && old1 && new1);
+	kindex_delta(old0, old1, d_old, n);
+	kindex_delta(base, new1, d_new, n);
+	/* one forward each: node packets, bytes, rule, message slot, flags */
+	for (uint32_t i = 0; i < t->n_nodes; i++)
+		packets += d_old[i];
+	assert_int_equal(packets, 1);
+	assert_int_equal(d_old[res.knode], 1);
+	assert_int_equal(d_old[t->n_nodes + (size_t)res.knode], len);
+	assert_memory_equal(d_old, d_new, n * sizeof(uint64_t));
+	free(old0);
+	free(base);
+	free(old1);
+	free(new1);
+	free(d_old);
+	free(d_new);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -455,6 +569,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(to_tags),
 		cmocka_unit_test(corpus),
 		cmocka_unit_test(generations_and_egress),
+		cmocka_unit_test(kernel_flag_counters),
+		cmocka_unit_test(swap_attributes_exactly),
 		cmocka_unit_test(grace_period_goes_up),
 		cmocka_unit_test(sipp_capture),
 		cmocka_unit_test(mutation_round),

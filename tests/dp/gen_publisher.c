@@ -10,7 +10,9 @@
  * Each client: its attach line is read and answered; when it does not run
  * N, generation N is sent and its ACK read; with --then-config, generation
  * M follows on the same connection (T ms after the first ACK). Then the publisher waits for the client
- * to close. Exits after K clients (default 1). */
+ * to close, printing each COUNTERS snapshot that comes meanwhile (its
+ * generation, seq, flags and named counters: the exit snapshot's test).
+ * Exits after K clients (default 1). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -23,6 +25,7 @@
 
 #include "blob_write.h"
 #include "config.h"
+#include "siphon/gen_counters.h"
 #include "siphon/gen_wire.h"
 
 static int build(const char *path, unsigned long long gen, bool corrupt, void **blob, size_t *len)
@@ -90,6 +93,46 @@ static int publish(int fd, const void *blob, size_t len)
 	       (unsigned long long)a.generation, a.status, a.reason);
 	fflush(stdout);
 	return 0;
+}
+
+/* One COUNTERS snapshot as an event line (refused ones say why). */
+static void print_counters(const void *p, size_t len)
+{
+	const struct gen_wire_counters *h = p;
+	const struct gen_wire_named *nm;
+	char err[256];
+
+	if (gen_counters_check(p, len, &gen_counters_any, err, sizeof(err))) {
+		printf("{\"event\":\"counters_refused\",\"why\":\"%s\"}\n", err);
+		fflush(stdout);
+		return;
+	}
+	nm = gen_counters_named(p);
+	printf("{\"event\":\"counters\",\"generation\":%llu,\"seq\":%llu,\"flags\":%u,\"named\":{",
+	       (unsigned long long)h->generation, (unsigned long long)h->seq, h->flags);
+	for (uint32_t i = 0; i < h->n_named; i++)
+		printf("%s\"%s\":%llu", i ? "," : "", nm[i].name, (unsigned long long)nm[i].value);
+	printf("}}\n");
+	fflush(stdout);
+}
+
+/* Until the fast path closes the connection: its COUNTERS snapshots. */
+static void read_until_closed(int fd)
+{
+	struct gen_wire_hdr h;
+	char err[128];
+
+	while (!full(fd, &h, sizeof(h), false) && !gen_wire_check(&h, err, sizeof(err))) {
+		uint8_t *p = malloc(h.length + 1); /* aligned, as siphond's copy is */
+
+		if (!p || full(fd, p, h.length, false)) {
+			free(p);
+			return;
+		}
+		if (h.type == GEN_WIRE_COUNTERS)
+			print_counters(p, h.length);
+		free(p);
+	}
 }
 
 int main(int argc, char **argv)
@@ -176,8 +219,7 @@ int main(int argc, char **argv)
 			printf("{\"event\":\"lost\"}\n");
 			fflush(stdout);
 		}
-		while (read(fd, line, sizeof(line)) > 0) /* until the fast path closes */
-			;
+		read_until_closed(fd);
 		close(fd);
 	}
 	close(lfd);

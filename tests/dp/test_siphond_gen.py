@@ -61,6 +61,10 @@ def events(p):
     return [json.loads(line) for line in out.splitlines()]
 
 
+def acks(ev):
+    return [e for e in ev if e["event"] == "ack"]
+
+
 def replay(tmp_path, *args):
     src = tmp_path / "in.pcap"
     write_pcap(src, [invite(i) for i in range(CALLS)])
@@ -77,7 +81,10 @@ def test_generation_1_then_2_adds_a_node(tmp_path):
     attach = ev[0]["line"]
     assert attach["method"] == "fastpath.attach" and attach["params"]["generation"] == 0
     assert attach["params"]["name"] == "siphon-pcap"
-    assert ev[1:] == [{"event": "ack", "generation": 1, "status": 0, "reason": ""}]
+    assert acks(ev) == [{"event": "ack", "generation": 1, "status": 0, "reason": ""}]
+    # the replay's one snapshot, after it: every packet in it
+    (snap,) = [e for e in ev if e["event"] == "counters"]
+    assert (snap["generation"], snap["named"]["packets.in"]) == (1, CALLS)
     nodes1 = json.loads(r.stdout)["nodes"]
     assert set(nodes1) == {"d1", "d2", "n1", "n6", "e1"}
     assert nodes1["d1"] + nodes1["d2"] == CALLS and nodes1["d1"] > 0 and nodes1["d2"] > 0
@@ -85,7 +92,7 @@ def test_generation_1_then_2_adds_a_node(tmp_path):
     pub = publisher(sock, conf_with_d3(tmp_path), 2)
     r = replay(tmp_path, "--siphond", sock)
     assert r.returncode == 0, r.stderr
-    assert events(pub)[1:] == [{"event": "ack", "generation": 2, "status": 0, "reason": ""}]
+    assert acks(events(pub)) == [{"event": "ack", "generation": 2, "status": 0, "reason": ""}]
     nodes2 = json.loads(r.stdout)["nodes"]
     assert nodes2["d1"] + nodes2["d2"] + nodes2["d3"] == CALLS
     assert nodes2["d3"] > CALLS // 6  # Maglev: about a third of the new calls

@@ -7,7 +7,9 @@
 #      ACKed 0, every worker adopted 2.
 #   2. the publisher killed: siphon forwards on (600 calls, 0 failed).
 #   3. a publisher started again with generation 3: siphon re-attaches with
-#      generation 2 (within the 5 s back-off bound), takes 3, 600 calls ok.
+#      generation 2 (within the 5 s back-off bound), takes 3, 600 calls ok;
+#      stopped right after them, siphon's last COUNTERS snapshot carries
+#      what its exit summary says (nothing of the last second is lost).
 #   4. cold start: siphon started while nothing listens, from generation.blob
 #      in --state-dir: 600 calls, 0 failed.
 set -euo pipefail
@@ -36,6 +38,12 @@ start_pub() { # OUT ARGS...
 	pub_pid=$!
 	for _ in $(seq 50); do grep -q listening "$out" 2>/dev/null && return 0; sleep 0.1; done
 	fail "the publisher did not listen"
+}
+wait_pub() { # the publisher exits once its client closed the channel
+	for _ in $(seq 100); do kill -0 "$pub_pid" 2>/dev/null || break; sleep 0.1; done
+	kill -0 "$pub_pid" 2>/dev/null && fail "the publisher still waits: siphon did not close"
+	wait "$pub_pid" || true
+	pub_pid=
 }
 stop_pub() {
 	if [[ -n $pub_pid ]]; then
@@ -100,7 +108,18 @@ assert acks == [(3, 0)], acks
 PY
 "$lab" check --vip --calls 600 --rate 200 || fail "calls failed after re-attaching"
 "$lab" siphon stop
-stop_pub
+wait_pub
+$py - "$work/pub3.out" "$logs/siphon-summary.json" <<'PY' || fail "the exit snapshot is not the exit summary"
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+snaps = [e for e in ev if e["event"] == "counters"]
+assert snaps and ev[-1] is snaps[-1], ev[-3:]
+last, p = snaps[-1], json.load(open(sys.argv[2]))["pipeline"]
+got = (last["generation"], last["named"]["packets.in"], last["named"]["outcome.forward"])
+want = (3, p["packets"], p["outcomes"]["forward"])
+assert got == want, (got, want)
+print("exit snapshot %d (generation, packets, forwarded): %s, as the summary" % (last["seq"], got))
+PY
 
 echo "--- 4. cold start"
 # --- 4. cold start from the state directory ------------------------------

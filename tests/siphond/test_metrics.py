@@ -31,7 +31,7 @@ EDGE = (ROOT / "docs" / "examples" / "edge.conf").read_text()
 DP_CONF = (ROOT / "tests" / "dp" / "dp.conf").read_text()
 
 MAGIC, GENERATION, ACK, COUNTERS = 0x42555053, 1, 2, 3
-FLAG, RULE, NODE, KRULE, KNODE, KBYTES, NODE_MSG, KNODE_MSG = 1, 2, 3, 4, 5, 6, 7, 8
+FLAG, RULE, NODE, KRULE, KNODE, KBYTES, NODE_MSG, KNODE_MSG, KFLAG = 1, 2, 3, 4, 5, 6, 7, 8, 9
 FINAL = 1
 AFXDP, KERNEL = 1, 2
 
@@ -60,7 +60,7 @@ def with_metrics(text, port):
 
 
 def snapshot(generation, named, indexed, lanes=AFXDP | KERNEL, seq=1, sort=True, instance=1,
-             flags=0, version=2):
+             flags=0, version=3):
     """A COUNTERS payload: named {"group.counter": n}, indexed [(kind, index, n)]."""
     names = sorted(named) if sort else list(named)
     body = struct.pack("<IIIIQQQII", version, lanes, len(names), len(indexed), generation, seq,
@@ -177,7 +177,8 @@ def test_snapshots_to_metrics_and_stats(edge):
     first = {"reason.too_big": 5, "reason.rule_pool": 40, "outcome.forward": 40,
              "kernel_reason.forwarded": 9, "xsk.rx": 77}
     fp.counters(snapshot(g, first, [(FLAG, 1, 3), (RULE, 0, 2), (NODE, 0, 11), (NODE, 3, 1),
-                                    (KNODE, 1, 4), (KBYTES, 1, 400), (KRULE, 7, 6)]))
+                                    (KNODE, 1, 4), (KBYTES, 1, 400), (KRULE, 7, 6),
+                                    (KFLAG, 1, 2)]))
     b1 = 'fastpath="fp1",lane="afxdp",pool="core",node="b1"'
     wait_for(lambda: value(scrape(edge.port), "siphon_node_forwarded_packets_total{%s}" % b1) == 11,
              what="the first snapshot in /metrics")
@@ -186,8 +187,10 @@ def test_snapshots_to_metrics_and_stats(edge):
     assert value(text, 'siphon_reason_packets_total{fastpath="fp1",lane="afxdp",reason="too_big"}') == 5
     assert value(text, 'siphon_reason_packets_total{fastpath="fp1",lane="kernel",reason="forwarded"}') == 9
     assert value(text, 'siphon_outcome_packets_total{fastpath="fp1",lane="afxdp",outcome="forward"}') == 40
-    assert value(text, 'siphon_flag_set_total{fastpath="fp1",flag="CARRIER_A"}') == 3
-    assert value(text, 'siphon_flag_set_total{fastpath="fp1",flag="INTERNALLY_SOURCED"}') == 0
+    assert value(text, 'siphon_flag_set_total{fastpath="fp1",lane="afxdp",flag="CARRIER_A"}') == 3
+    assert value(text, 'siphon_flag_set_total{fastpath="fp1",lane="afxdp",'
+                       'flag="INTERNALLY_SOURCED"}') == 0
+    assert value(text, 'siphon_flag_set_total{fastpath="fp1",lane="kernel",flag="CARRIER_A"}') == 2
     conf = edge.conf.read_text()
     first_rule, last_rule = line_of(conf, 'when = "SCANNER"'), line_of(conf, '  { then = "pool core"; }')
     assert value(text, 'siphon_rule_matches_total{fastpath="fp1",lane="afxdp",rule="%s"}'
@@ -209,11 +212,12 @@ def test_snapshots_to_metrics_and_stats(edge):
 
     # the next snapshot: the counters move by what moved (a total never goes down)
     more = dict(first, **{"reason.too_big": 8})
-    fp.counters(snapshot(g, more, [(FLAG, 1, 3), (NODE, 0, 25)], seq=2))
+    fp.counters(snapshot(g, more, [(FLAG, 1, 3), (NODE, 0, 25), (KFLAG, 1, 5)], seq=2))
     wait_for(lambda: value(scrape(edge.port), "siphon_node_forwarded_packets_total{%s}" % b1) == 25)
     text = scrape(edge.port)
     assert value(text, 'siphon_reason_packets_total{fastpath="fp1",lane="afxdp",reason="too_big"}') == 8
-    assert value(text, 'siphon_flag_set_total{fastpath="fp1",flag="CARRIER_A"}') == 3
+    assert value(text, 'siphon_flag_set_total{fastpath="fp1",lane="afxdp",flag="CARRIER_A"}') == 3
+    assert value(text, 'siphon_flag_set_total{fastpath="fp1",lane="kernel",flag="CARRIER_A"}') == 5
 
     # refused, counted, logged; the connection stays and the last good one is kept
     bad = [snapshot(g, {"b.x": 1, "a.x": 2}, [], sort=False),          # names out of order
@@ -251,6 +255,8 @@ def test_snapshots_to_metrics_and_stats(edge):
     assert people.returncode == 0, people.stderr
     assert re.search(r"core/b1\s+25\s+0\s+0", people.stdout), people.stdout
     assert re.search(r"too_big\s+8\s+0", people.stdout), people.stdout
+    assert (c["flags"]["CARRIER_A"], c["kernel_flags"]["CARRIER_A"]) == (3, 5)
+    assert re.search(r"CARRIER_A\s+3\s+5", people.stdout), people.stdout
 
     # a header that does not frame a snapshot: the fast path is detached
     fp.counters(b"\0" * 20, length=20)

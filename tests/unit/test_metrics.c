@@ -88,6 +88,7 @@ static void *known_snapshot(size_t *len)
 	gen_counters_add_indexed(&b, GEN_COUNTER_NODE_MSG, 1 * 13 + 1, 2);  /* b2 ACK */
 	gen_counters_add_indexed(&b, GEN_COUNTER_NODE_MSG, 1 * 13 + 8, 1);  /* b2 2xx */
 	gen_counters_add_indexed(&b, GEN_COUNTER_KERNEL_NODE_MSG, 0 * 13 + 2, 3); /* b1 BYE */
+	gen_counters_add_indexed(&b, GEN_COUNTER_KERNEL_FLAG, 0, 1);
 	assert_int_equal(gen_counters_finish(&b, &(struct gen_counters_head){
 						     3, GEN_COUNTERS_LANE_AFXDP | GEN_COUNTERS_LANE_KERNEL,
 						     1, 0x5151, 0 }, &p, len), 0);
@@ -121,7 +122,7 @@ static void test_build_sorts_sums_and_checks(void **state)
 	gen_counters_free(&b);
 	assert_int_equal(len, 48 + 2 * 48 + 2 * 16);
 	h = p;
-	assert_int_equal(h->version, 2);
+	assert_int_equal(h->version, 3);
 	assert_int_equal(h->instance, 9);
 	assert_int_equal(h->flags, GEN_COUNTERS_FINAL);
 	assert_int_equal(h->generation, 7);
@@ -167,21 +168,21 @@ static void test_corrupt_refused(void **state)
 	size_t len;
 	void *p = known_snapshot(&len);
 	const size_t named = 48, idx = 48 + 4 * 48;
-	const uint32_t v1 = 1, v3 = 3, lanes = 4, n5 = 5, flags2 = 2;
+	const uint32_t v1 = 1, v4 = 4, lanes = 4, n5 = 5, flags2 = 2;
 	const uint64_t zero = 0;
-	const uint16_t kind0 = 0, kind9 = 9, one = 1;
+	const uint16_t kind0 = 0, kind10 = GEN_COUNTER__COUNT, one = 1;
 	const uint32_t big = 2;
 
 	(void)state;
-	/* the known snapshot: 4 named (kernel_reason, outcome, reason, xsk), 10 indexed */
-	assert_int_equal(len, 48 + 4 * 48 + 10 * 16);
+	/* the known snapshot: 4 named (kernel_reason, outcome, reason, xsk), 11 indexed */
+	assert_int_equal(len, 48 + 4 * 48 + 11 * 16);
 	refused(p, len, 0, "", 0, 47, -EMSGSIZE, "counters: 47 bytes, shorter than the header");
 	/* another build's: by its version alone, whatever its size */
 	refused(p, len, 0, &v1, 4, 32, -EPROTO,
-		"counters: version 1, this siphond reads version 2 only (siphon and siphond are of "
+		"counters: version 1, this siphond reads version 3 only (siphon and siphond are of "
 		"different builds: run the same version of both)");
-	refused(p, len, 0, &v3, 4, 0, -EPROTO,
-		"counters: version 3, this siphond reads version 2 only (siphon and siphond are of "
+	refused(p, len, 0, &v4, 4, 0, -EPROTO,
+		"counters: version 4, this siphond reads version 3 only (siphon and siphond are of "
 		"different builds: run the same version of both)");
 	refused(p, len, 4, &lanes, 4, 0, -EPROTO,
 		"counters: lanes 0x4, generation 3, instance 20817, flags 0, zero 0 (want lanes of "
@@ -196,9 +197,9 @@ static void test_corrupt_refused(void **state)
 		"counters: lanes 0x3, generation 3, instance 20817, flags 0x2, zero 0 (want lanes of "
 		"0x3, a generation, an instance, flags of 0x1, 0)");
 	refused(p, len, 8, &n5, 4, 0, -EMSGSIZE,
-		"counters: 5 named and 10 indexed entries do not make 400 bytes (at most 1024 and 131072)");
+		"counters: 5 named and 11 indexed entries do not make 416 bytes (at most 1024 and 131072)");
 	refused(p, len, 0, "", 0, len + 16, -EMSGSIZE,
-		"counters: 4 named and 10 indexed entries do not make 416 bytes (at most 1024 and 131072)");
+		"counters: 4 named and 11 indexed entries do not make 432 bytes (at most 1024 and 131072)");
 	refused(p, len, named, "kernel_Reason", 13, 0, -EPROTO,
 		"counters: named entry 0 is not group.counter of [a-z0-9_] with its NUL");
 	refused(p, len, named, "kernelreason", 13, 0, -EPROTO, /* no dot */
@@ -211,8 +212,8 @@ static void test_corrupt_refused(void **state)
 		"counters: named entry 2 (reason.too_big) out of order");
 	refused(p, len, idx, &kind0, 2, 0, -EPROTO,
 		"counters: indexed entry 0: kind 0, zero 0 (want a known kind, 0)");
-	refused(p, len, idx, &kind9, 2, 0, -EPROTO,
-		"counters: indexed entry 0: kind 9, zero 0 (want a known kind, 0)");
+	refused(p, len, idx, &kind10, 2, 0, -EPROTO,
+		"counters: indexed entry 0: kind 10, zero 0 (want a known kind, 0)");
 	refused(p, len, idx + 2, &one, 2, 0, -EPROTO,
 		"counters: indexed entry 0: kind 1, zero 1 (want a known kind, 0)");
 	refused(p, len, idx + 16, "\x01\0\0\0\0\0\0", 8, 0, -EPROTO, /* flag 0 again */
@@ -339,7 +340,10 @@ static void test_exposition_text(void **state)
 	mbuf_init(&b, METRICS_MAX_BYTES);
 	assert_int_equal(metrics_render(&k.src, &b), 0);
 	mbuf_printf(&b, "%s", "");
-	assert_non_null(strstr(b.p, "siphon_flag_set_total{fastpath=\"xdp\\\"0\",flag=\"OPTIONS\"} 4\n"));
+	assert_non_null(strstr(b.p, "siphon_flag_set_total{fastpath=\"xdp\\\"0\",lane=\"afxdp\","
+				    "flag=\"OPTIONS\"} 4\n"));
+	assert_non_null(strstr(b.p, "siphon_flag_set_total{fastpath=\"xdp\\\"0\",lane=\"kernel\","
+				    "flag=\"OPTIONS\"} 1\n"));
 	assert_non_null(strstr(b.p, "siphon_node_forwarded_packets_total{fastpath=\"xdp\\\"0\","
 				    "lane=\"afxdp\",pool=\"core\",node=\"b2\"} 6\n"));
 	assert_non_null(strstr(b.p, "siphon_node_requests_total{pool=\"core\",node=\"b2\","
@@ -450,11 +454,11 @@ static void test_stats_method(void **state)
 	memcpy(rest + 16, snap, len);
 	memcpy(rest + 16 + len, &h, 16);
 	memcpy(rest + 32 + len, snap, len);
-	((struct gen_wire_indexed *)(rest + 32 + 2 * len - 16))->index = 26; /* node 2 of 2 */
+	((struct gen_wire_indexed *)(rest + 32 + 2 * len - 16))->index = 2; /* flag 2 of 2 */
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	assert_int_equal(publisher_attach(d.pub, sv[0], "xdp0", 3, rest, 2 * (16 + len), &cur), 0);
-	assert_string_equal(last_log, "fast path xdp0: counters refused: counters: kernel_node_msg "
-				      "26, generation 3 has 26; 1 so far");
+	assert_string_equal(last_log, "fast path xdp0: counters refused: counters: kernel_flag 2, "
+				      "generation 3 has 2; 1 so far");
 	rpc_table_init(&d.table);
 	assert_int_equal(stats_methods_add(&d), 0);
 	line = "{\"method\":\"stats\",\"id\":1}";
@@ -468,6 +472,8 @@ static void test_stats_method(void **state)
 	assert_int_equal(json_integer_value(json_object_get(fp, "refused")), 1);
 	assert_int_equal(json_integer_value(json_object_get(
 		json_object_get(json_object_get(fp, "counters"), "flags"), "OPTIONS")), 4);
+	assert_int_equal(json_integer_value(json_object_get(
+		json_object_get(json_object_get(fp, "counters"), "kernel_flags"), "OPTIONS")), 1);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(
 		json_object_get(j, "result"), "snapshots"), "refused")), 1);
 	json_decref(j);
