@@ -15,6 +15,7 @@ SIPHON_PACKAGES=(
 	valgrind
 	libbpf-dev libxdp-dev bpftool linux-libc-dev libmnl-dev
 	libc-ares-dev dnsmasq-base
+	libdpdk-dev dpdk dpdk-dev
 )
 
 log() { printf '==> %s\n' "$*" >&2; }

@@ -14,6 +14,8 @@ struct options {
 	const char *io, *config, *in, *out, *punt;            /* pcap */
 	const char *iface, *egress, *bpffs, *punt_tap, *summary; /* xdp */
 	const char *siphond, *state_dir; /* tables from siphond (docs/generations.md) */
+	char **eal_argv; /* dpdk: the arguments after `--`, for EAL */
+	int eal_argc;
 	unsigned queues, frames, seconds, stats_interval;
 	int cpu; /* -1: workers not pinned */
 	bool skb_mode, kernel_lane, zero_copy, copy, detach, counters;
@@ -38,6 +40,11 @@ int run_pcap(const struct options *o, const struct siphon_config *cfg,
  * over. Exit status. */
 int run_xdp(const struct options *o, const struct siphon_config *cfg,
 	    const struct compiled_tables *tables, struct gen_receiver *r, struct gen_generation *g);
+
+/* --io dpdk (docs/dpdk.md): EAL from o->eal_argv, one worker per lcore,
+ * until SIGINT/SIGTERM (or --seconds). Exit status. */
+int run_dpdk(const struct options *o, const struct siphon_config *cfg,
+	     const struct compiled_tables *tables);
 
 /* --siphond: the generation to start from: siphond's current one (r stays
  * attached, its ACK held back until it runs), else the one persisted in

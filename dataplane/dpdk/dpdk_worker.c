@@ -1,0 +1,192 @@
+/* The hot loop of siphon --io dpdk (dpdk_worker.h). */
+#include <string.h>
+#include <time.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+
+#include "dpdk_worker.h"
+
+static const char *const counter_names[] = {
+#define X(id, help) #id,
+	DPDK_WORKER_COUNTERS(X)
+#undef X
+};
+
+/* Sends the port's batch; what the queue does not take is dropped and
+ * counted (the next burst would only find it fuller). */
+static void tx_flush(struct dpdk_worker *w, unsigned pi)
+{
+	struct dpdk_tx_batch *b = &w->tx[pi];
+	uint16_t sent;
+
+	if (!b->n)
+		return;
+	sent = rte_eth_tx_burst(w->ports->id[pi], w->queue, b->m, b->n);
+	w->c.tx += sent;
+	if (unlikely(sent < b->n)) {
+		w->c.tx_full += b->n - sent;
+		rte_pktmbuf_free_bulk(&b->m[sent], b->n - sent);
+	}
+	b->n = 0;
+}
+
+static void tx_put(struct dpdk_worker *w, unsigned pi, struct rte_mbuf *m)
+{
+	struct dpdk_tx_batch *b = &w->tx[pi];
+
+	b->m[b->n++] = m;
+	if (b->n == DPDK_BURST)
+		tx_flush(w, pi);
+}
+
+/* pipeline_emit_fn: a held fragment released by the frame being processed
+ * leaves before that frame, out of the same port, from an mbuf of its own
+ * (the pipeline keeps its copy until emit returns). */
+static void emit_frame(void *ctx, const uint8_t *frame, size_t len, enum pipeline_outcome o)
+{
+	struct dpdk_worker *w = ctx;
+	struct rte_mbuf *m;
+
+	if (o != PIPELINE_FORWARD) {
+		w->c.punt_no_exception_path++;
+		return;
+	}
+	m = rte_pktmbuf_alloc(w->ports->pool);
+	if (unlikely(!m || len > rte_pktmbuf_tailroom(m))) {
+		rte_pktmbuf_free(m);
+		w->c.emit_no_mbuf++;
+		return;
+	}
+	memcpy(rte_pktmbuf_mtod(m, uint8_t *), frame, len);
+	m->data_len = (uint16_t)len;
+	m->pkt_len = (uint32_t)len;
+	tx_put(w, w->emit_port, m);
+}
+
+/* One frame: its verdict, and the mbuf transmitted or freed. */
+static void handle(struct dpdk_worker *w, unsigned pi, struct rte_mbuf *m)
+{
+	size_t len = rte_pktmbuf_data_len(m);
+
+	w->c.rx++;
+	if (unlikely(m->nb_segs != 1)) {
+		w->c.multi_segment++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	w->emit_port = (uint16_t)pi;
+	/* the room behind the frame lets encap grow it in place */
+	switch (pipeline_process(&w->pipe, rte_pktmbuf_mtod(m, uint8_t *), &len,
+				 len + rte_pktmbuf_tailroom(m))) {
+	case PIPELINE_FORWARD:
+		m->data_len = (uint16_t)len;
+		m->pkt_len = (uint32_t)len;
+		tx_put(w, pi, m);
+		return;
+	case PIPELINE_PUNT:
+	case PIPELINE_PASS:
+		w->c.punt_no_exception_path++;
+		break;
+	default: /* DROP, and HOLD (the pipeline kept a copy): counted there */
+		break;
+	}
+	rte_pktmbuf_free(m);
+}
+
+static uint16_t rx_burst(struct dpdk_worker *w, unsigned pi)
+{
+	struct rte_mbuf *m[DPDK_BURST];
+	uint16_t n = rte_eth_rx_burst(w->ports->id[pi], w->queue, m, DPDK_BURST);
+
+	for (uint16_t i = 0; i < n && i < DPDK_PREFETCH; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(m[i], void *));
+	for (uint16_t i = 0; i < n; i++) {
+		/* the SIP header block is what the scan reads first */
+		if (i + DPDK_PREFETCH < n)
+			rte_prefetch0(rte_pktmbuf_mtod(m[i + DPDK_PREFETCH], void *));
+		handle(w, pi, m[i]);
+	}
+	return n;
+}
+
+static uint64_t clock_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO: no system call */
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+int dpdk_worker_run(void *arg)
+{
+	struct dpdk_worker *w = arg;
+	const unsigned n_ports = w->ports->n;
+	uint64_t now_us = clock_us(), last_drain_us = now_us;
+	const uint64_t deadline_us = w->seconds ? now_us + (uint64_t)w->seconds * 1000000 : 0;
+
+	while (!*w->stop) {
+		w->pipe.now_s = now_us / 1000000;
+		w->pipe.now_ms = now_us / 1000;
+		for (unsigned pi = 0; pi < n_ports; pi++)
+			rx_burst(w, pi);
+		now_us = clock_us();
+		if (now_us - last_drain_us >= DPDK_DRAIN_US) {
+			for (unsigned pi = 0; pi < n_ports; pi++) {
+				w->c.drains += w->tx[pi].n != 0;
+				tx_flush(w, pi);
+			}
+			last_drain_us = now_us;
+		}
+		if (w->pipe.now_ms - w->last_expire_ms >= DPDK_EXPIRE_MS) {
+			pipeline_expire(&w->pipe, w->pipe.now_ms); /* may release held fragments */
+			w->last_expire_ms = w->pipe.now_ms;
+		}
+		if (unlikely(deadline_us && now_us >= deadline_us))
+			*w->stop = 1;
+	}
+	/* the end, as --io pcap ends a replay: what is still held timed out */
+	pipeline_expire(&w->pipe, w->pipe.now_ms + 3600 * 1000);
+	for (unsigned pi = 0; pi < n_ports; pi++)
+		tx_flush(w, pi);
+	return 0;
+}
+
+int dpdk_worker_init(struct dpdk_worker *w, const struct dpdk_ports *p, uint16_t queue,
+		     const struct compiled_tables *t, struct grace_calls *gc)
+{
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	w->ports = p;
+	w->queue = queue;
+	rc = pipeline_worker_init(&w->pipe, t);
+	if (rc)
+		return rc;
+	w->pipe.emit = emit_frame;
+	w->pipe.emit_ctx = w;
+	w->pipe.grace_calls = gc;
+	return 0;
+}
+
+void dpdk_worker_free(struct dpdk_worker *w)
+{
+	pipeline_worker_free(&w->pipe);
+}
+
+const char *dpdk_worker_counter_name(unsigned i)
+{
+	return i < dpdk_worker_counter_count() ? counter_names[i] : NULL;
+}
+
+uint64_t dpdk_worker_counter(const struct dpdk_worker *w, unsigned i)
+{
+	return i < dpdk_worker_counter_count() ? (&w->c.rx)[i] : 0;
+}
+
+unsigned dpdk_worker_counter_count(void)
+{
+	return sizeof(counter_names) / sizeof(counter_names[0]);
+}
