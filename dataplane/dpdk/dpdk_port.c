@@ -14,6 +14,9 @@
 
 #define POOL_CACHE 256
 
+_Static_assert(sizeof(((struct dpdk_ports *)0)->name[0]) >= RTE_ETH_NAME_MAX_LEN,
+	       "a port name as EAL writes it");
+
 /* Enough mbufs that no ring, cache or transmit batch can starve the
  * others: every RX and TX descriptor of every queue, every lcore's cache
  * and batches, and room for the fragments a worker releases at once.
@@ -95,8 +98,9 @@ int dpdk_ports_open(struct dpdk_ports *p, uint16_t queues, char *err, size_t err
 		p->id[p->n++] = port;
 	}
 	if (!p->n) {
-		snprintf(err, errlen, "no DPDK port: give one in the EAL arguments, e.g. "
-			 "-- --vdev net_pcap0,rx_pcap=IN.pcap,tx_pcap=OUT.pcap (docs/dpdk.md)");
+		snprintf(err, errlen, "no DPDK port came up: EAL's lines above name a device that "
+			 "failed; else give one in the EAL arguments, e.g. --vdev "
+			 "net_pcap0,rx_pcap=IN.pcap,tx_pcap=OUT.pcap (docs/dpdk.md)");
 		return -ENODEV;
 	}
 	p->pool_size = pool_size(p);

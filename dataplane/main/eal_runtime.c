@@ -25,14 +25,6 @@ static const char *arg_value(int argc, char *const *argv, const char *name)
 	return v;
 }
 
-static bool has_arg(int argc, char *const *argv, const char *name)
-{
-	for (int i = 0; i < argc; i++)
-		if (!strcmp(argv[i], name))
-			return true;
-	return false;
-}
-
 static const char *runtime_base(void)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
@@ -46,10 +38,6 @@ void eal_runtime_note(struct eal_runtime *rt, int argc, char *const *argv)
 {
 	const char *prefix = arg_value(argc, argv, "--file-prefix");
 
-	rt->dir[0] = '\0';
-	rt->existed = false;
-	if (has_arg(argc, argv, "--in-memory"))
-		return;
 	if (!prefix || !*prefix || strchr(prefix, '/'))
 		prefix = "rte"; /* EAL's default */
 	snprintf(rt->dir, sizeof(rt->dir), "%s/dpdk/%s", runtime_base(), prefix);

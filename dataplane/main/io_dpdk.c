@@ -6,6 +6,7 @@
  * mbufs and the JSON summary goes to stdout: the members --io pcap writes
  * for the pipeline, plus "dpdk", "ports" and "mbufs". */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,10 +38,11 @@ static const char *eal_failure(int err)
 {
 	switch (err) {
 	case EINVAL:
-		return "the EAL arguments are not valid (EAL's own lines above say which)";
+		return "the EAL arguments are not valid (EAL's line above says which; "
+		       "dpdk-testpmd --help lists them)";
 	case EACCES:
 		return "no usable hugepages: reserve and mount them (docs/dpdk.md), or give EAL "
-		       "--no-huge or --in-memory";
+		       "--no-huge";
 	case ENOMEM:
 		return "not enough memory for EAL: fewer -m megabytes, or more hugepages";
 	case EALREADY:
@@ -50,25 +52,31 @@ static const char *eal_failure(int err)
 	}
 }
 
-/* EAL prints its usage and (in this DPDK) its log on stdout, where siphon's
- * summary goes: while EAL starts, stdout is stderr; its log always is. */
+/* EAL prints its log (in this DPDK) and, on a bad argument, its whole
+ * usage on stdout, where siphon's summary goes: its log goes to stderr,
+ * and while it starts stdout goes nowhere, so that a bad argument gets
+ * EAL's line that names it and siphon's, not a page of usage. */
 static int eal_start(const struct options *o)
 {
 	char **argv = calloc((size_t)o->eal_argc + 2, sizeof(*argv));
-	int saved, rc;
+	int saved, null, rc;
 
 	if (!argv) {
 		fprintf(stderr, "siphon: out of memory\n");
 		return -ENOMEM;
 	}
-	argv[0] = (char *)"siphon";
+	argv[0] = (char *)"siphon EAL"; /* EAL's getopt names its refusals after it */
 	for (int i = 0; i < o->eal_argc; i++)
 		argv[i + 1] = o->eal_argv[i];
 	rte_openlog_stream(stderr);
+	rte_log_set_global_level(RTE_LOG_NOTICE); /* EAL's INFO lines: -- --log-level=info */
 	fflush(stdout);
 	saved = dup(STDOUT_FILENO);
-	if (saved >= 0)
-		dup2(STDERR_FILENO, STDOUT_FILENO);
+	null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (saved >= 0 && null >= 0)
+		dup2(null, STDOUT_FILENO);
+	if (null >= 0)
+		close(null);
 	rc = rte_eal_init(o->eal_argc + 1, argv);
 	fflush(stdout);
 	if (saved >= 0) {
