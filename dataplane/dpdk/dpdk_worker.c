@@ -1,4 +1,6 @@
 /* The hot loop of siphon --io dpdk (dpdk_worker.h). */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -66,24 +68,85 @@ static void emit_frame(void *ctx, const uint8_t *frame, size_t len, enum pipelin
 	tx_put(w, w->emit_port, m);
 }
 
+/* The forwarded frame src[0..len) back into m's chain: its segments
+ * refilled in order, the ones left over freed, one more from the pool when
+ * encap made it longer than the chain holds. 0, or -ENOBUFS (m untouched
+ * in length: the caller frees it). */
+static int chain_write(struct dpdk_worker *w, struct rte_mbuf *m, const uint8_t *src, size_t len)
+{
+	struct rte_mbuf *seg = m, *last = NULL;
+	uint16_t segs = 0;
+	size_t off = 0;
+
+	while (seg && off < len) {
+		size_t n = RTE_MIN(len - off, (size_t)(seg->buf_len - seg->data_off));
+
+		memcpy(rte_pktmbuf_mtod(seg, uint8_t *), src + off, n);
+		seg->data_len = (uint16_t)n;
+		off += n;
+		last = seg;
+		seg = seg->next;
+		segs++;
+	}
+	if (seg) { /* shorter than it came: the rest of the chain goes back */
+		last->next = NULL;
+		rte_pktmbuf_free(seg);
+	}
+	while (off < len) { /* longer: bounded by the 64 KiB frame */
+		struct rte_mbuf *more = rte_pktmbuf_alloc(w->ports->pool);
+		size_t n;
+
+		if (unlikely(!more))
+			return -ENOBUFS;
+		n = RTE_MIN(len - off, (size_t)rte_pktmbuf_tailroom(more));
+		memcpy(rte_pktmbuf_mtod(more, uint8_t *), src + off, n);
+		more->data_len = (uint16_t)n;
+		off += n;
+		last->next = more;
+		last = more;
+		segs++;
+	}
+	m->nb_segs = segs;
+	m->pkt_len = (uint32_t)len;
+	return 0;
+}
+
+/* The pipeline on a frame spread over a chain of mbufs, made whole in
+ * the worker's buffer first (jumbo frames: the pipeline reads one). */
+static enum pipeline_outcome process_chain(struct dpdk_worker *w, struct rte_mbuf *m)
+{
+	size_t len = RTE_MIN((size_t)rte_pktmbuf_pkt_len(m), (size_t)DPDK_LINEAR_MAX - REWRITE_ENCAP_MAX);
+	enum pipeline_outcome o;
+
+	w->c.multi_segment++;
+	rte_pktmbuf_read(m, 0, (uint32_t)len, w->linear); /* copies: the chain is not one run */
+	o = pipeline_process(&w->pipe, w->linear, &len, DPDK_LINEAR_MAX);
+	if (o == PIPELINE_FORWARD && chain_write(w, m, w->linear, len)) {
+		w->c.multi_segment_no_mbuf++;
+		return PIPELINE_DROP;
+	}
+	return o;
+}
+
 /* One frame: its verdict, and the mbuf transmitted or freed. */
 static void handle(struct dpdk_worker *w, unsigned pi, struct rte_mbuf *m)
 {
 	size_t len = rte_pktmbuf_data_len(m);
+	enum pipeline_outcome o;
 
 	w->c.rx++;
-	if (unlikely(m->nb_segs != 1)) {
-		w->c.multi_segment++;
-		rte_pktmbuf_free(m);
-		return;
-	}
 	w->emit_port = (uint16_t)pi;
-	/* the room behind the frame lets encap grow it in place */
-	switch (pipeline_process(&w->pipe, rte_pktmbuf_mtod(m, uint8_t *), &len,
-				 len + rte_pktmbuf_tailroom(m))) {
-	case PIPELINE_FORWARD:
+	if (likely(m->nb_segs == 1)) {
+		/* the room behind the frame lets encap grow it in place */
+		o = pipeline_process(&w->pipe, rte_pktmbuf_mtod(m, uint8_t *), &len,
+				     len + rte_pktmbuf_tailroom(m));
 		m->data_len = (uint16_t)len;
 		m->pkt_len = (uint32_t)len;
+	} else {
+		o = process_chain(w, m);
+	}
+	switch (o) {
+	case PIPELINE_FORWARD:
 		tx_put(w, pi, m);
 		return;
 	case PIPELINE_PUNT:
@@ -162,9 +225,14 @@ int dpdk_worker_init(struct dpdk_worker *w, const struct dpdk_ports *p, uint16_t
 	memset(w, 0, sizeof(*w));
 	w->ports = p;
 	w->queue = queue;
+	w->linear = malloc(DPDK_LINEAR_MAX);
+	if (!w->linear)
+		return -ENOMEM;
 	rc = pipeline_worker_init(&w->pipe, t);
-	if (rc)
+	if (rc) {
+		free(w->linear);
 		return rc;
+	}
 	w->pipe.emit = emit_frame;
 	w->pipe.emit_ctx = w;
 	w->pipe.grace_calls = gc;
@@ -173,6 +241,7 @@ int dpdk_worker_init(struct dpdk_worker *w, const struct dpdk_ports *p, uint16_t
 
 void dpdk_worker_free(struct dpdk_worker *w)
 {
+	free(w->linear);
 	pipeline_worker_free(&w->pipe);
 }
 

@@ -25,8 +25,10 @@
 	X(tx_full, "forwarded frames dropped: the port's transmit queue was full")            \
 	X(punt_no_exception_path, "punted or passed frames dropped: the exception path to "   \
 	  "the kernel is not built yet in DPDK mode (docs/dpdk.md)")                          \
-	X(multi_segment, "frames dropped before the pipeline: in more than one mbuf (the "    \
-	  "pipeline needs one buffer)")                                                       \
+	X(multi_segment, "frames in more than one mbuf (jumbo): copied into one buffer for "  \
+	  "the pipeline, and back into the chain when forwarded")                              \
+	X(multi_segment_no_mbuf, "forwarded multi-segment frames dropped: the rewritten "     \
+	  "frame needed one more mbuf, and the pool had none")                                 \
 	X(emit_no_mbuf, "released fragments dropped: no free mbuf, or longer than one")       \
 	X(drains, "partial transmit batches sent by the drain timer")
 
@@ -35,6 +37,11 @@ struct dpdk_worker_counters {
 	DPDK_WORKER_COUNTERS(X)
 #undef X
 };
+
+/* The longest frame the pipeline can be given (a 65535-byte IP packet
+ * behind Ethernet and two VLAN tags), and room behind it for encap: a
+ * multi-segment frame is made whole here. */
+#define DPDK_LINEAR_MAX (65535 + 14 + 8 + REWRITE_ENCAP_MAX)
 
 /* Forwarded frames waiting for their port, per port. */
 struct dpdk_tx_batch {
@@ -53,10 +60,11 @@ struct dpdk_worker {
 	volatile sig_atomic_t *stop;
 	uint64_t last_expire_ms;
 	struct dpdk_tx_batch tx[DPDK_MAX_PORTS];
+	uint8_t *linear; /* DPDK_LINEAR_MAX bytes, for multi-segment frames */
 } __attribute__((aligned(64)));
 
 /* The worker for queue `queue` of every port of p, with its own pipeline
- * state on t. 0 or -errno (the pipeline's). */
+ * state on t. 0 or -errno (-ENOMEM, or the pipeline's). */
 int dpdk_worker_init(struct dpdk_worker *w, const struct dpdk_ports *p, uint16_t queue,
 		     const struct compiled_tables *t, struct grace_calls *gc);
 void dpdk_worker_free(struct dpdk_worker *w);
