@@ -25,6 +25,15 @@ static const char *arg_value(int argc, char *const *argv, const char *name)
 	return v;
 }
 
+bool eal_keeps_hugepage_files(int argc, char *const *argv)
+{
+	for (int i = 0; i < argc; i++)
+		if (!strcmp(argv[i], "--no-huge") || !strcmp(argv[i], "--in-memory") ||
+		    !strncmp(argv[i], "--huge-unlink", strlen("--huge-unlink")))
+			return false;
+	return true;
+}
+
 static const char *runtime_base(void)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");

@@ -19,6 +19,12 @@ struct eal_runtime {
  * arguments (--file-prefix), and whether it is there now. */
 void eal_runtime_note(struct eal_runtime *rt, int argc, char *const *argv);
 
+/* Whether EAL would leave its hugepage files (PREFIXmap_N in the hugetlbfs
+ * mount) behind at exit, keeping the memory from everyone: it keeps them
+ * for secondary processes, which siphon has none of. True unless argv has
+ * --no-huge, --in-memory or --huge-unlink[=...]. */
+bool eal_keeps_hugepage_files(int argc, char *const *argv);
+
 /* After rte_eal_cleanup (or a failed rte_eal_init): removes the directory
  * and its files when siphon's EAL made it, then the dpdk/ folder above it
  * if that is empty. */

@@ -58,16 +58,19 @@ static const char *eal_failure(int err)
  * EAL's line that names it and siphon's, not a page of usage. */
 static int eal_start(const struct options *o)
 {
-	char **argv = calloc((size_t)o->eal_argc + 2, sizeof(*argv));
-	int saved, null, rc;
+	char **argv = calloc((size_t)o->eal_argc + 3, sizeof(*argv));
+	int argc = 0, saved, null, rc;
 
 	if (!argv) {
 		fprintf(stderr, "siphon: out of memory\n");
 		return -ENOMEM;
 	}
-	argv[0] = (char *)"siphon EAL"; /* EAL's getopt names its refusals after it */
+	argv[argc++] = (char *)"siphon EAL"; /* EAL's getopt names its refusals after it */
+	/* no hugepage file outlives siphon (there is no secondary process to map them) */
+	if (eal_keeps_hugepage_files(o->eal_argc, o->eal_argv))
+		argv[argc++] = (char *)"--huge-unlink";
 	for (int i = 0; i < o->eal_argc; i++)
-		argv[i + 1] = o->eal_argv[i];
+		argv[argc++] = o->eal_argv[i];
 	rte_openlog_stream(stderr);
 	rte_log_set_global_level(RTE_LOG_NOTICE); /* EAL's INFO lines: -- --log-level=info */
 	fflush(stdout);
@@ -77,7 +80,7 @@ static int eal_start(const struct options *o)
 		dup2(null, STDOUT_FILENO);
 	if (null >= 0)
 		close(null);
-	rc = rte_eal_init(o->eal_argc + 1, argv);
+	rc = rte_eal_init(argc, argv);
 	fflush(stdout);
 	if (saved >= 0) {
 		dup2(saved, STDOUT_FILENO);

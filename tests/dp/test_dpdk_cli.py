@@ -73,6 +73,30 @@ def test_no_hugepages():
         "(docs/dpdk.md), or give EAL --no-huge"], r.stderr
 
 
+def hugetlbfs_mount():
+    for line in Path("/proc/mounts").read_text().splitlines():
+        dev, where, kind = line.split()[:3]
+        if kind == "hugetlbfs":
+            return Path(where)
+    return None
+
+
+def test_hugepages_are_given_back(tmp_path):
+    """With hugepages (when this machine has them free and mounted): siphon
+    runs on them and leaves no PREFIXmap_N file in the mount, so the pages
+    are free again (EAL keeps its files unless told --huge-unlink, which
+    siphon adds)."""
+    mount, free = hugetlbfs_mount(), free_hugepages()
+    if not mount or free < 64:
+        pytest.skip("needs free hugepages and a hugetlbfs mount (docs/dpdk.md)")
+    r = siphon_dpdk("huge", "-m", "64", "--huge-dir", str(mount), "--vdev",
+                    f"net_pcap0,rx_pcap={CALLS},tx_pcap={tmp_path / 'out.pcap'}")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["mbufs"]["in_use_at_exit"] == 0
+    assert not list(mount.glob(f"siphon-test-{os.getpid()}-hugemap_*"))
+    assert free_hugepages() == free
+
+
 def test_sigterm_stops_cleanly(tmp_path):
     """Without --seconds, SIGTERM ends the run: the ports are closed (the
     output capture complete), the summary printed, no mbuf in use."""
