@@ -126,3 +126,31 @@ def test_every_forwarding_mode_and_fragments(tmp_path):
     write_pcap(capture, frames)
     ds = assert_same(tmp_path, test_pcap_path.CONF, capture)
     assert ds["fragments"]["held"] > 0 and ds["nodes"]["e1"] == 1
+
+
+def test_two_lcores_sum_their_counters(tmp_path):
+    """Two lcores, two queues (net_pcap: one per rx_pcap=), the capture
+    dealt between them: each lcore forwards its half, and the summary sums
+    the two workers' counters to what --io pcap counts for the whole."""
+    conf, capture = ROOT / "tests" / "bpf" / "lab.conf", ROOT / "tests" / "bpf" / "sipp_calls.pcap"
+    want, _, ps = run_pcap(tmp_path, conf, capture)
+    frames = read_pcap(capture)
+    halves = [tmp_path / "in0.pcap", tmp_path / "in1.pcap"]
+    write_pcap(halves[0], frames[0::2])
+    write_pcap(halves[1], frames[1::2])
+    outs = [tmp_path / "out0.pcap", tmp_path / "out1.pcap"]
+    prefix = f"siphon-test-{os.getpid()}-two"
+    vdev = "net_pcap0," + ",".join(f"rx_pcap={i}" for i in halves) + "," + \
+           ",".join(f"tx_pcap={o}" for o in outs)
+    p = subprocess.run([SIPHON, "--io", "dpdk", "--config", conf, "--seconds", "1", "--",
+                        "-l", "0,1", "-n", "1", "--no-huge", "-m", "64", "--no-pci",
+                        "--file-prefix", prefix, "--vdev", vdev],
+                       capture_output=True, timeout=120)
+    assert p.returncode == 0, p.stderr.decode()
+    ds = json.loads(p.stdout)
+    assert ds["lcores"] == 2 and ds["mbufs"]["in_use_at_exit"] == 0
+    for key, value in ps.items():
+        if key != "capture":
+            assert ds[key] == value, key
+    got = [read_pcap(o) for o in outs]
+    assert all(got) and sorted(got[0] + got[1]) == sorted(want)
