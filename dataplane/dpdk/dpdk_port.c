@@ -177,8 +177,3 @@ void dpdk_ports_print(FILE *f, const struct dpdk_ports *p, int *first)
 	}
 	fputc(']', f);
 }
-
-unsigned dpdk_pool_in_use(const struct dpdk_ports *p)
-{
-	return p->pool ? rte_mempool_in_use_count(p->pool) : 0;
-}

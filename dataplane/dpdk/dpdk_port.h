@@ -58,7 +58,4 @@ unsigned dpdk_ports_close(struct dpdk_ports *p);
 /* The ports and their counters as a JSON array member "ports" on f. */
 void dpdk_ports_print(FILE *f, const struct dpdk_ports *p, int *first);
 
-/* mbufs of the pool in use now (in a ring, a cache or a worker's hands). */
-unsigned dpdk_pool_in_use(const struct dpdk_ports *p);
-
 #endif

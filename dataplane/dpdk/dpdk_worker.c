@@ -159,7 +159,7 @@ static void handle(struct dpdk_worker *w, unsigned pi, struct rte_mbuf *m)
 	rte_pktmbuf_free(m);
 }
 
-static uint16_t rx_burst(struct dpdk_worker *w, unsigned pi)
+static void rx_burst(struct dpdk_worker *w, unsigned pi)
 {
 	struct rte_mbuf *m[DPDK_BURST];
 	uint16_t n = rte_eth_rx_burst(w->ports->id[pi], w->queue, m, DPDK_BURST);
@@ -172,7 +172,6 @@ static uint16_t rx_burst(struct dpdk_worker *w, unsigned pi)
 			rte_prefetch0(rte_pktmbuf_mtod(m[i + DPDK_PREFETCH], void *));
 		handle(w, pi, m[i]);
 	}
-	return n;
 }
 
 static uint64_t clock_us(void)
