@@ -94,12 +94,7 @@ static void state_free(struct xdp_gen_state *s)
 {
 	if (!s)
 		return;
-	for (unsigned i = 0; s->pw && i < s->n; i++) {
-		if (s->pw[i])
-			pipeline_gen_free(s->pw[i]);
-		free(s->pw[i]);
-	}
-	free(s->pw);
+	pipeline_gens_free(s->pw, s->n);
 	free(s->kbase);
 	free(s->kfinal);
 	if (s->nc) {
@@ -158,9 +153,10 @@ static int prepare(struct xdp_gen *x, struct gen_generation *g, struct xdp_gen_s
 		   char *err, size_t errlen)
 {
 	struct xdp_gen_state *s = calloc(1, sizeof(*s));
+	unsigned failed;
 	int rc;
 
-	if (!s || !(s->pw = calloc(x->n, sizeof(*s->pw))) || !(s->nc = calloc(1, sizeof(*s->nc)))) {
+	if (!s || !(s->nc = calloc(1, sizeof(*s->nc)))) {
 		snprintf(err, errlen, "no memory for the generation's state");
 		state_free(s);
 		return -ENOMEM;
@@ -173,16 +169,11 @@ static int prepare(struct xdp_gen *x, struct gen_generation *g, struct xdp_gen_s
 		state_free(s);
 		return rc;
 	}
-	for (unsigned i = 0; i < x->n; i++) {
-		s->pw[i] = calloc(1, sizeof(*s->pw[i]));
-		rc = s->pw[i] ? pipeline_gen_init(s->pw[i], &g->t, &s->nc->hops) : -ENOMEM;
-		if (rc) {
-			free(s->pw[i]);
-			s->pw[i] = NULL;
-			snprintf(err, errlen, "queue %u: the generation's classifier: %s", i, strerror(-rc));
-			state_free(s);
-			return rc;
-		}
+	rc = pipeline_gens_new(&s->pw, x->n, &g->t, &s->nc->hops, &failed);
+	if (rc) {
+		snprintf(err, errlen, "queue %u: the generation's classifier: %s", failed, strerror(-rc));
+		state_free(s);
+		return rc;
 	}
 	*out = s;
 	return 0;
