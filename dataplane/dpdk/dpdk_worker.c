@@ -189,7 +189,18 @@ int dpdk_worker_run(void *arg)
 	uint64_t now_us = clock_us(), last_drain_us = now_us;
 	const uint64_t deadline_us = w->seconds ? now_us + (uint64_t)w->seconds * 1000000 : 0;
 
+	if (w->swap)
+		gen_swap_quiescent(w->swap, w->queue); /* online */
 	while (!*w->stop) {
+		if (w->swap) { /* one load per loop; adopting copies pointers */
+			const struct pipeline_gen *g = gen_swap_read(w->swap, w->queue);
+
+			if (g && g != w->gen) {
+				pipeline_worker_adopt(&w->pipe, g);
+				w->gen = g;
+				w->c.generations++;
+			}
+		}
 		w->pipe.now_s = now_us / 1000000;
 		w->pipe.now_ms = now_us / 1000;
 		for (unsigned pi = 0; pi < n_ports; pi++)
@@ -208,11 +219,16 @@ int dpdk_worker_run(void *arg)
 		}
 		if (unlikely(deadline_us && now_us >= deadline_us))
 			*w->stop = 1;
+		/* nothing of this loop's generation is held past here */
+		if (w->swap)
+			gen_swap_quiescent(w->swap, w->queue);
 	}
 	/* the end, as --io pcap ends a replay: what is still held timed out */
 	pipeline_expire(&w->pipe, w->pipe.now_ms + 3600 * 1000);
 	for (unsigned pi = 0; pi < n_ports; pi++)
 		tx_flush(w, pi);
+	if (w->swap)
+		gen_swap_offline(w->swap, w->queue);
 	return 0;
 }
 
@@ -249,9 +265,13 @@ const char *dpdk_worker_counter_name(unsigned i)
 	return i < dpdk_worker_counter_count() ? counter_names[i] : NULL;
 }
 
-uint64_t dpdk_worker_counter(const struct dpdk_worker *w, unsigned i)
+uint64_t dpdk_workers_counter(const struct dpdk_worker *w, unsigned n, unsigned i)
 {
-	return i < dpdk_worker_counter_count() ? (&w->c.rx)[i] : 0;
+	uint64_t sum = 0;
+
+	for (unsigned k = 0; i < dpdk_worker_counter_count() && k < n; k++)
+		sum += (&w[k].c.rx)[i];
+	return sum;
 }
 
 unsigned dpdk_worker_counter_count(void)

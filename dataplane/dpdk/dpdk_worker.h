@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "dpdk_port.h"
+#include "gen_swap.h"
 #include "pipeline.h"
 
 #define DPDK_BURST         32
@@ -30,7 +31,8 @@
 	X(multi_segment_no_mbuf, "forwarded multi-segment frames dropped: the rewritten "     \
 	  "frame needed one more mbuf, and the pool had none")                                 \
 	X(emit_no_mbuf, "released fragments dropped: no free mbuf, or longer than one")       \
-	X(drains, "partial transmit batches sent by the drain timer")
+	X(drains, "partial transmit batches sent by the drain timer")                         \
+	X(generations, "table generations adopted (siphon --siphond)")
 
 struct dpdk_worker_counters {
 #define X(id, help) uint64_t id;
@@ -59,6 +61,11 @@ struct dpdk_worker {
 	unsigned seconds;     /* set on one worker: it stops the run after this (0: never) */
 	volatile sig_atomic_t *stop;
 	uint64_t last_expire_ms;
+	/* NULL: the tables are fixed. Else slot `queue` holds the struct
+	 * pipeline_gen to run, read once per loop; the worker announces a
+	 * quiescent state after each loop (docs/generations.md). */
+	struct gen_swap *swap;
+	const struct pipeline_gen *gen; /* what pipe runs (swap mode) */
 	struct dpdk_tx_batch tx[DPDK_MAX_PORTS];
 	uint8_t *linear; /* DPDK_LINEAR_MAX bytes, for multi-segment frames */
 } __attribute__((aligned(64)));
@@ -74,7 +81,9 @@ void dpdk_worker_free(struct dpdk_worker *w);
 int dpdk_worker_run(void *arg);
 
 const char *dpdk_worker_counter_name(unsigned i);
-uint64_t dpdk_worker_counter(const struct dpdk_worker *w, unsigned i);
+/* Counter i summed over n workers (plain loads: a figure a loop behind
+ * at worst while they run, never torn). */
+uint64_t dpdk_workers_counter(const struct dpdk_worker *w, unsigned n, unsigned i);
 unsigned dpdk_worker_counter_count(void);
 
 #endif

@@ -22,6 +22,7 @@
 #include "siphon/json_write.h"
 #include "siphon_main.h"
 #include "dpdk_port.h"
+#include "dpdk_siphond.h"
 #include "dpdk_worker.h"
 #include "eal_runtime.h"
 
@@ -94,9 +95,11 @@ static int eal_start(const struct options *o)
 	return 0;
 }
 
+/* What the summary reads: standalone, the config's tables; with siphond
+ * (sd not NULL), the generation running at the end. */
 static void print_summary(const struct dpdk_ports *p, struct dpdk_worker *w, unsigned n,
 			  unsigned leaked, const struct compiled_tables *t,
-			  const struct siphon_config *cfg)
+			  const struct siphon_config *cfg, const struct dpdk_siphond *sd)
 {
 	struct pipeline_worker **pw = calloc(n, sizeof(*pw));
 	int first = 1, inner = 1;
@@ -109,28 +112,28 @@ static void print_summary(const struct dpdk_ports *p, struct dpdk_worker *w, uns
 	json_key(stdout, "dpdk", &first);
 	fputc('{', stdout);
 	for (unsigned k = 0; k < dpdk_worker_counter_count(); k++) {
-		uint64_t sum = 0;
-
-		for (unsigned i = 0; i < n; i++)
-			sum += dpdk_worker_counter(&w[i], k);
 		json_key(stdout, dpdk_worker_counter_name(k), &inner);
-		printf("%llu", (unsigned long long)sum);
+		printf("%llu", (unsigned long long)dpdk_workers_counter(w, n, k));
 	}
 	fputc('}', stdout);
 	dpdk_ports_print(stdout, p, &first);
 	json_key(stdout, "mbufs", &first);
 	printf("{\"pool\":%u,\"in_use_at_exit\":%u}", p->pool_size, leaked);
+	if (sd)
+		dpdk_siphond_print(stdout, sd, &first);
 	for (unsigned i = 0; pw && i < n; i++)
 		pw[i] = &w[i].pipe;
 	if (pw)
-		print_pipeline_summary(stdout, pw, n, t, cfg, NULL, &first);
+		print_pipeline_summary(stdout, pw, n, sd ? dpdk_siphond_tables(sd) : t, cfg,
+				       sd ? dpdk_siphond_gens(sd) : NULL, &first);
 	fputs("}\n", stdout);
 	fflush(stdout);
 	free(pw);
 }
 
-/* The workers on every lcore, the main one's included, until stopped. */
-static void run_workers(struct dpdk_worker *w, const struct options *o)
+/* The workers on every lcore, the main one's included, until stopped;
+ * with siphond, its control thread beside them. */
+static void run_workers(struct dpdk_worker *w, const struct options *o, struct dpdk_siphond *sd)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	unsigned lcore, i = 1;
@@ -146,29 +149,41 @@ static void run_workers(struct dpdk_worker *w, const struct options *o)
 		}
 		i++;
 	}
+	if (sd && !stop && dpdk_siphond_start(sd)) {
+		fprintf(stderr, "siphon: cannot start the thread that talks to siphond\n");
+		stop = 1;
+	}
 	dpdk_worker_run(&w[0]);
 	rte_eal_mp_wait_lcore();
+	if (sd)
+		dpdk_siphond_join(sd);
 }
 
 static int run_eal(const struct options *o, const struct siphon_config *cfg,
-		   const struct compiled_tables *tables)
+		   const struct compiled_tables *tables, struct gen_receiver *r,
+		   struct gen_generation *g)
 {
+	static struct dpdk_siphond sdt;
+	struct dpdk_siphond *sd = NULL;
 	const unsigned n = rte_lcore_count();
 	struct dpdk_ports ports;
 	struct dpdk_worker *w = aligned_alloc(64, sizeof(*w) * n);
 	/* one for the process: a call's messages may come in on any queue */
 	struct grace_calls *gc = grace_calls_new(GRACE_CALLS_BITS_DEFAULT);
 	unsigned ready = 0, leaked;
+	bool run;
 	char err[512];
 	int rc = 1;
 
 	if (!w || !gc) {
 		fprintf(stderr, "siphon: out of memory for %u workers\n", n);
+		gen_generation_free(g);
 		goto out;
 	}
 	if (dpdk_ports_open(&ports, (uint16_t)n, err, sizeof(err))) {
 		fprintf(stderr, "siphon: %s\n", err);
 		dpdk_ports_close(&ports);
+		gen_generation_free(g);
 		goto out;
 	}
 	for (; ready < n; ready++) {
@@ -180,22 +195,32 @@ static int run_eal(const struct options *o, const struct siphon_config *cfg,
 		}
 		w[ready].stop = &stop;
 	}
-	if (ready == n) {
-		fprintf(stderr, "siphon: dpdk on %u port%s (first %s), %u lcore%s\n", ports.n,
-			ports.n == 1 ? "" : "s", ports.name[0], n, n == 1 ? "" : "s");
-		run_workers(w, o);
+	run = ready == n;
+	if (r && run) { /* g (taken over) becomes what the workers run */
+		run = dpdk_siphond_init(&sdt, r, g, w, n, &stop) == 0;
+		sd = run ? &sdt : NULL;
+		g = NULL;
+	}
+	if (run) {
+		fprintf(stderr, "siphon: dpdk on %u port%s (first %s), %u lcore%s%s\n", ports.n,
+			ports.n == 1 ? "" : "s", ports.name[0], n, n == 1 ? "" : "s",
+			sd ? ", tables from siphond" : "");
+		run_workers(w, o, sd);
 	}
 	leaked = dpdk_ports_close(&ports);
-	if (ready == n) {
-		print_summary(&ports, w, n, leaked, tables, cfg);
+	if (run) {
+		print_summary(&ports, w, n, leaked, tables, cfg, sd);
 		rc = 0;
 	}
+	if (sd)
+		dpdk_siphond_close(sd);
 	if (leaked) {
 		fprintf(stderr, "siphon: %u mbufs were not given back to the pool (a leak)\n", leaked);
 		rc = 1;
 	}
 	while (ready)
 		dpdk_worker_free(&w[--ready]);
+	gen_generation_free(g);
 out:
 	free(w);
 	grace_calls_free(gc);
@@ -203,18 +228,20 @@ out:
 }
 
 int run_dpdk(const struct options *o, const struct siphon_config *cfg,
-	     const struct compiled_tables *tables)
+	     const struct compiled_tables *tables, struct gen_receiver *r, struct gen_generation *g)
 {
 	struct eal_runtime rt;
-	int rc;
+	int rc = 1;
 
 	eal_runtime_note(&rt, o->eal_argc, o->eal_argv);
 	if (eal_start(o)) {
-		eal_runtime_remove(&rt);
-		return 1;
+		gen_generation_free(g);
+	} else {
+		rc = run_eal(o, cfg, tables, r, g);
+		rte_eal_cleanup();
 	}
-	rc = run_eal(o, cfg, tables);
-	rte_eal_cleanup();
+	if (r)
+		gen_receiver_close(r);
 	eal_runtime_remove(&rt);
 	return rc;
 }

@@ -4,7 +4,7 @@
  *   siphon --io pcap --config FILE --in IN.pcap --out OUT.pcap [--punt PUNT.pcap]
  *   siphon --io xdp --iface IF [--egress IF2] [--queues N] --config FILE [...]
  *   siphon --io xdp --iface IF (--counters | --detach) [--bpffs DIR]
- *   siphon --io dpdk --config FILE [--seconds S] -- EAL-ARGS
+ *   siphon --io dpdk (--config FILE | --siphond PATH) [--seconds S] -- EAL-ARGS
  *   siphon --version
  *
  * pcap replays a capture (deterministic: forwarded frames to OUT, punted
@@ -40,7 +40,7 @@
 	"       [--summary FILE] [--stats-interval S]\n" \
 	"siphon --io xdp --iface IF --counters [--bpffs DIR]\n" \
 	"siphon --io xdp --iface IF --detach [--bpffs DIR] [--skb-mode]\n" \
-	"siphon --io dpdk --config FILE [--seconds S] -- EAL-ARGS\n" \
+	"siphon --io dpdk (--config FILE | --siphond PATH [--state-dir DIR]) [--seconds S] -- EAL-ARGS\n" \
 	"siphon --version\n"
 
 static void usage(FILE *f)
@@ -74,14 +74,9 @@ static int parse_uint(const char *opt, const char *s, unsigned lo, unsigned hi, 
 /* The arguments after `--` are EAL's; only --io dpdk takes them. */
 static int check_dpdk_args(const struct options *o)
 {
-	if (o->siphond) {
-		fprintf(stderr, "siphon: --io dpdk --siphond: generations from siphond are not "
-				"built for DPDK yet (docs/dpdk.md): run it with --config\n");
-		return -EINVAL;
-	}
-	if (!o->config) {
-		fprintf(stderr, "siphon: --io dpdk needs --config FILE, then -- and the EAL "
-				"arguments\n");
+	if (!o->config && !o->siphond) {
+		fprintf(stderr, "siphon: --io dpdk needs --config FILE (standalone) or --siphond "
+				"PATH, then -- and the EAL arguments\n");
 		return -EINVAL;
 	}
 	if (!o->eal_argc) {
@@ -391,6 +386,18 @@ void print_pipeline_summary(FILE *f, struct pipeline_worker *const *w, unsigned 
 	free(node);
 }
 
+void print_receiver_members(FILE *f, const struct gen_receiver *r, int *inner)
+{
+	json_key(f, "running", inner);
+	fprintf(f, "%llu", (unsigned long long)r->running);
+	json_key(f, "connected", inner);
+	fputs(r->fd >= 0 ? "true" : "false", f);
+	for (unsigned k = 0; k < gen_receiver_counter_count(); k++) {
+		json_key(f, gen_receiver_counter_name(k), inner);
+		fprintf(f, "%llu", (unsigned long long)gen_receiver_counter(r, k));
+	}
+}
+
 /* SIGHUP means "reload" to daemons; siphon cannot reload yet (a restart
  * takes over without a gap, docs/afxdp.md), and must not die of it either. */
 static void on_sighup(int sig)
@@ -449,6 +456,8 @@ static int main_siphond(const struct options *o)
 		return 1;
 	if (strcmp(o->io, "xdp") == 0)
 		return run_xdp(o, NULL, &g->t, &r, g); /* g is taken over */
+	if (strcmp(o->io, "dpdk") == 0)
+		return run_dpdk(o, NULL, &g->t, &r, g); /* likewise */
 	rc = gen_receiver_ack_pending(&r); /* pcap runs it from now on */
 	rc = rc ? 1 : run_pcap(o, NULL, &g->t, &r); /* its counters go to siphond at the end */
 	gen_receiver_close(&r);
@@ -486,7 +495,7 @@ int main(int argc, char **argv)
 		rc = 1;
 	else
 		rc = strcmp(o.io, "xdp") == 0  ? run_xdp(&o, cfg, &tables, NULL, NULL) :
-		     strcmp(o.io, "dpdk") == 0 ? run_dpdk(&o, cfg, &tables) :
+		     strcmp(o.io, "dpdk") == 0 ? run_dpdk(&o, cfg, &tables, NULL, NULL) :
 						 run_pcap(&o, cfg, &tables, NULL);
 	free(blob);
 	config_free(cfg);

@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from packets import read_pcap, read_pcap_records, write_pcap  # noqa: E402
 import test_one_path  # noqa: E402  (its corpus capture)
 import test_pcap_path  # noqa: E402  (its frames for every forwarding mode)
+import test_siphond_gen  # noqa: E402  (its stand-in siphond and generations)
 
 SIPHON = os.environ["SIPHON"]
 ROOT = Path(__file__).resolve().parents[2]
@@ -154,3 +155,37 @@ def test_two_lcores_sum_their_counters(tmp_path):
             assert ds[key] == value, key
     got = [read_pcap(o) for o in outs]
     assert all(got) and sorted(got[0] + got[1]) == sorted(want)
+
+
+def test_generations_from_siphond(tmp_path):
+    """--siphond: generation 1 (dp.conf) from the stand-in publisher runs
+    the capture as --io pcap --config dp.conf does; generation 2 (a node
+    added), published 300 ms later, is applied (ACK 0) and swapped into the
+    worker; siphond got counter snapshots."""
+    sg = test_siphond_gen
+    capture = tmp_path / "in.pcap"
+    write_pcap(capture, [sg.invite(i) for i in range(sg.CALLS)])
+    want, _, ps = run_pcap(tmp_path, sg.CONF, capture)
+    sock = str(tmp_path / "siphond.sock")
+    pub = sg.publisher(sock, sg.CONF, 1, "--then-config", sg.conf_with_d3(tmp_path),
+                       "--then-generation", "2", "--then-after-ms", "300")
+    out = tmp_path / "dpdk-out.pcap"
+    prefix, eal = eal_args(tmp_path, "siphond", capture, out)
+    p = subprocess.run([SIPHON, "--io", "dpdk", "--siphond", sock, "--state-dir",
+                        tmp_path / "no-state", "--seconds", "2", "--", *eal],
+                       capture_output=True, timeout=120)
+    assert p.returncode == 0, p.stderr.decode()
+    ev = sg.events(pub)
+    assert ev[0]["line"]["params"] == {"name": "siphon-dpdk", "generation": 0}
+    assert ev[1:] == [{"event": "ack", "generation": 1, "status": 0, "reason": ""},
+                      {"event": "ack", "generation": 2, "status": 0, "reason": ""}]
+    ds = json.loads(p.stdout)
+    assert read_pcap(out) == want and len(want) == sg.CALLS
+    for key in ("packets", "outcomes", "reasons", "packet_reasons", "dispatch"):
+        assert ds[key] == ps[key], key
+    g = ds["generation"]
+    assert (g["running"], g["applied"], g["swapped"], ds["dpdk"]["generations"]) == (2, 2, 1, 1)
+    assert g["counters_sent"] >= 1 and ds["mbufs"]["in_use_at_exit"] == 0
+    assert "d3" in ds["nodes"]  # the summary shows the running generation's nodes
+    if RUNTIME:
+        assert not (RUNTIME / prefix).exists()

@@ -26,9 +26,9 @@ def run(*args):
 
 @pytest.mark.parametrize("args, message", [
     (["--io", "dpdk", "--config", str(CONF)], "--io dpdk needs the EAL arguments after --"),
-    (["--io", "dpdk", "--", "--no-huge"], "--io dpdk needs --config FILE"),
-    (["--io", "dpdk", "--siphond", "/x.sock", "--", "--no-huge"],
-     "generations from siphond are not built for DPDK yet"),
+    (["--io", "dpdk", "--", "--no-huge"], "--io dpdk needs --config FILE (standalone) or --siphond"),
+    (["--io", "dpdk", "--config", str(CONF), "--siphond", "/x.sock", "--", "--no-huge"],
+     "--config and --siphond exclude each other"),
     (["--io", "pcap", "--config", str(CONF), "--in", "a", "--out", "b", "--", "-l", "0"],
      "unexpected argument '-l'"),
     (["--io", "netmap", "--config", str(CONF)], "--io 'netmap': pcap, xdp or dpdk"),
