@@ -83,9 +83,7 @@ int dpdk_gen_apply(void *ctx, struct gen_generation *g, char *err, size_t errlen
 	s->g = g;
 	old = x->cur;
 	x->cur = s;
-	for (unsigned i = 0; i < x->n; i++)
-		gen_swap_set(&x->swap, i, s->pw[i]);
-	if (gen_swap_wait(&x->swap, DPDK_GEN_GRACE_MS)) {
+	if (gen_swap_publish(&x->swap, (void *const *)s->pw, DPDK_GEN_GRACE_MS)) {
 		x->c.swap_grace_timeouts++;
 		fprintf(stderr, "siphon: generation %llu: a worker did not pass a quiescent state in "
 				"%u ms; generation %llu is kept until it does\n",
