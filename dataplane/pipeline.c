@@ -58,6 +58,41 @@ void pipeline_gen_free(struct pipeline_gen *g)
 	memset(g, 0, sizeof(*g));
 }
 
+void pipeline_gens_free(struct pipeline_gen **pw, unsigned n)
+{
+	for (unsigned i = 0; pw && i < n; i++) {
+		if (pw[i])
+			pipeline_gen_free(pw[i]);
+		free(pw[i]);
+	}
+	free(pw);
+}
+
+int pipeline_gens_new(struct pipeline_gen ***out, unsigned n, const struct compiled_tables *t,
+		      const struct next_hops *nh, unsigned *failed)
+{
+	struct pipeline_gen **pw = calloc(n ? n : 1, sizeof(*pw));
+	int rc = pw ? 0 : -ENOMEM;
+
+	*out = NULL;
+	*failed = 0;
+	for (unsigned i = 0; !rc && i < n; i++) {
+		pw[i] = calloc(1, sizeof(*pw[i]));
+		rc = pw[i] ? pipeline_gen_init(pw[i], t, nh) : -ENOMEM;
+		if (rc) {
+			free(pw[i]);
+			pw[i] = NULL;
+			*failed = i;
+		}
+	}
+	if (rc) {
+		pipeline_gens_free(pw, n);
+		return rc;
+	}
+	*out = pw;
+	return 0;
+}
+
 int pipeline_worker_init(struct pipeline_worker *w, const struct compiled_tables *t)
 {
 	int err;

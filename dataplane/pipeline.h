@@ -96,6 +96,15 @@ int pipeline_gen_init(struct pipeline_gen *g, const struct compiled_tables *t,
 		      const struct next_hops *nh);
 void pipeline_gen_free(struct pipeline_gen *g);
 
+/* What n workers run of one generation: one pipeline_gen each (each its
+ * own Hyperscan scratch), built off the packet path. 0, or -errno with *out
+ * NULL (-ENOMEM, or pipeline_gen_init's) and the worker it failed for in
+ * *failed. */
+int pipeline_gens_new(struct pipeline_gen ***out, unsigned n, const struct compiled_tables *t,
+		      const struct next_hops *nh, unsigned *failed);
+/* Frees what pipeline_gens_new made (or a set of disowned ones); NULL entries are skipped. */
+void pipeline_gens_free(struct pipeline_gen **pw, unsigned n);
+
 /* One per worker thread: its own scratch and counters (cache-aligned).
  * What carries over from generation to generation: the counters of c
  * (except rule and node, which are the generation's), the fragment table

@@ -15,6 +15,7 @@ SIPHON_PACKAGES=(
 	valgrind
 	libbpf-dev libxdp-dev bpftool linux-libc-dev libmnl-dev
 	libc-ares-dev dnsmasq-base dnsmasq
+	libdpdk-dev dpdk dpdk-dev
 )
 # Packages that come with a system service: the tests run their own
 # instance (dnsmasq inside the lab, on a lab address), never the machine's.

@@ -56,3 +56,10 @@ int gen_swap_wait(struct gen_swap *s, unsigned timeout_ms)
 	}
 	return 0;
 }
+
+int gen_swap_publish(struct gen_swap *s, void *const *v, unsigned timeout_ms)
+{
+	for (unsigned i = 0; i < s->n; i++)
+		gen_swap_set(s, i, v[i]);
+	return gen_swap_wait(s, timeout_ms);
+}

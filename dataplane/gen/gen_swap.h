@@ -73,4 +73,8 @@ static inline void gen_swap_set(struct gen_swap *s, unsigned i, void *v)
  * before the call may still be in use: free nothing). */
 int gen_swap_wait(struct gen_swap *s, unsigned timeout_ms);
 
+/* A new generation for every worker (slot i: v[i]), then a grace period:
+ * gen_swap_wait's result. 0: the values replaced are free to go. */
+int gen_swap_publish(struct gen_swap *s, void *const *v, unsigned timeout_ms);
+
 #endif

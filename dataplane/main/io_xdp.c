@@ -158,14 +158,7 @@ static void print_generation(FILE *f, const struct gen_receiver *r, const struct
 
 	json_key(f, "generation", first);
 	fputc('{', f);
-	json_key(f, "running", &inner);
-	fprintf(f, "%llu", (unsigned long long)r->running);
-	json_key(f, "connected", &inner);
-	fputs(r->fd >= 0 ? "true" : "false", f);
-	for (unsigned k = 0; k < gen_receiver_counter_count(); k++) {
-		json_key(f, gen_receiver_counter_name(k), &inner);
-		fprintf(f, "%llu", (unsigned long long)gen_receiver_counter(r, k));
-	}
+	print_receiver_members(f, r, &inner);
 	for (unsigned k = 0; k < xdp_gen_counter_count(); k++) {
 		json_key(f, xdp_gen_counter_name(k), &inner);
 		fprintf(f, "%llu", (unsigned long long)xdp_gen_counter(xg, k));

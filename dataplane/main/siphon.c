@@ -1,15 +1,17 @@
-/* siphon: the fast path. Two I/O backends today, both calling the same
+/* siphon: the fast path. Three I/O backends, all calling the same
  * pipeline (dataplane/pipeline.h):
  *
  *   siphon --io pcap --config FILE --in IN.pcap --out OUT.pcap [--punt PUNT.pcap]
  *   siphon --io xdp --iface IF [--egress IF2] [--queues N] --config FILE [...]
  *   siphon --io xdp --iface IF (--counters | --detach) [--bpffs DIR]
+ *   siphon --io dpdk (--config FILE | --siphond PATH) [--seconds S] -- EAL-ARGS
  *   siphon --version
  *
  * pcap replays a capture (deterministic: forwarded frames to OUT, punted
  * and passed ones to PUNT, a JSON summary to stdout). xdp is the live data
  * path (docs/afxdp.md): the XDP program on IF and one AF_XDP worker per
- * receive queue. Standalone (--config), siphon reads the config itself
+ * receive queue. dpdk runs on DPDK ports (docs/dpdk.md): one worker per
+ * EAL lcore. Standalone (--config), siphon reads the config itself
  * through the control plane's loader (controlplane/config/) and runs its
  * tables from a table blob (docs/tables.md); with --siphond PATH it runs
  * siphond's generations instead (docs/generations.md). */
@@ -38,6 +40,7 @@
 	"       [--summary FILE] [--stats-interval S]\n" \
 	"siphon --io xdp --iface IF --counters [--bpffs DIR]\n" \
 	"siphon --io xdp --iface IF --detach [--bpffs DIR] [--skb-mode]\n" \
+	"siphon --io dpdk (--config FILE | --siphond PATH [--state-dir DIR]) [--seconds S] -- EAL-ARGS\n" \
 	"siphon --version\n"
 
 static void usage(FILE *f)
@@ -50,7 +53,7 @@ static void usage(FILE *f)
 		fprintf(f, "%s%.*s\n", i ? "       " : "usage: ", (int)(nl - l), l);
 		l = nl + 1;
 	}
-	fputs("See docs/afxdp.md (xdp) and docs/packets.md (pcap).\n", f);
+	fputs("See docs/afxdp.md (xdp), docs/dpdk.md (dpdk) and docs/packets.md (pcap).\n", f);
 }
 
 static int parse_uint(const char *opt, const char *s, unsigned lo, unsigned hi, unsigned *out)
@@ -65,6 +68,22 @@ static int parse_uint(const char *opt, const char *s, unsigned lo, unsigned hi, 
 		return -EINVAL;
 	}
 	*out = (unsigned)v;
+	return 0;
+}
+
+/* The arguments after `--` are EAL's; only --io dpdk takes them. */
+static int check_dpdk_args(const struct options *o)
+{
+	if (!o->config && !o->siphond) {
+		fprintf(stderr, "siphon: --io dpdk needs --config FILE (standalone) or --siphond "
+				"PATH, then -- and the EAL arguments\n");
+		return -EINVAL;
+	}
+	if (!o->eal_argc) {
+		fprintf(stderr, "siphon: --io dpdk needs the EAL arguments after --, e.g. -- -l 0 "
+				"--no-huge --no-pci --vdev net_pcap0,rx_pcap=IN.pcap,tx_pcap=OUT.pcap\n");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -100,7 +119,9 @@ enum { O_IO, O_CONFIG, O_SIPHOND, O_STATE_DIR, O_IN, O_OUT, O_PUNT, O_IFACE, O_E
 
 /* The options, once: getopt_long, --help and siphon(8) come from here. */
 static const struct optdoc opts[O_COUNT] = {
-	[O_IO] = { "io", 0, "pcap|xdp", "The I/O backend: replay a capture, or the live AF_XDP path." },
+	[O_IO] = { "io", 0, "pcap|xdp|dpdk",
+		   "The I/O backend: replay a capture, the live AF_XDP path, or DPDK ports "
+		   "(EAL arguments after --)." },
 	[O_CONFIG] = { "config", 0, "FILE", "Run standalone on this config (siphon.conf(5))." },
 	[O_SIPHOND] = { "siphond", 0, "PATH",
 			"Run siphond's generations, attached to its socket at PATH." },
@@ -123,7 +144,7 @@ static const struct optdoc opts[O_COUNT] = {
 	[O_COPY] = { "copy", 0, NULL, "xdp: force AF_XDP copy mode." },
 	[O_FRAMES] = { "frames", 0, "N", "xdp: UMEM frames per queue (512 to 1048576, default 4096)." },
 	[O_CPU] = { "cpu", 0, "N", "xdp: pin the workers from this CPU on (0 to 4095)." },
-	[O_SECONDS] = { "seconds", 0, "S", "xdp: stop after S seconds." },
+	[O_SECONDS] = { "seconds", 0, "S", "xdp, dpdk: stop after S seconds." },
 	[O_SUMMARY] = { "summary", 0, "FILE", "xdp: write the JSON summary here at exit." },
 	[O_STATS] = { "stats-interval", 0, "S", "xdp: print the counters every S seconds (1 to 86400)." },
 	[O_COUNTERS] = { "counters", 0, NULL, "xdp: print the pinned program's counters and exit." },
@@ -149,7 +170,8 @@ static void print_man(void)
 	puts(".SH DESCRIPTION\nsiphon scans SIP over UDP, decides where each message goes (a pool's "
 	     "node by Maglev, the kernel, or a drop) and forwards it. With \\-\\-io pcap it replays "
 	     "a capture deterministically; with \\-\\-io xdp it runs on an interface: the XDP program "
-	     "and one AF_XDP worker per receive queue. It runs its own config (\\-\\-config) or the "
+	     "and one AF_XDP worker per receive queue; with \\-\\-io dpdk it runs on the DPDK "
+	     "ports that EAL probes from the arguments after \\-\\-, one worker per lcore. It runs its own config (\\-\\-config) or the "
 	     "generations siphond publishes (\\-\\-siphond).");
 	puts(".SH OPTIONS");
 	optdoc_man(stdout, opts, O_COUNT);
@@ -229,7 +251,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 		default: usage(stderr); return -EINVAL;
 		}
 	}
-	if (optind < argc) {
+	/* getopt moved the operands before `--` ahead of it: EAL's follow it */
+	if (optind > 1 && optind <= argc && strcmp(argv[optind - 1], "--") == 0 && o->io &&
+	    strcmp(o->io, "dpdk") == 0) {
+		o->eal_argv = argv + optind;
+		o->eal_argc = argc - optind;
+	} else if (optind < argc) {
 		fprintf(stderr, "siphon: unexpected argument '%s'\n", argv[optind]);
 		return -EINVAL;
 	}
@@ -246,8 +273,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 		o->state_dir = "/var/lib/siphon";
 	if (o->io && strcmp(o->io, "xdp") == 0)
 		return check_xdp_args(o);
+	if (o->io && strcmp(o->io, "dpdk") == 0)
+		return check_dpdk_args(o);
 	if (!o->io || strcmp(o->io, "pcap") != 0) {
-		fprintf(stderr, "siphon: --io '%s': pcap or xdp (dpdk comes next)\n", o->io ? o->io : "");
+		fprintf(stderr, "siphon: --io '%s': pcap, xdp or dpdk\n", o->io ? o->io : "");
 		return -EINVAL;
 	}
 	if ((!o->config && !o->siphond) || !o->in || !o->out) {
@@ -357,6 +386,18 @@ void print_pipeline_summary(FILE *f, struct pipeline_worker *const *w, unsigned 
 	free(node);
 }
 
+void print_receiver_members(FILE *f, const struct gen_receiver *r, int *inner)
+{
+	json_key(f, "running", inner);
+	fprintf(f, "%llu", (unsigned long long)r->running);
+	json_key(f, "connected", inner);
+	fputs(r->fd >= 0 ? "true" : "false", f);
+	for (unsigned k = 0; k < gen_receiver_counter_count(); k++) {
+		json_key(f, gen_receiver_counter_name(k), inner);
+		fprintf(f, "%llu", (unsigned long long)gen_receiver_counter(r, k));
+	}
+}
+
 /* SIGHUP means "reload" to daemons; siphon cannot reload yet (a restart
  * takes over without a gap, docs/afxdp.md), and must not die of it either. */
 static void on_sighup(int sig)
@@ -415,6 +456,8 @@ static int main_siphond(const struct options *o)
 		return 1;
 	if (strcmp(o->io, "xdp") == 0)
 		return run_xdp(o, NULL, &g->t, &r, g); /* g is taken over */
+	if (strcmp(o->io, "dpdk") == 0)
+		return run_dpdk(o, NULL, &g->t, &r, g); /* likewise */
 	rc = gen_receiver_ack_pending(&r); /* pcap runs it from now on */
 	rc = rc ? 1 : run_pcap(o, NULL, &g->t, &r); /* its counters go to siphond at the end */
 	gen_receiver_close(&r);
@@ -451,8 +494,9 @@ int main(int argc, char **argv)
 	if (open_as_blob(cfg, &blob, &tables))
 		rc = 1;
 	else
-		rc = strcmp(o.io, "xdp") == 0 ? run_xdp(&o, cfg, &tables, NULL, NULL) :
-						run_pcap(&o, cfg, &tables, NULL);
+		rc = strcmp(o.io, "xdp") == 0  ? run_xdp(&o, cfg, &tables, NULL, NULL) :
+		     strcmp(o.io, "dpdk") == 0 ? run_dpdk(&o, cfg, &tables, NULL, NULL) :
+						 run_pcap(&o, cfg, &tables, NULL);
 	free(blob);
 	config_free(cfg);
 	return rc;

@@ -14,6 +14,8 @@ struct options {
 	const char *io, *config, *in, *out, *punt;            /* pcap */
 	const char *iface, *egress, *bpffs, *punt_tap, *summary; /* xdp */
 	const char *siphond, *state_dir; /* tables from siphond (docs/generations.md) */
+	char **eal_argv; /* dpdk: the arguments after `--`, for EAL */
+	int eal_argc;
 	unsigned queues, frames, seconds, stats_interval;
 	int cpu; /* -1: workers not pinned */
 	bool skb_mode, kernel_lane, zero_copy, copy, detach, counters;
@@ -27,6 +29,10 @@ void print_pipeline_summary(FILE *f, struct pipeline_worker *const *w, unsigned 
 			    const struct compiled_tables *t, const struct siphon_config *cfg,
 			    const struct pipeline_gen *const *gens, int *first);
 
+/* With siphond: the receiver's state as members of an open JSON object
+ * ("running", "connected", and its counters), for the summary's "generation". */
+void print_receiver_members(FILE *f, const struct gen_receiver *r, int *inner);
+
 /* The backends run `tables`, opened from a table blob (docs/tables.md): of
  * cfg's tables (standalone), or siphond's (cfg NULL). With r attached
  * (siphond), --io pcap sends one counters snapshot after the replay. */
@@ -38,6 +44,13 @@ int run_pcap(const struct options *o, const struct siphon_config *cfg,
  * over. Exit status. */
 int run_xdp(const struct options *o, const struct siphon_config *cfg,
 	    const struct compiled_tables *tables, struct gen_receiver *r, struct gen_generation *g);
+
+/* --io dpdk (docs/dpdk.md): EAL from o->eal_argv, one worker per lcore,
+ * until SIGINT/SIGTERM (or --seconds). With siphond (cfg NULL), r is
+ * attached (or reconnecting) and g the first generation, taken over.
+ * Exit status. */
+int run_dpdk(const struct options *o, const struct siphon_config *cfg,
+	     const struct compiled_tables *tables, struct gen_receiver *r, struct gen_generation *g);
 
 /* --siphond: the generation to start from: siphond's current one (r stays
  * attached, its ACK held back until it runs), else the one persisted in

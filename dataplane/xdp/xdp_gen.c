@@ -90,12 +90,7 @@ static void state_free(struct xdp_gen_state *s)
 {
 	if (!s)
 		return;
-	for (unsigned i = 0; s->pw && i < s->n; i++) {
-		if (s->pw[i])
-			pipeline_gen_free(s->pw[i]);
-		free(s->pw[i]);
-	}
-	free(s->pw);
+	pipeline_gens_free(s->pw, s->n);
 	free(s->kbase);
 	free(s->kfinal);
 	if (s->nc) {
@@ -157,9 +152,10 @@ static int prepare(struct xdp_gen *x, struct gen_generation *g, struct xdp_gen_s
 		   char *err, size_t errlen)
 {
 	struct xdp_gen_state *s = calloc(1, sizeof(*s));
+	unsigned failed;
 	int rc;
 
-	if (!s || !(s->pw = calloc(x->n, sizeof(*s->pw))) || !(s->nc = calloc(1, sizeof(*s->nc)))) {
+	if (!s || !(s->nc = calloc(1, sizeof(*s->nc)))) {
 		snprintf(err, errlen, "no memory for the generation's state");
 		state_free(s);
 		return -ENOMEM;
@@ -172,16 +168,11 @@ static int prepare(struct xdp_gen *x, struct gen_generation *g, struct xdp_gen_s
 		state_free(s);
 		return rc;
 	}
-	for (unsigned i = 0; i < x->n; i++) {
-		s->pw[i] = calloc(1, sizeof(*s->pw[i]));
-		rc = s->pw[i] ? pipeline_gen_init(s->pw[i], &g->t, &s->nc->hops) : -ENOMEM;
-		if (rc) {
-			free(s->pw[i]);
-			s->pw[i] = NULL;
-			snprintf(err, errlen, "queue %u: the generation's classifier: %s", i, strerror(-rc));
-			state_free(s);
-			return rc;
-		}
+	rc = pipeline_gens_new(&s->pw, x->n, &g->t, &s->nc->hops, &failed);
+	if (rc) {
+		snprintf(err, errlen, "queue %u: the generation's classifier: %s", failed, strerror(-rc));
+		state_free(s);
+		return rc;
 	}
 	*out = s;
 	return 0;
@@ -235,9 +226,7 @@ int xdp_gen_apply(void *ctx, struct gen_generation *g, char *err, size_t errlen)
 	s->g = g;
 	old = x->cur;
 	x->cur = s;
-	for (unsigned i = 0; i < x->n; i++)
-		gen_swap_set(&x->swap, i, s->pw[i]);
-	if (gen_swap_wait(&x->swap, XDP_GEN_GRACE_MS)) {
+	if (gen_swap_publish(&x->swap, (void *const *)s->pw, XDP_GEN_GRACE_MS)) {
 		x->c.swap_grace_timeouts++;
 		fprintf(stderr, "siphon: generation %llu: a worker did not pass a quiescent state in "
 				"%u ms; generation %llu is kept until it does\n",

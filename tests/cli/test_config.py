@@ -182,6 +182,11 @@ NOT_YET = {  # what check says of each setting only siphond applies (or nothing 
 }
 
 
+LANES_PIPELINE = ("lanes: the pipeline (--io pcap, AF_XDP, --io dpdk) takes this config; --io dpdk "
+                  "has no exception path to the kernel yet: what it would punt or pass is "
+                  "dropped, counted as punt_no_exception_path (docs/dpdk.md)")
+
+
 def test_check_edge_conf():
     """check says what each lane makes of the config, rule by rule."""
     p = run("check", EDGE)
@@ -192,7 +197,7 @@ def test_check_edge_conf():
         NOT_YET["probe"].format(path=EDGE, line=45, n="1 pool"),
         NOT_YET["reply"].format(path=EDGE, line="lines 62, 63"),
         "next hops: static MAC: b1 b2 b3-small a1 a2; the others from the kernel (--io xdp; --io pcap drops them as no_next_hop)",
-        "lanes: the pipeline (--io pcap, AF_XDP) takes this config",
+        LANES_PIPELINE,
         "lanes: the XDP kernel lane takes it (at most 4 pools, 256 nodes, 256 rules, "
         "512 route terms, 8 VIPs per family); rule by rule:",
         f"  line 59: in the kernel, except a message with user-agent or from: {unless}",
@@ -217,7 +222,7 @@ def test_check_says_what_the_kernel_lane_refuses(tmp_path):
     conf.write_text(f"pools = (\n{pools}\n);\nroute = ( {{ then = \"pool p0\"; }} );\n")
     lines = run("check", conf).stdout.decode().splitlines()
     assert lines[2:] == [
-        "lanes: the pipeline (--io pcap, AF_XDP) takes this config",
+        LANES_PIPELINE,
         "lanes: --io xdp refuses it: the XDP kernel lane takes at most 4 pools, the config "
         "has 5 (use --io pcap, or build bpf/ with larger SK_ limits)"]
 
@@ -230,7 +235,7 @@ def test_check_says_nothing_of_settings_not_used(tmp_path):
         f"{conf}: ok: 0 flags, 0 header patterns, 1 rules, 1 pools, 1 nodes",
         "next hops: static MAC: none; the others from the kernel (--io xdp; --io pcap drops "
         "them as no_next_hop)",
-        "lanes: the pipeline (--io pcap, AF_XDP) takes this config"]
+        LANES_PIPELINE]
 
 
 def test_check_names_each_setting_once(tmp_path):

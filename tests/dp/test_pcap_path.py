@@ -342,7 +342,7 @@ def test_a_missing_fragment_times_out(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     ([], "--io"),
-    (["--io", "dpdk"], "pcap or xdp"),
+    (["--io", "dpdk"], "--io dpdk needs --config FILE (standalone) or --siphond PATH"),
     (["--io", "pcap"], "needs --config"),
     (["--io", "pcap", "--config", "/nonexistent.conf", "--in", "x", "--out", "y"],
      "/nonexistent.conf"),

@@ -25,8 +25,14 @@ def run(*args):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--io", "dpdk", "--config", str(CONF)], "--io 'dpdk': pcap or xdp"),
-    (["--config", str(CONF)], "--io '': pcap or xdp"),
+    (["--io", "dpdk", "--config", str(CONF)], "--io dpdk needs the EAL arguments after --"),
+    (["--io", "dpdk", "--", "--no-huge"], "--io dpdk needs --config FILE (standalone) or --siphond"),
+    (["--io", "dpdk", "--config", str(CONF), "--siphond", "/x.sock", "--", "--no-huge"],
+     "--config and --siphond exclude each other"),
+    (["--io", "pcap", "--config", str(CONF), "--in", "a", "--out", "b", "--", "-l", "0"],
+     "unexpected argument '-l'"),
+    (["--io", "netmap", "--config", str(CONF)], "--io 'netmap': pcap, xdp or dpdk"),
+    (["--config", str(CONF)], "--io '': pcap, xdp or dpdk"),
     (["--io", "pcap", "--config", str(CONF)], "needs --config (or --siphond), --in and --out"),
     (["--io", "xdp", "--iface", "lo", "--config", str(CONF), "--siphond", "/x.sock"],
      "--config and --siphond exclude each other"),

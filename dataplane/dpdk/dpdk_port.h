@@ -1,0 +1,61 @@
+/* The DPDK side of siphon --io dpdk that is not per packet (docs/dpdk.md):
+ * the mbuf pool and the ports. Every port EAL probed gets one RX/TX queue
+ * pair per worker, no offloads (the pipeline reads and writes the frame
+ * as it was on the wire), RSS over IP/UDP/TCP when there is more than one
+ * queue and the port has it: the Call-ID hash, not the queue, chooses the
+ * node, so any spread is correct. */
+#ifndef SIPHON_DPDK_PORT_H
+#define SIPHON_DPDK_PORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct rte_mempool;
+
+#define DPDK_MAX_PORTS 8
+#define DPDK_RX_DESC   1024
+#define DPDK_TX_DESC   1024
+
+/* A port's own counters, taken as it stops (closed, it has none). */
+#define DPDK_PORT_STATS(X)                                                         \
+	X(ipackets, "frames the port received")                                     \
+	X(opackets, "frames the port sent")                                         \
+	X(imissed, "frames the port dropped: its receive queue was full")            \
+	X(ierrors, "frames received in error")                                      \
+	X(oerrors, "frames the port failed to send")                                \
+	X(rx_nombuf, "frames the port could not receive: no free mbuf")
+
+struct dpdk_port_stats {
+#define X(id, help) uint64_t id;
+	DPDK_PORT_STATS(X)
+#undef X
+};
+
+struct dpdk_ports {
+	uint16_t n;                   /* ports in use */
+	uint16_t id[DPDK_MAX_PORTS];  /* their DPDK port ids */
+	bool started[DPDK_MAX_PORTS];
+	char name[DPDK_MAX_PORTS][64]; /* as EAL knows them, e.g. net_pcap0 */
+	struct dpdk_port_stats stats[DPDK_MAX_PORTS];
+	uint16_t queues;              /* RX/TX queue pairs on each: one per worker */
+	struct rte_mempool *pool;
+	unsigned pool_size;
+};
+
+/* The mbuf pool and every probed port configured with `queues` queue
+ * pairs and started. 0 or -errno with a one-line message in err (no port,
+ * too few queues on a port, no memory for the pool); what was opened is
+ * closed again by dpdk_ports_close. */
+int dpdk_ports_open(struct dpdk_ports *p, uint16_t queues, char *err, size_t errlen);
+
+/* Takes each port's counters (p->stats), stops and closes it (a net_pcap
+ * port then completes its output capture) and frees the pool. Returns the
+ * pool's mbufs still in use once the ports gave theirs back: 0, or a leak. */
+unsigned dpdk_ports_close(struct dpdk_ports *p);
+
+/* The ports and their counters as a JSON array member "ports" on f. */
+void dpdk_ports_print(FILE *f, const struct dpdk_ports *p, int *first);
+
+#endif

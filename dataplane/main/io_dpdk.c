@@ -1,0 +1,247 @@
+/* siphon --io dpdk (docs/dpdk.md): EAL from the arguments after `--`,
+ * every probed port with one RX/TX queue pair per lcore, one worker per
+ * lcore (the main lcore runs one too, and ends the run at --seconds).
+ * Until SIGINT/SIGTERM or --seconds; then the ports are stopped and closed
+ * (a net_pcap output capture is complete), the pool is checked for leaked
+ * mbufs and the JSON summary goes to stdout: the members --io pcap writes
+ * for the pipeline, plus "dpdk", "ports" and "mbufs". */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+
+#include "siphon/json_write.h"
+#include "siphon_main.h"
+#include "dpdk_port.h"
+#include "dpdk_siphond.h"
+#include "dpdk_worker.h"
+#include "eal_runtime.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* What rte_eal_init's rte_errno means to the operator, in one line. */
+static const char *eal_failure(int err)
+{
+	switch (err) {
+	case EINVAL:
+		return "the EAL arguments are not valid (EAL's line above says which; "
+		       "dpdk-testpmd --help lists them)";
+	case EACCES:
+		return "no usable hugepages: reserve and mount them (docs/dpdk.md), or give EAL "
+		       "--no-huge";
+	case ENOMEM:
+		return "not enough memory for EAL: fewer -m megabytes, or more hugepages";
+	case EALREADY:
+		return "EAL is already running in this process";
+	default:
+		return rte_strerror(err);
+	}
+}
+
+/* EAL prints its log (in this DPDK) and, on a bad argument, its whole
+ * usage on stdout, where siphon's summary goes: its log goes to stderr,
+ * and while it starts stdout goes nowhere, so that a bad argument gets
+ * EAL's line that names it and siphon's, not a page of usage. */
+static int eal_start(const struct options *o)
+{
+	char **argv = calloc((size_t)o->eal_argc + 3, sizeof(*argv));
+	int argc = 0, saved, null, rc;
+
+	if (!argv) {
+		fprintf(stderr, "siphon: out of memory\n");
+		return -ENOMEM;
+	}
+	argv[argc++] = (char *)"siphon EAL"; /* EAL's getopt names its refusals after it */
+	/* no hugepage file outlives siphon (there is no secondary process to map them) */
+	if (eal_keeps_hugepage_files(o->eal_argc, o->eal_argv))
+		argv[argc++] = (char *)"--huge-unlink";
+	for (int i = 0; i < o->eal_argc; i++)
+		argv[argc++] = o->eal_argv[i];
+	rte_openlog_stream(stderr);
+	rte_log_set_global_level(RTE_LOG_NOTICE); /* EAL's INFO lines: -- --log-level=info */
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (saved >= 0 && null >= 0)
+		dup2(null, STDOUT_FILENO);
+	if (null >= 0)
+		close(null);
+	rc = rte_eal_init(argc, argv);
+	fflush(stdout);
+	if (saved >= 0) {
+		dup2(saved, STDOUT_FILENO);
+		close(saved);
+	}
+	free(argv);
+	if (rc < 0) {
+		fprintf(stderr, "siphon: DPDK EAL did not start: %s\n", eal_failure(rte_errno));
+		return -rte_errno;
+	}
+	return 0;
+}
+
+/* What the summary reads: standalone, the config's tables; with siphond
+ * (sd not NULL), the generation running at the end. */
+static void print_summary(const struct dpdk_ports *p, struct dpdk_worker *w, unsigned n,
+			  unsigned leaked, const struct compiled_tables *t,
+			  const struct siphon_config *cfg, const struct dpdk_siphond *sd)
+{
+	struct pipeline_worker **pw = calloc(n, sizeof(*pw));
+	int first = 1, inner = 1;
+
+	fputc('{', stdout);
+	json_key(stdout, "io", &first);
+	fputs("\"dpdk\"", stdout);
+	json_key(stdout, "lcores", &first);
+	printf("%u", n);
+	json_key(stdout, "dpdk", &first);
+	fputc('{', stdout);
+	for (unsigned k = 0; k < dpdk_worker_counter_count(); k++) {
+		json_key(stdout, dpdk_worker_counter_name(k), &inner);
+		printf("%llu", (unsigned long long)dpdk_workers_counter(w, n, k));
+	}
+	fputc('}', stdout);
+	dpdk_ports_print(stdout, p, &first);
+	json_key(stdout, "mbufs", &first);
+	printf("{\"pool\":%u,\"in_use_at_exit\":%u}", p->pool_size, leaked);
+	if (sd)
+		dpdk_siphond_print(stdout, sd, &first);
+	for (unsigned i = 0; pw && i < n; i++)
+		pw[i] = &w[i].pipe;
+	if (pw)
+		print_pipeline_summary(stdout, pw, n, sd ? dpdk_siphond_tables(sd) : t, cfg,
+				       sd ? dpdk_siphond_gens(sd) : NULL, &first);
+	fputs("}\n", stdout);
+	fflush(stdout);
+	free(pw);
+}
+
+/* The workers on every lcore, the main one's included, until stopped;
+ * with siphond, its control thread beside them. */
+static void run_workers(struct dpdk_worker *w, const struct options *o, struct dpdk_siphond *sd)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	unsigned lcore, i = 1;
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	w[0].seconds = o->seconds;
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		if (rte_eal_remote_launch(dpdk_worker_run, &w[i], lcore)) {
+			fprintf(stderr, "siphon: lcore %u: cannot start its worker\n", lcore);
+			stop = 1;
+			break;
+		}
+		i++;
+	}
+	if (sd && !stop && dpdk_siphond_start(sd)) {
+		fprintf(stderr, "siphon: cannot start the thread that talks to siphond\n");
+		stop = 1;
+	}
+	dpdk_worker_run(&w[0]);
+	rte_eal_mp_wait_lcore();
+	if (sd)
+		dpdk_siphond_join(sd);
+}
+
+static int run_eal(const struct options *o, const struct siphon_config *cfg,
+		   const struct compiled_tables *tables, struct gen_receiver *r,
+		   struct gen_generation *g)
+{
+	static struct dpdk_siphond sdt;
+	struct dpdk_siphond *sd = NULL;
+	const unsigned n = rte_lcore_count();
+	struct dpdk_ports ports;
+	struct dpdk_worker *w = aligned_alloc(64, sizeof(*w) * n);
+	/* one for the process: a call's messages may come in on any queue */
+	struct grace_calls *gc = grace_calls_new(GRACE_CALLS_BITS_DEFAULT);
+	unsigned ready = 0, leaked;
+	bool run;
+	char err[512];
+	int rc = 1;
+
+	if (!w || !gc) {
+		fprintf(stderr, "siphon: out of memory for %u workers\n", n);
+		gen_generation_free(g);
+		goto out;
+	}
+	if (dpdk_ports_open(&ports, (uint16_t)n, err, sizeof(err))) {
+		fprintf(stderr, "siphon: %s\n", err);
+		dpdk_ports_close(&ports);
+		gen_generation_free(g);
+		goto out;
+	}
+	for (; ready < n; ready++) {
+		int e = dpdk_worker_init(&w[ready], &ports, (uint16_t)ready, tables, gc);
+
+		if (e) {
+			fprintf(stderr, "siphon: the tables do not load: %s\n", strerror(-e));
+			break;
+		}
+		w[ready].stop = &stop;
+	}
+	run = ready == n;
+	if (r && run) { /* g (taken over) becomes what the workers run */
+		run = dpdk_siphond_init(&sdt, r, g, w, n, &stop) == 0;
+		sd = run ? &sdt : NULL;
+		g = NULL;
+	}
+	if (run) {
+		fprintf(stderr, "siphon: dpdk on %u port%s (first %s), %u lcore%s%s\n", ports.n,
+			ports.n == 1 ? "" : "s", ports.name[0], n, n == 1 ? "" : "s",
+			sd ? ", tables from siphond" : "");
+		run_workers(w, o, sd);
+	}
+	leaked = dpdk_ports_close(&ports);
+	if (run) {
+		print_summary(&ports, w, n, leaked, tables, cfg, sd);
+		rc = 0;
+	}
+	if (sd)
+		dpdk_siphond_close(sd);
+	if (leaked) {
+		fprintf(stderr, "siphon: %u mbufs were not given back to the pool (a leak)\n", leaked);
+		rc = 1;
+	}
+	while (ready)
+		dpdk_worker_free(&w[--ready]);
+	gen_generation_free(g);
+out:
+	free(w);
+	grace_calls_free(gc);
+	return rc;
+}
+
+int run_dpdk(const struct options *o, const struct siphon_config *cfg,
+	     const struct compiled_tables *tables, struct gen_receiver *r, struct gen_generation *g)
+{
+	struct eal_runtime rt;
+	int rc = 1;
+
+	eal_runtime_note(&rt, o->eal_argc, o->eal_argv);
+	if (eal_start(o)) {
+		gen_generation_free(g);
+	} else {
+		rc = run_eal(o, cfg, tables, r, g);
+		rte_eal_cleanup();
+	}
+	if (r)
+		gen_receiver_close(r);
+	eal_runtime_remove(&rt);
+	return rc;
+}
