@@ -376,7 +376,7 @@ static __attribute__((noinline)) bool parse_header_name_slow(const struct scan *
 	h->id = sip_parsed_header_lookup(p, len);
 	if (h->id < 0 && skip_token(p, name_end, s->end) != name_end)
 		return false;
-	h->extra_mask = s->extra ? sip_extra_lookup(s->extra, p, len) : 0;
+	h->extra_mask = s->extra ? sip_extra_lookup_id(s->extra, h->id, p, len) : 0;
 	h->value = colon + 1;
 	h->value_end = le;
 	return true;
@@ -404,7 +404,7 @@ SIP_ALWAYS_INLINE bool parse_header_name(const struct scan *s, const uint8_t *p,
 		h->id = parsed_header_id(len, load_word(lower, 8), load_word(lower + 8, 8));
 		/* no colon in the 16 bytes makes len 16: neither test passes */
 		if (h->id >= 0 || (len < 16 && !(~alnum_dot16(v) & ((1u << len) - 1)))) {
-			h->extra_mask = s->extra ? sip_extra_lookup(s->extra, p, len) : 0;
+			h->extra_mask = s->extra ? sip_extra_lookup_id(s->extra, h->id, p, len) : 0;
 			h->value = colon + 1;
 			h->value_end = le;
 			return true;

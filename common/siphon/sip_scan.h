@@ -55,12 +55,24 @@ struct sip_extra_header {
 struct sip_extra_set {
 	uint8_t count;
 	struct sip_extra_header hdr[SIP_EXTRA_MAX];
+	/* The index sip_extra_index() builds from hdr[], once per set (a table
+	 * generation), so that a header line costs no compare per entry: the
+	 * entries a parsed header's long and compact names match, and those
+	 * a name of each length may match. indexed false: not built, every
+	 * entry is compared (a set written by hand). */
+	bool indexed;
+	uint32_t by_long[SIP_HDR_PARSED_COUNT], by_compact[SIP_HDR_PARSED_COUNT];
+	uint32_t by_len[SIP_EXTRA_NAME_MAX];
 };
 
 /* Adds a header name to the set (its compact form is found by itself).
  * Returns its index, -EINVAL for a name that is not a token or is too
  * long, -ENOSPC when the set is full, -EEXIST when it is there already. */
 int sip_extra_add(struct sip_extra_set *set, const char *name);
+
+/* (Re)builds set's index from its entries (sip_extra_add() does it; call
+ * it after writing hdr[] and count by other means). */
+void sip_extra_index(struct sip_extra_set *set);
 
 struct sip_via {
 	struct sip_span value;     /* the whole top Via value */
