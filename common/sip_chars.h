@@ -300,7 +300,7 @@ SIP_ALWAYS_INLINE uint32_t sip_extra_lookup_id(const struct sip_extra_set *set, 
 
 /* Value parsers (sip_fields.c); each judges [from, to) only. */
 void sip_parse_via(const struct sip_text *t, const uint8_t *from, const uint8_t *to,
-		   struct sip_via *via);
+		   bool branch, struct sip_via *via); /* branch: look for via->branch */
 void sip_parse_name_addr(const struct sip_text *t, const uint8_t *from, const uint8_t *to,
 			 struct sip_name_addr *na);
 /* Counts the comma-separated non-empty values of a header value, adding at

@@ -371,7 +371,7 @@ static const uint8_t *skip_protocol(const struct sip_text *t, const uint8_t *p, 
 /* via-parm = sent-protocol LWS sent-by *( SEMI via-params ). [from, to) is
  * one Via value. */
 void sip_parse_via(const struct sip_text *t, const uint8_t *from, const uint8_t *to,
-		   struct sip_via *via)
+		   bool branch, struct sip_via *via)
 {
 	const uint8_t *p, *h;
 
@@ -410,7 +410,8 @@ void sip_parse_via(const struct sip_text *t, const uint8_t *from, const uint8_t 
 	if (p < to && *p != ';')
 		p = find_byte(p, to, t->limit, ';');
 	via->params = span_of(t->base, p, to);
-	find_param(t, p, to, LIT8("branch"), 6, &via->branch);
+	if (branch)
+		find_param(t, p, to, LIT8("branch"), 6, &via->branch);
 }
 
 /* From / To: ( name-addr / addr-spec ) *( SEMI params ), name-addr =

@@ -144,6 +144,28 @@ enum sip_verdict sip_scan_prefix(const uint8_t *buf, size_t len, size_t datagram
 				 const struct sip_limits *limits, const struct sip_extra_set *extra,
 				 struct sip_msg *msg);
 
+/* The fields a scan may leave out because no routing decision reads them
+ * (sip_scan_fields()); the verdict and every other field are the same.
+ * sip_scan() and sip_scan_prefix() parse all of them. */
+enum sip_fields {
+	SIP_FIELD_FROM = 1u << 0,         /* from.value, display, uri, tag (else all empty;
+					   * the From header is still counted) */
+	SIP_FIELD_VIA_BRANCH = 1u << 1,   /* via.branch */
+	SIP_FIELD_MAX_FORWARDS = 1u << 2, /* max_forwards (else -1) */
+	SIP_FIELD_USER_AGENT = 1u << 3,   /* user_agent (as a rule's header, extra[] has it) */
+	SIP_FIELDS_ALL = (1u << 4) - 1,
+	/* what dispatch and the flags read: Call-ID, top Via (host, params),
+	 * To tag, Route, CSeq, Content-Length, the Request-URI and the extra
+	 * headers are always parsed */
+	SIP_FIELDS_ROUTING = 0,
+};
+
+/* sip_scan_prefix() parsing only the optional fields in `fields` (a mask
+ * of enum sip_fields). */
+enum sip_verdict sip_scan_fields(const uint8_t *buf, size_t len, size_t datagram_len,
+				 const struct sip_limits *limits, const struct sip_extra_set *extra,
+				 unsigned fields, struct sip_msg *msg);
+
 /* True when the message is in a dialog: its To header has a tag. */
 static inline bool sip_in_dialog(const struct sip_msg *msg)
 {
