@@ -80,7 +80,9 @@ static unsigned run_stage(struct pipeline_worker *w, enum stage st, unsigned i)
 	pkt_parse(frames[i], len, &l);
 	if (st == PARSE)
 		return l.payload_len;
-	sip_scan(frames[i] + l.payload_off, l.payload_len, &w->t->limits, &w->t->headers, &msg);
+	/* the pipeline's scan: only the fields routing reads (decide_message()) */
+	sip_scan_fields(frames[i] + l.payload_off, l.payload_len, l.payload_len, &w->t->limits,
+			&w->t->headers, all_flags ? SIP_FIELDS_ALL : SIP_FIELDS_ROUTING, &msg);
 	if (st == SCAN)
 		return msg.reason;
 	memcpy(pm.src, frames[i] + l.l3_off + 12, 4);
