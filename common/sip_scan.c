@@ -498,7 +498,7 @@ static void parse_fields(struct scan *s)
 		trimmed(&s->first[SIP_HDR_CALL_ID], &a, &b);
 		msg->call_id = span_of(s->buf, a, b);
 	}
-	if (s->top_via.from)
+	if (s->top_via.from && (!msg->is_request || (s->fields & SIP_FIELD_REQUEST_VIA)))
 		sip_parse_via(&s->text, s->top_via.from, s->top_via.to,
 			      s->fields & SIP_FIELD_VIA_BRANCH, &msg->via);
 	if (msg->hdr_count[SIP_HDR_FROM] && (s->fields & SIP_FIELD_FROM))

@@ -153,10 +153,13 @@ enum sip_fields {
 	SIP_FIELD_VIA_BRANCH = 1u << 1,   /* via.branch */
 	SIP_FIELD_MAX_FORWARDS = 1u << 2, /* max_forwards (else -1) */
 	SIP_FIELD_USER_AGENT = 1u << 3,   /* user_agent (as a rule's header, extra[] has it) */
-	SIP_FIELDS_ALL = (1u << 4) - 1,
-	/* what dispatch and the flags read: Call-ID, top Via (host, params),
-	 * To tag, Route, CSeq, Content-Length, the Request-URI and the extra
-	 * headers are always parsed */
+	SIP_FIELD_REQUEST_VIA = 1u << 4,  /* a request's via (else empty; via_count is
+					   * counted): only a response's top Via
+					   * routes (its nid, its sent-by) */
+	SIP_FIELDS_ALL = (1u << 5) - 1,
+	/* what dispatch and the flags read: Call-ID, a response's top Via
+	 * (host, params), To tag, Route, CSeq, Content-Length, the
+	 * Request-URI and the extra headers are always parsed */
 	SIP_FIELDS_ROUTING = 0,
 };
 
