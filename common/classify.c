@@ -99,10 +99,23 @@ static bool lazy_init(struct classifier *c, const struct compiled_tables *t)
 	return true;
 }
 
+static void method_flags(const struct compiled_tables *t, const uint8_t *name, size_t len,
+			 struct flagset *flags);
+
 int classifier_init(struct classifier *c, const struct compiled_tables *t)
 {
+	static const char *const method_names[SIP_METHOD__COUNT] = {
+#define SIP_METHOD(id, name) [SIP_METHOD_##id] = name,
+#include "siphon/sip_methods.def"
+#undef SIP_METHOD
+	};
+
 	memset(c, 0, sizeof(*c));
 	c->tables = t;
+	for (unsigned m = 0; m < SIP_METHOD__COUNT; m++)
+		if (m != SIP_METHOD_OTHER)
+			method_flags(t, (const uint8_t *)method_names[m], strlen(method_names[m]),
+				     &c->method_by_id[m]);
 	for (uint32_t i = 0; i < t->n_patterns; i++)
 		c->pattern_headers |= 1u << t->patterns[i].header;
 	c->lazy_ok = lazy_init(c, t);
@@ -298,6 +311,20 @@ static const struct sip_span *method_span(const struct sip_msg *msg)
 	return msg->is_request ? &msg->method_name : &msg->cseq_method_name;
 }
 
+/* The method flags of a message: a known method's (the scanner matched
+ * its exact name) from the classifier, another name compared. */
+static void msg_method_flags(const struct classifier *c, const uint8_t *buf,
+			     const struct sip_msg *msg, struct flagset *flags)
+{
+	const unsigned id = msg->is_request ? msg->method : msg->cseq_method;
+	const struct sip_span *m = method_span(msg);
+
+	if (id != SIP_METHOD_OTHER && id < SIP_METHOD__COUNT)
+		flagset_or(flags, &c->method_by_id[id]);
+	else
+		method_flags(c->tables, buf + m->off, m->len, flags);
+}
+
 /* Hyperscan over the first value of header i: its match flags into flags. */
 static void scan_header(const struct classifier *c, const uint8_t *buf, const struct sip_msg *msg,
 			unsigned i, struct flagset *flags)
@@ -312,11 +339,10 @@ void classify(const struct classifier *c, const uint8_t *buf, const struct sip_m
 	      const struct packet_meta *pm, struct flagset *flags)
 {
 	const struct compiled_tables *t = c->tables;
-	const struct sip_span *m = method_span(msg);
 
 	memset(flags, 0, sizeof(*flags));
 	source_flags(t, pm, flags);
-	method_flags(t, buf + m->off, m->len, flags);
+	msg_method_flags(c, buf, msg, flags);
 	if (sip_in_dialog(msg))
 		flagset_or(flags, &t->in_dialog);
 	if (!flagset_empty(&t->to_self) && is_to_self(t, buf, msg))
@@ -401,10 +427,9 @@ static void compute_cheap(struct flag_eval *e)
 	const struct classifier *c = e->c;
 	const struct compiled_tables *t = c->tables;
 	const struct sip_msg *msg = e->msg;
-	const struct sip_span *m = method_span(msg);
 
 	source_flags(t, e->pm, &e->value);
-	method_flags(t, e->buf + m->off, m->len, &e->value);
+	msg_method_flags(c, e->buf, msg, &e->value);
 	if (sip_in_dialog(msg))
 		flagset_or(&e->value, &t->in_dialog);
 	flagset_or(&e->known, &c->cheap);

@@ -44,6 +44,9 @@ struct classifier {
 	bool one_word; /* n_flags <= 64: the second word of every set is clear */
 	struct flagset derived_deps[SIPHON_MAX_FLAGS]; /* a derived flag's base flags (the
 		       * flags of its terms, derived ones by their own) */
+	struct flagset method_by_id[SIP_METHOD__COUNT]; /* the method flags of each known
+		       * method (its exact name), once per generation; OTHER
+		       * names are compared with the tables' */
 };
 
 /* The flags of one message as far as they have been computed: `known`
