@@ -102,6 +102,76 @@ static bool lazy_init(struct classifier *c, const struct compiled_tables *t)
 static void method_flags(const struct compiled_tables *t, const uint8_t *name, size_t len,
 			 struct flagset *flags);
 
+static void free_databases(struct classifier *c)
+{
+	if (c->scratch)
+		hs_free_scratch(c->scratch);
+	if (c->db)
+		hs_free_database(c->db);
+	for (unsigned h = 0; h < SIP_EXTRA_MAX; h++)
+		if (c->header_db[h])
+			hs_free_database(c->header_db[h]);
+	c->scratch = NULL;
+	c->db = NULL;
+	memset(c->header_db, 0, sizeof(c->header_db));
+}
+
+/* The directory at the end of the Hyperscan section (struct hs_db_entry);
+ * false when there is none (one database) or it does not add up. */
+static bool hs_db_directory(const struct compiled_tables *t, struct hs_db_entry *e, uint32_t *n)
+{
+	const uint8_t *b = t->hs_db;
+	const size_t len = t->hs_db_len;
+	uint32_t magic, count;
+	size_t dir, sum = 0;
+
+	if (len < 8)
+		return false;
+	memcpy(&magic, b + len - 4, 4);
+	memcpy(&count, b + len - 8, 4);
+	if (magic != HS_DB_MAGIC || count < 1 || count > SIP_EXTRA_MAX + 1)
+		return false;
+	dir = 8 + (size_t)count * sizeof(*e);
+	if (dir > len)
+		return false;
+	memcpy(e, b + len - dir, count * sizeof(*e));
+	for (uint32_t i = 0; i < count; i++) {
+		if (i == 0 ? e[i].header != HS_DB_ALL : e[i].header >= t->headers.count)
+			return false;
+		sum += e[i].len;
+	}
+	*n = count;
+	return sum + dir == len;
+}
+
+/* Every database of the tables, and one scratch big enough for each. */
+static int load_databases(struct classifier *c, const struct compiled_tables *t)
+{
+	struct hs_db_entry dir[SIP_EXTRA_MAX + 1];
+	uint32_t n = 0;
+	size_t off = 0;
+
+	if (!hs_db_directory(t, dir, &n)) {
+		n = 1;
+		dir[0] = (struct hs_db_entry){ (uint32_t)t->hs_db_len, HS_DB_ALL };
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		hs_database_t **db = i == 0 ? &c->db : &c->header_db[dir[i].header];
+
+		if (*db || hs_deserialize_database((const char *)t->hs_db + off, dir[i].len, db) !=
+				   HS_SUCCESS) {
+			free_databases(c);
+			return -EINVAL;
+		}
+		if (hs_alloc_scratch(*db, &c->scratch) != HS_SUCCESS) {
+			free_databases(c);
+			return -ENOMEM;
+		}
+		off += dir[i].len;
+	}
+	return 0;
+}
+
 int classifier_init(struct classifier *c, const struct compiled_tables *t)
 {
 	static const char *const method_names[SIP_METHOD__COUNT] = {
@@ -121,22 +191,12 @@ int classifier_init(struct classifier *c, const struct compiled_tables *t)
 	c->lazy_ok = lazy_init(c, t);
 	if (!t->n_patterns)
 		return 0;
-	if (hs_deserialize_database(t->hs_db, t->hs_db_len, &c->db) != HS_SUCCESS)
-		return -EINVAL;
-	if (hs_alloc_scratch(c->db, &c->scratch) != HS_SUCCESS) {
-		hs_free_database(c->db);
-		c->db = NULL;
-		return -ENOMEM;
-	}
-	return 0;
+	return load_databases(c, t);
 }
 
 void classifier_free(struct classifier *c)
 {
-	if (c->scratch)
-		hs_free_scratch(c->scratch);
-	if (c->db)
-		hs_free_database(c->db);
+	free_databases(c);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -331,7 +391,7 @@ static void scan_header(const struct classifier *c, const uint8_t *buf, const st
 {
 	struct match_ctx ctx = { c->tables, flags, i };
 
-	hs_scan(c->db, (const char *)buf + msg->extra[i].off, msg->extra[i].len, 0, c->scratch,
+	hs_scan(c->header_db[i] ? c->header_db[i] : c->db, (const char *)buf + msg->extra[i].off, msg->extra[i].len, 0, c->scratch,
 		on_match, &ctx);
 }
 

@@ -28,7 +28,9 @@ enum flag_group {
 
 struct classifier {
 	const struct compiled_tables *tables;
-	hs_database_t *db;   /* deserialized from tables->hs_db */
+	hs_database_t *db;   /* deserialized from tables->hs_db: every pattern */
+	hs_database_t *header_db[SIP_EXTRA_MAX]; /* a header's own patterns, when the
+			       * tables carry them (NULL: db, filtered by header) */
 	hs_scratch_t *scratch; /* one per worker */
 	uint32_t pattern_headers; /* extra-header indices that have patterns */
 	/* lazy evaluation (classifier_init derives it from the tables) */
