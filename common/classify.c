@@ -99,31 +99,104 @@ static bool lazy_init(struct classifier *c, const struct compiled_tables *t)
 	return true;
 }
 
-int classifier_init(struct classifier *c, const struct compiled_tables *t)
-{
-	memset(c, 0, sizeof(*c));
-	c->tables = t;
-	for (uint32_t i = 0; i < t->n_patterns; i++)
-		c->pattern_headers |= 1u << t->patterns[i].header;
-	c->lazy_ok = lazy_init(c, t);
-	if (!t->n_patterns)
-		return 0;
-	if (hs_deserialize_database(t->hs_db, t->hs_db_len, &c->db) != HS_SUCCESS)
-		return -EINVAL;
-	if (hs_alloc_scratch(c->db, &c->scratch) != HS_SUCCESS) {
-		hs_free_database(c->db);
-		c->db = NULL;
-		return -ENOMEM;
-	}
-	return 0;
-}
+static void method_flags(const struct compiled_tables *t, const uint8_t *name, size_t len,
+			 struct flagset *flags);
 
-void classifier_free(struct classifier *c)
+static void free_databases(struct classifier *c)
 {
 	if (c->scratch)
 		hs_free_scratch(c->scratch);
 	if (c->db)
 		hs_free_database(c->db);
+	for (unsigned h = 0; h < SIP_EXTRA_MAX; h++)
+		if (c->header_db[h])
+			hs_free_database(c->header_db[h]);
+	c->scratch = NULL;
+	c->db = NULL;
+	memset(c->header_db, 0, sizeof(c->header_db));
+}
+
+/* The directory at the end of the Hyperscan section (struct hs_db_entry);
+ * false when there is none (one database) or it does not add up. */
+static bool hs_db_directory(const struct compiled_tables *t, struct hs_db_entry *e, uint32_t *n)
+{
+	const uint8_t *b = t->hs_db;
+	const size_t len = t->hs_db_len;
+	uint32_t magic, count;
+	size_t dir, sum = 0;
+
+	if (len < 8)
+		return false;
+	memcpy(&magic, b + len - 4, 4);
+	memcpy(&count, b + len - 8, 4);
+	if (magic != HS_DB_MAGIC || count < 1 || count > SIP_EXTRA_MAX + 1)
+		return false;
+	dir = 8 + (size_t)count * sizeof(*e);
+	if (dir > len)
+		return false;
+	memcpy(e, b + len - dir, count * sizeof(*e));
+	for (uint32_t i = 0; i < count; i++) {
+		if (i == 0 ? e[i].header != HS_DB_ALL : e[i].header >= t->headers.count)
+			return false;
+		sum += e[i].len;
+	}
+	*n = count;
+	return sum + dir == len;
+}
+
+/* Every database of the tables, and one scratch big enough for each. */
+static int load_databases(struct classifier *c, const struct compiled_tables *t)
+{
+	struct hs_db_entry dir[SIP_EXTRA_MAX + 1];
+	uint32_t n = 0;
+	size_t off = 0;
+
+	if (!hs_db_directory(t, dir, &n)) {
+		n = 1;
+		dir[0] = (struct hs_db_entry){ (uint32_t)t->hs_db_len, HS_DB_ALL };
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		hs_database_t **db = i == 0 ? &c->db : &c->header_db[dir[i].header];
+
+		if (*db || hs_deserialize_database((const char *)t->hs_db + off, dir[i].len, db) !=
+				   HS_SUCCESS) {
+			free_databases(c);
+			return -EINVAL;
+		}
+		if (hs_alloc_scratch(*db, &c->scratch) != HS_SUCCESS) {
+			free_databases(c);
+			return -ENOMEM;
+		}
+		off += dir[i].len;
+	}
+	return 0;
+}
+
+int classifier_init(struct classifier *c, const struct compiled_tables *t)
+{
+	static const char *const method_names[SIP_METHOD__COUNT] = {
+#define SIP_METHOD(id, name) [SIP_METHOD_##id] = name,
+#include "siphon/sip_methods.def"
+#undef SIP_METHOD
+	};
+
+	memset(c, 0, sizeof(*c));
+	c->tables = t;
+	for (unsigned m = 0; m < SIP_METHOD__COUNT; m++)
+		if (m != SIP_METHOD_OTHER)
+			method_flags(t, (const uint8_t *)method_names[m], strlen(method_names[m]),
+				     &c->method_by_id[m]);
+	for (uint32_t i = 0; i < t->n_patterns; i++)
+		c->pattern_headers |= 1u << t->patterns[i].header;
+	c->lazy_ok = lazy_init(c, t);
+	if (!t->n_patterns)
+		return 0;
+	return load_databases(c, t);
+}
+
+void classifier_free(struct classifier *c)
+{
+	free_databases(c);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -298,13 +371,27 @@ static const struct sip_span *method_span(const struct sip_msg *msg)
 	return msg->is_request ? &msg->method_name : &msg->cseq_method_name;
 }
 
+/* The method flags of a message: a known method's (the scanner matched
+ * its exact name) from the classifier, another name compared. */
+static void msg_method_flags(const struct classifier *c, const uint8_t *buf,
+			     const struct sip_msg *msg, struct flagset *flags)
+{
+	const unsigned id = msg->is_request ? msg->method : msg->cseq_method;
+	const struct sip_span *m = method_span(msg);
+
+	if (id != SIP_METHOD_OTHER && id < SIP_METHOD__COUNT)
+		flagset_or(flags, &c->method_by_id[id]);
+	else
+		method_flags(c->tables, buf + m->off, m->len, flags);
+}
+
 /* Hyperscan over the first value of header i: its match flags into flags. */
 static void scan_header(const struct classifier *c, const uint8_t *buf, const struct sip_msg *msg,
 			unsigned i, struct flagset *flags)
 {
 	struct match_ctx ctx = { c->tables, flags, i };
 
-	hs_scan(c->db, (const char *)buf + msg->extra[i].off, msg->extra[i].len, 0, c->scratch,
+	hs_scan(c->header_db[i] ? c->header_db[i] : c->db, (const char *)buf + msg->extra[i].off, msg->extra[i].len, 0, c->scratch,
 		on_match, &ctx);
 }
 
@@ -312,11 +399,10 @@ void classify(const struct classifier *c, const uint8_t *buf, const struct sip_m
 	      const struct packet_meta *pm, struct flagset *flags)
 {
 	const struct compiled_tables *t = c->tables;
-	const struct sip_span *m = method_span(msg);
 
 	memset(flags, 0, sizeof(*flags));
 	source_flags(t, pm, flags);
-	method_flags(t, buf + m->off, m->len, flags);
+	msg_method_flags(c, buf, msg, flags);
 	if (sip_in_dialog(msg))
 		flagset_or(flags, &t->in_dialog);
 	if (!flagset_empty(&t->to_self) && is_to_self(t, buf, msg))
@@ -401,10 +487,9 @@ static void compute_cheap(struct flag_eval *e)
 	const struct classifier *c = e->c;
 	const struct compiled_tables *t = c->tables;
 	const struct sip_msg *msg = e->msg;
-	const struct sip_span *m = method_span(msg);
 
 	source_flags(t, e->pm, &e->value);
-	method_flags(t, e->buf + m->off, m->len, &e->value);
+	msg_method_flags(c, e->buf, msg, &e->value);
 	if (sip_in_dialog(msg))
 		flagset_or(&e->value, &t->in_dialog);
 	flagset_or(&e->known, &c->cheap);

@@ -189,16 +189,18 @@ void decide_message(const struct decide_ctx *ctx, const uint8_t *payload, size_t
 {
 	const struct compiled_tables *t = ctx->cls->tables;
 	const bool stream = pm->transport != TRANSPORT_UDP;
+	/* the fast path parses what routing reads; explain and siphond all */
+	const unsigned fields = ctx->lazy_flags ? SIP_FIELDS_ROUTING : SIP_FIELDS_ALL;
 
 	start(out, stream);
 	if (stream) {
-		sip_scan(payload, len, &t->limits, &t->headers, &out->msg);
+		sip_scan_fields(payload, len, len, &t->limits, &t->headers, fields, &out->msg);
 		decide_stream(ctx, payload, len, pm, out);
 		return;
 	}
 	/* a first fragment: framing and size over the whole datagram */
-	sip_scan_prefix(payload, len, pm->datagram_len > len ? pm->datagram_len : len, &t->limits,
-			&t->headers, &out->msg);
+	sip_scan_fields(payload, len, pm->datagram_len > len ? pm->datagram_len : len, &t->limits,
+			&t->headers, fields, &out->msg);
 	if (pm->datagram_len > len && !out->msg.hdr_len) {
 		out->incomplete = true;
 		return;

@@ -12,17 +12,25 @@ static bool token_char(uint8_t c)
 
 bool dispatch_find_nid(const uint8_t *from, const uint8_t *to, const uint8_t **val, size_t *len)
 {
-	const size_t n = sizeof(DISPATCH_NID_PARAM) - 1;
+	static const char name[] = DISPATCH_NID_PARAM; /* lower case */
+	const size_t n = sizeof(name) - 1;
+	const uint8_t *p = from;
 
-	for (const uint8_t *p = from; p < to; p++) {
+	/* from one ';' to the next (memchr, not a loop over every byte) */
+	while (p < to && (p = memchr(p, ';', (size_t)(to - p))) != NULL) {
 		const uint8_t *v, *e;
-		if (*p != ';' || (size_t)(to - p) < n + 2)
-			continue;
-		v = p + 1;
+		size_t i;
+
+		if ((size_t)(to - p) < n + 2) /* too short for ";nid=x": no later ';' is longer */
+			return false;
+		v = p++ + 1;
 		while (v < to && (*v == ' ' || *v == '\t'))
 			v++;
-		if ((size_t)(to - v) < n + 1 || strncasecmp((const char *)v, DISPATCH_NID_PARAM, n) != 0 ||
-		    v[n] != '=')
+		if ((size_t)(to - v) < n + 1)
+			continue;
+		for (i = 0; i < n && (v[i] | 0x20) == (uint8_t)name[i]; i++)
+			;
+		if (i < n || v[n] != '=')
 			continue;
 		v += n + 1;
 		for (e = v; e < to && token_char(*e); e++)

@@ -16,11 +16,6 @@ const char *frame_kind_name(unsigned k)
 	return k < FRAME__COUNT ? kind_names[k] : "?";
 }
 
-static size_t addr_len(const struct pkt_layout *l)
-{
-	return l->family == AF_INET ? 4 : 16;
-}
-
 static const uint8_t *src_addr(const uint8_t *frame, const struct pkt_layout *l)
 {
 	return frame + l->l3_off + (l->family == AF_INET ? 12 : 8);
@@ -36,9 +31,17 @@ static bool is_our_address(const struct compiled_tables *t, const uint8_t *frame
 {
 	const uint8_t *dst = dst_addr(frame, l);
 
+	/* a constant length each: compares inline, no memcmp() call */
+	if (l->family == AF_INET) {
+		for (uint32_t i = 0; i < t->n_self_addrs; i++)
+			if (t->self_addrs[i].family == AF_INET &&
+			    memcmp(t->self_addrs[i].addr, dst, 4) == 0)
+				return true;
+		return false;
+	}
 	for (uint32_t i = 0; i < t->n_self_addrs; i++)
 		if (t->self_addrs[i].family == l->family &&
-		    memcmp(t->self_addrs[i].addr, dst, addr_len(l)) == 0)
+		    memcmp(t->self_addrs[i].addr, dst, 16) == 0)
 			return true;
 	return false;
 }
@@ -80,8 +83,13 @@ void frame_packet_meta(const uint8_t *frame, const struct pkt_layout *l, struct 
 
 	memset(pm, 0, sizeof(*pm));
 	pm->family = l->family;
-	memcpy(pm->src, src_addr(frame, l), addr_len(l));
-	memcpy(pm->dst, dst_addr(frame, l), addr_len(l));
+	if (l->family == AF_INET) { /* constant lengths: no memcpy() call */
+		memcpy(pm->src, src_addr(frame, l), 4);
+		memcpy(pm->dst, dst_addr(frame, l), 4);
+	} else {
+		memcpy(pm->src, src_addr(frame, l), 16);
+		memcpy(pm->dst, dst_addr(frame, l), 16);
+	}
 	pm->sport = rd16(l4);
 	pm->dport = rd16(l4 + 2);
 	if (l->l4_proto == PKT_PROTO_TCP) {

@@ -279,12 +279,28 @@ static inline int parsed_header_id(unsigned len, uint64_t lo, uint64_t hi)
 	}
 }
 
-/* The caller-chosen headers a name is, as a mask of their indexes. */
+/* The caller-chosen headers a name is, as a mask of their indexes: each
+ * entry compared. */
 uint32_t sip_extra_lookup(const struct sip_extra_set *set, const uint8_t *name, unsigned len);
+
+/* The same for a header line whose name the scanner found to be parsed
+ * header id (or -1): from the set's index when it has one, so that most
+ * lines cost two loads and no compare. */
+SIP_ALWAYS_INLINE uint32_t sip_extra_lookup_id(const struct sip_extra_set *set, int id,
+					       const uint8_t *name, unsigned len)
+{
+	if (set->indexed) {
+		if (id >= 0)
+			return len == 1 ? set->by_compact[id] : set->by_long[id];
+		if (len >= SIP_EXTRA_NAME_MAX || !set->by_len[len])
+			return 0;
+	}
+	return sip_extra_lookup(set, name, len);
+}
 
 /* Value parsers (sip_fields.c); each judges [from, to) only. */
 void sip_parse_via(const struct sip_text *t, const uint8_t *from, const uint8_t *to,
-		   struct sip_via *via);
+		   bool branch, struct sip_via *via); /* branch: look for via->branch */
 void sip_parse_name_addr(const struct sip_text *t, const uint8_t *from, const uint8_t *to,
 			 struct sip_name_addr *na);
 /* Counts the comma-separated non-empty values of a header value, adding at

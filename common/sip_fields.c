@@ -97,7 +97,36 @@ int sip_extra_add(struct sip_extra_set *set, const char *name)
 	if (set->count >= SIP_EXTRA_MAX)
 		return -ENOSPC;
 	set->hdr[set->count] = h;
-	return set->count++;
+	id = set->count++;
+	sip_extra_index(set);
+	return id;
+}
+
+void sip_extra_index(struct sip_extra_set *set)
+{
+	memset(set->by_long, 0, sizeof(set->by_long));
+	memset(set->by_compact, 0, sizeof(set->by_compact));
+	memset(set->by_len, 0, sizeof(set->by_len));
+	set->indexed = false;
+	for (unsigned i = 0; i < set->count && i < SIP_EXTRA_MAX; i++) {
+		const struct sip_extra_header *h = &set->hdr[i];
+
+		if (h->len >= SIP_EXTRA_NAME_MAX)
+			return; /* not from sip_extra_add(): compare each entry */
+		set->by_len[h->len] |= 1u << i;
+		if (h->compact)
+			set->by_len[1] |= 1u << i;
+	}
+	/* a parsed header's names: exactly what the compares would give */
+	for (unsigned id = 0; id < SIP_HDR_PARSED_COUNT; id++) {
+		uint8_t lname[sizeof(known_headers[0].name)], c = (uint8_t)known_headers[id].compact;
+
+		for (unsigned k = 0; k < known_headers[id].len; k++)
+			lname[k] = ascii_lower((uint8_t)known_headers[id].name[k]);
+		set->by_long[id] = sip_extra_lookup(set, lname, known_headers[id].len);
+		set->by_compact[id] = c ? sip_extra_lookup(set, &c, 1) : 0;
+	}
+	set->indexed = true;
 }
 
 uint32_t sip_extra_lookup(const struct sip_extra_set *set, const uint8_t *name, unsigned len)
@@ -342,7 +371,7 @@ static const uint8_t *skip_protocol(const struct sip_text *t, const uint8_t *p, 
 /* via-parm = sent-protocol LWS sent-by *( SEMI via-params ). [from, to) is
  * one Via value. */
 void sip_parse_via(const struct sip_text *t, const uint8_t *from, const uint8_t *to,
-		   struct sip_via *via)
+		   bool branch, struct sip_via *via)
 {
 	const uint8_t *p, *h;
 
@@ -381,7 +410,8 @@ void sip_parse_via(const struct sip_text *t, const uint8_t *from, const uint8_t 
 	if (p < to && *p != ';')
 		p = find_byte(p, to, t->limit, ';');
 	via->params = span_of(t->base, p, to);
-	find_param(t, p, to, LIT8("branch"), 6, &via->branch);
+	if (branch)
+		find_param(t, p, to, LIT8("branch"), 6, &via->branch);
 }
 
 /* From / To: ( name-addr / addr-spec ) *( SEMI params ), name-addr =

@@ -17,6 +17,7 @@ struct scan {
 	size_t datagram_len; /* end - buf, or more when buf is a prefix (a first fragment) */
 	const struct sip_limits *limits;
 	const struct sip_extra_set *extra; /* NULL when it names no header */
+	unsigned fields; /* enum sip_fields: the optional fields to parse */
 	struct sip_msg *msg;
 	struct raw_value top_via;
 	struct raw_value first[PARSED_HEADERS]; /* set where hdr_count is not 0 */
@@ -376,7 +377,7 @@ static __attribute__((noinline)) bool parse_header_name_slow(const struct scan *
 	h->id = sip_parsed_header_lookup(p, len);
 	if (h->id < 0 && skip_token(p, name_end, s->end) != name_end)
 		return false;
-	h->extra_mask = s->extra ? sip_extra_lookup(s->extra, p, len) : 0;
+	h->extra_mask = s->extra ? sip_extra_lookup_id(s->extra, h->id, p, len) : 0;
 	h->value = colon + 1;
 	h->value_end = le;
 	return true;
@@ -404,7 +405,7 @@ SIP_ALWAYS_INLINE bool parse_header_name(const struct scan *s, const uint8_t *p,
 		h->id = parsed_header_id(len, load_word(lower, 8), load_word(lower + 8, 8));
 		/* no colon in the 16 bytes makes len 16: neither test passes */
 		if (h->id >= 0 || (len < 16 && !(~alnum_dot16(v) & ((1u << len) - 1)))) {
-			h->extra_mask = s->extra ? sip_extra_lookup(s->extra, p, len) : 0;
+			h->extra_mask = s->extra ? sip_extra_lookup_id(s->extra, h->id, p, len) : 0;
 			h->value = colon + 1;
 			h->value_end = le;
 			return true;
@@ -497,9 +498,10 @@ static void parse_fields(struct scan *s)
 		trimmed(&s->first[SIP_HDR_CALL_ID], &a, &b);
 		msg->call_id = span_of(s->buf, a, b);
 	}
-	if (s->top_via.from)
-		sip_parse_via(&s->text, s->top_via.from, s->top_via.to, &msg->via);
-	if (msg->hdr_count[SIP_HDR_FROM])
+	if (s->top_via.from && (!msg->is_request || (s->fields & SIP_FIELD_REQUEST_VIA)))
+		sip_parse_via(&s->text, s->top_via.from, s->top_via.to,
+			      s->fields & SIP_FIELD_VIA_BRANCH, &msg->via);
+	if (msg->hdr_count[SIP_HDR_FROM] && (s->fields & SIP_FIELD_FROM))
 		sip_parse_name_addr(&s->text, s->first[SIP_HDR_FROM].from, s->first[SIP_HDR_FROM].to,
 				    &msg->from);
 	if (msg->hdr_count[SIP_HDR_TO])
@@ -512,12 +514,12 @@ static void parse_fields(struct scan *s)
 		trim_lws(&a, &b);
 		msg->route = span_of(s->buf, a, b);
 	}
-	if (msg->hdr_count[SIP_HDR_MAX_FORWARDS]) {
+	if (msg->hdr_count[SIP_HDR_MAX_FORWARDS] && (s->fields & SIP_FIELD_MAX_FORWARDS)) {
 		trimmed(&s->first[SIP_HDR_MAX_FORWARDS], &a, &b);
 		if (sip_parse_uint(a, b, 10, &v) && v <= INT32_MAX)
 			msg->max_forwards = (int32_t)v;
 	}
-	if (msg->hdr_count[SIP_HDR_USER_AGENT]) {
+	if (msg->hdr_count[SIP_HDR_USER_AGENT] && (s->fields & SIP_FIELD_USER_AGENT)) {
 		trimmed(&s->first[SIP_HDR_USER_AGENT], &a, &b);
 		msg->user_agent = span_of(s->buf, a, b);
 	}
@@ -680,9 +682,9 @@ static inline void clear_msg(struct sip_msg *msg)
 #endif
 }
 
-enum sip_verdict sip_scan_prefix(const uint8_t *buf, size_t len, size_t datagram_len,
+enum sip_verdict sip_scan_fields(const uint8_t *buf, size_t len, size_t datagram_len,
 				 const struct sip_limits *limits, const struct sip_extra_set *extra,
-				 struct sip_msg *msg)
+				 unsigned fields, struct sip_msg *msg)
 {
 	static const struct sip_limits defaults = SIP_LIMITS_DEFAULT;
 	struct scan s;
@@ -698,6 +700,7 @@ enum sip_verdict sip_scan_prefix(const uint8_t *buf, size_t len, size_t datagram
 	s.datagram_len = datagram_len > len ? datagram_len : len;
 	s.limits = limits ? limits : &defaults;
 	s.extra = extra && extra->count ? extra : NULL;
+	s.fields = fields;
 	s.msg = msg;
 	s.top_via.from = NULL;
 	clear_msg(msg);
@@ -705,6 +708,13 @@ enum sip_verdict sip_scan_prefix(const uint8_t *buf, size_t len, size_t datagram
 	msg->reason = classify(&s, len);
 	msg->verdict = sip_reason_verdict(msg->reason);
 	return msg->verdict;
+}
+
+enum sip_verdict sip_scan_prefix(const uint8_t *buf, size_t len, size_t datagram_len,
+				 const struct sip_limits *limits, const struct sip_extra_set *extra,
+				 struct sip_msg *msg)
+{
+	return sip_scan_fields(buf, len, datagram_len, limits, extra, SIP_FIELDS_ALL, msg);
 }
 
 enum sip_verdict sip_scan(const uint8_t *buf, size_t len, const struct sip_limits *limits,

@@ -427,6 +427,7 @@ static void fill(const struct reader *r, struct compiled_tables *out)
 	out->limits = c->limits;
 	out->headers.count = (uint8_t)cnt(r, TABLES_BLOB_HEADERS);
 	memcpy(out->headers.hdr, sec(r, TABLES_BLOB_HEADERS), out->headers.count * sizeof(out->headers.hdr[0]));
+	sip_extra_index(&out->headers);
 	memcpy(out->header_present, sec(r, TABLES_BLOB_HEADER_PRESENT),
 	       out->headers.count * sizeof(struct flagset));
 	out->n_methods = cnt(r, TABLES_BLOB_METHODS);

@@ -3,6 +3,9 @@
  * with the split per stage: each stage is timed as the pipeline cut after
  * it, so the differences are the stages' costs.
  *   bench-pipeline CONFIG EXAMPLES_DIR [--runs R] [--iters N] [--all-flags] [--callgrind]
+ *                  [--files F1,F2,...]
+ * --files: these messages round-robin instead of the mix (the corpus mix,
+ * or one INVITE), each from its own unknown source.
  * --all-flags: every flag of every message (the pipeline before lazy
  * classification; stage +classify+decide is then classify() + decide()).
  * --callgrind: only the full pipeline, --iters times, for an instruction
@@ -16,12 +19,13 @@
 #include "config.h"
 #include "pipeline.h"
 
-#define FRAMES 64
-#define ROOM 2048
+#define FRAMES 512
+#define ROOM 17000
 
 static volatile unsigned sink;
 static uint8_t frames[FRAMES][ROOM], work[ROOM];
 static size_t lens[FRAMES];
+static unsigned n_frames;
 static bool all_flags;
 
 
@@ -80,7 +84,9 @@ static unsigned run_stage(struct pipeline_worker *w, enum stage st, unsigned i)
 	pkt_parse(frames[i], len, &l);
 	if (st == PARSE)
 		return l.payload_len;
-	sip_scan(frames[i] + l.payload_off, l.payload_len, &w->t->limits, &w->t->headers, &msg);
+	/* the pipeline's scan: only the fields routing reads (decide_message()) */
+	sip_scan_fields(frames[i] + l.payload_off, l.payload_len, l.payload_len, &w->t->limits,
+			&w->t->headers, all_flags ? SIP_FIELDS_ALL : SIP_FIELDS_ROUTING, &msg);
 	if (st == SCAN)
 		return msg.reason;
 	memcpy(pm.src, frames[i] + l.l3_off + 12, 4);
@@ -117,6 +123,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	bool callgrind = false;
+	char *files_arg = NULL;
 	for (int i = 3; i < argc; i++) {
 		if (!strcmp(argv[i], "--all-flags"))
 			all_flags = true;
@@ -126,6 +133,8 @@ int main(int argc, char **argv)
 			runs = (unsigned)strtoul(argv[++i], NULL, 10);
 		else if (i + 1 < argc && !strcmp(argv[i], "--iters"))
 			iters = strtoul(argv[++i], NULL, 10);
+		else if (i + 1 < argc && !strcmp(argv[i], "--files"))
+			files_arg = argv[++i];
 	}
 	if (!runs || runs > 1000 || !iters)
 		return 2;
@@ -135,7 +144,19 @@ int main(int argc, char **argv)
 	}
 	/* the mix: per 8 packets, 2 INVITEs, 4 responses / in-dialog, 2 OPTIONS, from
 	 * unknown peers (the default pool) with varied Call-IDs by varied sources */
-	for (unsigned i = 0; i < FRAMES; i++) {
+	for (char *save = NULL, *f = files_arg ? strtok_r(files_arg, ",", &save) : NULL;
+	     f && n_frames < FRAMES; f = strtok_r(NULL, ",", &save)) {
+		size_t n;
+		uint8_t *sip = bench_slurp(f, &n);
+		if (n + 42 > ROOM)
+			continue;
+		lens[n_frames] = build_frame(frames[n_frames], sip, n,
+					     htonl(0xCB007100 | (n_frames % 250 + 1)),
+					     (uint16_t)(5000 + n_frames));
+		n_frames++;
+		free(sip);
+	}
+	for (unsigned i = 0; !files_arg && i < 64; i++, n_frames++) {
 		static const unsigned pick[8] = { 0, 1, 2, 3, 0, 2, 3, 4 };
 		size_t n;
 		uint8_t *sip;
@@ -143,11 +164,15 @@ int main(int argc, char **argv)
 		sip = bench_slurp(path, &n);
 		lens[i] = build_frame(frames[i], sip, n, htonl(0xCB007100 | (i + 1)), (uint16_t)(5000 + i));
 	}
+	if (!n_frames) {
+		fprintf(stderr, "--files: no message of at most %d bytes\n", ROOM - 42);
+		return 2;
+	}
 	w.all_flags = all_flags;
 	if (callgrind) {
 		unsigned acc = 0;
 		for (unsigned long k = 0; k < iters; k++)
-			acc += run_stage(&w, FULL, (unsigned)(k % FRAMES));
+			acc += run_stage(&w, FULL, (unsigned)(k % n_frames));
 		sink = acc;
 		pipeline_worker_free(&w);
 		config_free(cfg);
@@ -158,7 +183,7 @@ int main(int argc, char **argv)
 			unsigned acc = 0;
 			double t0 = bench_now_ns();
 			for (unsigned long k = 0; k < iters; k++)
-				acc += run_stage(&w, (enum stage)st, (unsigned)(k % FRAMES));
+				acc += run_stage(&w, (enum stage)st, (unsigned)(k % n_frames));
 			ns[st][r] = (bench_now_ns() - t0) / (double)iters;
 			sink = acc;
 		}

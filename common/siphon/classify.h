@@ -28,7 +28,9 @@ enum flag_group {
 
 struct classifier {
 	const struct compiled_tables *tables;
-	hs_database_t *db;   /* deserialized from tables->hs_db */
+	hs_database_t *db;   /* deserialized from tables->hs_db: every pattern */
+	hs_database_t *header_db[SIP_EXTRA_MAX]; /* a header's own patterns, when the
+			       * tables carry them (NULL: db, filtered by header) */
 	hs_scratch_t *scratch; /* one per worker */
 	uint32_t pattern_headers; /* extra-header indices that have patterns */
 	/* lazy evaluation (classifier_init derives it from the tables) */
@@ -44,6 +46,9 @@ struct classifier {
 	bool one_word; /* n_flags <= 64: the second word of every set is clear */
 	struct flagset derived_deps[SIPHON_MAX_FLAGS]; /* a derived flag's base flags (the
 		       * flags of its terms, derived ones by their own) */
+	struct flagset method_by_id[SIP_METHOD__COUNT]; /* the method flags of each known
+		       * method (its exact name), once per generation; OTHER
+		       * names are compared with the tables' */
 };
 
 /* The flags of one message as far as they have been computed: `known`

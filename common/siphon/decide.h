@@ -22,8 +22,10 @@ struct decide_ctx {
 					  * that moved (grace_calls.h); NULL: none, dialogs
 					  * follow the previous table (explain of one
 					  * message, siphond) */
-	bool lazy_flags; /* true: compute only the flags the route needs (the fast
-			  * path); false: every flag (explain, siphond) */
+	bool lazy_flags; /* true: compute only the flags the route needs and scan
+			  * only the fields routing reads (SIP_FIELDS_ROUTING; the
+			  * fast path); false: every flag and field (explain,
+			  * siphond) */
 };
 
 struct msg_decision {

@@ -55,12 +55,24 @@ struct sip_extra_header {
 struct sip_extra_set {
 	uint8_t count;
 	struct sip_extra_header hdr[SIP_EXTRA_MAX];
+	/* The index sip_extra_index() builds from hdr[], once per set (a table
+	 * generation), so that a header line costs no compare per entry: the
+	 * entries a parsed header's long and compact names match, and those
+	 * a name of each length may match. indexed false: not built, every
+	 * entry is compared (a set written by hand). */
+	bool indexed;
+	uint32_t by_long[SIP_HDR_PARSED_COUNT], by_compact[SIP_HDR_PARSED_COUNT];
+	uint32_t by_len[SIP_EXTRA_NAME_MAX];
 };
 
 /* Adds a header name to the set (its compact form is found by itself).
  * Returns its index, -EINVAL for a name that is not a token or is too
  * long, -ENOSPC when the set is full, -EEXIST when it is there already. */
 int sip_extra_add(struct sip_extra_set *set, const char *name);
+
+/* (Re)builds set's index from its entries (sip_extra_add() does it; call
+ * it after writing hdr[] and count by other means). */
+void sip_extra_index(struct sip_extra_set *set);
 
 struct sip_via {
 	struct sip_span value;     /* the whole top Via value */
@@ -131,6 +143,31 @@ enum sip_verdict sip_scan(const uint8_t *buf, size_t len, const struct sip_limit
 enum sip_verdict sip_scan_prefix(const uint8_t *buf, size_t len, size_t datagram_len,
 				 const struct sip_limits *limits, const struct sip_extra_set *extra,
 				 struct sip_msg *msg);
+
+/* The fields a scan may leave out because no routing decision reads them
+ * (sip_scan_fields()); the verdict and every other field are the same.
+ * sip_scan() and sip_scan_prefix() parse all of them. */
+enum sip_fields {
+	SIP_FIELD_FROM = 1u << 0,         /* from.value, display, uri, tag (else all empty;
+					   * the From header is still counted) */
+	SIP_FIELD_VIA_BRANCH = 1u << 1,   /* via.branch */
+	SIP_FIELD_MAX_FORWARDS = 1u << 2, /* max_forwards (else -1) */
+	SIP_FIELD_USER_AGENT = 1u << 3,   /* user_agent (as a rule's header, extra[] has it) */
+	SIP_FIELD_REQUEST_VIA = 1u << 4,  /* a request's via (else empty; via_count is
+					   * counted): only a response's top Via
+					   * routes (its nid, its sent-by) */
+	SIP_FIELDS_ALL = (1u << 5) - 1,
+	/* what dispatch and the flags read: Call-ID, a response's top Via
+	 * (host, params), To tag, Route, CSeq, Content-Length, the
+	 * Request-URI and the extra headers are always parsed */
+	SIP_FIELDS_ROUTING = 0,
+};
+
+/* sip_scan_prefix() parsing only the optional fields in `fields` (a mask
+ * of enum sip_fields). */
+enum sip_verdict sip_scan_fields(const uint8_t *buf, size_t len, size_t datagram_len,
+				 const struct sip_limits *limits, const struct sip_extra_set *extra,
+				 unsigned fields, struct sip_msg *msg);
 
 /* True when the message is in a dialog: its To header has a tag. */
 static inline bool sip_in_dialog(const struct sip_msg *msg)

@@ -80,6 +80,20 @@ struct pool_table {
 	uint16_t gue_port;            /* encap mode: 0 for IPIP / IP6IP6, else GUE to this port */
 };
 
+/* The Hyperscan section (compiled_tables.hs_db): the serialized database
+ * of every pattern, then one per header that has patterns (a header's
+ * value is scanned against its own patterns only: the same matches, less
+ * work per scan), then a directory at the end: an hs_db_entry per
+ * database in that order (the first has header HS_DB_ALL), their count
+ * (uint32_t) and HS_DB_MAGIC (uint32_t), native byte order. A section
+ * without the directory is the database of every pattern alone. */
+struct hs_db_entry {
+	uint32_t len;    /* serialized bytes */
+	uint32_t header; /* index into the extra header set, or HS_DB_ALL */
+};
+#define HS_DB_ALL   UINT32_MAX
+#define HS_DB_MAGIC 0x42444853u /* "SHDB" */
+
 struct compiled_tables {
 	uint32_t n_flags;
 	struct sip_limits limits;
@@ -108,7 +122,7 @@ struct compiled_tables {
 	 * pattern id = index into patterns[] */
 	uint32_t n_patterns;
 	struct pattern_ref patterns[TABLES_MAX_PATTERNS];
-	const void *hs_db;
+	const void *hs_db; /* see struct hs_db_entry */
 	size_t hs_db_len;
 
 	/* derived flags, evaluated in order after the others */

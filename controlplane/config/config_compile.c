@@ -16,28 +16,29 @@ static const struct cfg_flag *pattern_flag(const struct loader *L, unsigned patt
 	return &L->cfg->flags[L->patterns[pattern].flag];
 }
 
-static int compile_patterns(struct loader *L)
+/* One block-mode database of the patterns i with want(i), serialized into
+ * *bytes (malloc'd by Hyperscan) and *len; their ids are their indexes in
+ * L->patterns. 0 or -errno, with the message in L->err. */
+static int compile_some(struct loader *L, unsigned header, char **bytes, size_t *len)
 {
-	struct siphon_config *cfg = L->cfg;
+	const struct compiled_tables *t = &L->cfg->tables;
 	const char *expressions[TABLES_MAX_PATTERNS];
-	unsigned flags[TABLES_MAX_PATTERNS], ids[TABLES_MAX_PATTERNS];
+	unsigned flags[TABLES_MAX_PATTERNS], ids[TABLES_MAX_PATTERNS], n = 0;
 	hs_compile_error_t *cerr = NULL;
 	hs_database_t *db = NULL;
-	char *bytes = NULL;
-	size_t len = 0;
 	int err = 0;
 
-	if (L->n_patterns == 0)
-		return 0;
 	for (unsigned i = 0; i < L->n_patterns; i++) {
-		expressions[i] = L->patterns[i].expression;
-		flags[i] = L->patterns[i].hs_flags;
-		ids[i] = i;
+		if (header != HS_DB_ALL && t->patterns[i].header != header)
+			continue;
+		expressions[n] = L->patterns[i].expression;
+		flags[n] = L->patterns[i].hs_flags;
+		ids[n++] = i;
 	}
-	if (hs_compile_multi(expressions, flags, ids, L->n_patterns, HS_MODE_BLOCK, NULL, &db,
-			     &cerr) != HS_SUCCESS) {
+	if (hs_compile_multi(expressions, flags, ids, n, HS_MODE_BLOCK, NULL, &db, &cerr) !=
+	    HS_SUCCESS) {
 		int which = cerr && cerr->expression >= 0 ? cerr->expression : 0;
-		const struct cfg_flag *f = pattern_flag(L, (unsigned)which);
+		const struct cfg_flag *f = pattern_flag(L, ids[which]);
 		snprintf(L->err->text, sizeof(L->err->text), "%s:%d: flag %s: match \"%s\": %s",
 			 f->file, f->line, f->name, expressions[which],
 			 cerr ? cerr->message : "Hyperscan failed");
@@ -46,17 +47,81 @@ static int compile_patterns(struct loader *L)
 	}
 	/* The tables carry the database serialized; the fast path only
 	 * deserializes it (no regex is compiled there). */
-	if (hs_serialize_database(db, &bytes, &len) != HS_SUCCESS) {
+	if (hs_serialize_database(db, bytes, len) != HS_SUCCESS) {
 		snprintf(L->err->text, sizeof(L->err->text), "%s: Hyperscan could not serialize the "
 			 "pattern database", L->path);
 		err = -ENOMEM;
-	} else {
-		cfg->hs_db = bytes;
-		cfg->tables.hs_db = bytes;
-		cfg->tables.hs_db_len = len;
-		cfg->tables.n_patterns = L->n_patterns;
 	}
 	hs_free_database(db);
+	return err;
+}
+
+/* The Hyperscan section (struct hs_db_entry in tables.h): the database of
+ * every pattern (what decides whether the config is valid, and what
+ * classifies a header without a database of its own), then one per header
+ * with patterns, then the directory. Should a header's own database not
+ * compile, the section is the database of every pattern alone. */
+static int compile_patterns(struct loader *L)
+{
+	struct siphon_config *cfg = L->cfg;
+	const struct compiled_tables *t = &cfg->tables;
+	char *part[SIP_EXTRA_MAX + 1] = { NULL };
+	struct hs_db_entry dir[SIP_EXTRA_MAX + 1];
+	uint32_t n = 0, magic = HS_DB_MAGIC;
+	size_t len[SIP_EXTRA_MAX + 1], total, off = 0;
+	uint8_t *out;
+	int err;
+
+	if (L->n_patterns == 0)
+		return 0;
+	err = compile_some(L, HS_DB_ALL, &part[0], &len[0]);
+	if (err)
+		return err;
+	total = len[0];
+	dir[n++] = (struct hs_db_entry){ (uint32_t)len[0], HS_DB_ALL };
+	for (unsigned h = 0; h < t->headers.count; h++) {
+		bool any = false;
+
+		for (unsigned i = 0; i < L->n_patterns && !any; i++)
+			any = t->patterns[i].header == h;
+		if (!any)
+			continue;
+		if (compile_some(L, h, &part[n], &len[n]) != 0) {
+			L->err->text[0] = 0;
+			n = 1; /* every pattern in one database, as before */
+			break;
+		}
+		total += len[n];
+		dir[n] = (struct hs_db_entry){ (uint32_t)len[n], h };
+		n++;
+	}
+	if (n == 1)
+		total = len[0];
+	out = malloc(total + n * sizeof(dir[0]) + 8);
+	if (!out) {
+		snprintf(L->err->text, sizeof(L->err->text), "%s: no memory for the pattern databases",
+			 L->path);
+		err = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		memcpy(out + off, part[i], len[i]);
+		off += len[i];
+	}
+	if (n > 1) {
+		memcpy(out + off, dir, n * sizeof(dir[0]));
+		off += n * sizeof(dir[0]);
+		memcpy(out + off, &n, 4);
+		memcpy(out + off + 4, &magic, 4);
+		off += 8;
+	}
+	cfg->hs_db = out;
+	cfg->tables.hs_db = out;
+	cfg->tables.hs_db_len = off;
+	cfg->tables.n_patterns = L->n_patterns;
+out:
+	for (uint32_t i = 0; i < SIP_EXTRA_MAX + 1; i++)
+		free(part[i]); /* Hyperscan's default allocator is malloc() */
 	return err;
 }
 

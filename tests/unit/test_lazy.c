@@ -339,12 +339,69 @@ static void hyperscan_budget_under_edge(void **state)
 	free(text);
 }
 
+/* Each header's own Hyperscan database (what classify() scans) against
+ * the database of every pattern filtered by header (the section without
+ * its directory, as an older blob has it): every flag of every message
+ * the same, under edge.conf and every-kind. */
+static void header_databases_equal_the_one(void **state)
+{
+	struct siphon_config *cfgs[2];
+	struct config_error err;
+
+	(void)state;
+	load_inputs();
+	cfgs[0] = load_file("docs/examples/edge.conf");
+	if (config_load_text("every-kind.conf", every_kind, &cfgs[1], &err))
+		fail_msg("%s", err.text);
+	for (unsigned c = 0; c < 2; c++) {
+		const struct compiled_tables *t = &cfgs[c]->tables;
+		struct compiled_tables one = *t;
+		struct classifier split, whole;
+		struct hs_db_entry first;
+		uint32_t n, magic;
+
+		/* the first database alone: its length is the directory's first entry */
+		memcpy(&magic, (const uint8_t *)t->hs_db + t->hs_db_len - 4, 4);
+		memcpy(&n, (const uint8_t *)t->hs_db + t->hs_db_len - 8, 4);
+		assert_int_equal(magic, HS_DB_MAGIC);
+		assert_true(n >= 2);
+		memcpy(&first, (const uint8_t *)t->hs_db + t->hs_db_len - 8 - n * sizeof(first),
+		       sizeof(first));
+		one.hs_db_len = first.len;
+		assert_int_equal(classifier_init(&split, t), 0);
+		assert_int_equal(classifier_init(&whole, &one), 0);
+		for (unsigned h = 0; h < t->headers.count; h++) {
+			assert_null(whole.header_db[h]);
+			assert_true(!(split.pattern_headers & (1u << h)) || split.header_db[h]);
+		}
+		for (unsigned i = 0; i < n_inputs; i++)
+			for (unsigned s = 0; s < sizeof(sources) / sizeof(sources[0]); s++) {
+				struct packet_meta pm;
+				struct sip_msg msg;
+				struct flagset a, b;
+
+				meta(sources[s], TRANSPORT_UDP, &pm);
+				if (classifier_scan(&split, inputs[i].buf, inputs[i].len, &msg) !=
+				    SIP_VERDICT_FORWARD)
+					continue;
+				classify(&split, inputs[i].buf, &msg, &pm, &a);
+				classify(&whole, inputs[i].buf, &msg, &pm, &b);
+				if (!flagset_equal(&a, &b))
+					fail_msg("%s: per-header databases and the one differ", inputs[i].name);
+			}
+		classifier_free(&split);
+		classifier_free(&whole);
+		config_free(cfgs[c]);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(lazy_equals_full_on_every_example_config),
 		cmocka_unit_test(lazy_equals_full_on_every_kind),
 		cmocka_unit_test(hyperscan_budget_under_edge),
+		cmocka_unit_test(header_databases_equal_the_one),
 	};
 
 	if (argc != 2) {
