@@ -64,13 +64,16 @@ def notes():
 
 def report(med, table):
     rounds = max((x["round"] for x in rows), default=0)
+    failed = sum(not x["ok"] for x in rows)
+    failures = (f" {failed} of {len(rows)} measurements FAILED (the run's stderr says why): "
+                "no figure for those lanes." if failed else "")
     return {
         "name": "xdp",
         "title": "the XDP lanes against their trivial baselines",
         "description": ("Frames per second (millions) of the SIP mix that reached the core segment "
                         "addressed to a node, siphon's in-kernel and AF_XDP lanes against trivial "
                         "programs doing the least of the same job, one run on the namespace lab, "
-                        f"{rounds} round(s), medians over the rounds (docs/bench-xdp.md)."),
+                        f"{rounds} round(s), medians over the rounds (docs/bench-xdp.md).{failures}"),
         "checks": [{"what": f"siphon {label} lane", "value": med.get(a), "unit": "Mpps",
                     "format": ".3f", "baseline": med.get(b), "baseline_name": base_name,
                     "target": target, "target_op": ">=", "target_on": "ratio"}
