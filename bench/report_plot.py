@@ -17,8 +17,11 @@ def panel(ax, p):
     for k, s in enumerate(series):
         xs = [i - GROUP / 2 + width * (k + 0.5) for i in range(len(cats))]
         shown = [(x, v) for x, v in zip(xs, s["values"]) if v is not None]
-        bars = ax.bar([x for x, _ in shown], [v for _, v in shown], width, label=s["label"])
+        bars = ax.bar([x for x, _ in shown], [v for _, v in shown], width, label=s["label"],
+                      color=f"C{k}")  # the series' colour even when it has no figure
         ax.bar_label(bars, fmt="%.4g", fontsize=7)
+    if not any(v is not None for s in series for v in s["values"]):
+        ax.text(0.5, 0.5, "no figure in this run", transform=ax.transAxes, ha="center")
     labelled = False
     for i, t in enumerate(p.get("targets") or []):
         if t is None:
@@ -27,6 +30,7 @@ def panel(ax, p):
                   label=None if labelled else p.get("target_label", "target"))
         labelled = True
     ax.set_xticks(range(len(cats)), cats, fontsize=8)
+    ax.set_xlim(-0.5, len(cats) - 0.5)
     ax.set_ylabel(p["ylabel"], fontsize=8)
     ax.set_title(p["title"], fontsize=9)
     ax.tick_params(axis="y", labelsize=7)
