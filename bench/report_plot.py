@@ -6,6 +6,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display: files only
 import matplotlib.pyplot as plt  # noqa: E402 (after the backend choice)
+from matplotlib.patches import Patch  # noqa: E402
 
 WIDTH_IN, HEIGHT_IN, DPI = 8, 4.5, 100
 GROUP = 0.8  # share of a category's slot taken by its bars
@@ -14,28 +15,28 @@ GROUP = 0.8  # share of a category's slot taken by its bars
 def panel(ax, p):
     cats, series = p["categories"], p["series"]
     width = GROUP / len(series)
+    # legend entries made here: a series without any figure draws no bar to take one from
+    handles = [Patch(color=f"C{k}", label=s["label"]) for k, s in enumerate(series)]
     for k, s in enumerate(series):
         xs = [i - GROUP / 2 + width * (k + 0.5) for i in range(len(cats))]
         shown = [(x, v) for x, v in zip(xs, s["values"]) if v is not None]
-        bars = ax.bar([x for x, _ in shown], [v for _, v in shown], width, label=s["label"],
-                      color=f"C{k}")  # the series' colour even when it has no figure
+        bars = ax.bar([x for x, _ in shown], [v for _, v in shown], width, color=f"C{k}")
         ax.bar_label(bars, fmt="%.4g", fontsize=7)
     if not any(v is not None for s in series for v in s["values"]):
         ax.text(0.5, 0.5, "no figure in this run", transform=ax.transAxes, ha="center")
-    labelled = False
-    for i, t in enumerate(p.get("targets") or []):
-        if t is None:
-            continue
-        ax.hlines(t, i - GROUP / 2, i + GROUP / 2, colors="crimson", linestyles="--",
-                  label=None if labelled else p.get("target_label", "target"))
-        labelled = True
+    targets = [(i, t) for i, t in enumerate(p.get("targets") or []) if t is not None]
+    for i, t in targets:
+        line = ax.hlines(t, i - GROUP / 2, i + GROUP / 2, colors="crimson", linestyles="--",
+                         label=p.get("target_label", "target"))
+    if targets:
+        handles.append(line)
     ax.set_xticks(range(len(cats)), cats, fontsize=8)
     ax.set_xlim(-0.5, len(cats) - 0.5)
     ax.set_ylabel(p["ylabel"], fontsize=8)
     ax.set_title(p["title"], fontsize=9)
     ax.tick_params(axis="y", labelsize=7)
     ax.margins(y=0.12)  # room above the tallest bar for its label and the legend
-    ax.legend(fontsize=7)
+    ax.legend(handles=handles, fontsize=7)
 
 
 def write_png(result, path):
