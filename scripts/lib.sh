@@ -11,7 +11,7 @@ SIPHON_PACKAGES=(
 	meson ninja-build pkg-config
 	libcmocka-dev libpcap-dev libhyperscan-dev libconfig-dev libxxhash-dev libjansson-dev
 	libmicrohttpd-dev
-	python3 python3-pytest
+	python3 python3-pytest python3-matplotlib
 	valgrind
 	libbpf-dev libxdp-dev bpftool linux-libc-dev libmnl-dev
 	libc-ares-dev dnsmasq-base dnsmasq
