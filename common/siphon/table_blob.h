@@ -17,7 +17,7 @@
 #include "siphon/tables.h"
 
 #define TABLES_BLOB_MAGIC   0x54485053u /* "SPHT" as stored by a little-endian host */
-#define TABLES_BLOB_ABI     1u
+#define TABLES_BLOB_ABI     2u
 #define TABLES_BLOB_ALIGN   8u
 
 /* X(ID, name, element type): the sections, in blob order. */

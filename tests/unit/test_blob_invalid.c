@@ -121,8 +121,8 @@ static void test_header(void **state)
 	CASE(H()->magic ^= 1, -EINVAL, "magic: 0x54485052, not a table blob (0x54485053)");
 	CASE(H()->magic = __builtin_bswap32(TABLES_BLOB_MAGIC), -EPROTO,
 	     "magic: a blob of the other byte order");
-	CASE(H()->abi = 2, -EPROTO, "abi: version 2, this build reads version 1");
-	CASE(H()->abi = 0, -EPROTO, "abi: version 0, this build reads version 1");
+	CASE(H()->abi = 3, -EPROTO, "abi: version 3, this build reads version 2");
+	CASE(H()->abi = 0, -EPROTO, "abi: version 0, this build reads version 2");
 	CASE(H()->header_size += 8, -EINVAL, "header_size: ");
 	CASE(H()->total_len += 8, -EINVAL, "total_len: ");
 	CASE(H()->total_len -= 8, -EINVAL, "total_len: ");
