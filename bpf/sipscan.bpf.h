@@ -195,51 +195,63 @@ static __always_inline __u32 sk_kind(struct sk_scratch *s, __u32 n, __u64 l0, __
 	return 0;
 }
 
-/* Name bytes [0, n) of the word w (n may pass 8; 0: none): lower-cased
- * (| 0x20 is exact on name bytes), zero past the name; *bad gets the bytes
- * that are not letters, digits, '-' or '.'. */
-static __always_inline __u64 sk_name_word(__u64 w, __u32 n, __u64 *bad)
+/* The line at p: its end found from the words the name is read from,
+ * then, for a header line, the header. Returns 0: unsure; 1: the empty
+ * line (t->done, t->hdr_len); else where the next line starts. A global
+ * function: the verifier checks it once, apart from the line loop. */
+__noinline int sk_header(struct sk_scratch *s, __u32 p, int lookup)
 {
-	__u64 keep = m_low(n);
-
-	*bad |= ~m_name(w) & keep;
-	return (w | B20) & ((keep >> 7) * 0xFF);
-}
-
-/* A header name of 16-32 bytes (no colon in the line's first 16): the
- * colon (0: not a name the scan takes), the kind in s->st.k. A global
- * function: such names are rare, and the line loop stays small. */
-__noinline int sk_long_name(struct sk_scratch *s, __u32 p, __u32 le, int lookup)
-{
-	__u64 *l, bad = 0, cb = 0;
-	__u32 colon;
+	struct sk_scan *t;
+	__u64 w[5], l[4], m;
+	__u32 colon = SKS_NONE, le = SKS_NONE, kind, v;
 
 	if (!s || p > SK_SCAN_MAX)
 		return 0;
-	for (__u32 j = 2; j < 5; j++)
-		cb |= m_bits(m_eq(sk_ld(s, p + j * 8), ':')) << (8 * j);
-	if (!cb)
+	t = &s->st;
+	for (__u32 j = 0; j < 5; j++)
+		w[j] = sk_ld(s, p + j * 8);
+	/* the line's end: the first byte outside 0x20-0x7E, CR LF */
+	for (__u32 j = 0; j < 5; j++) {
+		m = m_stop(w[j]);
+		if (m) {
+			le = p + j * 8 + m_first(m);
+			break;
+		}
+	}
+	if (le == SKS_NONE)
+		le = sk_line_end(s, p + 40);
+	if (!sk_crlf(s, le))
 		return 0;
-	colon = m_ctz(cb);
-	if (colon > SK_NAME_MAX || p + colon >= le)
+	if (le == p) { /* the empty line */
+		t->hdr_len = le + 2;
+		t->done = 1;
+		return 1;
+	}
+	for (__u32 j = 0; j < 5; j++) {
+		m = m_eq(w[j], ':');
+		if (m) {
+			colon = j * 8 + m_first(m);
+			break;
+		}
+	}
+	/* a name of 1-32 letters, digits, '-', '.' right before the colon
+	 * (no blank, no folded line) */
+	if (colon == SKS_NONE || colon == 0 || colon > SK_NAME_MAX || p + colon >= le)
 		return 0;
-	/* the folded name in the lookup key (off the stack: this is the
-	 * deepest call) */
-	l = (__u64 *)s->key.name;
-	for (__u32 j = 0; j < 4; j++)
-		l[j] = sk_name_word(sk_ld(s, p + j * 8), colon > j * 8 ? colon - j * 8 : 0, &bad);
-	if (bad)
-		return 0;
-	s->st.k = sk_kind(s, colon, l[0], l[1], l[2], l[3], lookup);
-	return (int)colon;
-}
+	l[1] = l[2] = l[3] = 0;
+	for (__u32 j = 0; j < 4; j++) {
+		__u32 n = colon - j * 8;
+		__u64 keep = m_low(n);
 
-/* What a header line of the kind (SKH_*) with the value [v, le) tells:
- * counts, the first Via and Route, the values the lane reads (sk_value()).
- * 0: unsure. */
-static __always_inline int sk_header_value(struct sk_scratch *s, struct sk_scan *t, __u32 kind,
-					   __u32 v, __u32 le)
-{
+		if (~m_name(w[j]) & keep)
+			return 0;
+		/* lower case (| 0x20 is exact on these bytes), zero past the name */
+		l[j] = (w[j] | B20) & ((keep >> 7) * 0xFF);
+		if (n <= 8)
+			break;
+	}
+	kind = sk_kind(s, colon, l[0], l[1], l[2], l[3], lookup);
+	v = p + colon + 1;
 	t->extra_seen |= kind >> 16;
 	if (kind & SKH_CALL_ID) {
 		if (++t->n_callid == 1 && !sk_value(s, SKH_CALL_ID, v, le))
@@ -273,61 +285,6 @@ static __always_inline int sk_header_value(struct sk_scratch *s, struct sk_scan 
 			t->route_end = le;
 		}
 	}
-	return 1;
-}
-
-/* The line at p: its end from the end map, then, for a header line, its
- * name from its first two words (the colon as the lowest bit of their
- * colon masks) and what the header tells. Returns 0: unsure; 1: the empty
- * line (t->done, t->hdr_len); else where the next line starts. A global
- * function: the verifier checks it once, apart from the line loop (whose
- * iterations it walks one by one). */
-__noinline int sk_line(struct sk_scratch *s, __u32 p, int lookup)
-{
-	__u64 w0, w1, cb, l0, l1, bad = 0;
-	__u32 le, colon, kind;
-	struct sk_scan *t;
-
-	if (!s || p > SK_SCAN_MAX)
-		return 0;
-	t = &s->st;
-	le = sk_end_at(s, p);
-	if (!sk_crlf(s, le))
-		return 0;
-	if (le == p) { /* the empty line */
-		t->hdr_len = le + 2;
-		t->done = 1;
-		return 1;
-	}
-	/* a name of 1-32 letters, digits, '-', '.' right before the colon
-	 * (no blank, no folded line) */
-	w0 = sk_ld(s, p);
-	cb = m_eq(w0, ':');
-	if (cb) { /* a name of at most 7 bytes: one word */
-		colon = m_first(cb);
-		l0 = sk_name_word(w0, colon, &bad);
-		l1 = 0;
-	} else {
-		w1 = sk_ld(s, p + 8);
-		cb = m_eq(w1, ':');
-		if (!cb)
-			goto long_name;
-		colon = 8 + m_first(cb);
-		l0 = sk_name_word(w0, 8, &bad);
-		l1 = sk_name_word(w1, colon - 8, &bad);
-	}
-	if (bad || colon == 0 || p + colon >= le)
-		return 0;
-	kind = sk_kind(s, colon, l0, l1, 0, 0, lookup);
-	goto value;
-long_name:
-	colon = (__u32)sk_long_name(s, p, le, lookup);
-	if (!colon)
-		return 0;
-	kind = t->k;
-value:
-	if (!sk_header_value(s, t, kind, p + colon + 1, le))
-		return 0;
 	return (int)le + 2;
 }
 
@@ -351,9 +308,7 @@ __noinline int sk_scan_payload(struct sk_scratch *s, __u32 len, __u32 hl, __u32 
 		return 0;
 	/* a zero word after the payload: every line search stops there */
 	*(__u64 *)sk_at(s, len) = 0;
-	if (!sk_map_ends(s, len))
-		return 0;
-	le = sk_end_at(s, 0);
+	le = sk_line_end(s, 0);
 	if (!sk_crlf(s, le) || !sk_start_line(s, t, le))
 		return 0;
 	t->line1_end = le;
@@ -361,7 +316,7 @@ __noinline int sk_scan_payload(struct sk_scratch *s, __u32 len, __u32 hl, __u32 
 	 * bounded scalar each iteration, so the loop converges */
 	t->line = le + 2;
 	/* a bounded loop, no iterator call per line: the body is small (the
-	 * line is sk_line()'s, verified apart), so the verifier walks all
+	 * line is sk_header()'s, verified apart), so the verifier walks all
 	 * SK_LINES_MAX iterations cheaply */
 #pragma clang loop unroll(disable)
 	for (__u32 i = 0; i < SK_LINES_MAX; i++) {
@@ -370,7 +325,7 @@ __noinline int sk_scan_payload(struct sk_scratch *s, __u32 len, __u32 hl, __u32 
 		p = t->line;
 		if (p > SK_SCAN_MAX)
 			break;
-		next = sk_line(s, p, lookup);
+		next = sk_header(s, p, lookup);
 		if (next <= 1) /* unsure, or the empty line */
 			break;
 		t->line = (__u32)next;

@@ -58,46 +58,13 @@ static __always_inline __u64 m_range(__u64 w, __u64 lo, __u64 hi)
 	return (w + B01 * (0x80 - lo)) & ~(w + B01 * (0x7F - hi)) & B80;
 }
 
-/* Bit 7 of byte k set when byte k is outside 0x20-0x7E: exact at the
- * lowest flag; above it a blank may be flagged too (w - 0x20 borrows on
- * from a byte below 0x20 through blanks). In the end map such a flag only
- * follows a line's end and starts the next line, which is then not a
- * header line either way (a blank or a folded line): unsure both ways. */
+/* A mask whose lowest set bit is at the first byte outside 0x20-0x7E (the
+ * bits above it may be wrong: borrows and carries run up from a flagged
+ * byte only). Below 0x20 borrows in w - 0x20, 0x7F carries into bit 7 in
+ * w + 1, from 0x80 bit 7 is set already. */
 static __always_inline __u64 m_stop(__u64 w)
 {
 	return ((w - B20) | (w + B01) | w) & B80;
-}
-
-/* Bit 7 of byte k set iff byte k is outside 0x20-0x7E (a line's end, or a
- * byte no header line may hold): exact per byte, bit 7 cleared before the
- * adds so that no carry leaves a byte. */
-static __always_inline __u64 m_outside(__u64 w)
-{
-	__u64 x = w & B7F;
-
-	return (~((x + B01 * 0x60) & ~(x + B01 * 0x01)) | w) & B80;
-}
-
-/* A B80 mask as 8 bits, bit k for byte k (the flags of bytes k at bits 8k
- * times a word with bits 56 - 7k: every product lands on its own bit). */
-static __always_inline __u64 m_bits(__u64 m)
-{
-	return ((m >> 7) * 0x0102040810204080ull) >> 56;
-}
-
-/* The index of the lowest set bit of m (not 0): the isolated bit times a
- * de Bruijn sequence, its top 6 bits index a table (clang 14 has no ctz
- * for BPF). */
-static const __u8 sk_debruijn[64] = {
-	0,  1,  48, 2,  57, 49, 28, 3,  61, 58, 50, 42, 38, 29, 17, 4,
-	62, 55, 59, 36, 53, 51, 43, 22, 45, 39, 33, 30, 24, 18, 12, 5,
-	63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44, 32, 23, 11,
-	46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9,  13, 8,  7,  6,
-};
-
-static __always_inline __u32 m_ctz(__u64 m)
-{
-	return sk_debruijn[((m & -m) * 0x03f79d71b4cb0a89ull) >> 58];
 }
 
 /* The byte index of the lowest set bit of a B80 mask (not 0). clang 14
@@ -154,13 +121,8 @@ struct sk_scan {
 	__u64 num, lname;
 };
 
-/* the end map's blocks of 64 bytes: the payload and the zero word after
- * it, plus two read as "ends everywhere" (sk_map_ends()) */
-#define SK_MAP_BLOCKS ((SK_SCAN_MAX + 8) / 64 + 1)
-
 struct sk_scratch {
 	__u8 buf[SKS_BUF + 64];
-	__u64 ends[64]; /* bit k of ends[b]: byte 64b + k is outside 0x20-0x7E (b & 63: in bounds) */
 	struct sk_scan st;
 	struct sk_name_key key;
 };
@@ -212,70 +174,39 @@ static __always_inline int c_scheme(__u32 c)
 	return c_alpha(c) || c_digit(c) || c == '+' || c == '-' || c == '.';
 }
 
-/* The end map of buf[0, len + 8) (the zero word at len included): one
- * pass, 64 bytes a block, until the block where four such bytes in a row
- * (CR LF CR LF: the header block ends there, or the scan is unsure before)
- * or the payload end. The two blocks after it read as all set: a line the
- * pass did not reach ends at once, and its CR LF check says unsure. A
- * global function (a leaf: its registers and stack stay off the deepest
- * call chain). */
-__noinline int sk_map_ends(struct sk_scratch *s, __u32 len)
+/* The first byte at or after p outside 0x20-0x7E (the zero word written
+ * at len stops every search), or SKS_NONE. */
+static __always_inline __u32 sk_line_end(const struct sk_scratch *s, __u32 p)
 {
-	__u64 prev = 0;
-	__u32 b;
+	struct bpf_iter_num it;
+	__u32 r = SKS_NONE;
+	int *ip;
 
-	if (!s || len > SK_SCAN_MAX)
-		return 0;
-	for (b = 0; b < SK_MAP_BLOCKS; b++) {
-		__u64 m = 0, q;
+	/* most lines end within 64 bytes: no iterator for those */
+	for (__u32 j = 0; j < 8; j++) {
+		__u64 m = m_stop(sk_ld(s, p + j * 8));
 
-		for (__u32 j = 0; j < 8; j++)
-			m |= m_bits(m_stop(sk_ld(s, b * 64 + j * 8))) << (8 * j);
-		s->ends[b] = m;
-		q = m & ((m << 1) | (prev >> 63)) & ((m << 2) | (prev >> 62)) &
-		    ((m << 3) | (prev >> 61));
-		if (q || (b + 1) * 64 >= len + 8)
-			break;
-		prev = m;
-	}
-	if (b >= SK_MAP_BLOCKS)
-		b = SK_MAP_BLOCKS - 1;
-	s->ends[b + 1] = ~0ull;
-	s->ends[b + 2] = ~0ull;
-	return 1;
-}
-
-/* The first end at or after p beyond the 64 bytes from p: the rest of the
- * next block, then whole blocks. A global function: lines that long are
- * rare, and the line loop stays small for the verifier. */
-__noinline int sk_far_end(const struct sk_scratch *s, __u32 p)
-{
-	__u64 m;
-
-	if (!s || p > SK_SCAN_MAX)
-		return SKS_NONE;
-	m = s->ends[((p >> 6) + 1) & 63] & (~0ull << (p & 63));
-	if (m)
-		return (int)(((p >> 6) + 1) * 64 + m_ctz(m));
-	for (__u32 b = (p >> 6) + 2; b < SK_MAP_BLOCKS + 2; b++) {
-		m = s->ends[b & 63];
 		if (m)
-			return (int)(b * 64 + m_ctz(m));
+			return p + j * 8 + m_first(m);
 	}
-	return SKS_NONE;
-}
+	SK_FOR(it, ip, 1, SK_SCAN_MAX / 64 + 2) {
+		__u32 q = p + 64 * (__u32)*ip;
+		__u64 m = 0;
 
-/* The first byte at or after p (p <= SK_SCAN_MAX) outside 0x20-0x7E, from
- * the end map: the 64 bits from p are two shifted blocks, no loop. */
-static __always_inline __u32 sk_end_at(const struct sk_scratch *s, __u32 p)
-{
-	__u32 b = (p >> 6) & 63, sh = p & 63;
-	__u64 m;
-
-	if (b > SK_MAP_BLOCKS)
-		return SKS_NONE;
-	m = (s->ends[b] >> sh) | ((s->ends[(b + 1) & 63] << 1) << (63 - sh));
-	return m ? p + m_ctz(m) : (__u32)sk_far_end(s, p);
+		if (q > SK_SCAN_MAX)
+			break;
+		for (__u32 j = 0; j < 8; j++) {
+			m = m_stop(sk_ld(s, q + j * 8));
+			if (m) {
+				r = q + j * 8 + m_first(m);
+				break;
+			}
+		}
+		if (m)
+			break;
+	}
+	SK_END(it);
+	return r;
 }
 
 /* CR LF at le (inside the scanned bytes) */
