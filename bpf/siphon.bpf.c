@@ -315,6 +315,38 @@ static __always_inline __u32 next_hop(struct xdp_md *ctx, const struct xdp_pkt *
 #undef f
 }
 
+/* The flags of the scanned message's method (kt_methods), NULL for none.
+ * s->key holds the method, zero-padded (msg_slot() reads its first word).
+ * Methods of at most 8 bytes are memoised per CPU: most messages then skip
+ * hashing a 40-byte key, and the table's cache lines. */
+static __always_inline const struct sk_flags *method_flags(struct sk_scratch *s,
+							   const struct sk_scan *t, __u32 gen)
+{
+	__u64 *k = (__u64 *)s->key.name;
+	struct sk_memo_method *m;
+	const struct sk_flags *f;
+
+	/* the method (at most 31 bytes), zero-padded, word by word */
+	for (__u32 j = 0; j < SK_NAME_MAX / 8; j++) {
+		__u32 n = t->method_len > j * 8 ? t->method_len - j * 8 : 0;
+
+		k[j] = sk_ld(s, t->method_off + j * 8) & m_bytes(n);
+	}
+	s->key.len = t->method_len;
+	if (t->method_len > 8)
+		return bpf_map_lookup_elem(&kt_methods, &s->key);
+	m = &s->methods[sk_memo_slot(k[0])];
+	if (m->gen != gen || m->word != k[0]) {
+		f = bpf_map_lookup_elem(&kt_methods, &s->key);
+		m->gen = gen;
+		m->word = k[0];
+		m->found = f != NULL;
+		if (f)
+			m->flags = *f;
+	}
+	return m->found ? &m->flags : NULL;
+}
+
 /* XXH64 over the payload copy (every read masked with SKS_MASK) */
 XXH64_DEFINE(xxh64_sks, SKS_MASK)
 
@@ -384,20 +416,11 @@ static __always_inline int kernel_lane_udp(struct xdp_md *ctx, const struct xdp_
 	{
 		const struct sk_flags *mf;
 
-		__u64 *k = (__u64 *)s->key.name;
-
-		/* the method (at most 31 bytes), zero-padded, word by word */
-		for (__u32 j = 0; j < SK_NAME_MAX / 8; j++) {
-			__u32 n = t->method_len > j * 8 ? t->method_len - j * 8 : 0;
-
-			k[j] = sk_ld(s, t->method_off + j * 8) & m_bytes(n);
-		}
-		s->key.len = t->method_len;
 		s->key.half = half;
 		e.val[0] = e.val[1] = e.unk[0] = e.unk[1] = 0;
 		flags_or(&e, &src);
 		flags_or(&e, &tb->udp);
-		mf = bpf_map_lookup_elem(&kt_methods, &s->key);
+		mf = method_flags(s, t, g->seq * 2 + half);
 		if (mf)
 			flags_or(&e, mf);
 		if (t->to_tag)
