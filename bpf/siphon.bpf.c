@@ -226,6 +226,43 @@ static __always_inline void route_eval(struct eval_ctx *e, const struct sk_table
 	}
 }
 
+/* route_eval() memoised per CPU: a pure function of the flags in three
+ * values and the generation (gen = seq * 2 + half), and most messages
+ * come with one of a few flag sets (a method, in a dialog or not). */
+static __always_inline void route_eval_memo(struct eval_ctx *e, const struct sk_tables *tb,
+					    struct sk_scratch *s, __u32 gen)
+{
+	__u64 h = e->val[0] ^ e->val[1] * 3 ^ e->unk[0] * 5 ^ e->unk[1] * 7;
+	struct sk_memo_route *m = &s->routes[sk_memo_slot(h)];
+
+	if (m->gen != gen || m->val.w[0] != e->val[0] || m->val.w[1] != e->val[1] ||
+	    m->unk.w[0] != e->unk[0] || m->unk.w[1] != e->unk[1]) {
+		m->gen = gen;
+		m->val.w[0] = e->val[0];
+		m->val.w[1] = e->val[1];
+		m->unk.w[0] = e->unk[0];
+		m->unk.w[1] = e->unk[1];
+		route_eval(e, tb);
+		m->rule = e->rule;
+		m->kind = e->kind;
+		m->pool = e->pool;
+		m->why = e->why;
+		m->dval.w[0] = e->val[0];
+		m->dval.w[1] = e->val[1];
+		m->dunk.w[0] = e->unk[0];
+		m->dunk.w[1] = e->unk[1];
+		return;
+	}
+	e->rule = m->rule;
+	e->kind = m->kind;
+	e->pool = m->pool;
+	e->why = m->why;
+	e->val[0] = m->dval.w[0];
+	e->val[1] = m->dval.w[1];
+	e->unk[0] = m->dunk.w[0];
+	e->unk[1] = m->dunk.w[1];
+}
+
 static __always_inline void flags_or(struct eval_ctx *e, const struct sk_flags *f)
 {
 	e->val[0] |= f->w[0];
@@ -354,7 +391,7 @@ XXH64_DEFINE(xxh64_sks, SKS_MASK)
 static __always_inline int kernel_lane_udp(struct xdp_md *ctx, const struct xdp_pkt *p,
 					   enum xdp_reason *r)
 {
-	__u32 zero = 0, len = p->payload_len, half, idx, slot, node, bytes = p->len;
+	__u32 zero = 0, len = p->payload_len, half, gen, idx, slot, node, bytes = p->len;
 	const struct sk_gen *g = bpf_map_lookup_elem(&generation, &zero);
 	const struct sk_tables *tb;
 	const struct sk_pool *pool;
@@ -374,6 +411,10 @@ static __always_inline int kernel_lane_udp(struct xdp_md *ctx, const struct xdp_
 	if (!tb || !tb->valid)
 		return to_user(ctx, XDP_REASON_UP_NO_TABLES, r, bytes);
 	e.half = half;
+	gen = g->seq * 2 + half;
+	s = bpf_map_lookup_elem(&sip_scratch, &zero);
+	if (!s)
+		return to_user(ctx, XDP_REASON_UP_SCAN, r, bytes);
 
 	/* before the scan: the source and transport flags are known, the
 	 * message's are not; a drop that surely holds is an early drop
@@ -382,7 +423,7 @@ static __always_inline int kernel_lane_udp(struct xdp_md *ctx, const struct xdp_
 	flags_or(&e, &src);
 	flags_or(&e, &tb->udp);
 	flags_unk(&e, &tb->msg_flags);
-	route_eval(&e, tb);
+	route_eval_memo(&e, tb, s, gen);
 	if (e.rule >= 0 && e.kind == SK_ACTION_DROP) {
 		pl = pkt_ptr(ctx, p->payload_off, 2);
 		if (!pl || len < 20 || pl[0] != 0 || pl[1] != 1) {
@@ -395,8 +436,7 @@ static __always_inline int kernel_lane_udp(struct xdp_md *ctx, const struct xdp_
 	/* the scan */
 	if (len > SK_SCAN_MAX)
 		return to_user(ctx, XDP_REASON_UP_TOO_LONG, r, bytes);
-	s = bpf_map_lookup_elem(&sip_scratch, &zero);
-	if (!s || len == 0)
+	if (len == 0)
 		return to_user(ctx, XDP_REASON_UP_SCAN, r, bytes);
 	{
 		__u64 n = len;
@@ -420,7 +460,7 @@ static __always_inline int kernel_lane_udp(struct xdp_md *ctx, const struct xdp_
 		e.val[0] = e.val[1] = e.unk[0] = e.unk[1] = 0;
 		flags_or(&e, &src);
 		flags_or(&e, &tb->udp);
-		mf = method_flags(s, t, g->seq * 2 + half);
+		mf = method_flags(s, t, gen);
 		if (mf)
 			flags_or(&e, mf);
 		if (t->to_tag)
@@ -440,7 +480,7 @@ static __always_inline int kernel_lane_udp(struct xdp_md *ctx, const struct xdp_
 		e.unk[0] &= ~e.val[0];
 		e.unk[1] &= ~e.val[1];
 	}
-	route_eval(&e, tb);
+	route_eval_memo(&e, tb, s, gen);
 	if (e.rule < 0)
 		return to_user(ctx, (enum xdp_reason)e.why, r, bytes);
 	{

@@ -131,11 +131,20 @@ struct sk_memo_method { /* kt_methods for a method of at most 8 bytes */
 	struct sk_flags flags;
 };
 
+struct sk_memo_route { /* the route (siphon.bpf.c route_eval()) for flags in three values */
+	__u32 gen;
+	__s32 rule;                    /* out: the rule, its action, or why up */
+	__u32 kind, pool, why, pad;
+	struct sk_flags val, unk;      /* in */
+	struct sk_flags dval, dunk;    /* out: with the derived flags */
+};
+
 struct sk_scratch {
 	__u8 buf[SKS_BUF + 64];
 	struct sk_scan st;
 	struct sk_name_key key;
 	struct sk_memo_method methods[SK_MEMO_SLOTS];
+	struct sk_memo_route routes[SK_MEMO_SLOTS];
 };
 
 /* The memo slot of a word: its top bits after a multiply by 2^64 / phi. */
