@@ -119,6 +119,7 @@ struct sk_scan {
 	/* the value parsers' state (kept here, not in registers, across iterations) */
 	__u32 line, st, k, a, b, bad, at, n_at, lt, gt, semi, q1, q2, named, tag_len, name_len;
 	__u64 num, lname;
+	__u64 w[5]; /* the first 40 bytes of the line sk_header() reads */
 };
 
 /* A per-CPU memo of a table answer, keyed by the generation it came from
