@@ -226,32 +226,47 @@ static __always_inline void route_eval(struct eval_ctx *e, const struct sk_table
 	}
 }
 
+static __always_inline int route_memo_holds(const struct sk_memo_route *m, const struct eval_ctx *e,
+					    __u32 gen)
+{
+	return m->gen == gen && m->val.w[0] == e->val[0] && m->val.w[1] == e->val[1] &&
+	       m->unk.w[0] == e->unk[0] && m->unk.w[1] == e->unk[1];
+}
+
 /* route_eval() memoised per CPU: a pure function of the flags in three
  * values and the generation (gen = seq * 2 + half), and most messages
- * come with one of a few flag sets (a method, in a dialog or not). */
+ * come with one of a few flag sets (before the scan; after it, by method
+ * and dialog state). Two ways a slot pair, so that two sets the hash puts
+ * on one pair do not evict each other. */
 static __always_inline void route_eval_memo(struct eval_ctx *e, const struct sk_tables *tb,
 					    struct sk_scratch *s, __u32 gen)
 {
 	__u64 h = e->val[0] ^ e->val[1] * 3 ^ e->unk[0] * 5 ^ e->unk[1] * 7;
-	struct sk_memo_route *m = &s->routes[sk_memo_slot(h)];
+	__u32 pair = sk_memo_slot(h) & ~1u;
+	struct sk_memo_route *m = &s->routes[pair];
 
-	if (m->gen != gen || m->val.w[0] != e->val[0] || m->val.w[1] != e->val[1] ||
-	    m->unk.w[0] != e->unk[0] || m->unk.w[1] != e->unk[1]) {
-		m->gen = gen;
-		m->val.w[0] = e->val[0];
-		m->val.w[1] = e->val[1];
-		m->unk.w[0] = e->unk[0];
-		m->unk.w[1] = e->unk[1];
-		route_eval(e, tb);
-		m->rule = e->rule;
-		m->kind = e->kind;
-		m->pool = e->pool;
-		m->why = e->why;
-		m->dval.w[0] = e->val[0];
-		m->dval.w[1] = e->val[1];
-		m->dunk.w[0] = e->unk[0];
-		m->dunk.w[1] = e->unk[1];
-		return;
+	if (!route_memo_holds(m, e, gen)) {
+		m = &s->routes[pair | 1];
+		if (!route_memo_holds(m, e, gen)) {
+			/* fill the way the pair's victim bit names, then flip it */
+			m = &s->routes[pair | (s->routes[pair].victim & 1)];
+			s->routes[pair].victim ^= 1;
+			m->gen = gen;
+			m->val.w[0] = e->val[0];
+			m->val.w[1] = e->val[1];
+			m->unk.w[0] = e->unk[0];
+			m->unk.w[1] = e->unk[1];
+			route_eval(e, tb);
+			m->rule = e->rule;
+			m->kind = e->kind;
+			m->pool = e->pool;
+			m->why = e->why;
+			m->dval.w[0] = e->val[0];
+			m->dval.w[1] = e->val[1];
+			m->dunk.w[0] = e->unk[0];
+			m->dunk.w[1] = e->unk[1];
+			return;
+		}
 	}
 	e->rule = m->rule;
 	e->kind = m->kind;

@@ -135,7 +135,8 @@ struct sk_memo_method { /* kt_methods for a method of at most 8 bytes */
 struct sk_memo_route { /* the route (siphon.bpf.c route_eval()) for flags in three values */
 	__u32 gen;
 	__s32 rule;                    /* out: the rule, its action, or why up */
-	__u32 kind, pool, why, pad;
+	__u32 kind, pool, why;
+	__u32 victim;                  /* in a pair's first slot: the way to fill next */
 	struct sk_flags val, unk;      /* in */
 	struct sk_flags dval, dunk;    /* out: with the derived flags */
 };
