@@ -239,6 +239,58 @@ static __always_inline void route_eval(struct eval_ctx *e, const struct sk_table
 	}
 }
 
+static __always_inline int route_memo_holds(const struct sk_memo_route *m, const struct eval_ctx *e,
+					    __u32 gen)
+{
+	return m->gen == gen && m->val.w[0] == e->val[0] && m->val.w[1] == e->val[1] &&
+	       m->unk.w[0] == e->unk[0] && m->unk.w[1] == e->unk[1];
+}
+
+/* route_eval() memoised per CPU: a pure function of the flags in three
+ * values and the generation (gen = seq * 2 + half), and most messages
+ * come with one of a few flag sets (before the scan; after it, by method
+ * and dialog state). Two ways a slot pair, so that two sets the hash puts
+ * on one pair do not evict each other. */
+static __always_inline void route_eval_memo(struct eval_ctx *e, const struct sk_tables *tb,
+					    struct sk_scratch *s, __u32 gen)
+{
+	__u64 h = e->val[0] ^ e->val[1] * 3 ^ e->unk[0] * 5 ^ e->unk[1] * 7;
+	__u32 pair = sk_memo_slot(h) & ~1u;
+	struct sk_memo_route *m = &s->routes[pair];
+
+	if (!route_memo_holds(m, e, gen)) {
+		m = &s->routes[pair | 1];
+		if (!route_memo_holds(m, e, gen)) {
+			/* fill the way the pair's victim bit names, then flip it */
+			m = &s->routes[pair | (s->routes[pair].victim & 1)];
+			s->routes[pair].victim ^= 1;
+			m->gen = gen;
+			m->val.w[0] = e->val[0];
+			m->val.w[1] = e->val[1];
+			m->unk.w[0] = e->unk[0];
+			m->unk.w[1] = e->unk[1];
+			route_eval(e, tb);
+			m->rule = e->rule;
+			m->kind = e->kind;
+			m->pool = e->pool;
+			m->why = e->why;
+			m->dval.w[0] = e->val[0];
+			m->dval.w[1] = e->val[1];
+			m->dunk.w[0] = e->unk[0];
+			m->dunk.w[1] = e->unk[1];
+			return;
+		}
+	}
+	e->rule = m->rule;
+	e->kind = m->kind;
+	e->pool = m->pool;
+	e->why = m->why;
+	e->val[0] = m->dval.w[0];
+	e->val[1] = m->dval.w[1];
+	e->unk[0] = m->dunk.w[0];
+	e->unk[1] = m->dunk.w[1];
+}
+
 static __always_inline void flags_or(struct eval_ctx *e, const struct sk_flags *f)
 {
 	e->val[0] |= f->w[0];
@@ -328,6 +380,38 @@ static __always_inline __u32 next_hop(struct xdp_md *ctx, const struct xdp_pkt *
 #undef f
 }
 
+/* The flags of the scanned message's method (kt_methods), NULL for none.
+ * s->key holds the method, zero-padded (msg_slot() reads its first word).
+ * Methods of at most 8 bytes are memoised per CPU: most messages then skip
+ * hashing a 40-byte key, and the table's cache lines. */
+static __always_inline const struct sk_flags *method_flags(struct sk_scratch *s,
+							   const struct sk_scan *t, __u32 gen)
+{
+	__u64 *k = (__u64 *)s->key.name;
+	struct sk_memo_method *m;
+	const struct sk_flags *f;
+
+	/* the method (at most 31 bytes), zero-padded, word by word */
+	for (__u32 j = 0; j < SK_NAME_MAX / 8; j++) {
+		__u32 n = t->method_len > j * 8 ? t->method_len - j * 8 : 0;
+
+		k[j] = sk_ld(s, t->method_off + j * 8) & m_bytes(n);
+	}
+	s->key.len = t->method_len;
+	if (t->method_len > 8)
+		return bpf_map_lookup_elem(&kt_methods, &s->key);
+	m = &s->methods[sk_memo_slot(k[0])];
+	if (m->gen != gen || m->word != k[0]) {
+		f = bpf_map_lookup_elem(&kt_methods, &s->key);
+		m->gen = gen;
+		m->word = k[0];
+		m->found = f != NULL;
+		if (f)
+			m->flags = *f;
+	}
+	return m->found ? &m->flags : NULL;
+}
+
 /* XXH64 over the payload copy (every read masked with SKS_MASK) */
 XXH64_DEFINE(xxh64_sks, SKS_MASK)
 
@@ -380,7 +464,7 @@ static __always_inline int kernel_verdict(enum xdp_reason r)
 static __always_inline int kernel_lane_decide(struct xdp_md *ctx, const struct xdp_pkt *p,
 					      struct eval_ctx *ep, enum xdp_reason *r)
 {
-	__u32 zero = 0, len = p->payload_len, half, idx, slot, node, bytes = p->len;
+	__u32 zero = 0, len = p->payload_len, half, gen, idx, slot, node, bytes = p->len;
 	const struct sk_gen *g = bpf_map_lookup_elem(&generation, &zero);
 	const struct sk_tables *tb;
 	const struct sk_pool *pool;
@@ -400,6 +484,10 @@ static __always_inline int kernel_lane_decide(struct xdp_md *ctx, const struct x
 	if (!tb || !tb->valid)
 		return to_user(ctx, XDP_REASON_UP_NO_TABLES, r, bytes);
 	e.half = half;
+	gen = g->seq * 2 + half;
+	s = bpf_map_lookup_elem(&sip_scratch, &zero);
+	if (!s)
+		return to_user(ctx, XDP_REASON_UP_SCAN, r, bytes);
 
 	/* before the scan: the source and transport flags are known, the
 	 * message's are not; a drop that surely holds is an early drop
@@ -408,7 +496,7 @@ static __always_inline int kernel_lane_decide(struct xdp_md *ctx, const struct x
 	flags_or(&e, &src);
 	flags_or(&e, &tb->udp);
 	flags_unk(&e, &tb->msg_flags);
-	route_eval(&e, tb);
+	route_eval_memo(&e, tb, s, gen);
 	if (e.rule >= 0 && e.kind == SK_ACTION_DROP) {
 		pl = pkt_ptr(ctx, p->payload_off, 2);
 		if (!pl || len < 20 || pl[0] != 0 || pl[1] != 1) {
@@ -421,8 +509,7 @@ static __always_inline int kernel_lane_decide(struct xdp_md *ctx, const struct x
 	/* the scan */
 	if (len > SK_SCAN_MAX)
 		return to_user(ctx, XDP_REASON_UP_TOO_LONG, r, bytes);
-	s = bpf_map_lookup_elem(&sip_scratch, &zero);
-	if (!s || len == 0)
+	if (len == 0)
 		return to_user(ctx, XDP_REASON_UP_SCAN, r, bytes);
 	{
 		__u64 n = len;
@@ -442,20 +529,11 @@ static __always_inline int kernel_lane_decide(struct xdp_md *ctx, const struct x
 	{
 		const struct sk_flags *mf;
 
-		__u64 *k = (__u64 *)s->key.name;
-
-		/* the method (at most 31 bytes), zero-padded, word by word */
-		for (__u32 j = 0; j < SK_NAME_MAX / 8; j++) {
-			__u32 n = t->method_len > j * 8 ? t->method_len - j * 8 : 0;
-
-			k[j] = sk_ld(s, t->method_off + j * 8) & m_bytes(n);
-		}
-		s->key.len = t->method_len;
 		s->key.half = half;
 		e.val[0] = e.val[1] = e.unk[0] = e.unk[1] = 0;
 		flags_or(&e, &src);
 		flags_or(&e, &tb->udp);
-		mf = bpf_map_lookup_elem(&kt_methods, &s->key);
+		mf = method_flags(s, t, gen);
 		if (mf)
 			flags_or(&e, mf);
 		if (t->to_tag)
@@ -475,7 +553,7 @@ static __always_inline int kernel_lane_decide(struct xdp_md *ctx, const struct x
 		e.unk[0] &= ~e.val[0];
 		e.unk[1] &= ~e.val[1];
 	}
-	route_eval(&e, tb);
+	route_eval_memo(&e, tb, s, gen);
 	if (e.rule < 0)
 		return to_user(ctx, (enum xdp_reason)e.why, r, bytes);
 	{

@@ -14,7 +14,7 @@
  * (Call-ID, Via, To, CSeq, Content-Length), word-wise, in a global
  * function of their own (sk_value()); the other lines cost the line end
  * and the name. The line loop is a bounded loop (no call per line but
- * sk_header()); other loops unroll their first words and go on in
+ * sk_lines(), a few lines a call); other loops unroll their first words and go on in
  * open-coded iterators (bpf_iter_num, kernel >= 6.4): state the loop
  * carries stays in bounded registers or in the per-CPU value, so the
  * verifier converges after a few iterations.
@@ -195,19 +195,27 @@ static __always_inline __u32 sk_kind(struct sk_scratch *s, __u32 n, __u64 l0, __
 	return 0;
 }
 
-/* The line at p: its end found from the words the name is read from,
- * then, for a header line, the header. Returns 0: unsure; 1: the empty
- * line (t->done, t->hdr_len); else where the next line starts. A global
- * function: the verifier checks it once, apart from the line loop. */
-__noinline int sk_header(struct sk_scratch *s, __u32 p, int lookup)
+/* The first n (1-32) bytes of the words w are letters, digits, '-', '.' */
+static __always_inline int sk_name_bytes(const __u64 *w, __u32 n)
 {
-	struct sk_scan *t;
-	__u64 w[5], l[4], m;
+	for (__u32 j = 0; j < 4; j++) {
+		if (~m_name(w[j]) & m_low(n - j * 8))
+			return 0;
+		if (n <= j * 8 + 8)
+			break;
+	}
+	return 1;
+}
+
+/* The line at p (p <= SK_SCAN_MAX): its end found from the words the
+ * name is read from, then, for a header line, the header. Returns 0:
+ * unsure; 1: the empty line (t->done, t->hdr_len); else where the next
+ * line starts. */
+static __always_inline int sk_header(struct sk_scratch *s, struct sk_scan *t, __u32 p, int lookup)
+{
+	__u64 *w = t->w, *l = (__u64 *)s->key.name, m; /* off the stack: the calls are deep */
 	__u32 colon = SKS_NONE, le = SKS_NONE, kind, v;
 
-	if (!s || p > SK_SCAN_MAX)
-		return 0;
-	t = &s->st;
 	for (__u32 j = 0; j < 5; j++)
 		w[j] = sk_ld(s, p + j * 8);
 	/* the line's end: the first byte outside 0x20-0x7E, CR LF */
@@ -243,49 +251,85 @@ __noinline int sk_header(struct sk_scratch *s, __u32 p, int lookup)
 		__u32 n = colon - j * 8;
 		__u64 keep = m_low(n);
 
-		if (~m_name(w[j]) & keep)
-			return 0;
-		/* lower case (| 0x20 is exact on these bytes), zero past the name */
+		/* lower case (| 0x20, exact on name bytes), zero past the name */
 		l[j] = (w[j] | B20) & ((keep >> 7) * 0xFF);
 		if (n <= 8)
 			break;
 	}
 	kind = sk_kind(s, colon, l[0], l[1], l[2], l[3], lookup);
+	/* a name the kind knows is made of name bytes already: | 0x20 gives a
+	 * letter, digit, '-' or '.' only from itself, its other case, or a
+	 * byte below 0x20 (none before the line's end); check the others */
+	if (!kind && !sk_name_bytes(w, colon))
+		return 0;
 	v = p + colon + 1;
 	t->extra_seen |= kind >> 16;
-	if (kind & SKH_CALL_ID) {
+	/* one parsed kind a name (xdp_tables.c publish_names()): a switch,
+	 * so that an unknown kind (looked up) is 8 paths for the verifier,
+	 * not one per combination of bits */
+	switch (kind & 0xFFFF) {
+	case SKH_CALL_ID:
 		if (++t->n_callid == 1 && !sk_value(s, SKH_CALL_ID, v, le))
 			return 0;
-	}
-	if (kind & SKH_VIA) {
+		break;
+	case SKH_VIA:
 		if (!sk_value(s, SKH_VIA, v, le))
 			return 0;
 		if (++t->n_via == 1) {
 			t->via_off = v;
 			t->via_end = le;
 		}
-	}
-	if (kind & SKH_FROM)
+		break;
+	case SKH_FROM:
 		t->n_from++;
-	if (kind & SKH_TO) {
+		break;
+	case SKH_TO:
 		if (++t->n_to == 1 && !sk_value(s, SKH_TO, v, le))
 			return 0;
-	}
-	if (kind & SKH_CSEQ) {
+		break;
+	case SKH_CSEQ:
 		if (++t->n_cseq == 1 && !sk_value(s, SKH_CSEQ, v, le))
 			return 0;
-	}
-	if (kind & SKH_CLEN) {
+		break;
+	case SKH_CLEN:
 		if (++t->n_clen == 1 && !sk_value(s, SKH_CLEN, v, le))
 			return 0;
-	}
-	if (kind & SKH_ROUTE) {
+		break;
+	case SKH_ROUTE:
 		if (++t->n_route == 1) {
 			t->route_off = v;
 			t->route_end = le;
 		}
+		break;
 	}
 	return (int)le + 2;
+}
+
+/* Up to SK_LINES_A_CALL lines from p, as sk_header(): 0 unsure, 1 the
+ * empty line, else where the next line starts. A global function: the
+ * verifier checks it once, apart from the line loop; a few lines a call,
+ * since a call and its return cost about what a short line's scan does. */
+#define SK_LINES_A_CALL 3
+
+__noinline int sk_lines(struct sk_scratch *s, __u32 p, int lookup)
+{
+	int next = 0;
+
+	if (!s)
+		return 0;
+	s->st.line = p;
+	for (__u32 i = 0; i < SK_LINES_A_CALL; i++) {
+		/* the line's start read back from the map value: an unknown
+		 * bounded scalar each iteration, so the verifier prunes */
+		p = s->st.line;
+		if (p > SK_SCAN_MAX)
+			return 0;
+		next = sk_header(s, &s->st, p, lookup);
+		if (next <= 1)
+			break;
+		s->st.line = (__u32)next;
+	}
+	return next;
 }
 
 /* Scans s->buf[0..len) (len 1..SK_SCAN_MAX) with the names of half =
@@ -315,17 +359,17 @@ __noinline int sk_scan_payload(struct sk_scratch *s, __u32 len, __u32 hl, __u32 
 	/* the line's start lives in the map value: read back as an unknown
 	 * bounded scalar each iteration, so the loop converges */
 	t->line = le + 2;
-	/* a bounded loop, no iterator call per line: the body is small (the
-	 * line is sk_header()'s, verified apart), so the verifier walks all
-	 * SK_LINES_MAX iterations cheaply */
+	/* a bounded loop, no iterator call: the body is small (the lines are
+	 * sk_lines()'s, verified apart), so the verifier walks all its
+	 * iterations cheaply */
 #pragma clang loop unroll(disable)
-	for (__u32 i = 0; i < SK_LINES_MAX; i++) {
+	for (__u32 i = 0; i < SK_LINES_MAX / SK_LINES_A_CALL + 1; i++) {
 		int next;
 
 		p = t->line;
 		if (p > SK_SCAN_MAX)
 			break;
-		next = sk_header(s, p, lookup);
+		next = sk_lines(s, p, lookup);
 		if (next <= 1) /* unsure, or the empty line */
 			break;
 		t->line = (__u32)next;

@@ -119,13 +119,41 @@ struct sk_scan {
 	/* the value parsers' state (kept here, not in registers, across iterations) */
 	__u32 line, st, k, a, b, bad, at, n_at, lt, gt, semi, q1, q2, named, tag_len, name_len;
 	__u64 num, lname;
+	__u64 w[5]; /* the first 40 bytes of the line sk_header() reads */
+};
+
+/* A per-CPU memo of a table answer, keyed by the generation it came from
+ * (seq * 2 + half: a publication never serves an older table's answer). */
+#define SK_MEMO_SLOTS 8 /* a power of two */
+
+struct sk_memo_method { /* kt_methods for a method of at most 8 bytes */
+	__u64 word;          /* the method, zero-padded (it gives the length too) */
+	__u32 gen, found;
+	struct sk_flags flags;
+};
+
+struct sk_memo_route { /* the route (siphon.bpf.c route_eval()) for flags in three values */
+	__u32 gen;
+	__s32 rule;                    /* out: the rule, its action, or why up */
+	__u32 kind, pool, why;
+	__u32 victim;                  /* in a pair's first slot: the way to fill next */
+	struct sk_flags val, unk;      /* in */
+	struct sk_flags dval, dunk;    /* out: with the derived flags */
 };
 
 struct sk_scratch {
 	__u8 buf[SKS_BUF + 64];
 	struct sk_scan st;
 	struct sk_name_key key;
+	struct sk_memo_method methods[SK_MEMO_SLOTS];
+	struct sk_memo_route routes[SK_MEMO_SLOTS];
 };
+
+/* The memo slot of a word: its top bits after a multiply by 2^64 / phi. */
+static __always_inline __u32 sk_memo_slot(__u64 word)
+{
+	return (__u32)((word * 0x9E3779B97F4A7C15ull) >> 61) & (SK_MEMO_SLOTS - 1);
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
