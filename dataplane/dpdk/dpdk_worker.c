@@ -179,7 +179,7 @@ static void handle(struct dpdk_worker *w, unsigned pi, struct rte_mbuf *m)
 	enum pipeline_outcome o;
 
 	w->c.rx++;
-	w->emit_port = (uint16_t)pi;
+	w->emit_port = (uint16_t)(w->ports->egress >= 0 ? (unsigned)w->ports->egress : pi);
 	if (likely(m->nb_segs == 1)) {
 		/* the room behind the frame lets encap grow it in place */
 		o = pipeline_process(&w->pipe, rte_pktmbuf_mtod(m, uint8_t *), &len,
@@ -192,7 +192,7 @@ static void handle(struct dpdk_worker *w, unsigned pi, struct rte_mbuf *m)
 	}
 	switch (o) {
 	case PIPELINE_FORWARD:
-		tx_put(w, pi, m);
+		tx_put(w, w->emit_port, m);
 		return;
 	case PIPELINE_PUNT:
 	case PIPELINE_PASS:
@@ -249,7 +249,8 @@ int dpdk_worker_run(void *arg)
 		w->pipe.now_s = now_us / 1000000;
 		w->pipe.now_ms = now_us / 1000;
 		for (unsigned pi = 0; pi < n_ports; pi++)
-			rx_burst(w, pi);
+			if ((int)pi != w->ports->egress) /* the egress port is sent on only */
+				rx_burst(w, pi);
 		now_us = clock_us();
 		/* the kernel's side: a read a drain period when idle, not one a loop */
 		if (w->tap && w->queue == 0 &&

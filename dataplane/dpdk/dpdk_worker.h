@@ -62,8 +62,8 @@ struct dpdk_worker {
 	struct dpdk_worker_counters c;
 	const struct dpdk_ports *ports;
 	uint16_t queue;
-	uint16_t emit_port;   /* where released fragments leave: the port of the frame
-			       * being processed */
+	uint16_t emit_port;   /* where the frame being processed (and fragments it
+			       * releases) would leave: its port, or the egress port */
 	unsigned seconds;     /* set on one worker: it stops the run after this (0: never) */
 	volatile sig_atomic_t *stop;
 	uint64_t last_expire_ms;

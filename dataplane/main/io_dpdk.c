@@ -229,6 +229,13 @@ static int run_eal(const struct options *o, const struct siphon_config *cfg,
 		gen_generation_free(g);
 		goto out;
 	}
+	if (o->egress && (ports.egress = dpdk_ports_find(&ports, o->egress)) <= 0) {
+		fprintf(stderr, "siphon: --egress %s: %s\n", o->egress, ports.egress ? "no such DPDK "
+			"port (EAL's names: --vdev NAME,...)" : "is port 0, where frames come in");
+		dpdk_ports_close(&ports);
+		gen_generation_free(g);
+		goto out;
+	}
 	if (exception_open(&tap, o, &ports)) {
 		dpdk_ports_close(&ports);
 		gen_generation_free(g);
@@ -252,9 +259,10 @@ static int run_eal(const struct options *o, const struct siphon_config *cfg,
 	}
 	if (run) {
 		fprintf(stderr, "siphon: dpdk on %u port%s (first %s), %u lcore%s%s, exception "
-			"path %s\n", ports.n, ports.n == 1 ? "" : "s", ports.name[0], n,
+			"path %s%s%s\n", ports.n, ports.n == 1 ? "" : "s", ports.name[0], n,
 			n == 1 ? "" : "s", sd ? ", tables from siphond" : "",
-			tap.fd >= 0 ? tap.name : "none");
+			tap.fd >= 0 ? tap.name : "none", o->egress ? ", egress " : "",
+			o->egress ? o->egress : "");
 		run_workers(w, o, sd);
 	}
 	leaked = dpdk_ports_close(&ports);

@@ -41,7 +41,7 @@
 	"       [--summary FILE] [--stats-interval S]\n" \
 	"siphon --io xdp --iface IF --counters [--bpffs DIR]\n" \
 	"siphon --io xdp --iface IF --detach [--bpffs DIR] [--skb-mode]\n" \
-	"siphon --io dpdk (--config FILE | --siphond PATH [--state-dir DIR]) [--exception-iface NAME|none] [--seconds S] -- EAL-ARGS\n" \
+	"siphon --io dpdk (--config FILE | --siphond PATH [--state-dir DIR]) [--egress PORT] [--exception-iface NAME|none] [--seconds S] -- EAL-ARGS\n" \
 	"siphon --version\n"
 
 static void usage(FILE *f)
@@ -140,7 +140,9 @@ static const struct optdoc opts[O_COUNT] = {
 	[O_OUT] = { "out", 0, "OUT.pcap", "pcap: where the forwarded frames go." },
 	[O_PUNT] = { "punt", 0, "PUNT.pcap", "pcap: where the punted and passed frames go." },
 	[O_IFACE] = { "iface", 0, "IF", "xdp: the interface that receives SIP." },
-	[O_EGRESS] = { "egress", 0, "IF2", "xdp: send forwarded frames out of another interface." },
+	[O_EGRESS] = { "egress", 0, "IF2",
+		       "xdp: send forwarded frames out of another interface; dpdk: out of the port "
+		       "EAL names so (e.g. net_af_packet1), which siphon then only sends on." },
 	[O_QUEUES] = { "queues", 0, "N", "xdp: receive queues, one worker each (1 to 64)." },
 	[O_BPFFS] = { "bpffs", 0, "DIR",
 		      "xdp: the BPF file system for the pins (default $SIPHON_BPFFS, else /sys/fs/bpf)." },

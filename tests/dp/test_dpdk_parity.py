@@ -196,3 +196,26 @@ def test_generations_from_siphond(tmp_path):
     assert "d3" in ds["nodes"]  # the summary shows the running generation's nodes
     if RUNTIME:
         assert not (RUNTIME / prefix).exists()
+
+
+def test_egress_port(tmp_path):
+    """--egress net_pcap1: every forwarded frame leaves by the second port,
+    which siphon only sends on (its rx_pcap is never read); the first
+    port sends nothing."""
+    conf, capture = ROOT / "tests" / "bpf" / "lab.conf", ROOT / "tests" / "bpf" / "sipp_calls.pcap"
+    want, _, _ = run_pcap(tmp_path, conf, capture)
+    out0, out1 = tmp_path / "out0.pcap", tmp_path / "out1.pcap"
+    prefix, eal = eal_args(tmp_path, "egress", capture, out0)
+    p = subprocess.run([SIPHON, "--io", "dpdk", "--config", conf, "--seconds", "1", "--egress",
+                        "net_pcap1", "--exception-iface", "none", "--", *eal, "--vdev",
+                        f"net_pcap1,rx_pcap={capture},tx_pcap={out1}"], capture_output=True, timeout=120)
+    assert p.returncode == 0, p.stderr.decode()
+    ds = json.loads(p.stdout)
+    assert read_pcap(out1) == want and read_pcap(out0) == []
+    assert [port["ipackets"] for port in ds["ports"]] == [len(read_pcap(capture)), 0]
+    assert ds["mbufs"]["in_use_at_exit"] == 0
+    for bad, says in (("net_pcap0", "is port 0"), ("net_nothing", "no such DPDK port")):
+        p = subprocess.run([SIPHON, "--io", "dpdk", "--config", conf, "--seconds", "1", "--egress",
+                            bad, "--exception-iface", "none", "--", *eal], capture_output=True,
+                           text=True, timeout=120)
+        assert p.returncode == 1 and f"siphon: --egress {bad}: {says}" in p.stderr
