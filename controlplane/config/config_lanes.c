@@ -103,8 +103,8 @@ void config_describe_lanes(const struct siphon_config *cfg, FILE *out)
 	char err[256];
 
 	fprintf(out, "lanes: the pipeline (--io pcap, AF_XDP, --io dpdk) takes this config; "
-		"--io dpdk has no exception path to the kernel yet: what it would punt or pass "
-		"is dropped, counted as punt_no_exception_path (docs/dpdk.md)\n");
+		"--io dpdk gives what it punts or passes to the kernel on its exception "
+		"interface (--exception-iface, docs/dpdk.md)\n");
 	if (kernel_lane_fits(&cfg->tables, err, sizeof(err)) != 0) {
 		fprintf(out, "lanes: --io xdp refuses it: %s\n", err);
 		return;

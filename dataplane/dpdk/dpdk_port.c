@@ -87,6 +87,7 @@ int dpdk_ports_open(struct dpdk_ports *p, uint16_t queues, char *err, size_t err
 
 	memset(p, 0, sizeof(*p));
 	p->queues = queues;
+	p->egress = -1;
 	RTE_ETH_FOREACH_DEV(port) {
 		if (p->n == DPDK_MAX_PORTS) {
 			snprintf(err, errlen, "more than %d ports: give EAL fewer (--vdev, -a)",
@@ -118,6 +119,14 @@ int dpdk_ports_open(struct dpdk_ports *p, uint16_t queues, char *err, size_t err
 			return rc;
 	}
 	return 0;
+}
+
+int dpdk_ports_find(const struct dpdk_ports *p, const char *name)
+{
+	for (unsigned i = 0; i < p->n; i++)
+		if (strcmp(p->name[i], name) == 0)
+			return (int)i;
+	return -1;
 }
 
 static void take_stats(struct dpdk_ports *p, unsigned i)

@@ -40,6 +40,11 @@ struct dpdk_ports {
 	char name[DPDK_MAX_PORTS][64]; /* as EAL knows them, e.g. net_pcap0 */
 	struct dpdk_port_stats stats[DPDK_MAX_PORTS];
 	uint16_t queues;              /* RX/TX queue pairs on each: one per worker */
+	/* -1: a forwarded frame leaves by the port it came in on. Else the
+	 * index of the port all forwarded frames leave by (--egress), which
+	 * siphon only sends on: what it receives is the kernel's (the lab's
+	 * net_af_packet on the core link). */
+	int egress;
 	struct rte_mempool *pool;
 	unsigned pool_size;
 };
@@ -49,6 +54,9 @@ struct dpdk_ports {
  * too few queues on a port, no memory for the pool); what was opened is
  * closed again by dpdk_ports_close. */
 int dpdk_ports_open(struct dpdk_ports *p, uint16_t queues, char *err, size_t errlen);
+
+/* The index of the port EAL calls `name`, or -1. */
+int dpdk_ports_find(const struct dpdk_ports *p, const char *name);
 
 /* Takes each port's counters (p->stats), stops and closes it (a net_pcap
  * port then completes its output capture) and frees the pool. Returns the

@@ -44,6 +44,47 @@ static void tx_put(struct dpdk_worker *w, unsigned pi, struct rte_mbuf *m)
 		tx_flush(w, pi);
 }
 
+/* A punted or passed frame to the kernel, as it is (the TAP carries the
+ * port's MAC); the caller keeps the frame. */
+static void to_kernel(struct dpdk_worker *w, const uint8_t *frame, size_t len)
+{
+	if (likely(w->tap && punt_tap_give(w->tap, frame, len) == 0))
+		w->c.to_kernel++;
+	else
+		w->c.to_kernel_dropped++;
+}
+
+/* What the kernel sent on the exception interface, out of port 0 (worker
+ * 0 only): at most a burst of reads, each straight into an mbuf. Frames
+ * stay in the TAP's queue while the pool has no mbuf. */
+static void from_kernel(struct dpdk_worker *w)
+{
+	unsigned got = 0;
+
+	while (got < DPDK_BURST) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(w->ports->pool);
+		ssize_t n;
+
+		if (unlikely(!m))
+			break;
+		n = punt_tap_read(w->tap, rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_tailroom(m));
+		if (n <= 0) {
+			rte_pktmbuf_free(m);
+			if (n == 0)
+				break;
+			w->c.from_kernel_dropped++;
+			got++; /* a frame was taken off the queue */
+			continue;
+		}
+		m->data_len = (uint16_t)n;
+		m->pkt_len = (uint32_t)n;
+		w->c.from_kernel++;
+		got++;
+		tx_put(w, 0, m);
+	}
+	w->tap_backlog = got == DPDK_BURST;
+}
+
 /* pipeline_emit_fn: a held fragment released by the frame being processed
  * leaves before that frame, out of the same port, from an mbuf of its own
  * (the pipeline keeps its copy until emit returns). */
@@ -53,7 +94,7 @@ static void emit_frame(void *ctx, const uint8_t *frame, size_t len, enum pipelin
 	struct rte_mbuf *m;
 
 	if (o != PIPELINE_FORWARD) {
-		w->c.punt_no_exception_path++;
+		to_kernel(w, frame, len);
 		return;
 	}
 	m = rte_pktmbuf_alloc(w->ports->pool);
@@ -113,7 +154,8 @@ static int chain_write(struct dpdk_worker *w, struct rte_mbuf *m, const uint8_t 
 
 /* The pipeline on a frame spread over a chain of mbufs, made whole in
  * the worker's buffer first (jumbo frames: the pipeline reads one). */
-static enum pipeline_outcome process_chain(struct dpdk_worker *w, struct rte_mbuf *m)
+static enum pipeline_outcome process_chain(struct dpdk_worker *w, struct rte_mbuf *m,
+					   size_t *linear_len)
 {
 	size_t len = RTE_MIN((size_t)rte_pktmbuf_pkt_len(m), (size_t)DPDK_LINEAR_MAX - REWRITE_ENCAP_MAX);
 	enum pipeline_outcome o;
@@ -121,6 +163,7 @@ static enum pipeline_outcome process_chain(struct dpdk_worker *w, struct rte_mbu
 	w->c.multi_segment++;
 	rte_pktmbuf_read(m, 0, (uint32_t)len, w->linear); /* copies: the chain is not one run */
 	o = pipeline_process(&w->pipe, w->linear, &len, DPDK_LINEAR_MAX);
+	*linear_len = len;
 	if (o == PIPELINE_FORWARD && chain_write(w, m, w->linear, len)) {
 		w->c.multi_segment_no_mbuf++;
 		return PIPELINE_DROP;
@@ -132,10 +175,11 @@ static enum pipeline_outcome process_chain(struct dpdk_worker *w, struct rte_mbu
 static void handle(struct dpdk_worker *w, unsigned pi, struct rte_mbuf *m)
 {
 	size_t len = rte_pktmbuf_data_len(m);
+	const uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
 	enum pipeline_outcome o;
 
 	w->c.rx++;
-	w->emit_port = (uint16_t)pi;
+	w->emit_port = (uint16_t)(w->ports->egress >= 0 ? (unsigned)w->ports->egress : pi);
 	if (likely(m->nb_segs == 1)) {
 		/* the room behind the frame lets encap grow it in place */
 		o = pipeline_process(&w->pipe, rte_pktmbuf_mtod(m, uint8_t *), &len,
@@ -143,15 +187,16 @@ static void handle(struct dpdk_worker *w, unsigned pi, struct rte_mbuf *m)
 		m->data_len = (uint16_t)len;
 		m->pkt_len = (uint32_t)len;
 	} else {
-		o = process_chain(w, m);
+		o = process_chain(w, m, &len);
+		frame = w->linear; /* the whole frame, as the pipeline left it */
 	}
 	switch (o) {
 	case PIPELINE_FORWARD:
-		tx_put(w, pi, m);
+		tx_put(w, w->emit_port, m);
 		return;
 	case PIPELINE_PUNT:
 	case PIPELINE_PASS:
-		w->c.punt_no_exception_path++;
+		to_kernel(w, frame, len);
 		break;
 	default: /* DROP, and HOLD (the pipeline kept a copy): counted there */
 		break;
@@ -204,8 +249,15 @@ int dpdk_worker_run(void *arg)
 		w->pipe.now_s = now_us / 1000000;
 		w->pipe.now_ms = now_us / 1000;
 		for (unsigned pi = 0; pi < n_ports; pi++)
-			rx_burst(w, pi);
+			if ((int)pi != w->ports->egress) /* the egress port is sent on only */
+				rx_burst(w, pi);
 		now_us = clock_us();
+		/* the kernel's side: a read a drain period when idle, not one a loop */
+		if (w->tap && w->queue == 0 &&
+		    (w->tap_backlog || now_us - w->last_tap_us >= DPDK_DRAIN_US)) {
+			from_kernel(w);
+			w->last_tap_us = now_us;
+		}
 		if (now_us - last_drain_us >= DPDK_DRAIN_US) {
 			for (unsigned pi = 0; pi < n_ports; pi++) {
 				w->c.drains += w->tx[pi].n != 0;
@@ -233,13 +285,15 @@ int dpdk_worker_run(void *arg)
 }
 
 int dpdk_worker_init(struct dpdk_worker *w, const struct dpdk_ports *p, uint16_t queue,
-		     const struct compiled_tables *t, struct grace_calls *gc)
+		     const struct compiled_tables *t, struct grace_calls *gc,
+		     const struct punt_tap *tap)
 {
 	int rc;
 
 	memset(w, 0, sizeof(*w));
 	w->ports = p;
 	w->queue = queue;
+	w->tap = tap;
 	w->linear = malloc(DPDK_LINEAR_MAX);
 	if (!w->linear)
 		return -ENOMEM;

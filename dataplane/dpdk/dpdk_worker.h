@@ -8,11 +8,13 @@
 #define SIPHON_DPDK_WORKER_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "dpdk_port.h"
 #include "gen_swap.h"
 #include "pipeline.h"
+#include "punt_tap.h"
 
 #define DPDK_BURST         32
 #define DPDK_PREFETCH      3      /* frames warmed ahead of the one processed */
@@ -24,8 +26,12 @@
 	X(rx, "frames received")                                                              \
 	X(tx, "forwarded frames the port took")                                               \
 	X(tx_full, "forwarded frames dropped: the port's transmit queue was full")            \
-	X(punt_no_exception_path, "punted or passed frames dropped: the exception path to "   \
-	  "the kernel is not built yet in DPDK mode (docs/dpdk.md)")                          \
+	X(to_kernel, "punted or passed frames given to the kernel on the exception interface") \
+	X(to_kernel_dropped, "punted or passed frames the exception path could not take: "      \
+	  "its TAP's queue was full, or there is none (--exception-iface none)")               \
+	X(from_kernel, "frames the kernel sent on the exception interface, put out of port 0") \
+	X(from_kernel_dropped, "frames the kernel sent on the exception interface, dropped: "  \
+	  "longer than an mbuf, or a read error")                                               \
 	X(multi_segment, "frames in more than one mbuf (jumbo): copied into one buffer for "  \
 	  "the pipeline, and back into the chain when forwarded")                              \
 	X(multi_segment_no_mbuf, "forwarded multi-segment frames dropped: the rewritten "     \
@@ -56,8 +62,8 @@ struct dpdk_worker {
 	struct dpdk_worker_counters c;
 	const struct dpdk_ports *ports;
 	uint16_t queue;
-	uint16_t emit_port;   /* where released fragments leave: the port of the frame
-			       * being processed */
+	uint16_t emit_port;   /* where the frame being processed (and fragments it
+			       * releases) would leave: its port, or the egress port */
 	unsigned seconds;     /* set on one worker: it stops the run after this (0: never) */
 	volatile sig_atomic_t *stop;
 	uint64_t last_expire_ms;
@@ -66,6 +72,13 @@ struct dpdk_worker {
 	 * quiescent state after each loop (docs/generations.md). */
 	struct gen_swap *swap;
 	const struct pipeline_gen *gen; /* what pipe runs (swap mode) */
+	/* The exception path (docs/dpdk.md): punted and passed frames are
+	 * written to the TAP by every worker (one write() a frame); worker 0
+	 * alone reads what the kernel sends on it, at most a burst each drain
+	 * period, and puts it out of port 0. NULL: dropped and counted. */
+	const struct punt_tap *tap;
+	uint64_t last_tap_us;
+	bool tap_backlog; /* the last read filled a burst: read again next loop */
 	struct dpdk_tx_batch tx[DPDK_MAX_PORTS];
 	uint8_t *linear; /* DPDK_LINEAR_MAX bytes, for multi-segment frames */
 } __attribute__((aligned(64)));
@@ -73,7 +86,8 @@ struct dpdk_worker {
 /* The worker for queue `queue` of every port of p, with its own pipeline
  * state on t. 0 or -errno (-ENOMEM, or the pipeline's). */
 int dpdk_worker_init(struct dpdk_worker *w, const struct dpdk_ports *p, uint16_t queue,
-		     const struct compiled_tables *t, struct grace_calls *gc);
+		     const struct compiled_tables *t, struct grace_calls *gc,
+		     const struct punt_tap *tap);
 void dpdk_worker_free(struct dpdk_worker *w);
 
 /* The hot loop (an lcore_function_t: arg is the worker), until *w->stop;

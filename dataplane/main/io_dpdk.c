@@ -15,6 +15,7 @@
 
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
@@ -25,6 +26,7 @@
 #include "dpdk_siphond.h"
 #include "dpdk_worker.h"
 #include "eal_runtime.h"
+#include "punt_tap.h"
 
 static volatile sig_atomic_t stop;
 
@@ -95,10 +97,49 @@ static int eal_start(const struct options *o)
 	return 0;
 }
 
+/* The exception path (docs/dpdk.md): the TAP named by --exception-iface,
+ * created or attached to, with port 0's MAC so that the kernel answers
+ * for the port. tap->fd stays -1 with "none". 0, or -errno after a line. */
+static int exception_open(struct punt_tap *tap, const struct options *o,
+			  const struct dpdk_ports *p)
+{
+	struct rte_ether_addr mac;
+	char err[256];
+	int rc;
+
+	tap->fd = -1;
+	if (strcmp(o->exception_iface, "none") == 0)
+		return 0;
+	rc = rte_eth_macaddr_get(p->id[0], &mac);
+	if (rc) {
+		fprintf(stderr, "siphon: port %u (%s) has no MAC for --exception-iface: %s\n",
+			p->id[0], p->name[0], rte_strerror(-rc));
+		return rc;
+	}
+	rc = punt_tap_open(tap, o->exception_iface, mac.addr_bytes, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "siphon: --exception-iface: %s (or --exception-iface none)\n", err);
+	return rc;
+}
+
+static void exception_print(FILE *f, const struct punt_tap *tap, int *first)
+{
+	json_key(f, "exception", first);
+	if (tap->fd < 0) {
+		fputs("null", f);
+		return;
+	}
+	fputs("{\"iface\":", f);
+	json_write_str(f, tap->name);
+	fprintf(f, ",\"mac\":\"%02x:%02x:%02x:%02x:%02x:%02x\"}", tap->mac[0], tap->mac[1],
+		tap->mac[2], tap->mac[3], tap->mac[4], tap->mac[5]);
+}
+
 /* What the summary reads: standalone, the config's tables; with siphond
  * (sd not NULL), the generation running at the end. */
-static void print_summary(const struct dpdk_ports *p, struct dpdk_worker *w, unsigned n,
-			  unsigned leaked, const struct compiled_tables *t,
+static void print_summary(const struct dpdk_ports *p, const struct punt_tap *tap,
+			  struct dpdk_worker *w, unsigned n, unsigned leaked,
+			  const struct compiled_tables *t,
 			  const struct siphon_config *cfg, const struct dpdk_siphond *sd)
 {
 	struct pipeline_worker **pw = calloc(n, sizeof(*pw));
@@ -117,6 +158,7 @@ static void print_summary(const struct dpdk_ports *p, struct dpdk_worker *w, uns
 	}
 	fputc('}', stdout);
 	dpdk_ports_print(stdout, p, &first);
+	exception_print(stdout, tap, &first);
 	json_key(stdout, "mbufs", &first);
 	printf("{\"pool\":%u,\"in_use_at_exit\":%u}", p->pool_size, leaked);
 	if (sd)
@@ -167,6 +209,7 @@ static int run_eal(const struct options *o, const struct siphon_config *cfg,
 	struct dpdk_siphond *sd = NULL;
 	const unsigned n = rte_lcore_count();
 	struct dpdk_ports ports;
+	struct punt_tap tap = { .fd = -1 };
 	struct dpdk_worker *w = aligned_alloc(64, sizeof(*w) * n);
 	/* one for the process: a call's messages may come in on any queue */
 	struct grace_calls *gc = grace_calls_new(GRACE_CALLS_BITS_DEFAULT);
@@ -186,8 +229,21 @@ static int run_eal(const struct options *o, const struct siphon_config *cfg,
 		gen_generation_free(g);
 		goto out;
 	}
+	if (o->egress && (ports.egress = dpdk_ports_find(&ports, o->egress)) <= 0) {
+		fprintf(stderr, "siphon: --egress %s: %s\n", o->egress, ports.egress ? "no such DPDK "
+			"port (EAL's names: --vdev NAME,...)" : "is port 0, where frames come in");
+		dpdk_ports_close(&ports);
+		gen_generation_free(g);
+		goto out;
+	}
+	if (exception_open(&tap, o, &ports)) {
+		dpdk_ports_close(&ports);
+		gen_generation_free(g);
+		goto out;
+	}
 	for (; ready < n; ready++) {
-		int e = dpdk_worker_init(&w[ready], &ports, (uint16_t)ready, tables, gc);
+		int e = dpdk_worker_init(&w[ready], &ports, (uint16_t)ready, tables, gc,
+					 tap.fd >= 0 ? &tap : NULL);
 
 		if (e) {
 			fprintf(stderr, "siphon: the tables do not load: %s\n", strerror(-e));
@@ -202,14 +258,16 @@ static int run_eal(const struct options *o, const struct siphon_config *cfg,
 		g = NULL;
 	}
 	if (run) {
-		fprintf(stderr, "siphon: dpdk on %u port%s (first %s), %u lcore%s%s\n", ports.n,
-			ports.n == 1 ? "" : "s", ports.name[0], n, n == 1 ? "" : "s",
-			sd ? ", tables from siphond" : "");
+		fprintf(stderr, "siphon: dpdk on %u port%s (first %s), %u lcore%s%s, exception "
+			"path %s%s%s\n", ports.n, ports.n == 1 ? "" : "s", ports.name[0], n,
+			n == 1 ? "" : "s", sd ? ", tables from siphond" : "",
+			tap.fd >= 0 ? tap.name : "none", o->egress ? ", egress " : "",
+			o->egress ? o->egress : "");
 		run_workers(w, o, sd);
 	}
 	leaked = dpdk_ports_close(&ports);
 	if (run) {
-		print_summary(&ports, w, n, leaked, tables, cfg, sd);
+		print_summary(&ports, &tap, w, n, leaked, tables, cfg, sd);
 		rc = 0;
 	}
 	if (sd)
@@ -220,6 +278,7 @@ static int run_eal(const struct options *o, const struct siphon_config *cfg,
 	}
 	while (ready)
 		dpdk_worker_free(&w[--ready]);
+	punt_tap_close(&tap);
 	gen_generation_free(g);
 out:
 	free(w);

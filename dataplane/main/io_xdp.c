@@ -392,7 +392,7 @@ int run_xdp(const struct options *o, const struct siphon_config *cfg,
 		fprintf(stderr, "siphon: out of memory for %u workers\n", n);
 		goto early;
 	}
-	if (o->punt_tap && punt_tap_open(&tap, o->punt_tap, err, sizeof(err))) {
+	if (o->punt_tap && punt_tap_open(&tap, o->punt_tap, NULL, err, sizeof(err))) {
 		fprintf(stderr, "siphon: --punt-tap: %s\n", err);
 		goto early;
 	}

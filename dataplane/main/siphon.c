@@ -4,7 +4,8 @@
  *   siphon --io pcap --config FILE --in IN.pcap --out OUT.pcap [--punt PUNT.pcap]
  *   siphon --io xdp --iface IF [--egress IF2] [--queues N] --config FILE [...]
  *   siphon --io xdp --iface IF (--counters | --detach) [--bpffs DIR]
- *   siphon --io dpdk (--config FILE | --siphond PATH) [--seconds S] -- EAL-ARGS
+ *   siphon --io dpdk (--config FILE | --siphond PATH) [--exception-iface NAME|none]
+ *                    [--seconds S] -- EAL-ARGS
  *   siphon --version
  *
  * pcap replays a capture (deterministic: forwarded frames to OUT, punted
@@ -40,7 +41,7 @@
 	"       [--summary FILE] [--stats-interval S]\n" \
 	"siphon --io xdp --iface IF --counters [--bpffs DIR]\n" \
 	"siphon --io xdp --iface IF --detach [--bpffs DIR] [--skb-mode]\n" \
-	"siphon --io dpdk (--config FILE | --siphond PATH [--state-dir DIR]) [--seconds S] -- EAL-ARGS\n" \
+	"siphon --io dpdk (--config FILE | --siphond PATH [--state-dir DIR]) [--egress PORT] [--exception-iface NAME|none] [--seconds S] -- EAL-ARGS\n" \
 	"siphon --version\n"
 
 static void usage(FILE *f)
@@ -72,11 +73,18 @@ static int parse_uint(const char *opt, const char *s, unsigned lo, unsigned hi, 
 }
 
 /* The arguments after `--` are EAL's; only --io dpdk takes them. */
-static int check_dpdk_args(const struct options *o)
+static int check_dpdk_args(struct options *o)
 {
 	if (!o->config && !o->siphond) {
 		fprintf(stderr, "siphon: --io dpdk needs --config FILE (standalone) or --siphond "
 				"PATH, then -- and the EAL arguments\n");
+		return -EINVAL;
+	}
+	if (!o->exception_iface)
+		o->exception_iface = "siphon-x0";
+	if (strlen(o->exception_iface) >= 16) {
+		fprintf(stderr, "siphon: --exception-iface '%s': an interface name has at most 15 "
+				"characters\n", o->exception_iface);
 		return -EINVAL;
 	}
 	if (!o->eal_argc) {
@@ -115,7 +123,7 @@ static int check_xdp_args(struct options *o)
 
 enum { O_IO, O_CONFIG, O_SIPHOND, O_STATE_DIR, O_IN, O_OUT, O_PUNT, O_IFACE, O_EGRESS, O_QUEUES,
        O_BPFFS, O_SKB, O_LANE, O_TAP, O_ZC, O_COPY, O_FRAMES, O_CPU, O_SECONDS, O_SUMMARY, O_STATS,
-       O_COUNTERS, O_DETACH, O_VERSION, O_HELP, O_MAN, O_COUNT };
+       O_COUNTERS, O_DETACH, O_EXCEPTION, O_VERSION, O_HELP, O_MAN, O_COUNT };
 
 /* The options, once: getopt_long, --help and siphon(8) come from here. */
 static const struct optdoc opts[O_COUNT] = {
@@ -132,7 +140,9 @@ static const struct optdoc opts[O_COUNT] = {
 	[O_OUT] = { "out", 0, "OUT.pcap", "pcap: where the forwarded frames go." },
 	[O_PUNT] = { "punt", 0, "PUNT.pcap", "pcap: where the punted and passed frames go." },
 	[O_IFACE] = { "iface", 0, "IF", "xdp: the interface that receives SIP." },
-	[O_EGRESS] = { "egress", 0, "IF2", "xdp: send forwarded frames out of another interface." },
+	[O_EGRESS] = { "egress", 0, "IF2",
+		       "xdp: send forwarded frames out of another interface; dpdk: out of the port "
+		       "EAL names so (e.g. net_af_packet1), which siphon then only sends on." },
 	[O_QUEUES] = { "queues", 0, "N", "xdp: receive queues, one worker each (1 to 64)." },
 	[O_BPFFS] = { "bpffs", 0, "DIR",
 		      "xdp: the BPF file system for the pins (default $SIPHON_BPFFS, else /sys/fs/bpf)." },
@@ -149,6 +159,10 @@ static const struct optdoc opts[O_COUNT] = {
 	[O_STATS] = { "stats-interval", 0, "S", "xdp: print the counters every S seconds (1 to 86400)." },
 	[O_COUNTERS] = { "counters", 0, NULL, "xdp: print the pinned program's counters and exit." },
 	[O_DETACH] = { "detach", 0, NULL, "xdp: remove siphon's XDP program and pins from IF and exit." },
+	[O_EXCEPTION] = { "exception-iface", 0, "NAME|none",
+			  "dpdk: the TAP that siphon creates (or attaches to) with port 0's MAC: "
+			  "punted and passed frames go to the kernel on it, what the kernel sends on "
+			  "it leaves by port 0 (default siphon-x0; none: they are dropped and counted)." },
 	[O_VERSION] = { "version", 0, NULL, "Print the version and exit." },
 	[O_HELP] = { "help", 'h', NULL, "Print this help and exit." },
 	[O_MAN] = { "man", 0, NULL, "Print siphon(8) and exit." },
@@ -210,6 +224,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case O_SUMMARY: o->summary = optarg; break;
 		case O_SIPHOND: o->siphond = optarg; break;
 		case O_STATE_DIR: o->state_dir = optarg; break;
+		case O_EXCEPTION: o->exception_iface = optarg; break;
 		case O_SKB: o->skb_mode = true; break;
 		case O_ZC: o->zero_copy = true; break;
 		case O_COPY: o->copy = true; break;
@@ -271,6 +286,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 	}
 	if (!o->state_dir)
 		o->state_dir = "/var/lib/siphon";
+	if (o->exception_iface && !(o->io && strcmp(o->io, "dpdk") == 0)) {
+		fprintf(stderr, "siphon: --exception-iface goes with --io dpdk (--io xdp: --punt-tap)\n");
+		return -EINVAL;
+	}
 	if (o->io && strcmp(o->io, "xdp") == 0)
 		return check_xdp_args(o);
 	if (o->io && strcmp(o->io, "dpdk") == 0)

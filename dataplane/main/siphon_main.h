@@ -15,6 +15,7 @@ struct options {
 	const char *iface, *egress, *bpffs, *punt_tap, *summary; /* xdp */
 	const char *siphond, *state_dir; /* tables from siphond (docs/generations.md) */
 	char **eal_argv; /* dpdk: the arguments after `--`, for EAL */
+	const char *exception_iface; /* dpdk: the TAP to the kernel, or "none" */
 	int eal_argc;
 	unsigned queues, frames, seconds, stats_interval;
 	int cpu; /* -1: workers not pinned */

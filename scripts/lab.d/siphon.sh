@@ -21,9 +21,10 @@ siphon_bin() {
 	echo "$bin"
 }
 
-siphon_start() { # SIPHON-ARGS...: siphon --io xdp in sph-lb, in the background
-	local bin run
-	bin=$(siphon_bin)
+siphon_start() { # SIPHON-ARGS...: siphon --io xdp (or dpdk: lab.d/dpdk.sh) in sph-lb, in the background
+	local bin run io
+	io=$(env_get SIPHON_LAB_IO)
+	[[ $io == dpdk ]] || bin=$(siphon_bin)
 	siphon_pid >/dev/null && die "siphon already runs (pid $(siphon_pid)): scripts/lab siphon restart"
 	set_mode siphon
 	env_set SIPHON_LAB_MODE siphon
@@ -49,6 +50,12 @@ siphon_start() { # SIPHON-ARGS...: siphon --io xdp in sph-lb, in the background
 		args+=("$a")
 	done
 	set -- "${args[@]}"
+	if [[ $io == dpdk ]]; then
+		dpdk_siphon_start "$SIPHON_DIR/siphon-summary.$run.json" "${tables[@]}" "$@"
+		ln -sfn "siphon-summary.$run.json" "$SIPHON_DIR/siphon-summary.json"
+		log "$(grep '^siphon: dpdk on' "$SIPHON_DIR/siphon.log") [run $run]"
+		return 0
+	fi
 	start_bg siphon "$NS_LB" env LIBXDP_BPFFS="$RUN/bpffs" "$bin" --io xdp \
 		--iface "$IF_LB_IN" --egress "$IF_LB_CORE" "${tables[@]}" \
 		--bpffs "$RUN/bpffs" --punt-tap sph-punt \
@@ -63,7 +70,11 @@ siphon_stop() { # TERM (timeout passes it on); siphon writes its summary at exit
 	local pid
 	pid=$(siphon_pid) || { log "siphon does not run"; return 0; }
 	stop_pids "$pid"
-	log "siphon stopped; its XDP program stays attached (scripts/lab siphon detach); summary: $SIPHON_DIR/siphon-summary.json"
+	if [[ $(env_get SIPHON_LAB_IO) == dpdk ]]; then
+		log "siphon stopped; summary: $SIPHON_DIR/siphon-summary.json"
+	else
+		log "siphon stopped; its XDP program stays attached (scripts/lab siphon detach); summary: $SIPHON_DIR/siphon-summary.json"
+	fi
 }
 
 cmd_siphon() {

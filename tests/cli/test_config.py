@@ -183,8 +183,8 @@ NOT_YET = {  # what check says of each setting only siphond applies (or nothing 
 
 
 LANES_PIPELINE = ("lanes: the pipeline (--io pcap, AF_XDP, --io dpdk) takes this config; --io dpdk "
-                  "has no exception path to the kernel yet: what it would punt or pass is "
-                  "dropped, counted as punt_no_exception_path (docs/dpdk.md)")
+                  "gives what it punts or passes to the kernel on its exception interface "
+                  "(--exception-iface, docs/dpdk.md)")
 
 
 def test_check_edge_conf():

@@ -30,7 +30,7 @@ def free_hugepages():
 
 def siphon_dpdk(name, *eal, lcores="0"):
     prefix = f"siphon-test-{os.getpid()}-{name}"
-    r = subprocess.run([SIPHON, "--io", "dpdk", "--config", CONF, "--seconds", "1", "--",
+    r = subprocess.run([SIPHON, "--io", "dpdk", "--config", CONF, "--seconds", "1", "--exception-iface", "none", "--",
                         "-l", lcores, "--no-pci", "--file-prefix", prefix, *eal],
                        capture_output=True, text=True, timeout=60)
     if RUNTIME:
@@ -102,7 +102,8 @@ def test_sigterm_stops_cleanly(tmp_path):
     output capture complete), the summary printed, no mbuf in use."""
     out = tmp_path / "out.pcap"
     prefix = f"siphon-test-{os.getpid()}-sigterm"
-    p = subprocess.Popen([SIPHON, "--io", "dpdk", "--config", CONF, "--", "-l", "0", "--no-huge",
+    p = subprocess.Popen([SIPHON, "--io", "dpdk", "--config", CONF, "--exception-iface", "none", "--", "-l", "0",
+                          "--no-huge",
                           "--no-pci", "--file-prefix", prefix, "--vdev",
                           f"net_pcap0,rx_pcap={CALLS},tx_pcap={out}"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

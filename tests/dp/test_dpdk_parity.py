@@ -54,7 +54,7 @@ def run_dpdk(tmp_path, conf, capture, seconds=1):
     out = tmp_path / "dpdk-out.pcap"
     prefix, eal = eal_args(tmp_path, "parity", capture, out)
     p = subprocess.run([SIPHON, "--io", "dpdk", "--config", conf, "--seconds", str(seconds),
-                        "--", *eal], capture_output=True, timeout=120)
+                        "--exception-iface", "none", "--", *eal], capture_output=True, timeout=120)
     assert p.returncode == 0, p.stderr.decode()
     summary = json.loads(p.stdout)
     assert summary["mbufs"]["in_use_at_exit"] == 0
@@ -75,8 +75,10 @@ def assert_same(tmp_path, conf, capture):
     port = ds["ports"][0]
     assert ds["dpdk"]["rx"] == port["ipackets"] == ps["packets"] == n
     assert ds["dpdk"]["tx"] == port["opackets"] == len(want)
-    # no exception path yet: what --io pcap gives the kernel is counted and freed
-    assert ds["dpdk"]["punt_no_exception_path"] == len(punted)
+    # no exception interface here (test_dpdk_exception has one): what --io
+    # pcap gives the kernel is counted and freed
+    assert ds["dpdk"]["to_kernel_dropped"] == len(punted)
+    assert ds["dpdk"]["to_kernel"] == ds["dpdk"]["from_kernel"] == 0 and ds["exception"] is None
     assert ds["dpdk"]["tx_full"] == ds["dpdk"]["multi_segment_no_mbuf"] == 0
     return ds
 
@@ -143,7 +145,8 @@ def test_two_lcores_sum_their_counters(tmp_path):
     prefix = f"siphon-test-{os.getpid()}-two"
     vdev = "net_pcap0," + ",".join(f"rx_pcap={i}" for i in halves) + "," + \
            ",".join(f"tx_pcap={o}" for o in outs)
-    p = subprocess.run([SIPHON, "--io", "dpdk", "--config", conf, "--seconds", "1", "--",
+    p = subprocess.run([SIPHON, "--io", "dpdk", "--config", conf, "--seconds", "1",
+                        "--exception-iface", "none", "--",
                         "-l", "0,1", "-n", "1", "--no-huge", "-m", "64", "--no-pci",
                         "--file-prefix", prefix, "--vdev", vdev],
                        capture_output=True, timeout=120)
@@ -172,7 +175,7 @@ def test_generations_from_siphond(tmp_path):
     out = tmp_path / "dpdk-out.pcap"
     prefix, eal = eal_args(tmp_path, "siphond", capture, out)
     p = subprocess.run([SIPHON, "--io", "dpdk", "--siphond", sock, "--state-dir",
-                        tmp_path / "no-state", "--seconds", "2", "--", *eal],
+                        tmp_path / "no-state", "--seconds", "2", "--exception-iface", "none", "--", *eal],
                        capture_output=True, timeout=120)
     assert p.returncode == 0, p.stderr.decode()
     ev = sg.events(pub)
@@ -193,3 +196,26 @@ def test_generations_from_siphond(tmp_path):
     assert "d3" in ds["nodes"]  # the summary shows the running generation's nodes
     if RUNTIME:
         assert not (RUNTIME / prefix).exists()
+
+
+def test_egress_port(tmp_path):
+    """--egress net_pcap1: every forwarded frame leaves by the second port,
+    which siphon only sends on (its rx_pcap is never read); the first
+    port sends nothing."""
+    conf, capture = ROOT / "tests" / "bpf" / "lab.conf", ROOT / "tests" / "bpf" / "sipp_calls.pcap"
+    want, _, _ = run_pcap(tmp_path, conf, capture)
+    out0, out1 = tmp_path / "out0.pcap", tmp_path / "out1.pcap"
+    prefix, eal = eal_args(tmp_path, "egress", capture, out0)
+    p = subprocess.run([SIPHON, "--io", "dpdk", "--config", conf, "--seconds", "1", "--egress",
+                        "net_pcap1", "--exception-iface", "none", "--", *eal, "--vdev",
+                        f"net_pcap1,rx_pcap={capture},tx_pcap={out1}"], capture_output=True, timeout=120)
+    assert p.returncode == 0, p.stderr.decode()
+    ds = json.loads(p.stdout)
+    assert read_pcap(out1) == want and read_pcap(out0) == []
+    assert [port["ipackets"] for port in ds["ports"]] == [len(read_pcap(capture)), 0]
+    assert ds["mbufs"]["in_use_at_exit"] == 0
+    for bad, says in (("net_pcap0", "is port 0"), ("net_nothing", "no such DPDK port")):
+        p = subprocess.run([SIPHON, "--io", "dpdk", "--config", conf, "--seconds", "1", "--egress",
+                            bad, "--exception-iface", "none", "--", *eal], capture_output=True,
+                           text=True, timeout=120)
+        assert p.returncode == 1 and f"siphon: --egress {bad}: {says}" in p.stderr

@@ -1,18 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The punt TAP device (punt_tap.h). */
+/* The TAP device back into the kernel stack (punt_tap.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/if.h>
+#include <linux/if_arp.h>
 #include <linux/if_tun.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "punt_tap.h"
 
-int punt_tap_open(struct punt_tap *p, const char *name, char *err, size_t errlen)
+int punt_tap_open(struct punt_tap *p, const char *name, const uint8_t *mac, char *err,
+		  size_t errlen)
 {
 	struct ifreq ifr;
 	int s, rc;
@@ -20,7 +22,7 @@ int punt_tap_open(struct punt_tap *p, const char *name, char *err, size_t errlen
 	memset(p, 0, sizeof(*p));
 	p->fd = -1;
 	if (strlen(name) >= IFNAMSIZ) {
-		snprintf(err, errlen, "--punt-tap '%s': an interface name has at most %d characters",
+		snprintf(err, errlen, "'%s': an interface name has at most %d characters",
 			 name, IFNAMSIZ - 1);
 		return -EINVAL;
 	}
@@ -46,6 +48,18 @@ int punt_tap_open(struct punt_tap *p, const char *name, char *err, size_t errlen
 		if (s >= 0)
 			close(s);
 		goto fail;
+	}
+	if (mac) { /* before it is up: no frame leaves with another MAC */
+		struct ifreq hw = ifr;
+
+		hw.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+		memcpy(hw.ifr_hwaddr.sa_data, mac, 6);
+		if (ioctl(s, SIOCSIFHWADDR, &hw) < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "TAP %s: cannot give it the MAC: %s", name, strerror(errno));
+			close(s);
+			goto fail;
+		}
 	}
 	ifr.ifr_flags |= IFF_UP;
 	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) {
@@ -81,7 +95,22 @@ int punt_tap_write(const struct punt_tap *p, uint8_t *frame, size_t len)
 	if (len < 14)
 		return -EINVAL;
 	memcpy(frame, p->mac, 6);
+	return punt_tap_give(p, frame, len);
+}
+
+int punt_tap_give(const struct punt_tap *p, const uint8_t *frame, size_t len)
+{
 	if (write(p->fd, frame, len) != (ssize_t)len)
 		return -errno;
 	return 0;
+}
+
+ssize_t punt_tap_read(const struct punt_tap *p, uint8_t *buf, size_t cap)
+{
+	/* the TAP returns a frame's whole length, also when it copied less */
+	ssize_t n = read(p->fd, buf, cap);
+
+	if (n < 0)
+		return errno == EAGAIN ? 0 : -errno;
+	return (size_t)n > cap ? -EMSGSIZE : n;
 }

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Suite netns: the lab with siphon --io dpdk (`scripts/lab up --io dpdk`,
+# docs/lab.md "DPDK mode", docs/dpdk.md "Exception path"), tables from
+# siphond as `scripts/lab siphond start` runs it:
+#   1. OPTIONS to the VIP (IPv4, IPv6): punted by siphon, given to the
+#      kernel on the exception interface, answered by siphond, the answer
+#      back out through the DPDK port;
+#   2. CALLS SIPp calls through the VIP: 0 failed, each node a third
+#      (±5 points), every call on one node;
+#   3. siphon stopped: no mbuf in use at exit, every punt given to the
+#      kernel (none dropped), what the kernel sent out by port 0.
+# On failure (or KEEP=1) its files are kept in /tmp/dpdk-lab.last.
+set -euo pipefail
+lab=$1
+ctl=${2:?usage: dpdk_lab_check.sh LAB SIPHONCTL}
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/netns/netns_lib.sh
+source "$here/netns_lib.sh"
+keep=/tmp/dpdk-lab.last
+CALLS=${CALLS:-1500} RATE=${RATE:-250}
+trap siphond_exit EXIT
+trap 'exit 143' TERM INT # meson's timeout: still clean up
+
+"$lab" down >/dev/null 2>&1 || true
+"$lab" up --io dpdk
+"$lab" siphond start
+"$lab" siphon start --siphond
+acked_running() { (($(acked) >= $(running_gen))); }
+wait_for 50 acked_running || fail "siphon did not ack siphond's generation"
+
+echo "--- 1. OPTIONS to the VIP, answered by siphond through the exception path"
+for vip in 198.18.0.10 2001:db8:18::10; do
+	src=198.18.1.2
+	[[ $vip == *:* ]] && src=2001:db8:18:1::2
+	ip netns exec sph-caller timeout 20 "$py" "$here/answers_peer.py" options "$src" "$vip" 200 OK ||
+		fail "OPTIONS to $vip"
+done
+
+echo "--- 2. $CALLS calls at $RATE/s through the VIP"
+since=$(date +%s.%N)
+"$lab" check --vip --calls "$CALLS" --rate "$RATE" | tee "$work/check.out"
+grep -q "^check: $CALLS calls ok, 0 failed" "$work/check.out" || fail "calls failed"
+sleep 1 # the nodes' SIPp message logs
+"$lab" calls --since "$since" | tee "$work/calls.json"
+"$py" - "$work/calls.json" "$CALLS" <<'PY' || fail "the calls are not evenly split, one node each"
+import json, sys
+d, calls = json.load(open(sys.argv[1])), int(sys.argv[2])
+assert sum(d["invites_by_node"].values()) == calls, d
+assert sorted(d["share_by_node"]) == ["b1", "b2", "b3"], d
+for node, share in d["share_by_node"].items():
+    assert abs(share - 1 / 3) <= 0.05, "%s has %.1f%% of the calls" % (node, share * 100)
+assert d["split_calls"] == 0, "calls on two nodes: %s" % d["split_examples"]
+print("distribution ok: %s" % d["share_by_node"])
+PY
+
+echo "--- 3. siphon stopped: its summary"
+"$lab" siphon stop
+"$py" - "$lb/siphon-summary.json" "$CALLS" <<'PY' || fail "siphon's summary"
+import json, sys
+s, calls = json.load(open(sys.argv[1])), int(sys.argv[2])
+d, o = s["dpdk"], s["outcomes"]
+print("dpdk: %s\noutcomes: %s\nmbufs: %s\nports: %s" % (d, o, s["mbufs"], s["ports"]))
+assert s["mbufs"]["in_use_at_exit"] == 0, "mbufs leaked"
+assert s["exception"]["iface"] == "sph-lb-x" and s["exception"]["mac"] == "02:00:00:18:00:01"
+assert o["punt"] >= 2 and d["to_kernel"] == o["punt"] + o["pass"] and d["to_kernel_dropped"] == 0
+# the nodes' answers come back through the kernel (sph-lb-core), out by port 0
+assert d["from_kernel"] >= 3 * calls and d["from_kernel_dropped"] == 0
+assert o["forward"] >= 3 * calls  # INVITE, ACK, BYE of each call, to the nodes
+assert s["ports"][1]["opackets"] == o["forward"] and d["tx_full"] == 0
+PY
+echo "dpdk-lab: ok"
