@@ -119,10 +119,14 @@ def frame(payload):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit(__doc__.split("\n\n")[0])
+    if len(sys.argv) not in (2, 4) or (len(sys.argv) == 4 and sys.argv[2] != "--rounds"):
+        sys.exit(__doc__.split("\n\n")[0] + "\n" + __doc__.split("\n\n")[-1])
     msgs = round_of_mix()
-    packets.write_pcap(Path(sys.argv[1]), [frame(m) for m in msgs])
+    if len(sys.argv) == 4:
+        filled = [m.replace(MARK.encode(), b"%016x" % r) for r in range(int(sys.argv[3])) for m in msgs]
+        packets.write_pcap(Path(sys.argv[1]), [frame(m) for m in filled])
+    else:
+        packets.write_pcap(Path(sys.argv[1]), [frame(m) for m in msgs])
     sizes = ", ".join(f"{m.split(b' ', 1)[0].decode()} {len(m)}" for m in msgs[:4])
     print(f"{len(msgs)} messages, {sum(map(len, msgs)) // len(msgs)} bytes of SIP on average ({sizes}, ...)",
           file=sys.stderr)

@@ -1,7 +1,8 @@
-"""bench/blast/results.py RESULTS REPORT_JSON: bench/blast/run's summary on
-stdout (per lane and rate: forwarded, lost, CPU per message; the highest
-rate without loss; the headline ratios) and the same as one result for
-bench/report.py in REPORT_JSON. RESULTS: one JSON line per lane and rate.
+"""bench/blast/results.py RESULTS REPORT_JSON [DIR]: bench/blast/run's
+summary on stdout (per lane and rate: forwarded, lost, CPU per message; the
+highest rate without loss; the headline ratios; where siphon's XDP program
+sent the messages, from DIR/LANE.summary.json) and the same as one result
+for bench/report.py in REPORT_JSON. RESULTS: one JSON line per lane and rate.
 
 CPU per forwarded message (docs/bench-blast.md "How CPU is counted"):
   balancer  its processes' utime+stime (every process in sph-lb) plus its
@@ -11,6 +12,7 @@ CPU per forwarded message (docs/bench-blast.md "How CPU is counted"):
             same for plain kernel routing at that rate"""
 import json
 import sys
+from pathlib import Path
 
 BPF_STATS_NS = 75  # what bpf_stats add to each run here (LAB-NOTES "Measuring CPU here")
 NAMES = {"routing": "plain kernel routing (no balancer)",
@@ -63,6 +65,26 @@ def headline(by, rates, lane):
     return (k / s if k and s else None), rate, (k, s)
 
 
+def siphon_split(folder, lanes):
+    """per siphon lane: frames its XDP program forwarded itself, sent up to
+    AF_XDP, and the AF_XDP workers' tx (siphon's summary over the lane)"""
+    rows = []
+    for lane in ("kernel", "afxdp"):
+        if lane not in lanes or not folder:
+            continue
+        try:
+            summ = json.loads((Path(folder) / f"{lane}.summary.json").read_text())
+        except (OSError, ValueError):
+            continue
+        reasons = summ.get("kernel", {}).get("reasons", {})
+        xsk = summ.get("xsk", {})
+        rows.append([NAMES[lane], reasons.get("kernel_forward"), reasons.get("to_userspace"),
+                     xsk.get("rx"), xsk.get("tx")])
+        print(f"{NAMES[lane]}: XDP program forwarded {reasons.get('kernel_forward')}, "
+              f"sent up to AF_XDP {reasons.get('to_userspace')}; AF_XDP rx {xsk.get('rx')}, tx {xsk.get('tx')}")
+    return rows
+
+
 def fmt(v, spec=".2f"):
     return "—" if v is None else format(v, spec)
 
@@ -113,6 +135,7 @@ def main():
         checks.append({"what": f"{NAMES[lane]}, highest rate without loss", "value": best_rate(rows, lane),
                        "unit": "msg/s", "format": "d"})
 
+    split = siphon_split(sys.argv[3] if len(sys.argv) > 3 else None, lanes)
     shown = [lane for lane in lanes if lane != "routing"]
     result = {
         "name": "blast",
@@ -137,7 +160,12 @@ def main():
                                 {"title": "balancer processes s", "format": ".2f"},
                                 {"title": "lab µs/msg", "format": ".2f"},
                                 {"title": "lab above routing µs/msg", "format": ".2f"}],
-                    "rows": table}],
+                    "rows": table},
+                   {"title": "Where siphon's XDP program sent the frames (siphon's summary, whole lane)",
+                    "columns": [{"title": "lane"}, {"title": "forwarded in the kernel", "format": "d"},
+                                {"title": "to AF_XDP", "format": "d"}, {"title": "AF_XDP rx", "format": "d"},
+                                {"title": "AF_XDP tx", "format": "d"}],
+                    "rows": split}],
         "plots": [{"title": "balancer CPU per forwarded message", "ylabel": "µs per message",
                    "categories": [f"{r // 1000}k/s" for r in rates],
                    "series": [{"label": NAMES[lane],
