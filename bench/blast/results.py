@@ -140,6 +140,19 @@ def main():
                        "value": pair[1] if pair else None, "unit": "µs", "format": ".3f",
                        "baseline": pair[0] if pair else None, "baseline_name": "Kamailio tuned",
                        "target": 1 / goal, "target_op": "<=", "target_on": "ratio"})
+    q, rate, pair, goal = ratios["kernel"]
+    if rate and ("kernel", rate) in by:
+        x = by[("kernel", rate)]
+        xdp_us = (max(0, x["bpf_ns"] - BPF_STATS_NS * x["bpf_cnt"]) / 1e3 / x["forwarded"]
+                  if x["forwarded"] else None)
+        # what the kernel lane would cost with nothing going up to AF_XDP
+        checks.append({"what": f"{NAMES['kernel']}, its XDP program alone, at {rate}/s",
+                       "value": xdp_us, "unit": "µs", "format": ".3f",
+                       "baseline": pair[0] if pair else None, "baseline_name": "Kamailio tuned",
+                       "target": 1 / goal, "target_op": "<=", "target_on": "ratio"})
+        if xdp_us and pair and pair[0]:
+            print(f"Kamailio / {NAMES['kernel']}'s XDP program alone at {rate}/s: "
+                  f"{pair[0]:.2f} / {xdp_us:.3f} µs = {pair[0] / xdp_us:.1f}x")
     for lane in lanes:
         checks.append({"what": f"{NAMES[lane]}, highest rate without loss", "value": best_rate(rows, lane),
                        "unit": "msg/s", "format": "d"})
