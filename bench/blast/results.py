@@ -87,10 +87,12 @@ def siphon_split(folder, lanes):
             continue
         reasons = summ.get("kernel", {}).get("reasons", {})
         xsk = summ.get("xsk", {})
-        rows.append([NAMES[lane], reasons.get("kernel_forward"), reasons.get("to_userspace"),
+        up = {k: v for k, v in reasons.items() if k.startswith("to_userspace") and v}
+        why = ", ".join(f"{k} {v}" for k, v in up.items()) or "none"
+        rows.append([NAMES[lane], reasons.get("kernel_forward"), sum(up.values()), why,
                      xsk.get("rx"), xsk.get("tx")])
         print(f"{NAMES[lane]}: XDP program forwarded {reasons.get('kernel_forward')}, "
-              f"sent up to AF_XDP {reasons.get('to_userspace')}; AF_XDP rx {xsk.get('rx')}, tx {xsk.get('tx')}")
+              f"sent up to AF_XDP {sum(up.values())} ({why}); AF_XDP rx {xsk.get('rx')}, tx {xsk.get('tx')}")
     return rows
 
 
@@ -187,7 +189,8 @@ def main():
                     "rows": table},
                    {"title": "Where siphon's XDP program sent the frames (siphon's summary, whole lane)",
                     "columns": [{"title": "lane"}, {"title": "forwarded in the kernel", "format": "d"},
-                                {"title": "to AF_XDP", "format": "d"}, {"title": "AF_XDP rx", "format": "d"},
+                                {"title": "to AF_XDP", "format": "d"}, {"title": "why (siphon's reasons)"},
+                                {"title": "AF_XDP rx", "format": "d"},
                                 {"title": "AF_XDP tx", "format": "d"}],
                     "rows": split}],
         "plots": [{"title": "balancer CPU per forwarded message", "ylabel": "µs per message",
