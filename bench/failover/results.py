@@ -66,7 +66,7 @@ def main():
                        "unit": "calls", "format": "d"})
     cols = ["lane", "kill to last new call at b1 (ms)", "new calls at b1 after the kill",
             "INVITEs at b1 after the kill", "kill to b1 out (ms)", "how it was seen",
-            "kill to table without b1 in use (ms)", "calls", "failed", "failed, sent to b1 after the kill",
+            "kill to the table without b1 in use, as polled (ms; an upper bound)", "calls", "failed", "failed, sent to b1 after the kill",
             "failed elsewhere", "up on b1 at the kill"]
     fmt = [None, ".0f", "d", "d", ".0f", None, ".0f", "d", "d", "d", "d", "d"]
     table = {"title": "b1's SIPp killed (SIGKILL) under 50 calls/s of 2 s calls",
