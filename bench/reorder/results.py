@@ -19,10 +19,8 @@ def main():
     for r in rows:
         c = {"what": NAMES[r["lane"]] + ": calls reordered per 10,000",
              "value": r["reordered_per_10k"], "unit": "calls", "format": ".1f"}
-        if not r["lane"].startswith("kamailio"):
-            c.update(target=0, target_op="<=", target_on="value")
-            if kam:
-                c.update(baseline=kam["reordered_per_10k"], baseline_name="Kamailio, 2 workers")
+        if kam and not r["lane"].startswith("kamailio"):
+            c.update(baseline=kam["reordered_per_10k"], baseline_name="Kamailio, 2 workers")
         checks.append(c)
     cols = [("lane", None), ("messages sent", "d"), ("received", "d"), ("lost", "d"),
             ("capture dropped", "d"), ("calls seen", "d"), ("calls incomplete", "d"),
@@ -38,7 +36,8 @@ def main():
                         "through the balancer (bench-blast-send); the core switch's port toward the "
                         "balancer captured in arrival order, the nodes' ports down (nothing answers). "
                         "A call is reordered when its messages arrived in another order than sent; "
-                        "per 10,000 of the calls seen at the switch."),
+                        "per 10,000 of the calls seen at the switch. siphon's target is 0 (docs/design.md: packets "
+                        "of one flow are never reordered), Kamailio's workers read one socket."),
         "checks": checks,
         "tables": [{"title": "bursts of INVITE, ACK, BYE through the balancer",
                     "columns": [dict({"title": t}, **({"format": f} if f else {})) for t, f in cols],
