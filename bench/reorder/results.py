@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-NAMES = {"kernel": "siphon, kernel lane", "afxdp": "siphon, AF_XDP lane (2 workers)",
+NAMES = {"kernel": "siphon, kernel lane (2 queues)", "afxdp": "siphon, AF_XDP lane (2 queues)",
          "kamailio": "Kamailio, 2 workers", "kamailio-4": "Kamailio, 4 workers"}
 
 
@@ -37,7 +37,8 @@ def main():
                         "balancer captured in arrival order, the nodes' ports down (nothing answers). "
                         "A call is reordered when its messages arrived in another order than sent; "
                         "per 10,000 of the calls seen at the switch. siphon's target is 0 (docs/design.md: packets "
-                        "of one flow are never reordered), Kamailio's workers read one socket."),
+                        "of one flow are never reordered), Kamailio's workers read one socket. One sending socket is one flow: the veth puts it on "
+                        "one of siphon's 2 queues, so this run does not spread a call over siphon's queues."),
         "checks": checks,
         "tables": [{"title": "bursts of INVITE, ACK, BYE through the balancer",
                     "columns": [dict({"title": t}, **({"format": f} if f else {})) for t, f in cols],
