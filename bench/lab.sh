@@ -1,6 +1,7 @@
 # Shared by the benches that run on the namespace lab (bench/xdp/run,
 # bench/blast/run; docs/lab.md): its names, the sink port's XDP program,
-# waiting for a tool's line, stopping what a bench started.
+# waiting for a tool's line, stopping what a bench started, the nodes'
+# MACs pinned in sph-lb's neighbour table.
 # Source after bench/lib.sh; a bench keeps the pids it starts in PIDS.
 # shellcheck shell=bash
 
@@ -12,6 +13,25 @@ NS_CALLER=sph-caller NS_LB=sph-lb NS_SW=sph-sw
 # shellcheck disable=SC2034
 IF_IN=sph-lb-c IF_CORE=sph-lb-core IF_SINK=sph-sw-lb
 PIDS=()
+# shellcheck disable=SC2034
+NODE_IPS=(198.18.2.21 198.18.2.22 198.18.2.23) # the lab's b1..b3 (docs/lab.md)
+NODE_MACS=(02:00:00:18:02:21 02:00:00:18:02:22 02:00:00:18:02:23)
+neigh_set=0
+
+pin_node_neighbours() { # the nodes' MACs fixed in sph-lb (when nothing answers ARP: a sink, ports down)
+	local i
+	for i in "${!NODE_IPS[@]}"; do
+		ip -n "$NS_LB" neigh replace "${NODE_IPS[$i]}" lladdr "${NODE_MACS[$i]}" dev "$IF_CORE" nud permanent
+	done
+	neigh_set=1
+}
+
+unpin_node_neighbours() { # undoes pin_node_neighbours, if it ran
+	local ip
+	((neigh_set)) || return 0
+	for ip in "${NODE_IPS[@]}"; do ip -n "$NS_LB" neigh del "$ip" dev "$IF_CORE" 2>/dev/null || true; done
+	neigh_set=0
+}
 
 xdp_prog_name() { # NS IF: the name of the XDP program attached, or nothing
 	local id
