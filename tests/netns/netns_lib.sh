@@ -31,6 +31,16 @@ io_tag=${io_tag:+-$io_tag} # "" or "-dpdk": in the names of what a failed run ke
 # shellcheck disable=SC2120 # UP-ARGS are optional
 lab_up() { "$lab" up --io "$IO" "$@"; } # [UP-ARGS...]: the lab for siphon --io $IO
 
+lab_conf_for_io() { # CONF: prints the config `lab_up --config` takes: CONF itself for
+	# --io xdp; for --io dpdk, which has no neighbour table, a copy in $work with the
+	# lab's static MACs (the balancer's, and each node's after its 198.18.2.2N address)
+	[[ $IO == dpdk ]] || { echo "$1"; return; }
+	sed -e '0,/^  addresses = /s//  mac       = "02:00:00:18:00:01";\n&/' \
+		-e 's/\(address = "198\.18\.2\.2\([1-9]\)";\)/\1 mac = "02:00:00:18:02:2\2";/' \
+		"$1" >"$work/$(basename "$1")"
+	echo "$work/$(basename "$1")"
+}
+
 calls_evenly_split() { # CALLS.JSON N [LABEL]: `lab calls` saw N INVITEs, each node 33% +- 5%,
 	# every call on one node
 	"$py" - "$1" "$2" "${3:-calls}" <<'PY' || fail "${3:-calls}: not evenly split, one node each"
