@@ -141,6 +141,18 @@ static void take_stats(struct dpdk_ports *p, unsigned i)
 #undef X
 }
 
+void dpdk_ports_take_stats(struct dpdk_ports *p)
+{
+	for (unsigned i = 0; i < p->n; i++)
+		if (p->started[i])
+			take_stats(p, i);
+}
+
+unsigned dpdk_ports_mbufs_in_use(const struct dpdk_ports *p)
+{
+	return p->pool ? rte_mempool_in_use_count(p->pool) : 0;
+}
+
 unsigned dpdk_ports_close(struct dpdk_ports *p)
 {
 	unsigned leaked;

@@ -18,7 +18,8 @@ struct rte_mempool;
 #define DPDK_RX_DESC   1024
 #define DPDK_TX_DESC   1024
 
-/* A port's own counters, taken as it stops (closed, it has none). */
+/* A port's own counters, taken as it stops (closed, it has none), and
+ * for a live summary while it runs (dpdk_ports_take_stats). */
 #define DPDK_PORT_STATS(X)                                                         \
 	X(ipackets, "frames the port received")                                     \
 	X(opackets, "frames the port sent")                                         \
@@ -62,6 +63,12 @@ int dpdk_ports_find(const struct dpdk_ports *p, const char *name);
  * port then completes its output capture) and frees the pool. Returns the
  * pool's mbufs still in use once the ports gave theirs back: 0, or a leak. */
 unsigned dpdk_ports_close(struct dpdk_ports *p);
+
+/* While the ports run (--stats-interval): each started port's counters
+ * now, into p->stats; and the pool's mbufs in use now (in the queues, the
+ * workers' batches and the per-lcore caches). Any thread. */
+void dpdk_ports_take_stats(struct dpdk_ports *p);
+unsigned dpdk_ports_mbufs_in_use(const struct dpdk_ports *p);
 
 /* The ports and their counters as a JSON array member "ports" on f. */
 void dpdk_ports_print(FILE *f, const struct dpdk_ports *p, int *first);

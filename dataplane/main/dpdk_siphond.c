@@ -101,6 +101,8 @@ static void *control_main(void *arg)
 			send_counters_of(s, s->x.cur, false);
 			last_snap_ms = now_ms();
 		}
+		if (s->tick_fn)
+			s->tick_fn(s->tick_ctx);
 	}
 	return NULL;
 }
@@ -118,6 +120,14 @@ void dpdk_siphond_join(struct dpdk_siphond *s)
 	if (s->started)
 		pthread_join(s->thread, NULL);
 	s->started = false;
+	/* the workers stopped: siphond's last snapshot is what the exit
+	 * summary says (nothing of the last second lost), after the final one
+	 * of a generation whose grace period had not ended */
+	if (s->r->fd < 0)
+		return;
+	if (s->x.retired)
+		send_counters_of(s, s->x.retired, true);
+	send_counters_of(s, s->x.cur, false);
 }
 
 const struct compiled_tables *dpdk_siphond_tables(const struct dpdk_siphond *s)

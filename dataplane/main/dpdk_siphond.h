@@ -3,7 +3,8 @@
  * first generation once the workers run, applies the next ones through
  * dpdk_gen (swapped into the workers RCU-style), and sends siphond a
  * COUNTERS snapshot about every second, and a final one of each
- * generation every worker left. No DPDK header: the workers' state only. */
+ * generation every worker left; and calls tick_fn (--stats-interval's
+ * summary) in the same loop. No DPDK header: the workers' state only. */
 #ifndef SIPHON_DPDK_SIPHOND_H
 #define SIPHON_DPDK_SIPHOND_H
 
@@ -24,6 +25,11 @@ struct dpdk_siphond {
 	volatile sig_atomic_t *stop;
 	pthread_t thread;
 	bool started;
+	/* set before dpdk_siphond_start, or NULL: called by the control
+	 * thread every loop (about 50 ms), where the tables running now may
+	 * be read (the summary every --stats-interval) */
+	void (*tick_fn)(void *ctx);
+	void *tick_ctx;
 };
 
 /* After the n workers are initialised: g (taken over, also on failure)
@@ -33,6 +39,8 @@ int dpdk_siphond_init(struct dpdk_siphond *s, struct gen_receiver *r, struct gen
 		      struct dpdk_worker *w, unsigned n, volatile sig_atomic_t *stop);
 /* The control thread, until *stop. 0 or -errno (it did not start). */
 int dpdk_siphond_start(struct dpdk_siphond *s);
+/* After the workers stopped: the thread ends, then siphond gets the last
+ * COUNTERS snapshot (what the exit summary will say). */
 void dpdk_siphond_join(struct dpdk_siphond *s);
 /* The tables running now, and their per-worker counters. */
 const struct compiled_tables *dpdk_siphond_tables(const struct dpdk_siphond *s);

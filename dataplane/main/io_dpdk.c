@@ -3,10 +3,12 @@
  * lcore (the main lcore runs one too, and ends the run at --seconds).
  * Until SIGINT/SIGTERM or --seconds; then the ports are stopped and closed
  * (a net_pcap output capture is complete), the pool is checked for leaked
- * mbufs and the JSON summary goes to stdout: the members --io pcap writes
- * for the pipeline, plus "dpdk", "ports" and "mbufs". */
+ * mbufs and the JSON summary goes to stdout or --summary FILE (also every
+ * --stats-interval while running): the members --io pcap writes for the
+ * pipeline, plus "running", "dpdk", "ports" and "mbufs". */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,53 +138,97 @@ static void exception_print(FILE *f, const struct punt_tap *tap, int *first)
 }
 
 /* What the summary reads: standalone, the config's tables; with siphond
- * (sd not NULL), the generation running at the end. */
-static void print_summary(const struct dpdk_ports *p, const struct punt_tap *tap,
-			  struct dpdk_worker *w, unsigned n, unsigned leaked,
-			  const struct compiled_tables *t,
-			  const struct siphon_config *cfg, const struct dpdk_siphond *sd)
-{
-	struct pipeline_worker **pw = calloc(n, sizeof(*pw));
-	int first = 1, inner = 1;
+ * (sd not NULL), the generation running now. */
+struct dpdk_run {
+	const struct options *o;
+	struct dpdk_ports *ports;
+	const struct punt_tap *tap;
+	struct dpdk_worker *w;
+	unsigned n;
+	const struct compiled_tables *t;
+	const struct siphon_config *cfg;
+	const struct dpdk_siphond *sd;
+	struct summary_clock clock;
+	pthread_t stats_thread; /* standalone with --stats-interval */
+	bool stats_started;
+};
 
-	fputc('{', stdout);
-	json_key(stdout, "io", &first);
-	fputs("\"dpdk\"", stdout);
-	json_key(stdout, "lcores", &first);
-	printf("%u", n);
-	json_key(stdout, "dpdk", &first);
-	fputc('{', stdout);
+/* The summary: at exit (running false: the ports' counters taken as they
+ * stopped, the mbufs still in use once they were closed), and every
+ * --stats-interval while running (the ports' counters now, the mbufs in
+ * use now: in the workers' caches and queues too), read from the workers'
+ * counters as they go (plain 64-bit loads: a figure may be a batch behind,
+ * never torn). To stdout or --summary FILE (summary_file.c). */
+static void print_summary(struct dpdk_run *v, bool running, unsigned leaked)
+{
+	struct pipeline_worker **pw = calloc(v->n, sizeof(*pw));
+	struct summary_out out;
+	FILE *f = summary_open(&out, v->o, running);
+	int first = 0, inner = 1;
+
+	json_key(f, "lcores", &first);
+	fprintf(f, "%u", v->n);
+	json_key(f, "dpdk", &first);
+	fputc('{', f);
 	for (unsigned k = 0; k < dpdk_worker_counter_count(); k++) {
-		json_key(stdout, dpdk_worker_counter_name(k), &inner);
-		printf("%llu", (unsigned long long)dpdk_workers_counter(w, n, k));
+		json_key(f, dpdk_worker_counter_name(k), &inner);
+		fprintf(f, "%llu", (unsigned long long)dpdk_workers_counter(v->w, v->n, k));
 	}
-	fputc('}', stdout);
-	dpdk_ports_print(stdout, p, &first);
-	exception_print(stdout, tap, &first);
-	json_key(stdout, "mbufs", &first);
-	printf("{\"pool\":%u,\"in_use_at_exit\":%u}", p->pool_size, leaked);
-	if (sd)
-		dpdk_siphond_print(stdout, sd, &first);
-	for (unsigned i = 0; pw && i < n; i++)
-		pw[i] = &w[i].pipe;
+	fputc('}', f);
+	if (running)
+		dpdk_ports_take_stats(v->ports);
+	dpdk_ports_print(f, v->ports, &first);
+	exception_print(f, v->tap, &first);
+	json_key(f, "mbufs", &first);
+	if (running)
+		fprintf(f, "{\"pool\":%u,\"in_use\":%u}", v->ports->pool_size,
+			dpdk_ports_mbufs_in_use(v->ports));
+	else
+		fprintf(f, "{\"pool\":%u,\"in_use_at_exit\":%u}", v->ports->pool_size, leaked);
+	if (v->sd)
+		dpdk_siphond_print(f, v->sd, &first);
+	for (unsigned i = 0; pw && i < v->n; i++)
+		pw[i] = &v->w[i].pipe;
 	if (pw)
-		print_pipeline_summary(stdout, pw, n, sd ? dpdk_siphond_tables(sd) : t, cfg,
-				       sd ? dpdk_siphond_gens(sd) : NULL, &first);
-	fputs("}\n", stdout);
-	fflush(stdout);
+		print_pipeline_summary(f, pw, v->n, v->sd ? dpdk_siphond_tables(v->sd) : v->t, v->cfg,
+				       v->sd ? dpdk_siphond_gens(v->sd) : NULL, &first);
+	summary_close(&out);
 	free(pw);
 }
 
+/* Every --stats-interval, on the thread that may read the tables running
+ * now: with siphond its control thread (which swaps them), else
+ * stats_main. */
+static void summary_tick(void *ctx)
+{
+	struct dpdk_run *v = ctx;
+
+	if (summary_due(v->o, &v->clock))
+		print_summary(v, true, 0);
+}
+
+static void *stats_main(void *ctx)
+{
+	while (!stop) {
+		usleep(50 * 1000);
+		summary_tick(ctx);
+	}
+	return NULL;
+}
+
 /* The workers on every lcore, the main one's included, until stopped;
- * with siphond, its control thread beside them. */
-static void run_workers(struct dpdk_worker *w, const struct options *o, struct dpdk_siphond *sd)
+ * with siphond, its control thread beside them, else with
+ * --stats-interval a thread that writes the summary. */
+static void run_workers(struct dpdk_run *v, struct dpdk_siphond *sd)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
+	struct dpdk_worker *w = v->w;
 	unsigned lcore, i = 1;
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	w[0].seconds = o->seconds;
+	w[0].seconds = v->o->seconds;
+	summary_due(v->o, &v->clock); /* the clock starts */
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (rte_eal_remote_launch(dpdk_worker_run, &w[i], lcore)) {
 			fprintf(stderr, "siphon: lcore %u: cannot start its worker\n", lcore);
@@ -191,14 +237,26 @@ static void run_workers(struct dpdk_worker *w, const struct options *o, struct d
 		}
 		i++;
 	}
-	if (sd && !stop && dpdk_siphond_start(sd)) {
-		fprintf(stderr, "siphon: cannot start the thread that talks to siphond\n");
-		stop = 1;
+	if (sd && !stop) {
+		sd->tick_fn = v->o->stats_interval ? summary_tick : NULL;
+		sd->tick_ctx = v;
+		if (dpdk_siphond_start(sd)) {
+			fprintf(stderr, "siphon: cannot start the thread that talks to siphond\n");
+			stop = 1;
+		}
+	} else if (!sd && !stop && v->o->stats_interval) {
+		v->stats_started = pthread_create(&v->stats_thread, NULL, stats_main, v) == 0;
+		if (!v->stats_started)
+			fprintf(stderr, "siphon: cannot start the thread for --stats-interval; the "
+					"summary comes at exit\n");
 	}
 	dpdk_worker_run(&w[0]);
 	rte_eal_mp_wait_lcore();
 	if (sd)
 		dpdk_siphond_join(sd);
+	if (v->stats_started)
+		pthread_join(v->stats_thread, NULL);
+	v->stats_started = false;
 }
 
 static int run_eal(const struct options *o, const struct siphon_config *cfg,
@@ -213,6 +271,8 @@ static int run_eal(const struct options *o, const struct siphon_config *cfg,
 	struct dpdk_worker *w = aligned_alloc(64, sizeof(*w) * n);
 	/* one for the process: a call's messages may come in on any queue */
 	struct grace_calls *gc = grace_calls_new(GRACE_CALLS_BITS_DEFAULT);
+	struct dpdk_run view = { .o = o, .ports = &ports, .tap = &tap, .w = w, .n = n,
+				 .t = tables, .cfg = cfg };
 	unsigned ready = 0, leaked;
 	bool run;
 	char err[512];
@@ -263,11 +323,12 @@ static int run_eal(const struct options *o, const struct siphon_config *cfg,
 			n == 1 ? "" : "s", sd ? ", tables from siphond" : "",
 			tap.fd >= 0 ? tap.name : "none", o->egress ? ", egress " : "",
 			o->egress ? o->egress : "");
-		run_workers(w, o, sd);
+		view.sd = sd;
+		run_workers(&view, sd);
 	}
 	leaked = dpdk_ports_close(&ports);
 	if (run) {
-		print_summary(&ports, &tap, w, n, leaked, tables, cfg, sd);
+		print_summary(&view, false, leaked);
 		rc = 0;
 	}
 	if (sd)

@@ -109,10 +109,6 @@ static void print_xsk(FILE *f, struct xsk_worker *w, unsigned n, int *first)
 		(unsigned long long)bad_addr, (unsigned long long)bad_release);
 }
 
-/* The summary: at exit (running false), and every --stats-interval while
- * running, read from the workers' counters as they go (plain 64-bit loads:
- * a figure may be a batch behind, never torn). --summary FILE is replaced
- * whole (written to FILE.tmp, then renamed), so a reader never sees half. */
 /* The next hops: the control thread's counters and each node's entry. */
 static void print_next_hops(FILE *f, const struct neigh_ctl *nc, const struct compiled_tables *t,
 			    int *first)
@@ -176,27 +172,20 @@ struct run_view {
 	struct xdp_gen *xg;
 };
 
+/* The summary: at exit (running false), and every --stats-interval while
+ * running, read from the workers' counters as they go (plain 64-bit loads:
+ * a figure may be a batch behind, never torn). To stdout or --summary
+ * FILE (summary_file.c). */
 static void print_summary(const struct options *o, const struct xdp_loader *l,
 			  struct xsk_worker *w, unsigned n, const struct run_view *v, bool running)
 {
 	const struct compiled_tables *t = v->xg ? xdp_gen_tables(v->xg) : v->t;
 	const struct neigh_ctl *nc = v->xg ? xdp_gen_neigh(v->xg, v->nc) : v->nc;
-	FILE *f = stdout;
+	struct summary_out out;
+	FILE *f = summary_open(&out, o, running);
 	struct pipeline_worker **pw = calloc(n ? n : 1, sizeof(*pw));
-	char tmp[4096];
-	int first = 1;
+	int first = 0;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", o->summary ? o->summary : "");
-	if (o->summary && !(f = fopen(tmp, "w"))) {
-		fprintf(stderr, "siphon: --summary %s: %s; the summary goes to stdout\n", tmp,
-			strerror(errno));
-		f = stdout;
-	}
-	fputc('{', f);
-	json_key(f, "io", &first);
-	fprintf(f, "\"xdp\"");
-	json_key(f, "running", &first);
-	fputs(running ? "true" : "false", f);
 	json_key(f, "iface", &first);
 	json_write_str(f, o->iface);
 	json_key(f, "queues", &first);
@@ -228,13 +217,9 @@ static void print_summary(const struct options *o, const struct xdp_loader *l,
 				       v->xg ? (const struct pipeline_gen *const *)v->xg->cur->pw : NULL,
 				       &pfirst);
 	}
-	fputs("}}\n", f);
+	fputc('}', f);
 	free(pw);
-	if (f == stdout) {
-		fflush(f);
-	} else if (fclose(f) || rename(tmp, o->summary)) {
-		fprintf(stderr, "siphon: --summary %s: %s\n", o->summary, strerror(errno));
-	}
+	summary_close(&out);
 }
 
 int run_xdp_admin(const struct options *o)
@@ -336,13 +321,13 @@ static void run_until_stopped(const struct options *o, const struct xdp_loader *
 {
 	struct timespec t0, t;
 	struct sigaction sa = { .sa_handler = on_signal };
-	time_t last;
+	struct summary_clock sc = { 0 };
 	uint64_t last_snap_ms = 0;
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	last = t0.tv_sec;
+	summary_due(o, &sc); /* the clock starts */
 	while (!stop) {
 		if (v->r) /* this thread is siphond's receiver: generations apply here */
 			gen_receiver_tick(v->r, 50);
@@ -357,10 +342,8 @@ static void run_until_stopped(const struct options *o, const struct xdp_loader *
 		}
 		if (o->seconds && (unsigned)(t.tv_sec - t0.tv_sec) >= o->seconds)
 			stop = 1;
-		else if (o->stats_interval && (unsigned)(t.tv_sec - last) >= o->stats_interval) {
+		else if (summary_due(o, &sc))
 			print_summary(o, l, w, n, v, true);
-			last = t.tv_sec;
-		}
 	}
 }
 

@@ -41,7 +41,8 @@
 	"       [--summary FILE] [--stats-interval S]\n" \
 	"siphon --io xdp --iface IF --counters [--bpffs DIR]\n" \
 	"siphon --io xdp --iface IF --detach [--bpffs DIR] [--skb-mode]\n" \
-	"siphon --io dpdk (--config FILE | --siphond PATH [--state-dir DIR]) [--egress PORT] [--exception-iface NAME|none] [--seconds S] -- EAL-ARGS\n" \
+	"siphon --io dpdk (--config FILE | --siphond PATH [--state-dir DIR]) [--egress PORT] [--exception-iface NAME|none] [--seconds S]\n" \
+	"       [--summary FILE] [--stats-interval S] -- EAL-ARGS\n" \
 	"siphon --version\n"
 
 static void usage(FILE *f)
@@ -155,8 +156,12 @@ static const struct optdoc opts[O_COUNT] = {
 	[O_FRAMES] = { "frames", 0, "N", "xdp: UMEM frames per queue (512 to 1048576, default 4096)." },
 	[O_CPU] = { "cpu", 0, "N", "xdp: pin the workers from this CPU on (0 to 4095)." },
 	[O_SECONDS] = { "seconds", 0, "S", "xdp, dpdk: stop after S seconds." },
-	[O_SUMMARY] = { "summary", 0, "FILE", "xdp: write the JSON summary here at exit." },
-	[O_STATS] = { "stats-interval", 0, "S", "xdp: print the counters every S seconds (1 to 86400)." },
+	[O_SUMMARY] = { "summary", 0, "FILE",
+			"xdp, dpdk: write the JSON summary to FILE instead of stdout, replaced whole "
+			"(written to FILE.tmp, then renamed): at exit, and every --stats-interval." },
+	[O_STATS] = { "stats-interval", 0, "S",
+		      "xdp, dpdk: write the summary every S seconds while running, \"running\": true "
+		      "(1 to 86400)." },
 	[O_COUNTERS] = { "counters", 0, NULL, "xdp: print the pinned program's counters and exit." },
 	[O_DETACH] = { "detach", 0, NULL, "xdp: remove siphon's XDP program and pins from IF and exit." },
 	[O_EXCEPTION] = { "exception-iface", 0, "NAME|none",

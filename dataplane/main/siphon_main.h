@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "config.h"
 #include "pipeline.h"
@@ -29,6 +30,26 @@ struct options {
 void print_pipeline_summary(FILE *f, struct pipeline_worker *const *w, unsigned n,
 			    const struct compiled_tables *t, const struct siphon_config *cfg,
 			    const struct pipeline_gen *const *gens, int *first);
+
+/* The summary of --io xdp and --io dpdk (summary_file.c): to stdout, or
+ * with --summary FILE to FILE.tmp, renamed onto FILE when closed, so that
+ * a reader never sees half of one (a FILE.tmp that cannot be opened: a
+ * line on stderr, and stdout). summary_open writes `{"io":...,"running":..`;
+ * the caller adds its members (json_key with first = 0), summary_close
+ * ends the object. */
+struct summary_out {
+	FILE *f;
+	const char *path;
+	char tmp[4096];
+};
+FILE *summary_open(struct summary_out *s, const struct options *o, bool running);
+void summary_close(struct summary_out *s);
+/* --stats-interval: true once every S seconds (never without it; the
+ * first call starts the clock). */
+struct summary_clock {
+	time_t last;
+};
+bool summary_due(const struct options *o, struct summary_clock *c);
 
 /* With siphond: the receiver's state as members of an open JSON object
  * ("running", "connected", and its counters), for the summary's "generation". */

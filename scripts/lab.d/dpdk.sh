@@ -40,15 +40,11 @@ dpdk_caller_side() { # up --io dpdk: sph-lb-c to DPDK, its addresses to sph-lb-x
 	nsx "$NS_LB" tc filter add dev "$IF_LB_IN" ingress bpf da obj "$obj" sec tc
 }
 
-dpdk_siphon_start() { # SUMMARY TABLES-AND-SIPHON-ARGS...: siphon --io dpdk in sph-lb
-	local summary=$1 bin=$BUILD_DIR/dataplane/main/siphon
-	shift
+dpdk_siphon_start() { # TABLES-AND-SIPHON-ARGS...: siphon --io dpdk in sph-lb
+	local bin=$BUILD_DIR/dataplane/main/siphon
 	"$bin" --help | grep -q -- '--io dpdk' || die "$bin has no --io dpdk (built without libdpdk-dev?)"
-	# no system hugepages (--no-huge, a pool that fits -m); one lcore; the
-	# summary (stdout) written at exit
-	# shellcheck disable=SC2016 # expanded by the inner shell
-	start_bg siphon "$NS_LB" sh -c 'out=$1; shift; exec "$@" >"$out"' sh "$summary" \
-		"$bin" --io dpdk --egress net_af_packet1 --exception-iface "$IF_LB_X" "$@" -- \
+	# no system hugepages (--no-huge, a pool that fits -m); one lcore
+	start_bg siphon "$NS_LB" "$bin" --io dpdk --egress net_af_packet1 --exception-iface "$IF_LB_X" "$@" -- \
 		-l "${SIPHON_LAB_DPDK_LCORES:-0}" -n 1 --no-huge -m 256 --no-pci \
 		--file-prefix "siphon-lab" \
 		--vdev "net_af_packet0,iface=$IF_LB_IN" --vdev "net_af_packet1,iface=$IF_LB_CORE"

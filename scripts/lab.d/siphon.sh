@@ -49,21 +49,18 @@ siphon_start() { # SIPHON-ARGS...: siphon --io xdp (or dpdk: lab.d/dpdk.sh) in s
 		fi
 		args+=("$a")
 	done
-	set -- "${args[@]}"
+	# the summary of this run, live (every second) and at exit, in both modes
+	set -- "${tables[@]}" --summary "$SIPHON_DIR/siphon-summary.$run.json" --stats-interval 1 "${args[@]}"
 	if [[ $io == dpdk ]]; then
-		dpdk_siphon_start "$SIPHON_DIR/siphon-summary.$run.json" "${tables[@]}" "$@"
-		ln -sfn "siphon-summary.$run.json" "$SIPHON_DIR/siphon-summary.json"
-		log "$(grep '^siphon: dpdk on' "$SIPHON_DIR/siphon.log") [run $run]"
-		return 0
+		dpdk_siphon_start "$@"
+	else
+		start_bg siphon "$NS_LB" env LIBXDP_BPFFS="$RUN/bpffs" "$bin" --io xdp \
+			--iface "$IF_LB_IN" --egress "$IF_LB_CORE" --bpffs "$RUN/bpffs" --punt-tap sph-punt "$@"
+		# ready when it says so; a siphon that exits fails at once
+		wait_ready siphon siphon_pid "$SIPHON_DIR/siphon.log" '^siphon: xdp on' 15
 	fi
-	start_bg siphon "$NS_LB" env LIBXDP_BPFFS="$RUN/bpffs" "$bin" --io xdp \
-		--iface "$IF_LB_IN" --egress "$IF_LB_CORE" "${tables[@]}" \
-		--bpffs "$RUN/bpffs" --punt-tap sph-punt \
-		--summary "$SIPHON_DIR/siphon-summary.$run.json" --stats-interval 1 "$@"
-	# ready when it says so; a siphon that exits fails at once
-	wait_ready siphon siphon_pid "$SIPHON_DIR/siphon.log" '^siphon: xdp on' 15
 	ln -sfn "siphon-summary.$run.json" "$SIPHON_DIR/siphon-summary.json"
-	log "$(grep '^siphon: xdp on' "$SIPHON_DIR/siphon.log") [run $run]"
+	log "$(grep "^siphon: $io on" "$SIPHON_DIR/siphon.log") [run $run]"
 }
 
 siphon_stop() { # TERM (timeout passes it on); siphon writes its summary at exit

@@ -133,3 +133,43 @@ def frame_sizes(path):
         sizes.append(caplen)
         off += 16 + caplen
     return sizes
+
+
+def test_summary_file_and_stats_interval(tmp_path):
+    """--summary FILE and --stats-interval as in --io xdp: while running,
+    FILE is rewritten whole every interval with "running": true (the
+    ports' counters and the mbufs in use now); at exit the final summary
+    replaces it ("running": false, no mbuf in use), nothing goes to stdout,
+    and no FILE.tmp is left."""
+    summary = tmp_path / "summary.json"
+    prefix = f"siphon-test-{os.getpid()}-summary"
+    p = subprocess.Popen([SIPHON, "--io", "dpdk", "--config", CONF, "--exception-iface", "none",
+                          "--summary", str(summary), "--stats-interval", "1", "--seconds", "4", "--",
+                          "-l", "0", "--no-huge", "--no-pci", "--file-prefix", prefix, "--vdev",
+                          f"net_pcap0,rx_pcap={CALLS},tx_pcap={tmp_path / 'out.pcap'}"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    live = []
+    try:
+        deadline = time.monotonic() + 30
+        while p.poll() is None and time.monotonic() < deadline:
+            if summary.exists():
+                s = json.loads(summary.read_text())  # whole, or the rename had not happened
+                if s["running"]:
+                    live.append(s)
+            time.sleep(0.2)
+        stdout, stderr = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 0, stderr
+    assert stdout == ""
+    assert live, "no live summary while running"
+    s = live[-1]
+    assert s["io"] == "dpdk" and s["lcores"] == 1 and "in_use" in s["mbufs"], s
+    assert s["ports"][0]["ipackets"] == s["dpdk"]["rx"] == s["packets"] > 0, s
+    final = json.loads(summary.read_text())
+    assert final["running"] is False and final["mbufs"]["in_use_at_exit"] == 0, final
+    assert final["dpdk"]["tx"] == final["outcomes"]["forward"] == final["ports"][0]["opackets"] > 0
+    assert not (tmp_path / "summary.json.tmp").exists()
+    if RUNTIME:
+        assert not (RUNTIME / prefix).exists()

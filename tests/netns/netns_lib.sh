@@ -5,7 +5,9 @@
 # kept, and a batch of calls with the nodes that took them (calls_to: set
 # CALLS).
 # shellcheck shell=bash
-# Set `lab` before sourcing.
+# Set `lab` before sourcing. IO=xdp|dpdk in the environment (default xdp):
+# the io mode the tests run in both bring the lab up in (lab_up), the
+# second registered as NAME-dpdk (tests/meson.build).
 if [[ $(id -u) != 0 ]]; then
 	echo "needs root (network namespaces)"
 	exit 77 # skipped, and counted so
@@ -21,6 +23,50 @@ trap cleanup EXIT
 fail() {
 	echo "FAIL: $*"
 	exit 1
+}
+IO=${IO:-xdp}
+[[ $IO == xdp || $IO == dpdk ]] || fail "IO=$IO: xdp or dpdk"
+io_tag=${IO#xdp}
+io_tag=${io_tag:+-$io_tag} # "" or "-dpdk": in the names of what a failed run keeps
+# shellcheck disable=SC2120 # UP-ARGS are optional
+lab_up() { "$lab" up --io "$IO" "$@"; } # [UP-ARGS...]: the lab for siphon --io $IO
+
+lab_conf_for_io() { # CONF: prints the config `lab_up --config` takes: CONF itself for
+	# --io xdp; for --io dpdk, which has no neighbour table, a copy in $work with the
+	# lab's static MACs (the balancer's, and each node's after its 198.18.2.2N address)
+	[[ $IO == dpdk ]] || { echo "$1"; return; }
+	sed -e '0,/^  addresses = /s//  mac       = "02:00:00:18:00:01";\n&/' \
+		-e 's/\(address = "198\.18\.2\.2\([1-9]\)";\)/\1 mac = "02:00:00:18:02:2\2";/' \
+		"$1" >"$work/$(basename "$1")"
+	echo "$work/$(basename "$1")"
+}
+
+calls_evenly_split() { # CALLS.JSON N [LABEL]: `lab calls` saw N INVITEs, each node 33% +- 5%,
+	# every call on one node
+	"$py" - "$1" "$2" "${3:-calls}" <<'PY' || fail "${3:-calls}: not evenly split, one node each"
+import json, sys
+d, want, label = json.load(open(sys.argv[1])), int(sys.argv[2]), sys.argv[3]
+inv = d["invites_by_node"]
+assert sum(inv.values()) == want, "INVITEs at the nodes: %s, want %d" % (inv, want)
+assert sorted(inv) == ["b1", "b2", "b3"], inv
+for node, share in d["share_by_node"].items():
+    assert abs(share - 1 / 3) <= 0.05, "%s has %.1f%% of the calls" % (node, share * 100)
+assert d["split_calls"] == 0, "calls on two nodes: %s" % d["split_examples"]
+print("%s evenly split: %s" % (label, d["share_by_node"]))
+PY
+}
+
+mbufs_returned() { # IO=dpdk: every siphon run of this lab gave its mbufs back (exit summaries)
+	[[ $IO == dpdk ]] || return 0
+	local f
+	for f in "$run"/sph-lb/siphon-summary.*.json; do
+		"$py" - "$f" <<'PY' || fail "$f: mbufs not given back, or not an exit summary"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["running"] is False and s["mbufs"]["in_use_at_exit"] == 0, (s["running"], s["mbufs"])
+print("%s: every mbuf given back (pool %d)" % (sys.argv[1].rsplit("/", 1)[1], s["mbufs"]["pool"]))
+PY
+	done
 }
 
 # --- siphond and siphon --siphond in the lab (siphond_*_check.sh) --------

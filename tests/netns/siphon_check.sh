@@ -44,17 +44,7 @@ print("kernel lane: %d forwarded, %d to user space" % (d["kernel_forward"], d["t
 PY
 "$lab" calls --since "$since" >"$work/calls.json"
 cat "$work/calls.json"
-$py - "$work/calls.json" 5000 <<'PY' || fail "distribution or call affinity"
-import json, sys
-d, want = json.load(open(sys.argv[1])), int(sys.argv[2])
-inv = d["invites_by_node"]
-assert sum(inv.values()) == want, "INVITEs at the nodes: %s, want %d" % (inv, want)
-assert sorted(inv) == ["b1", "b2", "b3"], inv
-for node, share in d["share_by_node"].items():
-    assert abs(share - 1 / 3) <= 0.05, "%s has %.1f%% of the calls" % (node, share * 100)
-assert d["split_calls"] == 0, "calls on two nodes: %s" % d["split_examples"]
-print("distribution ok: %s" % d["share_by_node"])
-PY
+calls_evenly_split "$work/calls.json" 5000 "kernel lane"
 
 # --- 1b. a node's MAC changes (NIC swap, VRRP failover) ------------------
 # The lab config has no MAC: siphon's next hops are the kernel's. b1 gets a
@@ -159,16 +149,7 @@ kill "$peer" 2>/dev/null || true
 since=$(date +%s.%N)
 "$lab" check --vip --calls 2000 --rate 250
 "$lab" calls --since "$since" >"$work/calls3.json"
-$py - "$work/calls3.json" 2000 <<'PY' || fail "AF_XDP lane: distribution or call affinity"
-import json, sys
-d, want = json.load(open(sys.argv[1])), int(sys.argv[2])
-inv = d["invites_by_node"]
-assert sum(inv.values()) == want and sorted(inv) == ["b1", "b2", "b3"], inv
-for node, share in d["share_by_node"].items():
-    assert abs(share - 1 / 3) <= 0.05, "%s has %.1f%% of the calls" % (node, share * 100)
-assert d["split_calls"] == 0, "calls on two nodes: %s" % d["split_examples"]
-print("AF_XDP lane: %s" % d["share_by_node"])
-PY
+calls_evenly_split "$work/calls3.json" 2000 "AF_XDP lane"
 
 # the AF_XDP lane follows a MAC change too (its neighbour table over netlink)
 node_new_mac b2 02:00:00:18:02:42

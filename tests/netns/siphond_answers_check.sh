@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Suite netns: siphond's answers on the wire, through siphon --io xdp
-# --siphond, in the lab with its own config (tests/netns/answers_lab.conf,
+# --siphond (or, IO=dpdk: --io dpdk and its exception path;
+# siphond-answers-dpdk), in the lab with its own config (tests/netns/answers_lab.conf,
 # `scripts/lab up --config`; docs/answers.md "Tests", docs/lab.md). What the
 # caller's UDP socket receives is checked by tests/netns/answers_peer.py.
 #   1. OPTIONS to the VIP from an inside source (INTERNALLY_SOURCED) and
@@ -13,7 +14,7 @@
 #   4. spare's node disabled too: an INVITE gets 503 with core's
 #      retry_after_s as Retry-After (the pool the rule names).
 #   5. spare back, then one node of core: new calls go to core again.
-# On failure (or KEEP=1) its files are kept in /tmp/siphond-answers.last.
+# On failure (or KEEP=1) its files are kept in /tmp/siphond-answers[-dpdk].last.
 set -euo pipefail
 lab=$1
 ctl=${2:?usage: siphond_answers_check.sh LAB SIPHONCTL}
@@ -21,7 +22,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/netns/netns_lib.sh
 source "$here/netns_lib.sh"
 conf=$here/answers_lab.conf
-keep=/tmp/siphond-answers.last
+keep=/tmp/siphond-answers$io_tag.last
 VIP4=198.18.0.10 VIP6=2001:db8:18::10
 IN4=198.18.1.3 IN6=2001:db8:18:1::3    # INTERNALLY_SOURCED in the config
 OUT4=198.18.1.2 OUT6=2001:db8:18:1::2  # the caller's own addresses: outside
@@ -58,7 +59,7 @@ node_set() { # enable|disable POOL NODE
 }
 
 "$lab" down >/dev/null 2>&1 || true
-"$lab" up --config "$conf"
+lab_up --config "$(lab_conf_for_io "$conf")"
 # the inside sources, on the caller's link (the balancer reaches them on-link)
 ip -n sph-caller addr add "$IN4/32" dev sph-c-lb
 ip -n sph-caller addr add "$IN6/128" dev sph-c-lb nodad
@@ -122,16 +123,21 @@ sent = collections.Counter()
 for line in open(sys.argv[2]):
     kind, n = line.split()
     sent[kind.split("_")[0]] += int(n)
-k, r = s["kernel"]["reasons"], s["pipeline"]["reasons"]
+if s["io"] == "xdp":  # punted through the TAP (--punt-tap)
+    k, r, punted = s["kernel"]["reasons"], s["pipeline"]["reasons"], s["xsk"]["punt_tap"]
+else:  # dpdk: punted, each given to the kernel on the exception interface
+    k, r, punted = {}, s["reasons"], s["outcomes"]["punt"]
+    assert s["dpdk"]["to_kernel_dropped"] == 0, s["dpdk"]
 print("siphon: kernel lane to the AF_XDP lane: flags %d, scan %d, no_node %d; pipeline: "
-      "rule_reply %d, stun_binding %d, no_live_node %d; punted through the TAP %d" % (
+      "rule_reply %d, stun_binding %d, no_live_node %d; punted to the kernel %d" % (
           k.get("to_userspace_flags", 0), k.get("to_userspace_scan", 0),
           k.get("to_userspace_no_node", 0), r.get("rule_reply", 0), r.get("stun_binding", 0),
-          r.get("no_live_node", 0), s["xsk"]["punt_tap"]))
-# the XDP program sent them up, the pipeline decided them and punted them
-# to the kernel, where siphond answered: each request as often as it was sent
+          r.get("no_live_node", 0), punted))
+# the XDP program (or the DPDK port) sent them up, the pipeline decided them
+# and punted them to the kernel, where siphond answered: each request as
+# often as it was sent
 assert r.get("rule_reply", 0) == sent["options"] and r.get("stun_binding", 0) == sent["stun"], (r, sent)
 assert r.get("no_live_node", 0) == sent["invite"], (r, sent)
-assert s["xsk"]["punt_tap"] == sum(sent.values()), (s["xsk"], sent)
+assert punted == sum(sent.values()), (punted, sent)
 PY
 echo "siphond answers: ok"

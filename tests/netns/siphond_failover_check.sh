@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Suite netns: siphond and siphon --siphond together in the lab; on failure
-# (or KEEP=1) its files are kept in /tmp/siphond-failover.last
+# Suite netns: siphond and siphon --siphond together in the lab, siphon
+# --io xdp or, with IO=dpdk, --io dpdk (siphond-failover-dpdk); on failure
+# (or KEEP=1) its files are kept in /tmp/siphond-failover[-dpdk].last
 # (docs/siphond.md "Figures", docs/lab.md). SIPp calls of 2 s at 50/s.
 #   1. siphond killed (SIGKILL) under load: 0 failed calls; started again:
 #      the same generation (number and bytes), nothing new sent to siphon,
@@ -20,12 +21,12 @@ here=$(dirname "$0")
 source "$here/netns_lib.sh"
 # the lab config's probe (scripts/lab lab_conf): interval, timeout, down, up
 IV=200 TO=200 DOWN=3 UP=2
-keep=/tmp/siphond-failover.last # on failure (or KEEP=1): the files looked at
+keep=/tmp/siphond-failover$io_tag.last # on failure (or KEEP=1): the files looked at
 trap siphond_exit EXIT
 trap 'exit 143' TERM INT # meson's timeout: still clean up
 
 "$lab" down >/dev/null 2>&1 || true
-"$lab" up
+lab_up
 "$lab" siphond start
 "$lab" siphon start --siphond
 wait_for 50 acked_ge 1 || fail "siphon did not ack generation 1"
@@ -158,4 +159,5 @@ grep -q "starting from generation $g" "$lb/siphon.log" || fail "siphon did not s
 "$lab" check --vip --calls 200 --rate 50 --length 1000 | grep -E '^  vip|^check:' ||
 	fail "calls failed from the persisted generation"
 "$lab" siphon stop
+mbufs_returned
 echo "siphond failover: ok"

@@ -2,6 +2,8 @@
 # Suite netns: siphon --io xdp --siphond with a stand-in publisher
 # (tests/dp/gen_publisher.c; docs/generations.md). The kernel lane is off,
 # so every call goes through the AF_XDP workers and their generation swap.
+# IO=dpdk (siphond-gen-dpdk): the same with siphon --io dpdk, its lcore
+# workers and their swap (docs/dpdk.md "Generations from siphond").
 #   1. generation 1 at start, generation 2 (the lab config plus a flag: every
 #      table rebuilt) published in the middle of 1,500 calls: 0 failed, both
 #      ACKed 0, every worker adopted 2.
@@ -24,7 +26,10 @@ mkdir -p "$state"
 logs=$run/sph-lb
 
 "$lab" down >/dev/null 2>&1 || true
-"$lab" up
+lab_up
+# every call through the workers and their generation swap
+workers_only=()
+[[ $IO == xdp ]] && workers_only=(--kernel-lane off)
 conf1=$run/lab.conf
 conf2=$work/lab2.conf
 sed 's/^flags = (/flags = (\n  { name = "UNUSED_GEN2"; method = "PUBLISH"; },/' "$conf1" >"$conf2"
@@ -66,7 +71,7 @@ trap on_exit EXIT
 # --- 1. a swap under load ------------------------------------------------
 start_pub "$work/pub1.out" --config "$conf1" --generation 1 \
 	--then-config "$conf2" --then-generation 2 --then-after-ms 4000
-"$lab" siphon start --siphond "$sock" --state-dir "$state" --kernel-lane off
+"$lab" siphon start --siphond "$sock" --state-dir "$state" "${workers_only[@]}"
 "$lab" check --vip --calls 1500 --rate 250 || fail "calls failed across the swap"
 cat "$work/pub1.out"
 $py - "$work/pub1.out" <<'PY' || fail "the generations were not both acknowledged"
@@ -82,8 +87,11 @@ s = json.load(open(sys.argv[1]))
 g = s["generation"]
 assert g["running"] == 2 and g["connected"] and g["applied"] == 2, g  # 1 at start, then 2
 assert g["swap_grace_timeouts"] == 0 and g["refused"] == 0 and g["swapped"] == 1, g
-assert s["xsk"]["generations"] >= s["queues"], s["xsk"]
-print("generation 2 runs: %s; xsk generations adopted %d" % (g, s["xsk"]["generations"]))
+# generations adopted by the AF_XDP workers (one per queue) or the lcores
+adopted, workers = (s["xsk"]["generations"], s["queues"]) if "xsk" in s else \
+    (s["dpdk"]["generations"], s["lcores"])
+assert adopted >= workers, (adopted, workers)
+print("generation 2 runs: %s; generations adopted by the workers %d" % (g, adopted))
 PY
 
 echo "--- 2. siphond goes away"
@@ -114,7 +122,8 @@ import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
 snaps = [e for e in ev if e["event"] == "counters"]
 assert snaps and ev[-1] is snaps[-1], ev[-3:]
-last, p = snaps[-1], json.load(open(sys.argv[2]))["pipeline"]
+s = json.load(open(sys.argv[2]))
+last, p = snaps[-1], s.get("pipeline", s)  # --io dpdk: the pipeline's members at the top
 got = (last["generation"], last["named"]["packets.in"], last["named"]["outcome.forward"])
 want = (3, p["packets"], p["outcomes"]["forward"])
 assert got == want, (got, want)
@@ -124,8 +133,9 @@ PY
 echo "--- 4. cold start"
 # --- 4. cold start from the state directory ------------------------------
 "$pub" --write-state "$state" --config "$conf2" --generation 7
-"$lab" siphon start --siphond "$sock" --state-dir "$state" --kernel-lane off
+"$lab" siphon start --siphond "$sock" --state-dir "$state" "${workers_only[@]}"
 grep -q "starting from generation 7" "$logs/siphon.log" || fail "not started from generation.blob"
 "$lab" check --vip --calls 600 --rate 200 || fail "calls failed from the persisted generation"
 "$lab" siphon stop
+mbufs_returned
 echo "siphond generations: ok"
