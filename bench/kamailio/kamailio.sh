@@ -11,7 +11,7 @@
 # taken out). 1 if it is not listening on the VIP within 10 s.
 kamailio_start() {
 	local cfg=$1 out=$2 children=$3 cpu=$4 alloc=$5 dir alloc_opt=() i
-	dir=$(dirname "${BASH_SOURCE[0]}")
+	dir=$(realpath "$(dirname "${BASH_SOURCE[0]}")")
 	local drop='/^shm_force_alloc=/d'
 	if [[ $alloc == tuned ]]; then drop='' alloc_opt=(-x tlsf -X tlsf); fi
 	sed -e "s|BENCH_CHILDREN|$children|" -e "s|BENCH_DS_LIST|$dir/dispatcher.list|" ${drop:+-e "$drop"} \

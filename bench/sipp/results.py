@@ -4,7 +4,8 @@
   results.py row CONFIG RATE CALLS PREFIX
       one JSON line on stdout from one rate's files: PREFIX.check (the
       output of `scripts/lab check --vip`), PREFIX.times (bash `times` of
-      that check: its children's CPU, the UAC's SIPp included),
+      that check: its children's CPU, the UAC's SIPp included), PREFIX.csv
+      (the UAC's -trace_stat file: CallRate(C), the rate it placed calls at),
       PREFIX.before and PREFIX.after (bench/sipp/sample.py)
   results.py report RESULTS REPORT_JSON [DIR]
       the summary on stdout and one result for bench/report.py
@@ -40,6 +41,15 @@ def seconds(text):
     return int(m[1]) * 60 + float(m[2])
 
 
+def sipp_call_rate(path):
+    """CallRate(C) of the last line of a SIPp -trace_stat file, or None"""
+    try:
+        lines = [line.rstrip("\n").split(";") for line in open(path) if line.strip()]
+        return float(lines[-1][lines[0].index("CallRate(C)")])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def row(config, rate, calls, pre):
     m = CHECK_LINE.search(open(pre + ".check").read())
     calls_n, ok, failed, rc, elapsed = (int(m[1]), int(m[2]), int(m[3]), int(m[4]), float(m[5])) if m \
@@ -53,7 +63,9 @@ def row(config, rate, calls, pre):
     bpf_s = max(0, bpf_ns - BPF_STATS_NS * bpf_cnt) / 1e9
     lb_s = (a["lb_ticks"] - b["lb_ticks"]) / hz
     lab_s = (a["lab_ticks"] - b["lab_ticks"]) / hz + bpf_s + uac_s
-    reached = calls_n / elapsed if elapsed else 0.0
+    reached = sipp_call_rate(pre + ".csv")  # SIPp's clock: without its start and exit
+    if reached is None:
+        reached = calls_n / elapsed if elapsed else 0.0
     per = (lambda s: s / ok * 1e6) if ok else (lambda s: None)
     x = {"config": config, "rate": rate, "calls": calls_n, "ok": ok, "failed": failed, "sipp_exit": rc,
          "seconds": elapsed, "reached": reached, "lb_proc_s": lb_s,
