@@ -5,7 +5,7 @@
 # installed) Kamailio; its report written to a temporary directory, never
 # into bench/results/ or bench/README.md. Asserted: the three files, a row
 # per configuration at the low rate with every call ok and none failed, a
-# balancer CPU per call for siphon. Never a timing.
+# balancer CPU per call (above 0 for siphon's kernel lane). Never a timing.
 set -euo pipefail
 lab=$1
 build=${2:?usage: bench_sipp_smoke.sh LAB BUILD_DIR}
@@ -35,7 +35,10 @@ for name, rate, calls, ok, failed, reached, bal_us, *_ in rows:
     assert rate > 0 and calls > 0 and reached > 0, (name, rate, calls, reached)
     if rate == min(x[1] for x in rows):
         assert ok == calls and failed == 0, f"{name} at {rate}/s: {ok} ok, {failed} failed of {calls}"
-        assert name.startswith("plain") or bal_us > 0, f"{name}: no balancer CPU per call"
+        # process time is tick-sampled (4 ms): a few calls may cost 0 ticks;
+        # the kernel lane's XDP program is counted in ns by bpf_stats
+        assert bal_us is not None and bal_us >= 0, f"{name}: no balancer CPU per call"
+        assert name != "siphon kernel lane" or bal_us > 0, f"{name}: no XDP run time per call"
 assert any(n.startswith("plain") for n in seen) and "siphon kernel lane" in seen, seen
 print("configurations:", ", ".join(f"{n} {v}" for n, v in seen.items()))
 PY
