@@ -27,10 +27,11 @@ from results import BPF_STATS_NS, fmt, siphon_split  # noqa: E402  bench/blast/r
 NAMES = {"routing": "plain kernel routing (SIPp alone, no balancer)",
          "kernel": "siphon kernel lane",
          "afxdp": "siphon AF_XDP lane",
+         "dpdk": "siphon --io dpdk",
          "kamailio-default": "Kamailio stateless, Debian's allocator",
          "kamailio": "Kamailio stateless, tuned",
          "kamailio-tm": "Kamailio tm-stateful + failover, tuned"}
-GOALS = {"kernel": 50, "afxdp": 10}  # issue 14: Kamailio tuned / siphon, balancer CPU per call
+GOALS = {"kernel": 50, "afxdp": 10, "dpdk": 10}  # issue 14: Kamailio tuned / siphon, balancer CPU per call
 REACHED = 0.9  # a rate counts only if SIPp placed the calls at this share of it
 CHECK_LINE = re.compile(r"(\d+) calls: (\d+) ok, (\d+) failed \(sipp exit (\d+), ([\d.]+) s\)")
 
@@ -71,7 +72,8 @@ def row(config, rate, calls, pre):
          "seconds": elapsed, "reached": reached, "lb_proc_s": lb_s,
          "lb_sched_s": (a["lb_sched_ns"] - b["lb_sched_ns"]) / 1e9, "bpf_ns": bpf_ns, "bpf_cnt": bpf_cnt,
          "uac_s": uac_s, "lab_s": lab_s, "balancer_us": per(lb_s + bpf_s), "bpf_us": per(bpf_s),
-         "lab_us": per(lab_s)}
+         "lab_us": per(lab_s), "lb_udp_drops": a.get("lb_udp_drops", 0) - b.get("lb_udp_drops", 0),
+         "lab_udp_drops": a.get("lab_udp_drops", 0) - b.get("lab_udp_drops", 0)}
     x["clean"] = rc == 0 and failed == 0 and ok == calls_n and reached >= REACHED * rate
     print(json.dumps(x))
 
@@ -123,12 +125,14 @@ def report(results, report_json, folder):
                 continue
             print(f"{NAMES[c]:<48} {r:>5} {x['calls']:>6} {x['ok']:>6} {x['failed']:>6} {x['reached']:>7.0f} "
                   f"{fmt(x['balancer_us'], '.1f'):>11} {fmt(x['bpf_us'], '.2f'):>7} {fmt(x['lab_us'], '.1f'):>11} "
-                  f"{fmt(x['lab_above_us'], '.1f'):>8} {fmt(x['kamailio_ratio'], '.1f'):>6}")
+                  f"{fmt(x['lab_above_us'], '.1f'):>8} {fmt(x['kamailio_ratio'], '.1f'):>6} "
+                  f"{x['lb_udp_drops']:>4}/{x['lab_udp_drops']:<4}")
             table.append([NAMES[c], r, x["calls"], x["ok"], x["failed"], x["reached"], x["balancer_us"],
-                          x["bpf_us"], x["lb_proc_s"], x["lab_us"], x["lab_above_us"], x["kamailio_ratio"]])
+                          x["bpf_us"], x["lb_proc_s"], x["lab_us"], x["lab_above_us"], x["kamailio_ratio"],
+                          x["lb_udp_drops"], x["lab_udp_drops"]])
 
     checks = []
-    for c in ("kernel", "afxdp", "kamailio-default", "kamailio-tm"):
+    for c in ("kernel", "afxdp", "dpdk", "kamailio-default", "kamailio-tm"):
         if c not in configs:
             continue
         q, rate, pair = headline(by, rates, c)
@@ -167,7 +171,8 @@ def report(results, report_json, folder):
             "'above routing' subtracts the routing configuration (no balancer: the kernel routes the "
             "VIP to b1, SIPp alone) at the same rate. 'Kamailio ÷' is Kamailio tuned's balancer CPU per "
             "call over the row's. Goal (issue 14): Kamailio tuned ≥ 50x siphon's kernel lane, ≥ 10x its "
-            "AF_XDP lane (docs/bench-sipp.md)."),
+            "AF_XDP and DPDK lanes. UDP drops: RcvbufErrors of the balancer's namespace and of the whole lab "
+            "(a full socket buffer) during the rate (docs/bench-sipp.md)."),
         "checks": checks,
         "tables": [{"title": "Per configuration and rate (CPU in µs per successful call)",
                     "columns": [{"title": "configuration"}, {"title": "calls/s asked", "format": "d"},
@@ -179,7 +184,9 @@ def report(results, report_json, folder):
                                 {"title": "balancer processes s", "format": ".2f"},
                                 {"title": "lab µs/call", "format": ".1f"},
                                 {"title": "lab above routing µs/call", "format": ".1f"},
-                                {"title": "Kamailio tuned ÷", "format": ".1f"}],
+                                {"title": "Kamailio tuned ÷", "format": ".1f"},
+                                {"title": "UDP drops, balancer", "format": "d"},
+                                {"title": "UDP drops, lab", "format": "d"}],
                     "rows": table},
                    {"title": "Where siphon's XDP program sent the frames (siphon's summary, whole configuration)",
                     "columns": [{"title": "lane"}, {"title": "forwarded in the kernel", "format": "d"},
