@@ -15,7 +15,7 @@ RESULTS.json: {"name", "title", ["description"], ["meta"],
               ["target", "target_op": "<=" | ">=", "target_on": "value" | "ratio"]}],
   "tables": [{"title", "columns": [{"title", ["format"]}], "rows": [[cell, ...]]}],
   "plots": [{"title", "ylabel", "categories", "series": [{"label", "values"}],
-             ["targets"], ["target_label"]}]}
+             ["targets"], ["target_label"], ["log"]}]}
 Missing figures are null: a dash in the tables, a gap in the plot."""
 import argparse
 import json

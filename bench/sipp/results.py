@@ -152,10 +152,11 @@ def report(results, report_json, folder):
         checks.append({"what": f"{NAMES[c]}, highest rate with 0 failed calls", "value": best,
                        "unit": "calls/s", "format": "d"})
 
-    shown = [c for c in configs if c != "routing"]
     cats = [f"{r}/s" for r in rates]
-    series = lambda cs, key: [{"label": NAMES[c], "values": [by[(c, r)][key] if (c, r) in by else None
-                                                             for r in rates]} for c in cs]
+    # every configuration in both panels, so that each keeps its colour (routing has no balancer)
+    series = lambda key: [{"label": NAMES[c], "values": [by[(c, r)][key] if (c, r) in by and c != "routing"
+                                                         or key == "failed" and (c, r) in by else None
+                                                         for r in rates]} for c in configs]
     result = {
         "name": "sipp",
         "title": "SIPp calls through the balancer: highest rate with 0 failed calls and CPU per call, "
@@ -194,10 +195,11 @@ def report(results, report_json, folder):
                                 {"title": "AF_XDP rx", "format": "d"},
                                 {"title": "AF_XDP tx", "format": "d"}],
                     "rows": siphon_split(folder, configs)}],
-        "plots": [{"title": "balancer CPU per call", "ylabel": "µs per call", "categories": cats,
-                   "series": series(shown, "balancer_us") or [{"label": "none", "values": [None] * len(cats)}]},
-                  {"title": "lab CPU per call above plain routing", "ylabel": "µs per call", "categories": cats,
-                   "series": series(shown, "lab_above_us") or [{"label": "none", "values": [None] * len(cats)}]}],
+        "plots": [{"title": "balancer CPU per call (log scale)", "ylabel": "µs per call", "categories": cats,
+                   "series": series("balancer_us"),
+                   "log": True},
+                  {"title": "failed calls (a configuration stops at its first)", "ylabel": "calls",
+                   "categories": cats, "series": series("failed")}],
     }
     with open(report_json, "w") as f:
         json.dump(result, f, indent=1)
