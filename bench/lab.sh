@@ -64,3 +64,49 @@ stop_all() { # every process this run started, by pid
 	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
 	PIDS=()
 }
+
+# --- the balancer under test in sph-lb (bench/blast/run, bench/sipp/run) ---
+LAB_BROUGHT_UP=0 BALANCER_SIPHON="" BPF_STATS_PID="" # what lab_bench_cleanup undoes
+
+lab_bench_up() { # the lab up if it is down (and down again at the end), sph-lb free of a balancer
+	if ! "$LAB" status >/dev/null 2>&1; then
+		log "the lab is not up: scripts/lab up (and down again at the end)"
+		LAB_BROUGHT_UP=1
+		"$LAB" up >&2
+	fi
+	[[ -z $(ip netns pids "$NS_LB") ]] ||
+		die "processes run in $NS_LB ($(ip netns pids "$NS_LB" | xargs)): is a siphon running? stop it first"
+	[[ -z $(xdp_prog_name "$NS_LB" "$IF_IN") ]] ||
+		die "$NS_LB/$IF_IN has an XDP program attached: scripts/lab siphon detach first"
+}
+
+bpf_stats_hold() { # TOOL OUT: bench-bpf-stats holds the BPF statistics on, in the background
+	"$1" --seconds 3600 >"$2/bpf-stats" 2>&1 &
+	BPF_STATS_PID=$!
+	wait_line "$2/bpf-stats" '"ready"' 5 "$BPF_STATS_PID" || die "bench-bpf-stats: $(cat "$2/bpf-stats")"
+}
+
+siphon_lane_start() { # LANE CONFIG CPU: siphon --io xdp in sph-lb, kernel lane on (kernel) or off (afxdp)
+	local lane_opt=(--kernel-lane on)
+	[[ $1 == afxdp ]] && lane_opt=(--kernel-lane off)
+	BALANCER_SIPHON=$1
+	# the lab's config first, CONFIG after it: siphon takes the last
+	# --config. One queue, its worker on CPU.
+	"$LAB" siphon start --config "$2" --queues 1 --cpu "$3" "${lane_opt[@]}" >&2
+}
+
+balancer_stop() { # OUT: whatever a lane started in sph-lb; siphon's summary kept as OUT/LANE.summary.json
+	stop_all
+	[[ -n $BALANCER_SIPHON ]] || return 0
+	"$LAB" siphon stop >&2 || true
+	cp "$RUN/$NS_LB/siphon-summary.json" "$1/$BALANCER_SIPHON.summary.json" 2>/dev/null || true
+	"$LAB" siphon detach >&2 || true
+	BALANCER_SIPHON=""
+}
+
+lab_bench_cleanup() { # OUT: the balancer stopped, the statistics let go, the lab as found
+	balancer_stop "$1"
+	if [[ -n $BPF_STATS_PID ]]; then kill -TERM "$BPF_STATS_PID" 2>/dev/null || true; fi
+	if [[ -f $RUN/env ]]; then "$LAB" mode kernel >/dev/null 2>&1 || true; fi
+	if ((LAB_BROUGHT_UP)); then "$LAB" down >&2 || true; fi
+}

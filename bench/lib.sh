@@ -31,9 +31,9 @@ bench_exit() {
 	exit "$rc"
 }
 
-bench_report() { # RESULTS_JSON: written with this machine's metadata and BENCH_COMMAND
+bench_report() { # RESULTS_JSON [REPORT.PY-ARGS...]: written with this machine's metadata and BENCH_COMMAND
 	local written
-	written=$("$BENCH_PYTHON" "$SIPHON_ROOT/bench/report.py" --command "$BENCH_COMMAND" "$1") ||
+	written=$("$BENCH_PYTHON" "$SIPHON_ROOT/bench/report.py" --command "$BENCH_COMMAND" "$@") ||
 		die "bench/report.py could not write the report of $1"
 	log "report: $written"
 }

@@ -4,7 +4,7 @@ tables, the machine, the commit, the command), NAME.png (the plot) and
 NAME.json (its input, kept so bench/README.md can be rebuilt), then the
 generated section of bench/README.md rewritten from every NAME.json.
 
-  report.py RESULTS.json [--command CMD] [--out DIR] [--readme FILE]
+  report.py RESULTS.json [--command CMD] [--out DIR] [--readme FILE | --no-readme]
 
 --command: gather the metadata now (bench/meta.py) for that command line;
 without it RESULTS.json must carry "meta". Prints the files written;
@@ -15,7 +15,7 @@ RESULTS.json: {"name", "title", ["description"], ["meta"],
               ["target", "target_op": "<=" | ">=", "target_on": "value" | "ratio"]}],
   "tables": [{"title", "columns": [{"title", ["format"]}], "rows": [[cell, ...]]}],
   "plots": [{"title", "ylabel", "categories", "series": [{"label", "values"}],
-             ["targets"], ["target_label"]}]}
+             ["targets"], ["target_label"], ["log"]}]}
 Missing figures are null: a dash in the tables, a gap in the plot."""
 import argparse
 import json
@@ -104,6 +104,8 @@ def main():
     ap.add_argument("--command", help="gather the metadata now, for this command line")
     ap.add_argument("--out", type=Path, default=BENCH / "results")
     ap.add_argument("--readme", type=Path, default=BENCH / "README.md")
+    ap.add_argument("--no-readme", dest="readme", action="store_const", const=None,
+                    help="leave bench/README.md alone (a smoke run's report in a temporary --out)")
     a = ap.parse_args()
     try:
         result = json.loads(a.results.read_text())

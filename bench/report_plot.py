@@ -1,6 +1,7 @@
 """The PNG of bench/report.py: one panel per entry of "plots", grouped
 bars (one colour per series, a missing figure leaves a gap) and each
-category's target as a dashed line over its group. 800 x 450 pixels.
+category's target as a dashed line over its group; "log": true gives a
+panel a logarithmic y axis. 800 x 450 pixels.
 matplotlib from Debian (python3-matplotlib): see bench/README.md."""
 import matplotlib
 
@@ -36,6 +37,8 @@ def panel(ax, p):
     ax.set_title(p["title"], fontsize=9)
     ax.tick_params(axis="y", labelsize=7)
     ax.margins(y=0.12)  # room above the tallest bar for its label and the legend
+    if p.get("log"):  # figures orders of magnitude apart
+        ax.set_yscale("log")
     ax.legend(handles=handles, fontsize=7)
 
 
