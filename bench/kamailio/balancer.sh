@@ -5,6 +5,9 @@
 # Source after bench/lib.sh and bench/lab.sh (LAB, NS_LB, PIDS, log).
 # shellcheck shell=bash
 
+# shellcheck source=bench/kamailio/kamailio.sh
+source "$(dirname "${BASH_SOURCE[0]}")/kamailio.sh"
+
 KAMAILIO_DIR=$SIPHON_ROOT/bench/kamailio
 KAMAILIO_CORE_SOCKET=udp:198.18.2.1:5060 # its address on the core segment (WITH_CALLS)
 
@@ -22,31 +25,13 @@ kamailio_dispatcher_list() {
 
 # kamailio_balancer_start DIR CHILDREN CPU LIST [NAME=VALUE | -A DEFINE]...:
 # Kamailio (tuned: TLSF, shm_force_alloc) in sph-lb on the VIP, its files in
-# DIR, its pid in PIDS; each NAME=VALUE replaces BENCH_NAME in the config,
-# each -A DEFINE turns on a part of it. 1 if it did not come up in 10 s.
+# DIR (kamailio_start, bench/kamailio/kamailio.sh). 1 if it did not come up.
 kamailio_balancer_start() {
-	local dir=$1 children=$2 cpu=$3 list=$4 subst=() defines=() i
+	local dir=$1 children=$2 cpu=$3 list=$4
 	shift 4
-	while (($#)); do
-		if [[ $1 == -A ]]; then defines+=(-A "$2"); shift 2; continue; fi
-		subst+=(-e "s|BENCH_${1%%=*}\\b|${1#*=}|g")
-		shift
-	done
 	"$LAB" mode siphon >&2 # the VIP on sph-lb, where Kamailio listens
-	mkdir -p "$dir/kamailio-run"
-	sed -e "s|BENCH_CHILDREN|$children|" -e "s|BENCH_DS_LIST|$list|" -e "s|BENCH_CTL|$dir/kamailio-run/ctl.sock|" \
-		"${subst[@]}" "$KAMAILIO_DIR/stateless.cfg" >"$dir/kamailio.cfg"
-	ip netns exec "$NS_LB" timeout 3600 taskset -c "$cpu" kamailio -f "$dir/kamailio.cfg" -DD -E -x tlsf -X tlsf \
-		-m 64 -M 8 -Y "$dir/kamailio-run" -P "$dir/kamailio-run/kamailio.pid" "${defines[@]}" \
-		>"$dir/kamailio.log" 2>&1 &
-	PIDS+=($!)
-	for ((i = 0; i < 100; i++)); do
-		ip netns exec "$NS_LB" ss -Hlun | grep -q '198.18.0.10:5060' && return 0
-		kill -0 "${PIDS[-1]}" 2>/dev/null || break
-		sleep 0.1
-	done
-	log "kamailio did not start: $(tail -c 600 "$dir/kamailio.log")"
-	return 1
+	mkdir -p "$dir"
+	kamailio_start stateless "$dir" "$children" "$cpu" tuned 64 "$list" "$@"
 }
 
 kamailio_ctl() { # DIR CMD...: kamcmd on the control socket of the Kamailio started in DIR (WITH_CALLS)
