@@ -6,6 +6,10 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_AVX2_PATH 1
+#endif
 
 #include "siphon/hs_literal.h"
 
@@ -211,6 +215,10 @@ bool hs_precheck_build(struct hs_precheck *p, const struct hs_literal *lits, uns
 		}
 	}
 	p->n_lit = (uint8_t)n;
+#ifdef HAVE_AVX2_PATH
+	__builtin_cpu_init();
+	p->wide = __builtin_cpu_supports("avx2") ? 1 : 0;
+#endif
 	return true;
 bad:
 	memset(p, 0, sizeof(*p));
@@ -275,7 +283,7 @@ static inline unsigned pair_mask(const struct hs_precheck *p, const uint8_t *b)
 	return (unsigned)_mm_movemask_epi8(any);
 }
 
-bool hs_precheck_may_match(const struct hs_precheck *p, const uint8_t *v, size_t len)
+static bool may_match_sse2(const struct hs_precheck *p, const uint8_t *v, size_t len)
 {
 	uint8_t tail[32];
 	size_t i = 0;
@@ -305,6 +313,66 @@ bool hs_precheck_may_match(const struct hs_precheck *p, const uint8_t *v, size_t
 			return false;
 		i = i + 33 <= len ? i + 16 : len - 17;
 	}
+}
+
+#ifdef HAVE_AVX2_PATH
+/* pair_mask() over 32 starts. */
+__attribute__((target("avx2"))) static inline unsigned pair_mask32(const struct hs_precheck *p,
+								   const uint8_t *b)
+{
+	const __m256i lower = _mm256_set1_epi8(0x20);
+	const __m256i b0 = _mm256_or_si256(_mm256_loadu_si256((const __m256i *)b), lower);
+	const __m256i b1 = _mm256_or_si256(_mm256_loadu_si256((const __m256i *)(b + 1)), lower);
+	__m256i any = _mm256_setzero_si256();
+
+	for (unsigned j = 0; j < p->n_pair; j++) {
+		const __m256i f = _mm256_broadcastsi128_si256(_mm_load_si128((const __m128i *)p->first[j]));
+		const __m256i s = _mm256_broadcastsi128_si256(_mm_load_si128((const __m128i *)p->second[j]));
+		any = _mm256_or_si256(any, _mm256_and_si256(_mm256_cmpeq_epi8(b0, f),
+							    _mm256_cmpeq_epi8(b1, s)));
+	}
+	return (unsigned)_mm256_movemask_epi8(any);
+}
+
+/* may_match_sse2() 32 starts at a time. */
+__attribute__((target("avx2"))) static bool may_match_avx2(const struct hs_precheck *p,
+							    const uint8_t *v, size_t len)
+{
+	uint8_t tail[64];
+	size_t i = 0;
+	unsigned bits;
+
+	if (len < 33) {
+		memset(tail, 0, sizeof(tail));
+		memcpy(tail, v, len);
+		for (bits = pair_mask32(p, tail); bits; bits &= bits - 1) {
+			const size_t pos = (unsigned)__builtin_ctz(bits);
+
+			if (pos + 1 < len && literal_at(p, v, len, pos))
+				return true;
+		}
+		return false;
+	}
+	for (;;) {
+		for (bits = pair_mask32(p, v + i); bits; bits &= bits - 1)
+			if (literal_at(p, v, len, i + (unsigned)__builtin_ctz(bits)))
+				return true;
+		if (i + 33 == len)
+			return false;
+		i = i + 65 <= len ? i + 32 : len - 33;
+	}
+}
+#endif
+
+bool hs_precheck_may_match(const struct hs_precheck *p, const uint8_t *v, size_t len)
+{
+	if (len < HS_LITERAL_MIN)
+		return false;
+#ifdef HAVE_AVX2_PATH
+	if (p->wide)
+		return may_match_avx2(p, v, len);
+#endif
+	return may_match_sse2(p, v, len);
 }
 #else
 bool hs_precheck_may_match(const struct hs_precheck *p, const uint8_t *v, size_t len)

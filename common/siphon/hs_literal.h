@@ -47,6 +47,7 @@ unsigned hs_literal_extract(const char *pattern, unsigned hs_flags, uint16_t hea
  * header values (a fixed guess per byte), then compared whole. */
 struct hs_precheck {
 	uint8_t n_lit, n_pair;
+	uint8_t wide; /* 1: search 32 positions at a time (AVX2, this CPU has it) */
 	/* each distinct pair, its bytes | 0x20, 16 copies each (one SSE2
 	 * compare per pair and block) */
 	uint8_t first[HS_PRECHECK_MAX][16] __attribute__((aligned(16)));
@@ -64,7 +65,8 @@ bool hs_precheck_build(struct hs_precheck *p, const struct hs_literal *lits, uns
  * header can match. True when one does (Hyperscan decides). */
 bool hs_precheck_may_match(const struct hs_precheck *p, const uint8_t *v, size_t len);
 
-/* The same answer, one byte at a time (the tests compare the two). */
+/* The same answer, one byte at a time (the tests compare the two, with
+ * p->wide 1 and 0). */
 bool hs_precheck_may_match_scalar(const struct hs_precheck *p, const uint8_t *v, size_t len);
 
 #endif

@@ -10,7 +10,7 @@
  *     never matches a value the pre-check says "surely no match" for;
  *   - for a plain literal (no syntax, at most HS_LITERAL_MAX bytes) the
  *     pre-check's answer is exactly Hyperscan's;
- *   - the SSE2 search and the scalar one agree. */
+ *   - the AVX2, SSE2 and scalar searches agree. */
 #include <hs/hs.h>
 #include <string.h>
 
@@ -71,6 +71,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(hs_precheck_build(&pre, lit, n));
 	may = hs_precheck_may_match(&pre, value, nv);
 	CHECK(may == hs_precheck_may_match_scalar(&pre, value, nv));
+	if (pre.wide) { /* and 16 at a time */
+		pre.wide = 0;
+		CHECK(may == hs_precheck_may_match(&pre, value, nv));
+	}
 	if (hs_compile(pattern, flags, HS_MODE_BLOCK, NULL, &db, &cerr) != HS_SUCCESS) {
 		hs_free_compile_error(cerr);
 		return 0;
