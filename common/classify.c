@@ -172,6 +172,30 @@ static int load_databases(struct classifier *c, const struct compiled_tables *t)
 	return 0;
 }
 
+/* A literal pre-check for each header the tables give literals for
+ * (grouped here: the blob lists them in any order). */
+static void precheck_init(struct classifier *c, const struct compiled_tables *t)
+{
+	for (unsigned h = 0; h < t->headers.count && h < SIP_EXTRA_MAX; h++) {
+		struct hs_literal lit[HS_PRECHECK_MAX];
+		unsigned n = 0;
+
+		if (!(c->pattern_headers & (1u << h)))
+			continue;
+		for (uint32_t i = 0; i < t->n_literals; i++) {
+			if (t->literals[i].header != h)
+				continue;
+			if (n == HS_PRECHECK_MAX) {
+				n = 0;
+				break;
+			}
+			lit[n++] = t->literals[i];
+		}
+		if (n && hs_precheck_build(&c->precheck[h], lit, n))
+			c->precheck_headers |= 1u << h;
+	}
+}
+
 int classifier_init(struct classifier *c, const struct compiled_tables *t)
 {
 	static const char *const method_names[SIP_METHOD__COUNT] = {
@@ -188,6 +212,7 @@ int classifier_init(struct classifier *c, const struct compiled_tables *t)
 				     &c->method_by_id[m]);
 	for (uint32_t i = 0; i < t->n_patterns; i++)
 		c->pattern_headers |= 1u << t->patterns[i].header;
+	precheck_init(c, t);
 	c->lazy_ok = lazy_init(c, t);
 	if (!t->n_patterns)
 		return 0;
@@ -385,14 +410,21 @@ static void msg_method_flags(const struct classifier *c, const uint8_t *buf,
 		method_flags(c->tables, buf + m->off, m->len, flags);
 }
 
-/* Hyperscan over the first value of header i: its match flags into flags. */
-static void scan_header(const struct classifier *c, const uint8_t *buf, const struct sip_msg *msg,
+/* Hyperscan over the first value of header i: its match flags into
+ * flags. Unless the literal pre-check says no pattern can match (false:
+ * no call made, no flag set). */
+static bool scan_header(const struct classifier *c, const uint8_t *buf, const struct sip_msg *msg,
 			unsigned i, struct flagset *flags)
 {
+	const uint8_t *v = buf + msg->extra[i].off;
 	struct match_ctx ctx = { c->tables, flags, i };
 
-	hs_scan(c->header_db[i] ? c->header_db[i] : c->db, (const char *)buf + msg->extra[i].off, msg->extra[i].len, 0, c->scratch,
-		on_match, &ctx);
+	if ((c->precheck_headers & (1u << i)) && !c->precheck_off &&
+	    !hs_precheck_may_match(&c->precheck[i], v, msg->extra[i].len))
+		return false;
+	hs_scan(c->header_db[i] ? c->header_db[i] : c->db, (const char *)v, msg->extra[i].len, 0,
+		c->scratch, on_match, &ctx);
+	return true;
 }
 
 void classify(const struct classifier *c, const uint8_t *buf, const struct sip_msg *msg,
@@ -429,6 +461,7 @@ void flag_eval_init(struct flag_eval *e, const struct classifier *c, const uint8
 	e->groups_done = 0;
 	e->headers_scanned = 0;
 	e->hs_scans = 0;
+	e->hs_spared = 0;
 }
 
 /* The derived flags, in definition order as decide() computes them, over
@@ -530,7 +563,8 @@ static void compute_costly(struct flag_eval *e, const struct flagset *need)
 			if (!overlaps(need, &c->header_match[h]))
 				continue;
 			e->headers_scanned |= 1u << h;
-			scan_header(c, e->buf, e->msg, h, &e->value);
+			if (!scan_header(c, e->buf, e->msg, h, &e->value))
+				e->hs_spared++;
 			e->hs_scans++;
 			flagset_or(&e->known, &c->header_match[h]);
 		}

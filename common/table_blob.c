@@ -23,6 +23,7 @@ _Static_assert(sizeof(struct method_flags) == 88, "method_flags: bump TABLES_BLO
 _Static_assert(sizeof(struct self_addr) == 20, "self_addr: bump TABLES_BLOB_ABI");
 _Static_assert(sizeof(struct sip_extra_header) == 66, "sip_extra_header: bump TABLES_BLOB_ABI");
 _Static_assert(sizeof(struct pattern_ref) == 4, "pattern_ref: bump TABLES_BLOB_ABI");
+_Static_assert(sizeof(struct hs_literal) == 32, "hs_literal: bump TABLES_BLOB_ABI");
 
 static const char *const section_names[TABLES_BLOB__COUNT] = {
 #define X(id, name, type) [TABLES_BLOB_##id] = #name,
@@ -47,6 +48,7 @@ static const uint32_t max_counts[TABLES_BLOB__COUNT] = {
 	[TABLES_BLOB_HEADER_PRESENT] = SIP_EXTRA_MAX,
 	[TABLES_BLOB_PATTERNS] = TABLES_MAX_PATTERNS,
 	[TABLES_BLOB_HS_DB] = UINT32_MAX,
+	[TABLES_BLOB_HS_LITERALS] = SIP_EXTRA_MAX * HS_PRECHECK_MAX,
 	[TABLES_BLOB_EXPR_TERMS] = TABLES_MAX_TERMS,
 	[TABLES_BLOB_RULE_TERMS] = TABLES_MAX_TERMS,
 	[TABLES_BLOB_ACTIONS] = TABLES_MAX_RULES,
@@ -251,6 +253,36 @@ static int check_names(struct reader *r, unsigned id)
 	return 0;
 }
 
+/* The pre-check's literals: each of a header with patterns, at most
+ * HS_PRECHECK_MAX a header, well formed (what hs_precheck_build() takes). */
+static int check_literals(struct reader *r)
+{
+	const struct hs_literal *l = sec(r, TABLES_BLOB_HS_LITERALS);
+	const struct pattern_ref *p = sec(r, TABLES_BLOB_PATTERNS);
+	unsigned per_header[SIP_EXTRA_MAX] = { 0 };
+
+	for (uint32_t i = 0; i < cnt(r, TABLES_BLOB_HS_LITERALS); i++) {
+		bool patterns = false;
+
+		for (uint32_t k = 0; k < cnt(r, TABLES_BLOB_PATTERNS) && !patterns; k++)
+			patterns = p[k].header == l[i].header;
+		if (!patterns)
+			return fail(r, -EINVAL, "hs_literals[%u]: header %u has no patterns", i,
+				    l[i].header);
+		if (++per_header[l[i].header] > HS_PRECHECK_MAX)
+			return fail(r, -EINVAL, "hs_literals[%u]: more than %d for header %u", i,
+				    HS_PRECHECK_MAX, l[i].header);
+		if (l[i].len < HS_LITERAL_MIN || l[i].len > HS_LITERAL_MAX || !byte_ok(&l[i].caseless))
+			return fail(r, -EINVAL, "hs_literals[%u]: len %u, caseless %u", i, l[i].len,
+				    l[i].caseless);
+		for (unsigned k = 0; k < HS_LITERAL_MAX; k++)
+			if (k < l[i].len ? l[i].text[k] == 0 || l[i].text[k] >= 0x80 : l[i].text[k] != 0)
+				return fail(r, -EINVAL, "hs_literals[%u]: byte %u is 0x%02x", i, k,
+					    l[i].text[k]);
+	}
+	return 0;
+}
+
 /* Methods, balancer addresses and names, extra headers, patterns. */
 static int check_flags_input(struct reader *r)
 {
@@ -276,7 +308,7 @@ static int check_flags_input(struct reader *r)
 		if (p[i].flag >= n_flags)
 			return fail(r, -EINVAL, "patterns[%u]: flag %u; %u flags", i, p[i].flag, n_flags);
 	}
-	return 0;
+	return check_literals(r);
 }
 
 /* Derived flags, the route and its actions. */
@@ -455,6 +487,8 @@ static void fill(const struct reader *r, struct compiled_tables *out)
 	memcpy(out->patterns, sec(r, TABLES_BLOB_PATTERNS), out->n_patterns * sizeof(out->patterns[0]));
 	out->hs_db = out->n_patterns ? sec(r, TABLES_BLOB_HS_DB) : NULL;
 	out->hs_db_len = cnt(r, TABLES_BLOB_HS_DB);
+	out->n_literals = cnt(r, TABLES_BLOB_HS_LITERALS);
+	out->literals = sec(r, TABLES_BLOB_HS_LITERALS);
 	out->n_expr_terms = cnt(r, TABLES_BLOB_EXPR_TERMS);
 	out->expr_terms = sec(r, TABLES_BLOB_EXPR_TERMS);
 	out->n_rule_terms = cnt(r, TABLES_BLOB_RULE_TERMS);

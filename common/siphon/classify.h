@@ -33,6 +33,10 @@ struct classifier {
 			       * tables carry them (NULL: db, filtered by header) */
 	hs_scratch_t *scratch; /* one per worker */
 	uint32_t pattern_headers; /* extra-header indices that have patterns */
+	uint32_t precheck_headers; /* those with a literal pre-check (precheck[h]) */
+	bool precheck_off; /* a test hook: scan every header as if none had one */
+	struct hs_precheck precheck[SIP_EXTRA_MAX]; /* from tables->literals: a value
+			       * with none of a header's literals is not scanned */
 	/* lazy evaluation (classifier_init derives it from the tables) */
 	bool lazy_ok; /* the tables allow it (flag kinds disjoint, derived flags in
 		       * order); false: decide_message() computes every flag */
@@ -64,7 +68,9 @@ struct flag_eval {
 	uint32_t groups_done; /* 1 << enum flag_group: the kinds computed (MATCH: see
 			       * headers_scanned) */
 	uint32_t headers_scanned; /* 1 << header: Hyperscan has run over its value */
-	unsigned hs_scans;    /* Hyperscan calls made (a test hook; the budget) */
+	unsigned hs_scans;    /* headers scanned: Hyperscan calls made or spared by the
+			       * literal pre-check (a test hook; the budget) */
+	unsigned hs_spared;   /* of those, the pre-check settled without a call */
 };
 
 /* What the packet says besides the SIP message. */

@@ -36,7 +36,8 @@ struct msg_decision {
 	struct flagset flags;     /* the flags set, among those known */
 	struct flagset known;     /* the flags computed: all of them unless ctx->lazy_flags
 				   * (then those the rules reached needed) */
-	unsigned hs_scans;        /* Hyperscan calls made for this message */
+	unsigned hs_scans;        /* header values scanned for this message (Hyperscan calls,
+				   * and those the literal pre-check spared on the lazy path) */
 	int rule;                 /* the deciding rule, or -1 when the scanner decided */
 	unsigned n_rate_limits;   /* rate-limit rules passed (the last one dropped it when
 				   * reason is rate_limited) */

@@ -17,7 +17,7 @@
 #include "siphon/tables.h"
 
 #define TABLES_BLOB_MAGIC   0x54485053u /* "SPHT" as stored by a little-endian host */
-#define TABLES_BLOB_ABI     2u
+#define TABLES_BLOB_ABI     3u
 #define TABLES_BLOB_ALIGN   8u
 
 /* X(ID, name, element type): the sections, in blob order. */
@@ -43,7 +43,8 @@
 	X(PREFIX4_NODES, prefix4_nodes, struct tables_blob_prefix_node) \
 	X(PREFIX4_VALUES, prefix4_values, struct flagset)              \
 	X(PREFIX6_NODES, prefix6_nodes, struct tables_blob_prefix_node) \
-	X(PREFIX6_VALUES, prefix6_values, struct flagset)
+	X(PREFIX6_VALUES, prefix6_values, struct flagset)              \
+	X(HS_LITERALS, hs_literals, struct hs_literal)
 
 enum tables_blob_section_id {
 #define X(id, name, type) TABLES_BLOB_##id,

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "siphon/flagset.h"
+#include "siphon/hs_literal.h"
 #include "siphon/limits.h"
 #include "siphon/maglev.h"
 #include "siphon/names.h"
@@ -124,6 +125,11 @@ struct compiled_tables {
 	struct pattern_ref patterns[TABLES_MAX_PATTERNS];
 	const void *hs_db; /* see struct hs_db_entry */
 	size_t hs_db_len;
+	/* the literal pre-check (siphon/hs_literal.h): the required literals
+	 * of each header all of whose patterns have them; a header with none
+	 * is always scanned */
+	uint32_t n_literals;
+	const struct hs_literal *literals;
 
 	/* derived flags, evaluated in order after the others */
 	uint32_t n_expr_terms;

@@ -130,6 +130,7 @@ struct siphon_config {
 	struct dnf_term *expr_terms, *rule_terms;
 	struct rule_action *actions;
 	void *hs_db;
+	struct hs_literal *literals; /* the pre-check's (tables.literals) */
 	struct prefix_builder *prefixes4, *prefixes6;
 	char (*pool_names)[TABLES_NAME_MAX];
 	struct pool_node *nodes;

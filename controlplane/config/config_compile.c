@@ -125,6 +125,61 @@ out:
 	return err;
 }
 
+/* The literal pre-check (siphon/hs_literal.h): for each header all of
+ * whose patterns have required literals, those literals (each distinct
+ * once), at most HS_PRECHECK_MAX; other headers are always scanned. */
+static int extract_literals(struct loader *L)
+{
+	struct siphon_config *cfg = L->cfg;
+	const struct compiled_tables *t = &cfg->tables;
+	struct hs_literal *out;
+	uint32_t n = 0;
+
+	if (L->n_patterns == 0)
+		return 0;
+	out = calloc((size_t)t->headers.count * HS_PRECHECK_MAX + 1, sizeof(*out));
+	if (!out) {
+		snprintf(L->err->text, sizeof(L->err->text), "%s: out of memory", L->path);
+		return -ENOMEM;
+	}
+	for (unsigned h = 0; h < t->headers.count; h++) {
+		struct hs_literal lit[HS_PRECHECK_MAX], *mine = out + n;
+		unsigned have = 0, any = 0;
+		bool ok = true;
+
+		for (unsigned i = 0; i < L->n_patterns && ok; i++) {
+			unsigned got;
+
+			if (t->patterns[i].header != h)
+				continue;
+			any++;
+			got = hs_literal_extract(L->patterns[i].expression, L->patterns[i].hs_flags,
+						 (uint16_t)h, lit, HS_PRECHECK_MAX);
+			ok = got > 0;
+			for (unsigned k = 0; k < got && ok; k++) {
+				unsigned j = 0;
+
+				while (j < have && memcmp(&mine[j], &lit[k], sizeof(lit[k])) != 0)
+					j++;
+				if (j < have)
+					continue; /* the same literal twice */
+				if (have == HS_PRECHECK_MAX)
+					ok = false;
+				else
+					mine[have++] = lit[k];
+			}
+		}
+		if (ok && any)
+			n += have;
+		else
+			memset(mine, 0, HS_PRECHECK_MAX * sizeof(*mine));
+	}
+	cfg->literals = out;
+	cfg->tables.literals = out;
+	cfg->tables.n_literals = n;
+	return 0;
+}
+
 static int build_prefixes(struct loader *L)
 {
 	int err = prefix_builder_build(L->b4, &L->cfg->tables.source4);
@@ -254,7 +309,8 @@ int compile_tables(struct loader *L)
 
 	if (!err)
 		err = compile_patterns(L);
-
+	if (!err)
+		err = extract_literals(L);
 	if (!err)
 		err = build_prefixes(L);
 	if (!err)
@@ -304,6 +360,7 @@ void config_free(struct siphon_config *cfg)
 	free(cfg->rule_terms);
 	free(cfg->expr_terms);
 	free(cfg->hs_db);
+	free(cfg->literals);
 	free(cfg->nodes);
 	free(cfg->maglev_slots);
 	free(cfg->nid_slots);

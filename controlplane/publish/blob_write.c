@@ -41,6 +41,7 @@ static void sources(const struct compiled_tables *t, struct src s[TABLES_BLOB__C
 	s[TABLES_BLOB_HEADER_PRESENT] = (struct src){ t->header_present, t->headers.count };
 	s[TABLES_BLOB_PATTERNS] = (struct src){ t->patterns, t->n_patterns };
 	s[TABLES_BLOB_HS_DB] = (struct src){ t->hs_db, t->n_patterns ? t->hs_db_len : 0 };
+	s[TABLES_BLOB_HS_LITERALS] = (struct src){ t->literals, t->n_literals };
 	s[TABLES_BLOB_EXPR_TERMS] = (struct src){ t->expr_terms, t->n_expr_terms };
 	s[TABLES_BLOB_RULE_TERMS] = (struct src){ t->rule_terms, t->n_rule_terms };
 	s[TABLES_BLOB_ACTIONS] = (struct src){ t->actions, t->n_rules };

@@ -57,6 +57,7 @@ static void check_tables(const struct compiled_tables *t, const uint8_t *blob, s
 	CHECK(inside(t->nid_slots, (t->node_index_mask + 1u) * 2u, blob, len));
 	CHECK(inside(t->addr_slots, (t->node_index_mask + 1u) * 2u, blob, len));
 	CHECK(inside(t->hs_db, t->hs_db_len, blob, len));
+	CHECK(inside(t->literals, t->n_literals * sizeof(*t->literals), blob, len));
 	CHECK(inside(t->source4.nodes, (size_t)t->source4.n_nodes * PREFIX_FANOUT * 8, blob, len));
 	CHECK(inside(t->source6.values, t->source6.n_values * sizeof(struct flagset), blob, len));
 	for (uint32_t p = 0; p < t->n_pools; p++) {

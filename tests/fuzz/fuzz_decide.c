@@ -11,7 +11,10 @@
  *   - the fast path's lazy flags (ctx.lazy_flags) decide the same verdict,
  *     reason, rule, rate-limit rules, pool, node and bytes as every flag,
  *     every flag they computed has its full value, and they make no more
- *     Hyperscan calls (docs/design.md "Classify").
+ *     Hyperscan calls (docs/design.md "Classify");
+ *   - the literal pre-check (docs/scanner.md) changes nothing: with it off
+ *     (every header scanned) both paths give the same flags and decision,
+ *     and on each header value its "surely no match" is Hyperscan's too.
  * The pools with two nodes are in the grace period of a previous table
  * that differs in a third of the slots (or past it: bit 4 of the first
  * byte), with a tiny grace register shared by the inputs, so that notes,
@@ -159,6 +162,44 @@ static void check_lazy(const struct msg_decision *full, const struct msg_decisio
 	}
 }
 
+/* The same decision and flags with the pre-check off, and on every value
+ * of a header with a pre-check it says "no match" only when Hyperscan
+ * finds none of that header's patterns. */
+static void check_precheck(struct decide_ctx *ctx, const uint8_t *p, size_t len,
+			   const struct packet_meta *pm, const struct msg_decision *with)
+{
+	static struct msg_decision without;
+	const struct compiled_tables *t = &cfg->tables;
+
+	cls.precheck_off = true;
+	decide_message(ctx, p, len, pm, &without);
+	cls.precheck_off = false;
+	CHECK(with->verdict == without.verdict && with->reason == without.reason &&
+	      with->rule == without.rule && with->classified == without.classified &&
+	      with->hs_scans == without.hs_scans);
+	if (!with->classified)
+		return;
+	CHECK(flagset_equal(&with->flags, &without.flags) && flagset_equal(&with->known, &without.known));
+	for (unsigned h = 0; h < t->headers.count; h++) {
+		const uint8_t *v = p + with->msg.extra[h].off;
+		const size_t n = with->msg.extra[h].len;
+		struct flagset all = { { 0 } };
+
+		if (!with->msg.extra_count[h] || !(cls.precheck_headers & (1u << h)))
+			continue;
+		CHECK(hs_precheck_may_match(&cls.precheck[h], v, n) ==
+		      hs_precheck_may_match_scalar(&cls.precheck[h], v, n));
+		if (hs_precheck_may_match(&cls.precheck[h], v, n))
+			continue;
+		/* every flag computed: what Hyperscan set on this header, none */
+		cls.precheck_off = true;
+		classify(&cls, p, &with->msg, pm, &all);
+		cls.precheck_off = false;
+		for (unsigned w = 0; w < FLAGSET_WORDS; w++)
+			CHECK((all.w[w] & cls.header_match[h].w[w]) == 0);
+	}
+}
+
 static void check_one(const struct msg_decision *d, size_t len)
 {
 	const struct compiled_tables *t = &cfg->tables;
@@ -198,6 +239,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lazy.lazy_flags = true;
 	decide_message(&lazy, data + 1, size - 1, &pm, &lz);
 	check_lazy(&b, &lz);
+	check_precheck(&lazy, data + 1, size - 1, &pm, &lz);
+	check_precheck(&ctx, data + 1, size - 1, &pm, &b);
 	CHECK(!a.node.grace_noted || ctx.now_s < GRACE_UNTIL);
 	if (pm.transport == TRANSPORT_TCP && !pm.tcp_syn && a.verdict == SIP_VERDICT_FORWARD) {
 		/* the SYN first: in the grace period a connection opened before

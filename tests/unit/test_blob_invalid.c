@@ -121,12 +121,12 @@ static void test_header(void **state)
 	CASE(H()->magic ^= 1, -EINVAL, "magic: 0x54485052, not a table blob (0x54485053)");
 	CASE(H()->magic = __builtin_bswap32(TABLES_BLOB_MAGIC), -EPROTO,
 	     "magic: a blob of the other byte order");
-	CASE(H()->abi = 3, -EPROTO, "abi: version 3, this build reads version 2");
-	CASE(H()->abi = 0, -EPROTO, "abi: version 0, this build reads version 2");
+	CASE(H()->abi = 4, -EPROTO, "abi: version 4, this build reads version 3");
+	CASE(H()->abi = 0, -EPROTO, "abi: version 0, this build reads version 3");
 	CASE(H()->header_size += 8, -EINVAL, "header_size: ");
 	CASE(H()->total_len += 8, -EINVAL, "total_len: ");
 	CASE(H()->total_len -= 8, -EINVAL, "total_len: ");
-	CASE(H()->n_sections--, -EINVAL, "n_sections: 21, expected 22");
+	CASE(H()->n_sections--, -EINVAL, "n_sections: 22, expected 23");
 	CASE(H()->reserved = 1, -EINVAL, "reserved: 1, expected 0");
 	/* not sealed: what the checksum is for */
 	fresh();
@@ -258,6 +258,20 @@ static void test_flags_input(void **state)
 	CASE(M(HEADERS, struct sip_extra_header)[0].len = 64, -EINVAL, "headers[0]: len 64");
 	CASE(M(PATTERNS, struct pattern_ref)[2].header = 4, -EINVAL, "patterns[2]: header 4; 4 headers");
 	CASE(M(PATTERNS, struct pattern_ref)[0].flag = 15, -EINVAL, "patterns[0]: flag 15; 15 flags");
+	/* the literal pre-check's: edge.conf's patterns all have them */
+	assert_int_equal(H()->sec[TABLES_BLOB_HS_LITERALS].count, 9);
+	CASE(H()->sec[TABLES_BLOB_HS_LITERALS].count = 257, -EINVAL,
+	     "section hs_literals: 257 elements of 32 bytes");
+	CASE(M(HS_LITERALS, struct hs_literal)[0].header = 4, -EINVAL,
+	     "hs_literals[0]: header 4 has no patterns");
+	CASE(M(HS_LITERALS, struct hs_literal)[1].len = 1, -EINVAL, "hs_literals[1]: len 1, caseless 1");
+	CASE(M(HS_LITERALS, struct hs_literal)[1].len = HS_LITERAL_MAX + 1, -EINVAL,
+	     "hs_literals[1]: len 29, caseless 1");
+	CASE(M(HS_LITERALS, struct hs_literal)[2].caseless = 2, -EINVAL, "hs_literals[2]: len ");
+	CASE(M(HS_LITERALS, struct hs_literal)[0].text[0] = 0x80, -EINVAL,
+	     "hs_literals[0]: byte 0 is 0x80");
+	CASE(M(HS_LITERALS, struct hs_literal)[0].text[HS_LITERAL_MAX - 1] = 'x', -EINVAL,
+	     "hs_literals[0]: byte 27 is 0x78");
 }
 
 static int find_action(enum action_kind kind)

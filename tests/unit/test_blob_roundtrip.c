@@ -137,6 +137,9 @@ static void same_tables(struct fixture *f)
 	assert_int_equal(a->hs_db_len, b->hs_db_len);
 	assert_true(a->n_patterns > 0);
 	SAME_ARRAY(f, (const uint8_t *)a->hs_db, (const uint8_t *)b->hs_db, a->hs_db_len);
+	assert_int_equal(a->n_literals, b->n_literals);
+	if (a->n_literals)
+		SAME_ARRAY(f, a->literals, b->literals, a->n_literals);
 	assert_int_equal(a->n_expr_terms, b->n_expr_terms);
 	if (a->n_expr_terms)
 		SAME_ARRAY(f, a->expr_terms, b->expr_terms, a->n_expr_terms);

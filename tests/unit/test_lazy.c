@@ -6,7 +6,8 @@
  *   - the same verdict, reason, rule, rate-limit rules, pool, node, bytes;
  *   - every flag the lazy path computed has its full value (flags within
  *     known, equal to the full flags there);
- *   - no more Hyperscan calls than the full path.
+ *   - no more Hyperscan calls than the full path;
+ *   - the literal pre-check changes no flag (precheck_changes_no_flag).
  * And the budget itself: under edge.conf a response and an in-dialog
  * request make the scans the first rule (SCANNER: a match on User-Agent,
  * when there is one, or on From, which every message has) needs, and none
@@ -395,6 +396,83 @@ static void header_databases_equal_the_one(void **state)
 	}
 }
 
+/* The literal pre-check (docs/scanner.md) changes no flag: for every
+ * corpus and example message under every example config (and every-kind),
+ * from every source over UDP, TCP and TLS, classify() and the lazy path
+ * give the same flags with it and without it (every header scanned); the
+ * SSE2 search and the scalar one agree on every value of a header that has
+ * a pre-check. Under edge.conf it spares scans. */
+static void precheck_changes_no_flag(void **state)
+{
+	static const char *const confs[] = { "docs/examples/edge.conf", "packaging/siphon.conf",
+					     "tests/bpf/parity.conf", "tests/bpf/lab.conf",
+					     "tests/bpf/fib.conf", NULL };
+	static const enum transport trs[] = { TRANSPORT_UDP, TRANSPORT_TCP, TRANSPORT_TLS };
+
+	(void)state;
+	load_inputs();
+	for (unsigned c = 0; c < sizeof(confs) / sizeof(confs[0]); c++) {
+		struct siphon_config *cfg;
+		struct config_error err;
+		struct classifier cls;
+		unsigned spared = 0, scanned = 0, values = 0;
+
+		if (confs[c])
+			cfg = load_file(confs[c]);
+		else if (config_load_text("every-kind.conf", every_kind, &cfg, &err))
+			fail_msg("%s", err.text);
+		assert_int_equal(classifier_init(&cls, &cfg->tables), 0);
+		for (unsigned i = 0; i < n_inputs; i++) {
+			struct sip_msg msg;
+
+			if (classifier_scan(&cls, inputs[i].buf, inputs[i].len, &msg) != SIP_VERDICT_FORWARD)
+				continue;
+			for (unsigned h = 0; h < cfg->tables.headers.count; h++) {
+				const uint8_t *v = inputs[i].buf + msg.extra[h].off;
+
+				if (!msg.extra_count[h] || !(cls.precheck_headers & (1u << h)))
+					continue;
+				values++;
+				assert_int_equal(hs_precheck_may_match(&cls.precheck[h], v, msg.extra[h].len),
+						 hs_precheck_may_match_scalar(&cls.precheck[h], v,
+									      msg.extra[h].len));
+			}
+			for (unsigned s = 0; s < sizeof(sources) / sizeof(sources[0]); s++)
+				for (unsigned k = 0; k < sizeof(trs) / sizeof(trs[0]); k++) {
+					struct packet_meta pm;
+					struct flagset with, without;
+					struct flag_eval e1, e2;
+					struct decision d1, d2;
+
+					meta(sources[s], trs[k], &pm);
+					cls.precheck_off = false;
+					classify(&cls, inputs[i].buf, &msg, &pm, &with);
+					flag_eval_init(&e1, &cls, inputs[i].buf, &msg, &pm);
+					decide_lazy(&e1, &d1);
+					cls.precheck_off = true;
+					classify(&cls, inputs[i].buf, &msg, &pm, &without);
+					flag_eval_init(&e2, &cls, inputs[i].buf, &msg, &pm);
+					decide_lazy(&e2, &d2);
+					if (!flagset_equal(&with, &without) || !flagset_equal(&e1.value, &e2.value) ||
+					    !flagset_equal(&e1.known, &e2.known) || d1.rule != d2.rule ||
+					    d1.verdict != d2.verdict || d1.reason != d2.reason)
+						fail_msg("%s under %s: the pre-check changed a flag or the decision",
+							 inputs[i].name, confs[c] ? confs[c] : "every-kind.conf");
+					assert_int_equal(e1.hs_scans, e2.hs_scans);
+					assert_int_equal(e2.hs_spared, 0);
+					spared += e1.hs_spared;
+					scanned += e1.hs_scans;
+				}
+		}
+		printf("# %s: %u header values pre-checked; lazy path: %u of %u scans spared\n",
+		       confs[c] ? confs[c] : "every-kind.conf", values, spared, scanned);
+		if (c == 0)
+			assert_true(cls.precheck_headers != 0 && spared > 0);
+		classifier_free(&cls);
+		config_free(cfg);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -402,6 +480,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(lazy_equals_full_on_every_kind),
 		cmocka_unit_test(hyperscan_budget_under_edge),
 		cmocka_unit_test(header_databases_equal_the_one),
+		cmocka_unit_test(precheck_changes_no_flag),
 	};
 
 	if (argc != 2) {
