@@ -105,6 +105,7 @@ size_t capture_request(const uint8_t *d, size_t caplen, int *v6);
 void lab_enter(struct saved_lanes *sv);
 void lab_leave(struct saved_lanes *sv);
 int parity_setup(void **state);
+void nid_stats_read(uint64_t out[SK_NID_STATS]);
 int parity_teardown(void **state);
 
 /* parity_mutate.c */
