@@ -518,6 +518,22 @@ void xdp_counters_snap(struct gen_counters_builder *b, const struct xdp_counter_
 		percpu_one(m->up_why, i, percpu, ncpu, &pk, &by);
 		gen_counters_add_named(b, "kernel_up", xdp_reason_name(i), pk);
 	}
+	/* the kernel lane's forwards by nid (as the AF_XDP lane's dispatch
+	 * group) and its nids naming no node of the pool (as its reason
+	 * nid_unknown): both halves summed */
+	for (unsigned k = 0; k < SK_NID_STATS; k++) {
+		static const char *const names[SK_NID_STATS] = {
+			[SK_NID_VIA] = "via_nid", [SK_NID_ROUTE] = "route_nid",
+			[SK_NID_RURI] = "ruri_nid", [SK_NID_UNKNOWN] = "nid_unknown" };
+		uint64_t sum = 0;
+
+		for (uint32_t h = 0; h < 2; h++) {
+			percpu_one(m->nid, h * SK_NID_STATS + k, percpu, ncpu, &pk, &by);
+			sum += pk;
+		}
+		gen_counters_add_named(b, k == SK_NID_UNKNOWN ? "kernel_reason" : "kernel_dispatch",
+				       names[k], sum);
+	}
 	if (kernel)
 		memcpy(v, kernel, n * sizeof(*v));
 	else
@@ -537,13 +553,14 @@ void xdp_counter_fds_of(struct xdp_counter_fds *m, const struct siphon_bpf *skel
 	m->rules = bpf_map__fd(skel->maps.rule_stats);
 	m->node_msg = bpf_map__fd(skel->maps.node_msg_stats);
 	m->flags = bpf_map__fd(skel->maps.flag_stats);
+	m->nid = bpf_map__fd(skel->maps.nid_stats);
 }
 
 int xdp_print_pinned_counters(FILE *f, const char *ifname, const char *bpffs, char *err,
 			      size_t errlen)
 {
 	static const char *const names[] = { "counters", "up_why", "node_stats", "rule_stats" };
-	struct xdp_counter_fds m = { .node_msg = -1, .flags = -1 };
+	struct xdp_counter_fds m = { .node_msg = -1, .flags = -1, .nid = -1 };
 	int *fds[] = { &m.counters, &m.up_why, &m.nodes, &m.rules };
 	char path[PATH_MAX + 16];
 	int rc = 0;
