@@ -98,18 +98,24 @@ static __always_inline int sk_via_plain(const struct sk_scratch *s, __u32 v)
 	return c_token(sk_byte(s, v + 9 + k));
 }
 
-/* dispatch_find_nid() over [from, to) of the scan's copy. A global
- * function, verified once. */
-__noinline __u32 sk_nid(struct sk_scratch *s, __u32 from, __u32 to, __u32 mode)
+/* dispatch_find_nid() over [from, to) of the scan's copy, whose first
+ * "nid" the scan found at first (>= from). A global function, verified
+ * once. */
+__noinline __u32 sk_nid(struct sk_scratch *s, __u32 from, __u32 to, __u32 first, __u32 mode)
 {
 	struct bpf_iter_num it;
 	__u32 r = 0;
 	int *ip;
 
-	if (!s || from >= to || to > SK_SCAN_MAX)
+	if (!s || from >= to || to > SK_SCAN_MAX || first < from || first + 3 > to)
 		return 0;
+	/* the usual case: the first "nid" is the parameter (no iterator) */
+	r = sk_nid_at(s, from, first);
+	if (r)
+		goto found;
+	first++;
 	SK_FOR(it, ip, 0, SK_SCAN_MAX / 8 + 1) {
-		__u32 q = from + 8 * (__u32)*ip;
+		__u32 q = first + 8 * (__u32)*ip;
 		__u64 m;
 
 		if (q + 3 > to || q > SK_SCAN_MAX)
@@ -125,6 +131,7 @@ __noinline __u32 sk_nid(struct sk_scratch *s, __u32 from, __u32 to, __u32 mode)
 			break;
 	}
 	SK_END(it);
+found:
 	if (!(r & SKN_FOUND))
 		return r & SKN_UP; /* none, an empty token (none), or unsure */
 	if (mode == SKN_VIA && !sk_via_plain(s, from))
@@ -139,9 +146,9 @@ __noinline __u32 sk_nid(struct sk_scratch *s, __u32 from, __u32 to, __u32 mode)
  * the hash decides), SKN_UNKNOWN, or SKN_UP. The key is built in the
  * scan's line words (s->st.w: 40 bytes, unused after the scan). */
 static __always_inline __u32 sk_nid_pick(struct sk_scratch *s, __u32 hp, __u32 from, __u32 to,
-					 __u32 mode)
+					 __u32 first, __u32 mode)
 {
-	__u32 r = sk_nid(s, from, to, mode), off, len, idx;
+	__u32 r = sk_nid(s, from, to, first, mode), off, len, idx;
 	__u64 *k = s->st.w;
 	const struct sk_node *nd;
 	const __u32 *node;
@@ -177,7 +184,8 @@ __noinline __u32 sk_nid_node(struct sk_scratch *s, __u32 hp)
 		return SKN_UP;
 	if (!s->st.is_request) {
 		if (s->st.via_nid)
-			r = sk_nid_pick(s, hp, s->st.via_off, s->st.via_end, SKN_VIA);
+			r = sk_nid_pick(s, hp, s->st.via_off, s->st.via_end, s->st.via_nid - 1,
+					SKN_VIA);
 		if (r & SKN_FOUND)
 			return r | SKN_VIA << SKN_BY_SHIFT;
 		return r;
@@ -185,14 +193,16 @@ __noinline __u32 sk_nid_node(struct sk_scratch *s, __u32 hp)
 	if (!s->st.to_tag)
 		return 0;
 	if (s->st.route_nid) {
-		r = sk_nid_pick(s, hp, s->st.route_off, s->st.route_end, SKN_ROUTE);
+		r = sk_nid_pick(s, hp, s->st.route_off, s->st.route_end, s->st.route_nid - 1,
+				SKN_ROUTE);
 		if (r & (SKN_FOUND | SKN_UP))
 			return r | (r & SKN_FOUND ? SKN_ROUTE << SKN_BY_SHIFT : 0);
 		unknown = r;
 	}
 	r = 0;
 	if (s->st.ruri_nid)
-		r = sk_nid_pick(s, hp, s->st.ruri_off, s->st.ruri_off + s->st.ruri_len, SKN_RURI);
+		r = sk_nid_pick(s, hp, s->st.ruri_off, s->st.ruri_off + s->st.ruri_len,
+				 s->st.ruri_nid - 1, SKN_RURI);
 	if (r & SKN_FOUND)
 		return r | SKN_RURI << SKN_BY_SHIFT | unknown;
 	return r | unknown;
