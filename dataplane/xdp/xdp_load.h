@@ -64,7 +64,9 @@ struct xdp_counter_fds {
 void xdp_counter_fds_of(struct xdp_counter_fds *m, const struct siphon_bpf *skel);
 
 /* The kernel's counters summed over CPUs, as one JSON object: packet
- * (parse status), reasons (verdicts), to_userspace_why, nodes (forwarded
+ * (parse status), reasons (verdicts), to_userspace_why, dispatch (the
+ * kernel's forwards by via_nid, route_nid, ruri_nid, and nid_unknown),
+ * nodes (forwarded
  * in the kernel: all n_nodes by name, or the non-zero ones by index when
  * node_names is NULL) and rules (n_rules, in rule order). Nodes and rules
  * are summed over both table halves: by index, every generation since the
