@@ -149,6 +149,16 @@ struct {
 	SIPHON_PIN;
 } kt_methods SEC(".maps");
 
+/* node-id tokens of each pool (exact) -> node index into kt_nodes of the
+ * half: what a nid may name, only nodes of the pool the route chose */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * SK_MAX_NODES);
+	__type(key, struct sk_nid_key);
+	__type(value, __u32);
+	SIPHON_PIN;
+} kt_nids SEC(".maps");
+
 /* source prefixes -> the union of the flags of every prefix covering them */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -229,6 +239,16 @@ struct {
 	__type(value, struct siphon_xdp_flag_counts);
 	SIPHON_PIN;
 } flag_stats SEC(".maps");
+
+/* the kernel lane's forwards by nid, and nids naming no node of the pool:
+ * half * SK_NID_STATS + enum sk_nid_stat */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2 * SK_NID_STATS);
+	__type(key, __u32);
+	__type(value, struct siphon_xdp_counter);
+	SIPHON_PIN;
+} nid_stats SEC(".maps");
 
 /* why packets went to user space, also when no AF_XDP socket took them
  * (then the reason counter says pass_no_xsk): index = enum xdp_reason */

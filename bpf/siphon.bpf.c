@@ -20,6 +20,7 @@
 #include "maps.bpf.h"
 #include "hash.bpf.h"
 #include "sipscan.bpf.h"
+#include "sipnid.bpf.h"
 
 /* the actions and pool modes of the tables, from the lists user space
  * builds its enums from */
@@ -572,15 +573,25 @@ static __always_inline int kernel_lane_decide(struct xdp_md *ctx, const struct x
 		idx = half * SK_MAX_POOLS + e.pool;
 	}
 
-	/* dispatch (dataplane/dispatch.c) */
+	/* dispatch (common/dispatch.c) */
 	pool = bpf_map_lookup_elem(&kt_pools, &idx);
 	if (!pool)
 		return to_user(ctx, XDP_REASON_UP_SCAN, r, bytes);
 	if (pool->mode != SK_POOL_DSR)
 		return to_user(ctx, XDP_REASON_UP_NOT_DSR, r, bytes);
-	if ((!t->is_request && t->via_nid) ||
-	    (t->is_request && t->to_tag && (t->route_nid || t->ruri_nid)))
-		return to_user(ctx, XDP_REASON_UP_NID, r, bytes);
+	/* a response's top Via, an in-dialog request's top Route or
+	 * Request-URI naming an up node of this pool (sipnid.bpf.h); the scan
+	 * set the fields when "nid" is there at all. The answer stays in
+	 * t->via_nid for the counters (nid_stats). */
+	if (t->via_nid | t->route_nid | t->ruri_nid) {
+		t->via_nid = sk_nid_node(s, half << 8 | (idx & (SK_MAX_POOLS - 1)));
+		if (t->via_nid & SKN_UP)
+			return to_user(ctx, XDP_REASON_UP_NID, r, bytes);
+	}
+	if (t->via_nid & SKN_FOUND) {
+		node = t->via_nid & (SK_MAX_NODES - 1);
+		goto chosen;
+	}
 	/* the grace period: a dialog may follow the previous table, an initial
 	 * request is remembered when its slot moved; the grace register lives
 	 * in user space, so every message of the pool goes up */
@@ -598,6 +609,7 @@ static __always_inline int kernel_lane_decide(struct xdp_md *ctx, const struct x
 	if (!slotv || *slotv >= pool->n_nodes)
 		return to_user(ctx, XDP_REASON_UP_NO_NODE, r, bytes);
 	node = pool->first_node + *slotv;
+chosen:
 	if (node >= SK_MAX_NODES)
 		return to_user(ctx, XDP_REASON_UP_NO_NODE, r, bytes);
 	idx = half * SK_MAX_NODES + node;
@@ -629,6 +641,10 @@ static __always_inline int kernel_lane_decide(struct xdp_md *ctx, const struct x
 		__builtin_memcpy(d, mac, 12);
 	}
 	count_node(half, node, msg_slot(t, *(const __u64 *)s->key.name), bytes);
+	if (t->via_nid & SKN_FOUND)
+		count_at(&nid_stats, half * SK_NID_STATS + ((t->via_nid >> SKN_BY_SHIFT) & 3), bytes);
+	if (t->via_nid & SKN_UNKNOWN)
+		count_at(&nid_stats, half * SK_NID_STATS + SK_NID_UNKNOWN, bytes);
 	count_rule(half, e.rule, bytes);
 	*r = XDP_REASON_KERNEL_FORWARD;
 	return bpf_redirect_map(&tx_ports, 0, XDP_TX);

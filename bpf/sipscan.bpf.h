@@ -387,7 +387,7 @@ __noinline int sk_scan_payload(struct sk_scratch *s, __u32 len, __u32 hl, __u32 
 		t->method_len = t->m_len;
 		t->via_nid = sk_has_nid(s, t->via_off, t->via_end);
 	} else if (t->to_tag) {
-		t->ruri_nid = sk_has_nid(s, 0, t->line1_end);
+		t->ruri_nid = sk_has_nid(s, t->ruri_off, t->ruri_off + t->ruri_len);
 		if (t->n_route)
 			t->route_nid = sk_has_nid(s, t->route_off, t->route_end);
 	}

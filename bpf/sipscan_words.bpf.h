@@ -115,7 +115,7 @@ struct sk_scan {
 	__u32 n_callid, callid_off, callid_len;
 	__u32 n_via, via_off, via_end, n_from, n_to, to_tag, n_cseq, m_off, m_len;
 	__u32 n_clen, clen, n_route, route_off, route_end, extra_seen;
-	__u32 via_nid, route_nid, ruri_nid;
+	__u32 via_nid, route_nid, ruri_nid; /* where "nid" first is, + 1 (0: nowhere) */
 	/* the value parsers' state (kept here, not in registers, across iterations) */
 	__u32 line, st, k, a, b, bad, at, n_at, lt, gt, semi, q1, q2, named, tag_len, name_len;
 	__u64 num, lname;
@@ -285,7 +285,8 @@ static __always_inline __u32 sk_find(const struct sk_scratch *s, __u32 from, __u
 	return sk_find2(s, from, to, c, c);
 }
 
-/* "nid" in any case inside [from, to)? */
+/* Where "nid" (any case) first starts inside [from, to), plus 1; 0 when
+ * nowhere. */
 static __always_inline __u32 sk_has_nid(const struct sk_scratch *s, __u32 from, __u32 to)
 {
 	struct bpf_iter_num it;
@@ -295,12 +296,14 @@ static __always_inline __u32 sk_has_nid(const struct sk_scratch *s, __u32 from, 
 	/* the first 64 bytes unrolled (a start line, a Via, a Route) */
 	for (__u32 j = 0; j < 8; j++) {
 		__u32 q = from + j * 8;
+		__u64 m;
 
 		if (q + 3 > to)
 			return 0;
-		if (m_eq(sk_ld(s, q) | B20, 'n') & m_eq(sk_ld(s, q + 1) | B20, 'i') &
-		    m_eq(sk_ld(s, q + 2) | B20, 'd') & m_low(to - q - 2))
-			return 1;
+		m = m_eq(sk_ld(s, q) | B20, 'n') & m_eq(sk_ld(s, q + 1) | B20, 'i') &
+		    m_eq(sk_ld(s, q + 2) | B20, 'd') & m_low(to - q - 2);
+		if (m)
+			return q + m_first(m) + 1;
 	}
 	SK_FOR(it, ip, 8, SK_SCAN_MAX / 8 + 2) {
 		__u32 q = from + 8 * (__u32)*ip;
@@ -311,7 +314,7 @@ static __always_inline __u32 sk_has_nid(const struct sk_scratch *s, __u32 from, 
 		m = m_eq(sk_ld(s, q) | B20, 'n') & m_eq(sk_ld(s, q + 1) | B20, 'i') &
 		    m_eq(sk_ld(s, q + 2) | B20, 'd') & m_low(to - q - 2);
 		if (m) {
-			r = 1;
+			r = q + m_first(m) + 1;
 			break;
 		}
 	}

@@ -94,6 +94,22 @@ struct sk_name_key {
 	unsigned char name[SK_NAME_MAX];
 };
 
+/* kt_nids key: a node-id token of a pool, exact bytes, zero-padded;
+ * the value is the node's index into kt_nodes of the half (a node of that
+ * pool). Ids over SK_NAME_MAX bytes are not published: the kernel lane
+ * sends a longer token up (docs/dispatch.md "The node-id token"). */
+struct sk_nid_key {
+	unsigned int half;
+	unsigned short pool;
+	unsigned short len;
+	unsigned char id[SK_NAME_MAX];
+};
+
+/* nid_stats[half * SK_NID_STATS + i]: the kernel lane's forwards by nid
+ * (as dispatch.c's DISPATCH_BY_*_NID) and those where a nid named no node
+ * of the pool (the pipeline's nid_unknown). */
+enum sk_nid_stat { SK_NID_VIA, SK_NID_ROUTE, SK_NID_RURI, SK_NID_UNKNOWN, SK_NID_STATS };
+
 /* kt_src4 / kt_src6 (LPM tries) keys: prefixlen counts the 32 bits of
  * `half` too, so one trie holds both halves. */
 struct sk_lpm4 {

@@ -340,6 +340,7 @@ static const struct named_family {
 	  "Packets the kernel lane sent up to the AF_XDP lane, by why." },
 	{ "dispatch", "siphon_dispatch_packets_total", "by", "afxdp",
 	  "Forwarded messages by how their node was chosen." },
+	{ "kernel_dispatch", NULL, "by", "kernel", NULL },
 	{ "fragments", "siphon_fragments_total", "result", "afxdp",
 	  "IP fragments by what the fragment table did with them." },
 };

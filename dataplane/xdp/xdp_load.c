@@ -348,6 +348,16 @@ static void percpu_sums(int fd, uint32_t base, uint32_t half_stride, unsigned n,
 static const char *status_name(unsigned i, const void *c) { (void)c; return pkt_status_name(i); }
 static const char *reason_name(unsigned i, const void *c) { (void)c; return xdp_reason_name(i); }
 
+static const char *nid_stat_name(unsigned i, const void *c)
+{
+	static const char *const names[SK_NID_STATS] = {
+		[SK_NID_VIA] = "via_nid", [SK_NID_ROUTE] = "route_nid", [SK_NID_RURI] = "ruri_nid",
+		[SK_NID_UNKNOWN] = "nid_unknown" };
+
+	(void)c;
+	return i < SK_NID_STATS ? names[i] : "?";
+}
+
 static const char *node_name(unsigned i, const void *ctx)
 {
 	static __thread char num[16];
@@ -382,6 +392,10 @@ void xdp_print_counters(FILE *f, const struct xdp_counter_fds *m, const char *co
 	percpu_sums(m->up_why, 0, 0, XDP_REASON__COUNT, percpu, ncpu, sums);
 	json_counter_map(f, "to_userspace_why", &first, sums, XDP_REASON__COUNT, reason_name, NULL,
 			 true);
+	/* forwarded in the kernel by a nid, and nids naming no node of the
+	 * pool (nid_stats, both halves) */
+	percpu_sums(m->nid, 0, SK_NID_STATS, SK_NID_STATS, percpu, ncpu, sums);
+	json_counter_map(f, "dispatch", &first, sums, SK_NID_STATS, nid_stat_name, NULL, false);
 	/* forwarded in the kernel, by node: all by name, or the busy ones by
 	 * index; both table halves summed (every generation since the maps
 	 * were pinned, by index) */
@@ -518,6 +532,19 @@ void xdp_counters_snap(struct gen_counters_builder *b, const struct xdp_counter_
 		percpu_one(m->up_why, i, percpu, ncpu, &pk, &by);
 		gen_counters_add_named(b, "kernel_up", xdp_reason_name(i), pk);
 	}
+	/* the kernel lane's forwards by nid (as the AF_XDP lane's dispatch
+	 * group) and its nids naming no node of the pool (as its reason
+	 * nid_unknown): both halves summed */
+	for (unsigned k = 0; k < SK_NID_STATS; k++) {
+		uint64_t sum = 0;
+
+		for (uint32_t h = 0; h < 2; h++) {
+			percpu_one(m->nid, h * SK_NID_STATS + k, percpu, ncpu, &pk, &by);
+			sum += pk;
+		}
+		gen_counters_add_named(b, k == SK_NID_UNKNOWN ? "kernel_reason" : "kernel_dispatch",
+				       nid_stat_name(k, NULL), sum);
+	}
 	if (kernel)
 		memcpy(v, kernel, n * sizeof(*v));
 	else
@@ -537,18 +564,20 @@ void xdp_counter_fds_of(struct xdp_counter_fds *m, const struct siphon_bpf *skel
 	m->rules = bpf_map__fd(skel->maps.rule_stats);
 	m->node_msg = bpf_map__fd(skel->maps.node_msg_stats);
 	m->flags = bpf_map__fd(skel->maps.flag_stats);
+	m->nid = bpf_map__fd(skel->maps.nid_stats);
 }
 
 int xdp_print_pinned_counters(FILE *f, const char *ifname, const char *bpffs, char *err,
 			      size_t errlen)
 {
-	static const char *const names[] = { "counters", "up_why", "node_stats", "rule_stats" };
+	static const char *const names[] = { "counters", "up_why", "node_stats", "rule_stats",
+					     "nid_stats" };
 	struct xdp_counter_fds m = { .node_msg = -1, .flags = -1 };
-	int *fds[] = { &m.counters, &m.up_why, &m.nodes, &m.rules };
+	int *fds[] = { &m.counters, &m.up_why, &m.nodes, &m.rules, &m.nid };
 	char path[PATH_MAX + 16];
 	int rc = 0;
 
-	for (unsigned i = 0; i < 4; i++) {
+	for (unsigned i = 0; i < 5; i++) {
 		snprintf(path, sizeof(path), "%s/siphon/%s/%s", bpffs, ifname, names[i]);
 		*fds[i] = bpf_obj_get(path);
 		if (*fds[i] < 0 && i == 0) {
@@ -560,7 +589,7 @@ int xdp_print_pinned_counters(FILE *f, const char *ifname, const char *bpffs, ch
 	}
 	xdp_print_counters(f, &m, NULL, SK_MAX_NODES, 0);
 	fputc('\n', f);
-	for (unsigned i = 0; i < 4; i++)
+	for (unsigned i = 0; i < 5; i++)
 		if (*fds[i] >= 0)
 			close(*fds[i]);
 	return 0;

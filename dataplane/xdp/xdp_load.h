@@ -58,13 +58,15 @@ int xdp_print_pinned_counters(FILE *f, const char *ifname, const char *bpffs, ch
 
 /* The kernel's per-CPU counter maps (fd -1: not there). */
 struct xdp_counter_fds {
-	int counters, up_why, nodes, rules, node_msg, flags;
+	int counters, up_why, nodes, rules, node_msg, flags, nid;
 };
 
 void xdp_counter_fds_of(struct xdp_counter_fds *m, const struct siphon_bpf *skel);
 
 /* The kernel's counters summed over CPUs, as one JSON object: packet
- * (parse status), reasons (verdicts), to_userspace_why, nodes (forwarded
+ * (parse status), reasons (verdicts), to_userspace_why, dispatch (the
+ * kernel's forwards by via_nid, route_nid, ruri_nid, and nid_unknown),
+ * nodes (forwarded
  * in the kernel: all n_nodes by name, or the non-zero ones by index when
  * node_names is NULL) and rules (n_rules, in rule order). Nodes and rules
  * are summed over both table halves: by index, every generation since the
@@ -73,7 +75,8 @@ void xdp_print_counters(FILE *f, const struct xdp_counter_fds *m, const char *co
 			unsigned n_nodes, unsigned n_rules);
 
 /* The same counters into a COUNTERS snapshot (docs/metrics.md): named
- * groups kernel_packet, kernel_reason, kernel_up; indexed kernel rules,
+ * groups kernel_packet, kernel_reason (with nid_unknown), kernel_up,
+ * kernel_dispatch (forwards by nid); indexed kernel rules,
  * nodes (packets and bytes), nodes x message and flags of the running
  * generation. */
 struct gen_counters_builder;

@@ -20,6 +20,7 @@
 _Static_assert(sizeof(struct sk_flags) == sizeof(struct flagset), "sk_flags is a flagset");
 _Static_assert(SIP_EXTRA_MAX == SK_EXTRA_MAX, "one extra-header bit each");
 _Static_assert(SIPHON_MAX_FLAGS == 128, "two words of flags in the kernel");
+_Static_assert(sizeof(struct sk_nid_key) == 40, "the kernel builds the nid key in 5 words");
 
 int xdp_tables_configure(struct siphon_bpf *skel, const struct compiled_tables *t,
 			 bool kernel_lane, char *err, size_t errlen)
@@ -211,6 +212,30 @@ static int publish_names(struct siphon_bpf *skel, const struct compiled_tables *
 	return rc;
 }
 
+/* Every node's id in its pool (kt_nids): what a nid may name in the
+ * kernel lane, as node_index_by_nid() finds it (exact bytes, per pool).
+ * Ids over SK_NAME_MAX bytes are left out: the lane sends a token that
+ * long up. */
+static int publish_nids(struct siphon_bpf *skel, const struct compiled_tables *t, uint32_t half,
+			char *err, size_t errlen)
+{
+	int fd = bpf_map__fd(skel->maps.kt_nids);
+	int rc = clear_half(fd, sizeof(struct sk_nid_key), 0, half, 2 * SK_MAX_NODES, err, errlen,
+			    "kt_nids");
+
+	for (uint32_t i = 0; i < t->n_nodes && !rc; i++) {
+		const struct pool_node *n = &t->nodes[i];
+		struct sk_nid_key k = { .half = half, .pool = n->pool, .len = n->id_len };
+
+		if (n->id_len == 0 || n->id_len > SK_NAME_MAX)
+			continue;
+		memcpy(k.id, n->id, n->id_len);
+		if (bpf_map_update_elem(fd, &k, &i, BPF_ANY))
+			rc = fail(err, errlen, -errno, "kt_nids");
+	}
+	return rc;
+}
+
 /* The stride-8 trie (prefix_table.h) as LPM entries: every leaf entry with
  * flags becomes one prefix of 8 * depth bits; the leaves cover disjoint
  * ranges, so the longest match is the one leaf prefix_lookup() ends on. */
@@ -372,6 +397,8 @@ int xdp_tables_publish(struct siphon_bpf *skel, const struct compiled_tables *t,
 	}
 	if (!rc)
 		rc = publish_names(skel, t, half, err, errlen);
+	if (!rc)
+		rc = publish_nids(skel, t, half, err, errlen);
 	if (!rc)
 		rc = publish_prefixes(bpf_map__fd(skel->maps.kt_src4), &t->source4,
 				      sizeof(struct sk_lpm4), half, err, errlen, "kt_src4");

@@ -6,8 +6,8 @@
  * interesting byte inserted or deleted, the payload cut short, a header
  * line duplicated, dropped or swapped with another, Content-Length's
  * digits changed, a header name in its compact (or long) form, a line
- * folded. Most byte positions are picked inside the header block, where
- * the scan works.
+ * folded, a nid parameter (mut_nid()). Most byte positions are picked
+ * inside the header block, where the scan works.
  *
  * Deterministic: every choice comes from the caller's generator (splitmix64),
  * so a seed names the whole round. Static functions; included by
@@ -59,7 +59,8 @@ static const uint8_t mut_bytes[] = {'\r', '\n', ' ', '\t', ':', ';', ',', '"',
 	X(SWAP_LINES, "swap-lines", 2)                \
 	X(CLEN, "clen", 3)                            \
 	X(COMPACT, "compact", 2)                      \
-	X(FOLD, "fold", 2)
+	X(FOLD, "fold", 2)                            \
+	X(NID, "nid", 3)
 
 enum mut_op {
 #define X(id, name, weight) MUT_##id,
@@ -450,6 +451,80 @@ static void mut_fold(struct mut_rng *r, struct mutant *m)
 		mut_note(m, " fold:%zu@%zu%s", i, p, ins[2] == '\t' ? "(ht)" : "");
 }
 
+/* Node-id tokens (docs/dispatch.md): parity.conf's and lab.conf's core
+ * nodes, another pool's nodes, ids of no node, a letter's case, malformed
+ * values, the longest id the kernel looks up (32 bytes) and one more. */
+static const char *const mut_nid_names[] = {"nid", "nid", "nid", "nid", "NID", "Nid",
+					    "niD", " nid", "nid ", "xnid"};
+static const char *const mut_nid_values[] = {
+	"b1", "b2", "b3", "b1", "b2", "b3", "p1", "n1", "B1", "B2", "bx", "b", "", "b1!",
+	"b1>", "b 1", "b1,b2", "b2;nid=b3", ";nid=b1", "b3\"", "b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1",
+	"b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b"};
+#define MUT_N_NID_VALUES (sizeof(mut_nid_values) / sizeof(mut_nid_values[0]))
+
+/* A nid parameter where dispatch looks (the top Via of a response, the
+ * first Route or the Request-URI of a request; now and then another
+ * line's end): inserted, or the value of one that is there replaced. */
+static void mut_nid(struct mut_rng *r, struct mutant *m)
+{
+	size_t start[MUT_LINES + 1], k = mut_lines(m, start), at = 0, a, e, ne, colon;
+	bool resp = m->n >= 8 && memcmp(m->b, "SIP/2.0 ", 8) == 0;
+	const char *v = mut_nid_values[mut_below(r, MUT_N_NID_VALUES)];
+	unsigned where = (unsigned)mut_below(r, 8);
+	char ins[96];
+	int n;
+
+	if (!k)
+		return;
+	if (!resp && where < 3) { /* the Request-URI: before " SIP/2.0" */
+		const uint8_t *sp = memchr(m->b, ' ', start[0]);
+		const uint8_t *sp2 = sp ? memchr(sp + 1, ' ', start[0] - (size_t)(sp + 1 - m->b)) : NULL;
+
+		if (!sp2)
+			return;
+		at = (size_t)(sp2 - m->b);
+	} else {
+		const char *want = resp || where < 5 ? "via" : "route";
+
+		for (size_t i = 0; i < k && !at; i++) {
+			a = start[i];
+			e = start[i + 1];
+			if (!mut_name(m, a, e, &ne, &colon))
+				continue;
+			if (mut_name_is(m, a, ne, want) || (want[0] == 'v' && mut_name_is(m, a, ne, "v")) ||
+			    where == 7) /* any line */
+				at = mut_value_end(m, a, e);
+		}
+		if (!at)
+			return;
+		/* inside a Route's <...> now and then */
+		if (m->b[at - 1] == '>' && mut_below(r, 2))
+			at--;
+	}
+	/* replace the value of a nid there (the line or the start line) */
+	if (mut_below(r, 3) == 0) {
+		size_t from = at;
+
+		while (from > 0 && m->b[from - 1] != '\n')
+			from--;
+		for (size_t p = from; p + 4 <= at; p++) {
+			if ((m->b[p] | 0x20) == 'n' && (m->b[p + 1] | 0x20) == 'i' &&
+			    (m->b[p + 2] | 0x20) == 'd' && m->b[p + 3] == '=') {
+				size_t ve = p + 4;
+
+				while (ve < at && m->b[ve] != ';' && m->b[ve] != '>' && m->b[ve] != ' ')
+					ve++;
+				if (mut_splice(m, p + 4, ve - (p + 4), v, strlen(v)))
+					mut_note(m, " nid:value=%s@%zu", v, p + 4);
+				return;
+			}
+		}
+	}
+	n = snprintf(ins, sizeof(ins), ";%s=%s", mut_nid_names[mut_below(r, 10)], v);
+	if (n > 0 && mut_splice(m, at, 0, ins, (size_t)n))
+		mut_note(m, " nid:%s@%zu", ins, at);
+}
+
 /* 1-3 mutations of m (its payload set), chosen by r */
 static void mutate(struct mut_rng *r, struct mutant *m)
 {
@@ -477,6 +552,7 @@ static void mutate(struct mut_rng *r, struct mutant *m)
 		case MUT_CLEN: mut_clen(r, m); break;
 		case MUT_COMPACT: mut_compact_name(r, m); break;
 		case MUT_FOLD: mut_fold(r, m); break;
+		case MUT_NID: mut_nid(r, m); break;
 		case MUT__COUNT: break;
 		}
 	}

@@ -3,8 +3,8 @@
  * (BPF_PROG_TEST_RUN and pipeline_process()) and the parity rule, the
  * corpus and capture readers, switching to the lab-like config, and the
  * setup and teardown of the cmocka group. parity_lanes.c defines these,
- * test_parity.c holds the fixed-frame cases and parity_mutate.c the
- * mutation round. */
+ * test_parity.c holds the fixed-frame cases, parity_mutate.c the
+ * mutation round and parity_nid.c the node-id cases. */
 #ifndef SIPHON_TESTS_BPF_PARITY_H
 #define SIPHON_TESTS_BPF_PARITY_H
 
@@ -105,9 +105,13 @@ size_t capture_request(const uint8_t *d, size_t caplen, int *v6);
 void lab_enter(struct saved_lanes *sv);
 void lab_leave(struct saved_lanes *sv);
 int parity_setup(void **state);
+void nid_stats_read(uint64_t out[SK_NID_STATS]);
 int parity_teardown(void **state);
 
 /* parity_mutate.c */
 void mutation_round(void **state);
+
+/* parity_nid.c */
+void nid_dispatch(void **state);
 
 #endif

@@ -506,3 +506,18 @@ int parity_teardown(void **state)
 	return 0;
 }
 
+/* nid_stats summed over CPUs and both halves, by enum sk_nid_stat */
+void nid_stats_read(uint64_t out[SK_NID_STATS])
+{
+	int fd = bpf_map__fd(skel->maps.nid_stats), ncpu = libbpf_num_possible_cpus();
+	struct siphon_xdp_counter *v = calloc((size_t)ncpu, sizeof(*v));
+
+	assert_non_null(v);
+	memset(out, 0, SK_NID_STATS * sizeof(uint64_t));
+	for (uint32_t k = 0; k < 2 * SK_NID_STATS; k++) {
+		assert_int_equal(bpf_map_lookup_elem(fd, &k, v), 0);
+		for (int c = 0; c < ncpu; c++)
+			out[k % SK_NID_STATS] += v[c].packets;
+	}
+	free(v);
+}

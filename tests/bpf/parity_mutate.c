@@ -228,7 +228,11 @@ void mutation_round(void **state)
 	const char *env_seed = getenv("PARITY_SEED"), *env_n = getenv("PARITY_MUTANTS");
 	uint64_t seed = env_seed ? strtoull(env_seed, NULL, 0) : MUT_SEED_DEFAULT;
 	unsigned long frames = env_n ? strtoul(env_n, NULL, 0) : MUT_FRAMES_DEFAULT;
-	struct mut_tally t[2];
+	struct mut_tally t[3];
+	uint64_t nid0[SK_NID_STATS], nid1[SK_NID_STATS];
+	unsigned long up_nid;
+	struct pool_node *b2 = NULL;
+	char err[256];
 	struct mut_input *in;
 	size_t n_in = mut_inputs(&in);
 	struct saved_lanes sv;
@@ -245,7 +249,20 @@ void mutation_round(void **state)
 	printf("# mutation round: seed 0x%llx, %zu messages, about %lu frames\n",
 	       (unsigned long long)seed, n_in, frames);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	mut_round(seed, 0, "parity.conf", in, n_in, frames / 2, &t[0]);
+	nid_stats_read(nid0);
+	mut_round(seed, 0, "parity.conf", in, n_in, frames / 2 - frames / 8, &t[0]);
+	/* a node down: its nids fall to the next span or the hash (dispatch.c) */
+	for (uint32_t i = 0; i < cfg->tables.n_nodes; i++)
+		if (cfg->tables.nodes[i].id_len == 2 && memcmp(cfg->tables.nodes[i].id, "b2", 2) == 0)
+			b2 = (struct pool_node *)&cfg->tables.nodes[i];
+	assert_non_null(b2);
+	b2->up = false;
+	assert_int_equal(xdp_tables_publish(skel, &cfg->tables, 0, err, sizeof(err)), 0);
+	mut_round(seed, 2, "parity.conf, b2 down", in, n_in, frames / 8, &t[2]);
+	b2->up = true;
+	assert_int_equal(xdp_tables_publish(skel, &cfg->tables, 0, err, sizeof(err)), 0);
+	nid_stats_read(nid1);
+	up_nid = n_why[XDP_REASON_UP_NID] - saved_why[XDP_REASON_UP_NID];
 	lab_enter(&sv);
 	mut_round(seed, 1, "lab.conf", in, n_in, frames - frames / 2, &t[1]);
 	lab_leave(&sv);
@@ -254,7 +271,15 @@ void mutation_round(void **state)
 	memcpy(n_kernel, saved_kernel, sizeof(n_kernel));
 	memcpy(n_why, saved_why, sizeof(n_why));
 	mut_print("parity.conf", &t[0]);
+	mut_print("parity.conf, b2 down", &t[2]);
 	mut_print("lab.conf", &t[1]);
+	printf("# mutation round, parity.conf: forwarded in the kernel by the nid of the top Via "
+	       "%llu, of the Route %llu, of the Request-URI %llu; a nid naming no node of the pool "
+	       "%llu; up as to_userspace_nid %lu\n",
+	       (unsigned long long)(nid1[SK_NID_VIA] - nid0[SK_NID_VIA]),
+	       (unsigned long long)(nid1[SK_NID_ROUTE] - nid0[SK_NID_ROUTE]),
+	       (unsigned long long)(nid1[SK_NID_RURI] - nid0[SK_NID_RURI]),
+	       (unsigned long long)(nid1[SK_NID_UNKNOWN] - nid0[SK_NID_UNKNOWN]), up_nid);
 	printf("# mutations:");
 	for (unsigned o = 0; o < MUT__COUNT; o++)
 		printf(" %s %lu", mut_op_names[o], mut_op_count[o]);
@@ -263,17 +288,21 @@ void mutation_round(void **state)
 	for (size_t i = 0; i < n_in; i++)
 		free(in[i].pl);
 	free(in);
-	if (t[0].breaks + t[1].breaks)
+	if (t[0].breaks + t[1].breaks + t[2].breaks)
 		fail_msg("mutation round (seed 0x%llx): %lu parity breaks", (unsigned long long)seed,
-			 t[0].breaks + t[1].breaks);
+			 t[0].breaks + t[1].breaks + t[2].breaks);
+	/* the round reaches the nid dispatch: by each span, and unknown ids */
+	for (int k = 0; k < SK_NID_STATS; k++)
+		if (nid1[k] == nid0[k])
+			fail_msg("mutation round: no kernel forward counted in nid_stats[%d]", k);
 	/* the round exercises the lane: at least a tenth decided in the kernel */
-	for (int c = 0; c < 2; c++) {
+	for (int c = 0; c < 3; c++) {
 		unsigned long dec = t[c].kernel[XDP_REASON_KERNEL_FORWARD] +
 				    t[c].kernel[XDP_REASON_KERNEL_DROP_RULE] +
 				    t[c].kernel[XDP_REASON_KERNEL_PUNT_RULE];
 
 		if (dec * 10 < t[c].frames)
 			fail_msg("mutation round, %s: only %lu of %lu frames decided in the kernel",
-				 c ? "lab.conf" : "parity.conf", dec, t[c].frames);
+				 c == 1 ? "lab.conf" : "parity.conf", dec, t[c].frames);
 	}
 }

@@ -304,6 +304,11 @@ static void corpus(void **state)
 		files++;
 		if (check_variants(name, buf, len, &plain))
 			decided_files++;
+		/* the nid messages (174-177): dispatched in the kernel, by the
+		 * nid or, for an id of no node, by the hash (issues 11, 14) */
+		if (strstr(name, "-nid") && plain != XDP_REASON_KERNEL_FORWARD)
+			fail_msg("%s: not forwarded in the kernel (%s)", name,
+				 plain == ~0u ? "-" : reason_names[plain]);
 		if (getenv("PARITY_VERBOSE"))
 			printf("# %-48s %s\n", name, plain == ~0u ? "(too big)" : reason_names[plain]);
 		free(buf);
@@ -380,6 +385,25 @@ static void grace_period_goes_up(void **state)
 		assert_int_equal(res.pnode, node);
 	}
 	assert_int_equal(worker.c.reason[PIPELINE_REASON_GRACE_NOTED], noted + 1);
+	/* a nid comes first (dispatch.c): a response that names an up node
+	 * of the pool is forwarded in the kernel during the grace period too */
+	{
+		static const char *const resp =
+			"SIP/2.0 200 OK\r\n"
+			"Via: SIP/2.0/UDP 198.18.0.10;branch=z9hG4bK-g1;nid=b3\r\n"
+			"Via: SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bK-1-1-0\r\n"
+			"From: sipp <sip:sipp@192.0.2.7:5062>;tag=1SIPpTag001\r\n"
+			"To: service <sip:service@198.18.0.10:5060>;tag=as5f2a\r\n"
+			"Call-ID: 1-4711@192.0.2.7\r\n"
+			"CSeq: 1 INVITE\r\n"
+			"Content-Length: 0\r\n"
+			"\r\n";
+
+		len = mk_frame(f, 4, 0, SRC_PLAIN, (const uint8_t *)resp, strlen(resp), 0);
+		check_parity("200 by nid in a grace period", f, len, &res);
+		assert_int_equal(res.reason, XDP_REASON_KERNEL_FORWARD);
+		assert_int_equal(res.knode, 2); /* b3 */
+	}
 
 	/* the grace period over: the kernel decides again */
 	*pt = saved;
@@ -572,6 +596,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(kernel_flag_counters),
 		cmocka_unit_test(swap_attributes_exactly),
 		cmocka_unit_test(grace_period_goes_up),
+		cmocka_unit_test(nid_dispatch),
 		cmocka_unit_test(sipp_capture),
 		cmocka_unit_test(mutation_round),
 	};

@@ -6,9 +6,11 @@
 #   2. 300 IPv4 and 100 IPv6 calls through siphon (caller -> VIP -> node ->
 #      far end), the caller following the route set: 0 failed; every
 #      message of a call on one node; siphon dispatched the far end's
-#      responses by the Via nid (via_nid) and the caller's ACK and BYE by
-#      the Route nid (route_nid), as many as the nodes received, and never
-#      by the hash; only the INVITEs took the kernel lane's Maglev.
+#      responses by the Via nid (via_nid, in the AF_XDP lane: lab.conf's
+#      own_probe_answer rule sends responses up) and the caller's ACK and
+#      BYE by the Route nid in the kernel lane (its route_nid, issues 11
+#      and 14), as many as the nodes received, and never by the hash; the
+#      INVITEs took the kernel lane's Maglev; nothing went up for a nid.
 set -euo pipefail
 lab=$1
 doc=${2:?usage: kamailio_nid.sh LAB DISPATCH.md}
@@ -75,15 +77,18 @@ assert got["ACK"] >= want and got["BYE"] >= want and got["response"] >= 3 * want
 d = summary["pipeline"]["dispatch"]
 # 180 and 200 of the INVITE, 200 of the BYE: by the Via nid, each one the nodes got
 assert d["via_nid"] == got["response"], (d, got)
-# ACK and BYE: by the Route nid
-assert d["route_nid"] == got["ACK"] + got["BYE"], (d, got)
-assert d["maglev"] == d["grace"] == d["ruri_nid"] == d["none"] == 0, d
-k = {g: {n: k1[g][n] - k0[g].get(n, 0) for n in k1[g]} for g in ("reasons", "to_userspace_why")}
-# the INVITEs: Maglev in the kernel lane; the ACKs and BYEs sent up for their nid
-assert k["reasons"]["kernel_forward"] == got["INVITE"], (k["reasons"], got)
-assert k["to_userspace_why"]["to_userspace_nid"] == d["route_nid"], (k, d)
-print("pinned by nid: via_nid %d, route_nid %d; Maglev (kernel lane) %d INVITEs; by node %s"
-      % (d["via_nid"], d["route_nid"], k["reasons"]["kernel_forward"], inv))
+assert d["route_nid"] == d["maglev"] == d["grace"] == d["ruri_nid"] == d["none"] == 0, d
+k = {g: {n: k1[g][n] - k0[g].get(n, 0) for n in k1[g]}
+     for g in ("reasons", "to_userspace_why", "dispatch")}
+# ACK and BYE: by the Route nid in the kernel lane; the INVITEs: its Maglev
+kd = k["dispatch"]
+assert kd["route_nid"] == got["ACK"] + got["BYE"], (kd, got)
+assert kd["via_nid"] == kd["ruri_nid"] == kd["nid_unknown"] == 0, kd
+assert k["reasons"]["kernel_forward"] == got["INVITE"] + kd["route_nid"], (k["reasons"], got)
+assert k["to_userspace_why"].get("to_userspace_nid", 0) == 0, k
+print("pinned by nid: via_nid %d (AF_XDP lane), route_nid %d (kernel lane); Maglev (kernel "
+      "lane) %d INVITEs; by node %s"
+      % (d["via_nid"], kd["route_nid"], k["reasons"]["kernel_forward"] - kd["route_nid"], inv))
 PY
 
 "$lab" down
