@@ -74,6 +74,15 @@ def headline(by, rates, lane):
     return (k / s if k and s else None), rate, (k, s)
 
 
+def split_table(per, rows):
+    """The report table of siphon_split()'s rows (per: "whole lane", ...)"""
+    return {"title": f"Where siphon's XDP program sent the frames (siphon's summary, {per})",
+            "columns": [{"title": "lane"}, {"title": "forwarded in the kernel", "format": "d"},
+                        {"title": "to AF_XDP", "format": "d"}, {"title": "why (siphon's reasons)"},
+                        {"title": "AF_XDP rx", "format": "d"}, {"title": "AF_XDP tx", "format": "d"}],
+            "rows": rows}
+
+
 def siphon_split(folder, lanes):
     """per siphon lane: frames its XDP program forwarded itself, sent up to
     AF_XDP, and the AF_XDP workers' tx (siphon's summary over the lane)"""
@@ -187,12 +196,7 @@ def main():
                                 {"title": "lab µs/msg", "format": ".2f"},
                                 {"title": "lab above routing µs/msg", "format": ".2f"}],
                     "rows": table},
-                   {"title": "Where siphon's XDP program sent the frames (siphon's summary, whole lane)",
-                    "columns": [{"title": "lane"}, {"title": "forwarded in the kernel", "format": "d"},
-                                {"title": "to AF_XDP", "format": "d"}, {"title": "why (siphon's reasons)"},
-                                {"title": "AF_XDP rx", "format": "d"},
-                                {"title": "AF_XDP tx", "format": "d"}],
-                    "rows": split}],
+                   split_table("whole lane", split)],
         "plots": [{"title": "balancer CPU per forwarded message", "ylabel": "µs per message",
                    "categories": [f"{r // 1000}k/s" for r in rates],
                    "series": [{"label": NAMES[lane],

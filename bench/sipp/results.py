@@ -22,7 +22,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "blast"))
-from results import BPF_STATS_NS, fmt, siphon_split  # noqa: E402  bench/blast/results.py
+from results import BPF_STATS_NS, fmt, siphon_split, split_table  # noqa: E402  bench/blast/results.py
 
 NAMES = {"routing": "plain kernel routing (SIPp alone, no balancer)",
          "kernel": "siphon kernel lane",
@@ -189,12 +189,7 @@ def report(results, report_json, folder):
                                 {"title": "UDP drops, balancer", "format": "d"},
                                 {"title": "UDP drops, lab", "format": "d"}],
                     "rows": table},
-                   {"title": "Where siphon's XDP program sent the frames (siphon's summary, whole configuration)",
-                    "columns": [{"title": "lane"}, {"title": "forwarded in the kernel", "format": "d"},
-                                {"title": "to AF_XDP", "format": "d"}, {"title": "why (siphon's reasons)"},
-                                {"title": "AF_XDP rx", "format": "d"},
-                                {"title": "AF_XDP tx", "format": "d"}],
-                    "rows": siphon_split(folder, configs)}],
+                   split_table("whole configuration", siphon_split(folder, configs))],
         "plots": [{"title": "balancer CPU per call (log scale)", "ylabel": "µs per call", "categories": cats,
                    "series": series("balancer_us"),
                    "log": True},
