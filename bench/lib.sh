@@ -31,9 +31,14 @@ bench_exit() {
 	exit "$rc"
 }
 
+# BENCH_OUT (a bench's --out DIR): its report goes there alone, bench/results/
+# and bench/README.md untouched (the smoke runs: tests/netns/bench_smoke.sh).
+BENCH_OUT=""
+
 bench_report() { # RESULTS_JSON [REPORT.PY-ARGS...]: written with this machine's metadata and BENCH_COMMAND
-	local written
-	written=$("$BENCH_PYTHON" "$SIPHON_ROOT/bench/report.py" --command "$BENCH_COMMAND" "$@") ||
+	local written out=()
+	[[ -n $BENCH_OUT ]] && out=(--out "$BENCH_OUT" --no-readme)
+	written=$("$BENCH_PYTHON" "$SIPHON_ROOT/bench/report.py" --command "$BENCH_COMMAND" "${out[@]}" "$@") ||
 		die "bench/report.py could not write the report of $1"
 	log "report: $written"
 }
