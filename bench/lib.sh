@@ -36,9 +36,9 @@ bench_exit() {
 BENCH_OUT=""
 
 bench_report() { # RESULTS_JSON [REPORT.PY-ARGS...]: written with this machine's metadata and BENCH_COMMAND
-	local written out=()
-	[[ -n $BENCH_OUT ]] && out=(--out "$BENCH_OUT" --no-readme)
-	written=$("$BENCH_PYTHON" "$SIPHON_ROOT/bench/report.py" --command "$BENCH_COMMAND" "${out[@]}" "$@") ||
+	local written to=()
+	[[ -n $BENCH_OUT ]] && to=(--out "$BENCH_OUT" --no-readme)
+	written=$("$BENCH_PYTHON" "$SIPHON_ROOT/bench/report.py" --command "$BENCH_COMMAND" "${to[@]}" "$@") ||
 		die "bench/report.py could not write the report of $1"
 	log "report: $written"
 }

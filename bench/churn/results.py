@@ -1,8 +1,10 @@
 #!/usr/bin/python3
-"""bench/churn/results.py RESULTS REPORT_JSON: bench/churn/run's lanes (one
-JSON line each, from bench/churn/calls.py) as bench/report.py's input:
-calls broken per change, siphon against Kamailio. "b3 out" is the remove
-(with the drain before it, for siphon-drain), "b3 back" the add."""
+"""bench/churn/results.py RESULTS REPORT_JSON [GRACE_S]: bench/churn/run's
+lanes (one JSON line each, from bench/churn/calls.py) as bench/report.py's
+input: calls broken per change, siphon against Kamailio. "b3 out" is the
+remove (with the drain before it, for siphon-drain), "b3 back" the add.
+GRACE_S: siphon's grace_s in the run (default 8); the times between the
+changes come from the lanes' own lines."""
 import json
 import sys
 from pathlib import Path
@@ -17,8 +19,20 @@ def per_step(r, step, key="broken"):
     return sum(r["per_change"][c][key] for c in STEPS[step] if c in r["per_change"])
 
 
+def spacing(rows, a, b):
+    """whole seconds from change a to change b in the first lane that made both, or None"""
+    for r in rows:
+        t = r.get("changes", {})
+        if a in t and b in t:
+            return round(t[b] - t[a])
+    return None
+
+
 def main():
     rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+    grace = int(sys.argv[3]) if len(sys.argv) > 3 else 8
+    back = spacing(rows, "remove b3", "add b3")
+    drain = spacing(rows, "drain b3", "remove b3")
     kam = next((r for r in rows if r["lane"] == "kamailio"), None)
     changes = [c for c in ("drain b3", "remove b3", "add b3", "no change")
                if any(c in r["per_change"] for r in rows)]
@@ -46,9 +60,10 @@ def main():
     result = {
         "name": "churn",
         "title": "calls broken per pool change, siphon against Kamailio",
-        "description": ("b3 taken out of the pool and added back 10 s later under SIPp calls of 2 s at "
-                        "50/s. siphon (siphond, grace_s 8): `siphonctl node remove` / `node add`, and "
-                        "`node drain` 4 s before the remove; Kamailio: dispatcher.list rewritten and "
+        "description": (f"b3 taken out of the pool and added back {back} s later under SIPp calls of 2 s at "
+                        f"50/s. siphon (siphond, grace_s {grace}): `siphonctl node remove` / `node add`"
+                        + (f", and `node drain` {drain} s before the remove" if drain is not None else "")
+                        + "; Kamailio: dispatcher.list rewritten and "
                         "`kamcmd dispatcher.reload` (ds_select_dst algorithm 0, a hash of the Call-ID over "
                         "the set). Broken: the call failed (no 200 to its BYE), or its ACK or BYE reached "
                         "a node other than its INVITE's, or none reached that node; counted on the nodes' "
