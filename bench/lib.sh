@@ -31,6 +31,8 @@ bench_exit() {
 	exit "$rc"
 }
 
+bad_usage() { printf 'error: %s\n' "$*" >&2; exit 2; } # a bad command line: exit 2
+
 # BENCH_OUT (a bench's --out DIR): its report goes there alone, bench/results/
 # and bench/README.md untouched (the smoke runs: tests/netns/bench_smoke.sh).
 BENCH_OUT=""
