@@ -33,13 +33,13 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 rows = {row[0]: row for row in r["tables"][0]["rows"]}
 assert sorted(rows) == sorted(["pcap-sip", "af_packet", "af_xdp"]), rows
-for name, (_, _, sent, tp, sp, fwd, _, ratio) in rows.items():
+for name, (_, _, sent, tp, sp, fwd, _, _, ratio) in rows.items():
     assert float(tp.split()[0]) > 0 and float(sp.split()[0]) > 0, (name, tp, sp)
     assert ratio and ratio > 0, (name, ratio)
     assert float(fwd.split()[0]) > 0, (name, fwd)
     if name.startswith("af_"):
         assert all(float(s.split()[0]) > 0 for s in sent.split(" / ")), (name, sent)
-print("rows:", ", ".join(f"{n} {row[7]:.2f}" for n, row in rows.items()))
+print("rows:", ", ".join(f"{n} {row[-1]:.2f}" for n, row in rows.items()))
 PY
 ip netns list | grep -q '^dpdkb-' && fail "the bench left its namespace behind"
 left=$(ls /var/run/dpdk 2>/dev/null | grep '^dpdkb-' || true)
