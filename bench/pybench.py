@@ -18,7 +18,9 @@ def start():
     return shlex.join([self, *sys.argv[1:]])
 
 
-def write_report(command, result):
+def write_report(command, result, out=None):
+    """bench/results/ and bench/README.md; or only the three files in out
+    (a smoke run's report)"""
     result = dict(result, meta=meta.gather(command))
-    written = report.write(result)
+    written = report.write(result, out, None) if out else report.write(result)
     print("==> report: " + " ".join(map(str, written)), file=sys.stderr)
