@@ -14,6 +14,24 @@ static bool overlaps(const struct flagset *a, const struct flagset *b)
 	return any != 0;
 }
 
+/* The same over the first nw words (nw 1: a config of at most 64 flags,
+ * whose sets have every other word clear), and an OR of as many. */
+static inline __attribute__((always_inline)) bool overlaps_w(const struct flagset *a,
+							    const struct flagset *b, unsigned nw)
+{
+	uint64_t any = 0;
+	for (unsigned i = 0; i < nw; i++)
+		any |= a->w[i] & b->w[i];
+	return any != 0;
+}
+
+static inline __attribute__((always_inline)) void or_w(struct flagset *into,
+						       const struct flagset *from, unsigned nw)
+{
+	for (unsigned i = 0; i < nw; i++)
+		into->w[i] |= from->w[i];
+}
+
 /* The flag masks of each kind and the derived flags' term ranges; false
  * when the tables do not allow evaluating flags one kind at a time (a bit
  * of two kinds, a derived flag's terms not together, or a term reading a
@@ -515,7 +533,7 @@ static void derive(struct flag_eval *e)
 /* The cheap kinds, together, before the first rule: a trie lookup, a few
  * compares and bit tests, less than the bookkeeping to avoid them would
  * cost. The derived flags come when a term needs one. */
-static void compute_cheap(struct flag_eval *e)
+static inline __attribute__((always_inline)) void compute_cheap_w(struct flag_eval *e, unsigned nw)
 {
 	const struct classifier *c = e->c;
 	const struct compiled_tables *t = c->tables;
@@ -524,14 +542,14 @@ static void compute_cheap(struct flag_eval *e)
 	source_flags(t, e->pm, &e->value);
 	msg_method_flags(c, e->buf, msg, &e->value);
 	if (sip_in_dialog(msg))
-		flagset_or(&e->value, &t->in_dialog);
-	flagset_or(&e->known, &c->cheap);
+		or_w(&e->value, &t->in_dialog, nw);
+	or_w(&e->known, &c->cheap, nw);
 	for (unsigned i = 0; i < t->headers.count; i++) {
 		if (msg->extra_count[i]) {
-			flagset_or(&e->value, &t->header_present[i]);
+			or_w(&e->value, &t->header_present[i], nw);
 		} else {
 			/* no value, no match: settled without a scan */
-			flagset_or(&e->known, &c->header_match[i]);
+			or_w(&e->known, &c->header_match[i], nw);
 			e->headers_scanned |= 1u << i;
 		}
 	}
@@ -541,33 +559,52 @@ static void compute_cheap(struct flag_eval *e)
 
 /* The costly flags (to_self, own_probe_answer, match) in `need`, the
  * cheaper kinds first, Hyperscan once per header. */
-static void compute_costly(struct flag_eval *e, const struct flagset *need)
+static inline __attribute__((always_inline)) void compute_costly_w(struct flag_eval *e,
+								 const struct flagset *need,
+								 unsigned nw)
 {
 	const struct classifier *c = e->c;
 	const struct compiled_tables *t = c->tables;
 
-	if (overlaps(need, &c->group[FLAG_GROUP_TO_SELF])) {
+	if (overlaps_w(need, &c->group[FLAG_GROUP_TO_SELF], nw)) {
 		e->groups_done |= 1u << FLAG_GROUP_TO_SELF;
 		if (is_to_self(t, e->buf, e->msg))
-			flagset_or(&e->value, &t->to_self);
-		flagset_or(&e->known, &t->to_self);
+			or_w(&e->value, &t->to_self, nw);
+		or_w(&e->known, &t->to_self, nw);
 	}
-	if (overlaps(need, &c->group[FLAG_GROUP_PROBE])) {
+	if (overlaps_w(need, &c->group[FLAG_GROUP_PROBE], nw)) {
 		e->groups_done |= 1u << FLAG_GROUP_PROBE;
 		if (is_own_probe_answer(t, e->buf, e->msg, e->pm))
-			flagset_or(&e->value, &t->own_probe_answer);
-		flagset_or(&e->known, &t->own_probe_answer);
+			or_w(&e->value, &t->own_probe_answer, nw);
+		or_w(&e->known, &t->own_probe_answer, nw);
 	}
-	if (overlaps(need, &c->group[FLAG_GROUP_MATCH]))
+	if (overlaps_w(need, &c->group[FLAG_GROUP_MATCH], nw))
 		for (unsigned h = 0; h < t->headers.count; h++) {
-			if (!overlaps(need, &c->header_match[h]))
+			if (!overlaps_w(need, &c->header_match[h], nw))
 				continue;
 			e->headers_scanned |= 1u << h;
 			if (!scan_header(c, e->buf, e->msg, h, &e->value))
 				e->hs_spared++;
 			e->hs_scans++;
-			flagset_or(&e->known, &c->header_match[h]);
+			or_w(&e->known, &c->header_match[h], nw);
 		}
+}
+
+/* Both for any config: one word when it has at most 64 flags. */
+static void compute_cheap(struct flag_eval *e)
+{
+	if (e->c->one_word)
+		compute_cheap_w(e, 1);
+	else
+		compute_cheap_w(e, FLAGSET_WORDS);
+}
+
+static void compute_costly(struct flag_eval *e, const struct flagset *need)
+{
+	if (e->c->one_word)
+		compute_costly_w(e, need, 1);
+	else
+		compute_costly_w(e, need, FLAGSET_WORDS);
 }
 
 /* A term over what is known: 0 fails (a known flag contradicts it), 1
@@ -709,7 +746,7 @@ static inline __attribute__((always_inline)) void decide_lazy_w(struct flag_eval
 	memset(d, 0, sizeof(*d));
 	d->rule = -1;
 	if (!(e->groups_done & (1u << FLAG_GROUP_SOURCE)))
-		compute_cheap(e);
+		compute_cheap_w(e, nw);
 	while (i < t->n_rule_terms) {
 		const struct dnf_term *term = &t->rule_terms[i];
 		int st = term_state(e, term, nw);
@@ -725,7 +762,7 @@ static inline __attribute__((always_inline)) void decide_lazy_w(struct flag_eval
 				struct flagset need;
 
 				costly_needs(e, term, &need, nw);
-				compute_costly(e, &need);
+				compute_costly_w(e, &need, nw);
 			}
 			st = term_state(e, term, nw);
 		}

@@ -215,6 +215,16 @@ bool hs_precheck_build(struct hs_precheck *p, const struct hs_literal *lits, uns
 		}
 	}
 	p->n_lit = (uint8_t)n;
+	for (unsigned j = 0; j < p->n_pair; j++) {
+		const uint8_t bit = (uint8_t)(1u << (j % 8)), a = p->first[j][0], b = p->second[j][0];
+
+		for (unsigned half = 0; half < 32; half += 16) {
+			p->nib[0][half + (a & 15)] |= bit;
+			p->nib[1][half + (a >> 4)] |= bit;
+			p->nib[2][half + (b & 15)] |= bit;
+			p->nib[3][half + (b >> 4)] |= bit;
+		}
+	}
 #ifdef HAVE_AVX2_PATH
 	__builtin_cpu_init();
 	p->wide = __builtin_cpu_supports("avx2") ? 1 : 0;
@@ -334,9 +344,47 @@ __attribute__((target("avx2"))) static inline unsigned pair_mask32(const struct 
 	return (unsigned)_mm256_movemask_epi8(any);
 }
 
-/* may_match_sse2() 32 starts at a time. */
-__attribute__((target("avx2"))) static bool may_match_avx2(const struct hs_precheck *p,
-							    const uint8_t *v, size_t len)
+/* The same by bucket, for more than BUCKETS_FROM pairs: a constant cost
+ * (two table lookups per byte of the pair) instead of one compare per
+ * pair. Exact for up to 8 pairs; with more, a bucket holds several and a
+ * start may be set for a pair that is not there, which literal_at()
+ * rejects, so the answer does not change. */
+#define BUCKETS_FROM 3
+
+__attribute__((target("avx2"))) static inline __m256i nibble_lookup(const uint8_t lo_tab[32],
+								  const uint8_t hi_tab[32],
+								  __m256i x)
+{
+	const __m256i low4 = _mm256_set1_epi8(0x0F);
+	const __m256i lo = _mm256_and_si256(x, low4);
+	const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), low4);
+
+	return _mm256_and_si256(_mm256_shuffle_epi8(_mm256_load_si256((const __m256i *)lo_tab), lo),
+				_mm256_shuffle_epi8(_mm256_load_si256((const __m256i *)hi_tab), hi));
+}
+
+__attribute__((target("avx2"))) static inline unsigned bucket_mask32(const struct hs_precheck *p,
+								    const uint8_t *b)
+{
+	const __m256i lower = _mm256_set1_epi8(0x20);
+	const __m256i b0 = _mm256_or_si256(_mm256_loadu_si256((const __m256i *)b), lower);
+	const __m256i b1 = _mm256_or_si256(_mm256_loadu_si256((const __m256i *)(b + 1)), lower);
+	const __m256i both = _mm256_and_si256(nibble_lookup(p->nib[0], p->nib[1], b0),
+					      nibble_lookup(p->nib[2], p->nib[3], b1));
+
+	return ~(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(both, _mm256_setzero_si256()));
+}
+
+/* The starts of block b where a pair may be (bit i: b[i], b[i+1]). */
+__attribute__((target("avx2"), always_inline)) static inline unsigned
+starts32(const struct hs_precheck *p, const uint8_t *b, bool buckets)
+{
+	return buckets ? bucket_mask32(p, b) : pair_mask32(p, b);
+}
+
+/* may_match_sse2() 32 starts at a time, by pair or by bucket. */
+__attribute__((target("avx2"), always_inline)) static inline bool
+may_match_32(const struct hs_precheck *p, const uint8_t *v, size_t len, bool buckets)
 {
 	uint8_t tail[64];
 	size_t i = 0;
@@ -345,7 +393,7 @@ __attribute__((target("avx2"))) static bool may_match_avx2(const struct hs_prech
 	if (len < 33) {
 		memset(tail, 0, sizeof(tail));
 		memcpy(tail, v, len);
-		for (bits = pair_mask32(p, tail); bits; bits &= bits - 1) {
+		for (bits = starts32(p, tail, buckets); bits; bits &= bits - 1) {
 			const size_t pos = (unsigned)__builtin_ctz(bits);
 
 			if (pos + 1 < len && literal_at(p, v, len, pos))
@@ -354,13 +402,20 @@ __attribute__((target("avx2"))) static bool may_match_avx2(const struct hs_prech
 		return false;
 	}
 	for (;;) {
-		for (bits = pair_mask32(p, v + i); bits; bits &= bits - 1)
+		for (bits = starts32(p, v + i, buckets); bits; bits &= bits - 1)
 			if (literal_at(p, v, len, i + (unsigned)__builtin_ctz(bits)))
 				return true;
 		if (i + 33 == len)
 			return false;
 		i = i + 65 <= len ? i + 32 : len - 33;
 	}
+}
+
+__attribute__((target("avx2"))) static bool may_match_avx2(const struct hs_precheck *p,
+							    const uint8_t *v, size_t len)
+{
+	return p->n_pair >= BUCKETS_FROM ? may_match_32(p, v, len, true)
+					 : may_match_32(p, v, len, false);
 }
 #endif
 

@@ -412,7 +412,12 @@ SIP_ALWAYS_INLINE bool parse_header_name(const struct scan *s, const uint8_t *p,
 		}
 	}
 #endif
-	return parse_header_name_slow(s, p, le, h);
+	/* through a copy, so that the caller's header stays in registers */
+	struct header slow;
+	if (!parse_header_name_slow(s, p, le, &slow))
+		return false;
+	*h = slow;
+	return true;
 }
 
 /* Reads the header lines, from the one at next, up to the empty line. */

@@ -52,6 +52,11 @@ struct hs_precheck {
 	 * compare per pair and block) */
 	uint8_t first[HS_PRECHECK_MAX][16] __attribute__((aligned(16)));
 	uint8_t second[HS_PRECHECK_MAX][16] __attribute__((aligned(16)));
+	/* the pairs in 8 buckets (pair j in bucket j % 8) by nibble: bit k of
+	 * nib[0][x & 15] & nib[1][x >> 4] says byte x is the first byte of a
+	 * pair of bucket k, nib[2], nib[3] the same for the second byte; each
+	 * 16-byte table twice, for both halves of a 32-byte register */
+	uint8_t nib[4][32] __attribute__((aligned(32)));
 	uint8_t off[HS_PRECHECK_MAX];        /* where a literal's pair is in it */
 	uint8_t pa[HS_PRECHECK_MAX], pb[HS_PRECHECK_MAX]; /* its pair, | 0x20 */
 	struct hs_literal lit[HS_PRECHECK_MAX];

@@ -111,12 +111,50 @@ static void searches(void **state)
 		}
 }
 
+/* Three or more pairs go by bucket in the AVX2 search: exact up to 8
+ * pairs, shared buckets above (a start for a pair that is not there).
+ * Every literal of a 3-, 8- and 16-literal pattern at every offset, and
+ * values made of their pairs' bytes crossed, must give the scalar answer. */
+static void searches_by_bucket(void **state)
+{
+	static const char *const pats[] = {
+		"qz|wx|kv",
+		"qz|wx|kv|jb|fy|gh|pm|ck",
+		"qz|wx|kv|jb|fy|gh|pm|ck|zq|xw|vk|bj|yf|hg|mp|kc",
+	};
+	const char *const bytes = "qzwxkvjbfyghpmck";
+	char v[80];
+
+	(void)state;
+	for (unsigned k = 0; k < sizeof(pats) / sizeof(pats[0]); k++) {
+		for (size_t len = 2; len < 70; len += 3)
+			for (size_t at = 0; at + 2 <= len; at += 5) {
+				memset(v, 'a', len);
+				v[len] = 0;
+				memcpy(v + at, pats[k] + 3 * (at % (k == 0 ? 3 : k == 1 ? 8 : 16)), 2);
+				assert_true(may(pats[k], SM, v));
+			}
+		/* crossed bytes: a first byte of one pair before the second of another */
+		for (unsigned i = 0; i < 16; i++)
+			for (unsigned j = 0; j < 16; j++) {
+				for (size_t len = 2; len < 70; len += 17) {
+					memset(v, 'a', len);
+					v[len] = 0;
+					v[len / 2 - (len / 2 ? 1 : 0)] = bytes[i];
+					v[len / 2 - (len / 2 ? 1 : 0) + 1] = bytes[j];
+					(void)may(pats[k], SM, v); /* asserts the paths agree */
+				}
+			}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(extracts),
 		cmocka_unit_test(refuses),
 		cmocka_unit_test(searches),
+		cmocka_unit_test(searches_by_bucket),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
