@@ -60,7 +60,7 @@ pipe='' && [[ $IO == xdp ]] && pipe="['pipeline']"
 lane="sent up by the kernel lane" where="in the kernel"
 [[ $IO == dpdk ]] && lane="received by the pipeline" where="by the pipeline"
 summary_frag() { # NAME: the live summary's fragments.NAME
-	"$lab" siphon stats | jq_py "d$pipe['fragments']['$1']"
+	"$lab" siphon stats | jq_py "d${pipe}['fragments']['$1']"
 }
 kernel_counters() { # FILE: XDP: the kernel lane's counters (`siphon counters`);
 	# DPDK (no kernel lane): the live summary, once it is rewritten
