@@ -57,7 +57,12 @@ bool frame_port_is_ours(const struct compiled_tables *t, uint16_t port)
 enum frame_kind frame_kind(const struct compiled_tables *t, const uint8_t *frame,
 			   enum pkt_status st, const struct pkt_layout *l)
 {
-	if (st == PKT_STATUS_NOT_IP || l->family == 0)
+	/* not IP, or IP that is not UDP or TCP (ICMP: ping, "fragmentation
+	 * needed"; ND) or an IPv6 routing header: the kernel's, as the XDP
+	 * program passes them; with no kernel before the pipeline (--io dpdk)
+	 * a ping to the VIP would be dropped */
+	if (st == PKT_STATUS_NOT_IP || st == PKT_STATUS_NOT_UDP_TCP ||
+	    st == PKT_STATUS_IPV6_ROUTING || l->family == 0)
 		return FRAME_NOT_FOR_US;
 	if (!is_our_address(t, frame, l)) {
 		/* nat's return path: from a nat node's address and SIP port */

@@ -48,6 +48,11 @@ struct dpdk_ports {
 	int egress;
 	struct rte_mempool *pool;
 	unsigned pool_size;
+	/* The mbufs net_af_xdp ports put on their fill rings at start. DPDK
+	 * 22.11's net_af_xdp never gives those back: closed, it deletes the
+	 * AF_XDP socket with them on the ring (the kernel's). They are the
+	 * PMD's, not a leak of siphon's (docs/dpdk.md "Stopping"). */
+	unsigned kept_by_pmd;
 };
 
 /* The mbuf pool and every probed port configured with `queues` queue
@@ -61,7 +66,8 @@ int dpdk_ports_find(const struct dpdk_ports *p, const char *name);
 
 /* Takes each port's counters (p->stats), stops and closes it (a net_pcap
  * port then completes its output capture) and frees the pool. Returns the
- * pool's mbufs still in use once the ports gave theirs back: 0, or a leak. */
+ * pool's mbufs still in use once the ports gave theirs back, less those a
+ * PMD keeps by design (p->kept_by_pmd): 0, or a leak. */
 unsigned dpdk_ports_close(struct dpdk_ports *p);
 
 /* While the ports run (--stats-interval): each started port's counters

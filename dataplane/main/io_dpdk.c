@@ -184,7 +184,8 @@ static void print_summary(struct dpdk_run *v, bool running, unsigned leaked)
 		fprintf(f, "{\"pool\":%u,\"in_use\":%u}", v->ports->pool_size,
 			dpdk_ports_mbufs_in_use(v->ports));
 	else
-		fprintf(f, "{\"pool\":%u,\"in_use_at_exit\":%u}", v->ports->pool_size, leaked);
+		fprintf(f, "{\"pool\":%u,\"in_use_at_exit\":%u,\"kept_by_pmd\":%u}",
+			v->ports->pool_size, leaked, v->ports->kept_by_pmd);
 	if (v->sd)
 		dpdk_siphond_print(f, v->sd, &first);
 	for (unsigned i = 0; pw && i < v->n; i++)

@@ -40,13 +40,45 @@ dpdk_caller_side() { # up --io dpdk: sph-lb-c to DPDK, its addresses to sph-lb-x
 	nsx "$NS_LB" tc filter add dev "$IF_LB_IN" ingress bpf da obj "$obj" sec tc
 }
 
+lcore_count() { # LCORES (EAL's -l: 0,2 or 0-3): how many
+	local part a b n=0
+	for part in ${1//,/ }; do
+		[[ $part =~ ^([0-9]+)(-([0-9]+))?$ ]] || return 1
+		a=${BASH_REMATCH[1]} b=${BASH_REMATCH[3]:-${BASH_REMATCH[1]}}
+		((b >= a)) || return 1
+		n=$((n + b - a + 1))
+	done
+	((n > 0)) && echo "$n"
+}
+
 dpdk_siphon_start() { # TABLES-AND-SIPHON-ARGS...: siphon --io dpdk in sph-lb
 	local bin=$BUILD_DIR/dataplane/main/siphon
 	"$bin" --help | grep -q -- '--io dpdk' || die "$bin has no --io dpdk (built without libdpdk-dev?)"
+	local lcores=${SIPHON_LAB_DPDK_LCORES:-0} n
+	n=$(lcore_count "$lcores") || die "SIPHON_LAB_DPDK_LCORES=$lcores: lcores as EAL's -l takes them (0,1 or 0-1)"
+	# port 0 through AF_XDP: DPDK's net_af_packet asks the kernel to
+	# reassemble IP fragments before its socket gets them
+	# (PACKET_FANOUT_FLAG_DEFRAG, fixed in 22.11), so siphon would never see
+	# a fragment and a reassembled datagram over its 2 KiB frames arrives cut
+	# short. One queue per lcore on sph-lb-c and its peer (veth delivers on
+	# the receive queue of the peer's transmit queue, and XDP wants as many
+	# of the one as of the other): a queue without an AF_XDP socket would
+	# pass its frames to the kernel, which drops them (tc).
+	local ns ifc ns_if
+	for ns_if in "$NS_CALLER:$IF_CALLER" "$NS_LB:$IF_LB_IN" "$NS_CALLER:$IF_CALLER"; do
+		ns=${ns_if%%:*} ifc=${ns_if#*:}
+		# (each side as far as the other allows: the second pass finishes)
+		nsx "$ns" ethtool -L "$ifc" rx "$n" tx "$n" 2>/dev/null || true
+	done
+	for ns_if in "$NS_CALLER:$IF_CALLER" "$NS_LB:$IF_LB_IN"; do
+		ns=${ns_if%%:*} ifc=${ns_if#*:}
+		[[ $(nsx "$ns" ethtool -l "$ifc" | awk '/^RX:/ { v = $2 } END { print v }') == "$n" ]] ||
+			die "could not give $ifc $n queues for $n lcores (ethtool -L)"
+	done
 	# no system hugepages (--no-huge, a pool that fits -m); one lcore
 	start_bg siphon "$NS_LB" "$bin" --io dpdk --egress net_af_packet1 --exception-iface "$IF_LB_X" "$@" -- \
-		-l "${SIPHON_LAB_DPDK_LCORES:-0}" -n 1 --no-huge -m 256 --no-pci \
+		-l "$lcores" -n 1 --no-huge -m 256 --no-pci \
 		--file-prefix "siphon-lab" \
-		--vdev "net_af_packet0,iface=$IF_LB_IN" --vdev "net_af_packet1,iface=$IF_LB_CORE"
+		--vdev "net_af_xdp0,iface=$IF_LB_IN,queue_count=$n" --vdev "net_af_packet1,iface=$IF_LB_CORE"
 	wait_ready siphon siphon_pid "$SIPHON_DIR/siphon.log" '^siphon: dpdk on' 20
 }

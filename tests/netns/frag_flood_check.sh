@@ -22,6 +22,12 @@
 #     counted as it went: evicted + source_limit + partial_timeout = flood,
 #     each of the three above zero; table_full, bad, duplicate, overlap 0;
 #     the kernel lane sent every frame up and the pipeline saw each.
+# IO=dpdk (frag-flood-dpdk): the same through siphon --io dpdk (its
+# fragments arrive on net_af_xdp, scripts/lab.d/dpdk.sh), the same exact
+# counts; no kernel lane: every frame received by the pipeline instead of
+# sent up by it, none missed by the port, and no mbuf kept at exit. (Not
+# shorter: a 4 s flood into one worker's table has one datagram refused
+# table_full, in --io pcap too: docs/fragments.md, docs/dpdk.md "Not yet".)
 #
 # Why it fails on the old behaviour: before the redesign every fragmented
 # datagram took a slot until complete or 2 s old, and a full table refused
@@ -44,8 +50,10 @@ source "$(dirname "$0")/netns_lib.sh"
 t0=$SECONDS
 
 "$lab" down >/dev/null 2>&1 || true
-"$lab" up
+lab_up
 "$lab" siphon start
+# the kernel lane's counters (XDP); DPDK has none: its summary has the pipeline's
+kernel_counters() { if [[ $IO == xdp ]]; then "$lab" siphon counters; else echo '{}'; fi; }
 
 snmp() { # the Ip ReasmReqds and ReasmOKs of namespace $1
 	# shellcheck disable=SC2016 # an awk program
@@ -53,7 +61,7 @@ snmp() { # the Ip ReasmReqds and ReasmOKs of namespace $1
 		$1 == "Ip:" { print $n["ReasmReqds"], $n["ReasmOKs"] }' /proc/net/snmp
 }
 for ns in sph-lb sph-b1 sph-b2 sph-b3; do echo "$ns $(snmp "$ns")"; done >"$work/snmp0"
-"$lab" siphon counters >"$work/k0.json"
+kernel_counters >"$work/k0.json"
 
 ip netns exec sph-caller timeout 60 $py "$here/frag_flood.py" sph-c-lb 02:00:00:18:01:02 \
 	02:00:00:18:00:01 198.18.1.2 198.18.0.10 "$work/sent.json" \
@@ -62,13 +70,13 @@ ip netns exec sph-caller timeout 60 $py "$here/frag_flood.py" sph-c-lb 02:00:00:
 # the flood's datagrams age out after partial_ms (500 ms); siphon's final
 # summary is written when it stops
 sleep 1.5
-"$lab" siphon counters >"$work/k1.json"
+kernel_counters >"$work/k1.json"
 for ns in sph-lb sph-b1 sph-b2 sph-b3; do echo "$ns $(snmp "$ns")"; done >"$work/snmp1"
 "$lab" siphon stop
 
-$py - "$work" "$run" <<'PY' || fail "fragmented INVITEs under a first-fragment flood"
+$py - "$work" "$run" "$IO" <<'PY' || fail "fragmented INVITEs under a first-fragment flood"
 import glob, json, os, sys, time
-work, run = sys.argv[1:3]
+work, run, io = sys.argv[1:4]
 sent = json.load(open(os.path.join(work, "sent.json")))
 flood, first, reasm = sent["flood"], sent["first"], sent["reasm"]
 F, R, frames = len(first), len(reasm), sent["frames"]
@@ -116,15 +124,27 @@ for c, n in seen.items():
 print("at the nodes: %d of %d INVITEs whole (%d reassembled by the node kernels), by node %s" %
       (len(want & set(seen)), F + R, reasm_ok, dict(sorted(by_node.items()))))
 
-# the kernel lane sent every frame up; the pipeline saw each
-k0, k1 = (json.load(open(os.path.join(work, n))) for n in ("k0.json", "k1.json"))
-up = k1["reasons"]["to_userspace_fragment"] - k0["reasons"]["to_userspace_fragment"]
 summary = json.load(open(os.path.join(run, "sph-lb", "siphon-summary.json")))
-p, x, sock = summary["pipeline"], summary["xsk"], summary["socket"]
 check(summary["running"] is False, "not the final summary")
-check(up == frames, "the kernel lane sent %d fragments up, want %d (every frame sent)" % (up, frames))
-check(p["packets"] == frames, "the pipeline saw %d frames, want %d (xsk rx %d, socket %s)" %
-      (p["packets"], frames, x["rx"], sock))
+if io == "xdp":
+    # the kernel lane sent every frame up; the pipeline saw each
+    k0, k1 = (json.load(open(os.path.join(work, n))) for n in ("k0.json", "k1.json"))
+    up = k1["reasons"]["to_userspace_fragment"] - k0["reasons"]["to_userspace_fragment"]
+    p, x, sock = summary["pipeline"], summary["xsk"], summary["socket"]
+    check(up == frames, "the kernel lane sent %d fragments up, want %d (every frame sent)" % (up, frames))
+    check(p["packets"] == frames, "the pipeline saw %d frames, want %d (xsk rx %d, socket %s)" %
+          (p["packets"], frames, x["rx"], sock))
+else:
+    # no kernel lane: the pipeline received every fragment sent (and ARP
+    # and ND, which it passes to the kernel), none missed by the port, and
+    # gave every mbuf back
+    p = summary
+    got = p["packets"] - p["outcomes"]["pass"]
+    check(got == frames, "the pipeline received %d frames beside those it passed, want %d" %
+          (got, frames))
+    check(sum(q["imissed"] for q in summary["ports"]) == 0, "frames missed: %s" % summary["ports"])
+    check(summary["mbufs"]["in_use_at_exit"] == 0, "mbufs not given back: %s" % summary["mbufs"])
+    print("the pipeline received all %d fragments; %s" % (frames, summary["mbufs"]))
 
 f = p["fragments"]
 print("fragments: %s" % {k: v for k, v in f.items() if v})
