@@ -428,9 +428,8 @@ fail:
 
 int xsk_worker_start(struct xsk_worker *w, volatile sig_atomic_t *stop)
 {
-	int rc;
-
 	char name[16];
+	int rc;
 
 	w->stop = stop;
 	rc = pthread_create(&w->thread, NULL, worker_main, w);
