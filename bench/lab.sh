@@ -86,13 +86,13 @@ bpf_stats_hold() { # TOOL OUT: bench-bpf-stats holds the BPF statistics on, in t
 	wait_line "$2/bpf-stats" '"ready"' 5 "$BPF_STATS_PID" || die "bench-bpf-stats: $(cat "$2/bpf-stats")"
 }
 
-siphon_lane_start() { # LANE CONFIG CPU: siphon --io xdp in sph-lb, kernel lane on (kernel) or off (afxdp)
+siphon_lane_start() { # LANE CONFIG CPU [SIPHON-ARGS...]: siphon --io xdp in sph-lb, kernel lane on (kernel) or off (afxdp)
 	local lane_opt=(--kernel-lane on)
 	[[ $1 == afxdp ]] && lane_opt=(--kernel-lane off)
 	BALANCER_SIPHON=$1
 	# the lab's config first, CONFIG after it: siphon takes the last
 	# --config. One queue, its worker on CPU.
-	"$LAB" siphon start --config "$2" --queues 1 --cpu "$3" "${lane_opt[@]}" >&2
+	"$LAB" siphon start --config "$2" --queues 1 --cpu "$3" "${lane_opt[@]}" "${@:4}" >&2
 }
 
 balancer_stop() { # OUT: whatever a lane started in sph-lb; siphon's summary kept as OUT/LANE.summary.json

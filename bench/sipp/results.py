@@ -51,6 +51,20 @@ def sipp_call_rate(path):
         return None
 
 
+def worker_row(b, a):
+    """siphon's AF_XDP worker threads per message they received (xsk rx):
+    CPU (schedstat run time, softirqs run in its context included),
+    wake-ups (voluntary context switches) and TX kicks (sendto); {} when
+    no worker ran through the rate"""
+    if not b or not a or a.get("rx") is None or b.get("rx") is None or a["rx"] <= b["rx"]:
+        return {}
+    msgs = a["rx"] - b["rx"]
+    d = lambda k: (a[k] - b[k]) if a.get(k) is not None and b.get(k) is not None else None
+    return {"worker_msgs": msgs, "worker_us_msg": d("run_ns") / msgs / 1e3,
+            "worker_wakeups_msg": d("wakeups") / msgs, "worker_preempted_msg": d("preempted") / msgs,
+            "worker_kicks_msg": d("tx_kicks") / msgs if d("tx_kicks") is not None else None}
+
+
 def row(config, rate, calls, pre):
     m = CHECK_LINE.search(open(pre + ".check").read())
     calls_n, ok, failed, rc, elapsed = (int(m[1]), int(m[2]), int(m[3]), int(m[4]), float(m[5])) if m \
@@ -74,6 +88,7 @@ def row(config, rate, calls, pre):
          "uac_s": uac_s, "lab_s": lab_s, "balancer_us": per(lb_s + bpf_s), "bpf_us": per(bpf_s),
          "lab_us": per(lab_s), "lb_udp_drops": a.get("lb_udp_drops", 0) - b.get("lb_udp_drops", 0),
          "lab_udp_drops": a.get("lab_udp_drops", 0) - b.get("lab_udp_drops", 0)}
+    x.update(worker_row(b.get("worker"), a.get("worker")))
     x["clean"] = rc == 0 and failed == 0 and ok == calls_n and reached >= REACHED * rate
     print(json.dumps(x))
 
@@ -130,6 +145,13 @@ def report(results, report_json, folder):
             table.append([NAMES[c], r, x["calls"], x["ok"], x["failed"], x["reached"], x["balancer_us"],
                           x["bpf_us"], x["lb_proc_s"], x["lab_us"], x["lab_above_us"], x["kamailio_ratio"],
                           x["lb_udp_drops"], x["lab_udp_drops"]])
+
+    workers = [[NAMES[x["config"]], x["rate"], x["worker_msgs"], x["worker_us_msg"], x["worker_wakeups_msg"],
+                x["worker_kicks_msg"], x["worker_preempted_msg"]] for c in configs for r in rates
+               for x in [by.get((c, r))] if x and x.get("worker_msgs")]
+    for w in workers:
+        print(f"{w[0]} {w[1]}/s: AF_XDP worker {w[3]:.2f} µs per message ({w[2]} messages), "
+              f"{w[4]:.2f} wake-ups, {fmt(w[5], '.2f')} TX kicks, {w[6]:.3f} preemptions per message")
 
     checks = []
     for c in ("kernel", "afxdp", "dpdk", "kamailio-default", "kamailio-tm"):
@@ -189,7 +211,15 @@ def report(results, report_json, folder):
                                 {"title": "UDP drops, balancer", "format": "d"},
                                 {"title": "UDP drops, lab", "format": "d"}],
                     "rows": table},
-                   split_table("whole configuration", siphon_split(folder, configs))],
+                   split_table("whole configuration", siphon_split(folder, configs))]
+        + ([{"title": "siphon's AF_XDP worker per message it received (schedstat run time, its context's "
+                      "softirqs included; wake-ups are voluntary context switches; docs/afxdp.md)",
+             "columns": [{"title": "configuration"}, {"title": "calls/s asked", "format": "d"},
+                         {"title": "messages", "format": "d"}, {"title": "worker µs/message", "format": ".2f"},
+                         {"title": "wake-ups/message", "format": ".2f"},
+                         {"title": "TX kicks/message", "format": ".2f"},
+                         {"title": "preemptions/message", "format": ".3f"}],
+             "rows": workers}] if workers else []),
         "plots": [{"title": "balancer CPU per call (log scale)", "ylabel": "µs per call", "categories": cats,
                    "series": series("balancer_us"),
                    "log": True},

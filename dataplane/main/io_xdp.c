@@ -402,6 +402,7 @@ int run_xdp(const struct options *o, const struct siphon_config *cfg,
 	for (; opened < n; opened++) {
 		struct xsk_worker_config wc = {
 			.ifname = o->iface, .egress = o->egress, .queue = opened, .cpu = o->cpu,
+			.coalesce_us = o->coalesce_us,
 			.frames = o->frames, .frame_size = 2048, .ring_size = 1024,
 			.zero_copy_only = o->zero_copy, .copy_only = o->copy,
 			.tables = tables, .next_hops = &nc.hops,

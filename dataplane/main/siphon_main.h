@@ -19,6 +19,8 @@ struct options {
 	const char *exception_iface; /* dpdk: the TAP to the kernel, or "none" */
 	int eal_argc;
 	unsigned queues, frames, seconds, stats_interval;
+	unsigned coalesce_us; /* xdp: a worker's sleep between batches while frames come */
+	bool coalesce_set;
 	int cpu; /* -1: workers not pinned */
 	bool skb_mode, kernel_lane, zero_copy, copy, detach, counters;
 };

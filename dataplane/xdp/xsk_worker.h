@@ -30,6 +30,8 @@
 	X(punt_tap_failed, "punted or passed frames the TAP refused (dropped)")             \
 	X(punt_no_tap, "punted or passed frames dropped: siphon runs without --punt-tap")   \
 	X(tx_kicks, "sendto() wake-ups of the TX path")                                     \
+	X(polls, "waits in poll() for a frame (woken by the socket or after 20 ms)")        \
+	X(coalesce_sleeps, "sleeps of --coalesce-us between batches while frames came")     \
 	X(fill_short, "times the fill ring could not be topped up (no free frame)")         \
 	X(pin_failed, "workers that could not be pinned to their CPU (--cpu)")              \
 	X(generations, "table generations adopted (siphon --siphond)")
@@ -44,6 +46,11 @@ struct xsk_worker_config {
 	const char *ifname, *egress; /* egress NULL or == ifname: one socket */
 	uint32_t queue;
 	int cpu; /* -1: not pinned; else the worker runs on CPU cpu + queue (mod CPUs) */
+	/* 0: poll() wakes the worker per frame. Else, while frames keep coming,
+	 * it sleeps this long between batches and is not woken by the socket:
+	 * one wake-up and one TX kick per interval, whatever the rate; poll()
+	 * again after an interval that brought nothing (docs/afxdp.md). */
+	uint32_t coalesce_us;
 	uint32_t frames, frame_size, ring_size;
 	bool zero_copy_only, copy_only;
 	const struct compiled_tables *tables;
@@ -80,6 +87,7 @@ struct xsk_worker {
 	struct pipeline_worker pipe;
 	const struct pipeline_gen *gen; /* what pipe runs (swap mode) */
 	uint64_t last_expire_ms;
+	bool frames_came; /* since the worker last waited: sleep (coalesce_us), not poll */
 };
 
 /* Creates the UMEM and the sockets and puts the receive socket into the

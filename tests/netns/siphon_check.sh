@@ -13,6 +13,8 @@
 #      2,000 calls through the AF_XDP lane alone (kernel lane off).
 #   5. The AF_XDP accounting: no UMEM frame lost or refused, every frame
 #      sent was completed.
+#   6. 600 calls through the AF_XDP lane with --coalesce-us: the worker
+#      gathered the frames in sleeps between batches.
 # The lab config has no MAC (scripts/lab): every next hop comes from the
 # kernel; 1b and 4 change a node's MAC and require the calls to follow it,
 # through the kernel lane and through the AF_XDP lane.
@@ -251,6 +253,7 @@ assert u["refused_rx"] == u["refused_completion"] == u["bad_addr"] == u["refused
 assert u["worker"] == 0 and u["kernel_tx"] == 0, "frames still held at exit: %s" % u
 assert x["tx"] == x["tx_completed"], x
 assert x["rx"] == p["packets"], (x["rx"], p["packets"])
+assert x["polls"] >= 1, x
 print("%s: rx %d, forwarded %d, UMEM ok" % (sys.argv[1].rsplit("/", 1)[1], x["rx"], x["tx"]))
 PY
 done
@@ -260,6 +263,22 @@ d = json.load(open(sys.argv[1]))
 r = d["pipeline"]["reasons"]
 assert r["not_sip"] >= 10, "not_sip: %s (the kernel lane sends what it is unsure of up)" % r["not_sip"]
 print("not-SIP dropped by the scanner: %d" % r["not_sip"])
+PY
+
+# --- 6. --coalesce-us: the worker sleeps between batches while calls come --
+"$lab" siphon start --kernel-lane off --coalesce-us 500
+"$lab" check --vip --calls 600 --rate 200
+"$lab" siphon stop
+$py - "$run"/sph-lb/siphon-summary.json <<'PY' || fail "--coalesce-us"
+import json, sys
+d = json.load(open(sys.argv[1]))
+x, u = d["xsk"], d["umem"]
+# 600 calls at 200/s, 1,800 frames: the worker slept between the batches
+# while they came (a poll() only after a sleep that brought nothing)
+assert x["coalesce_sleeps"] >= 100 and x["rx"] >= 1800, x
+assert x["tx"] == x["tx_completed"], x
+assert u["free"] == u["free_stack"] and u["worker"] == u["kernel_tx"] == 0, u
+print("--coalesce-us 500: %d sleeps, %d polls for %d frames" % (x["coalesce_sleeps"], x["polls"], x["rx"]))
 PY
 
 "$lab" down
