@@ -87,8 +87,8 @@ def report(rows_path, facts_path, rate, seconds):
             "round, the lanes in turn each round: bench-trivial-redirect (every frame to b1) and siphon "
             "--io xdp with the kernel lane on (bench/blast/siphon.conf, DSR). ns per packet: run_time_ns / "
             f"run_cnt of the program attached to sph-lb-c, less the {BPF_STATS_NS} ns bpf_stats adds a "
-            "run (held on by a BPF_ENABLE_STATS fd); for siphon that program is libxdp's dispatcher, which "
-            "calls siphon_xdp. Maps: " + ", ".join(f.get("maps", []))),
+            "run (held on by a BPF_ENABLE_STATS fd): siphon_xdp itself, attached natively. Its maps: "
+            + ", ".join(f.get("maps", []))),
         "checks": checks,
         "tables": [{"title": "Per lane, over the rounds",
                     "columns": [{"title": "lane"}, {"title": "calls ok", "format": "d"},
