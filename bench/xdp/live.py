@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""bench/xdp/live.py: bench/xdp/live's figures (docs/xdp.md "Live cost").
+"""bench/xdp/live.py: bench/xdp/live's figures (docs/xdp.md "Fifth pass").
 
   live.py facts PINNED_MAP
       the siphon_xdp program using that pinned map (bpftool): JIT bytes,
