@@ -190,16 +190,6 @@ struct {
 	__type(value, struct bpf_devmap_val);
 } tx_ports SEC(".maps");
 
-/* bpf_fib_lookup()'s parameters (64 bytes): off the stack, which the scan
- * already fills */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct bpf_fib_lookup);
-	SIPHON_PIN;
-} fib_scratch SEC(".maps");
-
 /* kernel-lane counters: per node (index into the tables' nodes) and per
  * rule, packets and bytes; double-buffered like the tables (key = half *
  * SK_MAX_NODES + node, half * SK_MAX_RULES + rule), so that what a

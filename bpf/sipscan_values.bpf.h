@@ -39,7 +39,6 @@ static __always_inline int sk_callid(struct sk_scratch *s, struct sk_scan *t, __
 	struct bpf_iter_num it;
 	int *ip;
 
-	sk_trim(s, t, v, ve);
 	if (t->a >= t->b)
 		return 0;
 	t->bad = 0;
@@ -122,7 +121,6 @@ static __always_inline int sk_to(struct sk_scratch *s, struct sk_scan *t, __u32 
 	__u32 from, quotes = 0;
 	int *ip;
 
-	sk_trim(s, t, v, ve);
 	/* the first '"' or '<': a quote first is a quoted display name; a '<'
 	 * first, then no quote may follow anywhere (none before the '>' here,
 	 * none after it below) */
@@ -288,7 +286,6 @@ static __always_inline int sk_cseq(struct sk_scratch *s, struct sk_scan *t, __u3
 	__u32 d, b0, n;
 	int *ip;
 
-	sk_trim(s, t, v, ve);
 	if (t->a >= t->b)
 		return 0;
 	d = sk_digits(s, t->a);
@@ -337,7 +334,6 @@ static __always_inline int sk_clen(struct sk_scratch *s, struct sk_scan *t, __u3
 {
 	__u32 n;
 
-	sk_trim(s, t, v, ve);
 	if (t->a >= t->b || t->b - t->a > 9)
 		return 0;
 	n = t->b - t->a;
@@ -358,6 +354,10 @@ __noinline int sk_value(struct sk_scratch *s, __u32 kind, __u32 v, __u32 ve)
 	if (!s || v > SK_SCAN_MAX || ve > SK_SCAN_MAX)
 		return 0;
 	t = &s->st;
+	/* every value but Via's is read trimmed (t->a, t->b): one body for
+	 * the four parsers, not one inlined in each */
+	if (kind != SKH_VIA)
+		sk_trim(s, t, v, ve);
 	switch (kind) {
 	case SKH_CALL_ID:
 		return sk_callid(s, t, v, ve);

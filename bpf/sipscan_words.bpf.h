@@ -141,12 +141,22 @@ struct sk_memo_route { /* the route (siphon.bpf.c route_eval()) for flags in thr
 	struct sk_flags dval, dunk;    /* out: with the derived flags */
 };
 
+struct sk_memo_source { /* kt_src4 / kt_src6 for one source address */
+	__u32 gen, family;
+	__u64 addr[2];         /* IPv4: the 4 bytes in addr[0], addr[1] 0 */
+	struct sk_flags flags; /* zero: no prefix covers it */
+};
+
+/* Everything a packet writes or memoises per CPU, in the one map value it
+ * looks up anyway (fewer maps and cache lines a packet: issue 11). */
 struct sk_scratch {
 	__u8 buf[SKS_BUF + 64];
 	struct sk_scan st;
 	struct sk_name_key key;
 	struct sk_memo_method methods[SK_MEMO_SLOTS];
 	struct sk_memo_route routes[SK_MEMO_SLOTS];
+	struct sk_memo_source sources[SK_MEMO_SLOTS];
+	struct bpf_fib_lookup fib; /* bpf_fib_lookup()'s parameters, off the stack */
 };
 
 /* The memo slot of a word: its top bits after a multiply by 2^64 / phi. */

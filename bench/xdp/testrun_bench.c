@@ -2,7 +2,7 @@
  * (docs/xdp.md "Speed"), no interface needed.
  *
  *   bench-testrun [--config FILE] [--pcap FILE] [--repeat N] [--rounds R]
- *                 [--passes P] [--mix-only]
+ *                 [--passes P] [--mix-only] [--cold MIB]
  *
  * Loads siphon's XDP program twice (kernel_lane 0 and 1) with the tables
  * of --config (default tests/bpf/lab.conf: a lab-like dsr pool of three
@@ -22,7 +22,10 @@
  *   keep-alive, one BPF_PROG_TEST_RUN of repeat 1 each, cycled P passes
  *   (default 500) per round: consecutive runs see different frames, as on
  *   the wire. Each run's time includes the kernel's two clock reads, which
- *   the trivial program shows.
+ *   the trivial program shows. --cold MIB writes a byte per cache line
+ *   of a MIB MiB buffer before each run of the mix (beyond the L2 cache:
+ *   the program's code and maps are evicted to L3 or memory, as between
+ *   packets at a low rate on a busy machine); use fewer --passes with it.
  *
  * Medians over rounds in ns/frame, per frame (hot) or per kind (mix) and
  * for the mix, with trivial/siphon. Root only; exits 77 otherwise. */
@@ -297,6 +300,15 @@ static int cmp_double(const void *a, const void *b)
 
 /* mean[k] of one program over `passes` cycles of the mix, one run each;
  * mean[n_kinds]: over the whole mix. */
+static volatile uint8_t *evict; /* --cold: written over before each run */
+static size_t evict_len;
+
+static void evict_caches(void)
+{
+	for (size_t i = 0; i < evict_len; i += 64)
+		evict[i]++;
+}
+
 static int mix_round(int fd, unsigned passes, double *mean)
 {
 	uint64_t sum[MAX_KINDS] = { 0 }, cnt[MAX_KINDS] = { 0 }, all = 0;
@@ -306,6 +318,7 @@ static int mix_round(int fd, unsigned passes, double *mean)
 			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = mix[i].b,
 				    .data_size_in = mix[i].len, .repeat = 1);
 
+			evict_caches();
 			if (bpf_prog_test_run_opts(fd, &o))
 				return -errno;
 			sum[mix_kind[i]] += o.duration;
@@ -343,8 +356,8 @@ static int bench_mix(const int fds[3], struct siphon_bpf *on, unsigned passes, u
 			med[p][k] = t[p][k][rounds / 2];
 		}
 	}
-	printf("# mix: %u frames cycled %u times a round, repeat 1, median of %u rounds, ns/frame\n",
-	       n_mix, passes, rounds);
+	printf("# mix: %u frames cycled %u times a round, repeat 1, median of %u rounds, ns/frame%s\n",
+	       n_mix, passes, rounds, evict_len ? ", caches evicted before each run (--cold)" : "");
 	printf("%-11s %6s %9s %9s %9s  %s\n", "kind", "frames", "trivial", "lane-off", "lane-on",
 	       "lane-on reason");
 	for (unsigned k = 0; k < n_kinds; k++) {
@@ -452,11 +465,12 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' }, { "pcap", required_argument, NULL, 'p' },
 		{ "repeat", required_argument, NULL, 'n' }, { "rounds", required_argument, NULL, 'r' },
 		{ "passes", required_argument, NULL, 'P' }, { "mix-only", no_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+		{ "cold", required_argument, NULL, 'C' },   { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_path = SOURCE_ROOT "/tests/bpf/lab.conf";
 	const char *pcap_path = SOURCE_ROOT "/tests/bpf/sipp_calls.pcap";
-	unsigned repeat = 100000, rounds = 5, passes = 500;
+	unsigned repeat = 100000, rounds = 5, passes = 500, cold_mib = 0;
 	bool mix_only = false;
 	struct trivial_redirect_bpf *triv = NULL;
 	struct siphon_bpf *off = NULL, *on = NULL;
@@ -474,16 +488,17 @@ int main(int argc, char **argv)
 		case 'r': rounds = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'P': passes = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'm': mix_only = true; break;
+		case 'C': cold_mib = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'h':
 			printf("usage: bench-testrun [--config FILE] [--pcap FILE] [--repeat N] [--rounds R]\n"
-			       "                     [--passes P] [--mix-only]\n");
+			       "                     [--passes P] [--mix-only] [--cold MIB]\n");
 			return 0;
 		default: return 2;
 		}
 	}
-	if (!repeat || !passes || !rounds || rounds > MAX_ROUNDS) {
-		fprintf(stderr, "bench-testrun: --repeat and --passes from 1, --rounds from 1 to %d\n",
-			MAX_ROUNDS);
+	if (!repeat || !passes || !rounds || rounds > MAX_ROUNDS || cold_mib > 1024) {
+		fprintf(stderr, "bench-testrun: --repeat and --passes from 1, --rounds from 1 to %d, "
+				"--cold 0 to 1024\n", MAX_ROUNDS);
 		return 2;
 	}
 	if (geteuid() != 0) {
@@ -491,6 +506,9 @@ int main(int argc, char **argv)
 		return 77;
 	}
 	if (read_pcap(pcap_path) || read_mix(pcap_path))
+		return 1;
+	evict_len = (size_t)cold_mib << 20;
+	if (evict_len && !(evict = calloc(1, evict_len)))
 		return 1;
 	if (config_load(config_path, &cfg, &cerr)) {
 		fprintf(stderr, "bench-testrun: %s\n", cerr.text);

@@ -303,7 +303,8 @@ int xdp_detach(const char *ifname, const char *bpffs, bool skb_mode, char *err, 
 	}
 	/* every pin siphon made: the program and the maps pinned by name */
 	{
-		static const char *const pins[] = { "prog" };
+		/* and maps earlier builds pinned that this one no longer has */
+		static const char *const pins[] = { "prog", "fib_scratch" };
 		struct bpf_map *m;
 		struct siphon_bpf *s = siphon_bpf__open();
 
