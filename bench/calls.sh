@@ -5,7 +5,7 @@
 # the nodes' wire. The load, the waits, siphond's state and the captures
 # are the netns tests' own (tests/netns/netns_lib.sh: calls_bg, calls_wait,
 # wait_for, node_field, tcpdump_start, ...).
-# Source after bench/lib.sh, bench/lab.sh and bench/kamailio/balancer.sh,
+# Source after bench/lib.sh, bench/lab_env.sh and bench/kamailio/balancer.sh,
 # then call bench_start (it replaces the tests' EXIT trap) and define
 # bench_cleanup to call calls_cleanup.
 # shellcheck shell=bash

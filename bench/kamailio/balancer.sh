@@ -2,7 +2,7 @@
 # in sph-lb, for the benches that measure siphon against it (bench/blast,
 # bench/failover, bench/churn, bench/reorder): its config, its start and
 # readiness, its dispatcher list, kamcmd on its control socket.
-# Source after bench/lib.sh and bench/lab.sh (LAB, NS_LB, PIDS, log).
+# Source after bench/lib.sh and bench/lab_env.sh (LAB, NS_LB, PIDS, log).
 # shellcheck shell=bash
 
 # shellcheck source=bench/kamailio/kamailio.sh

@@ -2,7 +2,7 @@
 # (bench/blast, bench/sipp, and through bench/kamailio/balancer.sh
 # bench/failover, bench/churn, bench/reorder): one of bench/kamailio/'s configs,
 # with Debian's default memory allocator or the tuned one. Source after
-# bench/lab.sh (NS_LB, PIDS, log).
+# bench/lab_env.sh (NS_LB, PIDS, log).
 # shellcheck shell=bash
 
 # kamailio_start CFG OUT CHILDREN CPU ALLOC [SHM_MB [LIST [NAME=VALUE | -A DEFINE]...]]:
