@@ -341,7 +341,7 @@ static void mut_swap_lines(struct mut_rng *r, struct mutant *m)
 /* Content-Length (or l) gets other digits; without one, one is added */
 static void mut_clen(struct mut_rng *r, struct mutant *m)
 {
-	size_t start[MUT_LINES + 1], k = mut_lines(m, start), body, found = k, ne, colon;
+	size_t start[MUT_LINES + 1], k = mut_lines(m, start), body, found = k, ne, colon = 0;
 	char v[48], name[20];
 	int n;
 
