@@ -17,6 +17,10 @@ generator = GENERATORS.get(sys.argv[4], sys.argv[4])
 live_error = sys.argv[5] if len(sys.argv) > 5 else ""
 if sys.argv[4] == "packet" and live_error:
     generator += f" (live frames refused here: {live_error})"
+# what the AF_PACKET generator changes in reading the figures
+PACKET_CAVEAT = ("With the AF_PACKET generator the in-kernel chain carries its ~2 µs a frame and the "
+                 "AF_XDP lanes run near its rate: compare the per-frame costs; the AF_XDP ratio is an "
+                 "upper bound (docs/bench-xdp.md \"Generators\").")
 NAMES = {"redirect": "trivial redirect (XDP, DEVMAP)",
          "kernel": "siphon in-kernel lane",
          "afxdp-trivial": "trivial AF_XDP forwarder",
@@ -74,6 +78,8 @@ def cost_rows(med):
 
 
 def notes():
+    if sys.argv[4] == "packet":
+        print("note: " + PACKET_CAVEAT)
     for x in rows:
         sx = x.get("siphon") or {}
         if x["lane"] == "kernel" and sx.get("kernel_forward") == 0 and sx.get("to_userspace"):
@@ -96,7 +102,8 @@ def report(med, table):
                         "addressed to a node, siphon's in-kernel and AF_XDP lanes against trivial "
                         "programs doing the least of the same job, one run on the namespace lab, "
                         f"{rounds} round(s), medians over the rounds (docs/bench-xdp.md). "
-                        f"Generator: {generator}.{failures}"),
+                        f"Generator: {generator}.{failures}"
+                        + (" " + PACKET_CAVEAT if sys.argv[4] == "packet" else "")),
         "checks": [{"what": f"siphon {label} lane", "value": med.get(a), "unit": "Mpps",
                     "format": ".3f", "baseline": med.get(b), "baseline_name": base_name,
                     "target": target, "target_op": ">=", "target_on": "ratio"}
