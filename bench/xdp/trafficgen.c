@@ -1,283 +1,168 @@
-/* bench-trafficgen: SIP over UDP/IPv4 at line rate out of a veth, with the
- * live-frames method (docs/lab.md, docs/bench-xdp.md).
+/* bench-trafficgen: SIP over UDP/IPv4 at line rate out of a veth
+ * (docs/lab.md, docs/bench-xdp.md "Generators").
  *
  *   bench-trafficgen [--iface IF] [--seconds S] [--count N] [--threads T]
- *                    [--cpu C] [--batch B] [--pcap FILE]
+ *                    [--cpu C] [--batch B] [--mode auto|live|packet] [--probe]
+ *                    [--pcap FILE]
  *
- * trafficgen.bpf.c is run by bpf_prog_test_run_opts() with
- * BPF_F_TEST_XDP_LIVE_FRAMES; it writes one frame of the mix per run and
- * returns XDP_TX, so the frame leaves through IF (sph-c-lb: it arrives at
- * siphon's sph-lb-c). The mix is what a carrier's ingress sees from a peer:
- * INVITE with SDP, ACK and BYE of the same call, OPTIONS and REGISTER, each
- * call with its own Call-ID, from the caller 198.18.1.2:5060 to the VIP
- * 198.18.0.10:5060. T threads, pinned to CPUs C..C+T-1 (veth puts a frame
- * on the receive queue of the sending CPU). Stops after S seconds or N
- * frames, whichever is first, and prints one JSON line. --pcap writes two
- * rounds of the mix to FILE instead of sending (for siphonctl explain). */
-#include <arpa/inet.h>
+ * Two ways to send the same mix (trafficgen_mix.c), --mode:
+ * - live: trafficgen.bpf.c run by bpf_prog_test_run_opts() with
+ *   BPF_F_TEST_XDP_LIVE_FRAMES writes one frame of the mix per run and
+ *   returns XDP_TX, so the frame leaves through IF (sph-c-lb: it arrives at
+ *   siphon's sph-lb-c);
+ * - packet: an AF_PACKET socket with a PACKET_TX_RING on IF
+ *   (trafficgen_packet.c), for kernels that refuse live frames;
+ * - auto (the default): live if this kernel runs a live-frames test run
+ *   (tried once on the loopback, where nothing leaves), packet otherwise.
+ * T threads, pinned to CPUs C..C+T-1 (veth puts a frame on the receive
+ * queue of the sending CPU). Stops after S seconds or N frames, whichever is
+ * first, or at SIGINT/SIGTERM, and prints one JSON line naming the
+ * generator. --probe prints the generator --mode would use and sends
+ * nothing (exit 1 when it is live and live frames are refused). --pcap
+ * writes two rounds of the mix to FILE instead of sending (for siphonctl
+ * explain). */
 #include <getopt.h>
 #include <linux/if_link.h>
 #include <stdbool.h>
 
 #include "bench_tool.h"
-#include "bench_xdp.h"
+#include "trafficgen.h"
 #include "trafficgen.skel.h"
 
 #define CHUNK 65536 /* frames per test run: a deadline check every ~20 ms */
+
+enum gen_mode { MODE_AUTO, MODE_LIVE, MODE_PACKET };
+static const char *const mode_names[] = { "auto", "live", "packet" };
 
 struct options {
 	const char *iface, *pcap;
 	double seconds;
 	unsigned long long count, threads, cpu, batch;
+	enum gen_mode mode;
+	bool probe;
 };
 
-/* --- the mix ------------------------------------------------------------ */
+/* --- live frames ---------------------------------------------------------- */
 
-/* "@" x BENCH_MARK_LEN: where the call number goes. */
-#define MARK "@@@@@@@@@@@@@@@@"
-#define CALLER "198.18.1.2"
-#define VIA "Via: SIP/2.0/UDP " CALLER ":5060;rport;branch=z9hG4bK"
-#define FROM "From: \"Bench Caller\" <sip:+13125550123@" CALLER ";user=phone>;tag=" MARK "\r\n"
-#define TO_USER "<sip:+12025550100@198.18.0.10;user=phone>"
-#define CALL_ID "Call-ID: " MARK "@" CALLER "\r\n"
-
-enum mix_tmpl { T_INVITE, T_ACK, T_BYE, T_OPTIONS, T_REGISTER, T__COUNT };
-
-/* The SIP text of a template up to "Content-Length: "; the length and the
- * body are added by sip_text(). */
-static const struct mix_kind {
-	const char *name, *head, *body;
-} kinds[T__COUNT] = {
-	[T_INVITE] = { "INVITE",
-		"INVITE sip:+12025550100@198.18.0.10:5060;user=phone SIP/2.0\r\n"
-		VIA "i" MARK "\r\n"
-		"Max-Forwards: 70\r\n" FROM
-		"To: " TO_USER "\r\n" CALL_ID
-		"CSeq: 1 INVITE\r\n"
-		"Contact: <sip:+13125550123@" CALLER ":5060;transport=udp>\r\n"
-		"Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, PRACK, UPDATE, INFO, REFER, NOTIFY\r\n"
-		"Supported: 100rel, timer, replaces\r\n"
-		"Session-Expires: 1800;refresher=uac\r\n"
-		"User-Agent: siphon-bench/1\r\n"
-		"Content-Type: application/sdp\r\n"
-		"Content-Length: ",
-		"v=0\r\n"
-		"o=- 3724394400 3724394400 IN IP4 " CALLER "\r\n"
-		"s=-\r\n"
-		"c=IN IP4 " CALLER "\r\n"
-		"t=0 0\r\n"
-		"m=audio 49170 RTP/AVP 0 8 9 101\r\n"
-		"a=rtpmap:0 PCMU/8000\r\n"
-		"a=rtpmap:8 PCMA/8000\r\n"
-		"a=rtpmap:9 G722/8000\r\n"
-		"a=rtpmap:101 telephone-event/8000\r\n"
-		"a=fmtp:101 0-16\r\n"
-		"a=ptime:20\r\n"
-		"a=sendrecv\r\n" },
-	[T_ACK] = { "ACK",
-		"ACK sip:+12025550100@198.18.0.10:5060;user=phone SIP/2.0\r\n"
-		VIA "a" MARK "\r\n"
-		"Max-Forwards: 70\r\n" FROM
-		"To: " TO_USER ";tag=core-as7f3\r\n" CALL_ID
-		"CSeq: 1 ACK\r\n"
-		"Content-Length: ", "" },
-	[T_BYE] = { "BYE",
-		"BYE sip:+12025550100@198.18.0.10:5060;user=phone SIP/2.0\r\n"
-		VIA "b" MARK "\r\n"
-		"Max-Forwards: 70\r\n" FROM
-		"To: " TO_USER ";tag=core-as7f3\r\n" CALL_ID
-		"CSeq: 2 BYE\r\n"
-		"Reason: Q.850;cause=16;text=\"Normal call clearing\"\r\n"
-		"User-Agent: siphon-bench/1\r\n"
-		"Content-Length: ", "" },
-	/* Not to the balancer itself (that one siphon answers): a keepalive
-	 * toward a core user, forwarded like the rest. */
-	[T_OPTIONS] = { "OPTIONS",
-		"OPTIONS sip:keepalive@core.siphon.test SIP/2.0\r\n"
-		VIA "o" MARK "\r\n"
-		"Max-Forwards: 70\r\n"
-		"From: <sip:monitor@" CALLER ">;tag=" MARK "\r\n"
-		"To: <sip:keepalive@core.siphon.test>\r\n" CALL_ID
-		"CSeq: 1 OPTIONS\r\n"
-		"Accept: application/sdp\r\n"
-		"User-Agent: siphon-bench/1\r\n"
-		"Content-Length: ", "" },
-	[T_REGISTER] = { "REGISTER",
-		"REGISTER sip:core.siphon.test SIP/2.0\r\n"
-		VIA "r" MARK "\r\n"
-		"Max-Forwards: 70\r\n"
-		"From: <sip:+13125550123@core.siphon.test>;tag=" MARK "\r\n"
-		"To: <sip:+13125550123@core.siphon.test>\r\n" CALL_ID
-		"CSeq: 42 REGISTER\r\n"
-		"Contact: <sip:+13125550123@" CALLER ":5060>;expires=600\r\n"
-		"Authorization: Digest username=\"+13125550123\", realm=\"core.siphon.test\", "
-		"nonce=\"c2lwaG9uLWJlbmNo\", uri=\"sip:core.siphon.test\", "
-		"response=\"0123456789abcdef0123456789abcdef\", algorithm=MD5\r\n"
-		"User-Agent: siphon-bench/1\r\n"
-		"Content-Length: ", "" },
-};
-
-/* One round: four calls (INVITE, ACK, BYE, interleaved), two OPTIONS and
- * two REGISTERs; call numbers 0..7 of the round. */
-#define MIX_CALLS 8
-static const struct bench_slot mix[] = {
-	{ T_INVITE, 0 }, { T_INVITE, 1 }, { T_ACK, 0 },      { T_OPTIONS, 4 },
-	{ T_INVITE, 2 }, { T_ACK, 1 },    { T_BYE, 0 },      { T_REGISTER, 6 },
-	{ T_INVITE, 3 }, { T_ACK, 2 },    { T_BYE, 1 },      { T_OPTIONS, 5 },
-	{ T_ACK, 3 },    { T_BYE, 2 },    { T_REGISTER, 7 }, { T_BYE, 3 },
-};
-#define MIX_LEN (sizeof(mix) / sizeof(mix[0]))
-_Static_assert(MIX_LEN <= BENCH_SCHED_MAX, "the mix fits the schedule");
-_Static_assert(T__COUNT <= BENCH_TMPL_COUNT, "the templates fit the map");
-
-static uint16_t ip_csum(const uint8_t *p, size_t len)
+/* One live-frames test run of the generator program (repeat frames);
+ * 0 or -errno. */
+static int live_run(int prog_fd, int ifindex, const uint8_t *frame, unsigned int len,
+		    unsigned int repeat, unsigned int batch)
 {
-	uint32_t s = 0;
+	struct xdp_md md = { .data_end = len, .ingress_ifindex = (__u32)ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, o,
+		.data_in = frame, .data_size_in = len,
+		.ctx_in = &md, .ctx_size_in = sizeof(md),
+		.repeat = repeat,
+		.flags = BPF_F_TEST_XDP_LIVE_FRAMES,
+		.batch_size = batch);
 
-	for (size_t i = 0; i + 1 < len; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
+	return bpf_prog_test_run_opts(prog_fd, &o) ? -errno : 0;
 }
 
-/* Ethernet + IPv4 + UDP (checksum 0: none, valid for IPv4) + the SIP text;
- * the marks found in the text. 0 or -E2BIG. */
-static int build_tmpl(const struct mix_kind *k, struct bench_tmpl *t)
+static void *live_worker_main(void *arg)
 {
-	static const uint8_t dmac[6] = { 0x02, 0, 0, 0x18, 0x00, 0x01 }; /* LAB_MAC_LB */
-	static const uint8_t smac[6] = { 0x02, 0, 0, 0x18, 0x01, 0x02 }; /* LAB_MAC_CALLER */
-	char sip[BENCH_TMPL_MAX];
-	uint8_t *f = t->data, *ip = f + 14, *udp = ip + 20;
-	struct in_addr src, dst;
-	int n;
+	struct gen_worker *w = arg;
 
-	n = snprintf(sip, sizeof(sip), "%s%zu\r\n\r\n%s", k->head, strlen(k->body), k->body);
-	if (n < 0 || (size_t)n + 42 > BENCH_TMPL_MAX)
-		return -E2BIG;
-	memset(t, 0, sizeof(*t));
-	memcpy(f, dmac, 6);
-	memcpy(f + 6, smac, 6);
-	f[12] = 0x08, f[13] = 0x00;
-	inet_pton(AF_INET, LAB_CALLER4, &src);
-	inet_pton(AF_INET, LAB_VIP4, &dst);
-	ip[0] = 0x45;
-	ip[2] = (uint8_t)((20 + 8 + n) >> 8), ip[3] = (uint8_t)(20 + 8 + n);
-	ip[6] = 0x40; /* DF */
-	ip[8] = 64;
-	ip[9] = 17;
-	memcpy(ip + 12, &src, 4);
-	memcpy(ip + 16, &dst, 4);
-	uint16_t c = ip_csum(ip, 20);
-	ip[10] = (uint8_t)(c >> 8), ip[11] = (uint8_t)c;
-	udp[0] = LAB_SIP_PORT >> 8, udp[1] = LAB_SIP_PORT & 0xff;
-	udp[2] = LAB_SIP_PORT >> 8, udp[3] = LAB_SIP_PORT & 0xff;
-	udp[4] = (uint8_t)((8 + n) >> 8), udp[5] = (uint8_t)(8 + n);
-	memcpy(udp + 8, sip, (size_t)n);
-	t->len = (unsigned int)(42 + n);
-	for (const char *p = sip; (p = strstr(p, MARK)); p += BENCH_MARK_LEN) {
-		if (t->n_marks == BENCH_MARKS)
-			return -E2BIG;
-		t->marks[t->n_marks++] = (unsigned short)(42 + (p - sip));
+	w->err = tool_pin(w->cpu);
+	while (!w->err && !__atomic_load_n(w->stop, __ATOMIC_RELAXED) && w->sent < w->quota &&
+	       tool_now() < w->deadline) {
+		unsigned long long left = w->quota - w->sent;
+		unsigned int repeat = (unsigned int)(left < CHUNK ? left : CHUNK);
+
+		w->err = live_run(w->prog_fd, w->ifindex, w->frame, w->frame_len, repeat, w->batch);
+		if (w->err == -EINTR)
+			w->err = 0;
+		else if (!w->err)
+			w->sent += repeat;
 	}
-	return 0;
+	if (w->err)
+		fprintf(stderr, "bench-trafficgen: cpu %d: %s\n", w->cpu, strerror(-w->err));
+	__atomic_add_fetch(w->finished, 1, __ATOMIC_RELEASE);
+	return NULL;
 }
 
-/* As trafficgen.bpf.c does: the call number in hex at every mark. */
-static void apply_marks(uint8_t *frame, const struct bench_tmpl *t, uint64_t call)
+/* The generator program loaded with the mix's schedule and templates;
+ * NULL with a message. */
+static struct trafficgen_bpf *live_load(const struct bench_tmpl *tmpl)
 {
-	char hex[BENCH_MARK_LEN + 1];
+	struct trafficgen_bpf *skel = trafficgen_bpf__open();
+	int err;
 
-	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)call);
-	for (unsigned int i = 0; i < t->n_marks; i++)
-		memcpy(frame + t->marks[i], hex, BENCH_MARK_LEN);
+	if (!skel) {
+		fprintf(stderr, "bench-trafficgen: open: %s\n", strerror(errno));
+		return NULL;
+	}
+	for (unsigned int i = 0; i < MIX_LEN; i++) {
+		skel->rodata->sched[i].tmpl = mix[i].tmpl;
+		skel->rodata->sched[i].call = mix[i].call;
+	}
+	skel->rodata->sched_len = MIX_LEN;
+	skel->rodata->calls_per_round = MIX_CALLS;
+	err = trafficgen_bpf__load(skel);
+	if (err) {
+		fprintf(stderr, "bench-trafficgen: load: %s\n", strerror(-err));
+		goto fail;
+	}
+	for (__u32 i = 0; i < T__COUNT; i++) {
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.templates), &i, &tmpl[i], 0)) {
+			fprintf(stderr, "bench-trafficgen: templates: %s\n", strerror(errno));
+			goto fail;
+		}
+	}
+	return skel;
+fail:
+	trafficgen_bpf__destroy(skel);
+	return NULL;
 }
 
-static int write_pcap(const char *path, const struct bench_tmpl *tmpl)
+/* Whether this kernel runs live frames: one run with the loopback as the
+ * ingress device, where XDP_TX goes nowhere (lo cannot transmit XDP
+ * frames), so nothing leaves IF. 0, or the -errno the kernel gave (EPERM on
+ * some kernels, docs/bench-xdp.md "Live frames"). The program's counters
+ * are cleared again after the try. */
+static int live_probe(struct trafficgen_bpf *skel, const struct bench_tmpl *tmpl)
 {
-	const uint32_t ghdr[6] = { 0xa1b2c3d4, 2 | 4u << 16, 0, 0, 65535, 1 /* Ethernet */ };
-	FILE *f = fopen(path, "wb");
-	uint8_t frame[BENCH_TMPL_MAX];
-	int err = 0;
+	int err = live_run(bpf_program__fd(skel->progs.trafficgen), 1 /* lo */, tmpl[T_ACK].data,
+			   tmpl[T_ACK].len, 1, 0);
+	int ncpu = libbpf_num_possible_cpus();
+	struct bench_gen_state *zero;
+	__u32 key = 0;
 
-	if (!f) {
-		err = -errno;
-		fprintf(stderr, "--pcap: %s: %s\n", path, strerror(errno));
-		return err;
-	}
-	fwrite(ghdr, sizeof(ghdr), 1, f);
-	for (unsigned int n = 0; n < 2 * MIX_LEN; n++) {
-		const struct bench_slot *s = &mix[n % MIX_LEN];
-		const struct bench_tmpl *t = &tmpl[s->tmpl];
-		uint32_t rec[4] = { 1700000000, n * 1000, t->len, t->len };
-
-		memcpy(frame, t->data, t->len);
-		apply_marks(frame, t, (uint64_t)(n / MIX_LEN) * MIX_CALLS + s->call);
-		fwrite(rec, sizeof(rec), 1, f);
-		fwrite(frame, t->len, 1, f);
-	}
-	if (fclose(f)) {
-		err = -errno;
-		fprintf(stderr, "--pcap: %s: %s\n", path, strerror(errno));
+	if (ncpu > 0 && (zero = calloc((size_t)ncpu, sizeof(*zero)))) {
+		bpf_map_update_elem(bpf_map__fd(skel->maps.gen_state), &key, zero, 0);
+		free(zero);
 	}
 	return err;
 }
 
-/* --- sending -------------------------------------------------------------- */
-
-struct worker {
-	pthread_t tid;
-	int prog_fd, ifindex, cpu, err;
-	unsigned int batch;
-	unsigned long long quota, sent; /* frames to run, frames run */
-	double deadline;
-	const uint8_t *frame;
-	unsigned int frame_len;
-};
-
-static int stop, finished; /* set by main; workers done */
-
-static void *worker_main(void *arg)
-{
-	struct worker *w = arg;
-	struct xdp_md md = { .data_end = w->frame_len, .ingress_ifindex = (__u32)w->ifindex };
-	int err = tool_pin(w->cpu);
-
-	if (err) {
-		w->err = err;
-		return NULL;
-	}
-	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED) && w->sent < w->quota &&
-	       tool_now() < w->deadline) {
-		unsigned long long left = w->quota - w->sent;
-		LIBBPF_OPTS(bpf_test_run_opts, o,
-			.data_in = w->frame, .data_size_in = w->frame_len,
-			.ctx_in = &md, .ctx_size_in = sizeof(md),
-			.repeat = (__u32)(left < CHUNK ? left : CHUNK),
-			.flags = BPF_F_TEST_XDP_LIVE_FRAMES,
-			.batch_size = w->batch);
-
-		if (bpf_prog_test_run_opts(w->prog_fd, &o)) {
-			if (errno == EINTR)
-				continue;
-			w->err = -errno;
-			break;
-		}
-		w->sent += o.repeat;
-	}
-	__atomic_add_fetch(&finished, 1, __ATOMIC_RELEASE);
-	return NULL;
-}
+/* --- the run ----------------------------------------------------------------- */
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: bench-trafficgen [--iface IF] [--seconds S] [--count N] [--threads T]\n"
-		   "                        [--cpu C] [--batch B] [--pcap FILE]\n"
+		   "                        [--cpu C] [--batch B] [--mode auto|live|packet] [--probe]\n"
+		   "                        [--pcap FILE]\n"
 		   "  SIP frames (INVITE+SDP, ACK, BYE, OPTIONS, REGISTER; a Call-ID per call)\n"
-		   "  from %s:%d to %s:%d, sent with XDP_TX out of IF (default %s)\n"
-		   "  for S seconds (default 5) or N frames, with T threads on CPUs C.. (1, 0).\n"
+		   "  from %s:%d to %s:%d out of IF (default %s)\n"
+		   "  for S seconds (default 5) or N frames, with T threads on CPUs C.. (1, 0),\n"
+		   "  B frames a batch (64). --mode: live frames (XDP_TX of a test run), an\n"
+		   "  AF_PACKET TX ring, or auto: live if the kernel allows it (default).\n"
+		   "  --probe: print the generator --mode picks, send nothing.\n"
 		   "  --pcap FILE: write two rounds of the mix to FILE, send nothing.\n",
 		LAB_CALLER4, LAB_SIP_PORT, LAB_VIP4, LAB_SIP_PORT, LAB_IF_CALLER);
+}
+
+static int parse_mode(const char *s, enum gen_mode *mode)
+{
+	for (int m = MODE_AUTO; m <= MODE_PACKET; m++) {
+		if (!strcmp(s, mode_names[m])) {
+			*mode = (enum gen_mode)m;
+			return 0;
+		}
+	}
+	fprintf(stderr, "--mode: '%s' is not one of auto, live, packet\n", s);
+	return -EINVAL;
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -286,6 +171,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "iface", required_argument, NULL, 'i' },  { "seconds", required_argument, NULL, 's' },
 		{ "count", required_argument, NULL, 'n' },  { "threads", required_argument, NULL, 't' },
 		{ "cpu", required_argument, NULL, 'c' },    { "batch", required_argument, NULL, 'b' },
+		{ "mode", required_argument, NULL, 'm' },   { "probe", no_argument, NULL, 'P' },
 		{ "pcap", required_argument, NULL, 'p' },   { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -302,6 +188,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 't': err = tool_parse_u64("--threads", optarg, 1, 64, &o->threads); break;
 		case 'c': err = tool_parse_u64("--cpu", optarg, 0, CPU_SETSIZE - 1, &o->cpu); break;
 		case 'b': err = tool_parse_u64("--batch", optarg, 1, 256, &o->batch); break;
+		case 'm': err = parse_mode(optarg, &o->mode); break;
+		case 'P': o->probe = true; break;
 		case 'p': o->pcap = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -EINVAL;
@@ -315,59 +203,104 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return err;
 }
 
+/* IF's tx_dropped (frames the veth could not hand its peer), or -1. */
+static long long tx_dropped(const char *iface)
+{
+	char path[128];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/tx_dropped", iface);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%lld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/* Starts the workers, waits for them (or a signal) and sums up; 0 or the
+ * first worker's -errno. */
+static int run_workers(struct gen_worker *w, unsigned int n, void *(*main_fn)(void *),
+		       const sigset_t *sigs, double end, int *sig)
+{
+	static int stop, finished;
+	int err = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		w[i].stop = &stop;
+		w[i].finished = &finished;
+		err = -pthread_create(&w[i].tid, NULL, main_fn, &w[i]);
+		if (err) {
+			fprintf(stderr, "bench-trafficgen: thread: %s\n", strerror(-err));
+			n = i;
+			break;
+		}
+	}
+	/* the workers watch the deadline and their quota; a signal ends them early */
+	alarm((unsigned int)(end - tool_now()) + 2);
+	while (!err && !*sig && __atomic_load_n(&finished, __ATOMIC_ACQUIRE) < (int)n) {
+		double next = tool_now() + 0.05;
+
+		*sig = tool_wait(sigs, next < end ? next : end);
+		if (!*sig && tool_now() >= end)
+			break;
+	}
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+	for (unsigned int i = 0; i < n; i++) {
+		pthread_join(w[i].tid, NULL);
+		if (w[i].err && !err)
+			err = w[i].err;
+	}
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	struct bench_tmpl tmpl[T__COUNT];
 	struct trafficgen_bpf *skel = NULL;
-	struct worker *w = NULL;
+	struct gen_worker *w = NULL;
 	struct options o;
-	unsigned long long st[4], sent = 0;
-	unsigned int max_len = 0;
+	unsigned long long frames = 0, bytes = 0, errors = 0;
+	unsigned int max_len;
+	long long drop0, drop1;
+	enum gen_mode mode;
 	double t0, t1;
 	sigset_t sigs;
-	int ifindex, err, sig = 0;
+	int ifindex, err = 0, sig = 0, live_err = 0;
 
 	if (parse_args(argc, argv, &o))
 		return 2;
-	for (int i = 0; i < T__COUNT; i++) {
-		if (build_tmpl(&kinds[i], &tmpl[i])) {
-			fprintf(stderr, "bench-trafficgen: template %s is too big\n", kinds[i].name);
-			return 1;
-		}
-		if (tmpl[i].len > max_len)
-			max_len = tmpl[i].len;
-	}
+	if (mix_build(tmpl, &max_len))
+		return 1;
 	if (o.pcap)
-		return write_pcap(o.pcap, tmpl) ? 1 : 0;
+		return mix_write_pcap(o.pcap, tmpl) ? 1 : 0;
 
 	ifindex = tool_ifindex("--iface", o.iface);
 	if (ifindex < 0)
 		return 1;
 	tool_block_signals(&sigs);
 
-	skel = trafficgen_bpf__open();
-	if (!skel) {
-		err = -errno;
-		fprintf(stderr, "bench-trafficgen: open: %s\n", strerror(-err));
-		return 1;
-	}
-	for (unsigned int i = 0; i < MIX_LEN; i++) {
-		skel->rodata->sched[i].tmpl = mix[i].tmpl;
-		skel->rodata->sched[i].call = mix[i].call;
-	}
-	skel->rodata->sched_len = MIX_LEN;
-	skel->rodata->calls_per_round = MIX_CALLS;
-	err = trafficgen_bpf__load(skel);
-	if (err) {
-		fprintf(stderr, "bench-trafficgen: load: %s\n", strerror(-err));
-		goto out;
-	}
-	for (__u32 i = 0; i < T__COUNT; i++) {
-		if (bpf_map_update_elem(bpf_map__fd(skel->maps.templates), &i, &tmpl[i], 0)) {
-			err = -errno;
-			fprintf(stderr, "bench-trafficgen: templates: %s\n", strerror(-err));
+	mode = o.mode;
+	if (mode != MODE_PACKET) {
+		skel = live_load(tmpl);
+		live_err = skel ? live_probe(skel, tmpl) : -ENOENT;
+		if (live_err && mode == MODE_LIVE) {
+			fprintf(stderr, "bench-trafficgen: this kernel refuses live frames: %s "
+					"(--mode packet or auto)\n", strerror(-live_err));
+			err = live_err;
 			goto out;
 		}
+		mode = live_err ? MODE_PACKET : MODE_LIVE;
+		if (live_err)
+			fprintf(stderr, "bench-trafficgen: live frames: %s; sending with an AF_PACKET "
+					"TX ring\n", strerror(-live_err));
+	}
+	if (o.probe) {
+		printf("{\"tool\":\"trafficgen\",\"generator\":\"%s\",\"live_error\":\"%s\"}\n",
+		       mode_names[mode], live_err ? strerror(-live_err) : "");
+		goto out;
 	}
 
 	w = calloc(o.threads, sizeof(*w));
@@ -375,49 +308,37 @@ int main(int argc, char **argv)
 		err = -ENOMEM;
 		goto out;
 	}
+	drop0 = tx_dropped(o.iface);
 	t0 = tool_now();
 	for (unsigned int i = 0; i < o.threads; i++) {
-		w[i] = (struct worker){
-			.prog_fd = bpf_program__fd(skel->progs.trafficgen), .ifindex = ifindex,
-			.cpu = (int)(o.cpu + i), .batch = (unsigned int)o.batch,
+		w[i] = (struct gen_worker){
+			.cpu = (int)(o.cpu + i), .ifindex = ifindex, .batch = (unsigned int)o.batch,
 			.quota = o.count / o.threads + (i < o.count % o.threads),
-			.deadline = t0 + o.seconds, .frame = tmpl[T_INVITE].data, .frame_len = max_len,
+			.deadline = t0 + o.seconds, .tmpl = tmpl,
+			.prog_fd = skel ? bpf_program__fd(skel->progs.trafficgen) : -1,
+			.frame = tmpl[T_INVITE].data, .frame_len = max_len,
 		};
-		err = -pthread_create(&w[i].tid, NULL, worker_main, &w[i]);
-		if (err) {
-			o.threads = i;
-			__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
-			break;
-		}
 	}
-	/* the workers watch the deadline and their quota; a signal ends them early */
-	if (!err) {
-		alarm((unsigned int)o.seconds + 2);
-		while (!sig && __atomic_load_n(&finished, __ATOMIC_ACQUIRE) < (int)o.threads) {
-			double next = tool_now() + 0.05;
-
-			sig = tool_wait(&sigs, next < t0 + o.seconds ? next : t0 + o.seconds);
-			if (!sig && tool_now() >= t0 + o.seconds)
-				break;
-		}
-		__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
-	}
-	for (unsigned int i = 0; i < o.threads; i++) {
-		pthread_join(w[i].tid, NULL);
-		sent += w[i].sent;
-		if (w[i].err && !err) {
-			err = w[i].err;
-			fprintf(stderr, "bench-trafficgen: cpu %d: %s\n", w[i].cpu, strerror(-err));
-		}
-	}
+	err = run_workers(w, (unsigned int)o.threads,
+			  mode == MODE_LIVE ? live_worker_main : packet_worker_main, &sigs,
+			  t0 + o.seconds, &sig);
 	t1 = tool_now();
-	if (tool_percpu_sum(bpf_map__fd(skel->maps.gen_state), 0, 4, st))
-		memset(st, 0, sizeof(st));
-	printf("{\"tool\":\"trafficgen\",\"iface\":\"%s\",\"threads\":%llu,\"runs\":%llu,"
-	       "\"frames\":%llu,\"bytes\":%llu,\"errors\":%llu,\"seconds\":%.3f,"
-	       "\"mpps\":%.3f,\"avg_bytes\":%.1f,\"signal\":%d}\n",
-	       o.iface, o.threads, sent, st[1], st[2], st[3], t1 - t0,
-	       (double)st[1] / (t1 - t0) / 1e6, st[1] ? (double)st[2] / (double)st[1] : 0.0,
+	drop1 = tx_dropped(o.iface);
+	if (mode == MODE_LIVE) { /* what the program built, from its counters */
+		unsigned long long st[4];
+
+		if (!tool_percpu_sum(bpf_map__fd(skel->maps.gen_state), 0, 4, st))
+			frames = st[1], bytes = st[2], errors = st[3];
+	} else {
+		for (unsigned int i = 0; i < o.threads; i++)
+			frames += w[i].sent, bytes += w[i].bytes;
+	}
+	printf("{\"tool\":\"trafficgen\",\"generator\":\"%s\",\"iface\":\"%s\",\"threads\":%llu,"
+	       "\"frames\":%llu,\"bytes\":%llu,\"errors\":%llu,\"tx_dropped\":%lld,"
+	       "\"seconds\":%.3f,\"mpps\":%.3f,\"avg_bytes\":%.1f,\"signal\":%d}\n",
+	       mode_names[mode], o.iface, o.threads, frames, bytes, errors,
+	       drop0 >= 0 && drop1 >= drop0 ? drop1 - drop0 : -1LL, t1 - t0,
+	       (double)frames / (t1 - t0) / 1e6, frames ? (double)bytes / (double)frames : 0.0,
 	       sig > 0 ? sig : 0);
 out:
 	free(w);
