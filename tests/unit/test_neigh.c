@@ -1,4 +1,4 @@
-/* The neighbour module (dataplane/xdp/neigh.c): netlink messages built here
+/* The neighbour module (dataplane/neigh.c): netlink messages built here
  * parsed and applied to the published next hops (no root needed); then, as
  * root in a private network namespace (unshare), the module against the
  * kernel: `ip neigh` entries picked up at start and followed when they
