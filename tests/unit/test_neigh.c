@@ -204,7 +204,7 @@ static void apply_messages(void **state)
 
 /* ---- root: the module against the kernel, in a private namespace ---- */
 
-static int sh(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static int sh(const char *fmt, ...)
 {
 	char cmd[2048];
 	va_list ap;
