@@ -149,10 +149,10 @@ static const char *next_hop_iface(const struct dpdk_ports *p, const struct punt_
 				  char *buf, size_t len, const char **why)
 {
 	if (p->egress > 0) {
-		*why = "the --egress port's PMD has no kernel interface";
+		*why = "the --egress port's PMD runs over no kernel interface";
 		return dpdk_port_kernel_iface(p, (unsigned)p->egress, buf, len) ? NULL : buf;
 	}
-	*why = "--exception-iface none";
+	*why = "--exception-iface none and no --egress: no kernel interface faces the nodes";
 	return tap->fd >= 0 ? tap->name : NULL;
 }
 
@@ -380,8 +380,7 @@ static int run_eal(const struct options *o, const struct siphon_config *cfg,
 			fprintf(stderr, "siphon: next hops of nodes without a MAC: the kernel's on %s\n",
 				nh_iface);
 		else
-			fprintf(stderr, "siphon: next hops: the config's MACs only (%s: no kernel "
-					"interface faces the nodes)\n", nh_why);
+			fprintf(stderr, "siphon: next hops: the config's MACs only (%s)\n", nh_why);
 		if (view.nc && neigh_start(&nc)) {
 			fprintf(stderr, "siphon: next hops: cannot start the control thread\n");
 			stop = 1;
