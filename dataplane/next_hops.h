@@ -1,7 +1,7 @@
 /* Next hops from the kernel, as the pipeline reads them (docs/afxdp.md
  * "Next hops"): per node, and per family toward the clients (nat replies),
  * the MAC the kernel's routes and neighbour table give, and the egress
- * interface's own MAC. A control thread (dataplane/xdp/neigh.c) writes the
+ * interface's own MAC. A control thread (dataplane/neigh.c) writes the
  * entries; workers read them without a lock. Each entry is one 64-bit word
  * (MAC and state), stored with release and loaded with acquire semantics,
  * so a reader sees an old or a new entry whole, never half of one. The

@@ -141,6 +141,15 @@ static inline void pipeline_worker_adopt(struct pipeline_worker *w, const struct
 	w->nh = g->nh;
 }
 
+/* The backend's next hops from the kernel for the worker and the
+ * generation it owns (before it runs; NULL: the config's MACs only). */
+static inline void pipeline_worker_set_next_hops(struct pipeline_worker *w, const struct next_hops *nh)
+{
+	w->nh = nh;
+	if (w->own)
+		w->own->nh = nh;
+}
+
 /* Hands the generation state pipeline_worker_init built to the caller,
  * who retires it like any other (the worker may still run it). */
 static inline struct pipeline_gen *pipeline_worker_disown(struct pipeline_worker *w)

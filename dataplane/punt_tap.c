@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/if.h>
@@ -12,6 +13,14 @@
 #include <sys/socket.h>
 
 #include "punt_tap.h"
+
+static bool tap_has_mac(int s, const char *name, const uint8_t *mac)
+{
+	struct ifreq hw = { 0 };
+
+	snprintf(hw.ifr_name, sizeof(hw.ifr_name), "%s", name);
+	return ioctl(s, SIOCGIFHWADDR, &hw) == 0 && memcmp(hw.ifr_hwaddr.sa_data, mac, 6) == 0;
+}
 
 int punt_tap_open(struct punt_tap *p, const char *name, const uint8_t *mac, char *err,
 		  size_t errlen)
@@ -49,7 +58,10 @@ int punt_tap_open(struct punt_tap *p, const char *name, const uint8_t *mac, char
 			close(s);
 		goto fail;
 	}
-	if (mac) { /* before it is up: no frame leaves with another MAC */
+	/* before it is up: no frame leaves with another MAC. Only when it
+	 * differs: a new MAC makes the kernel flush the interface's neighbour
+	 * table, which a persistent TAP keeps across siphon restarts then */
+	if (mac && !tap_has_mac(s, name, mac)) {
 		struct ifreq hw = ifr;
 
 		hw.ifr_hwaddr.sa_family = ARPHRD_ETHER;

@@ -17,6 +17,10 @@ static void state_free(struct dpdk_gen *x, struct dpdk_gen_state *s)
 	if (!s)
 		return;
 	pipeline_gens_free(s->pw, x->n);
+	if (s->nc) { /* after the workers left the generation: nothing reads its hops */
+		neigh_close(s->nc);
+		free(s->nc);
+	}
 	gen_generation_free(s->g);
 	free(s);
 }
@@ -29,10 +33,11 @@ static void state_retire(struct dpdk_gen *x, struct dpdk_gen_state *s)
 	state_free(x, s);
 }
 
-int dpdk_gen_init(struct dpdk_gen *x, unsigned n)
+int dpdk_gen_init(struct dpdk_gen *x, unsigned n, const char *kernel_iface)
 {
 	memset(x, 0, sizeof(*x));
 	x->n = n;
+	x->kernel_iface = kernel_iface;
 	return gen_swap_init(&x->swap, n);
 }
 
@@ -53,11 +58,47 @@ int dpdk_gen_start(struct dpdk_gen *x, struct gen_generation *g, struct pipeline
 	return 0;
 }
 
+/* What g's workers run, off the packet path: with a kernel interface, the
+ * next hops of g's nodes first (the kernel resolves them, up to a second),
+ * then one pipeline_gen per worker reading them. */
+static int prepare(struct dpdk_gen *x, struct gen_generation *g, struct dpdk_gen_state **out,
+		   char *err, size_t errlen)
+{
+	struct dpdk_gen_state *s = calloc(1, sizeof(*s));
+	unsigned failed;
+	int rc = s ? 0 : -ENOMEM;
+
+	if (!rc && x->kernel_iface) {
+		s->nc = calloc(1, sizeof(*s->nc));
+		rc = s->nc ? neigh_open(s->nc, &g->t, x->kernel_iface, 1000, err, errlen) : -ENOMEM;
+		if (rc) {
+			free(s->nc);
+			s->nc = NULL;
+		}
+	}
+	if (!rc) {
+		rc = pipeline_gens_new(&s->pw, x->n, &g->t, s->nc ? &s->nc->hops : NULL, &failed);
+		if (rc)
+			snprintf(err, errlen, "lcore worker %u: the generation's classifier: %s", failed,
+				 strerror(-rc));
+	}
+	if (rc == -ENOMEM && !err[0])
+		snprintf(err, errlen, "no memory for the generation's state");
+	if (!rc && s->nc && neigh_start(s->nc))
+		fprintf(stderr, "siphon: generation %llu: the next-hop thread did not start: next "
+				"hops stay as resolved now\n", (unsigned long long)g->number);
+	if (rc) {
+		state_free(x, s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
 int dpdk_gen_apply(void *ctx, struct gen_generation *g, char *err, size_t errlen)
 {
 	struct dpdk_gen *x = ctx;
 	struct dpdk_gen_state *s, *old;
-	unsigned failed;
 	int rc;
 
 	/* a generation replaced earlier whose grace period did not end */
@@ -71,12 +112,10 @@ int dpdk_gen_apply(void *ctx, struct gen_generation *g, char *err, size_t errlen
 		state_retire(x, x->retired);
 		x->retired = NULL;
 	}
-	s = calloc(1, sizeof(*s));
-	rc = s ? pipeline_gens_new(&s->pw, x->n, &g->t, NULL, &failed) : -ENOMEM;
+	if (errlen)
+		err[0] = 0;
+	rc = prepare(x, g, &s, err, errlen);
 	if (rc) {
-		snprintf(err, errlen, "lcore worker %u: the generation's classifier: %s", s ? failed : 0,
-			 strerror(-rc));
-		free(s);
 		x->c.swap_refused++;
 		return rc;
 	}
@@ -95,6 +134,11 @@ int dpdk_gen_apply(void *ctx, struct gen_generation *g, char *err, size_t errlen
 	}
 	x->c.swapped++;
 	return 0;
+}
+
+const struct neigh_ctl *dpdk_gen_neigh(const struct dpdk_gen *x, const struct neigh_ctl *first)
+{
+	return x->cur && x->cur->nc ? x->cur->nc : first;
 }
 
 void dpdk_gen_close(struct dpdk_gen *x)

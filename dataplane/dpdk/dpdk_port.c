@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include <rte_devargs.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -132,6 +133,36 @@ int dpdk_ports_find(const struct dpdk_ports *p, const char *name)
 		if (strcmp(p->name[i], name) == 0)
 			return (int)i;
 	return -1;
+}
+
+/* The value of key `iface` in a vdev's arguments ("iface=X,queue_count=1"). */
+static int iface_arg(const char *args, char *out, size_t len)
+{
+	for (const char *a = args; a && *a;) {
+		size_t n = strcspn(a, ",");
+
+		if (n > 6 && strncmp(a, "iface=", 6) == 0 && n - 6 < len) {
+			memcpy(out, a + 6, n - 6);
+			out[n - 6] = 0;
+			return 0;
+		}
+		a += n + (a[n] == ',');
+	}
+	return -ENOENT;
+}
+
+int dpdk_port_kernel_iface(const struct dpdk_ports *p, unsigned i, char *out, size_t len)
+{
+	struct rte_eth_dev_info info;
+	const struct rte_devargs *da;
+
+	if (i >= p->n || rte_eth_dev_info_get(p->id[i], &info) || !info.device || !info.driver_name)
+		return -ENOENT;
+	/* PMDs over a socket of a kernel interface, which the kernel keeps */
+	if (strcmp(info.driver_name, "net_af_packet") != 0 && strcmp(info.driver_name, "net_af_xdp") != 0)
+		return -ENOENT;
+	da = rte_dev_devargs(info.device);
+	return da ? iface_arg(da->args, out, len) : -ENOENT;
 }
 
 static void take_stats(struct dpdk_ports *p, unsigned i)

@@ -64,6 +64,11 @@ int dpdk_ports_open(struct dpdk_ports *p, uint16_t queues, char *err, size_t err
 /* The index of the port EAL calls `name`, or -1. */
 int dpdk_ports_find(const struct dpdk_ports *p, const char *name);
 
+/* The kernel interface under port i when its PMD runs over a socket of
+ * one (net_af_packet, net_af_xdp: the vdev's iface=), into out: the kernel
+ * keeps its routes and neighbours. 0, or -ENOENT (another PMD). */
+int dpdk_port_kernel_iface(const struct dpdk_ports *p, unsigned i, char *out, size_t len);
+
 /* Takes each port's counters (p->stats), stops and closes it (a net_pcap
  * port then completes its output capture) and frees the pool. Returns the
  * pool's mbufs still in use once the ports gave theirs back, less those a

@@ -52,7 +52,8 @@ static void send_final(void *ctx, const struct dpdk_gen_state *st)
 }
 
 int dpdk_siphond_init(struct dpdk_siphond *s, struct gen_receiver *r, struct gen_generation *g,
-		      struct dpdk_worker *w, unsigned n, volatile sig_atomic_t *stop)
+		      struct dpdk_worker *w, unsigned n, const char *kernel_iface,
+		      volatile sig_atomic_t *stop)
 {
 	struct pipeline_gen **pw;
 
@@ -62,7 +63,7 @@ int dpdk_siphond_init(struct dpdk_siphond *s, struct gen_receiver *r, struct gen
 	s->n = n;
 	s->stop = stop;
 	pw = calloc(n, sizeof(*pw));
-	if (!pw || dpdk_gen_init(&s->x, n)) {
+	if (!pw || dpdk_gen_init(&s->x, n, kernel_iface)) {
 		free(pw);
 		gen_generation_free(g);
 		gen_swap_free(&s->x.swap);

@@ -33,10 +33,13 @@ struct dpdk_siphond {
 };
 
 /* After the n workers are initialised: g (taken over, also on failure)
- * runs in them, their own pipeline state becoming its; r's apply hook is
- * set. 0 or -ENOMEM (after a message). */
+ * runs in them, their own pipeline state becoming its (with the caller's
+ * next hops, if any); r's apply hook is set. Each later generation gets
+ * its nodes' next hops from kernel_iface (kept; NULL: config MACs only).
+ * 0 or -ENOMEM (after a message). */
 int dpdk_siphond_init(struct dpdk_siphond *s, struct gen_receiver *r, struct gen_generation *g,
-		      struct dpdk_worker *w, unsigned n, volatile sig_atomic_t *stop);
+		      struct dpdk_worker *w, unsigned n, const char *kernel_iface,
+		      volatile sig_atomic_t *stop);
 /* The control thread, until *stop. 0 or -errno (it did not start). */
 int dpdk_siphond_start(struct dpdk_siphond *s);
 /* After the workers stopped: the thread ends, then siphond gets the last

@@ -28,6 +28,7 @@
 #include "dpdk_siphond.h"
 #include "dpdk_worker.h"
 #include "eal_runtime.h"
+#include "next_hops_print.h"
 #include "punt_tap.h"
 
 static volatile sig_atomic_t stop;
@@ -137,6 +138,42 @@ static void exception_print(FILE *f, const struct punt_tap *tap, int *first)
 		tap->mac[2], tap->mac[3], tap->mac[4], tap->mac[5]);
 }
 
+/* The kernel interface that faces the nodes, whose routes and neighbour
+ * table give the next hops of nodes without a MAC (docs/dpdk.md "Next
+ * hops"): the --egress port's when the kernel keeps its link
+ * (net_af_packet, net_af_xdp: its iface=); without --egress, the
+ * exception path's TAP (the kernel's view of port 0: its ARP and ND leave
+ * through the port, the answers come back through the TAP). NULL: none,
+ * the config's MACs only; why goes into the start line. */
+static const char *next_hop_iface(const struct dpdk_ports *p, const struct punt_tap *tap,
+				  char *buf, size_t len, const char **why)
+{
+	if (p->egress > 0) {
+		*why = "the --egress port's PMD runs over no kernel interface";
+		return dpdk_port_kernel_iface(p, (unsigned)p->egress, buf, len) ? NULL : buf;
+	}
+	*why = "--exception-iface none and no --egress: no kernel interface faces the nodes";
+	return tap->fd >= 0 ? tap->name : NULL;
+}
+
+/* The next hops from iface (NULL: none, nc untouched). 0, or -errno after
+ * a line. */
+static int next_hops_open(struct neigh_ctl *nc, const char *iface,
+			  const struct compiled_tables *t)
+{
+	char err[256];
+	int rc;
+
+	if (!iface)
+		return 0;
+	/* the kernel resolves the nodes' neighbours before the first packet
+	 * needs them (up to a second) */
+	rc = neigh_open(nc, t, iface, 1000, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "siphon: %s\n", err);
+	return rc;
+}
+
 /* What the summary reads: standalone, the config's tables; with siphond
  * (sd not NULL), the generation running now. */
 struct dpdk_run {
@@ -148,6 +185,7 @@ struct dpdk_run {
 	const struct compiled_tables *t;
 	const struct siphon_config *cfg;
 	const struct dpdk_siphond *sd;
+	const struct neigh_ctl *nc; /* the first generation's next hops; NULL: none */
 	struct summary_clock clock;
 	pthread_t stats_thread; /* standalone with --stats-interval */
 	bool stats_started;
@@ -179,6 +217,8 @@ static void print_summary(struct dpdk_run *v, bool running, unsigned leaked)
 		dpdk_ports_take_stats(v->ports);
 	dpdk_ports_print(f, v->ports, &first);
 	exception_print(f, v->tap, &first);
+	print_next_hops(f, v->sd ? dpdk_gen_neigh(&v->sd->x, v->nc) : v->nc,
+			v->sd ? dpdk_siphond_tables(v->sd) : v->t, &first);
 	json_key(f, "mbufs", &first);
 	if (running)
 		fprintf(f, "{\"pool\":%u,\"in_use\":%u}", v->ports->pool_size,
@@ -269,6 +309,9 @@ static int run_eal(const struct options *o, const struct siphon_config *cfg,
 	const unsigned n = rte_lcore_count();
 	struct dpdk_ports ports;
 	struct punt_tap tap = { .fd = -1 };
+	struct neigh_ctl nc = { 0 };
+	const char *nh_iface = NULL, *nh_why = "";
+	char nh_buf[64];
 	struct dpdk_worker *w = aligned_alloc(64, sizeof(*w) * n);
 	/* one for the process: a call's messages may come in on any queue */
 	struct grace_calls *gc = grace_calls_new(GRACE_CALLS_BITS_DEFAULT);
@@ -302,6 +345,14 @@ static int run_eal(const struct options *o, const struct siphon_config *cfg,
 		gen_generation_free(g);
 		goto out;
 	}
+	nh_iface = next_hop_iface(&ports, &tap, nh_buf, sizeof(nh_buf), &nh_why);
+	if (next_hops_open(&nc, nh_iface, tables)) {
+		dpdk_ports_close(&ports);
+		punt_tap_close(&tap);
+		gen_generation_free(g);
+		goto out;
+	}
+	view.nc = nh_iface ? &nc : NULL;
 	for (; ready < n; ready++) {
 		int e = dpdk_worker_init(&w[ready], &ports, (uint16_t)ready, tables, gc,
 					 tap.fd >= 0 ? &tap : NULL);
@@ -310,11 +361,12 @@ static int run_eal(const struct options *o, const struct siphon_config *cfg,
 			fprintf(stderr, "siphon: the tables do not load: %s\n", strerror(-e));
 			break;
 		}
+		pipeline_worker_set_next_hops(&w[ready].pipe, view.nc ? &nc.hops : NULL);
 		w[ready].stop = &stop;
 	}
 	run = ready == n;
 	if (r && run) { /* g (taken over) becomes what the workers run */
-		run = dpdk_siphond_init(&sdt, r, g, w, n, &stop) == 0;
+		run = dpdk_siphond_init(&sdt, r, g, w, n, nh_iface, &stop) == 0;
 		sd = run ? &sdt : NULL;
 		g = NULL;
 	}
@@ -324,6 +376,15 @@ static int run_eal(const struct options *o, const struct siphon_config *cfg,
 			n == 1 ? "" : "s", sd ? ", tables from siphond" : "",
 			tap.fd >= 0 ? tap.name : "none", o->egress ? ", egress " : "",
 			o->egress ? o->egress : "");
+		if (nh_iface)
+			fprintf(stderr, "siphon: next hops of nodes without a MAC: the kernel's on %s\n",
+				nh_iface);
+		else
+			fprintf(stderr, "siphon: next hops: the config's MACs only (%s)\n", nh_why);
+		if (view.nc && neigh_start(&nc)) {
+			fprintf(stderr, "siphon: next hops: cannot start the control thread\n");
+			stop = 1;
+		}
 		view.sd = sd;
 		run_workers(&view, sd);
 	}
@@ -340,6 +401,8 @@ static int run_eal(const struct options *o, const struct siphon_config *cfg,
 	}
 	while (ready)
 		dpdk_worker_free(&w[--ready]);
+	if (view.nc)
+		neigh_close(&nc);
 	punt_tap_close(&tap);
 	gen_generation_free(g);
 out:

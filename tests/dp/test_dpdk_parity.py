@@ -58,6 +58,10 @@ def run_dpdk(tmp_path, conf, capture, seconds=1):
     assert p.returncode == 0, p.stderr.decode()
     summary = json.loads(p.stdout)
     assert summary["mbufs"]["in_use_at_exit"] == 0
+    # no kernel interface faces the nodes: the config's MACs only, said at start
+    assert summary["next_hops"] is None
+    assert ("next hops: the config's MACs only (--exception-iface none and no --egress"
+            in p.stderr.decode())
     if RUNTIME:
         assert not (RUNTIME / prefix).exists()
     _, records = read_pcap_records(out)

@@ -22,6 +22,10 @@
 # conf file, is read at start. So an SRV change is a restart of dnsmasq on
 # a rewritten records file, timed just after siphond's query so that the
 # few milliseconds without a server fall between two of them.
+# IO=dpdk (siphond-dns-lab-dpdk): the same with siphon --io dpdk; the
+# nodes an SRV name gives have no MAC: their next hops are the kernel's
+# on sph-lb-core (docs/dpdk.md "Next hops"); at the end every siphon run
+# gave its mbufs back.
 # On failure (or KEEP=1) its files are kept in /tmp/siphond-dns.last.
 set -euo pipefail
 lab=$1
@@ -110,7 +114,7 @@ expect() { # WHAT GOT WANT
 }
 
 "$lab" down >/dev/null 2>&1 || true
-"$lab" up --config "$here/dns_lab.conf"
+lab_up --config "$here/dns_lab.conf"
 ip -n "$DNS_NS" addr add "$DNS4/24" dev "$DNS_IF" # a DNS server on the core segment
 mkdir -p "$dns_dir"
 dns_records b1:60 b2:40
@@ -184,4 +188,8 @@ read -r t_query t_answer < <(tcpdump -r "$dns_dir/dns.pcap" -tt -n 2>/dev/null |
 echo "FIGURE record change served -> generation $gen_changed acked by siphon: $(ms "$t_served" "$t_acked") ms" \
 	"(TTL $TTL s): to siphond's next query $(ms "$t_served" "$t_query") ms (the TTL left)," \
 	"its last answer $(ms "$t_query" "$t_answer") ms later, then to the ack $(ms "$t_answer" "$t_acked") ms"
+if [[ $IO == dpdk ]]; then
+	"$lab" siphon stop # its exit summary: the mbufs
+	mbufs_returned
+fi
 echo "siphond dns: ok"

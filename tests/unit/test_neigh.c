@@ -1,4 +1,4 @@
-/* The neighbour module (dataplane/xdp/neigh.c): netlink messages built here
+/* The neighbour module (dataplane/neigh.c): netlink messages built here
  * parsed and applied to the published next hops (no root needed); then, as
  * root in a private network namespace (unshare), the module against the
  * kernel: `ip neigh` entries picked up at start and followed when they
@@ -204,7 +204,7 @@ static void apply_messages(void **state)
 
 /* ---- root: the module against the kernel, in a private namespace ---- */
 
-static int sh(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static int sh(const char *fmt, ...)
 {
 	char cmd[2048];
 	va_list ap;

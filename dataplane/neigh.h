@@ -52,6 +52,7 @@ struct neigh_target {
 	bool have;        /* a usable (NUD_VALID) neighbour entry */
 	uint8_t mac[6];
 	uint64_t asked_ms; /* the last resolution we asked for */
+	bool configured;  /* the config gives the node's MAC: not asked for */
 };
 
 #define NEIGH_COUNTERS(X)                                                              \

@@ -134,6 +134,7 @@ int neigh_init(struct neigh_ctl *c, const struct compiled_tables *t, int egress_
 	c->hops.n_nodes = t->n_nodes;
 	for (uint32_t i = 0; i < t->n_nodes; i++) {
 		c->tg[i].family = t->nodes[i].addr.family;
+		c->tg[i].configured = t->nodes[i].has_mac;
 		memcpy(c->tg[i].dst, t->nodes[i].addr.addr, 16);
 	}
 	c->tg[t->n_nodes + NEXT_HOP_GW4].family = AF_INET;
@@ -377,7 +378,7 @@ static void ask_missing(struct neigh_ctl *c, bool all)
 		bool wanted = atomic_exchange_explicit(&c->hops.want[i], 0, memory_order_relaxed);
 
 		if ((wanted || (all && i < c->hops.n_nodes)) && tg->routed && !tg->have &&
-		    now - tg->asked_ms >= 1000) {
+		    !tg->configured && now - tg->asked_ms >= 1000) {
 			tg->asked_ms = now;
 			ask(c, i);
 		}
@@ -426,7 +427,7 @@ static void step(struct neigh_ctl *c, int timeout_ms)
 static bool all_nodes_known(const struct neigh_ctl *c)
 {
 	for (uint32_t i = 0; i < c->hops.n_nodes; i++)
-		if (c->tg[i].routed && !c->tg[i].have)
+		if (c->tg[i].routed && !c->tg[i].have && !c->tg[i].configured)
 			return false;
 	return true;
 }
