@@ -75,6 +75,9 @@ static enum pkt_status parse_ipv4(const uint8_t *f, size_t len, struct pkt_layou
 
 	if (len < l3 + 20)
 		return PKT_STATUS_TRUNCATED;
+	/* as the XDP parser: the addresses count from here, whatever follows,
+	 * so a malformed packet to a VIP is dropped, not taken for another's */
+	l->family = AF_INET;
 	if (f[l3] >> 4 != 4)
 		return PKT_STATUS_BAD_IP_HEADER;
 	ihl = (size_t)(f[l3] & 0x0F) * 4;
@@ -87,7 +90,6 @@ static enum pkt_status parse_ipv4(const uint8_t *f, size_t len, struct pkt_layou
 	if (end > UINT16_MAX)
 		return PKT_STATUS_TOO_BIG;
 
-	l->family = AF_INET;
 	l->l3_len = (uint16_t)total;
 	l->l3_hlen = (uint16_t)ihl;
 	l->nexthdr_off = (uint16_t)(l3 + 9);
@@ -124,6 +126,7 @@ static enum pkt_status parse_ipv6(const uint8_t *f, size_t len, struct pkt_layou
 
 	if (len < l3 + IPV6_HLEN)
 		return PKT_STATUS_TRUNCATED;
+	l->family = AF_INET6;
 	if (f[l3] >> 4 != 6)
 		return PKT_STATUS_BAD_IP_HEADER;
 	end = l3 + IPV6_HLEN + rd16(f + l3 + 4);
@@ -132,7 +135,6 @@ static enum pkt_status parse_ipv6(const uint8_t *f, size_t len, struct pkt_layou
 	if (end > UINT16_MAX)
 		return PKT_STATUS_TOO_BIG;
 
-	l->family = AF_INET6;
 	l->l3_len = (uint16_t)(end - l3);
 	l->nexthdr_off = (uint16_t)(l3 + 6);
 	nh = f[l3 + 6];

@@ -141,17 +141,19 @@ def test_drops_punts_and_passes(tmp_path):
         v4_sip(sip(INVITE, "x1"), "192.0.2.7", dst=ipaddress.ip_address("198.51.100.99").packed),
         v4_sip(sip(INVITE, "x2"), "192.0.2.7", dport=5099),  # pass: not a SIP port
         arp,                                                # pass: not IP
-        v4_sip(sip(INVITE, "x3"), "192.0.2.7")[:40],        # pass: truncated, counted
+        v4_sip(sip(INVITE, "x3"), "192.0.2.7")[:40],        # drop: truncated, to the VIP
+        v4_sip(sip(INVITE, "x4"), "192.0.2.7")[:30],        # pass: truncated before the addresses
     ]
     out, punt, c = run(tmp_path, frames)
     assert out == []
     # the kernel gets punted and passed frames untouched, in order
-    assert punt == [frames[0], frames[3], frames[4], frames[5], frames[6]]
-    # a frame too short to say where it goes is the kernel's, counted by status
-    assert c["outcomes"] == {"forward": 0, "drop": 2, "punt": 1, "pass": 4, "hold": 0}
+    assert punt == [frames[0], frames[3], frames[4], frames[5], frames[7]]
+    # malformed to the VIP is dropped, as the XDP program drops it; a frame
+    # too short to say where it goes is the kernel's; both counted by status
+    assert c["outcomes"] == {"forward": 0, "drop": 3, "punt": 1, "pass": 4, "hold": 0}
     assert c["reasons"]["stun_binding"] == 1 and c["reasons"]["not_sip"] == 1
     assert c["reasons"]["rule_drop"] == 1 and c["flags"]["SCANNER"] == 1
-    assert c["packet"]["truncated"] == 1 and c["packet"]["not_ip"] == 1
+    assert c["packet"]["truncated"] == 2 and c["packet"]["not_ip"] == 1
     assert c["packet_reasons"]["not_for_us"] == 4
     assert c["packets"] == len(frames)
 
