@@ -357,6 +357,7 @@ static void written_hop(void **state)
 	/* a neighbour event: the hook writes the node's hop */
 	m = neigh_of(node, HOP_MAC, false);
 	assert_int_equal(neigh_apply(&nc, &m), 1);
+	assert_int_equal(xh.written, 1); /* this node's hop; the others have none */
 	run(&r, XDP_REASON_KERNEL_FORWARD);
 	assert_int_equal(r.action, XDP_REDIRECT);
 	assert_int_equal(r.knode, r.pnode);
