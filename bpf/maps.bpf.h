@@ -240,6 +240,16 @@ struct {
 	SIPHON_PIN;
 } nid_stats SEC(".maps");
 
+/* next-hop counters (enum sk_hop_stat), not per half: the fallbacks to
+ * bpf_fib_lookup() an operator watches */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SK_HOP_STATS);
+	__type(key, __u32);
+	__type(value, struct siphon_xdp_counter);
+	SIPHON_PIN;
+} hop_stats SEC(".maps");
+
 /* why packets went to user space, also when no AF_XDP socket took them
  * (then the reason counter says pass_no_xsk): index = enum xdp_reason */
 struct {

@@ -421,6 +421,35 @@ static __always_inline __u32 next_hop(struct xdp_md *ctx, const struct xdp_pkt *
 #undef f
 }
 
+/* The next hop user space wrote into the node's entry, into mac as
+ * next_hop() does: 1, or 0 (counted) when there is none to take: none
+ * written (no writer, not resolved yet, a route changing), a route by
+ * another interface than the egress, or a packet over its MTU. Then
+ * next_hop() asks the kernel, which gives the same answer or a reason. */
+static __always_inline int written_hop(struct xdp_md *ctx, const struct xdp_pkt *p,
+				       const struct sk_node *nd, const struct sk_tables *tb,
+				       __u8 *mac, __u32 bytes)
+{
+	__u32 egress = tb->egress_ifindex ? tb->egress_ifindex : ctx->ingress_ifindex;
+	__u8 sel = *(volatile const __u8 *)&nd->hop_sel;
+	const struct sk_hop *h;
+
+	if (sel == 1)
+		h = &nd->hop[0];
+	else if (sel == 2)
+		h = &nd->hop[1];
+	else
+		goto fallback;
+	if (h->ifindex != egress || p->end - p->l3_off > h->mtu)
+		goto fallback;
+	__builtin_memcpy(mac, nd->has_mac ? nd->mac : h->dmac, 6);
+	__builtin_memcpy(mac + 6, tb->has_mac ? tb->mac : h->smac, 6);
+	return 1;
+fallback:
+	count_at(&hop_stats, SK_HOP_FIB_FALLBACK, bytes);
+	return 0;
+}
+
 /* The flags of the scanned message's method (kt_methods), NULL for none.
  * s->key holds the method, zero-padded (msg_slot() reads its first word).
  * Methods of at most 8 bytes are memoised per CPU: most messages then skip
@@ -667,7 +696,8 @@ chosen:
 		if (nd->has_mac && tb->has_mac) { /* both configured: no lookup */
 			__builtin_memcpy(mac, nd->mac, 6);
 			__builtin_memcpy(mac + 6, tb->mac, 6);
-		} else if ((why = next_hop(ctx, p, nd, tb, s, mac))) {
+		} else if (!written_hop(ctx, p, nd, tb, mac, bytes) &&
+			   (why = next_hop(ctx, p, nd, tb, s, mac))) {
 			return to_user(ctx, (enum xdp_reason)why, r, bytes);
 		}
 		if (p->len > p->end && bpf_xdp_adjust_tail(ctx, (int)p->end - (int)p->len))

@@ -163,6 +163,8 @@ void neigh_publish(struct neigh_ctl *c, uint32_t i)
 	atomic_store_explicit(e, v, memory_order_release);
 	atomic_fetch_add_explicit(&c->hops.generation, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&c->c.updates, 1, memory_order_relaxed);
+	if (c->on_node && i < c->hops.n_nodes)
+		c->on_node(c->on_node_ctx, c, i);
 }
 
 void neigh_set_route(struct neigh_ctl *c, uint32_t i, const struct neigh_route *r)

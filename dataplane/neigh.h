@@ -68,8 +68,15 @@ struct neigh_counters {
 #undef X
 };
 
+struct neigh_ctl;
+/* Called from neigh_publish() with a node's index when its entry changed
+ * (dataplane/xdp/xdp_hops.c copies it into the kernel lane's kt_nodes). */
+typedef void (*neigh_node_hook)(void *ctx, const struct neigh_ctl *c, uint32_t node);
+
 struct neigh_ctl {
 	struct next_hops hops; /* what the workers read */
+	neigh_node_hook on_node; /* NULL: none; set after neigh_open / neigh_init */
+	void *on_node_ctx;
 	uint32_t n;            /* targets: n_nodes, then the gateways (IPv4, IPv6) */
 	struct neigh_target *tg;
 	int egress_ifindex;

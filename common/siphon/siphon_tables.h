@@ -72,15 +72,36 @@ struct sk_pool {
 	unsigned long long previous_until; /* CLOCK_MONOTONIC seconds; the pool's messages go up before it */
 };
 
+/* A node's next hop as user space resolved it from the kernel's routes
+ * and neighbour table (dataplane/xdp/xdp_hops.c). */
+struct sk_hop {
+	unsigned char dmac[6];  /* the next hop's (the node, or its gateway) */
+	unsigned char smac[6];  /* the egress interface's */
+	unsigned int ifindex;   /* the interface the route leaves by */
+	unsigned int mtu;       /* its MTU: a longer IP packet takes the lookup */
+};
+
 /* kt_nodes[half * SK_MAX_NODES + node]. Without a configured MAC (has_mac
- * 0) the kernel lane asks bpf_fib_lookup() for the next hop to addr. */
+ * 0) the kernel lane takes the next hop user space wrote (hop_sel 1 or 2:
+ * hop[hop_sel - 1]; two slots, so that a change is written beside the one
+ * packets read and then switched to in one byte) and else asks
+ * bpf_fib_lookup() for the next hop to addr (hop_sel 0: none yet, or no
+ * writer, or the route changing). */
 struct sk_node {
 	unsigned char mac[6];
 	unsigned char has_mac;
 	unsigned char up;
 	unsigned char family; /* 4 or 6 */
-	unsigned char pad[3];
+	unsigned char hop_sel;
+	unsigned char pad[2];
 	unsigned int addr[4]; /* as on the wire; IPv4: addr[0] */
+	struct sk_hop hop[2];
+};
+
+/* hop_stats[i]: how the kernel lane found its next hops (per CPU). */
+enum sk_hop_stat {
+	SK_HOP_FIB_FALLBACK, /* no usable hop in kt_nodes: bpf_fib_lookup() asked */
+	SK_HOP_STATS
 };
 
 /* kt_maglev[(half * SK_MAX_POOLS + pool) * SK_MAGLEV_MAX + slot]: the node

@@ -20,6 +20,8 @@
 #include "siphon_main.h"
 #include "counters_snap.h"
 #include "next_hops_print.h"
+#include "neigh.h"
+#include "xdp_hops.h"
 #include "xdp_gen.h"
 #include "xdp_load.h"
 #include "xsk_worker.h"
@@ -322,6 +324,7 @@ int run_xdp(const struct options *o, const struct siphon_config *cfg,
 	struct xdp_loader l;
 	struct punt_tap tap = { .fd = -1 };
 	struct neigh_ctl nc;
+	struct xdp_hops hops;
 	struct xsk_worker *w = NULL;
 	struct grace_calls *gc = NULL;
 	struct final_ctx fin;
@@ -355,6 +358,11 @@ int run_xdp(const struct options *o, const struct siphon_config *cfg,
 		punt_tap_close(&tap);
 		goto early;
 	}
+	/* the kernel lane takes the nodes' next hops from the thread that
+	 * follows them, not from bpf_fib_lookup() a packet */
+	xdp_hops_init(&hops, l.skel);
+	if (o->kernel_lane)
+		xdp_hops_bind(&hops, l.first_half, &nc);
 	w = aligned_alloc(64, sizeof(*w) * n);
 	/* one for the process: a call's messages may come in on any queue */
 	gc = grace_calls_new(GRACE_CALLS_BITS_DEFAULT);
@@ -384,6 +392,7 @@ int run_xdp(const struct options *o, const struct siphon_config *cfg,
 			goto out;
 		}
 		g = NULL;
+		xg.hops = o->kernel_lane ? &hops : NULL;
 		r->apply = xdp_gen_apply;
 		r->ctx = &xg;
 		v.xg = &xg;
@@ -428,8 +437,12 @@ out:
 		xsk_worker_close(&w[i]);
 	free(w);
 	grace_calls_free(gc);
+	/* a next-hop thread still running writes no map closed under it */
+	xdp_hops_unbind(&hops, 0);
+	xdp_hops_unbind(&hops, 1);
 	xdp_loader_close(&l);
 	neigh_close(&nc);
+	xdp_hops_close(&hops);
 	punt_tap_close(&tap);
 early:
 	if (r)

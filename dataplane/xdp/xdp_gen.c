@@ -207,6 +207,8 @@ int xdp_gen_apply(void *ctx, struct gen_generation *g, char *err, size_t errlen)
 	 * it), its tables, the switch, then a grace period so that no run
 	 * still reads the half the next publication rewrites */
 	rc = xdp_counters_next_base(x->l->skel, &g->t, &s->half, &s->kbase, err, errlen);
+	if (!rc && x->hops) /* the half's nodes change: no older thread writes them */
+		xdp_hops_unbind(x->hops, s->half);
 	if (!rc)
 		rc = xdp_tables_publish(x->l->skel, &g->t, x->l->egress_ifindex, err, errlen);
 	if (rc) {
@@ -214,6 +216,8 @@ int xdp_gen_apply(void *ctx, struct gen_generation *g, char *err, size_t errlen)
 		x->c.swap_refused++;
 		return rc;
 	}
+	if (x->hops) /* until then its packets asked bpf_fib_lookup() */
+		xdp_hops_bind(x->hops, s->half, s->nc);
 	kernel_grace(x);
 	/* no run of the old tables is left: what the kernel counted in their
 	 * half is final (the new ones count into the other half) */

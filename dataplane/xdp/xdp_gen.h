@@ -12,6 +12,7 @@
 #include "neigh.h"
 #include "pipeline.h"
 #include "receiver.h"
+#include "xdp_hops.h"
 #include "xdp_load.h"
 #include "xsk_worker.h"
 
@@ -55,6 +56,7 @@ struct xdp_gen {
 	struct xsk_worker *w;
 	unsigned n;
 	const char *egress;        /* the interface the next hops are on */
+	struct xdp_hops *hops;     /* the kernel lane's next hops; NULL: not written */
 	struct xdp_gen_state *cur, *retired;
 	int grace_outer, grace_inner; /* map-in-map for the kernel grace period; -1: none */
 	xdp_gen_retired_fn retired_fn; /* NULL: none */

@@ -359,6 +359,12 @@ static const char *nid_stat_name(unsigned i, const void *c)
 	return i < SK_NID_STATS ? names[i] : "?";
 }
 
+static const char *hop_stat_name(unsigned i, const void *c)
+{
+	(void)c;
+	return i == SK_HOP_FIB_FALLBACK ? "fib_fallback" : "?";
+}
+
 static const char *node_name(unsigned i, const void *ctx)
 {
 	static __thread char num[16];
@@ -397,6 +403,9 @@ void xdp_print_counters(FILE *f, const struct xdp_counter_fds *m, const char *co
 	 * pool (nid_stats, both halves) */
 	percpu_sums(m->nid, 0, SK_NID_STATS, SK_NID_STATS, percpu, ncpu, sums);
 	json_counter_map(f, "dispatch", &first, sums, SK_NID_STATS, nid_stat_name, NULL, false);
+	/* forwards that found no next hop in kt_nodes and asked bpf_fib_lookup() */
+	percpu_sums(m->hop, 0, 0, SK_HOP_STATS, percpu, ncpu, sums);
+	json_counter_map(f, "next_hop", &first, sums, SK_HOP_STATS, hop_stat_name, NULL, false);
 	/* forwarded in the kernel, by node: all by name, or the busy ones by
 	 * index; both table halves summed (every generation since the maps
 	 * were pinned, by index) */
@@ -546,6 +555,9 @@ void xdp_counters_snap(struct gen_counters_builder *b, const struct xdp_counter_
 		gen_counters_add_named(b, k == SK_NID_UNKNOWN ? "kernel_reason" : "kernel_dispatch",
 				       nid_stat_name(k, NULL), sum);
 	}
+	/* kernel forwards whose next hop bpf_fib_lookup() was asked for */
+	percpu_one(m->hop, SK_HOP_FIB_FALLBACK, percpu, ncpu, &pk, &by);
+	gen_counters_add_named(b, "kernel_reason", hop_stat_name(SK_HOP_FIB_FALLBACK, NULL), pk);
 	if (kernel)
 		memcpy(v, kernel, n * sizeof(*v));
 	else
@@ -566,19 +578,20 @@ void xdp_counter_fds_of(struct xdp_counter_fds *m, const struct siphon_bpf *skel
 	m->node_msg = bpf_map__fd(skel->maps.node_msg_stats);
 	m->flags = bpf_map__fd(skel->maps.flag_stats);
 	m->nid = bpf_map__fd(skel->maps.nid_stats);
+	m->hop = bpf_map__fd(skel->maps.hop_stats);
 }
 
 int xdp_print_pinned_counters(FILE *f, const char *ifname, const char *bpffs, char *err,
 			      size_t errlen)
 {
 	static const char *const names[] = { "counters", "up_why", "node_stats", "rule_stats",
-					     "nid_stats" };
+					     "nid_stats", "hop_stats" };
 	struct xdp_counter_fds m = { .node_msg = -1, .flags = -1 };
-	int *fds[] = { &m.counters, &m.up_why, &m.nodes, &m.rules, &m.nid };
+	int *fds[] = { &m.counters, &m.up_why, &m.nodes, &m.rules, &m.nid, &m.hop };
 	char path[PATH_MAX + 16];
 	int rc = 0;
 
-	for (unsigned i = 0; i < 5; i++) {
+	for (unsigned i = 0; i < 6; i++) {
 		snprintf(path, sizeof(path), "%s/siphon/%s/%s", bpffs, ifname, names[i]);
 		*fds[i] = bpf_obj_get(path);
 		if (*fds[i] < 0 && i == 0) {
@@ -590,7 +603,7 @@ int xdp_print_pinned_counters(FILE *f, const char *ifname, const char *bpffs, ch
 	}
 	xdp_print_counters(f, &m, NULL, SK_MAX_NODES, 0);
 	fputc('\n', f);
-	for (unsigned i = 0; i < 5; i++)
+	for (unsigned i = 0; i < 6; i++)
 		if (*fds[i] >= 0)
 			close(*fds[i]);
 	return 0;

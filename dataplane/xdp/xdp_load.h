@@ -58,7 +58,7 @@ int xdp_print_pinned_counters(FILE *f, const char *ifname, const char *bpffs, ch
 
 /* The kernel's per-CPU counter maps (fd -1: not there). */
 struct xdp_counter_fds {
-	int counters, up_why, nodes, rules, node_msg, flags, nid;
+	int counters, up_why, nodes, rules, node_msg, flags, nid, hop;
 };
 
 void xdp_counter_fds_of(struct xdp_counter_fds *m, const struct siphon_bpf *skel);
@@ -66,6 +66,7 @@ void xdp_counter_fds_of(struct xdp_counter_fds *m, const struct siphon_bpf *skel
 /* The kernel's counters summed over CPUs, as one JSON object: packet
  * (parse status), reasons (verdicts), to_userspace_why, dispatch (the
  * kernel's forwards by via_nid, route_nid, ruri_nid, and nid_unknown),
+ * next_hop (fib_fallback: forwards that asked bpf_fib_lookup()),
  * nodes (forwarded
  * in the kernel: all n_nodes by name, or the non-zero ones by index when
  * node_names is NULL) and rules (n_rules, in rule order). Nodes and rules
@@ -75,7 +76,7 @@ void xdp_print_counters(FILE *f, const struct xdp_counter_fds *m, const char *co
 			unsigned n_nodes, unsigned n_rules);
 
 /* The same counters into a COUNTERS snapshot (docs/metrics.md): named
- * groups kernel_packet, kernel_reason (with nid_unknown), kernel_up,
+ * groups kernel_packet, kernel_reason (with nid_unknown and fib_fallback), kernel_up,
  * kernel_dispatch (forwards by nid); indexed kernel rules,
  * nodes (packets and bytes), nodes x message and flags of the running
  * generation. */

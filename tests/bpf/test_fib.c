@@ -17,6 +17,12 @@
  *   no route      the node routed by fother0 (not the egress): up, counted
  *                 to_userspace_no_route; the pipeline says no_route
  *   override      a MAC in the config beats the kernel's
+ *   written hop   the next-hop thread's hook (neigh.c, xdp_hops.c) writes a
+ *                 node's hop into kt_nodes: the frame leaves with exactly
+ *                 those MACs (not the kernel's), hop_stats' fib_fallback
+ *                 unmoved; the hop withdrawn (neighbour deleted, or the
+ *                 route by another interface): bpf_fib_lookup() again,
+ *                 the kernel's MAC, fib_fallback moved by one
  * Root only (77 otherwise). */
 #include <errno.h>
 #include <sched.h>
@@ -40,13 +46,17 @@
 
 #include "bpf_test.h"
 #include "config.h"
+#include "neigh.h"
 #include "next_hops.h"
 #include "pipeline.h"
 #include "siphon/names.h"
 #include "siphon/siphon_tables.h"
 #include "siphon/siphon_xdp.h"
 #include "siphon.skel.h"
+#include "xdp_hops.h"
 #include "xdp_tables.h"
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
 
 static const char *conf_path;
 static struct siphon_config *cfg;
@@ -309,6 +319,94 @@ static void override(void **state)
 	assert_int_equal(xdp_tables_publish(skel, &cfg->tables, if_core, err, sizeof(err)), 0);
 }
 
+/* The neighbour message the kernel would send for node's address. */
+static struct neigh_msg neigh_of(int node, const uint8_t mac[6], bool deleted)
+{
+	struct neigh_msg m = { .deleted = deleted, .family = AF_INET, .ifindex = if_core,
+			       .has_lladdr = true, .state = NUD_REACHABLE };
+	char ip[32];
+
+	snprintf(ip, sizeof(ip), "198.18.2.%d", 21 + node);
+	inet_pton(AF_INET, ip, m.addr);
+	memcpy(m.lladdr, mac, 6);
+	return m;
+}
+
+static void written_hop(void **state)
+{
+	static const uint8_t HOP_MAC[6] = { 0x02, 0, 0, 0x18, 0x02, 0x55 };
+	static const uint8_t SRC_MAC[6] = { 0x02, 0, 0, 0x18, 0x00, 0x02 };
+	struct neigh_route route = { .family = AF_INET, .oif = 0, .type = RTN_UNICAST };
+	struct neigh_ctl nc;
+	struct xdp_hops xh;
+	struct neigh_msg m;
+	struct outcome r;
+	int node = chosen_node();
+	uint64_t fb = percpu_sum(skel->maps.hop_stats, SK_HOP_FIB_FALLBACK);
+	uint8_t kmac[6];
+
+	(void)state;
+	assert_true(fb >= 1); /* every forward so far asked the kernel */
+	assert_int_equal(neigh_init(&nc, &cfg->tables, if_core), 0);
+	atomic_store(&nc.hops.src, next_hop_pack(SRC_MAC, NEXT_HOP_OK));
+	route.oif = if_core;
+	for (uint32_t i = 0; i < 3; i++)
+		neigh_set_route(&nc, i, &route);
+	xdp_hops_init(&xh, skel);
+	xdp_hops_bind(&xh, active_half(bpf_map__fd(skel->maps.generation)), &nc);
+	/* a neighbour event: the hook writes the node's hop */
+	m = neigh_of(node, HOP_MAC, false);
+	assert_int_equal(neigh_apply(&nc, &m), 1);
+	assert_int_equal(xh.written, 1); /* this node's hop; the others have none */
+	run(&r, XDP_REASON_KERNEL_FORWARD);
+	assert_int_equal(r.action, XDP_REDIRECT);
+	assert_int_equal(r.knode, r.pnode);
+	assert_memory_equal(r.out, HOP_MAC, 6);
+	assert_memory_equal(r.out + 6, SRC_MAC, 6);
+	assert_int_equal(r.out_len, r.pout_len);
+	assert_memory_equal(r.out + 12, r.pout + 12, r.out_len - 12);
+	assert_int_equal(percpu_sum(skel->maps.hop_stats, SK_HOP_FIB_FALLBACK), fb);
+	/* a second change goes to the other slot, packets switch to it */
+	m = neigh_of(node, NEW_MAC, false);
+	assert_int_equal(neigh_apply(&nc, &m), 1);
+	run(&r, XDP_REASON_KERNEL_FORWARD);
+	assert_memory_equal(r.out, NEW_MAC, 6);
+	assert_int_equal(percpu_sum(skel->maps.hop_stats, SK_HOP_FIB_FALLBACK), fb);
+	/* the neighbour gone: no hop, the kernel's lookup (its entry) again */
+	m = neigh_of(node, NEW_MAC, true);
+	assert_int_equal(neigh_apply(&nc, &m), 1);
+	run(&r, XDP_REASON_KERNEL_FORWARD);
+	assert_int_equal(r.action, XDP_REDIRECT);
+	node_mac((unsigned)node, kmac);
+	assert_memory_equal(r.out, kmac, 6);
+	assert_memory_equal(r.out + 6, LB_MAC, 6);
+	assert_memory_equal(r.out, r.pout, r.out_len);
+	assert_int_equal(percpu_sum(skel->maps.hop_stats, SK_HOP_FIB_FALLBACK), fb + 1);
+	/* resolved again, then its route by another interface: no hop either */
+	m = neigh_of(node, HOP_MAC, false);
+	neigh_apply(&nc, &m);
+	run(&r, XDP_REASON_KERNEL_FORWARD);
+	assert_memory_equal(r.out, HOP_MAC, 6);
+	route.oif = (int)if_nametoindex("fother0");
+	neigh_set_route(&nc, (uint32_t)node, &route);
+	neigh_publish(&nc, (uint32_t)node);
+	run(&r, XDP_REASON_KERNEL_FORWARD);
+	assert_memory_equal(r.out, kmac, 6);
+	assert_int_equal(percpu_sum(skel->maps.hop_stats, SK_HOP_FIB_FALLBACK), fb + 2);
+	/* unbound: the thread's later changes write nothing */
+	xdp_hops_unbind(&xh, 0);
+	xdp_hops_unbind(&xh, 1);
+	route.oif = if_core;
+	neigh_set_route(&nc, (uint32_t)node, &route);
+	m = neigh_of(node, HOP_MAC, false);
+	neigh_apply(&nc, &m);
+	run(&r, XDP_REASON_KERNEL_FORWARD);
+	assert_memory_equal(r.out, kmac, 6);
+	assert_int_equal(xh.failed, 0);
+	neigh_close(&nc);
+	xdp_hops_close(&xh);
+}
+
 static int setup(void **state)
 {
 	struct config_error cerr;
@@ -369,6 +467,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(no_neighbour),
 		cmocka_unit_test(no_route),
 		cmocka_unit_test(override),
+		cmocka_unit_test(written_hop),
 	};
 
 	if (argc < 2) {
