@@ -233,20 +233,26 @@ static uint64_t clock_us(void)
 
 /* After each loop, once its quiescent state is announced (a sleeping worker
  * holds no generation: a swap waits for it one sleep at most). A loop that
- * brought a frame resets the back-off; after DPDK_IDLE_LOOPS empty ones in
- * a row the worker sleeps, each sleep twice the last, up to its bound. What
- * is batched leaves first: no frame waits out a sleep. True: it slept. */
+ * filled half a burst puts the worker back to full polling. After
+ * DPDK_IDLE_LOOPS empty loops in a row it sleeps, each sleep after an empty
+ * loop twice the last, up to its bound; a loop with a few frames (light
+ * load, as OVS-DPDK's PMD sleep counts it) sleeps as long as the last
+ * instead of spinning up again for each call's message. What is batched
+ * leaves first: no frame waits out a sleep. True: it slept. */
 static bool idle_back_off(struct dpdk_worker *w, unsigned frames)
 {
 	const unsigned n_ports = w->ports->n;
 
-	if (likely(frames)) {
+	if (likely(frames >= DPDK_BURST / 2)) {
 		w->empty_loops = 0;
 		w->next_sleep_us = DPDK_IDLE_SLEEP_MIN_US;
 		return false;
 	}
-	w->c.empty_polls++;
-	if (!w->idle_sleep_max_us || ++w->empty_loops < DPDK_IDLE_LOOPS)
+	if (!frames) {
+		w->c.empty_polls++;
+		w->empty_loops += w->empty_loops < DPDK_IDLE_LOOPS;
+	}
+	if (!w->idle_sleep_max_us || w->empty_loops < DPDK_IDLE_LOOPS)
 		return false;
 	for (unsigned pi = 0; pi < n_ports; pi++) {
 		w->c.drains += w->tx[pi].n != 0;
@@ -257,7 +263,8 @@ static bool idle_back_off(struct dpdk_worker *w, unsigned frames)
 	w->c.idle_sleeps++;
 	w->c.idle_sleep_us += w->next_sleep_us;
 	rte_delay_us_sleep(w->next_sleep_us); /* nanosleep: the CPU is free meanwhile */
-	w->next_sleep_us *= 2;
+	if (!frames)
+		w->next_sleep_us *= 2;
 	return true;
 }
 
