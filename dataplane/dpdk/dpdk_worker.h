@@ -27,7 +27,7 @@
  * idle_sleep_max_us; the first frame puts it back to full polling. */
 #define DPDK_IDLE_LOOPS        64
 #define DPDK_IDLE_SLEEP_MIN_US 8
-#define DPDK_IDLE_SLEEP_DEFAULT_US 200 /* --idle-sleep-us when not given (docs/dpdk.md) */
+#define DPDK_IDLE_SLEEP_DEFAULT_US 500 /* --idle-sleep-us when not given (docs/dpdk.md) */
 
 /* What happens to frames outside the pipeline's own counters. */
 #define DPDK_WORKER_COUNTERS(X)                                                              \

@@ -120,7 +120,7 @@ def test_frames_arriving_in_back_off_are_all_forwarded(tmp_path):
     assert d["to_kernel_dropped"] == s["outcomes"]["pass"] + s["outcomes"]["punt"]
     # it kept backing off after the frames: more sleeps than before them
     assert d["idle_sleeps"] > res["asleep_before"]
-    assert d["empty_polls"] >= d["idle_sleeps"]
+    assert d["empty_polls"] >= d["idle_sleeps"] - d["rx"]  # a light loop (a frame or more) may sleep too
     # each sleep between the first step and the bound
     assert 8 * d["idle_sleeps"] <= d["idle_sleep_us"] <= 200 * d["idle_sleeps"]
     assert s["mbufs"]["in_use_at_exit"] == 0
