@@ -174,9 +174,10 @@ static const struct optdoc opts[O_COUNT] = {
 			  "it leaves by port 0 (default siphon-x0; none: they are dropped and counted)." },
 	[O_IDLE] = { "idle-sleep-us", 0, "US",
 		     "dpdk: after 64 loops in a row without a frame a worker sleeps, 8 us first, "
-		     "twice as long each time the ports are still empty, up to US microseconds; the "
-		     "first frame puts it back to full polling (0 to 1000, default 500; 0: poll "
-		     "without rest, a whole core per lcore)." },
+		     "twice as long each time the ports are still empty, up to US microseconds; a "
+		     "loop of a few frames keeps the sleep, one of half a burst (16) puts it back to "
+		     "full polling (0 to 1000, default 500; 0: poll without rest, a whole core per "
+		     "lcore)." },
 	[O_VERSION] = { "version", 0, NULL, "Print the version and exit." },
 	[O_HELP] = { "help", 'h', NULL, "Print this help and exit." },
 	[O_MAN] = { "man", 0, NULL, "Print siphon(8) and exit." },
