@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include <rte_branch_prediction.h>
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
@@ -56,8 +57,8 @@ static void to_kernel(struct dpdk_worker *w, const uint8_t *frame, size_t len)
 
 /* What the kernel sent on the exception interface, out of port 0 (worker
  * 0 only): at most a burst of reads, each straight into an mbuf. Frames
- * stay in the TAP's queue while the pool has no mbuf. */
-static void from_kernel(struct dpdk_worker *w)
+ * stay in the TAP's queue while the pool has no mbuf. The frames taken. */
+static unsigned from_kernel(struct dpdk_worker *w)
 {
 	unsigned got = 0;
 
@@ -83,6 +84,7 @@ static void from_kernel(struct dpdk_worker *w)
 		tx_put(w, 0, m);
 	}
 	w->tap_backlog = got == DPDK_BURST;
+	return got;
 }
 
 /* pipeline_emit_fn: a held fragment released by the frame being processed
@@ -204,7 +206,8 @@ static void handle(struct dpdk_worker *w, unsigned pi, struct rte_mbuf *m)
 	rte_pktmbuf_free(m);
 }
 
-static void rx_burst(struct dpdk_worker *w, unsigned pi)
+/* The frames received. */
+static unsigned rx_burst(struct dpdk_worker *w, unsigned pi)
 {
 	struct rte_mbuf *m[DPDK_BURST];
 	uint16_t n = rte_eth_rx_burst(w->ports->id[pi], w->queue, m, DPDK_BURST);
@@ -217,6 +220,7 @@ static void rx_burst(struct dpdk_worker *w, unsigned pi)
 			rte_prefetch0(rte_pktmbuf_mtod(m[i + DPDK_PREFETCH], void *));
 		handle(w, pi, m[i]);
 	}
+	return n;
 }
 
 static uint64_t clock_us(void)
@@ -227,12 +231,50 @@ static uint64_t clock_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* After each loop, once its quiescent state is announced (a sleeping worker
+ * holds no generation: a swap waits for it one sleep at most). A loop that
+ * filled half a burst puts the worker back to full polling. After
+ * DPDK_IDLE_LOOPS empty loops in a row it sleeps, each sleep after an empty
+ * loop twice the last, up to its bound; a loop with a few frames (light
+ * load, as OVS-DPDK's PMD sleep counts it) sleeps as long as the last
+ * instead of spinning up again for each call's message. What is batched
+ * leaves first: no frame waits out a sleep. True: it slept. */
+static bool idle_back_off(struct dpdk_worker *w, unsigned frames)
+{
+	const unsigned n_ports = w->ports->n;
+
+	if (likely(frames >= DPDK_BURST / 2)) {
+		w->empty_loops = 0;
+		w->next_sleep_us = DPDK_IDLE_SLEEP_MIN_US;
+		return false;
+	}
+	if (!frames) {
+		w->c.empty_polls++;
+		w->empty_loops += w->empty_loops < DPDK_IDLE_LOOPS;
+	}
+	if (!w->idle_sleep_max_us || w->empty_loops < DPDK_IDLE_LOOPS)
+		return false;
+	for (unsigned pi = 0; pi < n_ports; pi++) {
+		w->c.drains += w->tx[pi].n != 0;
+		tx_flush(w, pi);
+	}
+	w->next_sleep_us = RTE_MAX(w->next_sleep_us, (unsigned)DPDK_IDLE_SLEEP_MIN_US);
+	w->next_sleep_us = RTE_MIN(w->next_sleep_us, w->idle_sleep_max_us);
+	w->c.idle_sleeps++;
+	w->c.idle_sleep_us += w->next_sleep_us;
+	rte_delay_us_sleep(w->next_sleep_us); /* nanosleep: the CPU is free meanwhile */
+	if (!frames)
+		w->next_sleep_us *= 2;
+	return true;
+}
+
 int dpdk_worker_run(void *arg)
 {
 	struct dpdk_worker *w = arg;
 	const unsigned n_ports = w->ports->n;
 	uint64_t now_us = clock_us(), last_drain_us = now_us;
 	const uint64_t deadline_us = w->seconds ? now_us + (uint64_t)w->seconds * 1000000 : 0;
+	unsigned frames;
 
 	if (w->swap)
 		gen_swap_quiescent(w->swap, w->queue); /* online */
@@ -248,14 +290,15 @@ int dpdk_worker_run(void *arg)
 		}
 		w->pipe.now_s = now_us / 1000000;
 		w->pipe.now_ms = now_us / 1000;
+		frames = 0;
 		for (unsigned pi = 0; pi < n_ports; pi++)
 			if ((int)pi != w->ports->egress) /* the egress port is sent on only */
-				rx_burst(w, pi);
+				frames += rx_burst(w, pi);
 		now_us = clock_us();
 		/* the kernel's side: a read a drain period when idle, not one a loop */
 		if (w->tap && w->queue == 0 &&
 		    (w->tap_backlog || now_us - w->last_tap_us >= DPDK_DRAIN_US)) {
-			from_kernel(w);
+			frames += from_kernel(w);
 			w->last_tap_us = now_us;
 		}
 		if (now_us - last_drain_us >= DPDK_DRAIN_US) {
@@ -274,6 +317,8 @@ int dpdk_worker_run(void *arg)
 		/* nothing of this loop's generation is held past here */
 		if (w->swap)
 			gen_swap_quiescent(w->swap, w->queue);
+		if (idle_back_off(w, frames))
+			now_us = clock_us();
 	}
 	/* the end, as --io pcap ends a replay: what is still held timed out */
 	pipeline_expire(&w->pipe, w->pipe.now_ms + 3600 * 1000);

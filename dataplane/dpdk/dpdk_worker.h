@@ -21,6 +21,14 @@
 #define DPDK_DRAIN_US      100    /* a partial TX batch waits at most this long */
 #define DPDK_EXPIRE_MS     10     /* the fragment table ages this often */
 
+/* The idle back-off (docs/dpdk.md "Idle"): after DPDK_IDLE_LOOPS loops in a
+ * row that brought no frame, the worker sleeps, first DPDK_IDLE_SLEEP_MIN_US,
+ * doubled after each sleep that still found nothing, up to its
+ * idle_sleep_max_us; the first frame puts it back to full polling. */
+#define DPDK_IDLE_LOOPS        64
+#define DPDK_IDLE_SLEEP_MIN_US 8
+#define DPDK_IDLE_SLEEP_DEFAULT_US 500 /* --idle-sleep-us when not given (docs/dpdk.md) */
+
 /* What happens to frames outside the pipeline's own counters. */
 #define DPDK_WORKER_COUNTERS(X)                                                              \
 	X(rx, "frames received")                                                              \
@@ -37,7 +45,10 @@
 	X(multi_segment_no_mbuf, "forwarded multi-segment frames dropped: the rewritten "     \
 	  "frame needed one more mbuf, and the pool had none")                                 \
 	X(emit_no_mbuf, "released fragments dropped: no free mbuf, or longer than one")       \
-	X(drains, "partial transmit batches sent by the drain timer")                         \
+	X(drains, "partial transmit batches sent by the drain timer or before an idle sleep")  \
+	X(empty_polls, "loops in which no port gave a frame and the kernel sent none")         \
+	X(idle_sleeps, "sleeps of the idle back-off (--idle-sleep-us)")                        \
+	X(idle_sleep_us, "microseconds of sleep asked for by the idle back-off, summed")       \
 	X(generations, "table generations adopted (siphon --siphond)")
 
 struct dpdk_worker_counters {
@@ -67,6 +78,11 @@ struct dpdk_worker {
 	unsigned seconds;     /* set on one worker: it stops the run after this (0: never) */
 	volatile sig_atomic_t *stop;
 	uint64_t last_expire_ms;
+	/* The idle back-off: the longest sleep (0: poll without rest), the
+	 * empty loops in a row, and the next sleep's length. */
+	unsigned idle_sleep_max_us;
+	unsigned empty_loops;
+	unsigned next_sleep_us;
 	/* NULL: the tables are fixed. Else slot `queue` holds the struct
 	 * pipeline_gen to run, read once per loop; the worker announces a
 	 * quiescent state after each loop (docs/generations.md). */

@@ -363,6 +363,8 @@ static int run_eal(const struct options *o, const struct siphon_config *cfg,
 		}
 		pipeline_worker_set_next_hops(&w[ready].pipe, view.nc ? &nc.hops : NULL);
 		w[ready].stop = &stop;
+		w[ready].idle_sleep_max_us = o->idle_sleep_us >= 0 ? (unsigned)o->idle_sleep_us
+								    : DPDK_IDLE_SLEEP_DEFAULT_US;
 	}
 	run = ready == n;
 	if (r && run) { /* g (taken over) becomes what the workers run */
@@ -372,10 +374,10 @@ static int run_eal(const struct options *o, const struct siphon_config *cfg,
 	}
 	if (run) {
 		fprintf(stderr, "siphon: dpdk on %u port%s (first %s), %u lcore%s%s, exception "
-			"path %s%s%s\n", ports.n, ports.n == 1 ? "" : "s", ports.name[0], n,
-			n == 1 ? "" : "s", sd ? ", tables from siphond" : "",
+			"path %s%s%s, idle sleep up to %u us\n", ports.n, ports.n == 1 ? "" : "s",
+			ports.name[0], n, n == 1 ? "" : "s", sd ? ", tables from siphond" : "",
 			tap.fd >= 0 ? tap.name : "none", o->egress ? ", egress " : "",
-			o->egress ? o->egress : "");
+			o->egress ? o->egress : "", w[0].idle_sleep_max_us);
 		if (nh_iface)
 			fprintf(stderr, "siphon: next hops of nodes without a MAC: the kernel's on %s\n",
 				nh_iface);

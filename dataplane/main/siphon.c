@@ -42,7 +42,7 @@
 	"siphon --io xdp --iface IF --counters [--bpffs DIR]\n" \
 	"siphon --io xdp --iface IF --detach [--bpffs DIR] [--skb-mode]\n" \
 	"siphon --io dpdk (--config FILE | --siphond PATH [--state-dir DIR]) [--egress PORT] [--exception-iface NAME|none] [--seconds S]\n" \
-	"       [--summary FILE] [--stats-interval S] -- EAL-ARGS\n" \
+	"       [--idle-sleep-us US] [--summary FILE] [--stats-interval S] -- EAL-ARGS\n" \
 	"siphon --version\n"
 
 static void usage(FILE *f)
@@ -124,7 +124,7 @@ static int check_xdp_args(struct options *o)
 
 enum { O_IO, O_CONFIG, O_SIPHOND, O_STATE_DIR, O_IN, O_OUT, O_PUNT, O_IFACE, O_EGRESS, O_QUEUES,
        O_BPFFS, O_SKB, O_LANE, O_TAP, O_ZC, O_COPY, O_FRAMES, O_CPU, O_COALESCE, O_SECONDS, O_SUMMARY, O_STATS,
-       O_COUNTERS, O_DETACH, O_EXCEPTION, O_VERSION, O_HELP, O_MAN, O_COUNT };
+       O_COUNTERS, O_DETACH, O_EXCEPTION, O_IDLE, O_VERSION, O_HELP, O_MAN, O_COUNT };
 
 /* The options, once: getopt_long, --help and siphon(8) come from here. */
 static const struct optdoc opts[O_COUNT] = {
@@ -172,6 +172,12 @@ static const struct optdoc opts[O_COUNT] = {
 			  "dpdk: the TAP that siphon creates (or attaches to) with port 0's MAC: "
 			  "punted and passed frames go to the kernel on it, what the kernel sends on "
 			  "it leaves by port 0 (default siphon-x0; none: they are dropped and counted)." },
+	[O_IDLE] = { "idle-sleep-us", 0, "US",
+		     "dpdk: after 64 loops in a row without a frame a worker sleeps, 8 us first, "
+		     "twice as long each time the ports are still empty, up to US microseconds; a "
+		     "loop of a few frames keeps the sleep, one of half a burst (16) puts it back to "
+		     "full polling (0 to 1000, default 500; 0: poll without rest, a whole core per "
+		     "lcore)." },
 	[O_VERSION] = { "version", 0, NULL, "Print the version and exit." },
 	[O_HELP] = { "help", 'h', NULL, "Print this help and exit." },
 	[O_MAN] = { "man", 0, NULL, "Print siphon(8) and exit." },
@@ -219,6 +225,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	o->kernel_lane = true;
 	o->cpu = -1;
 	o->frames = 4096;
+	o->idle_sleep_us = -1;
 	while ((c = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {
 		switch (optdoc_index(opts, O_COUNT, c)) {
 		case O_IO: o->io = optarg; break;
@@ -259,6 +266,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return -EINVAL;
 			o->coalesce_set = true;
 			break;
+		case O_IDLE: {
+			unsigned us;
+			if (parse_uint("--idle-sleep-us", optarg, 0, 1000, &us))
+				return -EINVAL;
+			o->idle_sleep_us = (int)us;
+			break;
+		}
 		case O_STATS:
 			if (parse_uint("--stats-interval", optarg, 1, 86400, &o->stats_interval))
 				return -EINVAL;
@@ -302,6 +316,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 		o->state_dir = "/var/lib/siphon";
 	if (o->exception_iface && !(o->io && strcmp(o->io, "dpdk") == 0)) {
 		fprintf(stderr, "siphon: --exception-iface goes with --io dpdk (--io xdp: --punt-tap)\n");
+		return -EINVAL;
+	}
+	if (o->idle_sleep_us >= 0 && !(o->io && strcmp(o->io, "dpdk") == 0)) {
+		fprintf(stderr, "siphon: --idle-sleep-us goes with --io dpdk (--io xdp workers sleep "
+				"in poll())\n");
 		return -EINVAL;
 	}
 	if (o->coalesce_set && !(o->io && strcmp(o->io, "xdp") == 0)) {

@@ -21,6 +21,7 @@ struct options {
 	unsigned queues, frames, seconds, stats_interval;
 	unsigned coalesce_us; /* xdp: a worker's sleep between batches while frames come */
 	bool coalesce_set;
+	int idle_sleep_us; /* dpdk: the idle back-off's longest sleep; -1: not given (its default) */
 	int cpu; /* -1: workers not pinned */
 	bool skb_mode, kernel_lane, zero_copy, copy, detach, counters;
 };
