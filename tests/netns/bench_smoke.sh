@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Suite netns: bench/BENCH/run --smoke end to end for blast, failover,
-# churn and reorder (bench/README.md, docs/testing.md), so that the benches
-# cannot rot: a few hundred calls or messages through siphon and (if
-# installed) Kamailio, the report written to a temporary directory, never
+# Suite netns: bench/BENCH/run --smoke end to end for sipp, xdp, blast,
+# failover, churn and reorder (bench/README.md, docs/testing.md), so that
+# the benches cannot rot: a few hundred calls or messages through siphon
+# and its baselines (Kamailio if installed; xdp: the trivial programs), the
+# report written to a temporary directory, never
 # into bench/results/ or bench/README.md. Asserted: the three files, the
 # lab left down, and the values of the report's JSON
 # (tests/netns/bench_smoke_check.py). Never a timing.

@@ -85,7 +85,43 @@ def micro(r):
     return by
 
 
-CHECKS = {"blast": blast, "failover": failover, "churn": churn, "reorder": reorder, "micro": micro}
+def sipp(r):
+    rows = r["tables"][0]["rows"]
+    low = min(x[1] for x in rows)
+    seen = {}
+    for name, rate, calls, ok, failed, reached, bal_us, *_ in rows:
+        seen.setdefault(name, []).append(rate)
+        assert rate > 0 and calls > 0 and reached > 0, (name, rate, calls, reached)
+        if rate == low:
+            assert ok == calls and failed == 0, f"{name} at {rate}/s: {ok} ok, {failed} failed of {calls}"
+            # process time is tick-sampled (4 ms): a few calls may cost 0 ticks;
+            # the kernel lane's XDP program is counted in ns by bpf_stats
+            assert bal_us is not None and bal_us >= 0, f"{name}: no balancer CPU per call"
+            assert name != "siphon kernel lane" or bal_us > 0, f"{name}: no XDP run time per call"
+    assert any(n.startswith("plain") for n in seen) and "siphon kernel lane" in seen, seen
+    return seen
+
+
+def xdp(r):
+    """a row per lane with a rate above 0 at the sink and at the generator,
+    one generator (live frames or the AF_PACKET TX ring) named in every row
+    and in the description, both ratios given"""
+    lanes = {name: (mpps, gen, generator) for name, mpps, _rounds, gen, generator in r["tables"][0]["rows"]}
+    expect(lanes, ["trivial redirect (XDP, DEVMAP)", "siphon in-kernel lane",
+                   "trivial AF_XDP forwarder", "siphon AF_XDP lane"])
+    for name, (mpps, gen, generator) in lanes.items():
+        assert mpps and mpps > 0, f"{name}: {mpps} Mpps at the sink"
+        assert gen and gen > 0, f"{name}: the generator sent {gen} Mpps"
+        assert generator in ("live", "packet"), f"{name}: generator {generator!r}"
+    generators = {g for _, _, g in lanes.values()}
+    assert len(generators) == 1, f"one generator per run, not {generators}"
+    assert "Generator: " in r["description"], "the description does not name the generator"
+    for c in r["checks"]:
+        assert c["value"] > 0 and c["baseline"] > 0, c
+    return lanes
+
+
+CHECKS = {"sipp": sipp, "xdp": xdp, "blast": blast, "failover": failover, "churn": churn, "reorder": reorder, "micro": micro}
 
 
 def main():
