@@ -9,7 +9,7 @@
  * the kernel.bpf_stats_enabled sysctl: anyone may reset the sysctl, the
  * fd keeps the statistics on as long as one is open. Read them with
  * `bpftool prog show id ID` (run_time_ns, run_cnt); each run costs
- * ~75 ns more while they are on (LAB-NOTES "Measuring CPU here"). */
+ * ~75 ns more while they are on (docs/bench-blast.md, "balancer µs/msg"). */
 #include <unistd.h>
 
 #include "../xdp/bench_tool.h"

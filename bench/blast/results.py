@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-BPF_STATS_NS = 75  # what bpf_stats add to each run here (LAB-NOTES "Measuring CPU here")
+BPF_STATS_NS = 75  # what bpf_stats add to each run here (docs/bench-blast.md, "balancer µs/msg")
 NAMES = {"routing": "plain kernel routing (no balancer)",
          "kernel": "siphon kernel lane",
          "afxdp": "siphon AF_XDP lane",
