@@ -61,7 +61,8 @@ uac() { # LABEL TARGET: one bounded SIPp UAC run from sph-caller; prints a line,
 	TOTAL_FAILED=$((TOTAL_FAILED + failed))
 	[[ $rc == 0 && $ok == "$CALLS" && $failed == 0 ]] && return 0
 	[[ -s $dir/$label.log ]] && sed 's/^/      /' "$dir/$label.log" | tail -n 5
-	[[ -s $dir/$label.errors ]] && { echo "      errors: $dir/$label.errors"; }
+	# SIPp's own account of the failed calls (unexpected message, ICMP, timeout)
+	[[ -s $dir/$label.errors ]] && { echo "      errors: $dir/$label.errors"; tail -n 8 "$dir/$label.errors" | sed 's/^/      /'; }
 	return 1
 }
 

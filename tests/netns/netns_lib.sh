@@ -119,7 +119,7 @@ calls_wait() { # LABEL [may-fail]: its result; 0 failed or the test fails
 	local rc=0
 	wait "$check_pid" || rc=$?
 	check_pid=
-	grep -E '^  vip|^check:' "$work/$1.out"
+	grep -E '^  vip|^check:|^      ' "$work/$1.out"
 	((rc == 0)) || [[ ${2:-} == may-fail ]] || fail "$1: calls failed"
 }
 tcpdump_start() { # NODE FILE: a capture of the SIP on NODE's link, in the background, until tcpdump_stop

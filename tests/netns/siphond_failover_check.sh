@@ -47,7 +47,7 @@ wait_for 100 grep -q "attached, runs generation $gen: current" "$lb/siphond.log"
 grep -q "generation $gen sent" "$lb/siphond.log" && fail "siphond sent generation $gen again"
 echo "siphond restarted: generation $gen kept (same bytes), siphon re-attached running it"
 calls_wait kill-siphond
-"$lab" check --vip --calls 200 --rate 50 --length 2000 | grep -E '^  vip|^check:' ||
+"$lab" check --vip --calls 200 --rate 50 --length 2000 | grep -E '^  vip|^check:|^      ' ||
 	fail "calls failed after siphond came back"
 
 echo "--- 2. b1's SIPp killed under load, and started again"
@@ -156,7 +156,7 @@ g=$(running_gen)
 "$lab" siphond stop
 "$lab" siphon restart --siphond
 grep -q "starting from generation $g" "$lb/siphon.log" || fail "siphon did not start from generation $g"
-"$lab" check --vip --calls 200 --rate 50 --length 1000 | grep -E '^  vip|^check:' ||
+"$lab" check --vip --calls 200 --rate 50 --length 1000 | grep -E '^  vip|^check:|^      ' ||
 	fail "calls failed from the persisted generation"
 "$lab" siphon stop
 mbufs_returned
