@@ -49,16 +49,18 @@ static unsigned ifindex_mtu(int ifindex)
 	return mtu;
 }
 
-/* Node i's hop as c has it now into its kt_nodes entry of `half`: the
+/* Node i's hop as c has it now into its kt_nodes entry of `half` (mtu:
+ * the egress interface's, read once by the caller for all it writes): the
  * new hop into the slot packets do not read, then hop_sel switched to it
  * (one byte): a packet takes the old hop or the new one whole. No hop
  * (not resolved, no route by the egress): hop_sel 0, the program asks
  * the kernel. Called with h->mu held. */
-static void write_node(struct xdp_hops *h, uint32_t half, const struct neigh_ctl *c, uint32_t i)
+static void write_node(struct xdp_hops *h, uint32_t half, const struct neigh_ctl *c, uint32_t i,
+		       unsigned mtu)
 {
 	uint32_t key = half * SK_MAX_NODES + i;
 	struct sk_node n;
-	struct sk_hop hop = { .ifindex = (unsigned)c->egress_ifindex };
+	struct sk_hop hop = { .ifindex = (unsigned)c->egress_ifindex, .mtu = mtu };
 	uint8_t sel;
 
 	if (h->nodes_fd < 0 || i >= SK_MAX_NODES || bpf_map_lookup_elem(h->nodes_fd, &key, &n))
@@ -67,7 +69,7 @@ static void write_node(struct xdp_hops *h, uint32_t half, const struct neigh_ctl
 			    hop.dmac) != NEXT_HOP_OK ||
 	    next_hop_unpack(atomic_load_explicit(&c->hops.src, memory_order_acquire),
 			    hop.smac) != NEXT_HOP_OK ||
-	    !(hop.mtu = ifindex_mtu(c->egress_ifindex))) {
+	    !mtu) {
 		if (!n.hop_sel)
 			return;
 		n.hop_sel = 0;
@@ -94,17 +96,20 @@ static void node_changed(void *ctx, const struct neigh_ctl *c, uint32_t node)
 
 	pthread_mutex_lock(&b->h->mu);
 	if (b->h->owner[b->half] == c) /* else tables newer than c's own the half */
-		write_node(b->h, b->half, c, node);
+		write_node(b->h, b->half, c, node, ifindex_mtu(c->egress_ifindex));
 	pthread_mutex_unlock(&b->h->mu);
 }
 
 void xdp_hops_bind(struct xdp_hops *h, uint32_t half, struct neigh_ctl *c)
 {
+	unsigned mtu;
+
 	half &= 1;
 	pthread_mutex_lock(&h->mu);
 	h->owner[half] = c;
+	mtu = ifindex_mtu(c->egress_ifindex);
 	for (uint32_t i = 0; i < c->hops.n_nodes; i++)
-		write_node(h, half, c, i);
+		write_node(h, half, c, i, mtu);
 	pthread_mutex_unlock(&h->mu);
 	c->on_node_ctx = &h->binding[half];
 	c->on_node = node_changed;
