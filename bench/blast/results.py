@@ -42,11 +42,25 @@ def analyse(rows):
         x["balancer_us"], x["lab_us"] = per_msg_us(x)
         by[(x["lane"], x["rate"])] = x
     for x in rows:
-        base = by.get(("routing", x["rate"]))
-        x["lab_above_us"] = (x["lab_us"] - base["lab_us"]
-                             if base and x["lane"] != "routing" and x["lab_us"] is not None
-                             and base["lab_us"] is not None else None)
+        x["lab_above_us"] = lab_above_routing(by, x, x["lane"])
     return by
+
+
+def lab_above_routing(by, x, name):
+    """x's lab CPU above plain routing's at the same rate (by: {(name,
+    rate): row}), None for routing itself or where either is missing"""
+    base = by.get(("routing", x["rate"]))
+    if name == "routing" or not base or x["lab_us"] is None or base["lab_us"] is None:
+        return None
+    return x["lab_us"] - base["lab_us"]
+
+
+def each_row(by, names, rates):
+    """(name, rate, row) for every name and rate that ran, names first"""
+    for name in names:
+        for rate in rates:
+            if (name, rate) in by:
+                yield name, rate, by[(name, rate)]
 
 
 OFFERED = 0.95  # a rate counts only if the sender reached this share of it
@@ -118,18 +132,14 @@ def main():
     table = []
     print(f"{'lane':<38} {'rate/s':>8} {'sent/s':>8} {'sent':>8} {'fwd':>8} {'lost':>7} "
           f"{'bal µs/msg':>10} {'(bpf µs)':>8} {'lab µs/msg':>10} {'above rt':>8}")
-    for lane in lanes:
-        for rate in rates:
-            x = by.get((lane, rate))
-            if not x:
-                continue
-            bpf_us = (max(0, x["bpf_ns"] - BPF_STATS_NS * x["bpf_cnt"]) / 1e3 / x["forwarded"]
-                      if x["forwarded"] and x["bpf_cnt"] else None)
-            print(f"{NAMES[lane]:<38} {rate:>8} {x['offered']:>8.0f} {x['sent'] or 0:>8} {x['forwarded']:>8} {x['lost']:>7} "
-                  f"{fmt(x['balancer_us']):>10} {fmt(bpf_us):>8} {fmt(x['lab_us']):>10} "
-                  f"{fmt(x['lab_above_us']):>8}")
-            table.append([NAMES[lane], rate, x["offered"], x["sent"], x["forwarded"], x["lost"],
-                          x["balancer_us"], bpf_us, x["proc_s"], x["lab_us"], x["lab_above_us"]])
+    for lane, rate, x in each_row(by, lanes, rates):
+        bpf_us = (max(0, x["bpf_ns"] - BPF_STATS_NS * x["bpf_cnt"]) / 1e3 / x["forwarded"]
+                  if x["forwarded"] and x["bpf_cnt"] else None)
+        print(f"{NAMES[lane]:<38} {rate:>8} {x['offered']:>8.0f} {x['sent'] or 0:>8} {x['forwarded']:>8} {x['lost']:>7} "
+              f"{fmt(x['balancer_us']):>10} {fmt(bpf_us):>8} {fmt(x['lab_us']):>10} "
+              f"{fmt(x['lab_above_us']):>8}")
+        table.append([NAMES[lane], rate, x["offered"], x["sent"], x["forwarded"], x["lost"],
+                      x["balancer_us"], bpf_us, x["proc_s"], x["lab_us"], x["lab_above_us"]])
 
     ratios = {}
     for lane, goal in (("kernel", GOAL_KERNEL), ("afxdp", GOAL_AFXDP)):

@@ -22,7 +22,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "blast"))
-from results import BPF_STATS_NS, fmt, siphon_split, split_table  # noqa: E402  bench/blast/results.py
+from results import BPF_STATS_NS, each_row, fmt, lab_above_routing, siphon_split, split_table  # noqa: E402  bench/blast/results.py
 
 NAMES = {"routing": "plain kernel routing (SIPp alone, no balancer)",
          "kernel": "siphon kernel lane",
@@ -96,10 +96,7 @@ def row(config, rate, calls, pre):
 def analyse(rows):
     by = {(x["config"], x["rate"]): x for x in rows}
     for x in rows:
-        base = by.get(("routing", x["rate"]))
-        x["lab_above_us"] = (x["lab_us"] - base["lab_us"]
-                             if base and x["config"] != "routing" and x["lab_us"] is not None
-                             and base["lab_us"] is not None else None)
+        x["lab_above_us"] = lab_above_routing(by, x, x["config"])
         k = by.get(("kamailio", x["rate"]))
         x["kamailio_ratio"] = (k["balancer_us"] / x["balancer_us"]
                                if k and x["config"] != "routing" and k["balancer_us"] and x["balancer_us"]
@@ -133,18 +130,14 @@ def report(results, report_json, folder):
     table = []
     print(f"{'configuration':<48} {'rate':>5} {'calls':>6} {'ok':>6} {'failed':>6} {'reached':>7} "
           f"{'bal µs/call':>11} {'(XDP)':>7} {'lab µs/call':>11} {'above rt':>8} {'K÷':>6}")
-    for c in configs:
-        for r in rates:
-            x = by.get((c, r))
-            if not x:
-                continue
-            print(f"{NAMES[c]:<48} {r:>5} {x['calls']:>6} {x['ok']:>6} {x['failed']:>6} {x['reached']:>7.0f} "
-                  f"{fmt(x['balancer_us'], '.1f'):>11} {fmt(x['bpf_us'], '.2f'):>7} {fmt(x['lab_us'], '.1f'):>11} "
-                  f"{fmt(x['lab_above_us'], '.1f'):>8} {fmt(x['kamailio_ratio'], '.1f'):>6} "
-                  f"{x['lb_udp_drops']:>4}/{x['lab_udp_drops']:<4}")
-            table.append([NAMES[c], r, x["calls"], x["ok"], x["failed"], x["reached"], x["balancer_us"],
-                          x["bpf_us"], x["lb_proc_s"], x["lab_us"], x["lab_above_us"], x["kamailio_ratio"],
-                          x["lb_udp_drops"], x["lab_udp_drops"]])
+    for c, r, x in each_row(by, configs, rates):
+        print(f"{NAMES[c]:<48} {r:>5} {x['calls']:>6} {x['ok']:>6} {x['failed']:>6} {x['reached']:>7.0f} "
+              f"{fmt(x['balancer_us'], '.1f'):>11} {fmt(x['bpf_us'], '.2f'):>7} {fmt(x['lab_us'], '.1f'):>11} "
+              f"{fmt(x['lab_above_us'], '.1f'):>8} {fmt(x['kamailio_ratio'], '.1f'):>6} "
+              f"{x['lb_udp_drops']:>4}/{x['lab_udp_drops']:<4}")
+        table.append([NAMES[c], r, x["calls"], x["ok"], x["failed"], x["reached"], x["balancer_us"],
+                      x["bpf_us"], x["lb_proc_s"], x["lab_us"], x["lab_above_us"], x["kamailio_ratio"],
+                      x["lb_udp_drops"], x["lab_udp_drops"]])
 
     workers = [[NAMES[x["config"]], x["rate"], x["worker_msgs"], x["worker_us_msg"], x["worker_wakeups_msg"],
                 x["worker_kicks_msg"], x["worker_preempted_msg"]] for c in configs for r in rates
